@@ -1,0 +1,109 @@
+"""Normalising and checking numeric inputs, once, at the top of each public function.
+
+Scalars stay Python floats (so a single Excel cell takes the cheap ``math``
+path); anything array-like becomes a float64 ``ndarray``.
+
+Bad elements of an array are handled by the caller's ``on_invalid`` choice:
+
+``"raise"`` (default)
+    raise :class:`~xlplan.errors.InvalidValueError` listing every bad position;
+``"nan"``
+    replace the bad elements by NaN so they come out as NaN while every other
+    element is computed normally; the caller reports a ``valid`` mask.
+"""
+
+import math
+import numbers
+
+import numpy as np
+
+from .errors import InvalidTypeError, InvalidValueError
+
+ON_INVALID = ("raise", "nan")
+_MAX_LISTED = 5
+
+
+def _range_text(low, low_open, high, high_open):
+    if high == math.inf:
+        return f"a number {'>' if low_open else '>='} {low:g}"
+    left = "(" if low_open else "["
+    right = ")" if high_open else "]"
+    return f"a number in {left}{low:g}, {high:g}{right}"
+
+
+def is_scalar(value):
+    """True for a Python or numpy real number (not a 0-d or larger array)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def number(name, value, *, low=0.0, low_open=True, high=math.inf, high_open=False,
+           on_invalid="raise"):
+    """Check that ``value`` (scalar or array) lies in the range; return it as float(s).
+
+    Parameters
+    ----------
+    name : str
+        Argument name used in messages.
+    value : float or array_like
+    low, high : float
+        Bounds of the allowed range.
+    low_open, high_open : bool
+        Whether the bound itself is excluded.
+    on_invalid : {"raise", "nan"}
+
+    Returns
+    -------
+    float or ndarray
+        ``value`` as a float or float64 array; with ``on_invalid="nan"`` bad
+        elements are NaN.
+    """
+    allowed = _range_text(low, low_open, high, high_open)
+    if is_scalar(value):
+        x = float(value)
+        ok = math.isfinite(x) and (x > low if low_open else x >= low) and (
+            x < high if high_open else x <= high)
+        if ok:
+            return x
+        if on_invalid == "nan":
+            return math.nan
+        raise InvalidValueError(f"{name}={x:g} is out of range: it must be {allowed}",
+                                argument=name, value=x)
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidTypeError(f"{name}={value!r} is not a number or an array of numbers",
+                               argument=name, value=value) from None
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(arr) & ((arr > low) if low_open else (arr >= low)) & (
+            (arr < high) if high_open else (arr <= high))
+    if ok.all():
+        return arr
+    if on_invalid == "nan":
+        return np.where(ok, arr, np.nan)
+    bad = np.argwhere(~ok)
+    positions = [tuple(int(i) for i in idx) for idx in bad]
+    listed = ", ".join(f"{name}[{', '.join(map(str, p))}]={arr[p]:g}"
+                       for p in positions[:_MAX_LISTED])
+    more = f" and {len(positions) - _MAX_LISTED} more" if len(positions) > _MAX_LISTED else ""
+    raise InvalidValueError(
+        f"{len(positions)} element(s) of {name} out of range ({listed}{more}): "
+        f"each must be {allowed}", argument=name, value=float(arr[positions[0]]),
+        positions=positions)
+
+
+def check_on_invalid(on_invalid):
+    if on_invalid not in ON_INVALID:
+        raise InvalidTypeError(f"on_invalid={on_invalid!r} must be one of {ON_INVALID}",
+                               argument="on_invalid", value=on_invalid)
+
+
+def all_scalar(*values):
+    """True when every value is a plain float (so the ``math`` path applies)."""
+    return all(isinstance(v, float) for v in values)
+
+
+def valid_mask(result):
+    """Boolean mask of the finite elements of ``result`` (True for a finite scalar)."""
+    if isinstance(result, float):
+        return math.isfinite(result)
+    return np.isfinite(result)

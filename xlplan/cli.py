@@ -1,0 +1,48 @@
+"""The ``xlplan`` command line: one sub-command per module in :mod:`xlplan.commands`.
+
+Each command module defines ``add_parser(subparsers)``, which registers its
+parser and sets ``run`` (a function taking the parsed arguments and returning
+an exit code). Errors of bad input print one line, never a traceback.
+"""
+
+import argparse
+import importlib
+import sys
+
+from .errors import XlplanError
+
+# Module names under xlplan.commands, in the order ``xlplan --help`` lists them.
+COMMANDS = ["tables"]
+
+
+def build_parser():
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="xlplan",
+        description="Inference-aware LLM sizing (Sardana et al. 2024) for Excel and scripts.")
+    parser.add_argument("--version", action="version", version=f"xlplan {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"xlplan.commands.{name}").add_parser(subparsers)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args) or 0
+    except XlplanError as error:
+        print(f"xlplan {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except (OSError, KeyboardInterrupt) as error:
+        print(f"xlplan {args.command}: error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""The Chinchilla loss law L(N, D) = E + A / N**alpha + B / D**beta and its presets.
+
+N is the parameter count and D the number of training tokens; the loss is in
+nats per token. Presets are data: a frozen :class:`ScalingLaw` per name.
+"""
+
+import math
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+
+from . import _validate
+from .errors import InvalidTypeError, InvalidValueError
+
+__all__ = ["ScalingLaw", "LAW_PRESETS", "DEFAULT_LAW", "get_law", "law_names"]
+
+DEFAULT_LAW = "chinchilla"
+COEFFICIENT_NAMES = ("A", "B", "E", "alpha", "beta")
+
+
+@dataclass(frozen=True)
+class ScalingLaw:
+    """Coefficients of L(N, D) = E + A / N**alpha + B / D**beta.
+
+    Parameters
+    ----------
+    A, B : float
+        Scale of the parameter and data terms (nats), > 0.
+    E : float
+        Irreducible loss (nats), > 0: no model reaches a loss at or below E.
+    alpha, beta : float
+        Exponents of the parameter and data terms, > 0.
+    name : str
+        Label used in messages ("custom" for user coefficients).
+    source : str
+        Where the coefficients come from.
+
+    Examples
+    --------
+    >>> law = get_law("chinchilla")
+    >>> round(law.loss(70e9, 1.4e12), 4)
+    1.9371
+    """
+
+    A: float
+    B: float
+    E: float
+    alpha: float
+    beta: float
+    name: str = "custom"
+    source: str = field(default="", compare=False)
+
+    def __post_init__(self):
+        for key in COEFFICIENT_NAMES:
+            value = getattr(self, key)
+            if not _validate.is_scalar(value):
+                raise InvalidTypeError(f"law coefficient {key}={value!r} is not a number",
+                                       argument=key, value=value)
+            if not (math.isfinite(value) and value > 0):
+                raise InvalidValueError(
+                    f"law coefficient {key}={value:g} is out of range: it must be a number > 0",
+                    argument=key, value=value)
+            object.__setattr__(self, key, float(value))
+
+    @classmethod
+    def from_coefficients(cls, coefficients, name="custom", source=""):
+        """Build a law from five numbers in the order (A, B, E, alpha, beta)."""
+        values = list(np.asarray(coefficients, dtype=object).ravel())
+        if len(values) != 5:
+            raise InvalidTypeError(
+                f"a law needs exactly 5 coefficients (A, B, E, alpha, beta), got {len(values)}",
+                argument="law", value=coefficients)
+        numbers = []
+        for key, value in zip(COEFFICIENT_NAMES, values):
+            try:
+                numbers.append(float(value))
+            except (TypeError, ValueError):
+                raise InvalidTypeError(f"law coefficient {key}={value!r} is not a number",
+                                       argument=key, value=value) from None
+        return cls(*numbers, name=name, source=source)
+
+    def as_tuple(self):
+        """(A, B, E, alpha, beta)."""
+        return (self.A, self.B, self.E, self.alpha, self.beta)
+
+    def as_dict(self):
+        return dict(zip(COEFFICIENT_NAMES, self.as_tuple()))
+
+    def loss(self, params, tokens):
+        """Predicted loss (nats) of a model with ``params`` parameters trained on ``tokens``."""
+        N = _validate.number("params", params)
+        D = _validate.number("tokens", tokens)
+        return self.E + self.A / N ** self.alpha + self.B / D ** self.beta
+
+    def check_reachable(self, loss, on_invalid="raise"):
+        """Validate target losses: each must exceed E. Returns float or array."""
+        try:
+            return _validate.number("loss", loss, low=self.E, on_invalid=on_invalid)
+        except InvalidValueError as error:
+            from .errors import UnreachableLossError
+            raise UnreachableLossError(
+                f"{error} (a target loss at or below the irreducible loss E={self.E:g} of "
+                f"law '{self.name}' cannot be reached by any model)",
+                argument="loss", value=error.value, positions=error.positions) from None
+
+
+_HOFFMANN = "Hoffmann et al. 2022 (Chinchilla), approach 3"
+LAW_PRESETS: Mapping[str, ScalingLaw] = {
+    law.name: law for law in (
+        ScalingLaw(406.4, 410.7, 1.69, 0.336, 0.283, "chinchilla",
+                   _HOFFMANN + ", with alpha, beta as used by Sardana et al. 2024 (De Vries 2023)"),
+        ScalingLaw(406.4, 410.7, 1.69, 0.34, 0.28, "chinchilla-rounded",
+                   _HOFFMANN + ", exponents as printed (rounded)"),
+        ScalingLaw(math.exp(6.0073404), math.exp(6.0179186), math.exp(0.5267228),
+                   0.33917084, 0.2849083, "hoffmann-unrounded",
+                   _HOFFMANN + ", unrounded values"),
+        ScalingLaw(482.01, 2085.43, 1.8172, 0.3478, 0.3658, "epoch-2024",
+                   "Besiroglu et al. 2024, Chinchilla replication"),
+        ScalingLaw(7.199, 25.97, 0.17, 0.08, 0.13, "sardana-100",
+                   "Sardana et al. 2024, Table 1: runs with <= 100 tokens/param"),
+        ScalingLaw(14.23, 39.54, 0.98, 0.13, 0.16, "sardana-250",
+                   "Sardana et al. 2024, Table 1: runs with <= 250 tokens/param"),
+        ScalingLaw(17.07, 35.80, 0.95, 0.13, 0.16, "sardana-500",
+                   "Sardana et al. 2024, Table 1: runs with <= 500 tokens/param"),
+        ScalingLaw(33.66, 138.9, 1.45, 0.18, 0.24, "sardana-all",
+                   "Sardana et al. 2024, Table 1: all runs"),
+    )
+}
+
+
+def law_names():
+    """Names of the law presets, in a stable order."""
+    return list(LAW_PRESETS)
+
+
+def get_law(law=None):
+    """Resolve a law given as a preset name, five coefficients or a :class:`ScalingLaw`.
+
+    ``None`` gives the default (``"chinchilla"``). Names are case-insensitive.
+    """
+    if law is None:
+        return LAW_PRESETS[DEFAULT_LAW]
+    if isinstance(law, ScalingLaw):
+        return law
+    if isinstance(law, str):
+        key = law.strip().lower()
+        if key in LAW_PRESETS:
+            return LAW_PRESETS[key]
+        raise InvalidTypeError(
+            f"unknown law '{law}': use one of {', '.join(LAW_PRESETS)} or five coefficients "
+            "(A, B, E, alpha, beta)", argument="law", value=law)
+    if hasattr(law, "law") and isinstance(law.law, ScalingLaw):  # a fit result
+        return law.law
+    return ScalingLaw.from_coefficients(law)
