@@ -1,0 +1,27 @@
+"""xlplan: inference-aware sizing of language models (Sardana et al. 2024).
+
+The numerical core (laws, hardware, sizing, fitting) knows nothing about Excel;
+the Excel functions, server, workbooks, reports and CLI are thin layers over it.
+"""
+
+from .chinchilla import (ChinchillaModel, chinchilla_from_compute, chinchilla_from_loss,
+                         chinchilla_from_params)
+from .errors import (ConvergenceError, InvalidTypeError, InvalidValueError,
+                     UnreachableLossError, XlplanError)
+from .hardware import GPU, GPUS, HARDWARE_PRESETS, Hardware, get_hardware
+from .laws import LAW_PRESETS, ScalingLaw, get_law
+from .sizing import (ModelPlan, OptimalPlan, compute_optimal, cost_optimal, lifetime_cost,
+                     total_flops)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ScalingLaw", "LAW_PRESETS", "get_law",
+    "GPU", "GPUS", "Hardware", "HARDWARE_PRESETS", "get_hardware",
+    "ChinchillaModel", "chinchilla_from_loss", "chinchilla_from_params",
+    "chinchilla_from_compute",
+    "ModelPlan", "OptimalPlan", "compute_optimal", "cost_optimal", "total_flops",
+    "lifetime_cost",
+    "XlplanError", "InvalidValueError", "InvalidTypeError", "UnreachableLossError",
+    "ConvergenceError",
+]

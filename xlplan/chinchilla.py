@@ -1,0 +1,89 @@
+"""Chinchilla-style (training-only) sizing: the analytic optimum of 6 N D.
+
+Three named constructors of :class:`ChinchillaModel`, all on the same optimal
+frontier alpha A / N**alpha = beta B / D**beta (Hoffmann et al. 2022, Eq. 4;
+Sardana et al. 2024, Eq. 11 with no inference):
+
+* :func:`chinchilla_from_loss`: the cheapest-to-train model reaching a loss;
+* :func:`chinchilla_from_params`: the Chinchilla-style model with N parameters;
+* :func:`chinchilla_from_compute`: the lowest-loss model for C training FLOPs.
+"""
+
+from dataclasses import dataclass
+
+from . import _validate
+from .laws import get_law
+from .solver import solve_tokens
+
+__all__ = ["ChinchillaModel", "chinchilla_from_loss", "chinchilla_from_params",
+           "chinchilla_from_compute", "TRAIN_FLOPS_PER_PARAM_TOKEN"]
+
+# FLOPs per parameter per training token (forward + backward; Kaplan et al. 2020).
+TRAIN_FLOPS_PER_PARAM_TOKEN = 6.0
+
+
+@dataclass(frozen=True)
+class ChinchillaModel:
+    """A model on the training-compute-optimal frontier.
+
+    Attributes (floats, or arrays of the broadcast input shape)
+    ----------
+    params : parameters N.
+    tokens : training tokens D.
+    loss : predicted loss (nats per token).
+    training_flops : 6 N D, FLOPs.
+    """
+
+    params: object
+    tokens: object
+    loss: object
+    training_flops: object
+
+    @property
+    def tokens_per_param(self):
+        return self.tokens / self.params
+
+
+def _model(law, params, tokens):
+    loss = law.E + law.A / params ** law.alpha + law.B / tokens ** law.beta
+    return ChinchillaModel(params, tokens, loss, TRAIN_FLOPS_PER_PARAM_TOKEN * params * tokens)
+
+
+def chinchilla_from_loss(loss, law=None, on_invalid="raise"):
+    """The model that reaches ``loss`` (nats) with the fewest training FLOPs.
+
+    Examples
+    --------
+    >>> m = chinchilla_from_loss(2.0)
+    >>> f"{m.params:.3e} {m.tokens:.3e}"
+    '2.185e+10 7.742e+11'
+    """
+    law = get_law(law)
+    loss = law.check_reachable(loss, on_invalid)
+    tokens, params, _ = solve_tokens(law, loss - law.E, 0.0)
+    return _model(law, params, tokens)
+
+
+def chinchilla_from_params(params, law=None, on_invalid="raise"):
+    """The Chinchilla-style model with ``params`` parameters (its tokens, loss, FLOPs).
+
+    Examples
+    --------
+    >>> m = chinchilla_from_params(70e9)
+    >>> f"{m.tokens:.3e} {m.loss:.4f}"
+    '4.254e+12 1.8857'
+    """
+    law = get_law(law)
+    params = _validate.number("params", params, on_invalid=on_invalid)
+    ratio = (law.beta * law.B / (law.alpha * law.A)) ** (1.0 / law.beta)
+    return _model(law, params, ratio * params ** (law.alpha / law.beta))
+
+
+def chinchilla_from_compute(training_flops, law=None, on_invalid="raise"):
+    """The lowest-loss model trainable with ``training_flops`` FLOPs (C = 6 N D)."""
+    law = get_law(law)
+    flops = _validate.number("training_flops", training_flops, on_invalid=on_invalid)
+    a, b = law.alpha, law.beta
+    scale = (a * law.A / (b * law.B)) ** (1.0 / (a + b))
+    params = scale * (flops / TRAIN_FLOPS_PER_PARAM_TOKEN) ** (b / (a + b))
+    return _model(law, params, flops / (TRAIN_FLOPS_PER_PARAM_TOKEN * params))

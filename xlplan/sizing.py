@@ -1,0 +1,235 @@
+"""Inference-aware sizing: the cheapest model of a given loss over its whole life.
+
+One objective serves both forms of the paper. A model with N parameters trained
+on D tokens costs
+
+    N * (k_train * D + k_inference)
+
+where k_train is the cost of one parameter seeing one training token and
+k_inference the lifetime inference cost of one parameter. In FLOPs
+(Sardana et al. 2024, Eq. 3) k_train = 6 and k_inference = 2 D_inf; in dollars
+(Eq. 6) k_train = 6 C_tr / MFU_tr and k_inference = 2 C_inf R (d_in / MFU_in +
+d_out / MFU_out) for R requests. Compute-optimal is the cost-optimal problem
+with unit costs. The minimiser depends only on r = k_inference / k_train (see
+:mod:`xlplan.solver`).
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _validate
+from .chinchilla import TRAIN_FLOPS_PER_PARAM_TOKEN, chinchilla_from_loss
+from .hardware import get_hardware
+from .laws import get_law
+from .solver import solve_tokens
+
+__all__ = ["ModelPlan", "OptimalPlan", "compute_optimal", "cost_optimal", "total_flops",
+           "lifetime_cost", "INFERENCE_FLOPS_PER_PARAM_TOKEN",
+           "DEFAULT_INPUT_TOKENS", "DEFAULT_OUTPUT_TOKENS"]
+
+# FLOPs per parameter per inference token (forward pass only; Kaplan et al. 2020).
+INFERENCE_FLOPS_PER_PARAM_TOKEN = 2.0
+# Tokens per request: LMSYS-Chat averages used by Sardana et al. 2024, App. B.2.
+DEFAULT_INPUT_TOKENS = 70.0
+DEFAULT_OUTPUT_TOKENS = 215.0
+
+
+@dataclass(frozen=True)
+class ModelPlan:
+    """One model and its lifetime bill.
+
+    Attributes (floats, or arrays of the broadcast input shape)
+    ----------
+    params : parameters N.
+    tokens : training tokens D.
+    loss : predicted loss, nats per token.
+    training, inference : cost of training and of serving, in ``unit``.
+    unit : "FLOPs" or "USD".
+    """
+
+    params: object
+    tokens: object
+    loss: object
+    training: object
+    inference: object
+    unit: str
+
+    @property
+    def total(self):
+        return self.training + self.inference
+
+    @property
+    def tokens_per_param(self):
+        return self.tokens / self.params
+
+
+@dataclass(frozen=True)
+class OptimalPlan:
+    """The optimal model for a loss and a demand, beside the equal-loss Chinchilla model.
+
+    Attributes
+    ----------
+    optimal : ModelPlan
+        Minimises training + inference cost at the target loss.
+    chinchilla : ModelPlan
+        Minimises training cost alone at the same loss, serving the same demand.
+    iterations : int or ndarray
+        Newton iterations of the solver (0 where there is no demand).
+    valid : bool or ndarray
+        False where an input element was invalid (with ``on_invalid="nan"``).
+    """
+
+    optimal: ModelPlan
+    chinchilla: ModelPlan
+    iterations: object
+    valid: object
+
+    @property
+    def params_ratio(self):
+        """Optimal params / Chinchilla params."""
+        return self.optimal.params / self.chinchilla.params
+
+    @property
+    def tokens_ratio(self):
+        """Optimal training tokens / Chinchilla training tokens."""
+        return self.optimal.tokens / self.chinchilla.tokens
+
+    @property
+    def total_ratio(self):
+        """Optimal total cost / Chinchilla total cost."""
+        return self.optimal.total / self.chinchilla.total
+
+    @property
+    def saving(self):
+        """Fraction of the Chinchilla model's total cost saved: 1 - total_ratio."""
+        return 1.0 - self.total_ratio
+
+
+def _plan(loss, params, tokens, k_train, k_inference, unit):
+    return ModelPlan(params, tokens, loss, k_train * params * tokens, k_inference * params,
+                     unit)
+
+
+def _optimal_plan(law, loss, k_train, k_inference, unit):
+    """Solve min N (k_train D + k_inference) at ``loss``; ``loss`` already checked."""
+    gap = loss - law.E
+    r = k_inference / k_train
+    tokens, params, iterations = solve_tokens(law, gap, r)
+    chin = chinchilla_from_loss(loss, law, on_invalid="nan")
+    if not isinstance(tokens, float):  # broadcast the Chinchilla side to the same shape
+        loss, k_inference = np.broadcast_arrays(loss, k_inference)
+        chin_params, chin_tokens = (np.broadcast_to(chin.params, loss.shape),
+                                    np.broadcast_to(chin.tokens, loss.shape))
+    else:
+        chin_params, chin_tokens = chin.params, chin.tokens
+    optimal = _plan(loss, params, tokens, k_train, k_inference, unit)
+    chinchilla = _plan(loss, chin_params, chin_tokens, k_train, k_inference, unit)
+    return OptimalPlan(optimal, chinchilla, iterations, _validate.valid_mask(optimal.total))
+
+
+def compute_optimal(loss, inference_tokens, law=None, on_invalid="raise"):
+    """Model minimising training + inference FLOPs at a target loss (Eq. 3).
+
+    Parameters
+    ----------
+    loss : float or array_like
+        Target pre-training loss, nats per token; must exceed the law's E.
+    inference_tokens : float or array_like
+        Lifetime inference demand D_inf, tokens (input + output), >= 0.
+    law : str, sequence of 5 floats or ScalingLaw, optional
+        Default ``"chinchilla"``.
+    on_invalid : {"raise", "nan"}
+        For arrays: raise listing every bad element, or give NaN there.
+
+    Returns
+    -------
+    OptimalPlan
+        In FLOPs: training 6 N D, inference 2 N D_inf.
+
+    Examples
+    --------
+    >>> plan = compute_optimal(2.0, 1e13)
+    >>> f"{plan.optimal.params:.3e} {plan.saving:.1%}"
+    '1.077e+10 16.9%'
+    """
+    _validate.check_on_invalid(on_invalid)
+    law = get_law(law)
+    loss = law.check_reachable(loss, on_invalid)
+    demand = _validate.number("inference_tokens", inference_tokens, low_open=False,
+                              on_invalid=on_invalid)
+    return _optimal_plan(law, loss, TRAIN_FLOPS_PER_PARAM_TOKEN,
+                         INFERENCE_FLOPS_PER_PARAM_TOKEN * demand, "FLOPs")
+
+
+def _dollar_rates(requests, input_tokens, output_tokens, hardware, on_invalid):
+    """(k_train, k_inference) in dollars per param-token and per param."""
+    hw = get_hardware(hardware)
+    requests = _validate.number("requests", requests, low_open=False, on_invalid=on_invalid)
+    d_in = _validate.number("input_tokens", input_tokens, low_open=False, on_invalid=on_invalid)
+    d_out = _validate.number("output_tokens", output_tokens, low_open=False,
+                             on_invalid=on_invalid)
+    k_train = TRAIN_FLOPS_PER_PARAM_TOKEN * hw.train_cost_per_flop
+    k_inference = (INFERENCE_FLOPS_PER_PARAM_TOKEN * hw.inference_cost_per_peak_flop
+                   * requests * (d_in / hw.prefill_mfu + d_out / hw.decode_mfu))
+    return k_train, k_inference
+
+
+def cost_optimal(loss, requests, input_tokens=DEFAULT_INPUT_TOKENS,
+                 output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, law=None,
+                 on_invalid="raise"):
+    """Model minimising lifetime dollars (training + inference) at a target loss (Eq. 6).
+
+    Parameters
+    ----------
+    loss : float or array_like
+        Target loss, nats per token; must exceed the law's E.
+    requests : float or array_like
+        Lifetime inference requests, >= 0.
+    input_tokens, output_tokens : float or array_like
+        Tokens per request, prompt and generated (defaults 70 and 215).
+    hardware : str, sequence of 7 floats or Hardware, optional
+        Default ``"paper-a100"``.
+    law : optional
+        Default ``"chinchilla"``.
+
+    Returns
+    -------
+    OptimalPlan
+        In US dollars.
+    """
+    _validate.check_on_invalid(on_invalid)
+    law = get_law(law)
+    loss = law.check_reachable(loss, on_invalid)
+    k_train, k_inference = _dollar_rates(requests, input_tokens, output_tokens, hardware,
+                                         on_invalid)
+    return _optimal_plan(law, loss, k_train, k_inference, "USD")
+
+
+def total_flops(params, tokens, inference_tokens, on_invalid="raise"):
+    """Training plus inference FLOPs: 6 N D + 2 N D_inf."""
+    _validate.check_on_invalid(on_invalid)
+    N = _validate.number("params", params, on_invalid=on_invalid)
+    D = _validate.number("tokens", tokens, on_invalid=on_invalid)
+    demand = _validate.number("inference_tokens", inference_tokens, low_open=False,
+                              on_invalid=on_invalid)
+    return TRAIN_FLOPS_PER_PARAM_TOKEN * N * D + INFERENCE_FLOPS_PER_PARAM_TOKEN * N * demand
+
+
+def lifetime_cost(params, tokens, requests, input_tokens=DEFAULT_INPUT_TOKENS,
+                  output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, on_invalid="raise"):
+    """Dollars to train a model of ``params`` on ``tokens`` and serve ``requests``.
+
+    Returns
+    -------
+    ModelPlan
+        ``training``, ``inference`` and ``total`` in US dollars; ``loss`` is NaN
+        (no law is involved).
+    """
+    _validate.check_on_invalid(on_invalid)
+    N = _validate.number("params", params, on_invalid=on_invalid)
+    D = _validate.number("tokens", tokens, on_invalid=on_invalid)
+    k_train, k_inference = _dollar_rates(requests, input_tokens, output_tokens, hardware,
+                                         on_invalid)
+    return ModelPlan(N, D, math.nan, k_train * N * D, k_inference * N, "USD")
