@@ -1,0 +1,84 @@
+"""The fitting objective of Eq. 4 (Sardana et al. 2024; Hoffmann et al. 2022, D.2) and its gradient.
+
+A law is written in log space as ``x = (a, b, e, alpha, beta)`` with
+A = exp(a), B = exp(b), E = exp(e). For a run with N parameters, D training
+tokens and final loss L (nats per token) the predicted log loss is
+
+    log L_hat = LSE(a - alpha log N, b - beta log D, e)
+
+and the objective is the **sum** over runs of Huber_delta(log L_hat - log L).
+Every function takes one point ``x`` of shape ``(5,)`` or a batch of shape
+``(S, 5)`` (one row per starting point; all rows are evaluated at once).
+"""
+
+import numpy as np
+
+__all__ = ["LOG_PARAMETER_NAMES", "log_prediction", "huber", "objective_and_gradient"]
+
+LOG_PARAMETER_NAMES = ("a", "b", "e", "alpha", "beta")
+
+
+def _weights(x, log_n, log_d):
+    """Unnormalised softmax weights of the three LSE terms, their sum and the shift."""
+    x = np.asarray(x, dtype=np.float64)
+    a, b, e, alpha, beta = (x[..., k, None] for k in range(5))
+    w1 = np.multiply(alpha, -log_n)
+    w1 += a
+    w2 = np.multiply(beta, -log_d)
+    w2 += b
+    top = np.maximum(w1, w2)
+    np.maximum(top, e, out=top)  # subtract the largest term so no exp overflows
+    w1 -= top
+    np.exp(w1, out=w1)
+    w2 -= top
+    np.exp(w2, out=w2)
+    w3 = np.exp(e - top)
+    total = w1 + w2
+    total += w3
+    return w1, w2, w3, total, top
+
+
+def log_prediction(x, log_n, log_d):
+    """Predicted log loss LSE(a - alpha log N, b - beta log D, e), shape ``x.shape[:-1] + (n,)``."""
+    *_, total, top = _weights(x, log_n, log_d)
+    return top + np.log(total)
+
+
+def huber(r, delta):
+    """Huber function: r**2 / 2 for |r| <= delta, delta (|r| - delta / 2) beyond."""
+    psi = np.clip(r, -delta, delta)
+    return psi * (r - 0.5 * psi)
+
+
+def objective_and_gradient(x, log_n, log_d, log_loss, delta):
+    """Sum of Huber losses of the log residuals, and its analytic gradient in x.
+
+    Parameters
+    ----------
+    x : array_like, shape (5,) or (S, 5)
+        Log-space coefficients (a, b, e, alpha, beta).
+    log_n, log_d, log_loss : ndarray, shape (n,)
+        Natural logs of parameters, training tokens and loss (nats) of each run.
+    delta : float
+        Huber threshold (in log-loss units).
+
+    Returns
+    -------
+    f : float or ndarray, shape (S,)
+    g : ndarray, shape of x
+        d f / d x, by the chain rule through the softmax weights of the LSE.
+    """
+    w1, w2, w3, total, r = _weights(x, log_n, log_d)
+    r += np.log(total)
+    r -= log_loss
+    psi = np.clip(r, -delta, delta)  # Huber'(r)
+    r -= 0.5 * psi
+    r *= psi  # now the Huber loss of each run: psi (r - psi / 2)
+    f = r.sum(axis=-1)
+    psi /= total
+    w1 *= psi
+    w2 *= psi
+    w3 *= psi
+    g = np.stack([w1.sum(axis=-1), w2.sum(axis=-1), w3.sum(axis=-1),
+                  -(w1 @ log_n), -(w2 @ log_d)], axis=-1)
+    return f, g
