@@ -1,0 +1,187 @@
+"""The Excel functions as plain Python calls: engine numbers, Excel-style inputs, errors."""
+
+import math
+
+import pytest
+from numpy.testing import assert_allclose
+
+import xlplan
+from xlplan import udfs
+from xlplan.excel.cell_error import CellError
+
+RTOL = 1e-12
+CHIN_ROW = [list(xlplan.get_law("chinchilla").as_tuple())]
+
+
+def _is_error(value, code, *words):
+    assert isinstance(value, CellError), value
+    assert value.code == code
+    assert str(value).startswith(code + " ")
+    for word in words:
+        assert word in value.message, value.message
+    return True
+
+
+def test_values_equal_the_engine():
+    law = xlplan.get_law("epoch-2024")
+    assert_allclose(udfs.SCALING_LOSS(7e9, 1e12, "epoch-2024"), law.loss(7e9, 1e12), RTOL)
+    model = xlplan.chinchilla_from_params(7e9)
+    assert_allclose(udfs.CHINCHILLA_MODEL(7e9),
+                    [[model.loss, model.tokens, model.training_flops]], RTOL)
+    model = xlplan.chinchilla_from_loss(2.1)
+    assert_allclose(udfs.CHINCHILLA_OPT(2.1), [[model.params, model.tokens]], RTOL)
+    plan = xlplan.compute_optimal(2.1, 1e13)
+    assert_allclose(udfs.OPT_PARAMS(2.1, 1e13), [[plan.optimal.params, plan.optimal.tokens]],
+                    RTOL)
+    assert udfs.TOTAL_FLOPS(7e9, 1e12, 1e13) == 6 * 7e9 * 1e12 + 2 * 7e9 * 1e13
+    plan = xlplan.cost_optimal(2.1, 1e9, 100, 300, "h100", "sardana-all")
+    assert_allclose(udfs.COST_OPT(2.1, 1e9, 100, 300, "h100", "sardana-all"),
+                    [[plan.optimal.params, plan.optimal.tokens]], RTOL)
+    cost = xlplan.lifetime_cost(7e9, 1e12, 1e9, hardware="a100-40gb")
+    assert_allclose(udfs.LIFETIME_COST(7e9, 1e12, 1e9, None, None, "a100-40gb"),
+                    [[cost.training, cost.inference, cost.total]], RTOL)
+    assert udfs.XLPLAN_LAW("sardana-all") == [list(xlplan.LAW_PRESETS["sardana-all"].as_tuple())]
+    assert udfs.XLPLAN_HARDWARE("h100") == [list(xlplan.HARDWARE_PRESETS["h100"].as_tuple())]
+
+
+def test_results_are_plain_floats_in_one_row():
+    for value in (udfs.OPT_PARAMS(2.1, 1e12), udfs.LIFETIME_COST(7e9, 1e12, 1e9),
+                  udfs.XLPLAN_HARDWARE("paper-a100")):
+        assert len(value) == 1
+        assert all(type(v) is float for v in value[0])
+    assert type(udfs.SCALING_LOSS(7e9, 1e12)) is float
+
+
+def test_text_numbers_and_one_cell_ranges_are_numbers():
+    expected = udfs.OPT_PARAMS(2.1, 1e12)
+    assert udfs.OPT_PARAMS("2.1", " 1e12 ") == expected
+    assert udfs.OPT_PARAMS([[2.1]], [1e12]) == expected
+    assert udfs.OPT_PARAMS(2, 10**12) == udfs.OPT_PARAMS(2.0, 1e12)
+
+
+def test_blank_optional_arguments_take_their_defaults():
+    expected = udfs.COST_OPT(2.1, 1e9, 70, 215, "paper-a100", "chinchilla")
+    assert udfs.COST_OPT(2.1, 1e9) == expected
+    assert udfs.COST_OPT(2.1, 1e9, None, "", [[None]], " ") == expected
+    assert udfs.LIFETIME_COST(7e9, 1e12, 1e9, "", None, None) == udfs.LIFETIME_COST(
+        7e9, 1e12, 1e9, 70, 215, "paper-a100")
+    assert udfs.SCALING_LOSS(7e9, 1e12, None) == udfs.SCALING_LOSS(7e9, 1e12, "chinchilla")
+
+
+def test_law_as_a_range_from_xlplan_law():
+    row = udfs.XLPLAN_LAW("epoch-2024")
+    expected = udfs.OPT_PARAMS(2.1, 1e12, "epoch-2024")
+    assert udfs.OPT_PARAMS(2.1, 1e12, row) == expected
+    assert udfs.OPT_PARAMS(2.1, 1e12, row[0]) == expected  # a 1-D list, as xlwings reads a row
+    assert udfs.OPT_PARAMS(2.1, 1e12, [[v] for v in row[0]]) == expected  # a column
+    assert udfs.OPT_PARAMS(2.1, 1e12, [[str(v) for v in row[0]]]) == expected
+    assert udfs.OPT_PARAMS(2.1, 1e12, "EPOCH-2024") == expected
+
+
+def test_hardware_as_a_range_from_xlplan_hardware():
+    row = udfs.XLPLAN_HARDWARE("h100")
+    assert udfs.COST_OPT(2.1, 1e9, None, None, row) == udfs.COST_OPT(2.1, 1e9, None, None,
+                                                                      "h100")
+    assert udfs.LIFETIME_COST(7e9, 1e12, 1e9, 70, 215, row) == udfs.LIFETIME_COST(
+        7e9, 1e12, 1e9, 70, 215, "h100")
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: udfs.OPT_PARAMS(1.5, 1e12), ["loss=1.5", "E=1.69"]),
+    (lambda: udfs.OPT_PARAMS(1.69, 1e12), ["loss=1.69"]),
+    (lambda: udfs.OPT_PARAMS(2.1, -1), ["inference_tokens=-1", ">= 0"]),
+    (lambda: udfs.CHINCHILLA_OPT(1.0, "chinchilla"), ["loss=1"]),
+    (lambda: udfs.CHINCHILLA_MODEL(0), ["params=0"]),
+    (lambda: udfs.SCALING_LOSS(7e9, -5), ["tokens=-5"]),
+    (lambda: udfs.TOTAL_FLOPS(7e9, 1e12, float("nan")), ["inference_tokens=nan"]),
+    (lambda: udfs.TOTAL_FLOPS(7e9, "inf", 0), ["tokens"]),
+    (lambda: udfs.COST_OPT(2.1, -3), ["requests=-3"]),
+    (lambda: udfs.COST_OPT(2.1, 1e9, -1), ["input_tokens=-1"]),
+    (lambda: udfs.LIFETIME_COST(7e9, 1e12, 1e9, 70, -2), ["output_tokens=-2"]),
+    (lambda: udfs.LIFETIME_COST(7e9, 1e12, 1e9, 70, 215, [[2, 1e15, 1.5, 2, 1e15, 0.5, 0.01]]),
+     ["train_mfu=1.5"]),
+    (lambda: udfs.OPT_PARAMS(2.1, 1e12, [[1, 2, -1, 0.3, 0.3]]), ["E=-1"]),
+])
+def test_out_of_range_values_are_num_errors(call, words):
+    _is_error(call(), "#NUM!", *words)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: udfs.OPT_PARAMS("two", 1e12), ["loss='two'", "text"]),
+    (lambda: udfs.OPT_PARAMS(True, 1e12), ["loss=True", "TRUE/FALSE"]),
+    (lambda: udfs.OPT_PARAMS(None, 1e12), ["loss is blank"]),
+    (lambda: udfs.OPT_PARAMS(2.1, ""), ["inf_tokens is blank"]),
+    (lambda: udfs.OPT_PARAMS([[2.1, 2.2]], 1e12), ["loss", "single cell", "1x2"]),
+    (lambda: udfs.OPT_PARAMS(2.1, 1e12, [[1, 2, 3, 4]]), ["law", "1x5", "4 cells"]),
+    (lambda: udfs.OPT_PARAMS(2.1, 1e12, [[1, 2, 3], [4, 5, 6]]), ["law", "2x3"]),
+    (lambda: udfs.OPT_PARAMS(2.1, 1e12, [[1, 2, "x", 4, 5]]), ["law[3]='x'"]),
+    (lambda: udfs.OPT_PARAMS(2.1, 1e12, "gopher"),
+     ["unknown law 'gopher'", "chinchilla", "epoch-2024", "sardana-all"]),
+    (lambda: udfs.OPT_PARAMS(2.1, 1e12, 3.0), ["law=3.0", "preset name"]),
+    (lambda: udfs.COST_OPT(2.1, 1e9, None, None, "tpu"),
+     ["unknown hardware 'tpu'", "paper-a100", "h100"]),
+    (lambda: udfs.COST_OPT(2.1, 1e9, None, None, [[1, 2, 3]]), ["hardware", "1x7"]),
+    (lambda: udfs.XLPLAN_LAW(None), ["name"]),
+    (lambda: udfs.XLPLAN_LAW(5), ["name=5"]),
+    (lambda: udfs.XLPLAN_HARDWARE("nope"), ["nope", "paper-a100"]),
+    (lambda: udfs.TOTAL_FLOPS(7e9, 1e12, object()), ["inf_tokens"]),
+])
+def test_wrong_types_and_shapes_are_value_errors(call, words):
+    _is_error(call(), "#VALUE!", *words)
+
+
+def test_a_bad_cell_does_not_affect_the_next():
+    good = udfs.OPT_PARAMS(2.1, 1e12)
+    cells = [udfs.OPT_PARAMS(loss, 1e12) for loss in (2.1, 1.0, "x", 2.1, None, 2.1)]
+    assert [c for c in cells if not isinstance(c, CellError)] == [good, good, good]
+    assert [c.code for c in cells if isinstance(c, CellError)] == ["#NUM!", "#VALUE!",
+                                                                    "#VALUE!"]
+
+
+def test_every_function_is_registered_with_help():
+    assert list(udfs.FUNCTIONS) == ["SCALING_LOSS", "CHINCHILLA_MODEL", "CHINCHILLA_OPT",
+                                    "OPT_PARAMS", "TOTAL_FLOPS", "COST_OPT", "LIFETIME_COST",
+                                    "FIT_COEFFS", "XLPLAN_LAW", "XLPLAN_HARDWARE"]
+    for name, spec in udfs.FUNCTIONS.items():
+        assert spec.func is getattr(udfs, name)
+        assert spec.description and len(spec.description) < 255
+        assert all(p.help for p in spec.params)
+        optional = [p.optional for p in spec.params]
+        assert optional == sorted(optional), f"{name}: an optional argument before a required"
+    assert [p.name for p in udfs.FUNCTIONS["COST_OPT"].params] == [
+        "loss", "requests", "input_tokens", "output_tokens", "hardware", "law"]
+    assert udfs.FUNCTIONS["LIFETIME_COST"].result == ("training $", "inference $", "total $")
+    assert udfs.FUNCTIONS["FIT_COEFFS"].slow
+
+
+def _runs(law, rows):
+    return [["params", "tokens", "loss"]] + [
+        [n, d, law.loss(n, d)] for n, d in rows]
+
+
+def test_fit_coeffs_recovers_a_known_law_and_feeds_opt_params():
+    pytest.importorskip("xlplan.fit", reason="the fitter (issue 3) has not landed yet")
+    law = xlplan.get_law("chinchilla")
+    rows = [(n, n * r) for n in (1e8, 3e8, 1e9, 3e9, 1e10) for r in (5, 20, 80, 300)]
+    fitted = udfs.FIT_COEFFS(_runs(law, rows))
+    assert not isinstance(fitted, CellError), fitted
+    assert_allclose(fitted[0], law.as_tuple(), rtol=0.05)
+    plan = udfs.OPT_PARAMS(2.1, 1e12, fitted)
+    assert_allclose(plan, udfs.OPT_PARAMS(2.1, 1e12, "chinchilla"), rtol=0.1)
+
+
+def test_fit_coeffs_bad_runs_are_errors():
+    pytest.importorskip("xlplan.fit", reason="the fitter (issue 3) has not landed yet")
+    assert isinstance(udfs.FIT_COEFFS([[1e9, 1e10]]), CellError)
+    assert isinstance(udfs.FIT_COEFFS(_runs(xlplan.get_law("chinchilla"), [(1e9, 2e10)])),
+                      CellError)
+    _is_error(udfs.FIT_COEFFS([[1e9, 2e10, 2.5]] * 10, "many"), "#VALUE!",
+              "max_tokens_per_param")
+
+
+def test_cell_error_is_text_with_code_and_message():
+    error = CellError("#NUM!", "too small")
+    assert error == "#NUM! too small" and error.code == "#NUM!" and error.message == "too small"
+    with pytest.raises(ValueError, match="code"):
+        CellError("#BOGUS", "x")
+    assert not math.isnan(udfs.SCALING_LOSS("7e9", "1e12"))

@@ -1,0 +1,128 @@
+"""Excel values in, engine arguments out.
+
+Excel hands a function numbers, text, ``None`` (or ``""``) for a blank cell,
+booleans, dates, and ranges as 1-D or 2-D lists. Each helper here turns one
+argument into what the engine takes, or raises
+:class:`~xlplan.errors.InvalidTypeError` (``#VALUE!``) naming the argument and
+what was given. Ranges of numbers are checked by the engine, not here.
+"""
+
+import numbers
+
+from ..errors import InvalidTypeError
+
+__all__ = ["is_blank", "single", "number", "optional_number", "text", "law", "hardware",
+           "table", "row"]
+
+
+def is_blank(value):
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _shape(value):
+    if isinstance(value, (list, tuple)):
+        if value and all(isinstance(r, (list, tuple)) for r in value):
+            return len(value), max(len(r) for r in value)
+        return 1, len(value)
+    return None
+
+
+def single(name, value):
+    """Unwrap a one-cell range; reject bigger ranges."""
+    shape = _shape(value)
+    if shape is None:
+        return value
+    if shape == (1, 1):
+        inner = value[0]
+        return inner[0] if isinstance(inner, (list, tuple)) else inner
+    raise InvalidTypeError(f"{name} must be a single cell, got a {shape[0]}x{shape[1]} range",
+                           argument=name, value=value)
+
+
+def _to_float(name, value):
+    if isinstance(value, bool):
+        raise InvalidTypeError(f"{name}={value} is TRUE/FALSE, not a number",
+                               argument=name, value=value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            raise InvalidTypeError(f"{name}='{value}' is text, not a number",
+                                   argument=name, value=value) from None
+    raise InvalidTypeError(f"{name}={value!r} ({type(value).__name__}) is not a number",
+                           argument=name, value=value)
+
+
+def number(name, value):
+    """A required number: a number or numeric text in one cell."""
+    value = single(name, value)
+    if is_blank(value):
+        raise InvalidTypeError(f"{name} is blank: it needs a number", argument=name, value=value)
+    return _to_float(name, value)
+
+
+def optional_number(name, value, default):
+    """A number, or ``default`` when the cell is blank or the argument omitted."""
+    value = single(name, value)
+    return default if is_blank(value) else _to_float(name, value)
+
+
+def text(name, value):
+    """Required text in one cell (e.g. a preset name)."""
+    value = single(name, value)
+    if is_blank(value) or not isinstance(value, str):
+        raise InvalidTypeError(f"{name}={value!r} must be text (a preset name)",
+                               argument=name, value=value)
+    return value
+
+
+def _preset_or_numbers(name, value, count, labels):
+    """None (default), a preset name, or ``count`` numbers from a 1-row or 1-column range."""
+    shape = _shape(value)
+    if shape is None or shape == (1, 1):
+        value = single(name, value)
+        if is_blank(value):
+            return None
+        if isinstance(value, str):
+            return value
+        raise InvalidTypeError(
+            f"{name}={value!r} must be a preset name or a 1x{count} range ({labels})",
+            argument=name, value=value)
+    rows = [r if isinstance(r, (list, tuple)) else [r] for r in value]
+    if 1 not in shape or any(len(r) != len(rows[0]) for r in rows):
+        raise InvalidTypeError(f"{name} must be one row of {count} cells ({labels}), "
+                               f"got a {shape[0]}x{shape[1]} range", argument=name, value=value)
+    cells = [c for r in rows for c in r]
+    if len(cells) != count:
+        raise InvalidTypeError(f"{name} must be a 1x{count} range ({labels}), got "
+                               f"{len(cells)} cells", argument=name, value=value)
+    return [number(f"{name}[{i + 1}]", c) for i, c in enumerate(cells)]
+
+
+def law(value, name="law"):
+    """A law: blank (default), a preset name or 5 cells A, B, E, alpha, beta."""
+    return _preset_or_numbers(name, value, 5, "A, B, E, alpha, beta")
+
+
+def hardware(value, name="hardware"):
+    """Hardware: blank (default), a preset name or the 7 settings of XLPLAN_HARDWARE."""
+    return _preset_or_numbers(
+        name, value, 7, "train $/GPU-h, train peak FLOP/s, train MFU, inference $/GPU-h, "
+        "inference peak FLOP/s, prefill MFU, decode MFU")
+
+
+def table(name, value):
+    """A 2-D range as a list of rows (a single cell becomes a 1x1 table)."""
+    shape = _shape(value)
+    if shape is None:
+        return [[value]]
+    if isinstance(value[0], (list, tuple)):
+        return [list(r) for r in value]
+    return [list(value)]
+
+
+def row(*values):
+    """A 1xk result row (spills right in Excel) of plain floats."""
+    return [[float(v) for v in values]]

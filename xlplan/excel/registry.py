@@ -1,0 +1,93 @@
+"""One description per Excel function, read by every route.
+
+:func:`excel_function` turns a plain function of Excel values into an Excel
+function: it records a :class:`FunctionSpec` (name, one-line description taken
+from the docstring, argument help, optional flags, result columns) in
+:data:`FUNCTIONS`, applies xlwings' open-source UDF decorators from the same
+text, and makes errors come back as a :class:`~xlplan.excel.cell_error.CellError`
+value instead of an exception, as in a worksheet. The add-in's metadata JSON is
+generated from :data:`FUNCTIONS` (see :mod:`xlplan.server.metadata`).
+"""
+
+import functools
+import inspect
+from dataclasses import dataclass
+
+import xlwings as xw
+
+from ..errors import XlplanError
+from .cell_error import CellError
+
+__all__ = ["Param", "FunctionSpec", "FUNCTIONS", "excel_function", "CATEGORY"]
+
+CATEGORY = "xlplan"
+
+
+@dataclass(frozen=True)
+class Param:
+    """One argument: its help text, whether it may be omitted, whether it takes a range."""
+
+    name: str
+    help: str
+    optional: bool = False
+    range: bool = False
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """An Excel function: ``result`` names the columns of a 1xk answer, () for one number.
+
+    ``slow`` marks functions the server runs in its worker processes with a time limit.
+    """
+
+    name: str
+    description: str
+    params: tuple
+    result: tuple
+    slow: bool
+    func: object
+
+    @property
+    def max_args(self):
+        return len(self.params)
+
+    @property
+    def min_args(self):
+        return sum(not p.optional for p in self.params)
+
+
+FUNCTIONS = {}
+
+
+def _catching(func):
+    @functools.wraps(func)
+    def cell_function(*args):
+        try:
+            return func(*args)
+        except XlplanError as error:
+            return CellError.from_exception(error)
+    return cell_function
+
+
+def _check_signature(func, params):
+    names = list(inspect.signature(func).parameters)
+    if names != [p.name for p in params]:
+        raise TypeError(f"{func.__name__}: params {[p.name for p in params]} do not match "
+                        f"the signature {names}")
+
+
+def excel_function(*params, result=(), slow=False):
+    """Register ``func`` (named as in Excel) with argument help ``params`` (:class:`Param`)."""
+    def decorate(func):
+        _check_signature(func, params)
+        description = inspect.getdoc(func).splitlines()[0]
+        wrapped = _catching(func)
+        wrapped.__doc__ = description  # xlwings shows the docstring in the function wizard
+        for p in params:
+            options = {"ndim": 2} if p.range else {}
+            wrapped = xw.arg(p.name, doc=p.help, **options)(wrapped)
+        wrapped = xw.func(category=CATEGORY)(wrapped)
+        FUNCTIONS[func.__name__] = FunctionSpec(func.__name__, description, tuple(params),
+                                                tuple(result), slow, wrapped)
+        return wrapped
+    return decorate

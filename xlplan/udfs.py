@@ -1,0 +1,145 @@
+"""The ten xlplan Excel functions, under their Excel names.
+
+Each is a plain Python callable taking Excel values (numbers, numeric text,
+``None`` or ``""`` for a blank cell, 1-D or 2-D lists for ranges) and returning a
+number or a 1xk list of lists (one row, which spills right in Excel). Bad input
+never raises: the function returns a :class:`~xlplan.excel.cell_error.CellError`,
+a ``str`` such as ``"#NUM! loss=1.5 is out of range ..."`` carrying ``.code``
+(``"#NUM!"`` or ``"#VALUE!"``) and ``.message``, like a worksheet error value.
+
+The same objects are the xlwings UDFs (``UDF MODULES = xlplan.udfs``) and what
+``xlplan serve`` calls; :data:`FUNCTIONS` maps each name to its description.
+
+>>> OPT_PARAMS(2.1, "1e12")  # doctest: +ELLIPSIS
+[[4780762668.4..., 698163775674.7...]]
+>>> OPT_PARAMS(1.5, 1e12).code
+'#NUM!'
+"""
+
+from . import chinchilla, laws, sizing
+from .excel import convert
+from .excel.cell_error import CellError
+from .excel.registry import FUNCTIONS, Param, excel_function
+from .hardware import get_hardware
+
+__all__ = ["SCALING_LOSS", "CHINCHILLA_MODEL", "CHINCHILLA_OPT", "OPT_PARAMS", "TOTAL_FLOPS",
+           "COST_OPT", "LIFETIME_COST", "FIT_COEFFS", "XLPLAN_LAW", "XLPLAN_HARDWARE",
+           "FUNCTIONS", "CellError"]
+
+_LAW = Param("law", "Loss law: a preset name such as \"chinchilla\" or a 1x5 range A, B, E, "
+             "alpha, beta (as XLPLAN_LAW or FIT_COEFFS return). Default chinchilla.",
+             optional=True, range=True)
+_HARDWARE = Param("hardware", "Hardware: a preset name such as \"paper-a100\" or a 1x7 range "
+                  "as XLPLAN_HARDWARE returns. Default paper-a100.", optional=True, range=True)
+_PARAMS = Param("params", "Model size: number of parameters, e.g. 7E9.")
+_TOKENS = Param("tokens", "Training tokens, e.g. 1.4E12.")
+_LOSS = Param("loss", "Target pre-training loss in nats per token; must exceed the law's E.")
+_REQUESTS = Param("requests", "Lifetime inference requests, >= 0.")
+_INPUT = Param("input_tokens", "Prompt tokens per request. Default 70.", optional=True)
+_OUTPUT = Param("output_tokens", "Generated tokens per request. Default 215.", optional=True)
+
+
+@excel_function(_PARAMS, _TOKENS, _LAW)
+def SCALING_LOSS(params, tokens, law=None):
+    """Predicted loss (nats per token) of a model with params parameters trained on tokens."""
+    return laws.get_law(convert.law(law)).loss(convert.number("params", params),
+                                                convert.number("tokens", tokens))
+
+
+@excel_function(_PARAMS, _LAW, result=("loss", "tokens", "training FLOPs"))
+def CHINCHILLA_MODEL(params, law=None):
+    """Chinchilla-style model of this size: loss, training tokens, training FLOPs (1x3)."""
+    model = chinchilla.chinchilla_from_params(convert.number("params", params),
+                                              convert.law(law))
+    return convert.row(model.loss, model.tokens, model.training_flops)
+
+
+@excel_function(_LOSS, _LAW, result=("params", "tokens"))
+def CHINCHILLA_OPT(loss, law=None):
+    """Chinchilla-style model reaching a target loss: params, tokens (1x2)."""
+    model = chinchilla.chinchilla_from_loss(convert.number("loss", loss), convert.law(law))
+    return convert.row(model.params, model.tokens)
+
+
+@excel_function(_LOSS, Param("inf_tokens", "Lifetime inference tokens (input + output), >= 0."),
+                _LAW, result=("params", "tokens"))
+def OPT_PARAMS(loss, inf_tokens, law=None):
+    """Params, tokens (1x2) minimising training + inference FLOPs at a target loss."""
+    plan = sizing.compute_optimal(convert.number("loss", loss),
+                                  convert.number("inf_tokens", inf_tokens), convert.law(law))
+    return convert.row(plan.optimal.params, plan.optimal.tokens)
+
+
+@excel_function(_PARAMS, _TOKENS, Param("inf_tokens", "Lifetime inference tokens, >= 0."))
+def TOTAL_FLOPS(params, tokens, inf_tokens):
+    """Training plus inference FLOPs: 6 x params x tokens + 2 x params x inf_tokens."""
+    return sizing.total_flops(convert.number("params", params),
+                              convert.number("tokens", tokens),
+                              convert.number("inf_tokens", inf_tokens))
+
+
+def _per_request(input_tokens, output_tokens):
+    return (convert.optional_number("input_tokens", input_tokens,
+                                    sizing.DEFAULT_INPUT_TOKENS),
+            convert.optional_number("output_tokens", output_tokens,
+                                    sizing.DEFAULT_OUTPUT_TOKENS))
+
+
+@excel_function(_LOSS, _REQUESTS, _INPUT, _OUTPUT, _HARDWARE, _LAW,
+                result=("params", "tokens"))
+def COST_OPT(loss, requests, input_tokens=None, output_tokens=None, hardware=None, law=None):
+    """Params, tokens (1x2) minimising lifetime training + inference dollars at a target loss."""
+    plan = sizing.cost_optimal(convert.number("loss", loss),
+                               convert.number("requests", requests),
+                               *_per_request(input_tokens, output_tokens),
+                               hardware=convert.hardware(hardware), law=convert.law(law))
+    return convert.row(plan.optimal.params, plan.optimal.tokens)
+
+
+@excel_function(_PARAMS, _TOKENS, _REQUESTS, _INPUT, _OUTPUT, _HARDWARE,
+                result=("training $", "inference $", "total $"))
+def LIFETIME_COST(params, tokens, requests, input_tokens=None, output_tokens=None,
+                  hardware=None):
+    """Lifetime dollars of a model (1x3): training, inference, total."""
+    plan = sizing.lifetime_cost(convert.number("params", params),
+                                convert.number("tokens", tokens),
+                                convert.number("requests", requests),
+                                *_per_request(input_tokens, output_tokens),
+                                hardware=convert.hardware(hardware))
+    return convert.row(plan.training, plan.inference, plan.total)
+
+
+@excel_function(
+    Param("runs", "Training runs: an n x 3 range of params, tokens, loss; a header row is "
+          "allowed.", range=True),
+    Param("max_tokens_per_param", "Use only runs with at most this many tokens per "
+          "parameter. Default: all runs.", optional=True),
+    Param("delta", "Huber loss threshold of the fit. Default 0.001.", optional=True),
+    result=laws.COEFFICIENT_NAMES, slow=True)
+def FIT_COEFFS(runs, max_tokens_per_param=None, delta=None):
+    """Law coefficients A, B, E, alpha, beta (1x5) fitted to your training runs."""
+    # Imported here: fitting pulls in the optimiser, which the cheap functions never need.
+    from .fit import fit_law
+    from .runs import load_runs
+
+    result = fit_law(load_runs(convert.table("runs", runs)),
+                     max_tokens_per_param=convert.optional_number(
+                         "max_tokens_per_param", max_tokens_per_param, None),
+                     delta=convert.optional_number("delta", delta, 1e-3))
+    return convert.row(*result.law.as_tuple())
+
+
+@excel_function(Param("name", "Preset name, e.g. \"chinchilla\", \"epoch-2024\", "
+                      "\"sardana-all\"."), result=laws.COEFFICIENT_NAMES)
+def XLPLAN_LAW(name):
+    """Coefficients A, B, E, alpha, beta (1x5) of a preset loss law."""
+    return convert.row(*laws.get_law(convert.text("name", name)).as_tuple())
+
+
+@excel_function(Param("name", "Preset name, e.g. \"paper-a100\", \"h100\"."),
+                result=("train $/GPU-h", "train peak FLOP/s", "train MFU",
+                        "inference $/GPU-h", "inference peak FLOP/s", "prefill MFU",
+                        "decode MFU"))
+def XLPLAN_HARDWARE(name):
+    """Settings (1x7) of a hardware preset: prices, peak FLOP/s and utilisations."""
+    return convert.row(*get_hardware(convert.text("name", name)).as_tuple())
