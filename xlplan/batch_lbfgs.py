@@ -34,17 +34,19 @@ class BatchState:
     gamma: np.ndarray       # (S,) initial inverse-Hessian scale
     converged: np.ndarray   # (S,) bool: met the tolerance
     stalled: np.ndarray     # (S,) bool: line search found no decrease
+    ids: np.ndarray         # (S,) row of each start in the original batch
     iterations: int = 0
 
     @classmethod
     def start(cls, fun, x0):
         x = np.array(x0, dtype=np.float64)
-        f, g = fun(x)
         S, k = x.shape
+        ids = np.arange(S)
+        f, g = fun(x, ids)
         size = np.linalg.norm(g, axis=1)
         return cls(x, f, g, np.zeros((MEMORY, S, k)), np.zeros((MEMORY, S, k)),
                    np.zeros((MEMORY, S)), 1.0 / np.maximum(size, 1.0),
-                   np.zeros(S, bool), np.zeros(S, bool))
+                   np.zeros(S, bool), np.zeros(S, bool), ids)
 
     @property
     def active(self):
@@ -52,7 +54,7 @@ class BatchState:
 
     def take(self, keep):
         """Keep only the starts in index array or mask ``keep``."""
-        for name in ("x", "f", "g", "gamma", "converged", "stalled"):
+        for name in ("x", "f", "g", "gamma", "converged", "stalled", "ids"):
             setattr(self, name, getattr(self, name)[keep])
         self.s_hist, self.y_hist = self.s_hist[:, keep], self.y_hist[:, keep]
         self.rho = self.rho[:, keep]
@@ -74,7 +76,7 @@ def _direction(g, s_hist, y_hist, rho, gamma, newest):
     return q
 
 
-def _line_search(fun, x, f, g, d):
+def _line_search(fun, x, f, g, d, ids):
     """Backtracking Armijo search on every row; returns new x, f, g and an ok mask."""
     slope = np.einsum("ij,ij->i", g, d)
     step = np.ones(len(x))
@@ -83,7 +85,7 @@ def _line_search(fun, x, f, g, d):
     for _ in range(MAX_BACKTRACKS):
         trial = x[todo] + step[todo, None] * d[todo]
         with np.errstate(all="ignore"):
-            ft, gt = fun(trial)
+            ft, gt = fun(trial, ids[todo])
         good = np.isfinite(ft) & (ft <= f[todo] + ARMIJO * step[todo] * slope[todo])
         done = todo[good]
         new_x[done], new_f[done], new_g[done] = trial[good], ft[good], gt[good]
@@ -102,7 +104,9 @@ def batch_lbfgs(fun, state, max_iter, ftol, gtol):
     Parameters
     ----------
     fun : callable
-        ``fun(X) -> (f, G)`` for a batch ``X`` of shape (m, k).
+        ``fun(X, ids) -> (f, G)`` for a batch ``X`` of shape (m, k) whose rows
+        are the starts ``ids`` of the original batch (so each start may have
+        its own objective, e.g. its own bootstrap resample).
     state : BatchState
         Updated in place; starts that converge or stall stop moving.
     max_iter : int
@@ -122,7 +126,7 @@ def batch_lbfgs(fun, state, max_iter, ftol, gtol):
                        state.gamma[idx], newest)
         uphill = np.einsum("ij,ij->i", g, d) >= 0
         d[uphill] = -g[uphill] * state.gamma[idx][uphill, None]
-        nx, nf, ng, ok = _line_search(fun, x, f, g, d)
+        nx, nf, ng, ok = _line_search(fun, x, f, g, d, state.ids[idx])
         s, y = nx - x, ng - g
         sy = np.einsum("ij,ij->i", s, y)
         store = sy > CURVATURE_EPS * np.linalg.norm(s, axis=1) * np.linalg.norm(y, axis=1)

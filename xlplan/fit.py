@@ -101,14 +101,19 @@ class FitResult:
     end_points: np.ndarray = field(default=None, repr=False)
 
 
-def _objective(runs, delta):
+def _objective(runs, delta, weights=None):
+    """``fun(x, ids=None) -> (f, g)`` on these runs; row ``i`` of a batch uses ``weights[ids[i]]``."""
     log_n, log_d, log_loss = np.log(runs.params), np.log(runs.tokens), np.log(runs.loss)
     block = max(1, BLOCK_ELEMENTS // len(log_n))
 
-    def fun(x):
+    def one(x, ids):
+        w = None if weights is None else weights[ids]
+        return objective_and_gradient(x, log_n, log_d, log_loss, delta, w)
+
+    def fun(x, ids=None):
         if x.ndim == 1 or len(x) <= block:
-            return objective_and_gradient(x, log_n, log_d, log_loss, delta)
-        parts = [objective_and_gradient(x[i:i + block], log_n, log_d, log_loss, delta)
+            return one(x, ids)
+        parts = [one(x[i:i + block], None if ids is None else ids[i:i + block])
                  for i in range(0, len(x), block)]
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     return fun

@@ -50,7 +50,7 @@ def huber(r, delta):
     return psi * (r - 0.5 * psi)
 
 
-def objective_and_gradient(x, log_n, log_d, log_loss, delta):
+def objective_and_gradient(x, log_n, log_d, log_loss, delta, weights=None):
     """Sum of Huber losses of the log residuals, and its analytic gradient in x.
 
     Parameters
@@ -61,6 +61,9 @@ def objective_and_gradient(x, log_n, log_d, log_loss, delta):
         Natural logs of parameters, training tokens and loss (nats) of each run.
     delta : float
         Huber threshold (in log-loss units).
+    weights : ndarray, shape (n,) or (S, n), optional
+        Weight of each run in the sum (a bootstrap resample counts each run
+        as often as it was drawn); default 1.
 
     Returns
     -------
@@ -74,6 +77,9 @@ def objective_and_gradient(x, log_n, log_d, log_loss, delta):
     psi = np.clip(r, -delta, delta)  # Huber'(r)
     r -= 0.5 * psi
     r *= psi  # now the Huber loss of each run: psi (r - psi / 2)
+    if weights is not None:
+        r *= weights
+        psi *= weights
     f = r.sum(axis=-1)
     psi /= total
     w1 *= psi

@@ -4,7 +4,9 @@ N is the parameter count and D the number of training tokens; the loss is in
 nats per token. Presets are data: a frozen :class:`ScalingLaw` per name.
 """
 
+import json
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -13,7 +15,7 @@ import numpy as np
 from . import _validate
 from .errors import InvalidTypeError, InvalidValueError
 
-__all__ = ["ScalingLaw", "LAW_PRESETS", "DEFAULT_LAW", "get_law", "law_names"]
+__all__ = ["ScalingLaw", "LAW_PRESETS", "DEFAULT_LAW", "get_law", "law_names", "load_law_file"]
 
 DEFAULT_LAW = "chinchilla"
 COEFFICIENT_NAMES = ("A", "B", "E", "alpha", "beta")
@@ -134,8 +136,29 @@ def law_names():
     return list(LAW_PRESETS)
 
 
+def load_law_file(path):
+    """Read a law preset file: JSON with A, B, E, alpha, beta and optional name, source.
+
+    ``xlplan fit --output`` writes such files; every ``--law`` option accepts one.
+    """
+    with open(path, encoding="utf-8") as handle:
+        try:
+            data = json.load(handle)
+        except json.JSONDecodeError as error:
+            raise InvalidTypeError(f"law file {os.fspath(path)!r} is not valid JSON ({error})",
+                                   argument="law", value=os.fspath(path)) from None
+    missing = [k for k in COEFFICIENT_NAMES if not isinstance(data, dict) or k not in data]
+    if missing:
+        raise InvalidTypeError(f"law file {os.fspath(path)!r} lacks {', '.join(missing)}: it "
+                               f"needs {', '.join(COEFFICIENT_NAMES)}", argument="law",
+                               value=os.fspath(path))
+    name = str(data.get("name") or os.path.splitext(os.path.basename(path))[0])
+    return ScalingLaw.from_coefficients([data[k] for k in COEFFICIENT_NAMES], name=name,
+                                        source=str(data.get("source", os.fspath(path))))
+
+
 def get_law(law=None):
-    """Resolve a law given as a preset name, five coefficients or a :class:`ScalingLaw`.
+    """Resolve a law given as a preset name, a law file (.json), five coefficients or a law.
 
     ``None`` gives the default (``"chinchilla"``). Names are case-insensitive.
     """
@@ -147,6 +170,8 @@ def get_law(law=None):
         key = law.strip().lower()
         if key in LAW_PRESETS:
             return LAW_PRESETS[key]
+        if key.endswith(".json") and os.path.isfile(law.strip()):
+            return load_law_file(law.strip())
         raise InvalidTypeError(
             f"unknown law '{law}': use one of {', '.join(LAW_PRESETS)} or five coefficients "
             "(A, B, E, alpha, beta)", argument="law", value=law)

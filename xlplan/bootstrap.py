@@ -1,0 +1,127 @@
+"""Bootstrap confidence intervals for fitted law coefficients (Besiroglu et al. 2024).
+
+Resample the runs with replacement, refit, and take percentiles of each
+coefficient over the refits. Each refit starts from the distinct end points
+the full-data grid fit converged to (its local optima), and resamples are
+refitted together: a resample is a vector of draw counts, used as weights in
+the objective, so one batched L-BFGS run serves ``CHUNK`` resamples. Pass
+``grid`` to restart every refit from another set of points.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import fit as _fit
+from .batch_lbfgs import BatchState, batch_lbfgs
+from .errors import InvalidTypeError, InvalidValueError
+from .laws import COEFFICIENT_NAMES
+from .runs import Runs
+
+__all__ = ["BootstrapResult", "bootstrap_law"]
+
+CHUNK = 50  # resamples refitted together in one batched L-BFGS run
+
+
+@dataclass(frozen=True, eq=False)
+class BootstrapResult:
+    """Coefficients refitted on resampled runs.
+
+    Attributes
+    ----------
+    fit : FitResult
+        The fit on all runs (its ``law`` is the point estimate).
+    samples : ndarray, shape (n_resamples, 5)
+        (A, B, E, alpha, beta) of each refit.
+    level : float
+        Confidence level of ``intervals``.
+    intervals : dict
+        Coefficient name -> (low, high) percentile interval.
+    """
+
+    fit: object
+    samples: np.ndarray
+    level: float
+    intervals: dict
+
+    @property
+    def law(self):
+        return self.fit.law
+
+
+def _check_count(n_resamples):
+    if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)):
+        raise InvalidTypeError(f"n_resamples={n_resamples!r} must be a whole number",
+                               argument="n_resamples", value=n_resamples)
+    if n_resamples < 2:
+        raise InvalidValueError(f"n_resamples={n_resamples} is out of range: it must be a "
+                                "whole number >= 2", argument="n_resamples", value=n_resamples)
+    return int(n_resamples)
+
+
+def bootstrap_law(runs, n_resamples, *, seed=0, progress=None, level=0.95,
+                  max_tokens_per_param=None, delta=_fit.DEFAULT_DELTA, grid=None):
+    """Percentile confidence intervals of (A, B, E, alpha, beta) by resampling runs.
+
+    Parameters
+    ----------
+    runs : Runs or anything :func:`xlplan.runs.load_runs` accepts
+    n_resamples : int
+        Number of refits (>= 2; 1,000 is usual).
+    seed : int
+        Seed of the resampling (``numpy.random.default_rng``); same seed, same result.
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each refit.
+    level : float
+        Confidence level in (0, 1).
+    max_tokens_per_param, delta :
+        As for :func:`xlplan.fit.fit_law`.
+    grid : optional
+        Starting points of every refit; default: the full fit's distinct end points.
+
+    Returns
+    -------
+    BootstrapResult
+    """
+    n_resamples = _check_count(n_resamples)
+    if not (isinstance(level, float) and 0 < level < 1):
+        raise InvalidValueError(f"level={level!r} is out of range: it must be a number in "
+                                "(0, 1)", argument="level", value=level)
+    full = _fit.fit_law(runs, max_tokens_per_param=max_tokens_per_param, delta=delta,
+                        grid=grid)
+    used, _ = _fit.select_runs(runs if isinstance(runs, Runs) else _fit.load_runs(runs),
+                               max_tokens_per_param)
+    starts = _fit._check_grid(grid) if grid is not None else _distinct_ends(full.end_points)
+    rng = np.random.default_rng(seed)
+    samples = np.empty((n_resamples, 5))
+    for first in range(0, n_resamples, CHUNK):
+        count = min(CHUNK, n_resamples - first)
+        samples[first:first + count] = _refit_chunk(used, full.delta, starts, rng, count)
+        if progress is not None:
+            progress(first + count, n_resamples)
+    tail = 50 * (1 - level)
+    low, high = np.percentile(samples, [tail, 100 - tail], axis=0)
+    intervals = {key: (float(lo), float(hi))
+                 for key, lo, hi in zip(COEFFICIENT_NAMES, low, high)}
+    return BootstrapResult(full, samples, level, intervals)
+
+
+def _refit_chunk(used, delta, starts, rng, count):
+    """Refit ``count`` resamples at once: each is a vector of draw counts used as weights."""
+    n = len(used)
+    draws = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(count)])
+    k = len(starts)
+    fun = _fit._objective(used, delta, weights=np.repeat(draws.astype(float), k, axis=0))
+    state = BatchState.start(fun, np.tile(starts, (count, 1)))
+    batch_lbfgs(fun, state, _fit.BATCH_MAX_ITER, _fit.BATCH_FTOL, _fit.BATCH_GTOL)
+    best = state.f.reshape(count, k).argmin(axis=1)
+    x = state.x.reshape(count, k, 5)[np.arange(count), best]
+    return np.column_stack([np.exp(x[:, :3]), x[:, 3:]])
+
+
+def _distinct_ends(ends):
+    picked = []
+    for x in ends:
+        if all(_fit._distinct(x, y) for y in picked):
+            picked.append(x)
+    return np.array(picked)
