@@ -12,7 +12,7 @@ import sys
 from .errors import XlplanError
 
 # Module names under xlplan.commands, in the order ``xlplan --help`` lists them.
-COMMANDS = ["tables"]
+COMMANDS = ["tables", "fit"]
 
 
 def build_parser():

@@ -1,0 +1,106 @@
+"""``xlplan fit``: fit L(N, D) = E + A / N**alpha + B / D**beta to a table of training runs."""
+
+import json
+import os
+import sys
+import tempfile
+
+from ..bootstrap import bootstrap_law
+from ..errors import InvalidValueError
+from ..fit import DEFAULT_DELTA, fit_law
+from ..laws import COEFFICIENT_NAMES
+from ..runs import load_runs
+
+BAR_WIDTH = 30
+
+
+def _progress(done, total):
+    filled = BAR_WIDTH * done // total
+    print(f"\rbootstrap [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done}/{total}",
+          end="\n" if done == total else "", file=sys.stderr, flush=True)
+
+
+def _report(fit, source, intervals=None, level=None):
+    law = fit.law
+    lines = [f"law fitted to {source} (Eq. 4: sum of Huber losses, delta={fit.delta:g})", ""]
+    for key in COEFFICIENT_NAMES:
+        line = f"  {key:<6}= {getattr(law, key):.6g}"
+        if intervals:
+            low, high = intervals[key]
+            line += f"   {level:.0%} interval [{low:.4g}, {high:.4g}]"
+        lines.append(line)
+    cut = ("" if fit.max_tokens_per_param is None else
+           f", {fit.n_excluded} excluded as above {fit.max_tokens_per_param:g} tokens/param")
+    rows = f" (rows {', '.join(map(str, fit.skipped_rows))})" if fit.skipped_rows else ""
+    lines += ["", f"objective: {fit.objective:.6g}",
+              f"runs: {fit.n_used} used, {fit.n_skipped} skipped as blank or non-numeric"
+              f"{rows}{cut}",
+              f"starts: {fit.n_starts} ({fit.n_pruned} dropped early for a poor objective, "
+              f"{fit.n_converged} of the rest converged)",
+              f"largest log residual: {abs(fit.residuals).max():.3g}"]
+    lines += [f"warning: {w}" for w in fit.warnings]
+    return "\n".join(lines)
+
+
+def write_law_file(law, path, protect=()):
+    """Write ``law`` as JSON via a temporary file in the same folder and an atomic rename."""
+    target = os.path.abspath(path)
+    if os.path.exists(target) and any(os.path.exists(p) and os.path.samefile(target, p)
+                                      for p in protect):
+        raise InvalidValueError(f"--output {path!r} is the runs file: refusing to overwrite "
+                                "the input", argument="output", value=path)
+    data = {"name": law.name, **law.as_dict(), "source": law.source}
+    handle, temp = tempfile.mkstemp(dir=os.path.dirname(target), suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(data, out, indent=2)
+            out.write("\n")
+        os.replace(temp, target)
+    except BaseException:
+        os.unlink(temp)
+        raise
+
+
+def run(args):
+    runs = load_runs(args.runs, params_col=args.params_col, tokens_col=args.tokens_col,
+                     loss_col=args.loss_col)
+    options = {"max_tokens_per_param": args.max_tokens_per_param, "delta": args.delta}
+    if args.bootstrap:
+        result = bootstrap_law(runs, args.bootstrap, seed=args.seed, progress=_progress,
+                               **options)
+        fit, intervals, level = result.fit, result.intervals, result.level
+    else:
+        fit, intervals, level = fit_law(runs, **options), None, None
+    law = fit.law
+    if args.name:
+        law = type(law)(*law.as_tuple(), name=args.name, source=law.source)
+    print(_report(fit, args.runs, intervals, level))
+    if args.output:
+        write_law_file(law, args.output, protect=[args.runs])
+        print(f"law file written: {args.output} (use it as --law {args.output})")
+    return 0
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser(
+        "fit", help="fit a scaling law to training runs (CSV/XLSX) and save it as a law file",
+        description=__doc__)
+    parser.add_argument("runs", help="CSV or XLSX file, one run per row with columns for "
+                        "parameters, training tokens and final loss")
+    parser.add_argument("--max-tokens-per-param", type=float, default=None, metavar="X",
+                        help="fit only runs with at most X training tokens per parameter")
+    parser.add_argument("--delta", type=float, default=DEFAULT_DELTA,
+                        help="Huber threshold on log-loss residuals (default %(default)g)")
+    parser.add_argument("--params-col", default=None, metavar="NAME",
+                        help="column holding the parameter counts")
+    parser.add_argument("--tokens-col", default=None, metavar="NAME",
+                        help="column holding the training tokens")
+    parser.add_argument("--loss-col", default=None, metavar="NAME",
+                        help="column holding the final loss (nats)")
+    parser.add_argument("--bootstrap", type=int, default=0, metavar="K",
+                        help="add confidence intervals from K resamples of the runs")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap resampling")
+    parser.add_argument("--name", default=None, help="name of the fitted law (default 'fitted')")
+    parser.add_argument("--output", default=None, metavar="LAW.json",
+                        help="write the fitted law as a law preset file")
+    parser.set_defaults(run=run)
