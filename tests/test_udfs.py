@@ -185,3 +185,14 @@ def test_cell_error_is_text_with_code_and_message():
     with pytest.raises(ValueError, match="code"):
         CellError("#BOGUS", "x")
     assert not math.isnan(udfs.SCALING_LOSS("7e9", "1e12"))
+
+
+def test_an_overflowing_result_is_a_num_error_not_inf():
+    _is_error(udfs.TOTAL_FLOPS(1e300, 1e300, 0), "#NUM!", "too large")
+
+
+def test_cell_errors_survive_pickling_for_worker_processes():
+    import pickle
+    error = udfs.OPT_PARAMS(1.0, 1e12)
+    copy = pickle.loads(pickle.dumps(error))
+    assert isinstance(copy, CellError) and copy == error and copy.code == error.code

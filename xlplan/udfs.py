@@ -42,8 +42,9 @@ _OUTPUT = Param("output_tokens", "Generated tokens per request. Default 215.", o
 @excel_function(_PARAMS, _TOKENS, _LAW)
 def SCALING_LOSS(params, tokens, law=None):
     """Predicted loss (nats per token) of a model with params parameters trained on tokens."""
-    return laws.get_law(convert.law(law)).loss(convert.number("params", params),
-                                                convert.number("tokens", tokens))
+    law = laws.get_law(convert.law(law))
+    return convert.result(law.loss(convert.number("params", params),
+                                   convert.number("tokens", tokens)))
 
 
 @excel_function(_PARAMS, _LAW, result=("loss", "tokens", "training FLOPs"))
@@ -73,9 +74,9 @@ def OPT_PARAMS(loss, inf_tokens, law=None):
 @excel_function(_PARAMS, _TOKENS, Param("inf_tokens", "Lifetime inference tokens, >= 0."))
 def TOTAL_FLOPS(params, tokens, inf_tokens):
     """Training plus inference FLOPs: 6 x params x tokens + 2 x params x inf_tokens."""
-    return sizing.total_flops(convert.number("params", params),
-                              convert.number("tokens", tokens),
-                              convert.number("inf_tokens", inf_tokens))
+    return convert.result(sizing.total_flops(convert.number("params", params),
+                                             convert.number("tokens", tokens),
+                                             convert.number("inf_tokens", inf_tokens)))
 
 
 def _per_request(input_tokens, output_tokens):

@@ -31,5 +31,8 @@ class CellError(str):
     def from_exception(cls, error: XlplanError):
         return cls(error.excel_code, str(error))
 
+    def __reduce__(self):  # pickled by code and message, e.g. back from a worker process
+        return (CellError, (self.code, self.message))
+
     def __repr__(self):
         return f"CellError({self.code!r}, {self.message!r})"

@@ -7,12 +7,13 @@ argument into what the engine takes, or raises
 what was given. Ranges of numbers are checked by the engine, not here.
 """
 
+import math
 import numbers
 
-from ..errors import InvalidTypeError
+from ..errors import InvalidTypeError, InvalidValueError
 
 __all__ = ["is_blank", "single", "number", "optional_number", "text", "law", "hardware",
-           "table", "row"]
+           "table", "row", "result"]
 
 
 def is_blank(value):
@@ -123,6 +124,15 @@ def table(name, value):
     return [list(value)]
 
 
+def result(value, name="result"):
+    """A finite plain float: an overflow becomes ``#NUM!`` rather than ``inf`` in a cell."""
+    value = float(value)
+    if not math.isfinite(value):
+        raise InvalidValueError(f"the {name} is {value} (too large to represent): the inputs "
+                                "are out of any meaningful range", argument=name, value=value)
+    return value
+
+
 def row(*values):
-    """A 1xk result row (spills right in Excel) of plain floats."""
-    return [[float(v) for v in values]]
+    """A 1xk result row (spills right in Excel) of finite plain floats."""
+    return [[result(v) for v in values]]
