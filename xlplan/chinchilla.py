@@ -61,7 +61,8 @@ def chinchilla_from_loss(loss, law=None, on_invalid="raise"):
     law = get_law(law)
     loss = law.check_reachable(loss, on_invalid)
     tokens, params, _ = solve_tokens(law, loss - law.E, 0.0)
-    return _model(law, params, tokens)
+    return ChinchillaModel(params, tokens, loss,
+                           TRAIN_FLOPS_PER_PARAM_TOKEN * params * tokens)
 
 
 def chinchilla_from_params(params, law=None, on_invalid="raise"):
