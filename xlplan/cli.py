@@ -7,6 +7,7 @@ an exit code). Errors of bad input print one line, never a traceback.
 
 import argparse
 import importlib
+import os
 import sys
 
 from .errors import XlplanError
@@ -39,6 +40,9 @@ def main(argv=None):
     except XlplanError as error:
         print(f"xlplan {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        sys.stdout = open(os.devnull, "w")
+        return 0
     except (OSError, KeyboardInterrupt) as error:
         print(f"xlplan {args.command}: error: {error}", file=sys.stderr)
         return 1
