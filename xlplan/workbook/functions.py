@@ -1,0 +1,125 @@
+"""The functions a formula can call: xlplan's (from :mod:`xlplan.udfs`) and a few of Excel's.
+
+Arguments arrive evaluated: numbers, text, ``None`` for blank, 2-D lists for
+ranges and arrays, :class:`~.values.ErrorValue` for errors. ``IF`` and
+``IFERROR`` are lazy and live in the evaluator.
+"""
+
+import math
+
+from .. import udfs
+from ..excel.cell_error import CellError
+from .values import CellText, ErrorValue, first_error, to_number
+
+__all__ = ["FUNCTIONS", "LAZY_FUNCTIONS", "call"]
+
+LAZY_FUNCTIONS = ("IF", "IFERROR")
+
+
+def _flat(args):
+    for arg in args:
+        if isinstance(arg, list):
+            yield from (v for row in arg for v in row)
+        else:
+            yield arg
+
+
+def _numbers_in(args):
+    """Numbers for SUM/MIN/MAX/AVERAGE: like Excel, text and blanks inside ranges are skipped."""
+    values = []
+    for arg in args:
+        if isinstance(arg, list):
+            values += [v for row in arg for v in row
+                       if isinstance(v, (ErrorValue, int, float)) and not isinstance(v, bool)]
+        else:
+            values.append(to_number(arg))
+    return values
+
+
+def _aggregate(reduce):
+    def function(*args):
+        values = _numbers_in(args)
+        return first_error(values) or reduce(values)
+    return function
+
+
+def _average(values):
+    return sum(values) / len(values) if values else ErrorValue("#DIV/0!", "AVERAGE of nothing")
+
+
+def _unary(math_function):
+    def function(value):
+        number = to_number(value)
+        if isinstance(number, ErrorValue):
+            return number
+        try:
+            return float(math_function(number))
+        except (ValueError, OverflowError):
+            return ErrorValue("#NUM!", f"{math_function.__name__}({number!r}) is undefined")
+    return function
+
+
+def _index(array, row, column=None):
+    table = array if isinstance(array, list) else [[array]]
+    row_n, column_n = to_number(row), to_number(1 if column is None else column)
+    error = first_error([row_n, column_n])
+    if error:
+        return error
+    if column is None and len(table) == 1:  # INDEX(one row, n) picks the n-th column
+        row_n, column_n = 1.0, row_n
+    r, c = int(row_n), int(column_n)
+    if not (1 <= r <= len(table) and 1 <= c <= len(table[0])):
+        return ErrorValue("#REF!", f"INDEX({r}, {c}) is outside a "
+                          f"{len(table)}x{len(table[0])} array")
+    return table[r - 1][c - 1]
+
+
+def _round(value, digits=0):
+    number, places = to_number(value), to_number(digits)
+    return first_error([number, places]) or float(round(number, int(places)))
+
+
+FUNCTIONS = {
+    "INDEX": _index,
+    "SUM": _aggregate(sum),
+    "MIN": _aggregate(lambda v: min(v) if v else 0.0),
+    "MAX": _aggregate(lambda v: max(v) if v else 0.0),
+    "AVERAGE": _aggregate(_average),
+    "ROUND": _round,
+    "ABS": _unary(abs),
+    "LN": _unary(math.log),
+    "EXP": _unary(math.exp),
+    "LOG10": _unary(math.log10),
+    "SQRT": _unary(math.sqrt),
+}
+XLPLAN_FUNCTIONS = {name: getattr(udfs, name) for name in udfs.FUNCTIONS}
+
+
+def _plain(value):
+    """What :mod:`xlplan.udfs` expects: plain str, 2-D lists, blanks as None."""
+    if isinstance(value, ErrorValue):
+        return value
+    if isinstance(value, list):
+        return [[_plain(v) for v in row] for row in value]
+    return str(value) if isinstance(value, str) else value
+
+
+def _call_xlplan(name, args):
+    error = first_error(_flat(args))
+    if error:
+        return error
+    result = XLPLAN_FUNCTIONS[name](*[_plain(a) for a in args])
+    if isinstance(result, CellError):
+        # Name the cell behind a text argument the function rejected.
+        texts = sorted({f"{v.address} holds {str(v)!r}" for v in _flat(args)
+                        if isinstance(v, CellText) and repr(str(v)) in result.message})
+        where = f" ({'; '.join(texts)})" if texts and result.code == "#VALUE!" else ""
+        return ErrorValue(result.code, f"{name}: {result.message}{where}")
+    return result
+
+
+def call(name, args):
+    """Result of function ``name`` on evaluated ``args``; ``KeyError`` if unknown."""
+    if name in XLPLAN_FUNCTIONS:
+        return _call_xlplan(name, args)
+    return FUNCTIONS[name](*args)

@@ -1,0 +1,43 @@
+"""Write a file without ever leaving a half-written one or touching the input.
+
+The content goes to a temporary file in the destination directory, which is
+moved into place with :func:`os.replace` (atomic on the same file system), so
+a crash or a bad input leaves any earlier output intact.
+"""
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..errors import InvalidValueError
+
+__all__ = ["atomic_path", "check_not_same"]
+
+
+def check_not_same(source, destination, argument="-o"):
+    """Refuse to write ``destination`` when it is the input file ``source``."""
+    source, destination = Path(source), Path(destination)
+    if destination.exists() and source.exists() and source.samefile(destination):
+        raise InvalidValueError(
+            f"output {str(destination)!r} is the input file: xlplan never overwrites its "
+            "input; write to another file", argument=argument, value=str(destination))
+
+
+@contextmanager
+def atomic_path(destination):
+    """Yield a temporary path beside ``destination``; move it into place on success."""
+    destination = Path(destination)
+    directory = destination.parent if str(destination.parent) else Path(".")
+    if not directory.is_dir():
+        raise InvalidValueError(f"output directory {str(directory)!r} does not exist",
+                                argument="-o", value=str(destination))
+    handle, temporary = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".tmp",
+                                         dir=directory)
+    os.close(handle)
+    try:
+        yield Path(temporary)
+        os.replace(temporary, destination)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
