@@ -56,11 +56,12 @@ class _Evaluator:
                          for cell in row if _is_formula(cell.value)}
         self.spilled = {}  # cell -> value, from spills and array formulas
         self.empty_reads = set()
+        self.calls = {}
         self.result = Evaluation()
 
     def run(self):
         for _ in range(MAX_PASSES):
-            self.memo, self.active, self.empty_reads = {}, set(), set()
+            self.memo, self.active, self.empty_reads, self.calls = {}, set(), set(), {}
             self.result.unsupported = []
             for key in self.formulas:
                 self.cell(key)
@@ -170,8 +171,13 @@ class _Evaluator:
             value = self.node(args[0], sheet)
             return self.node(args[1], sheet) if isinstance(value, ErrorValue) else value
         values = [self.node(arg, sheet) for arg in args]
+        # One call per distinct arguments: five INDEX(FIT_COEFFS(runs), 1, k) cells fit once.
+        key = (name, _hashable(values))
+        if key in self.calls:
+            return self.calls[key]
         try:
-            return functions.call(name, values)
+            self.calls[key] = functions.call(name, values)
+            return self.calls[key]
         except KeyError:
             raise UnsupportedFormula(f"unknown function {name}") from None
         except TypeError as error:
@@ -195,6 +201,12 @@ class _Evaluator:
             return self.cell((sheet, top, left))
         return [[self.cell((sheet, r, c)) for c in range(left, right + 1)]
                 for r in range(top, bottom + 1)]
+
+
+def _hashable(value):
+    if isinstance(value, list):
+        return tuple(_hashable(v) for v in value)
+    return (type(value).__name__, str(value)) if isinstance(value, str) else value
 
 
 def _is_formula(value):

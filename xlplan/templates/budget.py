@@ -1,0 +1,103 @@
+"""``budget_planner.xlsx``: how big a model to train, and what it costs over its life.
+
+For a finance user: quality is "as good as a Chinchilla-style model of N
+parameters", demand is requests per day over days in service; the results are
+the recommended size and training tokens, training / inference / total dollars,
+and the saving against the Chinchilla-style choice, with a sensitivity table
+over demand.
+"""
+
+import openpyxl
+
+from ..hardware import HARDWARE_PRESETS
+from ..sizing import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
+from .styles import header_row, note, put, set_widths, title
+from .table3 import HARDWARE_FORMATS, HARDWARE_HEADERS
+
+__all__ = ["build", "FILENAME", "RESULTS", "SENSITIVITY_FIRST_ROW", "MULTIPLIERS"]
+
+FILENAME = "budget_planner.xlsx"
+SHEET = "Planner"
+# (label, cell, value, format) of the inputs.
+INPUTS = (
+    ("Target quality: as good as a Chinchilla-style model of this many parameters",
+     "B5", 7e9, "count"),
+    ("Expected requests per day", "B6", 1e6, "count"),
+    ("Days in service", "B7", 730, "integer"),
+    ("Input (prompt) tokens per request", "B8", DEFAULT_INPUT_TOKENS, "integer"),
+    ("Output (generated) tokens per request", "B9", DEFAULT_OUTPUT_TOKENS, "integer"),
+    ("Loss law (advanced: leave as chinchilla)", "B10", "chinchilla", "plain"),
+)
+HW = "$B$13:$H$13"
+PER_REQUEST = f"$B$8,$B$9,{HW}"
+# (label, cell, formula, format) of the results; B18 is the target loss.
+RESULTS = (
+    ("Target loss (nats/token)", "B17", "=INDEX(CHINCHILLA_MODEL($B$5,$B$10),1,1)", "loss"),
+    ("Lifetime requests", "B18", "=$B$6*$B$7", "count"),
+    ("Recommended model size (parameters)", "B19",
+     f"=INDEX(COST_OPT($B$17,$B$18,{PER_REQUEST},$B$10),1,1)", "count"),
+    ("Recommended training tokens", "B20",
+     f"=INDEX(COST_OPT($B$17,$B$18,{PER_REQUEST},$B$10),1,2)", "count"),
+    ("Training cost ($)", "B21", f"=INDEX(LIFETIME_COST($B$19,$B$20,$B$18,{PER_REQUEST}),1,1)",
+     "usd"),
+    ("Inference cost ($)", "B22", f"=INDEX(LIFETIME_COST($B$19,$B$20,$B$18,{PER_REQUEST}),1,2)",
+     "usd"),
+    ("Total lifetime cost ($)", "B23",
+     f"=INDEX(LIFETIME_COST($B$19,$B$20,$B$18,{PER_REQUEST}),1,3)", "usd"),
+    ("Chinchilla-style choice: training tokens", "B24",
+     "=INDEX(CHINCHILLA_MODEL($B$5,$B$10),1,2)", "count"),
+    ("Chinchilla-style choice: total lifetime cost ($)", "B25",
+     f"=INDEX(LIFETIME_COST($B$5,$B$24,$B$18,{PER_REQUEST}),1,3)", "usd"),
+    ("Saving against the Chinchilla-style choice ($)", "B26", "=$B$25-$B$23", "usd"),
+    ("Saving against the Chinchilla-style choice (%)", "B27", "=1-$B$23/$B$25", "percent"),
+)
+MULTIPLIERS = (0.1, 0.3, 1, 3, 10, 30)
+SENSITIVITY_HEADER = 30
+SENSITIVITY_FIRST_ROW = SENSITIVITY_HEADER + 1
+SENSITIVITY = (
+    ("Requests per day", "=$B$6*A{r}", "count"),
+    ("Recommended params", f"=INDEX(COST_OPT($B$17,B{{r}}*$B$7,{PER_REQUEST},$B$10),1,1)",
+     "count"),
+    ("Recommended tokens", f"=INDEX(COST_OPT($B$17,B{{r}}*$B$7,{PER_REQUEST},$B$10),1,2)",
+     "count"),
+    ("Total cost ($)", f"=INDEX(LIFETIME_COST(C{{r}},D{{r}},B{{r}}*$B$7,{PER_REQUEST}),1,3)",
+     "usd"),
+    ("Chinchilla-style total ($)",
+     f"=INDEX(LIFETIME_COST($B$5,$B$24,B{{r}}*$B$7,{PER_REQUEST}),1,3)", "usd"),
+    ("Saving (%)", "=1-E{r}/F{r}", "percent"),
+)
+
+
+def build():
+    """The workbook (formulas only; :mod:`.build` adds the cached results)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = SHEET
+    title(ws, "LLM budget planner: what size to train, and what it costs over its life",
+          "Change the yellow cells; everything else is computed by xlplan's Excel functions "
+          "(needs the xlplan add-in in Excel).")
+    note(ws, "A3", "Method: Sardana et al. 2024, 'Beyond Chinchilla-Optimal': a smaller model "
+         "trained on more tokens reaches the same quality and is cheaper to serve.")
+    header_row(ws, 4, 1, ["Inputs"])
+    for label, ref, value, fmt in INPUTS:
+        ws[f"A{ref[1:]}"] = label
+        put(ws, ref, value, "input", fmt)
+    ws["A12"] = "GPU prices and utilisation (preset paper-a100; MFU = share of peak used)"
+    header_row(ws, 12, 2, HARDWARE_HEADERS)
+    ws["A13"] = "Hardware"
+    for k, value in enumerate(HARDWARE_PRESETS["paper-a100"].as_tuple()):
+        put(ws, f"{'BCDEFGH'[k]}13", value, "input", HARDWARE_FORMATS[k])
+    header_row(ws, 16, 1, ["Results"])
+    for label, ref, formula, fmt in RESULTS:
+        ws[f"A{ref[1:]}"] = label
+        put(ws, ref, formula, "result", fmt, bold=ref in ("B19", "B20", "B23", "B27"))
+    ws[f"A{SENSITIVITY_HEADER - 1}"] = "Sensitivity: the same quality at other demand levels"
+    header_row(ws, SENSITIVITY_HEADER, 1, ["Demand multiplier"] + [h for h, _, _ in SENSITIVITY])
+    for offset, multiplier in enumerate(MULTIPLIERS):
+        r = SENSITIVITY_FIRST_ROW + offset
+        put(ws, f"A{r}", multiplier, "input", "ratio")
+        for k, (_, formula, fmt) in enumerate(SENSITIVITY):
+            put(ws, f"{'BCDEFG'[k]}{r}", formula.format(r=r), "result", fmt)
+    set_widths(ws, {"A": 62} | {letter: 16 for letter in "BCDEFGH"})
+    ws.row_dimensions[SENSITIVITY_HEADER].height = 30
+    return wb

@@ -1,0 +1,69 @@
+"""``fit_coefficients.xlsx``: paste your runs, fit the law, size a model with it.
+
+``FIT_COEFFS`` over the runs range gives A, B, E, alpha, beta (one cell each,
+through ``INDEX``); that 1x5 range is the ``law`` argument of ``OPT_PARAMS``
+and ``COST_OPT`` on the same sheet. The example runs are computed from the
+``chinchilla`` law, so the fit returns its coefficients: replace them with yours.
+"""
+
+import openpyxl
+
+from ..laws import COEFFICIENT_NAMES, get_law
+from .styles import header_row, note, put, set_widths, title
+
+__all__ = ["build", "FILENAME", "example_runs", "RUNS_FIRST_ROW", "RUNS_LAST_ROW"]
+
+FILENAME = "fit_coefficients.xlsx"
+SHEET = "Fit"
+RUNS_HEADER = 6
+RUNS_FIRST_ROW = RUNS_HEADER + 1
+RUNS_LAST_ROW = 206  # room for 200 runs; blank rows are skipped by FIT_COEFFS
+RUNS = f"$A${RUNS_HEADER}:$C${RUNS_LAST_ROW}"
+LAW = "$F$7:$J$7"
+EXAMPLE_SIZES = (7e7, 1.5e8, 3e8, 6e8, 1.2e9, 2.5e9)
+EXAMPLE_TOKENS_PER_PARAM = (5, 10, 20, 40, 80)
+COEFFICIENT_FORMATS = ("ratio", "ratio", "loss", "loss", "loss")
+
+
+def example_runs():
+    """(params, tokens, loss) rows computed from the ``chinchilla`` law."""
+    law = get_law("chinchilla")
+    return [(n, n * ratio, float(law.loss(n, n * ratio)))
+            for n in EXAMPLE_SIZES for ratio in EXAMPLE_TOKENS_PER_PARAM]
+
+
+def build():
+    """The workbook (formulas only; :mod:`.build` adds the cached results)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = SHEET
+    title(ws, "Fit the loss law L(N, D) = E + A/N^alpha + B/D^beta to your own training runs",
+          "Paste your runs (parameters, training tokens, final loss) into the yellow columns "
+          "A to C, up to row 206; the fitted law feeds the sizing on the right.")
+    note(ws, "A3", "The example runs are computed from the 'chinchilla' law, so the fit "
+         "returns its coefficients (A=406.4, B=410.7, E=1.69, alpha=0.336, beta=0.283).")
+    header_row(ws, RUNS_HEADER, 1, ["params", "tokens", "loss"])
+    for offset, run in enumerate(example_runs()):
+        for letter, value, fmt in zip("ABC", run, ("count", "count", "loss")):
+            put(ws, f"{letter}{RUNS_FIRST_ROW + offset}", value, "input", fmt)
+    header_row(ws, 6, 6, COEFFICIENT_NAMES)
+    for k, fmt in enumerate(COEFFICIENT_FORMATS):
+        put(ws, f"{'FGHIJ'[k]}7", f"=INDEX(FIT_COEFFS({RUNS}),1,{k + 1})", "result", fmt)
+    ws["E7"] = "Fitted law"
+    rows = (("Target loss (nats/token)", "G10", 2.1, "input", "loss"),
+            ("Lifetime inference tokens", "G11", 1e12, "input", "count"),
+            ("Lifetime requests", "G12", 1e9, "input", "count"),
+            ("Compute-optimal params", "G14", f"=INDEX(OPT_PARAMS(G10,G11,{LAW}),1,1)",
+             "result", "count"),
+            ("Compute-optimal tokens", "G15", f"=INDEX(OPT_PARAMS(G10,G11,{LAW}),1,2)",
+             "result", "count"),
+            ("Cost-optimal params (paper-a100 hardware)", "G16",
+             f"=INDEX(COST_OPT(G10,G12,70,215,\"paper-a100\",{LAW}),1,1)", "result", "count"),
+            ("Cost-optimal tokens (paper-a100 hardware)", "G17",
+             f"=INDEX(COST_OPT(G10,G12,70,215,\"paper-a100\",{LAW}),1,2)", "result", "count"))
+    for label, ref, value, kind, fmt in rows:
+        ws[f"E{ref[1:]}"] = label
+        put(ws, ref, value, kind, fmt)
+    set_widths(ws, {"A": 14, "B": 14, "C": 10, "D": 3, "E": 40} |
+               {letter: 13 for letter in "FGHIJ"})
+    return wb

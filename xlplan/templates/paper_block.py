@@ -1,0 +1,50 @@
+"""One block of a paper table: inputs, formula columns, printed values and deviations.
+
+Columns A and B are the row's inputs (Chinchilla-style model size and demand);
+C to I are formulas; K to Q the paper's printed values (corrected where the
+print has a typo, with a note in column Z); S to Y the deviation of each
+computed cell from the print.
+"""
+
+from openpyxl.utils import get_column_letter
+
+from .styles import header_row, put
+
+__all__ = ["write_block", "RESULT_COLUMNS", "PRINTED_START", "DEVIATION_START"]
+
+RESULT_COLUMNS = "CDEFGHI"
+PRINTED_START = 11    # column K
+DEVIATION_START = 19  # column S
+NOTE_COLUMN = "Z"
+
+
+def write_block(ws, top, inputs, columns, rows):
+    """Write a block with its header at row ``top``; returns the first data row.
+
+    ``inputs``: two (header, fmt, paper column index) for columns A and B.
+    ``columns``: seven (header, formula with ``{r}`` for the row, fmt, paper column index).
+    ``rows``: rows of :class:`xlplan.paper.Cell`, in the paper's column order.
+    """
+    headers = [h for h, _, _ in inputs] + [h for h, _, _, _ in columns]
+    header_row(ws, top, 1, headers)
+    header_row(ws, top, PRINTED_START, [f"printed: {h}" for h, _, _, _ in columns])
+    header_row(ws, top, DEVIATION_START, [f"deviation: {h}" for h, _, _, _ in columns])
+    header_row(ws, top, 26, ["note"])
+    for offset, cells in enumerate(rows):
+        r = top + 1 + offset
+        for letter, (_, fmt, index) in zip("AB", inputs):
+            put(ws, f"{letter}{r}", cells[index].reference, "input", fmt)
+        for k, (_, formula, fmt, index) in enumerate(columns):
+            mine = f"{RESULT_COLUMNS[k]}{r}"
+            printed = f"{get_column_letter(PRINTED_START + k)}{r}"
+            put(ws, mine, formula.format(r=r), "result", fmt)
+            put(ws, printed, cells[index].reference, "printed", fmt)
+            deviation = f"{get_column_letter(DEVIATION_START + k)}{r}"
+            if cells[index].is_percent:
+                put(ws, deviation, f"=100*({mine}-{printed})", "result", "points")
+            else:
+                put(ws, deviation, f"={mine}/{printed}-1", "result", "deviation")
+        notes = "; ".join(c.note for c in cells if c.note)
+        if notes:
+            ws[f"{NOTE_COLUMN}{r}"] = notes
+    return top + 1

@@ -1,0 +1,49 @@
+"""``table2_compute_optimal.xlsx``: the paper's Table 2 rebuilt from formulas."""
+
+import openpyxl
+
+from ..paper import table2 as paper_table2
+from .paper_block import write_block
+from .styles import note, put, set_widths, title
+
+__all__ = ["build", "FILENAME", "FIRST_ROW"]
+
+FILENAME = "table2_compute_optimal.xlsx"
+SHEET = "Table 2"
+LAW = "$B$4"
+HEADER_ROW = 6
+FIRST_ROW = HEADER_ROW + 1
+
+# Paper column indices: 0 demand, 1 loss, 2 Chinchilla params, 3 tokens, 4 FLOPs,
+# 5 optimal params, 6 optimal tokens, 7 optimal FLOPs, 8 reduction.
+INPUTS = (("Chinchilla-style params", "count", 2), ("Inference tokens (lifetime)", "count", 0))
+COLUMNS = (
+    ("Loss (nats/token)", f"=INDEX(CHINCHILLA_MODEL(A{{r}},{LAW}),1,1)", "loss", 1),
+    ("Chinchilla tokens", f"=INDEX(CHINCHILLA_MODEL(A{{r}},{LAW}),1,2)", "count", 3),
+    ("Chinchilla FLOPs (train + inference)", "=TOTAL_FLOPS(A{r},D{r},B{r})", "flops", 4),
+    ("Optimal params", f"=INDEX(OPT_PARAMS(C{{r}},B{{r}},{LAW}),1,1)", "count", 5),
+    ("Optimal tokens", f"=INDEX(OPT_PARAMS(C{{r}},B{{r}},{LAW}),1,2)", "count", 6),
+    ("Optimal FLOPs (train + inference)", "=TOTAL_FLOPS(F{r},G{r},B{r})", "flops", 7),
+    ("FLOP reduction", "=1-H{r}/E{r}", "percent", 8),
+)
+
+
+def build():
+    """The workbook (formulas only; :mod:`.build` adds the cached results)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = SHEET
+    title(ws, "Table 2 (Sardana et al. 2024, App. B.1): compute-optimal vs Chinchilla-style "
+          "models, in FLOPs",
+          "Yellow cells are inputs; white cells are formulas calling xlplan's Excel functions "
+          "(needs the xlplan add-in in Excel); grey italic cells are the paper's printed values.")
+    note(ws, "A3", "Each row: a Chinchilla-style model of the given size sets the target loss; "
+         "the compute-optimal model reaches the same loss with the fewest training + "
+         "inference FLOPs.")
+    ws["A4"] = "Loss law (preset name or a 1x5 range A, B, E, alpha, beta)"
+    put(ws, "B4", "chinchilla", "input")
+    write_block(ws, HEADER_ROW, INPUTS, COLUMNS, paper_table2())
+    set_widths(ws, {letter: 14 for letter in "ABCDEFGHIKLMNOPQSTUVWXY"} | {"Z": 40})
+    ws.row_dimensions[HEADER_ROW].height = 45
+    ws.freeze_panes = f"C{FIRST_ROW}"
+    return wb

@@ -1,0 +1,85 @@
+"""``table3_cost_optimal.xlsx``: the paper's Table 3 rebuilt from formulas.
+
+Two blocks: one with the hardware as the paper states it (preset ``paper-a100``,
+whose Chinchilla costs come out ~10% above the print) and one with the inferred
+setting that reproduces the print (``paper-a100-table3``, inference at $0.986/h).
+The hardware rows are editable inputs.
+"""
+
+import openpyxl
+
+from ..hardware import HARDWARE_PRESETS
+from ..paper import table3 as paper_table3
+from ..sizing import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
+from .paper_block import write_block
+from .styles import header_row, note, put, set_widths, title
+
+__all__ = ["build", "FILENAME", "BLOCKS"]
+
+FILENAME = "table3_cost_optimal.xlsx"
+SHEET = "Table 3"
+LAW, INPUT_TOKENS, OUTPUT_TOKENS = "$B$4", "$B$5", "$B$6"
+HARDWARE_HEADERS = ("train $/GPU-hour", "train peak FLOP/s", "train MFU",
+                    "inference $/GPU-hour", "inference peak FLOP/s", "prefill MFU",
+                    "decode MFU")
+HARDWARE_FORMATS = ("usd_rate", "flops", "percent", "usd_rate", "flops", "percent", "percent")
+# (preset, label, hardware row, block header row)
+BLOCKS = (
+    ("paper-a100", "As the paper states its assumptions (preset paper-a100)", 9, 13),
+    ("paper-a100-table3", "Setting that reproduces the print (preset paper-a100-table3; "
+     "INFERRED, not stated in the paper: inference $0.986/h instead of $1.10/h)", 10, 22),
+)
+INPUTS = (("Chinchilla-style params", "count", 2), ("Inference requests (lifetime)", "count", 0))
+
+
+def _columns(hw):
+    per_request = f"{INPUT_TOKENS},{OUTPUT_TOKENS},{hw}"
+    return (
+        ("Loss (nats/token)", f"=INDEX(CHINCHILLA_MODEL(A{{r}},{LAW}),1,1)", "loss", 1),
+        ("Chinchilla tokens", f"=INDEX(CHINCHILLA_MODEL(A{{r}},{LAW}),1,2)", "count", 3),
+        ("Chinchilla cost ($, train + inference)",
+         f"=INDEX(LIFETIME_COST(A{{r}},D{{r}},B{{r}},{per_request}),1,3)", "usd", 4),
+        ("Cost-optimal params", f"=INDEX(COST_OPT(C{{r}},B{{r}},{per_request},{LAW}),1,1)",
+         "count", 5),
+        ("Cost-optimal tokens", f"=INDEX(COST_OPT(C{{r}},B{{r}},{per_request},{LAW}),1,2)",
+         "count", 6),
+        ("Cost-optimal cost ($, train + inference)",
+         f"=INDEX(LIFETIME_COST(F{{r}},G{{r}},B{{r}},{per_request}),1,3)", "usd", 7),
+        ("Cost savings", "=1-H{r}/E{r}", "percent", 8),
+    )
+
+
+def _assumptions(ws):
+    ws["A4"] = "Loss law (preset name or a 1x5 range A, B, E, alpha, beta)"
+    put(ws, "B4", "chinchilla", "input")
+    ws["A5"] = "Input (prompt) tokens per request"
+    put(ws, "B5", DEFAULT_INPUT_TOKENS, "input", "integer")
+    ws["A6"] = "Output (generated) tokens per request"
+    put(ws, "B6", DEFAULT_OUTPUT_TOKENS, "input", "integer")
+    header_row(ws, 8, 2, HARDWARE_HEADERS)
+    for preset, label, row, _ in BLOCKS:
+        ws[f"A{row}"] = label
+        for k, value in enumerate(HARDWARE_PRESETS[preset].as_tuple()):
+            put(ws, f"{'BCDEFGH'[k]}{row}", value, "input", HARDWARE_FORMATS[k])
+
+
+def build():
+    """The workbook (formulas only; :mod:`.build` adds the cached results)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = SHEET
+    title(ws, "Table 3 (Sardana et al. 2024, App. B.2): cost-optimal vs Chinchilla-style "
+          "models, in US$",
+          "Yellow cells are inputs (edit the hardware rows to price your own GPUs); white cells "
+          "are formulas calling xlplan's Excel functions; grey italic cells are the print.")
+    note(ws, "A3", "The formula XLPLAN_HARDWARE(\"paper-a100\") returns a preset's seven "
+         "settings; MFU = model FLOPs utilisation.")
+    _assumptions(ws)
+    for preset, label, hw_row, header in BLOCKS:
+        ws[f"A{header - 1}"] = label
+        ws[f"A{header - 1}"].font = ws["A1"].font.copy(size=12)
+        hw = f"$B${hw_row}:$H${hw_row}"
+        write_block(ws, header, INPUTS, _columns(hw), paper_table3(preset))
+        ws.row_dimensions[header].height = 45
+    set_widths(ws, {letter: 14 for letter in "BCDEFGHIKLMNOPQSTUVWXY"} | {"A": 16, "Z": 40})
+    return wb
