@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import minimize
 
+from ._validate import is_scalar
 from .batch_lbfgs import BatchState, batch_lbfgs
 from .errors import InvalidTypeError, InvalidValueError
 from .fit_objective import LOG_PARAMETER_NAMES, log_prediction, objective_and_gradient
@@ -230,7 +231,7 @@ def select_runs(runs, max_tokens_per_param=None):
     runs = runs if isinstance(runs, Runs) else load_runs(runs)
     if max_tokens_per_param is None:
         return runs, 0
-    if isinstance(max_tokens_per_param, bool) or not np.isscalar(max_tokens_per_param):
+    if not is_scalar(max_tokens_per_param):
         raise InvalidTypeError(f"max_tokens_per_param={max_tokens_per_param!r} must be a "
                                "number", argument="max_tokens_per_param",
                                value=max_tokens_per_param)
@@ -248,7 +249,7 @@ def select_runs(runs, max_tokens_per_param=None):
 
 
 def check_delta(delta):
-    if isinstance(delta, bool) or not np.isscalar(delta):
+    if not is_scalar(delta):
         raise InvalidTypeError(f"delta={delta!r} must be a number", argument="delta",
                                value=delta)
     if not (np.isfinite(delta) and delta > 0):
