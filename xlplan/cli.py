@@ -13,7 +13,7 @@ import sys
 from .errors import XlplanError
 
 # Module names under xlplan.commands, in the order ``xlplan --help`` lists them.
-COMMANDS = ["tables", "fit"]
+COMMANDS = ["tables", "fit", "workbooks", "recalc", "report"]
 
 
 def build_parser():

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..workbook.evaluate import evaluate
 from ..workbook.recalc import save
 from . import budget, fit, table2, table3
+from .styles import fit_page
 
 __all__ = ["TEMPLATES", "build_template", "build_all"]
 
@@ -19,6 +20,8 @@ TEMPLATES = {module.FILENAME: module.build for module in (table2, table3, budget
 def build_template(filename, directory):
     """Write one template into ``directory``; returns its path and :class:`Evaluation`."""
     workbook = TEMPLATES[filename]()
+    for ws in workbook.worksheets:
+        fit_page(ws)
     evaluation = evaluate(workbook)
     path = Path(directory) / filename
     save(workbook, evaluation, path, live=True)

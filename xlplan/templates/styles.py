@@ -6,7 +6,7 @@ on white, the paper's printed values grey italic.
 
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
-__all__ = ["FORMATS", "put", "header_row", "title", "note", "set_widths"]
+__all__ = ["FORMATS", "put", "header_row", "title", "note", "set_widths", "fit_page"]
 
 FORMATS = {
     "count": "0.00E+00",     # parameters, tokens, requests
@@ -63,3 +63,11 @@ def set_widths(ws, widths):
     """Column widths, e.g. ``{"A": 30, "B": 14}``."""
     for letter, width in widths.items():
         ws.column_dimensions[letter].width = width
+
+
+def fit_page(ws):
+    """Print (and PDF) landscape, all columns on one page width."""
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0

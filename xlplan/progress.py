@@ -1,0 +1,32 @@
+"""A one-line progress bar on stderr for long command-line work (shown on a terminal only)."""
+
+import sys
+
+__all__ = ["Progress"]
+
+WIDTH = 30
+
+
+class Progress:
+    """``with Progress(total, "report") as bar: ... bar.step("sweep")``."""
+
+    def __init__(self, total, label, stream=None, enabled=None):
+        self.total, self.label, self.done = total, label, 0
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+
+    def step(self, what=""):
+        self.done += 1
+        if self.enabled:
+            filled = WIDTH * self.done // self.total
+            self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (WIDTH - filled)}] "
+                              f"{self.done}/{self.total} {what:<24}")
+            self.stream.flush()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()

@@ -1,0 +1,71 @@
+"""Assemble a report workbook from a scenario, with a progress bar, and save it safely."""
+
+import datetime
+import platform
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+
+from .. import __version__
+from ..paper import table2, table3
+from ..workbook.safe_write import atomic_path, check_not_same
+from ..progress import Progress
+from ..templates.styles import fit_page
+from . import compute, sheets
+from .scenario import load_scenario
+
+__all__ = ["build_report", "write_report"]
+
+STEPS = 7
+
+
+def build_report(scenario, progress=None):
+    """The report as an openpyxl workbook (values and native charts)."""
+    progress = progress or Progress(STEPS, "report", enabled=False)
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = f"xlplan {__version__}, {now}."
+    wb = openpyxl.Workbook()
+    sheets.summary_sheet(wb.active, scenario, compute.plan_rows(scenario), stamp)
+    progress.step("summary")
+    sheets.table_sheet(wb.create_sheet("Table 2"), "Table 2 (paper App. B.1): compute-optimal "
+                       "vs Chinchilla-style, FLOPs", "Law 'chinchilla', as in the paper.", 2,
+                       table2())
+    progress.step("Table 2")
+    for name, preset, subtitle in (
+            ("Table 3 stated", "paper-a100", "Hardware as the paper states it (paper-a100): "
+             "Chinchilla costs come out ~10% above the print."),
+            ("Table 3 print", "paper-a100-table3", "Hardware paper-a100-table3: INFERRED "
+             "inference price $0.986/h (not stated in the paper) reproduces the print.")):
+        sheets.table_sheet(wb.create_sheet(name), f"Table 3 (paper App. B.2): cost-optimal vs "
+                           "Chinchilla-style, US$", subtitle, 3, table3(preset))
+        progress.step(name)
+    sheets.sweep_sheet(wb.create_sheet("Sweep FLOPs"), "Compute-optimal models against "
+                       "inference demand (paper Figure 2)", "Law: " + scenario.law_source,
+                       "Inference tokens", *compute.flops_sweep(scenario), "FLOP saving")
+    progress.step("sweep FLOPs")
+    sheets.sweep_sheet(wb.create_sheet("Sweep cost"), "Cost-optimal models against inference "
+                       "requests (paper Figure 6)", f"Hardware: {scenario.hardware.name}",
+                       "Inference requests", *compute.cost_sweep(scenario), "Cost saving")
+    progress.step("sweep cost")
+    sheets.assumptions_sheet(wb.create_sheet("Assumptions"), scenario, [
+        ("xlplan version", __version__), ("Generated", now),
+        ("Python / numpy / openpyxl", f"{platform.python_version()} / {np.__version__} / "
+                                      f"{openpyxl.__version__}")])
+    progress.step("assumptions")
+    for ws in wb.worksheets:
+        fit_page(ws)
+    return wb
+
+
+def write_report(output, scenario_path=None, show_progress=None):
+    """Write the report of ``scenario_path`` (default: the paper's settings) to ``output``."""
+    if scenario_path is not None:
+        check_not_same(scenario_path, output)
+    scenario = load_scenario(scenario_path)
+    with Progress(STEPS + 1, "xlplan report", enabled=show_progress) as progress:
+        wb = build_report(scenario, progress)
+        with atomic_path(Path(output)) as temporary:
+            wb.save(temporary)
+        progress.step("saved")
+    return scenario

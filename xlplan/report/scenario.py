@@ -1,0 +1,137 @@
+"""Report scenarios: the law, the hardware and the demand scenarios to plan for.
+
+Read from TOML or YAML (same keys; see ``xlplan/data/paper_scenario.toml``, the
+embedded default with the paper's settings). Every problem names the file and key.
+"""
+
+import sys
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from ..chinchilla import chinchilla_from_loss, chinchilla_from_params
+from ..errors import InvalidTypeError, InvalidValueError
+from ..hardware import Hardware, get_hardware
+from ..laws import get_law
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
+__all__ = ["Plan", "Scenario", "load_scenario", "DEFAULT_SCENARIO"]
+
+DEFAULT_SCENARIO = "paper_scenario.toml"
+_KEYS = {"law", "runs", "hardware", "input_tokens", "output_tokens", "sweep_quality_params",
+         "scenarios", "title"}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One demand scenario: a name, a target loss (and its Chinchilla size), requests."""
+
+    name: str
+    loss: float
+    chinchilla_params: float
+    requests: float
+
+
+@dataclass(frozen=True)
+class Scenario:
+    source: str
+    title: str
+    law: object
+    law_source: str
+    hardware: object
+    input_tokens: float
+    output_tokens: float
+    sweep_quality_params: tuple
+    plans: tuple
+
+
+def _read(path):
+    if path is None:
+        text = resources.files("xlplan.data").joinpath(DEFAULT_SCENARIO).read_text("utf-8")
+        return "embedded default (the paper's settings)", tomllib.loads(text)
+    path = Path(path)
+    try:
+        text = path.read_text("utf-8")
+    except OSError as error:
+        raise InvalidValueError(f"cannot read scenario file {str(path)!r}: {error.strerror}",
+                                argument="--scenario", value=str(path)) from None
+    try:
+        if path.suffix.lower() in (".yaml", ".yml"):
+            data = yaml.safe_load(text)
+        elif path.suffix.lower() == ".toml":
+            data = tomllib.loads(text)
+        else:
+            raise InvalidValueError(f"scenario file {str(path)!r} must end in .toml, .yaml or "
+                                    ".yml", argument="--scenario", value=str(path))
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as error:
+        raise InvalidValueError(f"scenario file {str(path)!r} is not valid: {error}",
+                                argument="--scenario", value=str(path)) from None
+    if not isinstance(data, dict):
+        raise InvalidTypeError(f"scenario file {str(path)!r} must hold a table of settings",
+                               argument="--scenario", value=str(path))
+    return str(path), data
+
+
+def _law(data, source):
+    if "runs" in data:
+        from ..fit import fit_law
+        from ..runs import load_runs
+
+        runs_path = Path(source).parent / data["runs"]
+        return fit_law(load_runs(str(runs_path))).law, f"fitted to {runs_path}"
+    law = data.get("law", "chinchilla")
+    return get_law(law), (law if isinstance(law, str) else "coefficients given in the file")
+
+
+def _number(where, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidTypeError(f"{where} = {value!r} must be a number", argument=where,
+                               value=value)
+    return float(value)
+
+
+def _plans(data, law, source):
+    entries = data.get("scenarios") or []
+    if not entries:
+        raise InvalidValueError(f"{source}: no [[scenarios]] given", argument="scenarios",
+                                value=None)
+    plans = []
+    for k, entry in enumerate(entries, start=1):
+        where = f"scenarios[{k}]"
+        if "chinchilla_params" in entry:
+            size = _number(f"{where}.chinchilla_params", entry["chinchilla_params"])
+            loss = float(chinchilla_from_params(size, law).loss)
+        elif "loss" in entry:
+            loss = _number(f"{where}.loss", entry["loss"])
+            size = float(chinchilla_from_loss(loss, law).params)
+        else:
+            raise InvalidValueError(f"{source}: {where} needs chinchilla_params or loss",
+                                    argument=where, value=entry)
+        requests = _number(f"{where}.requests", entry.get("requests"))
+        plans.append(Plan(str(entry.get("name", f"scenario {k}")), loss, size, requests))
+    return tuple(plans)
+
+
+def load_scenario(path=None):
+    """The :class:`Scenario` in ``path`` (TOML or YAML), or the embedded paper default."""
+    source, data = _read(path)
+    unknown = sorted(set(data) - _KEYS)
+    if unknown:
+        raise InvalidValueError(f"{source}: unknown key(s) {', '.join(unknown)}; allowed: "
+                                f"{', '.join(sorted(_KEYS))}", argument=unknown[0], value=None)
+    law, law_source = _law(data, source)
+    hardware = data.get("hardware", "paper-a100")
+    # A table of named settings, e.g. [hardware] train_price_per_hour = 2.0 ...
+    hardware = Hardware(**hardware) if isinstance(hardware, dict) else get_hardware(hardware)
+    sweep = tuple(_number("sweep_quality_params", v)
+                  for v in data.get("sweep_quality_params", (1e9, 7e9, 13e9, 30e9, 70e9)))
+    return Scenario(source, str(data.get("title", "LLM sizing report")), law, law_source,
+                    hardware, _number("input_tokens", data.get("input_tokens", 70)),
+                    _number("output_tokens", data.get("output_tokens", 215)), sweep,
+                    _plans(data, law, source))

@@ -1,0 +1,137 @@
+"""The sheets of a report: summary, the paper's tables, sweeps with charts, assumptions.
+
+Values only (the numbers come from :mod:`.compute` and :mod:`xlplan.paper`), so
+every reader shows them without recalculating.
+"""
+
+from openpyxl.utils import get_column_letter
+
+from ..paper import TABLE2_COLUMNS, TABLE3_COLUMNS
+from ..templates.styles import FORMATS, header_row, note, put, set_widths, title
+from .charts import sweep_chart
+
+__all__ = ["summary_sheet", "table_sheet", "sweep_sheet", "assumptions_sheet", "SUMMARY_HEADER"]
+
+SUMMARY_HEADER = 5
+SUMMARY_COLUMNS = (
+    ("Scenario", "name", "plain"),
+    ("Quality (Chinchilla-style params)", "quality", "count"),
+    ("Target loss", "loss", "loss"),
+    ("Lifetime requests", "requests", "count"),
+    ("Recommended params", "params", "count"),
+    ("Recommended training tokens", "tokens", "count"),
+    ("Training $", "training", "usd"),
+    ("Inference $", "inference", "usd"),
+    ("Lifetime cost $", "total", "usd"),
+    ("Chinchilla-style lifetime cost $", "chinchilla_total", "usd"),
+    ("Saving", "saving", "percent"),
+)
+
+
+def summary_sheet(ws, scenario, rows, stamp):
+    ws.title = "Summary"
+    title(ws, f"{scenario.title}: the cheapest model for each scenario",
+          f"Recommended = the model that reaches the scenario's quality for the least training + "
+          f"inference dollars (Sardana et al. 2024). {stamp}")
+    note(ws, "A3", f"Law: {scenario.law_source}. Hardware: {scenario.hardware.name}. "
+         f"{scenario.input_tokens:g} input + {scenario.output_tokens:g} output tokens per "
+         "request. Details on the other sheets.")
+    header_row(ws, SUMMARY_HEADER, 1, [h for h, _, _ in SUMMARY_COLUMNS])
+    for r, row in enumerate(rows, start=SUMMARY_HEADER + 1):
+        for c, (_, key, fmt) in enumerate(SUMMARY_COLUMNS, start=1):
+            put(ws, f"{get_column_letter(c)}{r}", _plain(row[key]), "result", fmt,
+                bold=key in ("params", "total", "saving"))
+    ws.row_dimensions[SUMMARY_HEADER].height = 48
+    set_widths(ws, {"A": 34} | {get_column_letter(c): 14 for c in range(2, 12)})
+    ws.freeze_panes = f"B{SUMMARY_HEADER + 1}"
+
+
+def _plain(value):
+    return value if isinstance(value, str) else float(value)
+
+
+def table_sheet(ws, heading, subtitle, table, rows):
+    """A paper table: xlplan's values, the print, the deviation, one grid each."""
+    columns = TABLE2_COLUMNS if table == 2 else TABLE3_COLUMNS
+    title(ws, heading, subtitle)
+    top = 4
+    for label, field in (("xlplan", "computed"), ("printed (typos corrected)", "reference"),
+                         ("deviation of xlplan from the print", "deviation")):
+        ws.cell(top, 1, label).font = ws["A1"].font.copy(size=11)
+        header_row(ws, top + 1, 1, ["row"] + list(columns))
+        for i, cells in enumerate(rows, start=1):
+            r = top + 1 + i
+            ws.cell(r, 1, i)
+            for c, cell in enumerate(cells, start=2):
+                fmt = _table_format(cell, field, c)
+                put(ws, f"{get_column_letter(c)}{r}", float(getattr(cell, field)), "result"
+                    if field != "reference" else "printed", fmt)
+        top += len(rows) + 3
+    notes = [f"row {i}, {c.column}: {c.note}" for i, cells in enumerate(rows, start=1)
+             for c in cells if c.note]
+    for k, text in enumerate(notes):
+        note(ws, f"A{top + k}", text)
+    for r in (5, 13, 21):
+        ws.row_dimensions[r].height = 32
+    set_widths(ws, {"A": 6} | {get_column_letter(c): 14 for c in range(2, 11)})
+
+
+def _table_format(cell, field, column):
+    if field == "deviation":
+        return "points" if cell.is_percent else "deviation"
+    if cell.is_percent:
+        return "percent"
+    if column == 3:
+        return "loss"
+    return "usd" if "$" in cell.column else "count"
+
+
+def sweep_sheet(ws, heading, subtitle, x_label, xs, sizes, saving, ratio, saving_label):
+    """Sweep data (one column per quality level) and two native charts beside it."""
+    title(ws, heading, subtitle)
+    labels = [f"{size / 1e9:g}B-class quality" for size in sizes]
+    header = 4
+    header_row(ws, header, 1, [x_label] + [f"{saving_label}: {s}" for s in labels]
+               + [f"size ratio: {s}" for s in labels])
+    for i, x in enumerate(xs):
+        r = header + 1 + i
+        put(ws, f"A{r}", float(x), "result", "count")
+        for k in range(len(sizes)):
+            put(ws, f"{get_column_letter(2 + k)}{r}", float(saving[k, i]), "result", "percent")
+            put(ws, f"{get_column_letter(2 + len(sizes) + k)}{r}", float(ratio[k, i]),
+                "result", "ratio")
+    first, last = header + 1, header + len(xs)
+    n = len(sizes)
+    anchor = get_column_letter(2 * n + 3)
+    ws.add_chart(sweep_chart(ws, f"{saving_label} vs {x_label.lower()}", x_label, saving_label,
+                             first, last, 1, range(2, 2 + n), labels, "0%"), f"{anchor}4")
+    ws.add_chart(sweep_chart(ws, "Optimal size / Chinchilla-style size", x_label,
+                             "params ratio", first, last, 1, range(2 + n, 2 + 2 * n), labels,
+                             "0.00"), f"{anchor}22")
+    ws.row_dimensions[header].height = 45
+    set_widths(ws, {get_column_letter(c): 12 for c in range(1, 2 * n + 2)})
+
+
+def assumptions_sheet(ws, scenario, stamp_rows):
+    ws.title = "Assumptions"
+    title(ws, "Assumptions and provenance")
+    law = scenario.law
+    hardware = scenario.hardware
+    rows = [("Scenario source", scenario.source, "plain"),
+            ("Loss law", scenario.law_source, "plain"),
+            ("Law form", "L(N, D) = E + A / N^alpha + B / D^beta", "plain")]
+    rows += [(f"  {name}", float(value), "plain")
+             for name, value in zip(("A", "B", "E", "alpha", "beta"), law.as_tuple())]
+    rows += [("Hardware", f"{hardware.name}: {hardware.description}", "plain")]
+    rows += [(f"  {name}", float(value), "flops" if "peak" in name else "plain")
+             for name, value in zip(hardware.setting_names(), hardware.as_tuple())]
+    rows += [("Input tokens per request", scenario.input_tokens, "integer"),
+             ("Output tokens per request", scenario.output_tokens, "integer"),
+             ("FLOPs", "training 6 N D; inference 2 N per token (Sardana et al. 2024, Eq. 3)",
+              "plain")]
+    rows += [(label, value, "plain") for label, value in stamp_rows]
+    for r, (label, value, fmt) in enumerate(rows, start=3):
+        ws.cell(r, 1, label)
+        cell = ws.cell(r, 2, value)
+        cell.number_format = FORMATS[fmt]
+    set_widths(ws, {"A": 30, "B": 110})
