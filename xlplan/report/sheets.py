@@ -4,6 +4,7 @@ Values only (the numbers come from :mod:`.compute` and :mod:`xlplan.paper`), so
 every reader shows them without recalculating.
 """
 
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from ..paper import TABLE2_COLUMNS, TABLE3_COLUMNS
@@ -57,7 +58,7 @@ def table_sheet(ws, heading, subtitle, table, rows):
     top = 4
     for label, field in (("xlplan", "computed"), ("printed (typos corrected)", "reference"),
                          ("deviation of xlplan from the print", "deviation")):
-        ws.cell(top, 1, label).font = ws["A1"].font.copy(size=11)
+        ws.cell(top, 1, label).font = Font(bold=True, size=11)
         header_row(ws, top + 1, 1, ["row"] + list(columns))
         for i, cells in enumerate(rows, start=1):
             r = top + 1 + i

@@ -7,6 +7,7 @@ The hardware rows are editable inputs.
 """
 
 import openpyxl
+from openpyxl.styles import Font
 
 from ..hardware import HARDWARE_PRESETS
 from ..paper import table3 as paper_table3
@@ -77,7 +78,7 @@ def build():
     _assumptions(ws)
     for preset, label, hw_row, header in BLOCKS:
         ws[f"A{header - 1}"] = label
-        ws[f"A{header - 1}"].font = ws["A1"].font.copy(size=12)
+        ws[f"A{header - 1}"].font = Font(bold=True, size=12)
         hw = f"$B${hw_row}:$H${hw_row}"
         write_block(ws, header, INPUTS, _columns(hw), paper_table3(preset))
         ws.row_dimensions[header].height = 45

@@ -1,0 +1,106 @@
+"""xlplan report: the engine's numbers, the paper's tables, charts, scenarios, safety, rendering."""
+
+import io
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+import xlplan
+from xlplan.cli import main
+from xlplan.errors import XlplanError
+from xlplan.progress import Progress
+from xlplan.report.build import write_report
+
+from lo_helpers import PDFTOPPM, convert, needs_pdftoppm, needs_soffice, read_csv
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    path = tmp_path_factory.mktemp("report") / "report.xlsx"
+    assert main(["report", "-o", str(path), "-q"]) == 0
+    return path
+
+
+def test_summary_is_the_engine_at_the_paper_settings(report):
+    frame = pd.read_excel(report, sheet_name="Summary", header=4)
+    loss = xlplan.chinchilla_from_params(7e9).loss
+    plan = xlplan.cost_optimal(loss, 702e6, hardware="paper-a100")
+    row = frame.iloc[1]
+    assert row["Recommended params"] == pytest.approx(plan.optimal.params, rel=1e-12)
+    assert row["Lifetime cost $"] == pytest.approx(plan.optimal.total, rel=1e-12)
+    assert row["Saving"] == pytest.approx(plan.saving, rel=1e-12)
+
+
+def test_sheets_tables_charts_and_provenance(report):
+    wb = openpyxl.load_workbook(report)
+    assert wb.sheetnames == ["Summary", "Table 2", "Table 3 stated", "Table 3 print",
+                             "Sweep FLOPs", "Sweep cost", "Assumptions"]
+    assert len(wb["Sweep FLOPs"]._charts) == 2 and len(wb["Sweep cost"]._charts) == 2
+    table2 = wb["Table 2"]  # deviation grid: rows 22-26, amounts within 0.5%
+    deviations = [table2.cell(r, c).value for r in range(22, 27) for c in range(2, 10)]
+    assert max(abs(d) for d in deviations) < 0.005
+    text = [str(c.value) for row in wb["Assumptions"].iter_rows() for c in row]
+    assert "xlplan version" in text and xlplan.__version__ in text
+
+
+def test_sweep_is_figure_6_from_the_engine(report):
+    frame = pd.read_excel(report, sheet_name="Sweep cost", header=3)
+    requests = frame["Inference requests"].to_numpy()
+    loss = xlplan.chinchilla_from_params(7e9).loss
+    plan = xlplan.cost_optimal(loss, requests)
+    assert frame["Cost saving: 7B-class quality"].to_numpy() == pytest.approx(plan.saving)
+
+
+@pytest.mark.parametrize("suffix, text", [
+    (".toml", 'law = "epoch-2024"\nhardware = "h100"\n[[scenarios]]\nname = "mine"\n'
+              'loss = 2.3\nrequests = 1e9\n'),
+    (".yaml", "law: epoch-2024\nhardware: h100\nscenarios:\n  - name: mine\n    loss: 2.3\n"
+              "    requests: 1.0e+9\n"),
+])
+def test_scenario_files(tmp_path, suffix, text):
+    scenario = tmp_path / f"plan{suffix}"
+    scenario.write_text(text)
+    out = tmp_path / "r.xlsx"
+    write_report(out, scenario, show_progress=False)
+    frame = pd.read_excel(out, sheet_name="Summary", header=4)
+    plan = xlplan.cost_optimal(2.3, 1e9, hardware="h100", law="epoch-2024")
+    assert frame.iloc[0]["Recommended params"] == pytest.approx(plan.optimal.params, rel=1e-12)
+
+
+def test_bad_scenario_keeps_earlier_output_and_input(tmp_path):
+    out = tmp_path / "r.xlsx"
+    out.write_bytes(b"earlier")
+    scenario = tmp_path / "bad.toml"
+    scenario.write_text('law = "chinchilla"\nbudget = 3\n')
+    with pytest.raises(XlplanError, match="unknown key"):
+        write_report(out, scenario)
+    scenario.write_text('[[scenarios]]\nloss = 1.5\nrequests = 1e9\n')
+    with pytest.raises(XlplanError, match="E=1.69"):
+        write_report(out, scenario)
+    assert out.read_bytes() == b"earlier"
+    with pytest.raises(XlplanError, match="never overwrites"):
+        write_report(scenario, scenario)
+
+
+def test_progress_bar_goes_to_stderr():
+    stream = io.StringIO()
+    with Progress(2, "report", stream=stream, enabled=True) as bar:
+        bar.step("one")
+        bar.step("two")
+    assert "2/2" in stream.getvalue() and stream.getvalue().endswith("\n")
+
+
+@needs_soffice
+@needs_pdftoppm
+def test_libreoffice_renders_the_report(report, tmp_path):
+    pdf = convert(report, "pdf", tmp_path)
+    rows = read_csv(convert(report, "csv", tmp_path))  # first sheet: the summary
+    plan = xlplan.cost_optimal(xlplan.chinchilla_from_params(1e9).loss, 175e6)
+    assert float(rows[5][4]) == pytest.approx(plan.optimal.params, rel=1e-12)
+    subprocess.run([PDFTOPPM, "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf),
+                    str(tmp_path / "page")], check=True)
+    page, = tmp_path.glob("page*.png")
+    assert page.stat().st_size > 5000
