@@ -123,12 +123,27 @@ def test_gadre_fit_reproducible_to_the_digit():
                     + 242.608887 / 2e10 ** 0.262229226, rtol=1e-7)
 
 
+def _lean_objective(x, log_n, log_d, log_loss, delta=1e-3):
+    """Eq. 4 and its gradient for one point, written separately from xlplan's batched code."""
+    a, b, e, alpha, beta = x
+    t1, t2 = a - alpha * log_n, b - beta * log_d
+    top = np.maximum(np.maximum(t1, t2), e)
+    w1, w2, w3 = np.exp(t1 - top), np.exp(t2 - top), np.exp(e - top)
+    total = w1 + w2 + w3
+    r = top + np.log(total) - log_loss
+    psi = np.clip(r, -delta, delta)
+    q = psi / total
+    p1, p2 = q * w1, q * w2
+    return psi @ (r - 0.5 * psi), np.array([p1.sum(), p2.sum(), q @ w3, -(p1 @ log_n),
+                                             -(p2 @ log_d)])
+
+
 def _exhaustive_chunk(args):
     starts, logs, options = args
-    fun = lambda x: objective_and_gradient(x, *logs, 1e-3)  # noqa: E731
     out = []
     for x0 in starts:
-        res = minimize(fun, x0, jac=True, method="L-BFGS-B", options=options)
+        res = minimize(_lean_objective, x0, args=logs, jac=True, method="L-BFGS-B",
+                       options=options)
         out.append((float(res.fun), res.x))
     return out
 

@@ -13,7 +13,10 @@ run to convergence, and the best distinct end points are polished with
 check that this reaches the same optimum as running every start to convergence.
 """
 
+import functools
 import itertools
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,6 +52,7 @@ DISTINCT_LOG = 0.1          # end points differing by more than this in a, b or 
 DISTINCT_EXPONENT = 0.01    # ... or this in alpha or beta are different optima
 SAME_OBJECTIVE = 0.01       # ... and are "nearly as good" within 1% of the best objective
 BLOCK_ELEMENTS = 65536      # starts x runs evaluated per numpy pass (fits in cache)
+MAX_THREADS = 4             # threads evaluating blocks of starts in parallel
 
 
 def hoffmann_grid(axes=None):
@@ -102,6 +106,12 @@ class FitResult:
     end_points: np.ndarray = field(default=None, repr=False)
 
 
+@functools.lru_cache(maxsize=1)
+def _pool():
+    """Threads for blocks of starts: numpy releases the GIL inside each array pass."""
+    return ThreadPoolExecutor(max_workers=min(MAX_THREADS, os.cpu_count() or 1))
+
+
 def _objective(runs, delta, weights=None):
     """``fun(x, ids=None) -> (f, g)`` on these runs; row ``i`` of a batch uses ``weights[ids[i]]``."""
     log_n, log_d, log_loss = np.log(runs.params), np.log(runs.tokens), np.log(runs.loss)
@@ -114,8 +124,9 @@ def _objective(runs, delta, weights=None):
     def fun(x, ids=None):
         if x.ndim == 1 or len(x) <= block:
             return one(x, ids)
-        parts = [one(x[i:i + block], None if ids is None else ids[i:i + block])
-                 for i in range(0, len(x), block)]
+        parts = list(_pool().map(
+            lambda i: one(x[i:i + block], None if ids is None else ids[i:i + block]),
+            range(0, len(x), block)))
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     return fun
 
