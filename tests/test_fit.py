@@ -140,39 +140,64 @@ def _lean_objective(x, log_n, log_d, log_loss, delta=1e-3):
 
 
 def _exhaustive_chunk(args):
-    starts, logs, options = args
+    starts, logs, options, restarts = args
     out = []
-    for x0 in starts:
-        res = minimize(_lean_objective, x0, args=logs, jac=True, method="L-BFGS-B",
-                       options=options)
-        out.append((float(res.fun), res.x))
+    for x in starts:
+        f = math.inf
+        for _ in range(restarts):  # fresh L-BFGS memory while it still gains
+            res = minimize(_lean_objective, x, args=logs, jac=True, method="L-BFGS-B",
+                           options=options)
+            if not res.fun < f * (1 - 1e-13):
+                f = min(f, float(res.fun))
+                break
+            f, x = float(res.fun), res.x
+        out.append((f, x))
     return out
 
 
-def test_same_best_optimum_as_every_start_run_to_convergence(monkeypatch):
+@pytest.mark.parametrize("data, cut", [("gadre", None), ("sardana", 100)])
+def test_same_best_optimum_as_every_start_run_to_convergence(monkeypatch, data, cut):
     # Every one of the 4,500 grid starts through scipy's L-BFGS-B with analytic
     # gradients and its default convergence test (no pruning), on real data, split
     # over two processes for time; then the ten best end points are polished to a
-    # tight tolerance so that the reference is not short of the true optimum.
-    # Fresh worker processes with one BLAS thread each: scipy's L-BFGS-B calls BLAS on
-    # tiny matrices, and OpenBLAS threads spinning in two processes on two cores
-    # triple the run time.
+    # tight tolerance (restarted while it gains) so the reference is not short of
+    # the optimum. Worker processes are spawned with one BLAS thread each: scipy's
+    # L-BFGS-B calls BLAS on tiny matrices, and OpenBLAS threads spinning in two
+    # processes on two cores triple the run time.
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
-    runs = _gadre_c4()
+    runs = _gadre_c4() if data == "gadre" else load_runs(SARDANA)
+    if cut is not None:
+        runs = runs.subset(runs.tokens_per_param <= cut)
     logs = (np.log(runs.params), np.log(runs.tokens), np.log(runs.loss))
     chunks = np.array_split(hoffmann_grid(), 2)
     with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn")) as pool:
-        ends = [e for part in pool.map(_exhaustive_chunk, [(c, logs, {}) for c in chunks])
+        ends = [e for part in pool.map(_exhaustive_chunk, [(c, logs, {}, 1) for c in chunks])
                 for e in part]
     best = sorted(ends, key=lambda e: e[0])[:10]
     tight = {"ftol": 1e-15, "gtol": 1e-11, "maxiter": 20000}
-    f_best, x_best = min(_exhaustive_chunk(([x for _, x in best], logs, tight)),
+    f_best, x_best = min(_exhaustive_chunk(([x for _, x in best], logs, tight, 20)),
                          key=lambda e: e[0])
     fit = fit_law(runs)
+    assert fit.n_used == 34
     assert fit.objective <= f_best * (1 + 1e-12)
-    # rtol 1e-4: far below the 3-4 digits anyone quotes, above the stopping
-    # noise of L-BFGS on a Huber objective that is flat to ~1e-12 near its optimum.
-    assert_allclose(fit.x, x_best, rtol=1e-4, atol=1e-6)
+    if data == "gadre":
+        # A well-identified fit: rtol 1e-4 is far below the 3-4 digits anyone
+        # quotes and above the stopping noise of L-BFGS near a smooth minimum.
+        assert_allclose(fit.x, x_best, rtol=1e-4, atol=1e-6)
+    else:
+        # Sardana <= 100 tokens/param is the hard case: keeping only the best start
+        # after 0 or 1 steps ends at E -> 0. Its optimum lies in a valley so flat
+        # (the fit is flagged as poorly identified) that scipy stops 1e-6 above
+        # the floor at E=0.164, where xlplan reaches E=0.153 with a lower objective.
+        # (The valley is curved: a straight segment between the two points rises by
+        # 2e-5 relative, so "same optimum" here means) objectives equal to 1e-5
+        # relative, and coefficients within the thresholds that the rival-optimum
+        # warning uses for "very different": 0.1 in log A, log B, log E; 0.01 in
+        # the exponents. The E -> 0 local optimum fails the coefficient check.
+        assert fit.objective >= f_best * (1 - 1e-5)
+        assert_allclose(fit.x[:3], x_best[:3], atol=0.1)
+        assert_allclose(fit.x[3:], x_best[3:], atol=0.01)
+        assert fit.objective < f_best  # strictly lower: recorded, not a tolerance
 
 
 # Paper Table 1 as printed, and what this code gets from the same 47 runs

@@ -48,6 +48,8 @@ BATCH_FTOL = 1e-10          # relative decrease per step at which a batched star
 BATCH_GTOL = 1e-12
 POLISH_COUNT = 4            # distinct end points polished with scipy
 POLISH_OPTIONS = {"ftol": 1e-15, "gtol": 1e-11, "maxiter": 20000, "maxfun": 40000}
+POLISH_RESTARTS = 5         # L-BFGS-B restarted (fresh memory) while it still gains
+POLISH_GAIN = 1e-13         # relative decrease below which a restart is not repeated
 DISTINCT_LOG = 0.1          # end points differing by more than this in a, b or e ...
 DISTINCT_EXPONENT = 0.01    # ... or this in alpha or beta are different optima
 SAME_OBJECTIVE = 0.01       # ... and are "nearly as good" within 1% of the best objective
@@ -143,8 +145,20 @@ def _distinct(x, y):
 
 
 def _polish(fun, x0):
-    result = minimize(fun, x0, jac=True, method="L-BFGS-B", options=POLISH_OPTIONS)
-    return result.x, float(result.fun)
+    """scipy's L-BFGS-B to a tight tolerance, restarted while it still decreases f.
+
+    In the flat valleys of a poorly identified fit L-BFGS-B can stop (line search
+    failure) well before the floor; a restart with fresh memory carries on.
+    """
+    x, f = np.asarray(x0, dtype=np.float64), float(fun(np.asarray(x0, dtype=np.float64))[0])
+    for _ in range(POLISH_RESTARTS):
+        result = minimize(fun, x, jac=True, method="L-BFGS-B", options=POLISH_OPTIONS)
+        gained = f - float(result.fun)
+        if gained > 0:
+            x, f = result.x, float(result.fun)
+        if gained <= POLISH_GAIN * abs(f):
+            break
+    return x, f
 
 
 def search(fun, starts, polish_count=POLISH_COUNT):
