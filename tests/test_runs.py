@@ -77,13 +77,15 @@ def test_arrays_are_read_only():
 def test_non_positive_or_infinite_value_names_row_and_column(bad, column):
     rows = [["params", "tokens", "loss"], *_rows()]
     rows[3][["params", "tokens", "loss"].index(column)] = bad
-    with pytest.raises(InvalidValueError, match=rf"row 4: {column}=.* must be a finite number > 0") as info:
+    message = rf"row 4: {column}=.* must be a finite number > 0"
+    with pytest.raises(InvalidValueError, match=message) as info:
         load_runs(rows)
     assert info.value.argument == column and info.value.positions == [(4,)]
 
 
 def test_too_few_runs_says_how_many_are_needed():
-    with pytest.raises(InvalidValueError, match=rf"4 usable run\(s\).*1 row\(s\) skipped.*at least {MIN_RUNS}"):
+    message = rf"4 usable run\(s\).*1 row\(s\) skipped.*at least {MIN_RUNS}"
+    with pytest.raises(InvalidValueError, match=message):
         load_runs(_rows()[:4] + [[None, "x", None]])
 
 

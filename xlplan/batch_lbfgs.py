@@ -135,7 +135,8 @@ def batch_lbfgs(fun, state, max_iter, ftol, gtol):
         state.y_hist[slot, idx] = np.where(store[:, None], y, 0.0)
         state.rho[slot, idx] = np.where(store, 1.0 / np.where(store, sy, 1.0), 0.0)
         yy = np.einsum("ij,ij->i", y, y)
-        state.gamma[idx] = np.where(store, sy / np.where(store & (yy > 0), yy, 1.0), state.gamma[idx])
+        safe_yy = np.where(store & (yy > 0), yy, 1.0)
+        state.gamma[idx] = np.where(store, sy / safe_yy, state.gamma[idx])
         state.x[idx], state.f[idx], state.g[idx] = nx, nf, ng
         small_step = (f - nf) <= ftol * np.maximum(np.abs(nf), np.finfo(float).tiny)
         state.converged[idx] = ok & (small_step | (np.abs(ng).max(axis=1) <= gtol))

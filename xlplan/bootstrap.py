@@ -13,10 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import fit as _fit
+from . import fit_search
 from .batch_lbfgs import BatchState, batch_lbfgs
 from .errors import InvalidTypeError, InvalidValueError
 from .laws import COEFFICIENT_NAMES
-from .runs import Runs
+from .runs import Runs, load_runs
 
 __all__ = ["BootstrapResult", "bootstrap_law"]
 
@@ -89,9 +90,10 @@ def bootstrap_law(runs, n_resamples, *, seed=0, progress=None, level=0.95,
                                 "(0, 1)", argument="level", value=level)
     full = _fit.fit_law(runs, max_tokens_per_param=max_tokens_per_param, delta=delta,
                         grid=grid)
-    used, _ = _fit.select_runs(runs if isinstance(runs, Runs) else _fit.load_runs(runs),
+    used, _ = _fit.select_runs(runs if isinstance(runs, Runs) else load_runs(runs),
                                max_tokens_per_param)
-    starts = _fit._check_grid(grid) if grid is not None else _distinct_ends(full.end_points)
+    starts = (fit_search.check_grid(grid) if grid is not None
+              else _distinct_ends(full.end_points))
     rng = np.random.default_rng(seed)
     samples = np.empty((n_resamples, 5))
     for first in range(0, n_resamples, CHUNK):
@@ -111,9 +113,11 @@ def _refit_chunk(used, delta, starts, rng, count):
     n = len(used)
     draws = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(count)])
     k = len(starts)
-    fun = _fit._objective(used, delta, weights=np.repeat(draws.astype(float), k, axis=0))
+    weights = np.repeat(draws.astype(float), k, axis=0)
+    fun = fit_search.make_objective(used, delta, weights=weights)
     state = BatchState.start(fun, np.tile(starts, (count, 1)))
-    batch_lbfgs(fun, state, _fit.BATCH_MAX_ITER, _fit.BATCH_FTOL, _fit.BATCH_GTOL)
+    batch_lbfgs(fun, state, fit_search.BATCH_MAX_ITER, fit_search.BATCH_FTOL,
+                fit_search.BATCH_GTOL)
     best = state.f.reshape(count, k).argmin(axis=1)
     x = state.x.reshape(count, k, 5)[np.arange(count), best]
     return np.column_stack([np.exp(x[:, :3]), x[:, 3:]])
@@ -122,6 +126,6 @@ def _refit_chunk(used, delta, starts, rng, count):
 def _distinct_ends(ends):
     picked = []
     for x in ends:
-        if all(_fit._distinct(x, y) for y in picked):
+        if all(fit_search.distinct(x, y) for y in picked):
             picked.append(x)
     return np.array(picked)

@@ -5,62 +5,26 @@ The method of Hoffmann et al. 2022 (Appendix D.2) as used by Sardana et al.
 of Huber losses (delta = 1e-3) of the log residuals, L-BFGS with analytic
 gradients from every point of a 4,500-point grid, best end point wins.
 
-Speed comes from running the starts together (:mod:`xlplan.batch_lbfgs`):
-all 4,500 take a few L-BFGS steps in one vectorised pass per step, only the
-best ``KEEP_AFTER_FIRST`` are carried on, the best ``KEEP_TO_CONVERGENCE`` are
-run to convergence, and the best distinct end points are polished with
-``scipy.optimize.minimize(method="L-BFGS-B")`` to a tight tolerance. The tests
-check that this reaches the same optimum as running every start to convergence.
+The starts run together (:mod:`xlplan.fit_search`), so the whole grid takes
+well under a second on a few hundred runs.
 """
 
-import functools
-import itertools
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import minimize
 
 from ._validate import is_scalar
-from .batch_lbfgs import BatchState, batch_lbfgs
 from .errors import InvalidTypeError, InvalidValueError
-from .fit_objective import LOG_PARAMETER_NAMES, log_prediction, objective_and_gradient
+from .fit_objective import log_prediction
+from .fit_search import check_grid, distinct, hoffmann_grid, make_objective, search
 from .laws import ScalingLaw
 from .runs import MIN_RUNS, Runs, load_runs
 
-__all__ = ["FitResult", "fit_law", "hoffmann_grid", "HOFFMANN_AXES", "DEFAULT_DELTA"]
+__all__ = ["FitResult", "fit_law", "select_runs", "check_delta", "hoffmann_grid",
+           "DEFAULT_DELTA", "SAME_OBJECTIVE"]
 
 DEFAULT_DELTA = 1e-3
-HOFFMANN_AXES = {  # Hoffmann et al. 2022, D.2: 6 * 6 * 5 * 5 * 5 = 4,500 starts
-    "a": (0.0, 5.0, 10.0, 15.0, 20.0, 25.0),
-    "b": (0.0, 5.0, 10.0, 15.0, 20.0, 25.0),
-    "e": (-1.0, -0.5, 0.0, 0.5, 1.0),
-    "alpha": (0.0, 0.5, 1.0, 1.5, 2.0),
-    "beta": (0.0, 0.5, 1.0, 1.5, 2.0),
-}
-FIRST_ITERATIONS = 3        # batched L-BFGS steps every start takes
-KEEP_AFTER_FIRST = 256      # starts carried on after those steps (ranked by objective)
-SECOND_ITERATIONS = 20
-KEEP_TO_CONVERGENCE = 32    # starts run to convergence; also used for the diagnostics
-BATCH_MAX_ITER = 3000
-BATCH_FTOL = 1e-10          # relative decrease per step at which a batched start stops
-BATCH_GTOL = 1e-12
-POLISH_COUNT = 4            # distinct end points polished with scipy
-POLISH_OPTIONS = {"ftol": 1e-15, "gtol": 1e-11, "maxiter": 20000, "maxfun": 40000}
-POLISH_RESTARTS = 5         # L-BFGS-B restarted (fresh memory) while it still gains
-POLISH_GAIN = 1e-13         # relative decrease below which a restart is not repeated
-DISTINCT_LOG = 0.1          # end points differing by more than this in a, b or e ...
-DISTINCT_EXPONENT = 0.01    # ... or this in alpha or beta are different optima
-SAME_OBJECTIVE = 0.01       # ... and are "nearly as good" within 1% of the best objective
-BLOCK_ELEMENTS = 65536      # starts x runs evaluated per numpy pass (fits in cache)
-MAX_THREADS = 4             # threads evaluating blocks of starts in parallel
-
-
-def hoffmann_grid(axes=None):
-    """Starting points (S, 5) in log space (a, b, e, alpha, beta), the product of ``axes``."""
-    axes = HOFFMANN_AXES if axes is None else axes
-    return np.array(list(itertools.product(*(axes[k] for k in LOG_PARAMETER_NAMES))), float)
+SAME_OBJECTIVE = 0.01  # rival end points within 1% of the best objective are "nearly as good"
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,107 +72,6 @@ class FitResult:
     end_points: np.ndarray = field(default=None, repr=False)
 
 
-@functools.lru_cache(maxsize=1)
-def _pool():
-    """Threads for blocks of starts: numpy releases the GIL inside each array pass."""
-    return ThreadPoolExecutor(max_workers=min(MAX_THREADS, os.cpu_count() or 1))
-
-
-def _objective(runs, delta, weights=None):
-    """``fun(x, ids=None) -> (f, g)`` on these runs; row ``i`` of a batch uses ``weights[ids[i]]``."""
-    log_n, log_d, log_loss = np.log(runs.params), np.log(runs.tokens), np.log(runs.loss)
-    block = max(1, BLOCK_ELEMENTS // len(log_n))
-
-    def one(x, ids):
-        w = None if weights is None else weights[ids]
-        return objective_and_gradient(x, log_n, log_d, log_loss, delta, w)
-
-    def fun(x, ids=None):
-        if x.ndim == 1 or len(x) <= block:
-            return one(x, ids)
-        parts = list(_pool().map(
-            lambda i: one(x[i:i + block], None if ids is None else ids[i:i + block]),
-            range(0, len(x), block)))
-        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-    return fun
-
-
-def _best_rows(f, count):
-    order = np.argsort(f, kind="stable")
-    return order[:count]
-
-
-def _distinct(x, y):
-    """True when two log-space points are different optima, not the same one twice."""
-    gap = np.abs(np.asarray(x) - np.asarray(y))
-    return bool(gap[:3].max() > DISTINCT_LOG or gap[3:].max() > DISTINCT_EXPONENT)
-
-
-def _polish(fun, x0):
-    """scipy's L-BFGS-B to a tight tolerance, restarted while it still decreases f.
-
-    In the flat valleys of a poorly identified fit L-BFGS-B can stop (line search
-    failure) well before the floor; a restart with fresh memory carries on.
-    """
-    x, f = np.asarray(x0, dtype=np.float64), float(fun(np.asarray(x0, dtype=np.float64))[0])
-    for _ in range(POLISH_RESTARTS):
-        result = minimize(fun, x, jac=True, method="L-BFGS-B", options=POLISH_OPTIONS)
-        gained = f - float(result.fun)
-        if gained > 0:
-            x, f = result.x, float(result.fun)
-        if gained <= POLISH_GAIN * abs(f):
-            break
-    return x, f
-
-
-def search(fun, starts, polish_count=POLISH_COUNT):
-    """Minimise ``fun`` from every start; return (ends, values, n_pruned, n_converged).
-
-    ``ends`` (sorted best first) are the end points of the starts carried to
-    convergence, the best ``polish_count`` distinct ones polished with scipy.
-    """
-    state = BatchState.start(fun, starts)
-    schedule = ((FIRST_ITERATIONS, KEEP_AFTER_FIRST), (SECOND_ITERATIONS, KEEP_TO_CONVERGENCE),
-                (BATCH_MAX_ITER, None))
-    for iterations, keep in schedule:
-        batch_lbfgs(fun, state, iterations, BATCH_FTOL, BATCH_GTOL)
-        if keep is not None and len(state.f) > keep:
-            state.take(_best_rows(state.f, keep))
-    ends, values = state.x.copy(), state.f.copy()
-    picked = []
-    for i in _best_rows(values, len(values)):
-        if len(picked) == polish_count:
-            break
-        if all(_distinct(ends[i], ends[j]) for j in picked):
-            picked.append(i)
-    for i in picked:
-        x, f = _polish(fun, ends[i])
-        if f <= values[i]:
-            ends[i], values[i] = x, f
-    order = _best_rows(values, len(values))
-    return ends[order], values[order], len(starts) - len(values), int(state.converged.sum())
-
-
-def _check_grid(grid):
-    if grid is None:
-        return hoffmann_grid()
-    if isinstance(grid, dict):
-        missing = [k for k in LOG_PARAMETER_NAMES if k not in grid]
-        if missing:
-            raise InvalidTypeError(f"grid is missing axes {', '.join(missing)}: give values "
-                                   f"for each of {', '.join(LOG_PARAMETER_NAMES)}",
-                                   argument="grid", value=None)
-        grid = hoffmann_grid({k: np.atleast_1d(grid[k]).tolist() for k in LOG_PARAMETER_NAMES})
-    starts = np.asarray(grid, dtype=np.float64)
-    if starts.ndim != 2 or starts.shape[1] != 5 or not len(starts):
-        raise InvalidTypeError(f"grid must have shape (starts, 5) for (a, b, e, alpha, beta); "
-                               f"got {starts.shape}", argument="grid", value=None)
-    if not np.isfinite(starts).all():
-        raise InvalidValueError("grid has non-finite starting points", argument="grid",
-                                value=None)
-    return starts
-
-
 def _law_from(x, name, source):
     coefficients = (np.exp(x[0]), np.exp(x[1]), np.exp(x[2]), x[3], x[4])
     try:
@@ -240,7 +103,7 @@ def _warnings(x, law, ends, values, starts, runs):
             notes.append(f"{key}={np.exp(x[k]):.3g} is far beyond the starting grid "
                          f"(log {key}={x[k]:.3g} > {starts[:, k].max():g})")
     rivals = [i for i in range(1, len(values))
-              if values[i] <= values[0] * (1 + SAME_OBJECTIVE) and _distinct(ends[i], ends[0])]
+              if values[i] <= values[0] * (1 + SAME_OBJECTIVE) and distinct(ends[i], ends[0])]
     if rivals:
         r = ends[rivals[0]]
         notes.append(
@@ -316,8 +179,8 @@ def fit_law(runs, *, max_tokens_per_param=None, delta=DEFAULT_DELTA, grid=None, 
     delta = check_delta(delta)
     base = runs if isinstance(runs, Runs) else load_runs(runs)
     used, n_excluded = select_runs(base, max_tokens_per_param)
-    starts = _check_grid(grid)
-    fun = _objective(used, delta)
+    starts = check_grid(grid)
+    fun = make_objective(used, delta)
     ends, values, n_pruned, n_converged = search(fun, starts)
     x = ends[0]
     cut = "" if max_tokens_per_param is None else f", <= {max_tokens_per_param:g} tokens/param"

@@ -193,7 +193,8 @@ def load_runs(source, *, params_col=None, tokens_col=None, loss_col=None):
     Examples
     --------
     >>> runs = load_runs([["params", "tokens", "loss"], [1e8, 2e9, 3.4], [None, None, None],
-    ...                   [2e8, 4e9, 3.1], [4e8, 8e9, 2.9], [8e8, 1.6e10, 2.7], [1.6e9, 3.2e10, 2.5]])
+    ...                   [2e8, 4e9, 3.1], [4e8, 8e9, 2.9], [8e8, 1.6e10, 2.7],
+    ...                   [1.6e9, 3.2e10, 2.5]])
     >>> len(runs), runs.skipped_rows
     (5, (3,))
     """
