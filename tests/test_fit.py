@@ -223,7 +223,10 @@ TABLE1_RUNS = {100: 34, 250: 39, 500: 43, None: 47}
 def test_paper_table1_subsets(cut):
     fit = fit_law(SARDANA, max_tokens_per_param=cut)
     assert fit.n_used == TABLE1_RUNS[cut] and fit.n_excluded == 47 - TABLE1_RUNS[cut]
-    assert_allclose(fit.law.as_tuple(), TABLE1_OURS[cut], rtol=1e-6)
+    # Recorded on one machine; another CPU's floating point moves where L-BFGS stops
+    # by ~1e-6 relative (measured 4.5e-6 on all runs), and by ~3e-5 in the flat,
+    # flagged valley of the <= 100 fit. Far below the printed digits either way.
+    assert_allclose(fit.law.as_tuple(), TABLE1_OURS[cut], rtol=1e-4 if cut == 100 else 1e-5)
     ours, printed = np.array(fit.law.as_tuple()), np.array(TABLE1_PRINT[cut])
     assert_allclose(ours[:2], printed[:2], rtol=0.06)   # A, B: within 6% (worst: all runs)
     assert_allclose(ours[2], printed[2], atol=0.02)     # E, nats
@@ -292,10 +295,11 @@ def test_cli_fit_writes_a_law_file_other_commands_accept(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "alpha = 0.252574" in text and "34 used, 0 skipped" in text
     saved = json.loads(out.read_text())
-    assert_allclose([saved[k] for k in COEFFS], [GADRE_C4_FIT[k] for k in COEFFS], rtol=1e-12)
+    # The CSV round trip moves the L-BFGS end point by ~1e-7 relative (measured).
+    assert_allclose([saved[k] for k in COEFFS], [GADRE_C4_FIT[k] for k in COEFFS], rtol=1e-6)
     law = get_law(str(out))
     assert law.name == "fitted"
-    assert_allclose(law.as_tuple(), [GADRE_C4_FIT[k] for k in COEFFS], rtol=1e-12)
+    assert law.as_tuple() == tuple(saved[k] for k in COEFFS)  # the file round-trips exactly
     assert sorted(os.listdir(tmp_path)) == ["c4.csv", "fitted.json"]  # no temp file left
     # never overwrite the input
     assert main(["fit", str(runs_csv), "--loss-col", "loss_c4_val", "--output",
