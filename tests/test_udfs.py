@@ -89,11 +89,11 @@ def test_hardware_as_a_range_from_xlplan_hardware():
 @pytest.mark.parametrize("call, words", [
     (lambda: udfs.OPT_PARAMS(1.5, 1e12), ["loss=1.5", "E=1.69"]),
     (lambda: udfs.OPT_PARAMS(1.69, 1e12), ["loss=1.69"]),
-    (lambda: udfs.OPT_PARAMS(2.1, -1), ["inference_tokens=-1", ">= 0"]),
+    (lambda: udfs.OPT_PARAMS(2.1, -1), ["inf_tokens=-1", ">= 0"]),
     (lambda: udfs.CHINCHILLA_OPT(1.0, "chinchilla"), ["loss=1"]),
     (lambda: udfs.CHINCHILLA_MODEL(0), ["params=0"]),
     (lambda: udfs.SCALING_LOSS(7e9, -5), ["tokens=-5"]),
-    (lambda: udfs.TOTAL_FLOPS(7e9, 1e12, float("nan")), ["inference_tokens=nan"]),
+    (lambda: udfs.TOTAL_FLOPS(7e9, 1e12, float("nan")), ["inf_tokens=nan"]),
     (lambda: udfs.TOTAL_FLOPS(7e9, "inf", 0), ["tokens"]),
     (lambda: udfs.COST_OPT(2.1, -3), ["requests=-3"]),
     (lambda: udfs.COST_OPT(2.1, 1e9, -1), ["input_tokens=-1"]),

@@ -1,5 +1,12 @@
+"""``python -m xlplan``: the command line.
+
+The guard matters: ``xlplan serve`` starts worker processes with "spawn", which
+import this module again in each worker.
+"""
+
 import sys
 
 from .cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())

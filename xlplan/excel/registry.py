@@ -58,6 +58,18 @@ class FunctionSpec:
 
 FUNCTIONS = {}
 
+# Engine argument names that the Excel functions spell differently: a message must
+# name the argument the user typed.
+_EXCEL_NAMES = {"inference_tokens": "inf_tokens"}
+
+
+def _cell_error(error):
+    excel_name = _EXCEL_NAMES.get(getattr(error, "argument", None))
+    if excel_name is None:
+        return CellError.from_exception(error)
+    message = str(error).replace(f"{error.argument}=", f"{excel_name}=", 1)
+    return CellError(error.excel_code, message)
+
 
 def _catching(func):
     @functools.wraps(func)
@@ -65,7 +77,7 @@ def _catching(func):
         try:
             return func(*args)
         except XlplanError as error:
-            return CellError.from_exception(error)
+            return _cell_error(error)
     return cell_function
 
 

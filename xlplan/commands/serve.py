@@ -1,0 +1,74 @@
+"""``xlplan serve``: xlplan's functions for Excel on the web, Mac and Windows (Office add-in).
+
+Serves a complete custom-functions add-in: manifest.xml (sideload it into
+Excel), functions.json, functions.js, taskpane.html, and the call and batch
+endpoints. Listens on 127.0.0.1 unless told otherwise; any other address needs
+an access token (--token or $XLPLAN_TOKEN) that every request must carry.
+Office loads add-ins only over HTTPS: pass --certfile/--keyfile (see README).
+"""
+
+import sys
+
+from ..server.settings import TOKEN_ENV, Settings
+
+
+def _settings(args):
+    return Settings.from_environment(
+        host=args.host, port=args.port, token=args.token, certfile=args.certfile,
+        keyfile=args.keyfile, public_url=args.public_url,
+        max_body_bytes=args.max_body_bytes, max_cells=args.max_cells,
+        max_batch=args.max_batch, slow_timeout=args.slow_timeout,
+        slow_workers=args.slow_workers)
+
+
+def _announce(settings):
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    base = settings.public_url or f"{settings.scheme}://{host}:{settings.port}"
+    query = "?token=<token>" if settings.token else ""
+    print(f"xlplan serve: add-in at {base}/manifest.xml{query}", file=sys.stderr)
+    if settings.scheme == "http":
+        print("  plain HTTP: fine for scripts and tests; Excel needs --certfile/--keyfile",
+              file=sys.stderr)
+    print("  stop with Ctrl+C", file=sys.stderr)
+
+
+def run(args):
+    import uvicorn
+
+    from ..server.app import create_app
+
+    settings = _settings(args)
+    _announce(settings)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                ssl_certfile=settings.certfile, ssl_keyfile=settings.keyfile,
+                log_level=args.log_level, access_log=args.log_level == "info")
+    return 0
+
+
+def add_parser(subparsers):
+    defaults = Settings()
+    parser = subparsers.add_parser(
+        "serve", help="serve the Office add-in (custom functions) for Excel on the web and Mac",
+        description=__doc__)
+    parser.add_argument("--host", default=defaults.host,
+                        help="address to listen on (default 127.0.0.1, this machine only)")
+    parser.add_argument("--port", type=int, default=defaults.port, help="default 8000")
+    parser.add_argument("--token", help=f"access token every request must carry (default "
+                        f"${TOKEN_ENV}); required off 127.0.0.1")
+    parser.add_argument("--certfile", help="PEM certificate for HTTPS")
+    parser.add_argument("--keyfile", help="PEM private key for HTTPS")
+    parser.add_argument("--public-url", help="base URL Excel uses to reach this server, "
+                        "written into the manifest (default: the URL it was fetched from)")
+    parser.add_argument("--max-body-bytes", type=int, default=defaults.max_body_bytes,
+                        help="largest request body (default %(default)s)")
+    parser.add_argument("--max-cells", type=int, default=defaults.max_cells,
+                        help="largest range one argument may carry (default %(default)s)")
+    parser.add_argument("--max-batch", type=int, default=defaults.max_batch,
+                        help="most calls in one batch request (default %(default)s)")
+    parser.add_argument("--slow-timeout", type=float, default=defaults.slow_timeout,
+                        help="seconds one FIT_COEFFS call may take (default %(default)s)")
+    parser.add_argument("--slow-workers", type=int, default=defaults.slow_workers,
+                        help="processes for FIT_COEFFS calls (default %(default)s)")
+    parser.add_argument("--log-level", default="warning",
+                        choices=["critical", "error", "warning", "info", "debug"])
+    parser.set_defaults(run=run)

@@ -1,0 +1,142 @@
+/*
+ * xlplan custom functions for Excel (Office add-in, shared runtime).
+ *
+ * Every function in XLPLAN_SERVER.functions is registered with Excel. A call is
+ * not sent on its own: it joins a queue, and all calls made within one short
+ * window (one recalculation) go to the server in one POST /batch request, the
+ * batching pattern Microsoft documents for custom functions that call a remote
+ * service. An error answer becomes a CustomFunctions.Error, so the cell shows
+ * #NUM! or #VALUE!; the message is shown on hover where Excel allows it
+ * (#VALUE!, #N/A) and always in the task pane's list of recent errors.
+ *
+ * XLPLAN_SERVER (url, token, functions, batchWindowMs, maxBatch) is written
+ * above this comment by the server that serves this file.
+ */
+(function (global) {
+  "use strict";
+
+  var config = global.XLPLAN_SERVER;
+  var RECENT_ERRORS = 50;
+  var queue = [];
+  var timer = null;
+  var stats = { requests: 0, calls: 0, errors: [] };
+
+  function isInvocation(value) {
+    return value !== null && typeof value === "object" && !Array.isArray(value);
+  }
+
+  function matrix(value) {
+    if (value === undefined || value === null) return [[null]];
+    if (!Array.isArray(value)) return [[value]];
+    return value.map(function (row) { return Array.isArray(row) ? row : [row]; });
+  }
+
+  function isMissing(value) {
+    return value === undefined || value === null;
+  }
+
+  /* The arguments Excel passed, as one 2-D matrix each; trailing omitted optionals dropped. */
+  function callArguments(spec, values) {
+    var args = values.slice(0, spec.params);
+    var count = args.length;
+    while (count > spec.required && isMissing(args[count - 1])) count -= 1;
+    return args.slice(0, count).map(matrix);
+  }
+
+  function errorCode(code) {
+    var codes = global.CustomFunctions.ErrorCode;
+    if (code === "#NUM!") return codes.invalidNumber;
+    if (code === "#VALUE!") return codes.invalidValue;
+    return codes.notAvailable;
+  }
+
+  function cellError(code, message, address) {
+    stats.errors.unshift({ address: address || "", code: code, message: message, at: Date.now() });
+    stats.errors.length = Math.min(stats.errors.length, RECENT_ERRORS);
+    var excelCode = errorCode(code);
+    var codes = global.CustomFunctions.ErrorCode;
+    // Excel shows a custom message only with #VALUE! and #N/A.
+    var withMessage = excelCode === codes.invalidValue || excelCode === codes.notAvailable;
+    return withMessage ? new global.CustomFunctions.Error(excelCode, message)
+                       : new global.CustomFunctions.Error(excelCode);
+  }
+
+  function settle(entry, answer) {
+    if (answer && answer.error) {
+      entry.reject(cellError(answer.error.code, answer.error.message, entry.call.caller_address));
+    } else if (answer && Array.isArray(answer.result)) {
+      entry.resolve(entry.matrix ? answer.result : answer.result[0][0]);
+    } else {
+      entry.reject(cellError("#N/A", "xlplan: the server sent no answer for this cell",
+                             entry.call.caller_address));
+    }
+  }
+
+  function headers() {
+    var h = { "Content-Type": "application/json" };
+    if (config.token) h.Authorization = "Bearer " + config.token;
+    return h;
+  }
+
+  function send(entries) {
+    stats.requests += 1;
+    stats.calls += entries.length;
+    var body = JSON.stringify({ calls: entries.map(function (e) { return e.call; }) });
+    return global.fetch(config.url + "/batch", { method: "POST", headers: headers(), body: body })
+      .then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (payload) {
+          if (!response.ok) {
+            var why = payload.error ? payload.error.message : "HTTP " + response.status;
+            throw new Error(why);
+          }
+          entries.forEach(function (entry, i) { settle(entry, payload.results[i]); });
+        });
+      })
+      .catch(function (problem) {
+        entries.forEach(function (entry) {
+          entry.reject(cellError("#N/A", "xlplan server at " + config.url + ": " +
+                                 problem.message, entry.call.caller_address));
+        });
+      });
+  }
+
+  /* Send everything queued now, in requests of at most maxBatch calls. */
+  function flush() {
+    if (timer !== null) { clearTimeout(timer); timer = null; }
+    var sent = [];
+    while (queue.length > 0) sent.push(send(queue.splice(0, config.maxBatch)));
+    return Promise.all(sent);
+  }
+
+  function enqueue(call, isMatrix) {
+    return new Promise(function (resolve, reject) {
+      queue.push({ call: call, matrix: isMatrix, resolve: resolve, reject: reject });
+      if (queue.length >= config.maxBatch) flush();
+      else if (timer === null) timer = setTimeout(flush, config.batchWindowMs);
+    });
+  }
+
+  function makeFunction(spec) {
+    return function () {
+      var values = Array.prototype.slice.call(arguments);
+      var invocation = isInvocation(values[values.length - 1]) ? values.pop() : {};
+      return enqueue({
+        func_name: spec.name,
+        args: callArguments(spec, values),
+        caller_address: invocation.address || null,
+        version: config.version,
+        runtime: "Office.js",
+        client: "xlplan-functions.js"
+      }, spec.matrix);
+    };
+  }
+
+  function register() {
+    config.functions.forEach(function (spec) {
+      global.CustomFunctions.associate(spec.name, makeFunction(spec));
+    });
+  }
+
+  global.xlplan = { register: register, flush: flush, stats: stats, config: config };
+  if (typeof global.CustomFunctions !== "undefined") register();
+})(typeof globalThis !== "undefined" ? globalThis : this);
