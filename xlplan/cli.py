@@ -13,7 +13,7 @@ import sys
 from .errors import XlplanError
 
 # Module names under xlplan.commands, in the order ``xlplan --help`` lists them.
-COMMANDS = ["tables", "fit", "workbooks", "recalc", "report"]
+COMMANDS = ["tables", "fit", "workbooks", "recalc", "report", "serve", "addin"]
 
 
 def build_parser():

@@ -15,7 +15,7 @@ import numpy as np
 
 from ._validate import is_scalar
 from .errors import InvalidTypeError, InvalidValueError
-from .fit_objective import log_prediction
+from .fit_objective import DEFAULT_DELTA, log_prediction
 from .fit_search import check_grid, distinct, hoffmann_grid, make_objective, search
 from .laws import ScalingLaw
 from .runs import MIN_RUNS, Runs, load_runs
@@ -23,7 +23,6 @@ from .runs import MIN_RUNS, Runs, load_runs
 __all__ = ["FitResult", "fit_law", "select_runs", "check_delta", "hoffmann_grid",
            "DEFAULT_DELTA", "SAME_OBJECTIVE"]
 
-DEFAULT_DELTA = 1e-3
 SAME_OBJECTIVE = 0.01  # rival end points within 1% of the best objective are "nearly as good"
 
 

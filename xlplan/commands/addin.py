@@ -15,8 +15,6 @@ import re
 import sys
 import tempfile
 
-import xlwings
-
 from ..errors import InvalidValueError, XlplanError
 
 UDF_MODULE = "xlplan.udfs"
@@ -181,8 +179,15 @@ def _report(path, lines, key, dry_run):
         print(f"  ({len(lines) - 2} other setting(s) kept)")
 
 
+def default_config_path():
+    """The user config file xlwings itself reads on this platform."""
+    import xlwings  # imported here: it pulls in pandas, too slow for `xlplan --help`
+
+    return xlwings.USER_CONFIG_FILE
+
+
 def run(args):
-    path = os.path.realpath(os.path.expanduser(args.config or xlwings.USER_CONFIG_FILE))
+    path = os.path.realpath(os.path.expanduser(args.config or default_config_path()))
     interpreter = check_interpreter(args.interpreter or sys.executable)
     key = interpreter_key()
     entries = read_config(path)
@@ -216,7 +221,8 @@ def add_parser(subparsers):
         description=__doc__)
     parser.add_argument("--config", default=None, metavar="PATH",
                         help="xlwings config file to edit (default: the one xlwings reads, "
-                             f"here {_escaped(xlwings.USER_CONFIG_FILE)})")
+                             "~/.xlwings/xlwings.conf; on a Mac ~/Library/Containers/"
+                             "com.microsoft.Excel/Data/xlwings.conf)")
     parser.add_argument("--interpreter", default=None, metavar="PATH",
                         help="Python the add-in should run (default: this one, "
                              f"{_escaped(sys.executable)})")

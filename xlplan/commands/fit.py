@@ -5,11 +5,9 @@ import os
 import sys
 import tempfile
 
-from ..bootstrap import bootstrap_law
 from ..errors import InvalidValueError
-from ..fit import DEFAULT_DELTA, fit_law
+from ..fit_objective import DEFAULT_DELTA
 from ..laws import COEFFICIENT_NAMES
-from ..runs import load_runs
 
 BAR_WIDTH = 30
 
@@ -62,6 +60,11 @@ def write_law_file(law, path, protect=()):
 
 
 def run(args):
+    # Imported here: the optimiser (scipy) should not slow down `xlplan --help`.
+    from ..bootstrap import bootstrap_law
+    from ..fit import fit_law
+    from ..runs import load_runs
+
     runs = load_runs(args.runs, params_col=args.params_col, tokens_col=args.tokens_col,
                      loss_col=args.loss_col)
     options = {"max_tokens_per_param": args.max_tokens_per_param, "delta": args.delta}

@@ -8,10 +8,10 @@ never overwritten. Exit code 1 when some cells hold Excel errors (listed on stde
 
 import sys
 
-from ..workbook.recalc import parse_setting, recalc_file
-
 
 def run(args):
+    from ..workbook.recalc import parse_setting, recalc_file
+
     settings = [parse_setting(text) for text in args.set]
     evaluation = recalc_file(args.input, args.output, settings)
     formulas = len(evaluation.values)

@@ -7,10 +7,10 @@ file to fit), the hardware and the demand scenarios. Written atomically.
 
 import sys
 
-from ..report.build import write_report
-
 
 def run(args):
+    from ..report.build import write_report
+
     write_report(args.output, args.scenario, show_progress=False if args.quiet else None)
     print(f"xlplan report: written to {args.output}", file=sys.stderr)
     return 0

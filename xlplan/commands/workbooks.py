@@ -6,10 +6,11 @@ functions); the results are stored as cached values so any reader shows them.
 
 import sys
 
-from ..templates.build import build_template, TEMPLATES
-
 
 def run(args):
+    # Imported here, as in every command: `xlplan --help` should not load them all.
+    from ..templates.build import TEMPLATES, build_template
+
     for filename in TEMPLATES:
         path, evaluation = build_template(filename, args.directory)
         print(f"{path}: {len(evaluation.values)} formula cells", file=sys.stderr)
