@@ -9,6 +9,7 @@ what each cell would show; here that is compared with the plain Python calls of
 import json
 import math
 import shutil
+import socket
 import subprocess
 from itertools import product
 from pathlib import Path
@@ -211,12 +212,51 @@ def test_token_is_served_in_functions_js_and_carried_by_calls(tmp_path):
     assert_cells_match_python(report, cells)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: functions.js is always served with maxBatch "
-                   "2000 (assets.CLIENT_MAX_BATCH), whatever the server's --max-batch, so a "
-                   "recalculation bigger than --max-batch gets 413 and every cell shows #N/A")
 def test_served_batches_fit_the_server_limit(tmp_path):
-    cells = [_cell(i, 0, "OPT_PARAMS", 2.1, 1e12) for i in range(150)]
+    cells = [_cell(i, 0, "OPT_PARAMS", 2.1 + i / 1000, 1e12) for i in range(150)]
     with running_server("--max-batch", "100") as base:
         report = run_standin(base, cells, tmp_path)
-    assert report["config"]["maxBatch"] <= 100
+    assert report["config"]["maxBatch"] == 100
     assert_cells_match_python(report, cells)
+    assert report["stats"]["requests"] == 2
+
+
+def test_batches_stay_under_the_body_limit(tmp_path):
+    cells = [_cell(i, 0, "OPT_PARAMS", 2.1 + i / 1000, 1e12, "chinchilla") for i in range(150)]
+    each = len(json.dumps({"func_name": "OPT_PARAMS", "args": [[[2.1]], [[1e12]], [["x"]]]}))
+    with running_server("--max-body-bytes", "4000") as base:
+        report = run_standin(base, cells, tmp_path)
+    assert report["config"]["maxBodyBytes"] == 4000
+    assert_cells_match_python(report, cells)  # no request was refused as too large
+    assert report["stats"]["requests"] >= 150 * each // 4000
+
+
+def test_a_fit_cell_goes_in_a_request_of_its_own(server, tmp_path):
+    cells = [_cell(i, 0, "OPT_PARAMS", 2.1 + i / 1000, 1e12) for i in range(50)]
+    cells.append(_cell(50, 0, "FIT_COEFFS", _fit_runs()))
+    report = run_standin(server, cells, tmp_path)
+    assert_cells_match_python(report, cells)
+    assert report["stats"]["requests"] == 2  # the cheap cells never wait for the fit
+
+
+def test_a_server_that_never_answers_gives_na_after_the_time_limit(tmp_path):
+    cells = [_cell(0, 0, "OPT_PARAMS", 2.1, 1e12)]
+    with running_server("--slow-timeout", "0.5") as base:
+        node = subprocess.Popen([NODE, STANDIN, base, _cells_file(tmp_path, cells), "--pause"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        assert node.stderr.readline() == "loaded\n"
+    port = int(base.rsplit(":", 1)[1])
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        silent.bind(("127.0.0.1", port))
+        silent.listen()
+        try:
+            out, err = node.communicate("recalculate\n", timeout=RUN_TIMEOUT)
+        finally:
+            node.kill()
+    report = json.loads(out)
+    assert report["config"]["timeoutMs"] == 5500
+    assert report["cells"][0]["error"]["code"] == "#N/A"
+    assert base in report["cells"][0]["error"]["message"]
+    assert 5000 <= report["recalcs"][0]["elapsedMs"] < 15_000

@@ -94,8 +94,10 @@ function loadAddin(script) {
     if (String(url).endsWith("/batch")) batchPosts.count += 1;
     return fetch(url, init);
   };
+  // What a browser gives a page, and Excel's CustomFunctions.
   const context = vm.createContext({
     CustomFunctions: customFunctions, fetch: countingFetch, setTimeout, clearTimeout, console,
+    AbortController, TextEncoder,
   });
   vm.runInContext(script, context, { filename: "functions.js" });
   return { registered, duplicates, batchPosts, xlplan: context.xlplan };
@@ -177,7 +179,8 @@ async function main() {
     duplicates: addin.duplicates,
     unregistered,
     config: { url: config.url, version: config.version, hasToken: Boolean(config.token),
-              batchWindowMs: config.batchWindowMs, maxBatch: config.maxBatch },
+              batchWindowMs: config.batchWindowMs, maxBatch: config.maxBatch,
+              maxBodyBytes: config.maxBodyBytes, timeoutMs: config.timeoutMs },
     recalcs: recalcs.map(({ elapsedMs, requests, calls }) => ({ elapsedMs, requests, calls })),
     cells: last ? last.cells : [],
     stats: { requests: stats.requests, calls: stats.calls, batchPosts: addin.batchPosts.count },

@@ -113,7 +113,7 @@ def create_app(settings=None):
 
     @app.get("/functions.js")
     async def functions_js(request: Request):
-        script = assets.functions_js(_base_url(settings, request), settings.token)
+        script = assets.functions_js(_base_url(settings, request), settings)
         return Response(script, media_type="text/javascript")
 
     @app.get("/taskpane.html")

@@ -20,6 +20,9 @@ BATCH_WINDOW_MS = 5
 # Calls per request from the script: well under the server's limit, and small enough
 # that a recalculation of many thousands of cells spreads over a few requests.
 CLIENT_MAX_BATCH = 2000
+# Seconds the script waits beyond the server's slow-call limit before it gives up on a
+# request (the cells then show #N/A instead of staying busy forever).
+REQUEST_MARGIN_S = 5.0
 
 
 @lru_cache(maxsize=None)
@@ -31,11 +34,17 @@ def _token_query(token):
     return f"?token={quote(token, safe='')}" if token else ""
 
 
-def functions_js(base_url, token=None):
-    """functions.js with its configuration: the server URL, the token and the function table."""
-    config = {"url": base_url, "token": token, "version": __version__,
+def functions_js(base_url, settings):
+    """functions.js configured for this server: its URL, token, function table and limits.
+
+    A request from the script stays within the server's limits (calls per batch, body
+    bytes), and gives up a little after the server's own time limit on slow calls.
+    """
+    config = {"url": base_url, "token": settings.token, "version": __version__,
               "functions": function_table(), "batchWindowMs": BATCH_WINDOW_MS,
-              "maxBatch": CLIENT_MAX_BATCH}
+              "maxBatch": min(CLIENT_MAX_BATCH, settings.max_batch),
+              "maxBodyBytes": settings.max_body_bytes,
+              "timeoutMs": round(1000 * (settings.slow_timeout + REQUEST_MARGIN_S))}
     # "</" escaped so the JSON can never close a <script> element it is embedded in.
     text = json.dumps(config).replace("</", "<\\/")
     return f"globalThis.XLPLAN_SERVER = {text};\n" + _static("functions.js")

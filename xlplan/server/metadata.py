@@ -26,5 +26,5 @@ def functions_metadata():
 def function_table():
     """What functions.js needs to register and call each function: arity and result shape."""
     return [{"name": spec.name, "params": len(spec.params), "required": spec.min_args,
-             "matrix": bool(spec.result)}
+             "matrix": bool(spec.result), "slow": spec.slow}
             for spec in udfs.FUNCTIONS.values()]

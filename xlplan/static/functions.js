@@ -5,11 +5,14 @@
  * not sent on its own: it joins a queue, and all calls made within one short
  * window (one recalculation) go to the server in one POST /batch request, the
  * batching pattern Microsoft documents for custom functions that call a remote
- * service. An error answer becomes a CustomFunctions.Error, so the cell shows
+ * service. A batch stays within the server's limits (calls and bytes per request);
+ * a slow function (FIT_COEFFS) goes in a request of its own, so it never holds up
+ * the cheap cells of the same recalculation. An error answer becomes a CustomFunctions.Error, so the cell shows
  * #NUM! or #VALUE!; the message is shown on hover where Excel allows it
  * (#VALUE!, #N/A) and always in the task pane's list of recent errors.
  *
- * XLPLAN_SERVER (url, token, functions, batchWindowMs, maxBatch) is written
+ * XLPLAN_SERVER (url, token, functions, batchWindowMs, maxBatch, maxBodyBytes,
+ * timeoutMs) is written
  * above this comment by the server that serves this file.
  */
 (function (global) {
@@ -78,19 +81,48 @@
     return h;
   }
 
+  var encoder = typeof global.TextEncoder === "function" ? new global.TextEncoder() : null;
+
+  /* Bytes of a call's JSON as sent (UTF-8), so a batch stays under maxBodyBytes. */
+  function byteLength(text) {
+    return encoder ? encoder.encode(text).length : 3 * text.length;
+  }
+
+  /* fetch, failing after config.timeoutMs: a server that accepts the connection but
+     never answers must not leave cells busy for ever. */
+  function post(path, body) {
+    var controller = typeof global.AbortController === "function" ? new global.AbortController()
+                                                                   : null;
+    var options = { method: "POST", headers: headers(), body: body };
+    if (controller) options.signal = controller.signal;
+    var timer = null;
+    var timeout = new Promise(function (resolve, reject) {
+      timer = setTimeout(function () {
+        if (controller) controller.abort();
+        reject(new Error("no answer within " + config.timeoutMs / 1000 + " s"));
+      }, config.timeoutMs);
+    });
+    var answer = global.fetch(config.url + path, options).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (payload) {
+        return { response: response, payload: payload };
+      });
+    });
+    return Promise.race([answer, timeout]).then(
+      function (value) { clearTimeout(timer); return value; },
+      function (problem) { clearTimeout(timer); throw problem; });
+  }
+
   function send(entries) {
     stats.requests += 1;
     stats.calls += entries.length;
-    var body = JSON.stringify({ calls: entries.map(function (e) { return e.call; }) });
-    return global.fetch(config.url + "/batch", { method: "POST", headers: headers(), body: body })
-      .then(function (response) {
-        return response.json().catch(function () { return {}; }).then(function (payload) {
-          if (!response.ok) {
-            var why = payload.error ? payload.error.message : "HTTP " + response.status;
-            throw new Error(why);
-          }
-          entries.forEach(function (entry, i) { settle(entry, payload.results[i]); });
-        });
+    var body = "{\"calls\":[" + entries.map(function (e) { return e.json; }).join(",") + "]}";
+    return post("/batch", body)
+      .then(function (answer) {
+        var payload = answer.payload;
+        if (!answer.response.ok) {
+          throw new Error(payload.error ? payload.error.message : "HTTP " + answer.response.status);
+        }
+        entries.forEach(function (entry, i) { settle(entry, payload.results[i]); });
       })
       .catch(function (problem) {
         entries.forEach(function (entry) {
@@ -100,17 +132,31 @@
       });
   }
 
-  /* Send everything queued now, in requests of at most maxBatch calls. */
+  /* Send everything queued now, in requests of at most maxBatch calls and maxBodyBytes. */
   function flush() {
     if (timer !== null) { clearTimeout(timer); timer = null; }
     var sent = [];
-    while (queue.length > 0) sent.push(send(queue.splice(0, config.maxBatch)));
+    var room = config.maxBodyBytes - 64;  // the {"calls":[...]} wrapper
+    while (queue.length > 0) {
+      var count = 0;
+      var bytes = 0;
+      while (count < queue.length && count < config.maxBatch &&
+             (count === 0 || bytes + queue[count].bytes + 1 <= room)) {
+        bytes += queue[count].bytes + 1;
+        count += 1;
+      }
+      sent.push(send(queue.splice(0, count)));
+    }
     return Promise.all(sent);
   }
 
-  function enqueue(call, isMatrix) {
+  function enqueue(call, isMatrix, isSlow) {
     return new Promise(function (resolve, reject) {
-      queue.push({ call: call, matrix: isMatrix, resolve: resolve, reject: reject });
+      var json = JSON.stringify(call);
+      var entry = { call: call, json: json, bytes: byteLength(json), matrix: isMatrix,
+                    resolve: resolve, reject: reject };
+      if (isSlow) { send([entry]); return; }
+      queue.push(entry);
       if (queue.length >= config.maxBatch) flush();
       else if (timer === null) timer = setTimeout(flush, config.batchWindowMs);
     });
@@ -127,7 +173,7 @@
         version: config.version,
         runtime: "Office.js",
         client: "xlplan-functions.js"
-      }, spec.matrix);
+      }, spec.matrix, spec.slow);
     };
   }
 
