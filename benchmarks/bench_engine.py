@@ -13,6 +13,7 @@ Prints the ratios. Best of several repeats, because the machine is shared.
 import argparse
 import math
 import time
+import warnings
 
 import numpy as np
 from scipy.optimize import newton
@@ -37,7 +38,9 @@ def paper_style_tokens(law, loss, demand):
         return (e - loss) + (beta * b / alpha + b) * d ** -beta + demand * beta * b / (
             3 * alpha) * d ** (-beta - 1)
 
-    root, result = newton(foc, 1e8, full_output=True, disp=False)
+    with warnings.catch_warnings():  # its "Tolerance reached" warnings: counted, not printed
+        warnings.simplefilter("ignore", RuntimeWarning)
+        root, result = newton(foc, 1e8, full_output=True, disp=False)
     return root if result.converged else math.nan
 
 
