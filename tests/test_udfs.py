@@ -8,6 +8,8 @@ from numpy.testing import assert_allclose
 import xlplan
 from xlplan import udfs
 from xlplan.excel.cell_error import CellError
+from xlplan.fit import fit_law
+from xlplan.runs import load_runs
 
 RTOL = 1e-12
 CHIN_ROW = [list(xlplan.get_law("chinchilla").as_tuple())]
@@ -160,7 +162,6 @@ def _runs(law, rows):
 
 
 def test_fit_coeffs_recovers_a_known_law_and_feeds_opt_params():
-    pytest.importorskip("xlplan.fit", reason="the fitter (issue 3) has not landed yet")
     law = xlplan.get_law("chinchilla")
     rows = [(n, n * r) for n in (1e8, 3e8, 1e9, 3e9, 1e10) for r in (5, 20, 80, 300)]
     fitted = udfs.FIT_COEFFS(_runs(law, rows))
@@ -170,8 +171,24 @@ def test_fit_coeffs_recovers_a_known_law_and_feeds_opt_params():
     assert_allclose(plan, udfs.OPT_PARAMS(2.1, 1e12, "chinchilla"), rtol=0.1)
 
 
+def test_fit_coeffs_remembers_fits_of_the_same_runs():
+    law = xlplan.get_law("epoch-2024")
+    rows = [(n, n * r) for n in (1e8, 1e9, 1e10) for r in (5, 20, 80)]
+    runs = _runs(law, rows)
+    udfs._fitted.cache_clear()
+    first = udfs.FIT_COEFFS(runs)
+    again = udfs.FIT_COEFFS(tuple(tuple(r) for r in runs))  # same values, another container
+    assert again == first and udfs._fitted.cache_info().hits == 1
+    direct = fit_law(load_runs(runs)).law.as_tuple()
+    assert first == [list(direct)]  # the cache returns exactly what a fresh fit gives
+    assert udfs.FIT_COEFFS(runs, 20) != first  # other options: another fit
+    assert udfs._fitted.cache_info().misses == 2
+    assert isinstance(udfs.FIT_COEFFS(runs[:4]), CellError)  # errors are not cached
+    assert isinstance(udfs.FIT_COEFFS(runs[:4]), CellError)
+    assert udfs._fitted.cache_info().currsize == 2
+
+
 def test_fit_coeffs_bad_runs_are_errors():
-    pytest.importorskip("xlplan.fit", reason="the fitter (issue 3) has not landed yet")
     assert isinstance(udfs.FIT_COEFFS([[1e9, 1e10]]), CellError)
     assert isinstance(udfs.FIT_COEFFS(_runs(xlplan.get_law("chinchilla"), [(1e9, 2e10)])),
                       CellError)

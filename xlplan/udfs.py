@@ -16,6 +16,8 @@ The same objects are the xlwings UDFs (``UDF MODULES = xlplan.udfs``) and what
 '#NUM!'
 """
 
+import functools
+
 from . import chinchilla, laws, sizing
 from .excel import convert
 from .excel.cell_error import CellError
@@ -119,15 +121,31 @@ def LIFETIME_COST(params, tokens, requests, input_tokens=None, output_tokens=Non
     result=laws.COEFFICIENT_NAMES, slow=True)
 def FIT_COEFFS(runs, max_tokens_per_param=None, delta=None):
     """Law coefficients A, B, E, alpha, beta (1x5) fitted to your training runs."""
+    rows = tuple(tuple(row) for row in convert.table("runs", runs))
+    options = (convert.optional_number("max_tokens_per_param", max_tokens_per_param, None),
+               convert.optional_number("delta", delta, 1e-3))
+    try:
+        coefficients = _fitted(rows, *options)
+    except TypeError:  # a cell value that cannot be a cache key: fit without the cache
+        coefficients = _fitted.__wrapped__(rows, *options)
+    return convert.row(*coefficients)
+
+
+# Excel evaluates FIT_COEFFS(range) once for every cell that uses it, e.g. as the law
+# of a column of OPT_PARAMS: the fit (0.2-1 s) is remembered for the same runs and
+# options. Failed fits raise, so they are never cached.
+FIT_CACHE_SIZE = 32
+
+
+@functools.lru_cache(maxsize=FIT_CACHE_SIZE)
+def _fitted(rows, max_tokens_per_param, delta):
     # Imported here: fitting pulls in the optimiser, which the cheap functions never need.
     from .fit import fit_law
     from .runs import load_runs
 
-    result = fit_law(load_runs(convert.table("runs", runs)),
-                     max_tokens_per_param=convert.optional_number(
-                         "max_tokens_per_param", max_tokens_per_param, None),
-                     delta=convert.optional_number("delta", delta, 1e-3))
-    return convert.row(*result.law.as_tuple())
+    result = fit_law(load_runs([list(row) for row in rows]),
+                     max_tokens_per_param=max_tokens_per_param, delta=delta)
+    return result.law.as_tuple()
 
 
 @excel_function(Param("name", "Preset name, e.g. \"chinchilla\", \"epoch-2024\", "
