@@ -286,6 +286,14 @@ def test_bootstrap_is_seeded_and_brackets_the_fit():
         bootstrap_law(_gadre_c4(), 2.5)
 
 
+def test_cli_errors_name_the_command_options(capsys):
+    assert main(["fit", str(GADRE)]) == 2  # several loss columns, none named plainly
+    error = capsys.readouterr().err
+    assert "pass --loss-col NAME" in error and "loss_c4_val" in error
+    assert main(["fit", str(GADRE), "--loss-col", "nope"]) == 2
+    assert "--loss-col 'nope' is not a column" in capsys.readouterr().err
+
+
 def test_cli_fit_writes_a_law_file_other_commands_accept(tmp_path, capsys):
     frame = pd.read_csv(GADRE)
     runs_csv = tmp_path / "c4.csv"

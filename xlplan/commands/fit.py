@@ -5,7 +5,7 @@ import os
 import sys
 import tempfile
 
-from ..errors import InvalidValueError
+from ..errors import InvalidValueError, XlplanError
 from ..fit_objective import DEFAULT_DELTA
 from ..laws import COEFFICIENT_NAMES
 
@@ -59,14 +59,26 @@ def write_law_file(law, path, protect=()):
         raise
 
 
+def _as_options(message):
+    """The loader's keyword names as this command's options: loss_col= -> --loss-col."""
+    for role in ("params", "tokens", "loss"):
+        message = message.replace(f"{role}_col=NAME", f"--{role}-col NAME")
+        message = message.replace(f"{role}_col=", f"--{role}-col ")
+    return message.replace("params_col/tokens_col/loss_col", "--params-col/--tokens-col/--loss-col")
+
+
 def run(args):
     # Imported here: the optimiser (scipy) should not slow down `xlplan --help`.
     from ..bootstrap import bootstrap_law
     from ..fit import fit_law
     from ..runs import load_runs
 
-    runs = load_runs(args.runs, params_col=args.params_col, tokens_col=args.tokens_col,
-                     loss_col=args.loss_col)
+    try:
+        runs = load_runs(args.runs, params_col=args.params_col, tokens_col=args.tokens_col,
+                         loss_col=args.loss_col)
+    except XlplanError as error:
+        error.args = (_as_options(str(error)),)
+        raise
     options = {"max_tokens_per_param": args.max_tokens_per_param, "delta": args.delta}
     if args.bootstrap:
         result = bootstrap_law(runs, args.bootstrap, seed=args.seed, progress=_progress,
