@@ -1,5 +1,6 @@
 """``xlplan serve`` as a real process on a loopback port, driven over HTTP."""
 
+import random
 import shutil
 import ssl
 import subprocess
@@ -164,11 +165,13 @@ def test_fit_coeffs_in_a_worker_equals_the_python_function(server):
 
 def test_a_slow_fit_never_blocks_cheap_calls(server):
     runs = _gadre_runs()
-    request(f"{server}/call", _call("FIT_COEFFS", runs), timeout=120)  # workers warm
+    request(f"{server}/call", _call("FIT_COEFFS", runs[:3]))  # workers warm, nothing cached
     finished = {}
 
-    def fit():
-        request(f"{server}/call", _call("FIT_COEFFS", runs), timeout=120)
+    def fit():  # a delta of its own: not a fit the workers remember
+        status, _ = request(f"{server}/call", _call("FIT_COEFFS", runs, None, 0.0015),
+                            timeout=120)
+        assert status == 200
         finished["fit"] = time.monotonic()
 
     thread = threading.Thread(target=fit)
@@ -268,3 +271,50 @@ def test_https_with_a_certificate_made_here(tmp_path):
                               str(tmp_path / "nope.pem")], capture_output=True, text=True,
                              timeout=60)
     assert missing.returncode == 2 and "nope.pem" in missing.stderr
+
+
+def test_random_calls_never_break_the_server(server):
+    """Seeded junk in every argument: each answer is a result or an Excel error, never a 5xx."""
+    rng = random.Random(7)
+    values = [None, True, 0, -1, 1.5, 2.1, 1e12, 1e308, -1e308, 5e-324, "", " ", "abc", "1e12",
+              "nan", "-inf", "chinchilla", "h100", "Ω"]
+    names = [*udfs.FUNCTIONS, "NOPE", ""]
+
+    def matrix():
+        rows, cols = rng.choice([1, 1, 2, 3]), rng.choice([1, 3, 5, 7])
+        return [[rng.choice(values) for _ in range(cols)] for _ in range(rows)]
+
+    calls = [{"func_name": rng.choice(names), "args": [matrix() for _ in range(rng.randint(0, 7))]}
+             for _ in range(500)]
+    status, body = request(f"{server}/batch", {"calls": calls})
+    assert status == 200 and len(body["results"]) == 500
+    codes = {"#NUM!", "#VALUE!", "#NAME?", "#N/A"}
+    assert sum(c["func_name"] == "FIT_COEFFS" for c in calls) > 16  # more than may wait
+    for call, answer in zip(calls, body["results"]):
+        if answer["status"] == 200:
+            expected = udfs.FUNCTIONS[call["func_name"]]
+            assert all(isinstance(v, float) for row in answer["result"] for v in row), answer
+            assert len(answer["result"][0]) == max(1, len(expected.result))
+        else:
+            assert answer["status"] in (400, 404, 503) and answer["error"]["code"] in codes, answer
+            if answer["status"] == 503:  # refused: too many distinct fits waiting
+                assert call["func_name"] == "FIT_COEFFS" and "recalculate later" in str(answer)
+
+
+def test_fits_wait_their_turn_and_identical_fits_share_one_computation():
+    runs = _gadre_runs()
+    deltas = [1e-3 * (1 + k / 10) for k in range(12)]  # 12 distinct fits of ~0.2-0.5 s each
+    calls = [_call("FIT_COEFFS", runs, None, d) for d in deltas]
+    calls += [_call("FIT_COEFFS", runs, None, deltas[0])] * 5  # the same cell five times
+    started = time.perf_counter()
+    udfs._fitted.__wrapped__(tuple(map(tuple, runs)), None, 1.05e-3)  # one fit, uncached
+    limit = 3 * (time.perf_counter() - started)
+    with running_server("--slow-timeout", f"{limit:.3f}") as base:
+        status, body = request(f"{base}/batch", {"calls": calls}, timeout=120)
+    assert status == 200
+    # One worker, one fit at a time: the last waits for the other eleven, about 4x the
+    # limit, yet none times out, since a call's limit starts when a worker takes it.
+    assert [a["status"] for a in body["results"]] == [200] * 17, body
+    for delta, answer in zip(deltas, body["results"]):
+        assert answer["result"] == udfs.FIT_COEFFS(runs, None, delta)
+    assert all(a["result"] == body["results"][0]["result"] for a in body["results"][12:])

@@ -1,5 +1,6 @@
 """The Excel functions as plain Python calls: engine numbers, Excel-style inputs, errors."""
 
+import itertools
 import math
 
 import pytest
@@ -213,3 +214,21 @@ def test_cell_errors_survive_pickling_for_worker_processes():
     error = udfs.OPT_PARAMS(1.0, 1e12)
     copy = pickle.loads(pickle.dumps(error))
     assert isinstance(copy, CellError) and copy == error and copy.code == error.code
+
+
+EXTREMES = [5e-324, 1e-300, 1e-30, 1.9, 2.1, 1e30, 1e300, 1.7e308]
+
+
+@pytest.mark.parametrize("name", ["SCALING_LOSS", "CHINCHILLA_MODEL", "CHINCHILLA_OPT",
+                                  "OPT_PARAMS", "TOTAL_FLOPS", "COST_OPT", "LIFETIME_COST"])
+def test_extreme_numbers_give_a_number_or_a_cell_error(name):
+    """Tiny and huge floats: a finite result or #NUM!, never a Python exception."""
+    spec = udfs.FUNCTIONS[name]
+    required = sum(not p.optional for p in spec.params)
+    for args in itertools.product(EXTREMES, repeat=required):
+        value = spec.func(*args)
+        if isinstance(value, CellError):
+            assert value.code in ("#NUM!", "#VALUE!"), value
+        else:
+            cells = value[0] if isinstance(value, list) else [value]
+            assert all(math.isfinite(v) for v in cells), (args, value)

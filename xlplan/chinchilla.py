@@ -11,6 +11,8 @@ Sardana et al. 2024, Eq. 11 with no inference):
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from . import _validate
 from .laws import get_law
 from .solver import solve_tokens
@@ -44,9 +46,17 @@ class ChinchillaModel:
         return self.tokens / self.params
 
 
+def _plain(value):
+    return float(value) if np.ndim(value) == 0 else value
+
+
 def _model(law, params, tokens):
-    loss = law.E + law.A / params ** law.alpha + law.B / tokens ** law.beta
-    return ChinchillaModel(params, tokens, loss, TRAIN_FLOPS_PER_PARAM_TOKEN * params * tokens)
+    # numpy arithmetic, so that sizes past the float range give inf (or a loss of inf for
+    # tokens that underflow to 0) rather than a Python OverflowError/ZeroDivisionError.
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        loss = law.E + law.A / np.power(params, law.alpha) + law.B / np.power(tokens, law.beta)
+        flops = TRAIN_FLOPS_PER_PARAM_TOKEN * np.multiply(params, tokens)
+    return ChinchillaModel(*(_plain(v) for v in (params, tokens, loss, flops)))
 
 
 def chinchilla_from_loss(loss, law=None, on_invalid="raise"):
@@ -56,7 +66,7 @@ def chinchilla_from_loss(loss, law=None, on_invalid="raise"):
     --------
     >>> m = chinchilla_from_loss(2.0)
     >>> f"{m.params:.3e} {m.tokens:.3e}"
-    '2.185e+10 7.742e+11'
+    '1.951e+10 9.333e+11'
     """
     law = get_law(law)
     loss = law.check_reachable(loss, on_invalid)
@@ -72,12 +82,14 @@ def chinchilla_from_params(params, law=None, on_invalid="raise"):
     --------
     >>> m = chinchilla_from_params(70e9)
     >>> f"{m.tokens:.3e} {m.loss:.4f}"
-    '4.254e+12 1.8857'
+    '4.255e+12 1.8918'
     """
     law = get_law(law)
     params = _validate.number("params", params, on_invalid=on_invalid)
     ratio = (law.beta * law.B / (law.alpha * law.A)) ** (1.0 / law.beta)
-    return _model(law, params, ratio * params ** (law.alpha / law.beta))
+    with np.errstate(over="ignore"):
+        tokens = ratio * np.power(params, law.alpha / law.beta)
+    return _model(law, params, tokens)
 
 
 def chinchilla_from_compute(training_flops, law=None, on_invalid="raise"):
@@ -86,5 +98,7 @@ def chinchilla_from_compute(training_flops, law=None, on_invalid="raise"):
     flops = _validate.number("training_flops", training_flops, on_invalid=on_invalid)
     a, b = law.alpha, law.beta
     scale = (a * law.A / (b * law.B)) ** (1.0 / (a + b))
-    params = scale * (flops / TRAIN_FLOPS_PER_PARAM_TOKEN) ** (b / (a + b))
-    return _model(law, params, flops / (TRAIN_FLOPS_PER_PARAM_TOKEN * params))
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        params = scale * np.power(flops / TRAIN_FLOPS_PER_PARAM_TOKEN, b / (a + b))
+        tokens = np.divide(flops, TRAIN_FLOPS_PER_PARAM_TOKEN * params)
+    return _model(law, params, tokens)

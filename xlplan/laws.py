@@ -42,7 +42,7 @@ class ScalingLaw:
     --------
     >>> law = get_law("chinchilla")
     >>> round(law.loss(70e9, 1.4e12), 4)
-    1.9371
+    1.9323
     """
 
     A: float

@@ -152,7 +152,7 @@ def compute_optimal(loss, inference_tokens, law=None, on_invalid="raise"):
     --------
     >>> plan = compute_optimal(2.0, 1e13)
     >>> f"{plan.optimal.params:.3e} {plan.saving:.1%}"
-    '1.077e+10 16.9%'
+    '7.717e+09 37.3%'
     """
     _validate.check_on_invalid(on_invalid)
     law = get_law(law)
