@@ -1,6 +1,8 @@
 """xlplan report: the engine's numbers, the paper's tables, charts, scenarios, safety, rendering."""
 
 import io
+import os
+import stat
 import subprocess
 from pathlib import Path
 
@@ -104,3 +106,23 @@ def test_libreoffice_renders_the_report(report, tmp_path):
                     str(tmp_path / "page")], check=True)
     page, = tmp_path.glob("page*.png")
     assert page.stat().st_size > 5000
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    """Not the owner-only mode of the temporary file; a replaced file keeps its own mode."""
+    old_umask = os.umask(0o022)
+    try:
+        fresh = tmp_path / "fresh.xlsx"
+        write_report(fresh, show_progress=False)
+        assert stat.S_IMODE(fresh.stat().st_mode) == 0o644
+        shared = tmp_path / "shared.xlsx"
+        shared.write_bytes(b"old")
+        shared.chmod(0o664)
+        write_report(shared, show_progress=False)
+        assert stat.S_IMODE(shared.stat().st_mode) == 0o664 and shared.read_bytes() != b"old"
+        law = tmp_path / "law.json"
+        assert main(["fit", str(Path(__file__).parent / "data" / "sardana_mpt_47runs.csv"),
+                     "--output", str(law)]) == 0
+        assert stat.S_IMODE(law.stat().st_mode) == 0o644
+    finally:
+        os.umask(old_umask)

@@ -3,11 +3,11 @@
 import json
 import os
 import sys
-import tempfile
 
 from ..errors import InvalidValueError, XlplanError
 from ..fit_objective import DEFAULT_DELTA
 from ..laws import COEFFICIENT_NAMES
+from ..workbook.safe_write import atomic_path
 
 BAR_WIDTH = 30
 
@@ -48,15 +48,8 @@ def write_law_file(law, path, protect=()):
         raise InvalidValueError(f"--output {path!r} is the runs file: refusing to overwrite "
                                 "the input", argument="output", value=path)
     data = {"name": law.name, **law.as_dict(), "source": law.source}
-    handle, temp = tempfile.mkstemp(dir=os.path.dirname(target), suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=2)
-            out.write("\n")
-        os.replace(temp, target)
-    except BaseException:
-        os.unlink(temp)
-        raise
+    with atomic_path(target) as temporary:
+        temporary.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
 def _as_options(message):

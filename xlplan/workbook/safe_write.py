@@ -24,9 +24,28 @@ def check_not_same(source, destination, argument="-o"):
             "input; write to another file", argument=argument, value=str(destination))
 
 
+def _new_file_mode():
+    """Permissions a plainly created file gets here: 0o666 less the umask."""
+    umask = os.umask(0o022)  # reading the umask means setting it; put it straight back
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _mode_for(destination):
+    """The replaced file's permissions, or those of a new file (the temporary file is 0o600)."""
+    try:
+        return destination.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        return _new_file_mode()
+
+
 @contextmanager
 def atomic_path(destination):
-    """Yield a temporary path beside ``destination``; move it into place on success."""
+    """Yield a temporary path beside ``destination``; move it into place on success.
+
+    The file ends up with the permissions of the file it replaces, or of a newly
+    created file, not the owner-only ones of the temporary file.
+    """
     destination = Path(destination)
     directory = destination.parent if str(destination.parent) else Path(".")
     if not directory.is_dir():
@@ -37,6 +56,7 @@ def atomic_path(destination):
     os.close(handle)
     try:
         yield Path(temporary)
+        os.chmod(temporary, _mode_for(destination))
         os.replace(temporary, destination)
     finally:
         if os.path.exists(temporary):
