@@ -318,3 +318,15 @@ def test_fits_wait_their_turn_and_identical_fits_share_one_computation():
     for delta, answer in zip(deltas, body["results"]):
         assert answer["result"] == udfs.FIT_COEFFS(runs, None, delta)
     assert all(a["result"] == body["results"][0]["result"] for a in body["results"][12:])
+
+
+def test_public_url_goes_into_the_manifest_and_the_script():
+    public = "https://xlplan.example.com:8443"
+    with running_server("--public-url", public + "/") as base:
+        status, text = request(f"{base}/manifest.xml")
+        root = ET.fromstring(text.encode())
+        urls = [u.get("DefaultValue") for u in root.iter(f"{BT}Url")]
+        assert urls and all(u.startswith(public + "/") and "//" not in u[8:] for u in urls)
+        assert root.find(f"{OFFICE}AppDomains/{OFFICE}AppDomain").text == public
+        status, script = request(f"{base}/functions.js")
+        assert f'"url": "{public}"' in script.splitlines()[0]
