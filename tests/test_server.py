@@ -164,26 +164,25 @@ def test_fit_coeffs_in_a_worker_equals_the_python_function(server):
 
 
 def test_a_slow_fit_never_blocks_cheap_calls(server):
-    runs = _gadre_runs()
+    runs = _gadre_runs(everything=True)  # 104 runs
     request(f"{server}/call", _call("FIT_COEFFS", runs[:3]))  # workers warm, nothing cached
-    finished = {}
+    fit = {}
 
-    def fit():  # a delta of its own: not a fit the workers remember
-        status, _ = request(f"{server}/call", _call("FIT_COEFFS", runs, None, 0.0015),
-                            timeout=120)
-        assert status == 200
-        finished["fit"] = time.monotonic()
+    def run_fit():  # a delta of its own: not a fit the workers remember
+        fit["status"], _ = request(f"{server}/call", _call("FIT_COEFFS", runs, None, 0.0015),
+                                   timeout=120)
+        fit["end"] = time.monotonic()
 
-    thread = threading.Thread(target=fit)
-    start = time.monotonic()
+    thread = threading.Thread(target=run_fit)
     thread.start()
-    time.sleep(0.05)
-    cheap = [request(f"{server}/call", _call("OPT_PARAMS", 2.1, 1e12))[0] for _ in range(20)]
-    finished["cheap"] = time.monotonic()
+    time.sleep(0.02)
+    cheap = [request(f"{server}/call", _call("OPT_PARAMS", 2.1, 1e12))[0] for _ in range(10)]
+    cheap_end = time.monotonic()
     thread.join()
-    assert cheap == [200] * 20
-    # The fit takes ~0.5 s of CPU; 20 cheap calls finish long before it does.
-    assert finished["cheap"] < finished["fit"], (finished, start)
+    assert cheap == [200] * 10 and fit["status"] == 200
+    # The fit takes 0.15-0.5 s of CPU in its worker; ten cheap calls (~1 ms each) are
+    # answered meanwhile instead of queueing behind it.
+    assert cheap_end < fit["end"]
 
 
 def test_limits_on_size_cells_batch_and_time():
