@@ -125,10 +125,10 @@ def FIT_COEFFS(runs, max_tokens_per_param=None, delta=None):
     options = (convert.optional_number("max_tokens_per_param", max_tokens_per_param, None),
                convert.optional_number("delta", delta, 1e-3))
     try:
-        coefficients = _fitted(rows, *options)
+        hash(rows)
     except TypeError:  # a cell value that cannot be a cache key: fit without the cache
-        coefficients = _fitted.__wrapped__(rows, *options)
-    return convert.row(*coefficients)
+        return convert.row(*_fitted.__wrapped__(rows, *options))
+    return convert.row(*_fitted(rows, *options))
 
 
 # Excel evaluates FIT_COEFFS(range) once for every cell that uses it, e.g. as the law

@@ -34,10 +34,6 @@ from .slow import SlowPool
 __all__ = ["create_app"]
 
 
-def _error(status, code, message):
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
-
-
 def _base_url(settings, request):
     """Where Office should fetch the add-in's files: --public-url, else this request's host."""
     return (settings.public_url or str(request.base_url)).rstrip("/")
@@ -96,6 +92,10 @@ def create_app(settings=None):
     app = FastAPI(title="xlplan", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url=None, lifespan=lifespan)
 
+    @app.exception_handler(CallFailure)
+    async def failed(request, failure):
+        status, body = failure.outcome()
+        return JSONResponse(body, status_code=status)
 
     @app.get("/health")
     async def health():
@@ -125,22 +125,16 @@ def create_app(settings=None):
 
     @app.post("/call")
     async def call(request: Request):
-        try:
-            body = _parse(Call, await request.body())
-        except CallFailure as failure:
-            return JSONResponse(*reversed(failure.outcome()))
+        body = _parse(Call, await request.body())
         status, answer = (await calls.run([body]))[0]
         return JSONResponse(answer, status_code=status)
 
     @app.post("/batch")
     async def batch(request: Request):
-        try:
-            body = _parse(Batch, await request.body())
-        except CallFailure as failure:
-            return JSONResponse(*reversed(failure.outcome()))
+        body = _parse(Batch, await request.body())
         if len(body.calls) > settings.max_batch:
-            return _error(413, "#VALUE!", f"a batch of {len(body.calls)} calls is over the "
-                          f"limit of {settings.max_batch}: send smaller batches")
+            raise CallFailure(413, "#VALUE!", f"a batch of {len(body.calls)} calls is over the "
+                              f"limit of {settings.max_batch}: send smaller batches")
         answers = await calls.run(body.calls)
         return JSONResponse({"results": [{"status": s, **a} for s, a in answers]})
 
@@ -151,7 +145,7 @@ def create_app(settings=None):
 
 
 def _parse(model, raw):
-    """The request body as ``model``, whatever content type was declared, or a 400."""
+    """The request body as ``model``, whatever content type was declared; else a 400."""
     try:
         return model.model_validate_json(raw)
     except ValidationError as error:

@@ -4,11 +4,15 @@ import hmac
 import json
 from urllib.parse import parse_qs
 
+from .calls import CallFailure
+
 __all__ = ["TokenGate", "BodyLimit"]
 
 
 async def _reject(send, status, code, message, extra_headers=()):
-    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    """Answer with the routes' error body (see :class:`~xlplan.server.calls.CallFailure`)."""
+    status, answer = CallFailure(status, code, message).outcome()
+    body = json.dumps(answer).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode()), *extra_headers]})
