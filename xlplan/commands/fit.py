@@ -1,13 +1,12 @@
 """``xlplan fit``: fit L(N, D) = E + A / N**alpha + B / D**beta to a table of training runs."""
 
 import json
-import os
 import sys
 
-from ..errors import InvalidValueError, XlplanError
+from ..errors import XlplanError
 from ..fit_objective import DEFAULT_DELTA
 from ..laws import COEFFICIENT_NAMES
-from ..workbook.safe_write import atomic_path
+from ..workbook.safe_write import atomic_path, check_not_same
 
 BAR_WIDTH = 30
 
@@ -42,13 +41,10 @@ def _report(fit, source, intervals=None, level=None):
 
 def write_law_file(law, path, protect=()):
     """Write ``law`` as JSON via a temporary file in the same folder and an atomic rename."""
-    target = os.path.abspath(path)
-    if os.path.exists(target) and any(os.path.exists(p) and os.path.samefile(target, p)
-                                      for p in protect):
-        raise InvalidValueError(f"--output {path!r} is the runs file: refusing to overwrite "
-                                "the input", argument="output", value=path)
+    for source in protect:
+        check_not_same(source, path, argument="--output")
     data = {"name": law.name, **law.as_dict(), "source": law.source}
-    with atomic_path(target) as temporary:
+    with atomic_path(path) as temporary:
         temporary.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 

@@ -20,8 +20,9 @@ def check_not_same(source, destination, argument="-o"):
     source, destination = Path(source), Path(destination)
     if destination.exists() and source.exists() and source.samefile(destination):
         raise InvalidValueError(
-            f"output {str(destination)!r} is the input file: xlplan never overwrites its "
-            "input; write to another file", argument=argument, value=str(destination))
+            f"output {str(destination)!r} is the input file: refusing to overwrite the input "
+            "(xlplan never overwrites its input); write to another file",
+            argument=argument, value=str(destination))
 
 
 def _new_file_mode():
