@@ -18,9 +18,9 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import huber, logsumexp
 
-from xlplan.fit import fit_law, hoffmann_grid
-from xlplan.laws import LAW_PRESETS
-from xlplan.runs import load_runs
+from xlplan.fit.law import fit_law, hoffmann_grid
+from xlplan.engine.laws import LAW_PRESETS
+from xlplan.fit.runs import load_runs
 
 ROOT = Path(__file__).resolve().parent.parent
 GADRE = ROOT / "tests" / "data" / "gadre_overtraining_104runs.csv"

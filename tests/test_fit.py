@@ -14,13 +14,13 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy.optimize import minimize
 
-from xlplan.bootstrap import bootstrap_law
+from xlplan.fit.bootstrap import bootstrap_law
 from xlplan.cli import main
-from xlplan.errors import InvalidTypeError, InvalidValueError
-from xlplan.fit import fit_law, hoffmann_grid
-from xlplan.fit_objective import objective_and_gradient
-from xlplan.laws import LAW_PRESETS, get_law
-from xlplan.runs import load_runs
+from xlplan.engine.errors import InvalidTypeError, InvalidValueError
+from xlplan.fit.law import fit_law, hoffmann_grid
+from xlplan.fit.objective import objective_and_gradient
+from xlplan.engine.laws import LAW_PRESETS, get_law
+from xlplan.fit.runs import load_runs
 
 DATA = Path(__file__).parent / "data"
 GADRE = DATA / "gadre_overtraining_104runs.csv"

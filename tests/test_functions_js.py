@@ -113,8 +113,8 @@ def other_cells():
         ("LIFETIME_COST", 7e9, 1e12, 1e9), ("LIFETIME_COST", 7e9, 1e12, 1e9, None, None, h100),
         ("LIFETIME_COST", 70e9, 2e12, 1e10, 50, 100, "a100-40gb"),
         ("FIT_COEFFS", _fit_runs()),
-        *[("XLPLAN_LAW", name) for name in xlplan.laws.law_names()],
-        *[("XLPLAN_HARDWARE", name) for name in xlplan.hardware.hardware_names()],
+        *[("XLPLAN_LAW", name) for name in xlplan.engine.laws.law_names()],
+        *[("XLPLAN_HARDWARE", name) for name in xlplan.engine.hardware.hardware_names()],
     ]
     return [_cell(row, 0, *call) for row, call in enumerate(calls)]
 
@@ -173,7 +173,7 @@ def test_error_cells_show_excel_errors_and_spare_their_neighbours(server, tmp_pa
     assert text_error["code"] == "#VALUE!" and "'abc'" in text_error["message"]
     law_error = by_address[bad_law["address"]]["error"]
     assert law_error["code"] == "#VALUE!" and "no-such-law" in law_error["message"]
-    assert all(name in law_error["message"] for name in xlplan.laws.law_names())
+    assert all(name in law_error["message"] for name in xlplan.engine.laws.law_names())
     # Excel hides the #NUM! message; the task pane's list of recent errors keeps it.
     recent = {e["address"]: e for e in report["recentErrors"]}
     assert "loss=1.5" in recent[bad_loss["address"]]["message"]

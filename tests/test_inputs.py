@@ -7,7 +7,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 import xlplan
-from xlplan.errors import InvalidTypeError, InvalidValueError, UnreachableLossError
+from xlplan.engine.errors import InvalidTypeError, InvalidValueError, UnreachableLossError
 
 
 def test_law_presets_hold_the_published_coefficients():

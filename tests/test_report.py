@@ -12,8 +12,8 @@ import pytest
 
 import xlplan
 from xlplan.cli import main
-from xlplan.errors import XlplanError
-from xlplan.progress import Progress
+from xlplan.engine.errors import XlplanError
+from xlplan.shared.progress import Progress
 from xlplan.report.build import write_report
 
 from lo_helpers import PDFTOPPM, convert, needs_pdftoppm, needs_soffice, read_csv

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from xlplan.errors import InvalidTypeError, InvalidValueError
-from xlplan.runs import MIN_RUNS, load_runs
+from xlplan.engine.errors import InvalidTypeError, InvalidValueError
+from xlplan.fit.runs import MIN_RUNS, load_runs
 
 N = [1e8, 2e8, 4e8, 8e8, 1.6e9, 3.2e9]
 D = [2e9, 4e9, 8e9, 1.6e10, 3.2e10, 6.4e10]

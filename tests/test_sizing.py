@@ -8,8 +8,8 @@ from numpy.testing import assert_allclose
 from scipy.optimize import minimize_scalar
 
 import xlplan
-from xlplan import solver
-from xlplan.laws import LAW_PRESETS
+from xlplan.engine import solver
+from xlplan.engine.laws import LAW_PRESETS
 
 LAW = xlplan.get_law("chinchilla")
 

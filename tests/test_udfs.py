@@ -9,8 +9,8 @@ from numpy.testing import assert_allclose
 import xlplan
 from xlplan import udfs
 from xlplan.excel.cell_error import CellError
-from xlplan.fit import fit_law
-from xlplan.runs import load_runs
+from xlplan.fit.law import fit_law
+from xlplan.fit.runs import load_runs
 
 RTOL = 1e-12
 CHIN_ROW = [list(xlplan.get_law("chinchilla").as_tuple())]

@@ -4,16 +4,28 @@ The numerical core (laws, hardware, sizing, fitting) knows nothing about Excel;
 the Excel functions, server, workbooks, reports and CLI are thin layers over it.
 """
 
-from .chinchilla import (ChinchillaModel, chinchilla_from_compute, chinchilla_from_loss,
+from .engine.chinchilla import (ChinchillaModel, chinchilla_from_compute,
+                                chinchilla_from_loss,
                          chinchilla_from_params)
-from .errors import (ConvergenceError, InvalidTypeError, InvalidValueError,
+from .engine.errors import (ConvergenceError, InvalidTypeError, InvalidValueError,
                      UnreachableLossError, XlplanError)
-from .hardware import GPU, GPUS, HARDWARE_PRESETS, Hardware, get_hardware
-from .laws import LAW_PRESETS, ScalingLaw, get_law
-from .sizing import (ModelPlan, OptimalPlan, compute_optimal, cost_optimal, lifetime_cost,
-                     total_flops)
+from .engine.hardware import GPU, GPUS, HARDWARE_PRESETS, Hardware, get_hardware
+from .engine.laws import LAW_PRESETS, ScalingLaw, get_law
+from .engine.sizing import (ModelPlan, OptimalPlan, compute_optimal, cost_optimal, lifetime_cost,
+                            total_flops)
 
 __version__ = "0.1.0"
+
+# The fitter needs pandas and scipy.optimize (about 0.15 s to import); load it on first use.
+_FIT_NAMES = ("FitResult", "fit_law", "BootstrapResult", "bootstrap_law")
+
+
+def __getattr__(name):
+    if name in _FIT_NAMES:
+        from . import fit
+        return getattr(fit, name)
+    raise AttributeError(f"module 'xlplan' has no attribute {name!r}")
+
 
 __all__ = [
     "ScalingLaw", "LAW_PRESETS", "get_law",
@@ -24,4 +36,5 @@ __all__ = [
     "lifetime_cost",
     "XlplanError", "InvalidValueError", "InvalidTypeError", "UnreachableLossError",
     "ConvergenceError",
+    "FitResult", "fit_law", "BootstrapResult", "bootstrap_law",
 ]

@@ -10,7 +10,7 @@ import importlib
 import os
 import sys
 
-from .errors import XlplanError
+from .engine.errors import XlplanError
 
 # Module names under xlplan.commands, in the order ``xlplan --help`` lists them.
 COMMANDS = ["tables", "fit", "workbooks", "recalc", "report", "serve", "addin"]

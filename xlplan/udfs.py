@@ -18,11 +18,11 @@ The same objects are the xlwings UDFs (``UDF MODULES = xlplan.udfs``) and what
 
 import functools
 
-from . import chinchilla, laws, sizing
+from .engine import chinchilla, laws, sizing
 from .excel import convert
 from .excel.cell_error import CellError
 from .excel.registry import FUNCTIONS, Param, excel_function
-from .hardware import get_hardware
+from .engine.hardware import get_hardware
 
 __all__ = ["SCALING_LOSS", "CHINCHILLA_MODEL", "CHINCHILLA_OPT", "OPT_PARAMS", "TOTAL_FLOPS",
            "COST_OPT", "LIFETIME_COST", "FIT_COEFFS", "XLPLAN_LAW", "XLPLAN_HARDWARE",
@@ -140,8 +140,8 @@ FIT_CACHE_SIZE = 32
 @functools.lru_cache(maxsize=FIT_CACHE_SIZE)
 def _fitted(rows, max_tokens_per_param, delta):
     # Imported here: fitting pulls in the optimiser, which the cheap functions never need.
-    from .fit import fit_law
-    from .runs import load_runs
+    from .fit.law import fit_law
+    from .fit.runs import load_runs
 
     result = fit_law(load_runs([list(row) for row in rows]),
                      max_tokens_per_param=max_tokens_per_param, delta=delta)

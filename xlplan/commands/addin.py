@@ -15,7 +15,7 @@ import re
 import sys
 import tempfile
 
-from ..errors import InvalidValueError, XlplanError
+from ..engine.errors import InvalidValueError, XlplanError
 
 UDF_MODULE = "xlplan.udfs"
 MODULES_KEY = "UDF MODULES"

@@ -3,10 +3,10 @@
 import json
 import sys
 
-from ..errors import XlplanError
-from ..fit_objective import DEFAULT_DELTA
-from ..laws import COEFFICIENT_NAMES
-from ..workbook.safe_write import atomic_path, check_not_same
+from ..engine.errors import XlplanError
+from ..fit.objective import DEFAULT_DELTA
+from ..engine.laws import COEFFICIENT_NAMES
+from ..shared.atomic import atomic_path, check_not_same
 
 BAR_WIDTH = 30
 
@@ -58,9 +58,9 @@ def _as_options(message):
 
 def run(args):
     # Imported here: the optimiser (scipy) should not slow down `xlplan --help`.
-    from ..bootstrap import bootstrap_law
-    from ..fit import fit_law
-    from ..runs import load_runs
+    from ..fit.bootstrap import bootstrap_law
+    from ..fit.law import fit_law
+    from ..fit.runs import load_runs
 
     try:
         runs = load_runs(args.runs, params_col=args.params_col, tokens_col=args.tokens_col,

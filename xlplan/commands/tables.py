@@ -1,6 +1,6 @@
 """``xlplan tables``: the paper's Tables 2 and 3 as xlplan computes them, beside the print."""
 
-from ..hardware import HARDWARE_PRESETS
+from ..engine.hardware import HARDWARE_PRESETS
 from ..paper import TABLE2_COLUMNS, TABLE3_COLUMNS, table2, table3
 
 def _render(title, columns, rows):

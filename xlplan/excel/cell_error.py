@@ -6,7 +6,7 @@ also carries the bare Excel code and the message, which the add-in server and
 formula engines turn into a real ``#NUM!`` / ``#VALUE!`` error value.
 """
 
-from ..errors import XlplanError
+from ..engine.errors import XlplanError
 
 __all__ = ["CellError", "EXCEL_CODES"]
 

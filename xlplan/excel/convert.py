@@ -3,14 +3,14 @@
 Excel hands a function numbers, text, ``None`` (or ``""``) for a blank cell,
 booleans, dates, and ranges as 1-D or 2-D lists. Each helper here turns one
 argument into what the engine takes, or raises
-:class:`~xlplan.errors.InvalidTypeError` (``#VALUE!``) naming the argument and
+:class:`~xlplan.engine.errors.InvalidTypeError` (``#VALUE!``) naming the argument and
 what was given. Ranges of numbers are checked by the engine, not here.
 """
 
 import math
 import numbers
 
-from ..errors import InvalidTypeError, InvalidValueError
+from ..engine.errors import InvalidTypeError, InvalidValueError
 
 __all__ = ["is_blank", "single", "number", "optional_number", "text", "law", "hardware",
            "table", "row", "result"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import xlwings as xw
 
-from ..errors import XlplanError
+from ..engine.errors import XlplanError
 from .cell_error import CellError
 
 __all__ = ["Param", "FunctionSpec", "FUNCTIONS", "excel_function", "CATEGORY"]

@@ -9,9 +9,9 @@ import openpyxl
 
 from .. import __version__
 from ..paper import table2, table3
-from ..workbook.safe_write import atomic_path, check_not_same
-from ..progress import Progress
-from ..templates.styles import fit_page
+from ..shared.atomic import atomic_path, check_not_same
+from ..shared.progress import Progress
+from ..shared.styles import fit_page
 from . import compute, sheets
 from .scenario import load_scenario
 

@@ -7,8 +7,8 @@ size ratio against requests), one curve per quality level, each one call.
 
 import numpy as np
 
-from ..chinchilla import chinchilla_from_params
-from ..sizing import compute_optimal, cost_optimal
+from ..engine.chinchilla import chinchilla_from_params
+from ..engine.sizing import compute_optimal, cost_optimal
 
 __all__ = ["plan_rows", "flops_sweep", "cost_sweep", "SWEEP_POINTS"]
 

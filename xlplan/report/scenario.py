@@ -11,10 +11,10 @@ from pathlib import Path
 
 import yaml
 
-from ..chinchilla import chinchilla_from_loss, chinchilla_from_params
-from ..errors import InvalidTypeError, InvalidValueError
-from ..hardware import Hardware, get_hardware
-from ..laws import get_law
+from ..engine.chinchilla import chinchilla_from_loss, chinchilla_from_params
+from ..engine.errors import InvalidTypeError, InvalidValueError
+from ..engine.hardware import Hardware, get_hardware
+from ..engine.laws import get_law
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -80,8 +80,8 @@ def _read(path):
 
 def _law(data, source):
     if "runs" in data:
-        from ..fit import fit_law
-        from ..runs import load_runs
+        from ..fit.law import fit_law
+        from ..fit.runs import load_runs
 
         runs_path = Path(source).parent / data["runs"]
         return fit_law(load_runs(str(runs_path))).law, f"fitted to {runs_path}"

@@ -8,7 +8,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from ..paper import TABLE2_COLUMNS, TABLE3_COLUMNS
-from ..templates.styles import FORMATS, header_row, note, put, set_widths, title
+from ..shared.styles import FORMATS, header_row, note, put, set_widths, title
 from .charts import sweep_chart
 
 __all__ = ["summary_sheet", "table_sheet", "sweep_sheet", "assumptions_sheet", "SUMMARY_HEADER"]

@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InvalidTypeError, InvalidValueError
+from ..engine.errors import InvalidTypeError, InvalidValueError
 
 __all__ = ["Settings", "TOKEN_ENV", "is_loopback"]
 

@@ -9,9 +9,9 @@ over demand.
 
 import openpyxl
 
-from ..hardware import HARDWARE_PRESETS
-from ..sizing import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
-from .styles import header_row, note, put, set_widths, title
+from ..engine.hardware import HARDWARE_PRESETS
+from ..engine.sizing import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
+from ..shared.styles import header_row, note, put, set_widths, title
 from .table3 import HARDWARE_FORMATS, HARDWARE_HEADERS
 
 __all__ = ["build", "FILENAME", "RESULTS", "SENSITIVITY_FIRST_ROW", "MULTIPLIERS"]

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..workbook.evaluate import evaluate
 from ..workbook.recalc import save
 from . import budget, fit, table2, table3
-from .styles import fit_page
+from ..shared.styles import fit_page
 
 __all__ = ["TEMPLATES", "build_template", "build_all"]
 

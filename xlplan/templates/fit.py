@@ -8,8 +8,8 @@ and ``COST_OPT`` on the same sheet. The example runs are computed from the
 
 import openpyxl
 
-from ..laws import COEFFICIENT_NAMES, get_law
-from .styles import header_row, note, put, set_widths, title
+from ..engine.laws import COEFFICIENT_NAMES, get_law
+from ..shared.styles import header_row, note, put, set_widths, title
 
 __all__ = ["build", "FILENAME", "example_runs", "RUNS_FIRST_ROW", "RUNS_LAST_ROW"]
 

@@ -8,7 +8,7 @@ computed cell from the print.
 
 from openpyxl.utils import get_column_letter
 
-from .styles import header_row, put
+from ..shared.styles import header_row, put
 
 __all__ = ["write_block", "RESULT_COLUMNS", "PRINTED_START", "DEVIATION_START"]
 

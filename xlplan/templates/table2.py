@@ -4,7 +4,7 @@ import openpyxl
 
 from ..paper import table2 as paper_table2
 from .paper_block import write_block
-from .styles import note, put, set_widths, title
+from ..shared.styles import note, put, set_widths, title
 
 __all__ = ["build", "FILENAME", "FIRST_ROW"]
 

@@ -9,11 +9,11 @@ The hardware rows are editable inputs.
 import openpyxl
 from openpyxl.styles import Font
 
-from ..hardware import HARDWARE_PRESETS
+from ..engine.hardware import HARDWARE_PRESETS
 from ..paper import table3 as paper_table3
-from ..sizing import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
+from ..engine.sizing import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from .paper_block import write_block
-from .styles import header_row, note, put, set_widths, title
+from ..shared.styles import header_row, note, put, set_widths, title
 
 __all__ = ["build", "FILENAME", "BLOCKS"]
 

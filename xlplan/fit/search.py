@@ -1,6 +1,6 @@
 """Multi-start minimisation of the Eq. 4 objective: the 4,500-point grid, run together.
 
-All starts take L-BFGS steps at once (:mod:`xlplan.batch_lbfgs`, one vectorised
+All starts take L-BFGS steps at once (:mod:`xlplan.fit.lbfgs`, one vectorised
 numpy pass per step, blocks of starts on threads), only the best
 ``KEEP_AFTER_FIRST`` are carried on after ``FIRST_ITERATIONS`` steps and the
 best ``KEEP_TO_CONVERGENCE`` after ``SECOND_ITERATIONS`` more; those run to
@@ -18,9 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from scipy.optimize import minimize
 
-from .batch_lbfgs import BatchState, batch_lbfgs
-from .errors import InvalidTypeError, InvalidValueError
-from .fit_objective import LOG_PARAMETER_NAMES, objective_and_gradient
+from .lbfgs import BatchState, batch_lbfgs
+from ..engine.errors import InvalidTypeError, InvalidValueError
+from .objective import LOG_PARAMETER_NAMES, objective_and_gradient
 
 __all__ = ["HOFFMANN_AXES", "hoffmann_grid", "check_grid", "make_objective", "search",
            "distinct", "BATCH_MAX_ITER", "BATCH_FTOL", "BATCH_GTOL"]

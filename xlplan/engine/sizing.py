@@ -11,7 +11,7 @@ k_inference the lifetime inference cost of one parameter. In FLOPs
 (Eq. 6) k_train = 6 C_tr / MFU_tr and k_inference = 2 C_inf R (d_in / MFU_in +
 d_out / MFU_out) for R requests. Compute-optimal is the cost-optimal problem
 with unit costs. The minimiser depends only on r = k_inference / k_train (see
-:mod:`xlplan.solver`).
+:mod:`xlplan.engine.solver`).
 """
 
 import math
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _validate
+from . import validate
 from .chinchilla import TRAIN_FLOPS_PER_PARAM_TOKEN, chinchilla_from_loss
 from .hardware import get_hardware
 from .laws import get_law
@@ -126,7 +126,7 @@ def _optimal_plan(law, loss, k_train, k_inference, unit):
         chin_params, chin_tokens = chin.params, chin.tokens
     optimal = _plan(loss, params, tokens, k_train, k_inference, unit)
     chinchilla = _plan(loss, chin_params, chin_tokens, k_train, k_inference, unit)
-    return OptimalPlan(optimal, chinchilla, iterations, _validate.valid_mask(optimal.total))
+    return OptimalPlan(optimal, chinchilla, iterations, validate.valid_mask(optimal.total))
 
 
 def compute_optimal(loss, inference_tokens, law=None, on_invalid="raise"):
@@ -154,10 +154,10 @@ def compute_optimal(loss, inference_tokens, law=None, on_invalid="raise"):
     >>> f"{plan.optimal.params:.3e} {plan.saving:.1%}"
     '7.717e+09 37.3%'
     """
-    _validate.check_on_invalid(on_invalid)
+    validate.check_on_invalid(on_invalid)
     law = get_law(law)
     loss = law.check_reachable(loss, on_invalid)
-    demand = _validate.number("inference_tokens", inference_tokens, low_open=False,
+    demand = validate.number("inference_tokens", inference_tokens, low_open=False,
                               on_invalid=on_invalid)
     return _optimal_plan(law, loss, TRAIN_FLOPS_PER_PARAM_TOKEN,
                          INFERENCE_FLOPS_PER_PARAM_TOKEN * demand, "FLOPs")
@@ -166,9 +166,9 @@ def compute_optimal(loss, inference_tokens, law=None, on_invalid="raise"):
 def _dollar_rates(requests, input_tokens, output_tokens, hardware, on_invalid):
     """(k_train, k_inference) in dollars per param-token and per param."""
     hw = get_hardware(hardware)
-    requests = _validate.number("requests", requests, low_open=False, on_invalid=on_invalid)
-    d_in = _validate.number("input_tokens", input_tokens, low_open=False, on_invalid=on_invalid)
-    d_out = _validate.number("output_tokens", output_tokens, low_open=False,
+    requests = validate.number("requests", requests, low_open=False, on_invalid=on_invalid)
+    d_in = validate.number("input_tokens", input_tokens, low_open=False, on_invalid=on_invalid)
+    d_out = validate.number("output_tokens", output_tokens, low_open=False,
                              on_invalid=on_invalid)
     k_train = TRAIN_FLOPS_PER_PARAM_TOKEN * hw.train_cost_per_flop
     k_inference = (INFERENCE_FLOPS_PER_PARAM_TOKEN * hw.inference_cost_per_peak_flop
@@ -199,7 +199,7 @@ def cost_optimal(loss, requests, input_tokens=DEFAULT_INPUT_TOKENS,
     OptimalPlan
         In US dollars.
     """
-    _validate.check_on_invalid(on_invalid)
+    validate.check_on_invalid(on_invalid)
     law = get_law(law)
     loss = law.check_reachable(loss, on_invalid)
     k_train, k_inference = _dollar_rates(requests, input_tokens, output_tokens, hardware,
@@ -209,10 +209,10 @@ def cost_optimal(loss, requests, input_tokens=DEFAULT_INPUT_TOKENS,
 
 def total_flops(params, tokens, inference_tokens, on_invalid="raise"):
     """Training plus inference FLOPs: 6 N D + 2 N D_inf."""
-    _validate.check_on_invalid(on_invalid)
-    N = _validate.number("params", params, on_invalid=on_invalid)
-    D = _validate.number("tokens", tokens, on_invalid=on_invalid)
-    demand = _validate.number("inference_tokens", inference_tokens, low_open=False,
+    validate.check_on_invalid(on_invalid)
+    N = validate.number("params", params, on_invalid=on_invalid)
+    D = validate.number("tokens", tokens, on_invalid=on_invalid)
+    demand = validate.number("inference_tokens", inference_tokens, low_open=False,
                               on_invalid=on_invalid)
     return TRAIN_FLOPS_PER_PARAM_TOKEN * N * D + INFERENCE_FLOPS_PER_PARAM_TOKEN * N * demand
 
@@ -227,9 +227,9 @@ def lifetime_cost(params, tokens, requests, input_tokens=DEFAULT_INPUT_TOKENS,
         ``training``, ``inference`` and ``total`` in US dollars; ``loss`` is NaN
         (no law is involved).
     """
-    _validate.check_on_invalid(on_invalid)
-    N = _validate.number("params", params, on_invalid=on_invalid)
-    D = _validate.number("tokens", tokens, on_invalid=on_invalid)
+    validate.check_on_invalid(on_invalid)
+    N = validate.number("params", params, on_invalid=on_invalid)
+    D = validate.number("tokens", tokens, on_invalid=on_invalid)
     k_train, k_inference = _dollar_rates(requests, input_tokens, output_tokens, hardware,
                                          on_invalid)
     return ModelPlan(N, D, math.nan, k_train * N * D, k_inference * N, "USD")

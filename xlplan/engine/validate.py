@@ -6,7 +6,7 @@ path); anything array-like becomes a float64 ``ndarray``.
 Bad elements of an array are handled by the caller's ``on_invalid`` choice:
 
 ``"raise"`` (default)
-    raise :class:`~xlplan.errors.InvalidValueError` listing every bad position;
+    raise :class:`~xlplan.engine.errors.InvalidValueError` listing every bad position;
 ``"nan"``
     replace the bad elements by NaN so they come out as NaN while every other
     element is computed normally; the caller reports a ``valid`` mask.

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import fit as _fit
-from . import fit_search
-from .batch_lbfgs import BatchState, batch_lbfgs
-from .errors import InvalidTypeError, InvalidValueError
-from .laws import COEFFICIENT_NAMES
+from .law import DEFAULT_DELTA, fit_law, select_runs
+from . import search
+from .lbfgs import BatchState, batch_lbfgs
+from ..engine.errors import InvalidTypeError, InvalidValueError
+from ..engine.laws import COEFFICIENT_NAMES
 from .runs import Runs, load_runs
 
 __all__ = ["BootstrapResult", "bootstrap_law"]
@@ -61,12 +61,12 @@ def _check_count(n_resamples):
 
 
 def bootstrap_law(runs, n_resamples, *, seed=0, progress=None, level=0.95,
-                  max_tokens_per_param=None, delta=_fit.DEFAULT_DELTA, grid=None):
+                  max_tokens_per_param=None, delta=DEFAULT_DELTA, grid=None):
     """Percentile confidence intervals of (A, B, E, alpha, beta) by resampling runs.
 
     Parameters
     ----------
-    runs : Runs or anything :func:`xlplan.runs.load_runs` accepts
+    runs : Runs or anything :func:`xlplan.fit.runs.load_runs` accepts
     n_resamples : int
         Number of refits (>= 2; 1,000 is usual).
     seed : int
@@ -76,7 +76,7 @@ def bootstrap_law(runs, n_resamples, *, seed=0, progress=None, level=0.95,
     level : float
         Confidence level in (0, 1).
     max_tokens_per_param, delta :
-        As for :func:`xlplan.fit.fit_law`.
+        As for :func:`xlplan.fit.law.fit_law`.
     grid : optional
         Starting points of every refit; default: the full fit's distinct end points.
 
@@ -88,11 +88,11 @@ def bootstrap_law(runs, n_resamples, *, seed=0, progress=None, level=0.95,
     if not (isinstance(level, float) and 0 < level < 1):
         raise InvalidValueError(f"level={level!r} is out of range: it must be a number in "
                                 "(0, 1)", argument="level", value=level)
-    full = _fit.fit_law(runs, max_tokens_per_param=max_tokens_per_param, delta=delta,
+    full = fit_law(runs, max_tokens_per_param=max_tokens_per_param, delta=delta,
                         grid=grid)
-    used, _ = _fit.select_runs(runs if isinstance(runs, Runs) else load_runs(runs),
+    used, _ = select_runs(runs if isinstance(runs, Runs) else load_runs(runs),
                                max_tokens_per_param)
-    starts = (fit_search.check_grid(grid) if grid is not None
+    starts = (search.check_grid(grid) if grid is not None
               else _distinct_ends(full.end_points))
     rng = np.random.default_rng(seed)
     samples = np.empty((n_resamples, 5))
@@ -114,10 +114,10 @@ def _refit_chunk(used, delta, starts, rng, count):
     draws = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(count)])
     k = len(starts)
     weights = np.repeat(draws.astype(float), k, axis=0)
-    fun = fit_search.make_objective(used, delta, weights=weights)
+    fun = search.make_objective(used, delta, weights=weights)
     state = BatchState.start(fun, np.tile(starts, (count, 1)))
-    batch_lbfgs(fun, state, fit_search.BATCH_MAX_ITER, fit_search.BATCH_FTOL,
-                fit_search.BATCH_GTOL)
+    batch_lbfgs(fun, state, search.BATCH_MAX_ITER, search.BATCH_FTOL,
+                search.BATCH_GTOL)
     best = state.f.reshape(count, k).argmin(axis=1)
     x = state.x.reshape(count, k, 5)[np.arange(count), best]
     return np.column_stack([np.exp(x[:, :3]), x[:, 3:]])
@@ -126,6 +126,6 @@ def _refit_chunk(used, delta, starts, rng, count):
 def _distinct_ends(ends):
     picked = []
     for x in ends:
-        if all(fit_search.distinct(x, y) for y in picked):
+        if all(search.distinct(x, y) for y in picked):
             picked.append(x)
     return np.array(picked)

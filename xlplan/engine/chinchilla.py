@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _validate
+from . import validate
 from .laws import get_law
 from .solver import solve_tokens
 
@@ -85,7 +85,7 @@ def chinchilla_from_params(params, law=None, on_invalid="raise"):
     '4.255e+12 1.8918'
     """
     law = get_law(law)
-    params = _validate.number("params", params, on_invalid=on_invalid)
+    params = validate.number("params", params, on_invalid=on_invalid)
     ratio = (law.beta * law.B / (law.alpha * law.A)) ** (1.0 / law.beta)
     with np.errstate(over="ignore"):
         tokens = ratio * np.power(params, law.alpha / law.beta)
@@ -95,7 +95,7 @@ def chinchilla_from_params(params, law=None, on_invalid="raise"):
 def chinchilla_from_compute(training_flops, law=None, on_invalid="raise"):
     """The lowest-loss model trainable with ``training_flops`` FLOPs (C = 6 N D)."""
     law = get_law(law)
-    flops = _validate.number("training_flops", training_flops, on_invalid=on_invalid)
+    flops = validate.number("training_flops", training_flops, on_invalid=on_invalid)
     a, b = law.alpha, law.beta
     scale = (a * law.A / (b * law.B)) ** (1.0 / (a + b))
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):

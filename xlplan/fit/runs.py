@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import InvalidTypeError, InvalidValueError
+from ..engine.errors import InvalidTypeError, InvalidValueError
 
 __all__ = ["Runs", "load_runs", "MIN_RUNS", "COLUMN_ALIASES"]
 

@@ -10,7 +10,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import InvalidValueError
+from ..engine.errors import InvalidValueError
 
 __all__ = ["atomic_path", "check_not_same"]
 

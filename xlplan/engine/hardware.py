@@ -12,7 +12,7 @@ from typing import Mapping
 
 import numpy as np
 
-from . import _validate
+from . import validate
 from .errors import InvalidTypeError
 
 __all__ = ["GPU", "GPUS", "Hardware", "HARDWARE_PRESETS", "DEFAULT_HARDWARE",
@@ -92,11 +92,11 @@ class Hardware:
     def __post_init__(self):
         for key in _SETTING_NAMES:
             value = getattr(self, key)
-            if not _validate.is_scalar(value):
+            if not validate.is_scalar(value):
                 raise InvalidTypeError(f"hardware setting {key}={value!r} is not a number",
                                        argument=key, value=value)
             high = 1.0 if key.endswith("mfu") else math.inf
-            object.__setattr__(self, key, _validate.number(key, value, high=high))
+            object.__setattr__(self, key, validate.number(key, value, high=high))
 
     @classmethod
     def from_gpus(cls, train_gpu, inference_gpu, *, train_precision="bf16",

@@ -5,7 +5,7 @@ The method of Hoffmann et al. 2022 (Appendix D.2) as used by Sardana et al.
 of Huber losses (delta = 1e-3) of the log residuals, L-BFGS with analytic
 gradients from every point of a 4,500-point grid, best end point wins.
 
-The starts run together (:mod:`xlplan.fit_search`), so the whole grid takes
+The starts run together (:mod:`xlplan.fit.search`), so the whole grid takes
 well under a second on a few hundred runs.
 """
 
@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validate import is_scalar
-from .errors import InvalidTypeError, InvalidValueError
-from .fit_objective import DEFAULT_DELTA, log_prediction
-from .fit_search import check_grid, distinct, hoffmann_grid, make_objective, search
-from .laws import ScalingLaw
+from ..engine.validate import is_scalar
+from ..engine.errors import InvalidTypeError, InvalidValueError
+from .objective import DEFAULT_DELTA, log_prediction
+from .search import check_grid, distinct, hoffmann_grid, make_objective, search
+from ..engine.laws import ScalingLaw
 from .runs import MIN_RUNS, Runs, load_runs
 
 __all__ = ["FitResult", "fit_law", "select_runs", "check_delta", "hoffmann_grid",
@@ -150,7 +150,7 @@ def fit_law(runs, *, max_tokens_per_param=None, delta=DEFAULT_DELTA, grid=None, 
 
     Parameters
     ----------
-    runs : Runs or anything :func:`xlplan.runs.load_runs` accepts
+    runs : Runs or anything :func:`xlplan.fit.runs.load_runs` accepts
         Parameters N, training tokens D and final loss (nats) of each run.
     max_tokens_per_param : float, optional
         Fit only runs with D / N at most this (Table 1 uses 100, 250, 500).

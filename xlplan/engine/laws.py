@@ -12,7 +12,7 @@ from typing import Mapping
 
 import numpy as np
 
-from . import _validate
+from . import validate
 from .errors import InvalidTypeError, InvalidValueError
 
 __all__ = ["ScalingLaw", "LAW_PRESETS", "DEFAULT_LAW", "get_law", "law_names", "load_law_file"]
@@ -56,7 +56,7 @@ class ScalingLaw:
     def __post_init__(self):
         for key in COEFFICIENT_NAMES:
             value = getattr(self, key)
-            if not _validate.is_scalar(value):
+            if not validate.is_scalar(value):
                 raise InvalidTypeError(f"law coefficient {key}={value!r} is not a number",
                                        argument=key, value=value)
             if not (math.isfinite(value) and value > 0):
@@ -91,14 +91,14 @@ class ScalingLaw:
 
     def loss(self, params, tokens):
         """Predicted loss (nats) of a model with ``params`` parameters trained on ``tokens``."""
-        N = _validate.number("params", params)
-        D = _validate.number("tokens", tokens)
+        N = validate.number("params", params)
+        D = validate.number("tokens", tokens)
         return self.E + self.A / N ** self.alpha + self.B / D ** self.beta
 
     def check_reachable(self, loss, on_invalid="raise"):
         """Validate target losses: each must exceed E. Returns float or array."""
         try:
-            return _validate.number("loss", loss, low=self.E, on_invalid=on_invalid)
+            return validate.number("loss", loss, low=self.E, on_invalid=on_invalid)
         except InvalidValueError as error:
             from .errors import UnreachableLossError
             raise UnreachableLossError(

@@ -1,0 +1,25 @@
+"""The numerical core: loss laws, hardware, Chinchilla and inference-aware sizing.
+
+Pure numpy/scipy. Nothing here knows about Excel, files, xlwings, openpyxl or
+the server; every face of xlplan is a thin adapter over these functions.
+"""
+
+from .chinchilla import (ChinchillaModel, chinchilla_from_compute, chinchilla_from_loss,
+                         chinchilla_from_params)
+from .errors import (ConvergenceError, InvalidTypeError, InvalidValueError,
+                     UnreachableLossError, XlplanError)
+from .hardware import GPU, GPUS, HARDWARE_PRESETS, Hardware, get_hardware
+from .laws import LAW_PRESETS, ScalingLaw, get_law
+from .sizing import (ModelPlan, OptimalPlan, compute_optimal, cost_optimal, lifetime_cost,
+                     total_flops)
+
+__all__ = [
+    "ScalingLaw", "LAW_PRESETS", "get_law",
+    "GPU", "GPUS", "Hardware", "HARDWARE_PRESETS", "get_hardware",
+    "ChinchillaModel", "chinchilla_from_loss", "chinchilla_from_params",
+    "chinchilla_from_compute",
+    "ModelPlan", "OptimalPlan", "compute_optimal", "cost_optimal", "total_flops",
+    "lifetime_cost",
+    "XlplanError", "InvalidValueError", "InvalidTypeError", "UnreachableLossError",
+    "ConvergenceError",
+]

@@ -1,0 +1,11 @@
+"""Fitting a loss law to training runs (the paper's Section 5, Eq. 4).
+
+Reading runs, the Huber objective, the batched L-BFGS, the multi-start search,
+the fit and the bootstrap. Depends on the engine, never on a face.
+"""
+
+from .bootstrap import BootstrapResult, bootstrap_law
+from .law import FitResult, fit_law
+from .runs import Runs, load_runs
+
+__all__ = ["FitResult", "fit_law", "BootstrapResult", "bootstrap_law", "Runs", "load_runs"]

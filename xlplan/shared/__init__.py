@@ -1,0 +1,1 @@
+"""Helpers several faces share: atomic file writing, the progress bar, sheet styles."""
