@@ -20,6 +20,7 @@ from xlplan.engine.errors import InvalidTypeError, InvalidValueError
 from xlplan.fit.law import fit_law, hoffmann_grid
 from xlplan.fit.objective import objective_and_gradient
 from xlplan.engine.laws import LAW_PRESETS, get_law
+from xlplan.lawfile import load_law_file
 from xlplan.fit.runs import load_runs
 
 DATA = Path(__file__).parent / "data"
@@ -305,7 +306,7 @@ def test_cli_fit_writes_a_law_file_other_commands_accept(tmp_path, capsys):
     saved = json.loads(out.read_text())
     # The CSV round trip moves the L-BFGS end point by ~1e-7 relative (measured).
     assert_allclose([saved[k] for k in COEFFS], [GADRE_C4_FIT[k] for k in COEFFS], rtol=1e-6)
-    law = get_law(str(out))
+    law = load_law_file(str(out))
     assert law.name == "fitted"
     assert law.as_tuple() == tuple(saved[k] for k in COEFFS)  # the file round-trips exactly
     assert sorted(os.listdir(tmp_path)) == ["c4.csv", "fitted.json"]  # no temp file left
@@ -329,9 +330,14 @@ def test_law_file_errors(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"A": 1, "B": 2}')
     with pytest.raises(InvalidTypeError, match="lacks E, alpha, beta"):
-        get_law(str(bad))
+        load_law_file(str(bad))
     bad.write_text("not json")
     with pytest.raises(InvalidTypeError, match="not valid JSON"):
-        get_law(str(bad))
+        load_law_file(str(bad))
+    with pytest.raises(InvalidValueError, match="cannot read law file .*missing.json"):
+        load_law_file(str(tmp_path / "missing.json"))
+    # The engine never opens files: a path is an unknown preset whether or not it exists.
     with pytest.raises(InvalidTypeError, match="unknown law"):
         get_law(str(tmp_path / "missing.json"))
+    with pytest.raises(InvalidTypeError, match="unknown law"):
+        get_law(str(bad))

@@ -124,6 +124,26 @@ def test_bad_calls_get_a_clear_4xx(server, call, status, code, words):
     assert "Traceback" not in body["error"]["message"]
 
 
+def test_a_path_in_a_cell_is_never_opened_by_the_server(server, tmp_path):
+    """The same #VALUE! whether the law file exists or not: the server reveals nothing."""
+    from xlplan.lawfile import write_law_file
+
+    real, missing = tmp_path / "real.json", tmp_path / "nothere.json"
+    write_law_file(udfs.laws.get_law("epoch-2024"), real)
+    bodies = []
+    for path in (real, missing):
+        status, body = request(f"{server}/call", _call("OPT_PARAMS", 2.1, 1e12, str(path)))
+        assert status == 400 and body["error"]["code"] == "#VALUE!", body
+        assert f"unknown law '{path}'" in body["error"]["message"], body
+        bodies.append(body)
+    assert (bodies[0]["error"]["message"].replace("real", "X")
+            == bodies[1]["error"]["message"].replace("nothere", "X"))
+    status, body = request(f"{server}/batch", {"calls": [
+        _call("XLPLAN_LAW", str(real)), _call("SCALING_LOSS", 7e9, 1e12, str(real))]})
+    assert status == 200
+    assert [a["error"]["code"] for a in body["results"]] == ["#VALUE!", "#VALUE!"], body
+
+
 @pytest.mark.parametrize("raw, words", [
     (b"{not json", ["malformed request body", "JSON"]),
     (b'{"args": []}', ["malformed request body", "func_name"]),

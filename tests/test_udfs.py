@@ -232,3 +232,32 @@ def test_extreme_numbers_give_a_number_or_a_cell_error(name):
         else:
             cells = value[0] if isinstance(value, list) else [value]
             assert all(math.isfinite(v) for v in cells), (args, value)
+
+
+# A cell holding a path must never make xlplan open it: the answer is the same #VALUE!
+# whether the file exists (and holds a valid law) or not, so it reveals nothing either.
+PATH_CALLS = {
+    "SCALING_LOSS": lambda law: udfs.SCALING_LOSS(7e9, 1e12, law),
+    "CHINCHILLA_MODEL": lambda law: udfs.CHINCHILLA_MODEL(7e9, law),
+    "CHINCHILLA_OPT": lambda law: udfs.CHINCHILLA_OPT(2.1, law),
+    "OPT_PARAMS": lambda law: udfs.OPT_PARAMS(2.1, 1e12, law),
+    "COST_OPT": lambda law: udfs.COST_OPT(2.1, 1e9, None, None, None, law),
+    "XLPLAN_LAW": lambda law: udfs.XLPLAN_LAW(law),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PATH_CALLS))
+def test_a_path_in_a_cell_is_never_opened(name, tmp_path, monkeypatch):
+    from xlplan.lawfile import write_law_file
+
+    real, missing = tmp_path / "real.json", tmp_path / "nothere.json"
+    write_law_file(xlplan.get_law("epoch-2024"), real)
+    opened = []
+    original_open = open
+    monkeypatch.setattr("builtins.open", lambda file, *a, **k: (
+        opened.append(str(file)), original_open(file, *a, **k))[1])
+    answers = [PATH_CALLS[name](str(path)) for path in (real, missing)]
+    assert not [f for f in opened if f.endswith(".json")], opened
+    for answer, path in zip(answers, (real, missing)):
+        _is_error(answer, "#VALUE!", f"unknown law '{path}'")
+    assert answers[0].message.replace("real", "X") == answers[1].message.replace("nothere", "X")

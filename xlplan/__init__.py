@@ -13,6 +13,7 @@ from .engine.hardware import GPU, GPUS, HARDWARE_PRESETS, Hardware, get_hardware
 from .engine.laws import LAW_PRESETS, ScalingLaw, get_law
 from .engine.sizing import (ModelPlan, OptimalPlan, compute_optimal, cost_optimal, lifetime_cost,
                             total_flops)
+from .lawfile import load_law_file, write_law_file
 
 __version__ = "0.1.0"
 
@@ -28,7 +29,7 @@ def __getattr__(name):
 
 
 __all__ = [
-    "ScalingLaw", "LAW_PRESETS", "get_law",
+    "ScalingLaw", "LAW_PRESETS", "get_law", "load_law_file", "write_law_file",
     "GPU", "GPUS", "Hardware", "HARDWARE_PRESETS", "get_hardware",
     "ChinchillaModel", "chinchilla_from_loss", "chinchilla_from_params",
     "chinchilla_from_compute",

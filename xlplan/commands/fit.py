@@ -1,12 +1,11 @@
 """``xlplan fit``: fit L(N, D) = E + A / N**alpha + B / D**beta to a table of training runs."""
 
-import json
 import sys
 
 from ..engine.errors import XlplanError
-from ..fit.objective import DEFAULT_DELTA
 from ..engine.laws import COEFFICIENT_NAMES
-from ..shared.atomic import atomic_path, check_not_same
+from ..fit.objective import DEFAULT_DELTA
+from ..lawfile import write_law_file
 
 BAR_WIDTH = 30
 
@@ -39,21 +38,16 @@ def _report(fit, source, intervals=None, level=None):
     return "\n".join(lines)
 
 
-def write_law_file(law, path, protect=()):
-    """Write ``law`` as JSON via a temporary file in the same folder and an atomic rename."""
-    for source in protect:
-        check_not_same(source, path, argument="--output")
-    data = {"name": law.name, **law.as_dict(), "source": law.source}
-    with atomic_path(path) as temporary:
-        temporary.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+# The loader's keyword arguments are this command's options: loss_col='x' -> --loss-col 'x'.
+OPTION_NAMES = {"params_col": "--params-col", "tokens_col": "--tokens-col",
+                "loss_col": "--loss-col", "max_tokens_per_param": "--max-tokens-per-param",
+                "delta": "--delta", "n_resamples": "--bootstrap"}
 
 
-def _as_options(message):
-    """The loader's keyword names as this command's options: loss_col= -> --loss-col."""
-    for role in ("params", "tokens", "loss"):
-        message = message.replace(f"{role}_col=NAME", f"--{role}-col NAME")
-        message = message.replace(f"{role}_col=", f"--{role}-col ")
-    return message.replace("params_col/tokens_col/loss_col", "--params-col/--tokens-col/--loss-col")
+def as_option(error):
+    """``error`` naming the command-line option behind its argument, if there is one."""
+    option = OPTION_NAMES.get(error.argument)
+    return error if option is None else error.renamed(option, assign=" ")
 
 
 def run(args):
@@ -65,16 +59,15 @@ def run(args):
     try:
         runs = load_runs(args.runs, params_col=args.params_col, tokens_col=args.tokens_col,
                          loss_col=args.loss_col)
+        options = {"max_tokens_per_param": args.max_tokens_per_param, "delta": args.delta}
+        if args.bootstrap:
+            result = bootstrap_law(runs, args.bootstrap, seed=args.seed, progress=_progress,
+                                   **options)
+            fit, intervals, level = result.fit, result.intervals, result.level
+        else:
+            fit, intervals, level = fit_law(runs, **options), None, None
     except XlplanError as error:
-        error.args = (_as_options(str(error)),)
-        raise
-    options = {"max_tokens_per_param": args.max_tokens_per_param, "delta": args.delta}
-    if args.bootstrap:
-        result = bootstrap_law(runs, args.bootstrap, seed=args.seed, progress=_progress,
-                               **options)
-        fit, intervals, level = result.fit, result.intervals, result.level
-    else:
-        fit, intervals, level = fit_law(runs, **options), None, None
+        raise as_option(error) from None
     law = fit.law
     if args.name:
         law = type(law)(*law.as_tuple(), name=args.name, source=law.source)

@@ -1,9 +1,16 @@
-"""The exceptions xlplan raises, each mapped to the Excel error value it becomes.
+"""The exceptions xlplan raises on purpose.
 
 Every message names the argument, the value given and what is allowed, in words
-a finance user understands. The Excel layers show ``str(error)`` next to
-``error.excel_code`` and never a traceback.
+a finance user understands. A message names its argument through the
+placeholder ``{argument}`` (and ``{argument}=`` for "name=value"), filled in
+from :attr:`XlplanError.argument` when the error is shown. A face that spells
+an argument differently (``inf_tokens`` in Excel, ``--loss-col`` on the command
+line) shows the same error under its own name with :meth:`XlplanError.renamed`;
+no face edits message text. Which Excel error value each exception becomes is
+the Excel layer's business (:mod:`xlplan.excel.cell_error`).
 """
+
+import copy
 
 __all__ = [
     "XlplanError",
@@ -13,11 +20,46 @@ __all__ = [
     "ConvergenceError",
 ]
 
+PLACEHOLDER = "{argument}"
+
 
 class XlplanError(Exception):
-    """Base class of every error xlplan raises on purpose."""
+    """Base class of every error xlplan raises on purpose.
 
-    excel_code = "#VALUE!"
+    Attributes
+    ----------
+    template : str
+        The message, with ``{argument}`` where the argument's name goes.
+    argument : str or None
+        Name of the offending argument.
+    value : object
+        The value given (for arrays, the first offending element).
+
+    Examples
+    --------
+    >>> error = XlplanError("{argument}=-1 is out of range", argument="inference_tokens")
+    >>> str(error), str(error.renamed("inf_tokens")), str(error.renamed("--demand", " "))
+    ('inference_tokens=-1 is out of range', 'inf_tokens=-1 is out of range', '--demand -1 is out of range')
+    """
+
+    def __init__(self, message, argument=None, value=None):
+        super().__init__(message)
+        self.template = message
+        self.argument = argument
+        self.value = value
+        self.assign = "="
+
+    def __str__(self):
+        if self.argument is None:
+            return self.template
+        return (self.template.replace(PLACEHOLDER + "=", self.argument + self.assign)
+                .replace(PLACEHOLDER, self.argument))
+
+    def renamed(self, name, assign="="):
+        """The same error naming its argument ``name``, with ``assign`` between name and value."""
+        other = copy.copy(self)
+        other.argument, other.assign = name, assign
+        return other
 
 
 class InvalidValueError(XlplanError, ValueError):
@@ -25,20 +67,12 @@ class InvalidValueError(XlplanError, ValueError):
 
     Attributes
     ----------
-    argument : str
-        Name of the offending argument.
-    value : object
-        The value given (for arrays, the first offending element).
     positions : list of tuple or None
         For array inputs, the indices of every offending element.
     """
 
-    excel_code = "#NUM!"
-
     def __init__(self, message, argument=None, value=None, positions=None):
-        super().__init__(message)
-        self.argument = argument
-        self.value = value
+        super().__init__(message, argument, value)
         self.positions = positions
 
 
@@ -49,15 +83,6 @@ class UnreachableLossError(InvalidValueError):
 class InvalidTypeError(XlplanError, TypeError):
     """Wrong type or shape, or an unknown preset name (Excel ``#VALUE!``)."""
 
-    excel_code = "#VALUE!"
-
-    def __init__(self, message, argument=None, value=None):
-        super().__init__(message)
-        self.argument = argument
-        self.value = value
-
 
 class ConvergenceError(XlplanError, RuntimeError):
     """A solver that did not converge; never returned as a silent best guess."""
-
-    excel_code = "#NUM!"

@@ -91,12 +91,10 @@ class Hardware:
 
     def __post_init__(self):
         for key in _SETTING_NAMES:
-            value = getattr(self, key)
-            if not validate.is_scalar(value):
-                raise InvalidTypeError(f"hardware setting {key}={value!r} is not a number",
-                                       argument=key, value=value)
             high = 1.0 if key.endswith("mfu") else math.inf
-            object.__setattr__(self, key, validate.number(key, value, high=high))
+            value = validate.scalar(key, getattr(self, key), high=high,
+                                    label="hardware setting ")
+            object.__setattr__(self, key, value)
 
     @classmethod
     def from_gpus(cls, train_gpu, inference_gpu, *, train_precision="bf16",
@@ -117,13 +115,8 @@ class Hardware:
             raise InvalidTypeError(
                 f"hardware needs exactly 7 settings ({', '.join(_SETTING_NAMES)}), "
                 f"got {len(values)}", argument="hardware", value=settings)
-        numbers = []
-        for key, value in zip(_SETTING_NAMES, values):
-            try:
-                numbers.append(float(value))
-            except (TypeError, ValueError):
-                raise InvalidTypeError(f"hardware setting {key}={value!r} is not a number",
-                                       argument=key, value=value) from None
+        numbers = [validate.coerce_float(key, value, label="hardware setting ")
+                   for key, value in zip(_SETTING_NAMES, values)]
         return cls(*numbers, name=name)
 
     @staticmethod

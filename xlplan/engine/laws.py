@@ -4,18 +4,17 @@ N is the parameter count and D the number of training tokens; the loss is in
 nats per token. Presets are data: a frozen :class:`ScalingLaw` per name.
 """
 
-import json
 import math
-import os
 from dataclasses import dataclass, field
 from typing import Mapping
 
 import numpy as np
 
 from . import validate
-from .errors import InvalidTypeError, InvalidValueError
+from .errors import InvalidTypeError, InvalidValueError, UnreachableLossError
 
-__all__ = ["ScalingLaw", "LAW_PRESETS", "DEFAULT_LAW", "get_law", "law_names", "load_law_file"]
+__all__ = ["ScalingLaw", "LAW_PRESETS", "DEFAULT_LAW", "COEFFICIENT_NAMES", "get_law",
+           "law_names"]
 
 DEFAULT_LAW = "chinchilla"
 COEFFICIENT_NAMES = ("A", "B", "E", "alpha", "beta")
@@ -55,15 +54,8 @@ class ScalingLaw:
 
     def __post_init__(self):
         for key in COEFFICIENT_NAMES:
-            value = getattr(self, key)
-            if not validate.is_scalar(value):
-                raise InvalidTypeError(f"law coefficient {key}={value!r} is not a number",
-                                       argument=key, value=value)
-            if not (math.isfinite(value) and value > 0):
-                raise InvalidValueError(
-                    f"law coefficient {key}={value:g} is out of range: it must be a number > 0",
-                    argument=key, value=value)
-            object.__setattr__(self, key, float(value))
+            value = validate.scalar(key, getattr(self, key), label="law coefficient ")
+            object.__setattr__(self, key, value)
 
     @classmethod
     def from_coefficients(cls, coefficients, name="custom", source=""):
@@ -73,13 +65,8 @@ class ScalingLaw:
             raise InvalidTypeError(
                 f"a law needs exactly 5 coefficients (A, B, E, alpha, beta), got {len(values)}",
                 argument="law", value=coefficients)
-        numbers = []
-        for key, value in zip(COEFFICIENT_NAMES, values):
-            try:
-                numbers.append(float(value))
-            except (TypeError, ValueError):
-                raise InvalidTypeError(f"law coefficient {key}={value!r} is not a number",
-                                       argument=key, value=value) from None
+        numbers = [validate.coerce_float(key, value, label="law coefficient ")
+                   for key, value in zip(COEFFICIENT_NAMES, values)]
         return cls(*numbers, name=name, source=source)
 
     def as_tuple(self):
@@ -100,10 +87,9 @@ class ScalingLaw:
         try:
             return validate.number("loss", loss, low=self.E, on_invalid=on_invalid)
         except InvalidValueError as error:
-            from .errors import UnreachableLossError
             raise UnreachableLossError(
-                f"{error} (a target loss at or below the irreducible loss E={self.E:g} of "
-                f"law '{self.name}' cannot be reached by any model)",
+                f"{error.template} (a target loss at or below the irreducible loss "
+                f"E={self.E:g} of law '{self.name}' cannot be reached by any model)",
                 argument="loss", value=error.value, positions=error.positions) from None
 
 
@@ -136,31 +122,13 @@ def law_names():
     return list(LAW_PRESETS)
 
 
-def load_law_file(path):
-    """Read a law preset file: JSON with A, B, E, alpha, beta and optional name, source.
-
-    ``xlplan fit --output`` writes such files; every ``--law`` option accepts one.
-    """
-    with open(path, encoding="utf-8") as handle:
-        try:
-            data = json.load(handle)
-        except json.JSONDecodeError as error:
-            raise InvalidTypeError(f"law file {os.fspath(path)!r} is not valid JSON ({error})",
-                                   argument="law", value=os.fspath(path)) from None
-    missing = [k for k in COEFFICIENT_NAMES if not isinstance(data, dict) or k not in data]
-    if missing:
-        raise InvalidTypeError(f"law file {os.fspath(path)!r} lacks {', '.join(missing)}: it "
-                               f"needs {', '.join(COEFFICIENT_NAMES)}", argument="law",
-                               value=os.fspath(path))
-    name = str(data.get("name") or os.path.splitext(os.path.basename(path))[0])
-    return ScalingLaw.from_coefficients([data[k] for k in COEFFICIENT_NAMES], name=name,
-                                        source=str(data.get("source", os.fspath(path))))
-
-
 def get_law(law=None):
-    """Resolve a law given as a preset name, a law file (.json), five coefficients or a law.
+    """Resolve a law given as a preset name, five coefficients, a law or a fit result.
 
     ``None`` gives the default (``"chinchilla"``). Names are case-insensitive.
+    Text is only ever a preset name: the engine never opens files (an Excel cell
+    must not make xlplan read a path). Load a law file with
+    :func:`xlplan.lawfile.load_law_file` and pass the law.
     """
     if law is None:
         return LAW_PRESETS[DEFAULT_LAW]
@@ -170,8 +138,6 @@ def get_law(law=None):
         key = law.strip().lower()
         if key in LAW_PRESETS:
             return LAW_PRESETS[key]
-        if key.endswith(".json") and os.path.isfile(law.strip()):
-            return load_law_file(law.strip())
         raise InvalidTypeError(
             f"unknown law '{law}': use one of {', '.join(LAW_PRESETS)} or five coefficients "
             "(A, B, E, alpha, beta)", argument="law", value=law)

@@ -1,4 +1,9 @@
-"""Normalising and checking numeric inputs, once, at the top of each public function.
+"""Normalising and checking inputs, once, at the top of each public function.
+
+The one home of xlplan's input checks: the engine, the fitter and the faces all
+call these, so a rule and its message are written once. Messages name the
+argument through the ``{argument}`` placeholder of
+:class:`~xlplan.engine.errors.XlplanError`, so a face can rename it.
 
 Scalars stay Python floats (so a single Excel cell takes the cheap ``math``
 path); anything array-like becomes a float64 ``ndarray``.
@@ -17,7 +22,10 @@ import numbers
 
 import numpy as np
 
-from .errors import InvalidTypeError, InvalidValueError
+from .errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
+
+__all__ = ["is_scalar", "number", "scalar", "whole_number", "coerce_float",
+           "check_on_invalid", "valid_mask", "ON_INVALID"]
 
 ON_INVALID = ("raise", "nan")
 _MAX_LISTED = 5
@@ -25,10 +33,15 @@ _MAX_LISTED = 5
 
 def _range_text(low, low_open, high, high_open):
     if high == math.inf:
-        return f"a number {'>' if low_open else '>='} {low:g}"
+        return f"a finite number {'>' if low_open else '>='} {low:g}"
     left = "(" if low_open else "["
     right = ")" if high_open else "]"
     return f"a number in {left}{low:g}, {high:g}{right}"
+
+
+def _in_range(x, low, low_open, high, high_open):
+    return math.isfinite(x) and (x > low if low_open else x >= low) and (
+        x < high if high_open else x <= high)
 
 
 def is_scalar(value):
@@ -60,18 +73,17 @@ def number(name, value, *, low=0.0, low_open=True, high=math.inf, high_open=Fals
     allowed = _range_text(low, low_open, high, high_open)
     if is_scalar(value):
         x = float(value)
-        ok = math.isfinite(x) and (x > low if low_open else x >= low) and (
-            x < high if high_open else x <= high)
-        if ok:
+        if _in_range(x, low, low_open, high, high_open):
             return x
         if on_invalid == "nan":
             return math.nan
-        raise InvalidValueError(f"{name}={x:g} is out of range: it must be {allowed}",
+        raise InvalidValueError(f"{PLACEHOLDER}={x:g} is out of range: it must be {allowed}",
                                 argument=name, value=x)
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise InvalidTypeError(f"{name}={value!r} is not a number or an array of numbers",
+        raise InvalidTypeError(f"{PLACEHOLDER}={value!r} is not a number or an array of "
+                               "numbers",
                                argument=name, value=value) from None
     with np.errstate(invalid="ignore"):
         ok = np.isfinite(arr) & ((arr > low) if low_open else (arr >= low)) & (
@@ -82,24 +94,58 @@ def number(name, value, *, low=0.0, low_open=True, high=math.inf, high_open=Fals
         return np.where(ok, arr, np.nan)
     bad = np.argwhere(~ok)
     positions = [tuple(int(i) for i in idx) for idx in bad]
-    listed = ", ".join(f"{name}[{', '.join(map(str, p))}]={arr[p]:g}"
+    listed = ", ".join(f"{PLACEHOLDER}[{', '.join(map(str, p))}]={arr[p]:g}"
                        for p in positions[:_MAX_LISTED])
     more = f" and {len(positions) - _MAX_LISTED} more" if len(positions) > _MAX_LISTED else ""
     raise InvalidValueError(
-        f"{len(positions)} element(s) of {name} out of range ({listed}{more}): "
+        f"{len(positions)} element(s) of {PLACEHOLDER} out of range ({listed}{more}): "
         f"each must be {allowed}", argument=name, value=float(arr[positions[0]]),
         positions=positions)
 
 
+def scalar(name, value, *, low=0.0, low_open=True, high=math.inf, high_open=False,
+           label="", positions=None):
+    """One real number (not TRUE/FALSE, not an array) in the range; returns it as a float.
+
+    ``label`` goes before the name in messages, e.g. ``"law coefficient "`` or
+    ``"row 4: "``. Non-numbers raise :class:`InvalidTypeError`, numbers out of
+    range :class:`InvalidValueError`.
+    """
+    if not is_scalar(value):
+        raise InvalidTypeError(f"{label}{PLACEHOLDER}={value!r} must be a number",
+                               argument=name, value=value)
+    x = float(value)
+    if not _in_range(x, low, low_open, high, high_open):
+        raise InvalidValueError(f"{label}{PLACEHOLDER}={x:g} is out of range: it must be "
+                                f"{_range_text(low, low_open, high, high_open)}",
+                                argument=name, value=x, positions=positions)
+    return x
+
+
+def whole_number(name, value, *, low=0):
+    """A whole number (int or numpy integer, not TRUE/FALSE) >= ``low``; returns an int."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InvalidTypeError(f"{PLACEHOLDER}={value!r} must be a whole number",
+                               argument=name, value=value)
+    if value < low:
+        raise InvalidValueError(f"{PLACEHOLDER}={value} is out of range: it must be a whole "
+                                f"number >= {low}", argument=name, value=value)
+    return int(value)
+
+
+def coerce_float(name, value, *, label=""):
+    """``float(value)`` for numbers and numeric text; :class:`InvalidTypeError` otherwise."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InvalidTypeError(f"{label}{PLACEHOLDER}={value!r} is not a number",
+                               argument=name, value=value) from None
+
+
 def check_on_invalid(on_invalid):
     if on_invalid not in ON_INVALID:
-        raise InvalidTypeError(f"on_invalid={on_invalid!r} must be one of {ON_INVALID}",
+        raise InvalidTypeError(f"{PLACEHOLDER}={on_invalid!r} must be one of {ON_INVALID}",
                                argument="on_invalid", value=on_invalid)
-
-
-def all_scalar(*values):
-    """True when every value is a plain float (so the ``math`` path applies)."""
-    return all(isinstance(v, float) for v in values)
 
 
 def valid_mask(result):

@@ -4,19 +4,18 @@
 function: it records a :class:`FunctionSpec` (name, one-line description taken
 from the docstring, argument help, optional flags, result columns) in
 :data:`FUNCTIONS`, applies xlwings' open-source UDF decorators from the same
-text, and makes errors come back as a :class:`~xlplan.excel.cell_error.CellError`
+text when xlwings loads the functions, and makes errors come back as a :class:`~xlplan.excel.cell_error.CellError`
 value instead of an exception, as in a worksheet. The add-in's metadata JSON is
 generated from :data:`FUNCTIONS` (see :mod:`xlplan.server.metadata`).
 """
 
 import functools
 import inspect
+import sys
 from dataclasses import dataclass
 
-import xlwings as xw
-
 from ..engine.errors import XlplanError
-from .cell_error import CellError
+from .cell_error import cell_error
 
 __all__ = ["Param", "FunctionSpec", "FUNCTIONS", "excel_function", "CATEGORY"]
 
@@ -63,22 +62,31 @@ FUNCTIONS = {}
 _EXCEL_NAMES = {"inference_tokens": "inf_tokens"}
 
 
-def _cell_error(error):
-    excel_name = _EXCEL_NAMES.get(getattr(error, "argument", None))
-    if excel_name is None:
-        return CellError.from_exception(error)
-    message = str(error).replace(f"{error.argument}=", f"{excel_name}=", 1)
-    return CellError(error.excel_code, message)
-
-
 def _catching(func):
     @functools.wraps(func)
     def cell_function(*args):
         try:
             return func(*args)
         except XlplanError as error:
-            return _cell_error(error)
+            return cell_error(error, _EXCEL_NAMES)
     return cell_function
+
+
+def _xlwings_decorated(wrapped, params):
+    """``wrapped`` with xlwings' UDF decorators, when xlwings is the one importing xlplan.
+
+    xlwings' desktop route (``UDF MODULES = xlplan.udfs``) imports xlwings and then
+    this module, and reads what its decorators store on each function. No other route
+    reads them, so the server, the evaluator and scripts skip importing xlwings, which
+    pulls in pandas (about 0.2 s).
+    """
+    xw = sys.modules.get("xlwings")
+    if xw is None:
+        return wrapped
+    for p in params:
+        options = {"ndim": 2} if p.range else {}
+        wrapped = xw.arg(p.name, doc=p.help, **options)(wrapped)
+    return xw.func(category=CATEGORY)(wrapped)
 
 
 def _check_signature(func, params):
@@ -95,10 +103,7 @@ def excel_function(*params, result=(), slow=False):
         description = inspect.getdoc(func).splitlines()[0]
         wrapped = _catching(func)
         wrapped.__doc__ = description  # xlwings shows the docstring in the function wizard
-        for p in params:
-            options = {"ndim": 2} if p.range else {}
-            wrapped = xw.arg(p.name, doc=p.help, **options)(wrapped)
-        wrapped = xw.func(category=CATEGORY)(wrapped)
+        wrapped = _xlwings_decorated(wrapped, params)
         FUNCTIONS[func.__name__] = FunctionSpec(func.__name__, description, tuple(params),
                                                 tuple(result), slow, wrapped)
         return wrapped

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .law import DEFAULT_DELTA, fit_law, select_runs
-from . import search
-from .lbfgs import BatchState, batch_lbfgs
-from ..engine.errors import InvalidTypeError, InvalidValueError
+from ..engine import validate
 from ..engine.laws import COEFFICIENT_NAMES
+from . import search
+from .law import DEFAULT_DELTA, fit_law, select_runs
+from .lbfgs import BatchState, batch_lbfgs
 from .runs import Runs, load_runs
 
 __all__ = ["BootstrapResult", "bootstrap_law"]
@@ -50,16 +50,6 @@ class BootstrapResult:
         return self.fit.law
 
 
-def _check_count(n_resamples):
-    if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)):
-        raise InvalidTypeError(f"n_resamples={n_resamples!r} must be a whole number",
-                               argument="n_resamples", value=n_resamples)
-    if n_resamples < 2:
-        raise InvalidValueError(f"n_resamples={n_resamples} is out of range: it must be a "
-                                "whole number >= 2", argument="n_resamples", value=n_resamples)
-    return int(n_resamples)
-
-
 def bootstrap_law(runs, n_resamples, *, seed=0, progress=None, level=0.95,
                   max_tokens_per_param=None, delta=DEFAULT_DELTA, grid=None):
     """Percentile confidence intervals of (A, B, E, alpha, beta) by resampling runs.
@@ -84,10 +74,8 @@ def bootstrap_law(runs, n_resamples, *, seed=0, progress=None, level=0.95,
     -------
     BootstrapResult
     """
-    n_resamples = _check_count(n_resamples)
-    if not (isinstance(level, float) and 0 < level < 1):
-        raise InvalidValueError(f"level={level!r} is out of range: it must be a number in "
-                                "(0, 1)", argument="level", value=level)
+    n_resamples = validate.whole_number("n_resamples", n_resamples, low=2)
+    level = validate.scalar("level", level, high=1.0, high_open=True)
     full = fit_law(runs, max_tokens_per_param=max_tokens_per_param, delta=delta,
                         grid=grid)
     used, _ = select_runs(runs if isinstance(runs, Runs) else load_runs(runs),

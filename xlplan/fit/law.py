@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..engine.validate import is_scalar
-from ..engine.errors import InvalidTypeError, InvalidValueError
-from .objective import DEFAULT_DELTA, log_prediction
-from .search import check_grid, distinct, hoffmann_grid, make_objective, search
+from ..engine import validate
+from ..engine.errors import PLACEHOLDER, InvalidValueError
 from ..engine.laws import ScalingLaw
+from .objective import DEFAULT_DELTA, log_prediction
 from .runs import MIN_RUNS, Runs, load_runs
+from .search import check_grid, distinct, hoffmann_grid, make_objective, search
 
 __all__ = ["FitResult", "fit_law", "select_runs", "check_delta", "hoffmann_grid",
            "DEFAULT_DELTA", "SAME_OBJECTIVE"]
@@ -77,7 +77,7 @@ def _law_from(x, name, source):
         return ScalingLaw(*coefficients, name=name, source=source)
     except InvalidValueError as error:
         raise InvalidValueError(
-            f"the best fit is not a valid law ({error}): these runs do not pin down the "
+            f"the best fit is not a valid law ({error.template}): these runs do not pin down the "
             "coefficients; add runs over a wider range of sizes and token counts",
             argument=error.argument, value=error.value) from None
 
@@ -118,31 +118,18 @@ def select_runs(runs, max_tokens_per_param=None):
     runs = runs if isinstance(runs, Runs) else load_runs(runs)
     if max_tokens_per_param is None:
         return runs, 0
-    if not is_scalar(max_tokens_per_param):
-        raise InvalidTypeError(f"max_tokens_per_param={max_tokens_per_param!r} must be a "
-                               "number", argument="max_tokens_per_param",
-                               value=max_tokens_per_param)
-    cut = float(max_tokens_per_param)
-    if not cut > 0:
-        raise InvalidValueError(f"max_tokens_per_param={cut:g} is out of range: it must be "
-                                "a number > 0", argument="max_tokens_per_param", value=cut)
+    cut = validate.scalar("max_tokens_per_param", max_tokens_per_param)
     keep = runs.tokens_per_param <= cut
     if keep.sum() < MIN_RUNS:
         raise InvalidValueError(
-            f"max_tokens_per_param={cut:g} leaves {int(keep.sum())} of {len(runs)} runs: "
+            f"{PLACEHOLDER}={cut:g} leaves {int(keep.sum())} of {len(runs)} runs: "
             f"fitting 5 coefficients needs at least {MIN_RUNS}",
             argument="max_tokens_per_param", value=cut)
     return runs.subset(keep), int((~keep).sum())
 
 
 def check_delta(delta):
-    if not is_scalar(delta):
-        raise InvalidTypeError(f"delta={delta!r} must be a number", argument="delta",
-                               value=delta)
-    if not (np.isfinite(delta) and delta > 0):
-        raise InvalidValueError(f"delta={delta:g} is out of range: it must be a finite "
-                                "number > 0", argument="delta", value=delta)
-    return float(delta)
+    return validate.scalar("delta", delta)
 
 
 def fit_law(runs, *, max_tokens_per_param=None, delta=DEFAULT_DELTA, grid=None, name="fitted"):

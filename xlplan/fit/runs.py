@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..engine.errors import InvalidTypeError, InvalidValueError
+from ..engine import validate
+from ..engine.errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
 
 __all__ = ["Runs", "load_runs", "MIN_RUNS", "COLUMN_ALIASES"]
 
@@ -96,12 +97,12 @@ def _pick(columns, role, explicit):
     near = [str(c) for c in columns if role[:4] in _norm(c)]
     hint = f"; columns that look close: {', '.join(near)}" if near else ""
     if explicit is not None:
-        raise InvalidTypeError(f"{argument}={explicit!r} is not a column of the runs table "
+        raise InvalidTypeError(f"{PLACEHOLDER}={explicit!r} is not a column of the runs table "
                                f"(columns: {', '.join(map(str, columns))})",
                                argument=argument, value=explicit)
     raise InvalidTypeError(
         f"no {role} column found among {', '.join(map(str, columns))}: name one "
-        f"{'/'.join(COLUMN_ALIASES[role][:3])}, or pass {argument}=NAME{hint}",
+        f"{'/'.join(COLUMN_ALIASES[role][:3])}, or pass {PLACEHOLDER}=NAME{hint}",
         argument=argument, value=None)
 
 
@@ -153,9 +154,11 @@ def _read_file(path):
 
 def _columns(header, width, params_col, tokens_col, loss_col):
     if header is None:
-        if any(c is not None for c in (params_col, tokens_col, loss_col)):
-            raise InvalidTypeError("params_col/tokens_col/loss_col need a header row naming "
-                                   "the columns", argument="params_col", value=params_col)
+        given = {"params_col": params_col, "tokens_col": tokens_col, "loss_col": loss_col}
+        for argument, col in given.items():
+            if col is not None:
+                raise InvalidTypeError(f"{PLACEHOLDER}={col!r}: column names need a header "
+                                       "row naming the columns", argument=argument, value=col)
         if width != 3:
             raise InvalidTypeError(f"runs without a header row must have exactly 3 columns "
                                    f"(params, tokens, loss); got {width}",
@@ -216,10 +219,7 @@ def load_runs(source, *, params_col=None, tokens_col=None, loss_col=None):
             reasons.append("; ".join(f"{n}={v!r} is not a number" for n, v in odd))
             continue
         for n, v in zip(names, cells):
-            if not (math.isfinite(v) and v > 0):
-                raise InvalidValueError(f"row {number}: {n}={v:g} is out of range: it must "
-                                        "be a finite number > 0", argument=n, value=v,
-                                        positions=[(number,)])
+            validate.scalar(n, v, label=f"row {number}: ", positions=[(number,)])
         values.append(cells)
         kept.append(number)
     if len(values) < MIN_RUNS:

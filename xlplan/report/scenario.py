@@ -4,6 +4,7 @@ Read from TOML or YAML (same keys; see ``xlplan/data/paper_scenario.toml``, the
 embedded default with the paper's settings). Every problem names the file and key.
 """
 
+import math
 import sys
 from dataclasses import dataclass
 from importlib import resources
@@ -11,10 +12,12 @@ from pathlib import Path
 
 import yaml
 
+from ..engine import validate
 from ..engine.chinchilla import chinchilla_from_loss, chinchilla_from_params
-from ..engine.errors import InvalidTypeError, InvalidValueError
+from ..engine.errors import InvalidTypeError, InvalidValueError, XlplanError
 from ..engine.hardware import Hardware, get_hardware
 from ..engine.laws import get_law
+from ..lawfile import is_law_file, load_law_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -86,14 +89,17 @@ def _law(data, source):
         runs_path = Path(source).parent / data["runs"]
         return fit_law(load_runs(str(runs_path))).law, f"fitted to {runs_path}"
     law = data.get("law", "chinchilla")
+    if is_law_file(law):  # a law file, e.g. from `xlplan fit --output`
+        return load_law_file(law.strip(), argument="law"), law
     return get_law(law), (law if isinstance(law, str) else "coefficients given in the file")
 
 
 def _number(where, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidTypeError(f"{where} = {value!r} must be a number", argument=where,
-                               value=value)
-    return float(value)
+    """A number under a key of the file; the message spells it as the file does (key = value)."""
+    try:
+        return validate.scalar(where, value, low=-math.inf)
+    except XlplanError as error:
+        raise error.renamed(where, assign=" = ") from None
 
 
 def _plans(data, law, source):

@@ -13,7 +13,7 @@ import zipfile
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
-from .values import ErrorValue
+from ..excel.cell_error import CellError
 
 __all__ = ["write_cached_values"]
 
@@ -40,7 +40,7 @@ def _sheet_parts(archive):
 
 def _cached(value):
     """(type attribute, text of <v>) for a result value."""
-    if isinstance(value, ErrorValue):
+    if isinstance(value, CellError):
         return ' t="e"', escape(value.code)
     if isinstance(value, bool):
         return ' t="b"', "1" if value else "0"

@@ -16,7 +16,8 @@ from openpyxl.worksheet.formula import ArrayFormula
 
 from . import functions
 from .parse import UnsupportedFormula, parse
-from .values import CellText, ErrorValue, first_error, to_number
+from ..excel.cell_error import CellError
+from .values import CellText, first_error, to_number
 
 __all__ = ["Evaluation", "evaluate", "address"]
 
@@ -45,7 +46,7 @@ class Evaluation:
     def errors(self):
         """(address, error value) of every cell whose result is an Excel error."""
         return [(address(*key), value) for key, value in self.values.items()
-                if isinstance(value, ErrorValue)]
+                if isinstance(value, CellError)]
 
 
 class _Evaluator:
@@ -88,7 +89,7 @@ class _Evaluator:
 
     def formula_cell(self, key):
         if key in self.active:
-            self.memo[key] = ErrorValue("#CIRC!", "circular reference")
+            self.memo[key] = CellError("#CIRC!", "circular reference")
             self.unsupported_at(key, "circular reference")
             return self.memo[key]
         self.active.add(key)
@@ -98,7 +99,7 @@ class _Evaluator:
             value = self.node(parse(text), key[0])
         except UnsupportedFormula as error:
             self.unsupported_at(key, str(error))
-            value = ErrorValue("#NAME?", str(error))
+            value = CellError("#NAME?", str(error))
         self.active.discard(key)
         self.memo[key] = self.place(key, formula, value)
         return self.memo[key]
@@ -121,13 +122,13 @@ class _Evaluator:
             right, bottom = column + len(table[0]) - 1, row + len(table) - 1
             blocked = self.blocked(sheet, left, top, right, bottom, key)
             if blocked:
-                return ErrorValue("#SPILL!", f"the spill range is not empty: {blocked}")
+                return CellError("#SPILL!", f"the spill range is not empty: {blocked}")
             self.result.spills[key] = (f"{get_column_letter(left)}{top}:"
                                        f"{get_column_letter(right)}{bottom}")
         for r in range(top, bottom + 1):
             for c in range(left, right + 1):
                 inside = r - top < len(table) and c - left < len(table[0])
-                cell_value = _scalar(table[r - top][c - left]) if inside else ErrorValue("#N/A")
+                cell_value = _scalar(table[r - top][c - left]) if inside else CellError("#N/A")
                 if (sheet, r, c) != key:
                     self.spilled[(sheet, r, c)] = cell_value
         return _scalar(table[0][0])
@@ -145,17 +146,17 @@ class _Evaluator:
         if kind in ("num", "str", "bool"):
             return tree[1]
         if kind == "err":
-            return ErrorValue(tree[1])
+            return CellError(tree[1])
         if kind == "blank":
             return None
         if kind == "ref":
             return self.reference(tree[1], sheet)
         if kind == "neg":
             number = _number(self.node(tree[1], sheet))
-            return number if isinstance(number, ErrorValue) else -number
+            return number if isinstance(number, CellError) else -number
         if kind == "pct":
             number = _number(self.node(tree[1], sheet))
-            return number if isinstance(number, ErrorValue) else number / 100.0
+            return number if isinstance(number, CellError) else number / 100.0
         if kind == "bin":
             return _binary(tree[1], self.node(tree[2], sheet), self.node(tree[3], sheet))
         return self.call(tree[1], tree[2], sheet)
@@ -163,13 +164,13 @@ class _Evaluator:
     def call(self, name, args, sheet):
         if name == "IF":
             condition = _number(self.node(args[0], sheet))
-            if isinstance(condition, ErrorValue):
+            if isinstance(condition, CellError):
                 return condition
             branch = args[1] if condition else (args[2] if len(args) > 2 else ("bool", False))
             return self.node(branch, sheet)
         if name == "IFERROR":
             value = self.node(args[0], sheet)
-            return self.node(args[1], sheet) if isinstance(value, ErrorValue) else value
+            return self.node(args[1], sheet) if isinstance(value, CellError) else value
         values = [self.node(arg, sheet) for arg in args]
         # One call per distinct arguments: five INDEX(FIT_COEFFS(runs), 1, k) cells fit once.
         key = (name, _hashable(values))
@@ -217,7 +218,7 @@ def _scalar(value):
     if isinstance(value, list):
         return value[0][0] if value and value[0] else None
     if isinstance(value, float) and not math.isfinite(value):
-        return ErrorValue("#NUM!", f"result {value} is not a finite number")
+        return CellError("#NUM!", f"result {value} is not a finite number")
     return value
 
 
@@ -252,11 +253,11 @@ def _binary(op, left, right):
     try:
         result = _ARITHMETIC[op](a, b)
     except ZeroDivisionError:
-        return ErrorValue("#DIV/0!", "division by zero")
+        return CellError("#DIV/0!", "division by zero")
     except OverflowError:
-        return ErrorValue("#NUM!", f"{a!r} {op} {b!r} overflows")
+        return CellError("#NUM!", f"{a!r} {op} {b!r} overflows")
     if isinstance(result, complex):
-        return ErrorValue("#NUM!", f"{a!r} ^ {b!r} is not a real number")
+        return CellError("#NUM!", f"{a!r} ^ {b!r} is not a real number")
     return result
 
 

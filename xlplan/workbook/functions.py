@@ -1,7 +1,7 @@
 """The functions a formula can call: xlplan's (from :mod:`xlplan.udfs`) and a few of Excel's.
 
 Arguments arrive evaluated: numbers, text, ``None`` for blank, 2-D lists for
-ranges and arrays, :class:`~.values.ErrorValue` for errors. ``IF`` and
+ranges and arrays, :class:`~.values.CellError` for errors. ``IF`` and
 ``IFERROR`` are lazy and live in the evaluator.
 """
 
@@ -9,7 +9,7 @@ import math
 
 from .. import udfs
 from ..excel.cell_error import CellError
-from .values import CellText, ErrorValue, first_error, to_number
+from .values import CellText, first_error, to_number
 
 __all__ = ["FUNCTIONS", "LAZY_FUNCTIONS", "call"]
 
@@ -30,7 +30,7 @@ def _numbers_in(args):
     for arg in args:
         if isinstance(arg, list):
             values += [v for row in arg for v in row
-                       if isinstance(v, (ErrorValue, int, float)) and not isinstance(v, bool)]
+                       if isinstance(v, (CellError, int, float)) and not isinstance(v, bool)]
         else:
             values.append(to_number(arg))
     return values
@@ -44,18 +44,18 @@ def _aggregate(reduce):
 
 
 def _average(values):
-    return sum(values) / len(values) if values else ErrorValue("#DIV/0!", "AVERAGE of nothing")
+    return sum(values) / len(values) if values else CellError("#DIV/0!", "AVERAGE of nothing")
 
 
 def _unary(math_function):
     def function(value):
         number = to_number(value)
-        if isinstance(number, ErrorValue):
+        if isinstance(number, CellError):
             return number
         try:
             return float(math_function(number))
         except (ValueError, OverflowError):
-            return ErrorValue("#NUM!", f"{math_function.__name__}({number!r}) is undefined")
+            return CellError("#NUM!", f"{math_function.__name__}({number!r}) is undefined")
     return function
 
 
@@ -69,7 +69,7 @@ def _index(array, row, column=None):
         row_n, column_n = 1.0, row_n
     r, c = int(row_n), int(column_n)
     if not (1 <= r <= len(table) and 1 <= c <= len(table[0])):
-        return ErrorValue("#REF!", f"INDEX({r}, {c}) is outside a "
+        return CellError("#REF!", f"INDEX({r}, {c}) is outside a "
                           f"{len(table)}x{len(table[0])} array")
     return table[r - 1][c - 1]
 
@@ -97,7 +97,7 @@ XLPLAN_FUNCTIONS = {name: getattr(udfs, name) for name in udfs.FUNCTIONS}
 
 def _plain(value):
     """What :mod:`xlplan.udfs` expects: plain str, 2-D lists, blanks as None."""
-    if isinstance(value, ErrorValue):
+    if isinstance(value, CellError):
         return value
     if isinstance(value, list):
         return [[_plain(v) for v in row] for row in value]
@@ -114,7 +114,7 @@ def _call_xlplan(name, args):
         texts = sorted({f"{v.address} holds {str(v)!r}" for v in _flat(args)
                         if isinstance(v, CellText) and repr(str(v)) in result.message})
         where = f" ({'; '.join(texts)})" if texts and result.code == "#VALUE!" else ""
-        return ErrorValue(result.code, f"{name}: {result.message}{where}")
+        return CellError(result.code, f"{name}: {result.message}{where}")
     return result
 
 

@@ -17,7 +17,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from ..engine.errors import XlplanError
 from .cache import write_cached_values
 from .evaluate import evaluate
-from .values import ErrorValue
+from ..excel.cell_error import CellError
 from ..shared.atomic import atomic_path, check_not_same
 
 __all__ = ["WorkbookError", "load", "apply_settings", "save", "recalc_file", "parse_setting"]
@@ -112,7 +112,7 @@ def save(workbook, evaluation, destination, *, live=False):
     for (sheet, row, column), value in evaluation.values.items():
         cell = workbook[sheet].cell(row, column)
         if cell.data_type != "f":  # a spilled cell holds a plain value, as in Excel's files
-            cell.value = value.code if isinstance(value, ErrorValue) else _plain(value)
+            cell.value = value.code if isinstance(value, CellError) else _plain(value)
     spills = ";".join(f"{sheet}!{ref}" for (sheet, _, _), ref in evaluation.spills.items())
     if spills:
         workbook.custom_doc_props.append(StringProperty(name=SPILL_PROPERTY, value=spills))

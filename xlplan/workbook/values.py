@@ -1,23 +1,8 @@
 """Worksheet values during evaluation: error values and text that remembers its cell."""
 
-__all__ = ["ErrorValue", "CellText", "is_error", "to_number", "first_error"]
+from ..excel.cell_error import CellError
 
-
-class ErrorValue(str):
-    """An Excel error value (``#NUM!``, ``#VALUE!``, ...) with the message behind it."""
-
-    __slots__ = ("code", "message")
-
-    def __new__(cls, code, message=""):
-        self = super().__new__(cls, code)
-        self.code = code
-        self.message = message
-        return self
-
-    @classmethod
-    def from_cell_error(cls, error):
-        """From :class:`xlplan.excel.cell_error.CellError` (what :mod:`xlplan.udfs` returns)."""
-        return cls(error.code, error.message)
+__all__ = ["CellText", "to_number", "first_error"]
 
 
 class CellText(str):
@@ -31,17 +16,13 @@ class CellText(str):
         return self
 
 
-def is_error(value):
-    return isinstance(value, ErrorValue)
-
-
 def first_error(values):
-    return next((v for v in values if isinstance(v, ErrorValue)), None)
+    return next((v for v in values if isinstance(v, CellError)), None)
 
 
 def to_number(value):
-    """Excel's coercion of an operand to a number, or an :class:`ErrorValue` saying why not."""
-    if isinstance(value, ErrorValue):
+    """Excel's coercion of an operand to a number, or an :class:`CellError` saying why not."""
+    if isinstance(value, CellError):
         return value
     if value is None:
         return 0.0
@@ -52,7 +33,7 @@ def to_number(value):
             return float(value.strip())
         except ValueError:
             where = f"{value.address} holds " if isinstance(value, CellText) else ""
-            return ErrorValue("#VALUE!", f"{where}text {str(value)!r} where a number belongs")
+            return CellError("#VALUE!", f"{where}text {str(value)!r} where a number belongs")
     if isinstance(value, list):
-        return ErrorValue("#VALUE!", "a range or array where one number belongs")
-    return ErrorValue("#VALUE!", f"{value!r} is not a number")
+        return CellError("#VALUE!", "a range or array where one number belongs")
+    return CellError("#VALUE!", f"{value!r} is not a number")

@@ -1,0 +1,61 @@
+"""Law files: a fitted or hand-written law saved as JSON, for the Python API and the CLI.
+
+A law file holds ``A``, ``B``, ``E``, ``alpha``, ``beta`` and optionally
+``name`` and ``source``; ``xlplan fit --output`` writes one. Only the Python
+API, the CLI and report scenarios read them, always on an explicit request:
+the engine (:func:`xlplan.engine.laws.get_law`) and the Excel functions never
+open a file, so a cell holding a path cannot make xlplan read it.
+"""
+
+import json
+import os
+
+from .engine.errors import InvalidTypeError, InvalidValueError
+from .engine.laws import COEFFICIENT_NAMES, ScalingLaw
+from .shared.atomic import atomic_path, check_not_same
+
+__all__ = ["load_law_file", "write_law_file", "is_law_file"]
+
+
+def is_law_file(text):
+    """True when ``text`` names a law file (ends in .json) rather than a preset."""
+    return isinstance(text, (str, os.PathLike)) and os.fspath(text).strip().lower().endswith(
+        ".json")
+
+
+def load_law_file(path, argument="law"):
+    """Read a law file: JSON with A, B, E, alpha, beta and optional name, source.
+
+    Errors name ``argument`` (e.g. ``"--law"``) and the file.
+    """
+    path = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError as error:
+        raise InvalidValueError(f"cannot read law file {path!r}: {error.strerror}",
+                                argument=argument, value=path) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidTypeError(f"law file {path!r} is not valid JSON ({error})",
+                               argument=argument, value=path) from None
+    missing = [k for k in COEFFICIENT_NAMES if not isinstance(data, dict) or k not in data]
+    if missing:
+        raise InvalidTypeError(f"law file {path!r} lacks {', '.join(missing)}: it needs "
+                               f"{', '.join(COEFFICIENT_NAMES)}", argument=argument, value=path)
+    name = str(data.get("name") or os.path.splitext(os.path.basename(path))[0])
+    return ScalingLaw.from_coefficients([data[k] for k in COEFFICIENT_NAMES], name=name,
+                                        source=str(data.get("source", path)))
+
+
+def write_law_file(law, path, protect=(), argument="--output"):
+    """Write ``law`` as JSON via a temporary file in the same folder and an atomic rename.
+
+    Refuses to overwrite any file in ``protect`` (e.g. the runs it was fitted to).
+    """
+    for source in protect:
+        check_not_same(source, path, argument=argument)
+    data = {"name": law.name, **law.as_dict(), "source": law.source}
+    with atomic_path(path) as temporary:
+        temporary.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
