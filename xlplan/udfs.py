@@ -26,7 +26,7 @@ from .engine.hardware import get_hardware
 
 __all__ = ["SCALING_LOSS", "CHINCHILLA_MODEL", "CHINCHILLA_OPT", "OPT_PARAMS", "TOTAL_FLOPS",
            "COST_OPT", "LIFETIME_COST", "FIT_COEFFS", "XLPLAN_LAW", "XLPLAN_HARDWARE",
-           "FUNCTIONS", "CellError"]
+           "FUNCTIONS", "CellError", "REGRET_TABLE", "ROBUST_OPT", "PLAN_INTERVAL"]
 
 _LAW = Param("law", "Loss law: a preset name such as \"chinchilla\" or a 1x5 range A, B, E, "
              "alpha, beta (as XLPLAN_LAW or FIT_COEFFS return). Default chinchilla.",
@@ -162,3 +162,6 @@ def XLPLAN_LAW(name):
 def XLPLAN_HARDWARE(name):
     """Settings (1x7) of a hardware preset: prices, peak FLOP/s and utilisations."""
     return convert.row(*get_hardware(convert.text("name", name)).as_tuple())
+
+
+from .excel.risk_functions import PLAN_INTERVAL, REGRET_TABLE, ROBUST_OPT  # noqa: E402,F401

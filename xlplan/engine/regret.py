@@ -1,0 +1,259 @@
+"""Demand scenarios: what each plan costs if another demand happens, and the robust plan.
+
+Take k demand scenarios, lifetime requests R_1..R_k, and plan i, the
+cost-optimal model for R_i at a fixed target loss. Along the loss constraint a
+model (N, D) costs, over its life,
+
+    cost(N, D, R) = k_train N D + c N R        (US dollars; Sardana et al. 2024, Eq. 6)
+
+with c the inference dollars per parameter per request. Three facts make the
+problem small:
+
+1. cost is *linear* in R for a fixed model, and the best achievable cost
+   C*(R) = min over the constraint of cost is a minimum of linear functions,
+   hence *concave* in R. By the envelope theorem C*'(R) = c N*(R), with N*(R)
+   the optimal size, which falls as demand grows.
+2. The regret of a model, cost(N, D, R) - C*(R), is linear minus concave, so
+   *convex* in R: its maximum over an interval [R_lo, R_hi] is attained at an
+   end. The worst case over the whole interval is therefore the worst case over
+   the two extreme scenarios, and the last column of :func:`regret_table` (the
+   worst over the k scenarios) is already the worst over [min R, max R].
+3. Minimising max(regret at R_lo, regret at R_hi) along the constraint: their
+   difference c N (R_lo - R_hi) + C*(R_hi) - C*(R_lo) is linear in N, so they
+   cross at exactly one size
+
+       N_rob = (C*(R_hi) - C*(R_lo)) / (c (R_hi - R_lo)),
+
+   the average of N*(R) over the interval (integrate C*'). N*(R_hi) <= N_rob <=
+   N*(R_lo), and each regret is unimodal along the constraint with its minimum
+   at its own optimum, so left of N_rob the larger regret (that at R_lo) falls
+   towards it and right of N_rob the larger (at R_hi) rises from it: N_rob is
+   the minimax. The robust plan is closed-form, exact to rounding, with D from
+   the constraint B / D**beta = loss - E - A / N**alpha.
+
+For a risk-neutral team the expected cost of a model is cost(N, D, E[R])
+(linearity again), so the plan with the least expected cost is simply the
+cost-optimal plan at the mean demand: :func:`expected_cost_plan`.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import validate
+from .errors import InvalidTypeError, InvalidValueError
+from .laws import get_law
+from .sizing import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, cost_optimal, lifetime_cost
+
+__all__ = ["RegretTable", "RobustPlan", "regret_table", "robust_plan", "expected_cost_plan",
+           "check_scenarios", "MIN_SCENARIOS"]
+
+MIN_SCENARIOS = 2
+
+
+@dataclass(frozen=True, eq=False)
+class RegretTable:
+    """Lifetime dollars of each scenario's plan under every scenario's demand.
+
+    Attributes
+    ----------
+    requests : ndarray, shape (k,)
+        The scenarios' lifetime requests, in the order given.
+    params, tokens : ndarray, shape (k,)
+        Plan i: the cost-optimal model for ``requests[i]``.
+    cost : ndarray, shape (k, k)
+        ``cost[i, j]``: lifetime $ of plan i if demand ``requests[j]`` happens.
+    regret : ndarray, shape (k, k)
+        ``cost[i, j] - cost[j, j]``, $ (>= 0; zero on the diagonal).
+    worst_regret : ndarray, shape (k,)
+        ``max_j regret[i, j]``, $: also plan i's worst case over the whole
+        interval [min R, max R] (regret is convex in R).
+    """
+
+    requests: np.ndarray
+    params: np.ndarray
+    tokens: np.ndarray
+    cost: np.ndarray
+    regret: np.ndarray
+    worst_regret: np.ndarray
+
+    def as_rows(self):
+        """k rows of k costs and the worst-case regret (REGRET_TABLE's layout)."""
+        return np.column_stack([self.cost, self.worst_regret])
+
+
+@dataclass(frozen=True)
+class RobustPlan:
+    """The model on the loss constraint with the least worst-case regret over a demand range.
+
+    Attributes
+    ----------
+    params, tokens : float
+        Parameters N and training tokens D.
+    loss : float
+        The target loss (nats per token).
+    worst_regret : float
+        Its largest regret over [requests_low, requests_high], $ (attained at
+        both ends at once, unless the range is a single point).
+    requests_low, requests_high : float
+        The demand range, lifetime requests.
+    regret_low, regret_high : float
+        Its regret if ``requests_low`` / ``requests_high`` happens, $.
+    """
+
+    params: float
+    tokens: float
+    loss: float
+    worst_regret: float
+    requests_low: float
+    requests_high: float
+    regret_low: float
+    regret_high: float
+
+
+def check_scenarios(requests_scenarios, name="requests_scenarios"):
+    """The scenarios as a 1-D float array: at least 2, each a finite number > 0."""
+    try:
+        values = np.asarray(requests_scenarios, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        raise InvalidTypeError(f"{name}={requests_scenarios!r} must be numbers (lifetime "
+                               "requests of each scenario)", argument=name,
+                               value=requests_scenarios) from None
+    if values.size < MIN_SCENARIOS:
+        raise InvalidValueError(
+            f"{name} has {values.size} value(s): it needs at least {MIN_SCENARIOS} demand "
+            "scenarios (e.g. low, base, high lifetime requests)", argument=name,
+            value=requests_scenarios)
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero(~(np.isfinite(values) & (values > 0)))
+    if bad.size:  # scenarios are counted from 1, as a user numbers the cells of a row
+        listed = ", ".join(f"{name}[{i + 1}]={values[i]:g}" for i in bad)
+        raise InvalidValueError(f"{listed} out of range: each scenario's lifetime requests "
+                                "must be a number > 0", argument=name,
+                                value=float(values[bad[0]]))
+    return values
+
+
+def _scalar_loss(law, loss):
+    if not validate.is_scalar(loss):
+        raise InvalidTypeError(f"loss={loss!r} must be one number (nats per token)",
+                               argument="loss", value=loss)
+    return law.check_reachable(loss)
+
+
+def _rates(input_tokens, output_tokens, hardware):
+    """(k_train, c): $ per parameter per training token, and per parameter per request."""
+    unit = lifetime_cost(1.0, 1.0, 1.0, input_tokens, output_tokens, hardware)
+    return unit.training, unit.inference
+
+
+def regret_table(loss, requests_scenarios, input_tokens=DEFAULT_INPUT_TOKENS,
+                 output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, law=None):
+    """Lifetime $ of each scenario's cost-optimal plan under every scenario, and its regret.
+
+    Parameters
+    ----------
+    loss : float
+        Target loss, nats per token; must exceed the law's E.
+    requests_scenarios : array_like
+        Lifetime requests of k >= 2 demand scenarios, each > 0.
+    input_tokens, output_tokens, hardware, law :
+        As for :func:`xlplan.engine.sizing.cost_optimal`.
+
+    Returns
+    -------
+    RegretTable
+
+    Examples
+    --------
+    >>> t = regret_table(2.0, [1e9, 1e10, 1e11])
+    >>> [f"{w:.3g}" for w in t.worst_regret]
+    ['1.16e+07', '2.65e+06', '1.51e+06']
+    """
+    law = get_law(law)
+    loss = _scalar_loss(law, loss)
+    requests = check_scenarios(requests_scenarios)
+    plans = cost_optimal(loss, requests, input_tokens, output_tokens, hardware, law).optimal
+    cost = lifetime_cost(plans.params[:, None], plans.tokens[:, None], requests[None, :],
+                         input_tokens, output_tokens, hardware).total
+    # C*(R_j) is plan j's own cost under R_j, so the diagonal of regret is exactly zero.
+    regret = cost - np.diag(cost)[None, :]
+    return RegretTable(requests, plans.params, plans.tokens, cost, regret, regret.max(axis=1))
+
+
+def _tokens_on_constraint(law, loss, params):
+    """Training tokens D with L(params, D) = loss; params must leave a positive data gap."""
+    data_gap = (loss - law.E) - law.A / params ** law.alpha
+    return (law.B / data_gap) ** (1.0 / law.beta)
+
+
+def robust_plan(loss, requests_scenarios, input_tokens=DEFAULT_INPUT_TOKENS,
+                output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, law=None):
+    """The model reaching ``loss`` with the least worst-case regret over [min R, max R].
+
+    Closed form (see the module notes): N is the average optimal size over the
+    demand range, (C*(R_hi) - C*(R_lo)) / (c (R_hi - R_lo)), and D follows from
+    the loss constraint. Arguments as for :func:`regret_table`.
+
+    Returns
+    -------
+    RobustPlan
+
+    Examples
+    --------
+    >>> p = robust_plan(2.0, [1e9, 1e10, 1e11])
+    >>> f"{p.params:.4g} {p.tokens:.4g} {p.worst_regret:.4g}"
+    '4.353e+09 1.591e+13 6.435e+05'
+    """
+    law = get_law(law)
+    loss = _scalar_loss(law, loss)
+    requests = check_scenarios(requests_scenarios)
+    low, high = float(requests.min()), float(requests.max())
+    ends = cost_optimal(loss, np.array([low, high]), input_tokens, output_tokens, hardware,
+                        law).optimal
+    best_low, best_high = (float(v) for v in ends.total)
+    if high == low:
+        params, tokens = float(ends.params[0]), float(ends.tokens[0])
+    else:
+        per_request = _rates(input_tokens, output_tokens, hardware)[1]
+        params = (best_high - best_low) / (per_request * (high - low))
+        # Rounding must not push N outside [N*(R_hi), N*(R_lo)], where D exists.
+        params = min(max(params, float(ends.params[1])), float(ends.params[0]))
+        tokens = float(_tokens_on_constraint(law, loss, params))
+    # The same formula as C*, so that a plan equal to an end's optimum has zero regret there.
+    spend = lifetime_cost(params, tokens, np.array([low, high]), input_tokens, output_tokens,
+                          hardware).total
+    regret_low, regret_high = float(spend[0] - best_low), float(spend[1] - best_high)
+    return RobustPlan(params, tokens, loss, max(regret_low, regret_high, 0.0), low, high,
+                      regret_low, regret_high)
+
+
+def expected_cost_plan(loss, requests_scenarios, weights=None,
+                       input_tokens=DEFAULT_INPUT_TOKENS, output_tokens=DEFAULT_OUTPUT_TOKENS,
+                       hardware=None, law=None):
+    """The plan with the least expected lifetime $: the cost-optimal plan at the mean demand.
+
+    Parameters
+    ----------
+    weights : array_like, optional
+        Probability (or any non-negative weight) of each scenario; default equal.
+        Normalised to sum to 1.
+
+    Returns
+    -------
+    OptimalPlan
+        :func:`xlplan.engine.sizing.cost_optimal` at sum_j w_j R_j: cost is linear
+        in demand, so the expected cost of any model is its cost at the mean demand.
+    """
+    requests = check_scenarios(requests_scenarios)
+    if weights is None:
+        weights = np.ones_like(requests)
+    weights = validate.number("weights", weights, low_open=False)
+    if np.shape(weights) != requests.shape or not np.sum(weights) > 0:
+        raise InvalidValueError(
+            f"weights must be {requests.size} non-negative numbers, one per scenario, not all "
+            f"zero; got {np.atleast_1d(weights).tolist()}", argument="weights", value=weights)
+    mean = float(np.dot(weights, requests) / np.sum(weights))
+    law = get_law(law)
+    return cost_optimal(_scalar_loss(law, loss), mean, input_tokens, output_tokens, hardware,
+                        law)

@@ -1,0 +1,128 @@
+"""Excel functions for plans with ranges: demand scenarios and a fitted law's uncertainty.
+
+``REGRET_TABLE`` and ``ROBUST_OPT`` wrap :mod:`xlplan.engine.regret`;
+``PLAN_INTERVAL`` wraps :mod:`xlplan.fit.plan_interval` and runs on the
+server's slow path (worker processes with a time limit), like ``FIT_COEFFS``.
+Re-exported by :mod:`xlplan.udfs`, so xlwings, the server and the formula
+evaluator see them with the other functions.
+"""
+
+import functools
+import logging
+import warnings
+
+from ..engine import regret, sizing
+from ..engine.errors import InvalidTypeError
+from . import convert
+from .registry import Param, excel_function
+
+__all__ = ["REGRET_TABLE", "ROBUST_OPT", "PLAN_INTERVAL"]
+
+# Excluded bootstrap resamples are reported here: a cell holds numbers only, so the
+# note goes to the log (the server's stderr) instead of being dropped.
+LOG = logging.getLogger("xlplan.excel")
+
+_LOSS = Param("loss", "Target pre-training loss in nats per token; must exceed the law's E.")
+_SCENARIOS = Param("requests_scenarios", "Lifetime requests of each demand scenario: a row "
+                   "or column of at least 2 numbers > 0, e.g. low, base, high.", range=True)
+_INPUT = Param("input_tokens", "Prompt tokens per request. Default 70.", optional=True)
+_OUTPUT = Param("output_tokens", "Generated tokens per request. Default 215.", optional=True)
+_HARDWARE = Param("hardware", "Hardware: a preset name such as \"paper-a100\" or a 1x7 range "
+                  "as XLPLAN_HARDWARE returns. Default paper-a100.", optional=True, range=True)
+_LAW = Param("law", "Loss law: a preset name such as \"chinchilla\" or a 1x5 range A, B, E, "
+             "alpha, beta (as XLPLAN_LAW or FIT_COEFFS return). Default chinchilla.",
+             optional=True, range=True)
+
+
+def _scenarios(value):
+    """The cells of a one-row or one-column range as numbers (each cell named on error)."""
+    rows = convert.table("requests_scenarios", value)
+    if len(rows) > 1 and any(len(r) > 1 for r in rows):
+        raise InvalidTypeError(f"requests_scenarios must be one row or one column, got a "
+                               f"{len(rows)}x{max(len(r) for r in rows)} range",
+                               argument="requests_scenarios", value=value)
+    cells = [c for r in rows for c in r]
+    return [convert.number(f"requests_scenarios[{i}]", c) for i, c in enumerate(cells, 1)]
+
+
+def _options(input_tokens, output_tokens, hardware, law):
+    return dict(input_tokens=convert.optional_number("input_tokens", input_tokens,
+                                                     sizing.DEFAULT_INPUT_TOKENS),
+                output_tokens=convert.optional_number("output_tokens", output_tokens,
+                                                      sizing.DEFAULT_OUTPUT_TOKENS),
+                hardware=convert.hardware(hardware), law=convert.law(law))
+
+
+def _matrix(rows):
+    return [[convert.result(v) for v in row] for row in rows]
+
+
+@excel_function(_LOSS, _SCENARIOS, _INPUT, _OUTPUT, _HARDWARE, _LAW,
+                result=("lifetime $ under each scenario", "worst-case regret $"))
+def REGRET_TABLE(loss, requests_scenarios, input_tokens=None, output_tokens=None,
+                 hardware=None, law=None):
+    """Lifetime $ of each scenario's cost-optimal plan (rows) under each demand (k x k+1)."""
+    table = regret.regret_table(convert.number("loss", loss), _scenarios(requests_scenarios),
+                                **_options(input_tokens, output_tokens, hardware, law))
+    return _matrix(table.as_rows())
+
+
+@excel_function(_LOSS, _SCENARIOS, _INPUT, _OUTPUT, _HARDWARE, _LAW,
+                result=("params", "tokens", "worst-case regret $"))
+def ROBUST_OPT(loss, requests_scenarios, input_tokens=None, output_tokens=None, hardware=None,
+               law=None):
+    """Params, tokens, worst-case regret $ (1x3) of the least-regret plan over the demand range."""
+    plan = regret.robust_plan(convert.number("loss", loss), _scenarios(requests_scenarios),
+                              **_options(input_tokens, output_tokens, hardware, law))
+    return convert.row(plan.params, plan.tokens, plan.worst_regret)
+
+
+def _whole(name, value, default):
+    number = convert.optional_number(name, value, default)
+    if not float(number).is_integer():
+        raise InvalidTypeError(f"{name}={number:g} must be a whole number", argument=name,
+                               value=number)
+    return int(number)
+
+
+@excel_function(
+    Param("runs", "Training runs: an n x 3 range of params, tokens, loss; a header row is "
+          "allowed.", range=True),
+    _LOSS,
+    Param("inf_tokens", "Lifetime inference tokens (input + output), >= 0."),
+    Param("level", "Two-sided level of the interval, in (0, 1). Default 0.9.", optional=True),
+    Param("resamples", "Bootstrap refits of the law, a whole number >= 10. Default 200.",
+          optional=True),
+    Param("seed", "Seed of the resampling: same seed, same answer. Default 0.",
+          optional=True),
+    result=("params", "tokens", "total FLOPs"), slow=True)
+def PLAN_INTERVAL(runs, loss, inf_tokens, level=None, resamples=None, seed=None):
+    """Low/median/high params, tokens, total FLOPs (3x3) over bootstrap refits of the law."""
+    from ..fit.plan_interval import DEFAULT_LEVEL, DEFAULT_RESAMPLES
+
+    rows = tuple(tuple(row) for row in convert.table("runs", runs))
+    key = (convert.number("loss", loss), convert.number("inf_tokens", inf_tokens),
+           convert.optional_number("level", level, DEFAULT_LEVEL),
+           _whole("resamples", resamples, DEFAULT_RESAMPLES), _whole("seed", seed, 0))
+    try:
+        hash(rows)
+    except TypeError:  # a cell value that cannot be a cache key: compute without the cache
+        return _matrix(_interval.__wrapped__(rows, *key))
+    return _matrix(_interval(rows, *key))
+
+
+# Excel evaluates INDEX(PLAN_INTERVAL(...), r, c) once per cell: remember the last results
+# (200 refits take about half a second). Failures raise, so they are never cached.
+@functools.lru_cache(maxsize=32)
+def _interval(rows, loss, inf_tokens, level, resamples, seed):
+    # Imported here: the fitter pulls in the optimiser, which the cheap functions never need.
+    from ..fit.plan_interval import PlanIntervalWarning, plan_interval
+    from ..fit.runs import load_runs
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PlanIntervalWarning)  # logged below instead
+        result = plan_interval(load_runs([list(row) for row in rows]), loss, inf_tokens,
+                               level, resamples, seed)
+    if result.n_excluded:
+        LOG.warning("PLAN_INTERVAL: %s", result.message)
+    return result.as_rows()
