@@ -79,7 +79,8 @@ def bench_robust():
 def bench_interval(baseline_resamples):
     frame = pd.read_csv(GADRE)
     runs = load_runs(frame, loss_col="loss_c4_val")
-    rows = [["params", "tokens", "loss"]] + frame[["params", "tokens", "loss_c4_val"]].values.tolist()
+    rows = [["params", "tokens", "loss"]] + frame[["params", "tokens",
+                                                   "loss_c4_val"]].values.tolist()
     times = []
     for _ in range(3):
         risk_functions._interval.cache_clear()

@@ -160,7 +160,7 @@ def test_more_than_half_excluded_is_an_error():
     ({"level": "high"}, InvalidTypeError, ["level='high'"]),
     ({"resamples": 9}, InvalidValueError, ["resamples=9", ">= 10"]),
     ({"resamples": 50.5}, InvalidTypeError, ["resamples=50.5", "whole number"]),
-    ({"seed": -1}, InvalidTypeError, ["seed=-1"]),
+    ({"seed": -1}, InvalidValueError, ["seed=-1"]),
 ])
 def test_bad_options_name_the_argument(options, error, words):
     with pytest.raises(error) as caught:

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import validate
-from .errors import InvalidTypeError, InvalidValueError
+from .errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
 from .laws import get_law
 from .sizing import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, cost_optimal, lifetime_cost
 
@@ -116,18 +116,18 @@ def check_scenarios(requests_scenarios, name="requests_scenarios"):
     try:
         values = np.asarray(requests_scenarios, dtype=np.float64).ravel()
     except (TypeError, ValueError):
-        raise InvalidTypeError(f"{name}={requests_scenarios!r} must be numbers (lifetime "
-                               "requests of each scenario)", argument=name,
+        raise InvalidTypeError(f"{PLACEHOLDER}={requests_scenarios!r} must be numbers "
+                               "(lifetime requests of each scenario)", argument=name,
                                value=requests_scenarios) from None
     if values.size < MIN_SCENARIOS:
         raise InvalidValueError(
-            f"{name} has {values.size} value(s): it needs at least {MIN_SCENARIOS} demand "
-            "scenarios (e.g. low, base, high lifetime requests)", argument=name,
+            f"{PLACEHOLDER} has {values.size} value(s): it needs at least {MIN_SCENARIOS} "
+            "demand scenarios (e.g. low, base, high lifetime requests)", argument=name,
             value=requests_scenarios)
     with np.errstate(invalid="ignore"):
         bad = np.flatnonzero(~(np.isfinite(values) & (values > 0)))
     if bad.size:  # scenarios are counted from 1, as a user numbers the cells of a row
-        listed = ", ".join(f"{name}[{i + 1}]={values[i]:g}" for i in bad)
+        listed = ", ".join(f"{PLACEHOLDER}[{i + 1}]={values[i]:g}" for i in bad)
         raise InvalidValueError(f"{listed} out of range: each scenario's lifetime requests "
                                 "must be a number > 0", argument=name,
                                 value=float(values[bad[0]]))
@@ -136,7 +136,7 @@ def check_scenarios(requests_scenarios, name="requests_scenarios"):
 
 def _scalar_loss(law, loss):
     if not validate.is_scalar(loss):
-        raise InvalidTypeError(f"loss={loss!r} must be one number (nats per token)",
+        raise InvalidTypeError(f"{PLACEHOLDER}={loss!r} must be one number (nats per token)",
                                argument="loss", value=loss)
     return law.check_reachable(loss)
 
@@ -251,8 +251,8 @@ def expected_cost_plan(loss, requests_scenarios, weights=None,
     weights = validate.number("weights", weights, low_open=False)
     if np.shape(weights) != requests.shape or not np.sum(weights) > 0:
         raise InvalidValueError(
-            f"weights must be {requests.size} non-negative numbers, one per scenario, not all "
-            f"zero; got {np.atleast_1d(weights).tolist()}", argument="weights", value=weights)
+            f"{PLACEHOLDER} must be {requests.size} non-negative numbers, one per scenario, not "
+            f"all zero; got {np.atleast_1d(weights).tolist()}", argument="weights", value=weights)
     mean = float(np.dot(weights, requests) / np.sum(weights))
     law = get_law(law)
     return cost_optimal(_scalar_loss(law, loss), mean, input_tokens, output_tokens, hardware,

@@ -12,7 +12,7 @@ import logging
 import warnings
 
 from ..engine import regret, sizing
-from ..engine.errors import InvalidTypeError
+from ..engine.errors import PLACEHOLDER, InvalidTypeError
 from . import convert
 from .registry import Param, excel_function
 
@@ -38,7 +38,7 @@ def _scenarios(value):
     """The cells of a one-row or one-column range as numbers (each cell named on error)."""
     rows = convert.table("requests_scenarios", value)
     if len(rows) > 1 and any(len(r) > 1 for r in rows):
-        raise InvalidTypeError(f"requests_scenarios must be one row or one column, got a "
+        raise InvalidTypeError(f"{PLACEHOLDER} must be one row or one column, got a "
                                f"{len(rows)}x{max(len(r) for r in rows)} range",
                                argument="requests_scenarios", value=value)
     cells = [c for r in rows for c in r]
@@ -80,7 +80,7 @@ def ROBUST_OPT(loss, requests_scenarios, input_tokens=None, output_tokens=None, 
 def _whole(name, value, default):
     number = convert.optional_number(name, value, default)
     if not float(number).is_integer():
-        raise InvalidTypeError(f"{name}={number:g} must be a whole number", argument=name,
+        raise InvalidTypeError(f"{PLACEHOLDER}={number:g} must be a whole number", argument=name,
                                value=number)
     return int(number)
 

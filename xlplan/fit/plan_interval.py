@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine import validate
-from ..engine.errors import InvalidTypeError, InvalidValueError
+from ..engine.errors import InvalidValueError
 from ..engine.laws import ScalingLaw
 from ..engine.sizing import compute_optimal
 from .bootstrap import bootstrap_law
@@ -146,28 +146,7 @@ def _exclusion_message(dist):
 
 
 def _check_level(level):
-    if not validate.is_scalar(level):
-        raise InvalidTypeError(f"level={level!r} must be a number in (0, 1)",
-                               argument="level", value=level)
-    return validate.number("level", level, high=1.0, high_open=True)
-
-
-def _check_resamples(resamples):
-    if isinstance(resamples, bool) or not isinstance(resamples, (int, np.integer)):
-        raise InvalidTypeError(f"resamples={resamples!r} must be a whole number >= "
-                               f"{MIN_RESAMPLES}", argument="resamples", value=resamples)
-    if resamples < MIN_RESAMPLES:
-        raise InvalidValueError(f"resamples={resamples} is out of range: it must be a whole "
-                                f"number >= {MIN_RESAMPLES}", argument="resamples",
-                                value=resamples)
-    return int(resamples)
-
-
-def _check_seed(seed):
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InvalidTypeError(f"seed={seed!r} must be a whole number >= 0",
-                               argument="seed", value=seed)
-    return int(seed)
+    return validate.scalar("level", level, high=1.0, high_open=True)
 
 
 def _plan_under(coefficients, loss, inference_tokens):
@@ -207,7 +186,8 @@ def plan_distribution(runs, loss, inference_tokens, resamples=DEFAULT_RESAMPLES,
     PlanDistribution
         Warns :class:`PlanIntervalWarning` when resamples are excluded.
     """
-    resamples, seed = _check_resamples(resamples), _check_seed(seed)
+    resamples = validate.whole_number("resamples", resamples, low=MIN_RESAMPLES)
+    seed = validate.whole_number("seed", seed, low=0)
     loss = validate.number("loss", loss)
     inference_tokens = validate.number("inference_tokens", inference_tokens, low_open=False)
     boot = bootstrap_law(runs, resamples, seed=seed, progress=progress,
