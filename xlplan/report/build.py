@@ -12,7 +12,7 @@ from ..paper import table2, table3
 from ..shared.atomic import atomic_path, check_not_same
 from ..shared.progress import Progress
 from ..shared.styles import fit_page
-from . import compute, sheets
+from . import compute, risk, sheets
 from .scenario import load_scenario
 
 __all__ = ["build_report", "write_report"]
@@ -48,6 +48,9 @@ def build_report(scenario, progress=None):
                        "requests (paper Figure 6)", f"Hardware: {scenario.hardware.name}",
                        "Inference requests", *compute.cost_sweep(scenario), "Cost saving")
     progress.step("sweep cost")
+    blocks = risk.risk_blocks(scenario)
+    if blocks:  # only scenarios that give a demand range get a Risk sheet
+        risk.risk_sheet(wb.create_sheet("Risk"), scenario, blocks)
     sheets.assumptions_sheet(wb.create_sheet("Assumptions"), scenario, [
         ("xlplan version", __version__), ("Generated", now),
         ("Python / numpy / openpyxl", f"{platform.python_version()} / {np.__version__} / "

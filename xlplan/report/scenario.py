@@ -39,6 +39,13 @@ class Plan:
     loss: float
     chinchilla_params: float
     requests: float
+    # Optional demand range around ``requests`` (lifetime requests): gives a Risk sheet.
+    requests_low: float = None
+    requests_high: float = None
+
+    @property
+    def has_range(self):
+        return self.requests_low is not None
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,7 @@ class Scenario:
     output_tokens: float
     sweep_quality_params: tuple
     plans: tuple
+    runs: object = None  # the Runs the law was fitted to, when the file gives `runs`
 
 
 def _read(path):
@@ -87,11 +95,13 @@ def _law(data, source):
         from ..fit.runs import load_runs
 
         runs_path = Path(source).parent / data["runs"]
-        return fit_law(load_runs(str(runs_path))).law, f"fitted to {runs_path}"
+        runs = load_runs(str(runs_path))
+        return fit_law(runs).law, f"fitted to {runs_path}", runs
     law = data.get("law", "chinchilla")
     if is_law_file(law):  # a law file, e.g. from `xlplan fit --output`
-        return load_law_file(law.strip(), argument="law"), law
-    return get_law(law), (law if isinstance(law, str) else "coefficients given in the file")
+        return load_law_file(law.strip(), argument="law"), law, None
+    return (get_law(law), (law if isinstance(law, str) else "coefficients given in the file"),
+            None)
 
 
 def _number(where, value):
@@ -120,8 +130,28 @@ def _plans(data, law, source):
             raise InvalidValueError(f"{source}: {where} needs chinchilla_params or loss",
                                     argument=where, value=entry)
         requests = _number(f"{where}.requests", entry.get("requests"))
-        plans.append(Plan(str(entry.get("name", f"scenario {k}")), loss, size, requests))
+        plans.append(Plan(str(entry.get("name", f"scenario {k}")), loss, size, requests,
+                          *_demand_range(entry, where, requests)))
     return tuple(plans)
+
+
+def _demand_range(entry, where, requests):
+    """(requests_low, requests_high) of a scenario entry: both or neither, low <= base <= high."""
+    given = [key for key in ("requests_low", "requests_high") if key in entry]
+    if not given:
+        return None, None
+    if len(given) == 1:
+        raise InvalidValueError(f"{where} gives {given[0]} alone: a demand range needs both "
+                                "requests_low and requests_high", argument=f"{where}.{given[0]}",
+                                value=entry[given[0]])
+    low = _number(f"{where}.requests_low", entry["requests_low"])
+    high = _number(f"{where}.requests_high", entry["requests_high"])
+    if not 0 < low <= requests <= high:
+        raise InvalidValueError(
+            f"{where}: requests_low = {low:g}, requests = {requests:g}, requests_high = "
+            f"{high:g} must satisfy 0 < requests_low <= requests <= requests_high",
+            argument=f"{where}.requests_low", value=low)
+    return low, high
 
 
 def load_scenario(path=None):
@@ -131,7 +161,7 @@ def load_scenario(path=None):
     if unknown:
         raise InvalidValueError(f"{source}: unknown key(s) {', '.join(unknown)}; allowed: "
                                 f"{', '.join(sorted(_KEYS))}", argument=unknown[0], value=None)
-    law, law_source = _law(data, source)
+    law, law_source, runs = _law(data, source)
     hardware = data.get("hardware", "paper-a100")
     # A table of named settings, e.g. [hardware] train_price_per_hour = 2.0 ...
     hardware = Hardware(**hardware) if isinstance(hardware, dict) else get_hardware(hardware)
@@ -140,4 +170,4 @@ def load_scenario(path=None):
     return Scenario(source, str(data.get("title", "LLM sizing report")), law, law_source,
                     hardware, _number("input_tokens", data.get("input_tokens", 70)),
                     _number("output_tokens", data.get("output_tokens", 215)), sweep,
-                    _plans(data, law, source))
+                    _plans(data, law, source), runs)
