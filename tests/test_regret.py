@@ -221,3 +221,19 @@ def test_loss_errors_in_python():
     with pytest.raises(InvalidValueError) as error:
         expected_cost_plan(2.0, [1e9, 2e9], [1, 2, 3])
     assert error.value.argument == "weights"
+
+
+def test_robust_plan_of_an_array_of_losses_equals_the_loop():
+    losses = np.array([[2.0, 2.1, 2.3], [1.95, 2.5, 3.0]])
+    scenarios = [3e8, 4e9, 2e10]
+    plans = robust_plan(losses, scenarios, 100, 300, "h100", "epoch-2024")
+    assert plans.params.shape == losses.shape and plans.worst_regret.shape == losses.shape
+    for index, loss in np.ndenumerate(losses):
+        one = robust_plan(float(loss), scenarios, 100, 300, "h100", "epoch-2024")
+        got = [plans.params[index], plans.tokens[index], plans.worst_regret[index],
+               plans.regret_low[index], plans.regret_high[index]]
+        assert_allclose(got, [one.params, one.tokens, one.worst_regret, one.regret_low,
+                              one.regret_high], rtol=1e-13)
+    assert type(robust_plan(2.0, scenarios).params) is float
+    with pytest.raises(UnreachableLossError):
+        robust_plan(np.array([2.0, 1.5]), scenarios)

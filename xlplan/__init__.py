@@ -13,12 +13,15 @@ from .engine.hardware import GPU, GPUS, HARDWARE_PRESETS, Hardware, get_hardware
 from .engine.laws import LAW_PRESETS, ScalingLaw, get_law
 from .engine.sizing import (ModelPlan, OptimalPlan, compute_optimal, cost_optimal, lifetime_cost,
                             total_flops)
+from .engine.regret import (RegretTable, RobustPlan, expected_cost_plan, regret_table,
+                            robust_plan)
 from .lawfile import load_law_file, write_law_file
 
 __version__ = "0.1.0"
 
 # The fitter needs pandas and scipy.optimize (about 0.15 s to import); load it on first use.
-_FIT_NAMES = ("FitResult", "fit_law", "BootstrapResult", "bootstrap_law")
+_FIT_NAMES = ("FitResult", "fit_law", "BootstrapResult", "bootstrap_law", "PlanInterval",
+              "PlanDistribution", "plan_interval", "plan_distribution")
 
 
 def __getattr__(name):
@@ -38,4 +41,6 @@ __all__ = [
     "XlplanError", "InvalidValueError", "InvalidTypeError", "UnreachableLossError",
     "ConvergenceError",
     "FitResult", "fit_law", "BootstrapResult", "bootstrap_law",
+    "RegretTable", "RobustPlan", "regret_table", "robust_plan", "expected_cost_plan",
+    "PlanInterval", "PlanDistribution", "plan_interval", "plan_distribution",
 ]

@@ -10,6 +10,8 @@ from .errors import (ConvergenceError, InvalidTypeError, InvalidValueError,
                      UnreachableLossError, XlplanError)
 from .hardware import GPU, GPUS, HARDWARE_PRESETS, Hardware, get_hardware
 from .laws import LAW_PRESETS, ScalingLaw, get_law
+from .regret import (RegretTable, RobustPlan, expected_cost_plan, regret_table,
+                     robust_plan)
 from .sizing import (ModelPlan, OptimalPlan, compute_optimal, cost_optimal, lifetime_cost,
                      total_flops)
 
@@ -20,6 +22,7 @@ __all__ = [
     "chinchilla_from_compute",
     "ModelPlan", "OptimalPlan", "compute_optimal", "cost_optimal", "total_flops",
     "lifetime_cost",
+    "RegretTable", "RobustPlan", "regret_table", "robust_plan", "expected_cost_plan",
     "XlplanError", "InvalidValueError", "InvalidTypeError", "UnreachableLossError",
     "ConvergenceError",
 ]

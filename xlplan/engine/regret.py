@@ -86,11 +86,11 @@ class RegretTable:
 class RobustPlan:
     """The model on the loss constraint with the least worst-case regret over a demand range.
 
-    Attributes
+    Attributes (floats, or arrays of the shape of the ``loss`` given)
     ----------
-    params, tokens : float
+    params, tokens : float or ndarray
         Parameters N and training tokens D.
-    loss : float
+    loss : float or ndarray
         The target loss (nats per token).
     worst_regret : float
         Its largest regret over [requests_low, requests_high], $ (attained at
@@ -101,14 +101,14 @@ class RobustPlan:
         Its regret if ``requests_low`` / ``requests_high`` happens, $.
     """
 
-    params: float
-    tokens: float
-    loss: float
-    worst_regret: float
+    params: object
+    tokens: object
+    loss: object
+    worst_regret: object
     requests_low: float
     requests_high: float
-    regret_low: float
-    regret_high: float
+    regret_low: object
+    regret_high: object
 
 
 def check_scenarios(requests_scenarios, name="requests_scenarios"):
@@ -193,7 +193,8 @@ def robust_plan(loss, requests_scenarios, input_tokens=DEFAULT_INPUT_TOKENS,
 
     Closed form (see the module notes): N is the average optimal size over the
     demand range, (C*(R_hi) - C*(R_lo)) / (c (R_hi - R_lo)), and D follows from
-    the loss constraint. Arguments as for :func:`regret_table`.
+    the loss constraint. Arguments as for :func:`regret_table`, except that
+    ``loss`` may be an array: every field of the result then has its shape.
 
     Returns
     -------
@@ -206,26 +207,29 @@ def robust_plan(loss, requests_scenarios, input_tokens=DEFAULT_INPUT_TOKENS,
     '4.353e+09 1.591e+13 6.435e+05'
     """
     law = get_law(law)
-    loss = _scalar_loss(law, loss)
+    loss = law.check_reachable(loss)
     requests = check_scenarios(requests_scenarios)
     low, high = float(requests.min()), float(requests.max())
-    ends = cost_optimal(loss, np.array([low, high]), input_tokens, output_tokens, hardware,
-                        law).optimal
-    best_low, best_high = (float(v) for v in ends.total)
+    ends = cost_optimal(np.asarray(loss)[..., None], np.array([low, high]), input_tokens,
+                        output_tokens, hardware, law).optimal
+    best = ends.total
     if high == low:
-        params, tokens = float(ends.params[0]), float(ends.tokens[0])
+        params, tokens = ends.params[..., 0], ends.tokens[..., 0]
     else:
         per_request = _rates(input_tokens, output_tokens, hardware)[1]
-        params = (best_high - best_low) / (per_request * (high - low))
+        params = (best[..., 1] - best[..., 0]) / (per_request * (high - low))
         # Rounding must not push N outside [N*(R_hi), N*(R_lo)], where D exists.
-        params = min(max(params, float(ends.params[1])), float(ends.params[0]))
-        tokens = float(_tokens_on_constraint(law, loss, params))
+        params = np.clip(params, ends.params[..., 1], ends.params[..., 0])
+        tokens = _tokens_on_constraint(law, loss, params)
     # The same formula as C*, so that a plan equal to an end's optimum has zero regret there.
-    spend = lifetime_cost(params, tokens, np.array([low, high]), input_tokens, output_tokens,
-                          hardware).total
-    regret_low, regret_high = float(spend[0] - best_low), float(spend[1] - best_high)
-    return RobustPlan(params, tokens, loss, max(regret_low, regret_high, 0.0), low, high,
-                      regret_low, regret_high)
+    spend = lifetime_cost(params[..., None], tokens[..., None], np.array([low, high]),
+                          input_tokens, output_tokens, hardware).total
+    regret = spend - best
+    worst = np.maximum(regret.max(axis=-1), 0.0)
+    fields = (params, tokens, loss, worst, low, high, regret[..., 0], regret[..., 1])
+    if np.ndim(loss) == 0:
+        fields = tuple(float(f) for f in fields)
+    return RobustPlan(*fields)
 
 
 def expected_cost_plan(loss, requests_scenarios, weights=None,
