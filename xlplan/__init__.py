@@ -16,6 +16,8 @@ from .engine.sizing import (ModelPlan, OptimalPlan, compute_optimal, cost_optima
 from .engine.regret import (RegretTable, RobustPlan, expected_cost_plan, regret_table,
                             robust_plan)
 from .lawfile import load_law_file, write_law_file
+from .engine.data_limits import RepetitionWarning, data_constrained_loss, epochs, loss_floor
+from .engine.overhead import compute_overhead, critical_size
 
 __version__ = "0.1.0"
 
@@ -40,6 +42,8 @@ __all__ = [
     "lifetime_cost",
     "XlplanError", "InvalidValueError", "InvalidTypeError", "UnreachableLossError",
     "ConvergenceError",
+    "data_constrained_loss", "loss_floor", "epochs", "RepetitionWarning",
+    "compute_overhead", "critical_size",
     "FitResult", "fit_law", "BootstrapResult", "bootstrap_law",
     "RegretTable", "RobustPlan", "regret_table", "robust_plan", "expected_cost_plan",
     "PlanInterval", "PlanDistribution", "plan_interval", "plan_distribution",

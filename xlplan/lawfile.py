@@ -7,11 +7,12 @@ the engine (:func:`xlplan.engine.laws.get_law`) and the Excel functions never
 open a file, so a cell holding a path cannot make xlplan read it.
 """
 
+import dataclasses
 import json
 import os
 
 from .engine.errors import InvalidTypeError, InvalidValueError
-from .engine.laws import COEFFICIENT_NAMES, ScalingLaw
+from .engine.laws import COEFFICIENT_NAMES, REPETITION_NAMES, ScalingLaw
 from .shared.atomic import atomic_path, check_not_same
 
 __all__ = ["load_law_file", "write_law_file", "is_law_file"]
@@ -24,7 +25,8 @@ def is_law_file(text):
 
 
 def load_law_file(path, argument="law"):
-    """Read a law file: JSON with A, B, E, alpha, beta and optional name, source.
+    """Read a law file: JSON with A, B, E, alpha, beta and optional name, source,
+    R_D_star, R_N_star.
 
     Errors name ``argument`` (e.g. ``"--law"``) and the file.
     """
@@ -45,8 +47,11 @@ def load_law_file(path, argument="law"):
         raise InvalidTypeError(f"law file {path!r} lacks {', '.join(missing)}: it needs "
                                f"{', '.join(COEFFICIENT_NAMES)}", argument=argument, value=path)
     name = str(data.get("name") or os.path.splitext(os.path.basename(path))[0])
-    return ScalingLaw.from_coefficients([data[k] for k in COEFFICIENT_NAMES], name=name,
-                                        source=str(data.get("source", path)))
+    law = ScalingLaw.from_coefficients([data[k] for k in COEFFICIENT_NAMES], name=name,
+                                       source=str(data.get("source", path)))
+    # Optional decay constants of the data-constrained law (Muennighoff et al. 2023).
+    repetition = {k: data[k] for k in REPETITION_NAMES if data.get(k) is not None}
+    return dataclasses.replace(law, **repetition) if repetition else law
 
 
 def write_law_file(law, path, protect=(), argument="--output"):

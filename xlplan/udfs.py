@@ -18,7 +18,7 @@ The same objects are the xlwings UDFs (``UDF MODULES = xlplan.udfs``) and what
 
 import functools
 
-from .engine import chinchilla, laws, sizing
+from .engine import chinchilla, data_limits, laws, sizing
 from .excel import convert
 from .excel.cell_error import CellError
 from .excel.registry import FUNCTIONS, Param, excel_function
@@ -26,7 +26,8 @@ from .engine.hardware import get_hardware
 
 __all__ = ["SCALING_LOSS", "CHINCHILLA_MODEL", "CHINCHILLA_OPT", "OPT_PARAMS", "TOTAL_FLOPS",
            "COST_OPT", "LIFETIME_COST", "FIT_COEFFS", "XLPLAN_LAW", "XLPLAN_HARDWARE",
-           "FUNCTIONS", "CellError", "REGRET_TABLE", "ROBUST_OPT", "PLAN_INTERVAL"]
+           "FUNCTIONS", "CellError", "REGRET_TABLE", "ROBUST_OPT", "PLAN_INTERVAL",
+           "OVERHEAD", "CRITICAL_SIZE", "EPOCHS"]
 
 _LAW = Param("law", "Loss law: a preset name such as \"chinchilla\" or a 1x5 range A, B, E, "
              "alpha, beta (as XLPLAN_LAW or FIT_COEFFS return). Default chinchilla.",
@@ -39,14 +40,24 @@ _LOSS = Param("loss", "Target pre-training loss in nats per token; must exceed t
 _REQUESTS = Param("requests", "Lifetime inference requests, >= 0.")
 _INPUT = Param("input_tokens", "Prompt tokens per request. Default 70.", optional=True)
 _OUTPUT = Param("output_tokens", "Generated tokens per request. Default 215.", optional=True)
+_UNIQUE = Param("unique_tokens", "Unique training tokens available (data may be repeated). "
+                "Default: unlimited.", optional=True)
 
 
-@excel_function(_PARAMS, _TOKENS, _LAW)
-def SCALING_LOSS(params, tokens, law=None):
+@excel_function(_PARAMS, _TOKENS, _LAW, _UNIQUE)
+def SCALING_LOSS(params, tokens, law=None, unique_tokens=None):
     """Predicted loss (nats per token) of a model with params parameters trained on tokens."""
     law = laws.get_law(convert.law(law))
+    unique = _unique(unique_tokens)
+    if unique is not None:  # repeated data: Muennighoff et al. 2023
+        return convert.result(data_limits.data_constrained_loss(
+            convert.number("params", params), convert.number("tokens", tokens), unique, law))
     return convert.result(law.loss(convert.number("params", params),
                                    convert.number("tokens", tokens)))
+
+
+def _unique(unique_tokens):
+    return convert.optional_number("unique_tokens", unique_tokens, None)
 
 
 @excel_function(_PARAMS, _LAW, result=("loss", "tokens", "training FLOPs"))
@@ -65,11 +76,12 @@ def CHINCHILLA_OPT(loss, law=None):
 
 
 @excel_function(_LOSS, Param("inf_tokens", "Lifetime inference tokens (input + output), >= 0."),
-                _LAW, result=("params", "tokens"))
-def OPT_PARAMS(loss, inf_tokens, law=None):
+                _LAW, _UNIQUE, result=("params", "tokens"))
+def OPT_PARAMS(loss, inf_tokens, law=None, unique_tokens=None):
     """Params, tokens (1x2) minimising training + inference FLOPs at a target loss."""
     plan = sizing.compute_optimal(convert.number("loss", loss),
-                                  convert.number("inf_tokens", inf_tokens), convert.law(law))
+                                  convert.number("inf_tokens", inf_tokens), convert.law(law),
+                                  unique_tokens=_unique(unique_tokens))
     return convert.row(plan.optimal.params, plan.optimal.tokens)
 
 
@@ -88,14 +100,16 @@ def _per_request(input_tokens, output_tokens):
                                     sizing.DEFAULT_OUTPUT_TOKENS))
 
 
-@excel_function(_LOSS, _REQUESTS, _INPUT, _OUTPUT, _HARDWARE, _LAW,
+@excel_function(_LOSS, _REQUESTS, _INPUT, _OUTPUT, _HARDWARE, _LAW, _UNIQUE,
                 result=("params", "tokens"))
-def COST_OPT(loss, requests, input_tokens=None, output_tokens=None, hardware=None, law=None):
+def COST_OPT(loss, requests, input_tokens=None, output_tokens=None, hardware=None, law=None,
+             unique_tokens=None):
     """Params, tokens (1x2) minimising lifetime training + inference dollars at a target loss."""
     plan = sizing.cost_optimal(convert.number("loss", loss),
                                convert.number("requests", requests),
                                *_per_request(input_tokens, output_tokens),
-                               hardware=convert.hardware(hardware), law=convert.law(law))
+                               hardware=convert.hardware(hardware), law=convert.law(law),
+                               unique_tokens=_unique(unique_tokens))
     return convert.row(plan.optimal.params, plan.optimal.tokens)
 
 
@@ -165,3 +179,4 @@ def XLPLAN_HARDWARE(name):
 
 
 from .excel.risk_functions import PLAN_INTERVAL, REGRET_TABLE, ROBUST_OPT  # noqa: E402,F401
+from .excel.data_functions import CRITICAL_SIZE, EPOCHS, OVERHEAD  # noqa: E402,F401

@@ -14,6 +14,8 @@ from .regret import (RegretTable, RobustPlan, expected_cost_plan, regret_table,
                      robust_plan)
 from .sizing import (ModelPlan, OptimalPlan, compute_optimal, cost_optimal, lifetime_cost,
                      total_flops)
+from .data_limits import RepetitionWarning, data_constrained_loss, epochs, loss_floor
+from .overhead import compute_overhead, critical_size
 
 __all__ = [
     "ScalingLaw", "LAW_PRESETS", "get_law",
@@ -25,4 +27,6 @@ __all__ = [
     "RegretTable", "RobustPlan", "regret_table", "robust_plan", "expected_cost_plan",
     "XlplanError", "InvalidValueError", "InvalidTypeError", "UnreachableLossError",
     "ConvergenceError",
+    "data_constrained_loss", "loss_floor", "epochs", "RepetitionWarning",
+    "compute_overhead", "critical_size",
 ]

@@ -18,6 +18,7 @@ __all__ = ["ScalingLaw", "LAW_PRESETS", "DEFAULT_LAW", "COEFFICIENT_NAMES", "get
 
 DEFAULT_LAW = "chinchilla"
 COEFFICIENT_NAMES = ("A", "B", "E", "alpha", "beta")
+REPETITION_NAMES = ("R_D_star", "R_N_star")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,11 @@ class ScalingLaw:
         Label used in messages ("custom" for user coefficients).
     source : str
         Where the coefficients come from.
+    R_D_star, R_N_star : float or None
+        Decay constants of repeated data and of excess parameters in the
+        data-constrained law of Muennighoff et al. 2023 (see
+        :mod:`xlplan.engine.data_limits`), > 0. ``None`` (most laws): their
+        C4 values are used, an approximation across laws.
 
     Examples
     --------
@@ -51,9 +57,12 @@ class ScalingLaw:
     beta: float
     name: str = "custom"
     source: str = field(default="", compare=False)
+    R_D_star: float = None
+    R_N_star: float = None
 
     def __post_init__(self):
-        for key in COEFFICIENT_NAMES:
+        optional = tuple(k for k in REPETITION_NAMES if getattr(self, k) is not None)
+        for key in COEFFICIENT_NAMES + optional:
             value = validate.scalar(key, getattr(self, key), label="law coefficient ")
             object.__setattr__(self, key, value)
 
@@ -113,6 +122,11 @@ LAW_PRESETS: Mapping[str, ScalingLaw] = {
                    "Sardana et al. 2024, Table 1: runs with <= 500 tokens/param"),
         ScalingLaw(33.66, 138.9, 1.45, 0.18, 0.24, "sardana-all",
                    "Sardana et al. 2024, Table 1: all runs"),
+        ScalingLaw(math.exp(6.255414), math.exp(7.3049974), math.exp(0.6254804), 0.3526596,
+                   0.3526596, "muennighoff-2023",
+                   "Muennighoff et al. 2023, 'Scaling Data-Constrained Language Models' "
+                   "(NeurIPS), C4 fit with repetition; github.com/huggingface/datablations",
+                   R_D_star=15.387756, R_N_star=5.309743),
     )
 }
 

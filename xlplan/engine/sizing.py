@@ -23,6 +23,7 @@ from . import validate
 from .chinchilla import TRAIN_FLOPS_PER_PARAM_TOKEN, chinchilla_from_loss
 from .hardware import get_hardware
 from .laws import get_law
+from .data_sizing import capped_optimum
 from .solver import solve_tokens
 
 __all__ = ["ModelPlan", "OptimalPlan", "compute_optimal", "cost_optimal", "total_flops",
@@ -79,12 +80,27 @@ class OptimalPlan:
         Newton iterations of the solver (0 where there is no demand).
     valid : bool or ndarray
         False where an input element was invalid (with ``on_invalid="nan"``).
+    unique_tokens : float, ndarray or None
+        Unique training tokens available; None for unlimited data.
     """
 
     optimal: ModelPlan
     chinchilla: ModelPlan
     iterations: object
     valid: object
+    unique_tokens: object = None
+
+    @property
+    def epochs(self):
+        """Passes of the optimal model over its unique data, D / min(U, D); 1 if unlimited."""
+        if self.unique_tokens is None:
+            return self.optimal.tokens / self.optimal.tokens
+        return self.optimal.tokens / np.minimum(self.unique_tokens, self.optimal.tokens)
+
+    @property
+    def training_overhead(self):
+        """Optimal training cost / Chinchilla-style training cost - 1 (de Vries 2023)."""
+        return self.optimal.training / self.chinchilla.training - 1.0
 
     @property
     def params_ratio(self):
@@ -112,24 +128,35 @@ def _plan(loss, params, tokens, k_train, k_inference, unit):
                      unit)
 
 
-def _optimal_plan(law, loss, k_train, k_inference, unit):
-    """Solve min N (k_train D + k_inference) at ``loss``; ``loss`` already checked."""
+def _optimal_plan(law, loss, k_train, k_inference, unit, unique=None, on_invalid="raise"):
+    """Solve min N (k_train D + k_inference) at ``loss``; ``loss`` already checked.
+
+    With ``unique`` (unique tokens, checked) the loss is the data-constrained one
+    (:mod:`.data_sizing`) and the Chinchilla side is the training-only optimum under
+    the same cap.
+    """
     gap = loss - law.E
     r = k_inference / k_train
-    tokens, params, iterations = solve_tokens(law, gap, r)
-    chin = chinchilla_from_loss(loss, law, on_invalid="nan")
+    if unique is None:
+        tokens, params, iterations = solve_tokens(law, gap, r)
+        chin = chinchilla_from_loss(loss, law, on_invalid="nan")
+        chin_params, chin_tokens = chin.params, chin.tokens
+    else:
+        tokens, params, iterations, chin_tokens, chin_params = capped_optimum(
+            law, loss, r, unique, on_invalid)
+        if not isinstance(tokens, float):
+            loss, k_inference = np.broadcast_arrays(loss, k_inference, unique)[:2]
     if not isinstance(tokens, float):  # broadcast the Chinchilla side to the same shape
         loss, k_inference = np.broadcast_arrays(loss, k_inference)
-        chin_params, chin_tokens = (np.broadcast_to(chin.params, loss.shape),
-                                    np.broadcast_to(chin.tokens, loss.shape))
-    else:
-        chin_params, chin_tokens = chin.params, chin.tokens
+        chin_params, chin_tokens = (np.broadcast_to(chin_params, loss.shape),
+                                    np.broadcast_to(chin_tokens, loss.shape))
     optimal = _plan(loss, params, tokens, k_train, k_inference, unit)
     chinchilla = _plan(loss, chin_params, chin_tokens, k_train, k_inference, unit)
-    return OptimalPlan(optimal, chinchilla, iterations, validate.valid_mask(optimal.total))
+    return OptimalPlan(optimal, chinchilla, iterations, validate.valid_mask(optimal.total),
+                       unique)
 
 
-def compute_optimal(loss, inference_tokens, law=None, on_invalid="raise"):
+def compute_optimal(loss, inference_tokens, law=None, on_invalid="raise", unique_tokens=None):
     """Model minimising training + inference FLOPs at a target loss (Eq. 3).
 
     Parameters
@@ -142,11 +169,25 @@ def compute_optimal(loss, inference_tokens, law=None, on_invalid="raise"):
         Default ``"chinchilla"``.
     on_invalid : {"raise", "nan"}
         For arrays: raise listing every bad element, or give NaN there.
+    unique_tokens : float or array_like, optional
+        Unique training tokens available, > 0. None (default): unlimited, the
+        paper's problem. Given: the loss is Muennighoff et al.'s data-constrained
+        one and training may repeat data (see :mod:`xlplan.engine.data_sizing`).
 
     Returns
     -------
     OptimalPlan
         In FLOPs: training 6 N D, inference 2 N D_inf.
+
+    Raises
+    ------
+    UnreachableLossError
+        Loss at or below E, or below what ``unique_tokens`` allow at all.
+
+    Warns
+    -----
+    RepetitionWarning
+        With ``unique_tokens``, when the optimum needs more than 4 epochs.
 
     Examples
     --------
@@ -159,8 +200,15 @@ def compute_optimal(loss, inference_tokens, law=None, on_invalid="raise"):
     loss = law.check_reachable(loss, on_invalid)
     demand = validate.number("inference_tokens", inference_tokens, low_open=False,
                               on_invalid=on_invalid)
+    unique = _unique(unique_tokens, on_invalid)
     return _optimal_plan(law, loss, TRAIN_FLOPS_PER_PARAM_TOKEN,
-                         INFERENCE_FLOPS_PER_PARAM_TOKEN * demand, "FLOPs")
+                         INFERENCE_FLOPS_PER_PARAM_TOKEN * demand, "FLOPs", unique, on_invalid)
+
+
+def _unique(unique_tokens, on_invalid):
+    if unique_tokens is None:
+        return None
+    return validate.number("unique_tokens", unique_tokens, on_invalid=on_invalid)
 
 
 def _dollar_rates(requests, input_tokens, output_tokens, hardware, on_invalid):
@@ -178,7 +226,7 @@ def _dollar_rates(requests, input_tokens, output_tokens, hardware, on_invalid):
 
 def cost_optimal(loss, requests, input_tokens=DEFAULT_INPUT_TOKENS,
                  output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, law=None,
-                 on_invalid="raise"):
+                 on_invalid="raise", unique_tokens=None):
     """Model minimising lifetime dollars (training + inference) at a target loss (Eq. 6).
 
     Parameters
@@ -193,6 +241,9 @@ def cost_optimal(loss, requests, input_tokens=DEFAULT_INPUT_TOKENS,
         Default ``"paper-a100"``.
     law : optional
         Default ``"chinchilla"``.
+    unique_tokens : float or array_like, optional
+        Unique training tokens available (None: unlimited); as in
+        :func:`compute_optimal`.
 
     Returns
     -------
@@ -204,7 +255,8 @@ def cost_optimal(loss, requests, input_tokens=DEFAULT_INPUT_TOKENS,
     loss = law.check_reachable(loss, on_invalid)
     k_train, k_inference = _dollar_rates(requests, input_tokens, output_tokens, hardware,
                                          on_invalid)
-    return _optimal_plan(law, loss, k_train, k_inference, "USD")
+    return _optimal_plan(law, loss, k_train, k_inference, "USD",
+                         _unique(unique_tokens, on_invalid), on_invalid)
 
 
 def total_flops(params, tokens, inference_tokens, on_invalid="raise"):

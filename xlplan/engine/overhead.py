@@ -1,0 +1,90 @@
+"""The training-compute overhead of a smaller model (de Vries 2023, "Go smol or go home").
+
+To reach the loss of the Chinchilla-optimal model (N_c params, D_c tokens) with
+k N_c parameters, a model needs k_D D_c tokens, where under a Chinchilla law
+
+    k_D = (1 - (beta / alpha) (k**-alpha - 1))**(-1 / beta),
+
+so its training compute is k k_D times as much: an overhead of k k_D - 1,
+independent of the budget. (Write the loss gap of the Chinchilla model as
+A N_c**-alpha (1 + alpha / beta), using alpha A N_c**-alpha = beta B D_c**-beta,
+and solve the loss of the smaller model for its tokens.) The overhead is
+infinite at the critical size k* = (1 + alpha / beta)**(-1 / alpha), where the
+parameter term alone uses up the whole gap: no amount of data reaches the loss.
+"""
+
+import numpy as np
+
+from . import validate
+from .errors import InvalidValueError
+from .laws import get_law
+
+__all__ = ["critical_size", "tokens_multiplier", "compute_overhead"]
+
+
+def critical_size(law=None):
+    """k*: the smallest fraction of the Chinchilla-optimal size that can reach its loss.
+
+    Examples
+    --------
+    >>> round(critical_size("chinchilla"), 4)
+    0.0974
+    """
+    law = get_law(law)
+    return (1.0 + law.alpha / law.beta) ** (-1.0 / law.alpha)
+
+
+def _size_fraction(size_fraction, law, on_invalid):
+    k = validate.number("size_fraction", size_fraction, on_invalid=on_invalid)
+    k_star = critical_size(law)
+    with np.errstate(invalid="ignore"):
+        below = np.asarray(k <= k_star)
+    if below.any():
+        if on_invalid == "nan":
+            return np.where(below, np.nan, k)
+        value = float(np.asarray(k)[np.unravel_index(np.flatnonzero(below)[0], below.shape)])
+        raise InvalidValueError(
+            f"size_fraction={value:g} is out of range: it must exceed the critical size "
+            f"k*={k_star:.6g} of law '{law.name}' (below k* no amount of data reaches the "
+            "Chinchilla-optimal model's loss)", argument="size_fraction", value=value)
+    return k
+
+
+def tokens_multiplier(size_fraction, law=None, on_invalid="raise"):
+    """k_D: training tokens of the smaller model, as a multiple of the Chinchilla tokens."""
+    validate.check_on_invalid(on_invalid)
+    law = get_law(law)
+    k = _size_fraction(size_fraction, law, on_invalid)
+    inner = 1.0 - law.beta / law.alpha * (np.power(k, -law.alpha) - 1.0)
+    return _plain(np.power(inner, -1.0 / law.beta))
+
+
+def compute_overhead(size_fraction, law=None, on_invalid="raise"):
+    """Extra training compute, as a fraction, of a model k times the Chinchilla-optimal size.
+
+    Parameters
+    ----------
+    size_fraction : float or array_like
+        k = N / N_chinchilla at the same loss, > k* (see :func:`critical_size`).
+        Values above 1 (a larger model, fewer tokens) are allowed.
+    law : optional
+        Default ``"chinchilla"``.
+
+    Returns
+    -------
+    float or ndarray
+        k k_D - 1: 1.0 means twice the Chinchilla model's training FLOPs.
+
+    Examples
+    --------
+    >>> round(compute_overhead(0.3), 3), round(compute_overhead(0.25), 3)
+    (1.056, 1.889)
+    """
+    validate.check_on_invalid(on_invalid)
+    law = get_law(law)
+    k = validate.number("size_fraction", size_fraction, on_invalid=on_invalid)
+    return _plain(k * tokens_multiplier(k, law, on_invalid) - 1.0)
+
+
+def _plain(value):
+    return float(value) if np.ndim(value) == 0 else value
