@@ -11,13 +11,13 @@ from .. import __version__
 from ..paper import table2, table3
 from ..shared.atomic import atomic_path, check_not_same
 from ..shared.progress import Progress
-from ..shared.styles import fit_page
-from . import compute, risk, sheets
+from ..shared.styles import fit_page, note
+from . import compute, data_limits, risk, sheets
 from .scenario import load_scenario
 
 __all__ = ["build_report", "write_report"]
 
-STEPS = 7
+STEPS = 8
 
 
 def build_report(scenario, progress=None):
@@ -26,7 +26,11 @@ def build_report(scenario, progress=None):
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     stamp = f"xlplan {__version__}, {now}."
     wb = openpyxl.Workbook()
-    sheets.summary_sheet(wb.active, scenario, compute.plan_rows(scenario), stamp)
+    rows = data_limits.add_data_columns(compute.plan_rows(scenario), scenario)
+    sheets.summary_sheet(wb.active, scenario, rows, stamp)
+    if data_limits.epoch_note(rows):
+        note(wb.active, f"A{sheets.SUMMARY_HEADER + len(rows) + 2}",
+                    data_limits.epoch_note(rows))
     progress.step("summary")
     sheets.table_sheet(wb.create_sheet("Table 2"), "Table 2 (paper App. B.1): compute-optimal "
                        "vs Chinchilla-style, FLOPs", "Law 'chinchilla', as in the paper.", 2,
@@ -51,6 +55,8 @@ def build_report(scenario, progress=None):
     blocks = risk.risk_blocks(scenario)
     if blocks:  # only scenarios that give a demand range get a Risk sheet
         risk.risk_sheet(wb.create_sheet("Risk"), scenario, blocks)
+    data_limits.overhead_sheet(wb.create_sheet("Overhead"), scenario)
+    progress.step("overhead")
     sheets.assumptions_sheet(wb.create_sheet("Assumptions"), scenario, [
         ("xlplan version", __version__), ("Generated", now),
         ("Python / numpy / openpyxl", f"{platform.python_version()} / {np.__version__} / "

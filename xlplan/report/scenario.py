@@ -28,12 +28,15 @@ __all__ = ["Plan", "Scenario", "load_scenario", "DEFAULT_SCENARIO"]
 
 DEFAULT_SCENARIO = "paper_scenario.toml"
 _KEYS = {"law", "runs", "hardware", "input_tokens", "output_tokens", "sweep_quality_params",
-         "scenarios", "title"}
+         "scenarios", "title", "unique_tokens"}
 
 
 @dataclass(frozen=True)
 class Plan:
-    """One demand scenario: a name, a target loss (and its Chinchilla size), requests."""
+    """One demand scenario: a name, a target loss (and its Chinchilla size), requests.
+
+    ``unique_tokens``: unique training tokens available (None: unlimited).
+    """
 
     name: str
     loss: float
@@ -42,6 +45,8 @@ class Plan:
     # Optional demand range around ``requests`` (lifetime requests): gives a Risk sheet.
     requests_low: float = None
     requests_high: float = None
+    # Unique training tokens available (None: unlimited data).
+    unique_tokens: object = None
 
     @property
     def has_range(self):
@@ -131,7 +136,8 @@ def _plans(data, law, source):
                                     argument=where, value=entry)
         requests = _number(f"{where}.requests", entry.get("requests"))
         plans.append(Plan(str(entry.get("name", f"scenario {k}")), loss, size, requests,
-                          *_demand_range(entry, where, requests)))
+                          *_demand_range(entry, where, requests),
+                          _unique_tokens(data, entry, where)))
     return tuple(plans)
 
 
@@ -152,6 +158,22 @@ def _demand_range(entry, where, requests):
             f"{high:g} must satisfy 0 < requests_low <= requests <= requests_high",
             argument=f"{where}.requests_low", value=low)
     return low, high
+
+
+def _unique_tokens(data, entry, where):
+    """A scenario's own ``unique_tokens``, else the file's, else None (unlimited)."""
+    if "unique_tokens" in entry:
+        where, value = f"{where}.unique_tokens", entry["unique_tokens"]
+    elif "unique_tokens" in data:
+        where, value = "unique_tokens", data["unique_tokens"]
+    else:
+        return None
+    value = _number(where, value)
+    if not value > 0:
+        raise InvalidValueError(f"{where} = {value:g} is out of range: it must be a number > 0 "
+                                "(unique training tokens available)", argument=where,
+                                value=value)
+    return value
 
 
 def load_scenario(path=None):

@@ -26,6 +26,8 @@ SUMMARY_COLUMNS = (
     ("Lifetime cost $", "total", "usd"),
     ("Chinchilla-style lifetime cost $", "chinchilla_total", "usd"),
     ("Saving", "saving", "percent"),
+    ("Epochs over the unique data", "epochs", "ratio"),
+    ("Training-compute overhead vs Chinchilla-style", "overhead", "percent"),
 )
 
 
@@ -43,7 +45,8 @@ def summary_sheet(ws, scenario, rows, stamp):
             put(ws, f"{get_column_letter(c)}{r}", _plain(row[key]), "result", fmt,
                 bold=key in ("params", "total", "saving"))
     ws.row_dimensions[SUMMARY_HEADER].height = 48
-    set_widths(ws, {"A": 34} | {get_column_letter(c): 14 for c in range(2, 12)})
+    set_widths(ws, {"A": 34} | {get_column_letter(c): 14
+                                for c in range(2, len(SUMMARY_COLUMNS) + 1)})
     ws.freeze_panes = f"B{SUMMARY_HEADER + 1}"
 
 

@@ -13,6 +13,7 @@ from ..engine.hardware import HARDWARE_PRESETS
 from ..engine.sizing import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from ..shared.styles import header_row, note, put, set_widths, title
 from .budget_range import add_demand_range
+from .budget_data import add_data_limits
 from .table3 import HARDWARE_FORMATS, HARDWARE_HEADERS
 
 __all__ = ["build", "FILENAME", "RESULTS", "SENSITIVITY_FIRST_ROW", "MULTIPLIERS"]
@@ -99,6 +100,7 @@ def build():
         put(ws, f"A{r}", multiplier, "input", "ratio")
         for k, (_, formula, fmt) in enumerate(SENSITIVITY):
             put(ws, f"{'BCDEFG'[k]}{r}", formula.format(r=r), "result", fmt)
+    add_data_limits(ws, ws.max_row + 2, PER_REQUEST)
     set_widths(ws, {"A": 62} | {letter: 16 for letter in "BCDEFGH"})
     ws.row_dimensions[SENSITIVITY_HEADER].height = 30
     add_demand_range(ws, ws.max_row + 2, PER_REQUEST)

@@ -1,0 +1,118 @@
+"""The report's data limits: epochs and training-compute overhead per plan, the overhead curve.
+
+* :func:`add_data_columns` re-sizes the plans of scenarios that give
+  ``unique_tokens`` (Muennighoff et al. 2023) and adds to every row the epochs
+  over the unique data and the training-compute overhead against the
+  Chinchilla-style model (de Vries 2023).
+* :func:`overhead_sheet` draws the overhead curve for k = 0.1 to 1 with the
+  critical size k* marked.
+"""
+
+import warnings
+
+import numpy as np
+from openpyxl.chart import Reference, ScatterChart, Series
+
+from ..engine.data_limits import EPOCH_WARNING, RepetitionWarning
+from ..engine.overhead import compute_overhead, critical_size
+from ..engine.sizing import cost_optimal
+from ..shared.styles import header_row, note, put, set_widths, title
+
+__all__ = ["add_data_columns", "overhead_sheet", "epoch_note", "SIZE_FRACTIONS"]
+
+SIZE_FRACTIONS = np.round(np.linspace(0.1, 1.0, 37), 6)
+# The curve rises without bound towards k*: the chart's overhead axis stops here.
+AXIS_MAX = 4.0
+
+
+def _plan(plan, scenario):
+    with warnings.catch_warnings():  # the summary carries its own note (epoch_note)
+        warnings.simplefilter("ignore", RepetitionWarning)
+        return cost_optimal(plan.loss, plan.requests, scenario.input_tokens,
+                            scenario.output_tokens, hardware=scenario.hardware,
+                            law=scenario.law, unique_tokens=plan.unique_tokens)
+
+
+def add_data_columns(rows, scenario):
+    """Add ``epochs`` and ``overhead`` to each row; re-size the rows with a data limit.
+
+    The Chinchilla-style columns stay those of unlimited data, so the saving of a
+    data-limited plan is against the same reference as without a limit.
+    """
+    for row, plan in zip(rows, scenario.plans):
+        sized = _plan(plan, scenario)
+        optimal = sized.optimal
+        if plan.unique_tokens is not None:
+            row.update(params=optimal.params, tokens=optimal.tokens, training=optimal.training,
+                       inference=optimal.inference, total=optimal.total,
+                       saving=1.0 - optimal.total / row["chinchilla_total"])
+        row.update(epochs=sized.epochs, overhead=optimal.training / _chinchilla_training(
+            plan, scenario) - 1.0)
+    return rows
+
+
+def _chinchilla_training(plan, scenario):
+    """Training $ of the unlimited-data Chinchilla-style model of the plan's loss."""
+    return cost_optimal(plan.loss, plan.requests, scenario.input_tokens, scenario.output_tokens,
+                        hardware=scenario.hardware, law=scenario.law).chinchilla.training
+
+
+def epoch_note(rows):
+    """A note for the summary when some plan repeats its data more than 4 times, else None."""
+    many = [row["name"] for row in rows if row["epochs"] > EPOCH_WARNING]
+    if not many:
+        return None
+    return (f"More than {EPOCH_WARNING:g} epochs over the unique data in: {', '.join(many)}. "
+            "Repeated data is worth noticeably less beyond that (Muennighoff et al. 2023).")
+
+
+def overhead_sheet(ws, scenario):
+    """Overhead of a model k times the Chinchilla size (same loss), with k* marked."""
+    law = scenario.law
+    k_star = critical_size(law)
+    overhead = compute_overhead(SIZE_FRACTIONS, law, on_invalid="nan")
+    title(ws, "Training-compute overhead of a smaller model (de Vries 2023)",
+          f"Law: {scenario.law_source}. A model k times the Chinchilla-optimal size needs more "
+          "tokens to reach the same loss; extra training compute = k k_D - 1, the same at any "
+          "budget.")
+    note(ws, "A3", f"Critical size k* = {k_star:.4f}: below it no amount of data reaches the "
+         f"loss (the overhead is infinite). Blank cells: k at or below k*. The chart's axis "
+         f"stops at +{AXIS_MAX:.0%}.")
+    header = 5
+    header_row(ws, header, 1, ["Size fraction k", "Training-compute overhead",
+                               "k* marker: k", "k* marker: overhead"])
+    for i, (k, value) in enumerate(zip(SIZE_FRACTIONS, overhead)):
+        put(ws, f"A{header + 1 + i}", float(k), "result", "loss")
+        put(ws, f"B{header + 1 + i}", float(value) if np.isfinite(value) else None, "result",
+            "percent")
+    for i, y in enumerate((0.0, AXIS_MAX)):  # a vertical line at k*
+        put(ws, f"C{header + 1 + i}", float(k_star), "result", "loss")
+        put(ws, f"D{header + 1 + i}", y, "result", "percent")
+    ws.add_chart(_chart(ws, header + 1, header + len(SIZE_FRACTIONS), k_star), "F5")
+    set_widths(ws, {"A": 14, "B": 16, "C": 14, "D": 16})
+    return overhead
+
+
+def _chart(ws, first, last, k_star):
+    chart = ScatterChart()
+    chart.title = "Extra training compute vs model size (fraction of Chinchilla-optimal)"
+    chart.style = 12
+    chart.height, chart.width = 9, 16
+    chart.x_axis.title, chart.y_axis.title = "size fraction k", "training-compute overhead"
+    chart.x_axis.scaling.min, chart.x_axis.scaling.max = 0.0, 1.0
+    chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0.0, AXIS_MAX
+    chart.y_axis.number_format = "0%"
+    chart.x_axis.number_format = "0.0"
+    chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 hides axes otherwise
+    chart.legend.position = "b"
+    curve = Series(Reference(ws, min_col=2, min_row=first, max_row=last),
+                   Reference(ws, min_col=1, min_row=first, max_row=last), title="overhead")
+    marker = Series(Reference(ws, min_col=4, min_row=first, max_row=first + 1),
+                    Reference(ws, min_col=3, min_row=first, max_row=first + 1),
+                    title=f"critical size k* = {k_star:.3f}")
+    for series in (curve, marker):
+        series.marker.symbol = "none"
+        series.smooth = False
+        chart.series.append(series)
+    marker.graphicalProperties.line.dashStyle = "dash"
+    return chart
