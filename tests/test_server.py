@@ -67,7 +67,7 @@ def test_metadata_is_generated_from_the_functions(server):
         assert entry["result"]["dimensionality"] == ("matrix" if spec.result else "scalar")
         assert all(p["description"] for p in entry["parameters"])
     opt = functions["OPT_PARAMS"]["parameters"]
-    assert [p["dimensionality"] for p in opt] == ["scalar", "scalar", "matrix"]
+    assert [p["dimensionality"] for p in opt] == ["scalar", "scalar", "matrix", "scalar"]
     assert functions["TOTAL_FLOPS"]["result"]["dimensionality"] == "scalar"
 
 
@@ -112,7 +112,7 @@ def test_single_calls_equal_the_python_functions(server):
     (_call("OPT_PARAMS", "abc", 1e12), 400, "#VALUE!", ["loss", "abc"]),
     (_call("OPT_PARAMS", 2.1, 1e12, "nope"), 400, "#VALUE!", ["nope", "chinchilla"]),
     (_call("OPT_PARAMS", 2.1, 1e12, [[1, 2, 3, 4]]), 400, "#VALUE!", ["law"]),
-    (_call("OPT_PARAMS", 2.1), 400, "#VALUE!", ["takes 2 to 3 arguments, got 1"]),
+    (_call("OPT_PARAMS", 2.1), 400, "#VALUE!", ["takes 2 to 4 arguments, got 1"]),
     (_call("os.system", "ls"), 404, "#NAME?", ["unknown function", "OPT_PARAMS"]),
     (_call("__import__", "os"), 404, "#NAME?", ["unknown function"]),
 ])
