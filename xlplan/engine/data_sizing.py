@@ -33,7 +33,7 @@ def check_within_floor(law, loss, unique, on_invalid):
     at = (lambda v: float(np.broadcast_to(v, unreachable.shape)[position]))
     where = f" (first at {tuple(int(i) for i in position)})" if unreachable.ndim else ""
     raise UnreachableLossError(
-        f"loss={at(loss):g} cannot be reached with unique_tokens={at(unique):g}{where}: with "
+        f"loss={at(loss):g} cannot be reached with {{argument}}={at(unique):g}{where}: with "
         f"that much unique data no model gets below {at(floor):.6g} under law "
         f"'{law.name}', however many epochs or parameters (Muennighoff et al. 2023); "
         "more unique data or a higher loss is needed", argument="unique_tokens",

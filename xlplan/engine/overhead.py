@@ -44,7 +44,7 @@ def _size_fraction(size_fraction, law, on_invalid):
             return np.where(below, np.nan, k)
         value = float(np.asarray(k)[np.unravel_index(np.flatnonzero(below)[0], below.shape)])
         raise InvalidValueError(
-            f"size_fraction={value:g} is out of range: it must exceed the critical size "
+            f"{{argument}}={value:g} is out of range: it must exceed the critical size "
             f"k*={k_star:.6g} of law '{law.name}' (below k* no amount of data reaches the "
             "Chinchilla-optimal model's loss)", argument="size_fraction", value=value)
     return k

@@ -168,12 +168,10 @@ def _unique_tokens(data, entry, where):
         where, value = "unique_tokens", data["unique_tokens"]
     else:
         return None
-    value = _number(where, value)
-    if not value > 0:
-        raise InvalidValueError(f"{where} = {value:g} is out of range: it must be a number > 0 "
-                                "(unique training tokens available)", argument=where,
-                                value=value)
-    return value
+    try:
+        return validate.scalar(where, value)  # unique tokens available: > 0
+    except XlplanError as error:
+        raise error.renamed(where, assign=" = ") from None
 
 
 def load_scenario(path=None):
