@@ -154,7 +154,7 @@ def test_every_function_is_registered_with_help():
         optional = [p.optional for p in spec.params]
         assert optional == sorted(optional), f"{name}: an optional argument before a required"
     assert [p.name for p in udfs.FUNCTIONS["COST_OPT"].params] == [
-        "loss", "requests", "input_tokens", "output_tokens", "hardware", "law"]
+        "loss", "requests", "input_tokens", "output_tokens", "hardware", "law", "unique_tokens"]
     assert udfs.FUNCTIONS["LIFETIME_COST"].result == ("training $", "inference $", "total $")
     assert udfs.FUNCTIONS["FIT_COEFFS"].slow
 
