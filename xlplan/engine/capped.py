@@ -100,9 +100,11 @@ def _illinois(law, gap, r, unique, low, high, f_low, f_high):
         finite = np.isfinite(f_low) & np.isfinite(f_high)
         with np.errstate(invalid="ignore", divide="ignore"):
             secant = high - f_high * (high - low) / (f_high - f_low)
-        middle = 0.5 * (low + high)
-        inside = finite & (secant > low) & (secant < high)
-        x = np.where(inside, secant, middle)
+        # A secant step that lands on (or within rounding of) an end would only ever move
+        # the other end by bisection: keep it a quarter tolerance inside the bracket.
+        nudge = 0.25 * X_TOLERANCE
+        x = np.where(finite & np.isfinite(secant), np.clip(secant, low + nudge, high - nudge),
+                     0.5 * (low + high))
         f = capped_slope(law, gap, r, x, unique)
         left = f < 0                                # the root lies right of x
         # Illinois: halve the value kept at an end that stays put twice running.
