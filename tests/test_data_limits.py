@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
-from scipy.optimize import minimize_scalar
+from scipy.optimize import brentq, minimize_scalar
 
 from xlplan.engine import capped
 from xlplan.engine.chinchilla import chinchilla_from_params
@@ -132,10 +132,14 @@ def test_capped_optimum_matches_brute_force(law, unique, margin, demand):
     assert plan.optimal.tokens == pytest.approx(tokens, rel=1e-5)  # grid-search precision
     assert data_constrained_loss(plan.optimal.params, plan.optimal.tokens, unique,
                                  law) == pytest.approx(loss, rel=1e-12)
-    # The zero of the slope, to the solver's tolerance: |g| <= |g'| * 1e-12 and then some.
-    slope = capped.capped_slope(law, np.array([loss - law.E]), np.array([r]),
-                                np.log([plan.optimal.tokens]), np.array([unique]))
-    assert abs(slope[0]) < 1e-9
+    # The zero of the slope of log(N (D + r)) in log D, found independently by brentq.
+    def slope(x):
+        return capped.capped_slope(law, np.array([loss - law.E]), np.array([r]),
+                                   np.array([x]), np.array([unique]))[0]
+
+    x = math.log(plan.optimal.tokens)
+    root = brentq(slope, x - 0.05, x + 0.05, xtol=1e-14, rtol=1e-15)
+    assert plan.optimal.tokens == pytest.approx(math.exp(root), rel=1e-10)
 
 
 def test_both_penalties_bind_somewhere_in_the_cases():
@@ -238,6 +242,15 @@ def test_unreachable_loss_names_the_unique_tokens():
     assert np.isnan(plan.optimal.params[0]) and np.isfinite(plan.optimal.params[1])
     assert list(plan.valid) == [False, True]
     assert OPT_PARAMS(floor - 1e-3, 1e12, None, 1e9).code == "#NUM!"
+
+
+def test_invalid_elements_become_nan_and_the_rest_is_solved():
+    plan = compute_optimal([2.3, 2.3, 2.3, 2.3], [-1, 1e12, 1e12, 1e12],
+                           unique_tokens=[1e11, -1, math.nan, 1e11], on_invalid="nan")
+    assert list(plan.valid) == [False, False, False, True]
+    alone = compute_optimal(2.3, 1e12, unique_tokens=1e11)
+    assert plan.optimal.params[3] == pytest.approx(alone.optimal.params, rel=1e-12)
+    assert np.isnan(plan.optimal.params[:3]).all() and np.isnan(plan.epochs[:3]).all()
 
 
 @pytest.mark.parametrize("bad", [0, -1e12, math.inf, math.nan])

@@ -47,11 +47,14 @@ def _capped(law, gap, r, unique):
     tokens, params, iterations, gap, r, unique = (
         np.array(v, dtype=float) for v in np.broadcast_arrays(tokens, params, iterations, gap,
                                                                r, unique))
-    todo = np.flatnonzero(~(tokens <= unique) & np.isfinite(gap))
+    # NaN inputs (invalid elements under on_invalid="nan") stay NaN, unsolved.
+    todo = np.flatnonzero(~(tokens <= unique) & np.isfinite(gap) & np.isfinite(r)
+                          & np.isfinite(unique))
     if todo.size:
         flat = [v.reshape(-1) for v in (tokens, params, iterations)]
         flat[0][todo], flat[1][todo], flat[2][todo] = solve_capped(
             law, gap.flat[todo], r.flat[todo], unique.flat[todo], tokens.flat[todo])
+    tokens[~np.isfinite(unique)] = params[~np.isfinite(unique)] = np.nan
     return tokens, params, iterations.astype(int)
 
 
