@@ -52,11 +52,11 @@ def build_report(scenario, progress=None):
                        "requests (paper Figure 6)", f"Hardware: {scenario.hardware.name}",
                        "Inference requests", *compute.cost_sweep(scenario), "Cost saving")
     progress.step("sweep cost")
+    data_limits.overhead_sheet(wb.create_sheet("Overhead"), scenario)
+    progress.step("overhead")
     blocks = risk.risk_blocks(scenario)
     if blocks:  # only scenarios that give a demand range get a Risk sheet
         risk.risk_sheet(wb.create_sheet("Risk"), scenario, blocks)
-    data_limits.overhead_sheet(wb.create_sheet("Overhead"), scenario)
-    progress.step("overhead")
     sheets.assumptions_sheet(wb.create_sheet("Assumptions"), scenario, [
         ("xlplan version", __version__), ("Generated", now),
         ("Python / numpy / openpyxl", f"{platform.python_version()} / {np.__version__} / "
