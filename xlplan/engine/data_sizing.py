@@ -86,8 +86,12 @@ def capped_optimum(law, loss, r, unique, on_invalid="raise"):
     """
     loss = check_within_floor(law, loss, unique, on_invalid)
     gap = loss - law.E
-    tokens, params, iterations = _capped(law, gap, r, unique)
-    chin_tokens, chin_params, _ = _capped(law, gap, 0.0, unique)
+    # The optimal (r) and Chinchilla-style (r = 0) problems in one solve: for a single
+    # cell that halves the per-call overhead of the array code.
+    shape = np.broadcast_shapes(np.shape(gap), np.shape(r), np.shape(unique))
+    both = np.stack([np.broadcast_to(r, shape), np.zeros(shape)])
+    (tokens, chin_tokens), (params, chin_params), (iterations, _) = _capped(law, gap, both,
+                                                                            unique)
     epochs = tokens / np.minimum(unique, tokens)
     if np.any(epochs > EPOCH_WARNING):
         warnings.warn(f"the optimal model repeats its unique data up to {np.nanmax(epochs):.3g} "
