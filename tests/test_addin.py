@@ -266,3 +266,16 @@ def test_the_generated_vba_declares_each_function_with_its_arguments(xlwings_vie
         assert f"Function {name}({args})\n" in vba
         names = ", ".join(p.name for p in spec.params)
         assert f'XLPy.CallUDF("xlplan.udfs", "{name}", Array({names})' in vba
+
+
+@pytest.mark.skipif(sys.platform.startswith("win"), reason="POSIX permissions")
+def test_a_new_config_is_created_with_its_folder_and_is_private(tmp_path, capsys):
+    """The config may hold a licence key: a new one is owner-only, whatever the umask."""
+    config = tmp_path / "new" / "xlwings.conf"
+    old_umask = os.umask(0o022)
+    try:
+        assert _run(capsys, config)[0] == 0
+    finally:
+        os.umask(old_umask)
+    assert config.stat().st_mode & 0o777 == 0o600
+    assert os.listdir(config.parent) == ["xlwings.conf"]

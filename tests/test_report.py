@@ -72,6 +72,27 @@ def test_scenario_files(tmp_path, suffix, text):
     assert frame.iloc[0]["Recommended params"] == pytest.approx(plan.optimal.params, rel=1e-12)
 
 
+def test_law_file_in_a_scenario_and_the_law_option(tmp_path, capsys):
+    """law = "file.json" in a scenario, and --law, which replaces the scenario's law."""
+    law_file = tmp_path / "mine.json"
+    xlplan.write_law_file(xlplan.get_law("epoch-2024"), law_file)
+    scenario = tmp_path / "plan.toml"
+    scenario.write_text(f'law = "{law_file}"\n[[scenarios]]\nloss = 2.3\nrequests = 1e9\n')
+    expected = xlplan.cost_optimal(2.3, 1e9, law="epoch-2024").optimal.params
+    for args in ([], ["--law", str(law_file)], ["--law", "epoch-2024"]):
+        out = tmp_path / "r.xlsx"
+        plain = tmp_path / "plain.toml"
+        plain.write_text('[[scenarios]]\nloss = 2.3\nrequests = 1e9\n')
+        source = scenario if not args else plain  # the plain scenario's law is chinchilla
+        assert main(["report", "-o", str(out), "-q", "--scenario", str(source), *args]) == 0
+        frame = pd.read_excel(out, sheet_name="Summary", header=4)
+        assert frame.iloc[0]["Recommended params"] == pytest.approx(expected, rel=1e-12), args
+    assert main(["report", "-o", str(out), "--law", str(tmp_path / "none.json")]) == 2
+    assert "cannot read law file" in capsys.readouterr().err
+    assert main(["report", "-o", str(out), "--law", "kaplan"]) == 2
+    assert "unknown law 'kaplan'" in capsys.readouterr().err
+
+
 def test_bad_scenario_keeps_earlier_output_and_input(tmp_path):
     out = tmp_path / "r.xlsx"
     out.write_bytes(b"earlier")

@@ -8,7 +8,8 @@ from numpy.testing import assert_allclose
 from scipy.optimize import minimize_scalar
 
 import xlplan
-from xlplan.engine import solver
+from xlplan.engine import sizing, solver
+from xlplan.engine.errors import ConvergenceError
 from xlplan.engine.laws import LAW_PRESETS
 
 LAW = xlplan.get_law("chinchilla")
@@ -169,8 +170,66 @@ def test_solver_residual_is_at_machine_precision():
     law = LAW
     gap = np.array([0.01, 0.3, 2.0])
     r = np.array([1e16, 1e11, 1.0]) / 3
-    tokens, params, _ = solver.solve_tokens(law, gap, r)
+    result = solver.solve_tokens(law, gap, r)
+    tokens, params = result.tokens, result.params
     c1 = law.B * (law.alpha + law.beta) / law.alpha
     c2 = law.beta * law.B * r / law.alpha
     residual = (c1 * tokens ** -law.beta + c2 * tokens ** (-law.beta - 1)) / gap - 1
     assert np.all(np.abs(residual) < 1e-13)
+
+
+def _useful_range(law, n=300):
+    """Loss E+0.01 to 4 and lifetime demand 1 to 1e16 tokens, as a broadcast grid."""
+    return (np.linspace(law.E + 0.01, 4.0, n)[:, None], np.logspace(0, 16, n)[None, :])
+
+
+def test_halley_iterations_over_the_useful_range_are_bounded_as_the_solver_says():
+    """3 iterations for beta >= 0.24, a 4th for part of the sardana-100/250/500 grid."""
+    for name, law in LAW_PRESETS.items():
+        loss, demand = _useful_range(law)
+        iterations = xlplan.compute_optimal(loss, demand, law).iterations
+        scalar = [xlplan.compute_optimal(float(x), float(d), law).iterations
+                  for x in loss[::30, 0] for d in demand[0, ::30]]
+        expected = 4 if law.beta < 0.2 else 3
+        assert iterations.max() == expected and max(scalar) <= expected, name
+        assert iterations.min() == solver.VECTOR_SWEEPS, name
+        if expected == 4:
+            assert 0.02 < (iterations == 4).mean() < 0.08, name
+
+
+def test_solver_returns_a_result_object():
+    result = solver.solve_tokens(LAW, 0.3, 1e12 / 3)
+    assert isinstance(result, solver.SolverResult)
+    assert result.converged is True and 1 <= result.iterations < solver.MAX_ITERATIONS
+    assert_allclose(LAW.loss(result.params, result.tokens), LAW.E + 0.3, rtol=1e-13)
+    with pytest.raises(AttributeError):  # frozen
+        result.tokens = 1.0
+    arrays = solver.solve_tokens(LAW, np.array([0.3, 0.5]), np.array([0.0, 1e12]))
+    assert arrays.converged.tolist() == [True, True] and arrays.iterations[0] == 0
+
+
+@pytest.mark.parametrize("shape", ["scalar", "array"])
+def test_too_few_iterations_raise_convergence_error(shape, monkeypatch):
+    """The sardana-100 grid needs 4 iterations in places: a limit of 3 must fail loudly."""
+    law = LAW_PRESETS["sardana-100"]
+    loss, demand = _useful_range(law)
+    iterations = xlplan.compute_optimal(loss, demand, law).iterations
+    i, j = np.argwhere(iterations == 4)[0]
+    monkeypatch.setattr(solver, "MAX_ITERATIONS", 3)
+    args = ((float(loss[i, 0]), float(demand[0, j])) if shape == "scalar" else (loss, demand))
+    with pytest.raises(ConvergenceError, match="did not converge in 3 iterations"):
+        xlplan.compute_optimal(*args, law)
+    # Within the limit, the same inputs still solve.
+    monkeypatch.setattr(solver, "MAX_ITERATIONS", 4)
+    assert np.all(np.isfinite(xlplan.compute_optimal(*args, law).optimal.params))
+
+
+def test_the_chinchilla_baseline_costs_no_second_solve(monkeypatch):
+    calls = []
+    original = solver.solve_tokens
+    monkeypatch.setattr(sizing, "solve_tokens", lambda *a: calls.append(a) or original(*a))
+    plan = xlplan.compute_optimal(np.array([1.9, 2.1]), 1e12)
+    assert len(calls) == 1
+    chin = xlplan.chinchilla_from_loss(np.array([1.9, 2.1]))
+    assert np.array_equal(plan.chinchilla.params, chin.params)
+    assert np.array_equal(plan.chinchilla.tokens, chin.tokens)

@@ -12,16 +12,26 @@ import json
 import os
 
 from .engine.errors import InvalidTypeError, InvalidValueError
-from .engine.laws import COEFFICIENT_NAMES, REPETITION_NAMES, ScalingLaw
+from .engine.laws import COEFFICIENT_NAMES, REPETITION_NAMES, ScalingLaw, get_law
 from .shared.atomic import atomic_path, check_not_same
 
-__all__ = ["load_law_file", "write_law_file", "is_law_file"]
+__all__ = ["load_law_file", "write_law_file", "is_law_file", "law_from_text"]
 
 
 def is_law_file(text):
     """True when ``text`` names a law file (ends in .json) rather than a preset."""
     return isinstance(text, (str, os.PathLike)) and os.fspath(text).strip().lower().endswith(
         ".json")
+
+
+def law_from_text(text, argument="law"):
+    """A law named on the command line or in a scenario: a law file (.json) or a preset."""
+    if is_law_file(text):
+        return load_law_file(os.fspath(text).strip(), argument)
+    try:
+        return get_law(text)
+    except InvalidTypeError as error:
+        raise error.renamed(argument) from None
 
 
 def load_law_file(path, argument="law"):

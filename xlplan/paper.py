@@ -54,7 +54,8 @@ class Cell:
         return self.computed / self.reference - 1.0
 
 
-# Column name, the computed attribute path and whether it is a percentage.
+# Column names of Tables 2 and 3, in the printed order; table2() and table3() compute the
+# values in the same order, and a cell is a percentage when its printed text ends in %.
 TABLE2_COLUMNS = ("Inference tokens", "Loss", "Chinchilla params", "Chinchilla tokens",
                   "Chinchilla FLOPs", "Optimal params", "Optimal tokens", "Optimal FLOPs",
                   "FLOP reduction")

@@ -19,10 +19,13 @@ The same objects are the xlwings UDFs (``UDF MODULES = xlplan.udfs``) and what
 import functools
 
 from .engine import chinchilla, data_limits, laws, sizing
+from .engine.constants import (DEFAULT_DELTA, DEFAULT_HARDWARE, DEFAULT_INPUT_TOKENS,
+                               DEFAULT_LAW, DEFAULT_OUTPUT_TOKENS)
+from .engine.hardware import get_hardware
 from .excel import convert
 from .excel.cell_error import CellError
 from .excel.registry import FUNCTIONS, Param, excel_function
-from .engine.hardware import get_hardware
+from .shared.labels import HARDWARE_LABELS
 
 __all__ = ["SCALING_LOSS", "CHINCHILLA_MODEL", "CHINCHILLA_OPT", "OPT_PARAMS", "TOTAL_FLOPS",
            "COST_OPT", "LIFETIME_COST", "FIT_COEFFS", "XLPLAN_LAW", "XLPLAN_HARDWARE",
@@ -30,16 +33,20 @@ __all__ = ["SCALING_LOSS", "CHINCHILLA_MODEL", "CHINCHILLA_OPT", "OPT_PARAMS", "
            "OVERHEAD", "CRITICAL_SIZE", "EPOCHS"]
 
 _LAW = Param("law", "Loss law: a preset name such as \"chinchilla\" or a 1x5 range A, B, E, "
-             "alpha, beta (as XLPLAN_LAW or FIT_COEFFS return). Default chinchilla.",
+             f"alpha, beta (as XLPLAN_LAW or FIT_COEFFS return). Default {DEFAULT_LAW}.",
              optional=True, range=True)
 _HARDWARE = Param("hardware", "Hardware: a preset name such as \"paper-a100\" or a 1x7 range "
-                  "as XLPLAN_HARDWARE returns. Default paper-a100.", optional=True, range=True)
+                  f"as XLPLAN_HARDWARE returns. Default {DEFAULT_HARDWARE}.", optional=True,
+                  range=True)
 _PARAMS = Param("params", "Model size: number of parameters, e.g. 7E9.")
 _TOKENS = Param("tokens", "Training tokens, e.g. 1.4E12.")
 _LOSS = Param("loss", "Target pre-training loss in nats per token; must exceed the law's E.")
 _REQUESTS = Param("requests", "Lifetime inference requests, >= 0.")
-_INPUT = Param("input_tokens", "Prompt tokens per request. Default 70.", optional=True)
-_OUTPUT = Param("output_tokens", "Generated tokens per request. Default 215.", optional=True)
+_INPUT = Param("input_tokens", f"Prompt tokens per request. Default {DEFAULT_INPUT_TOKENS:g}.",
+               optional=True)
+_OUTPUT = Param("output_tokens",
+                f"Generated tokens per request. Default {DEFAULT_OUTPUT_TOKENS:g}.",
+                optional=True)
 _UNIQUE = Param("unique_tokens", "Unique training tokens available (data may be repeated). "
                 "Default: unlimited.", optional=True)
 
@@ -95,9 +102,8 @@ def TOTAL_FLOPS(params, tokens, inf_tokens):
 
 def _per_request(input_tokens, output_tokens):
     return (convert.optional_number("input_tokens", input_tokens,
-                                    sizing.DEFAULT_INPUT_TOKENS),
-            convert.optional_number("output_tokens", output_tokens,
-                                    sizing.DEFAULT_OUTPUT_TOKENS))
+                                    DEFAULT_INPUT_TOKENS),
+            convert.optional_number("output_tokens", output_tokens, DEFAULT_OUTPUT_TOKENS))
 
 
 @excel_function(_LOSS, _REQUESTS, _INPUT, _OUTPUT, _HARDWARE, _LAW, _UNIQUE,
@@ -131,13 +137,14 @@ def LIFETIME_COST(params, tokens, requests, input_tokens=None, output_tokens=Non
           "allowed.", range=True),
     Param("max_tokens_per_param", "Use only runs with at most this many tokens per "
           "parameter. Default: all runs.", optional=True),
-    Param("delta", "Huber loss threshold of the fit. Default 0.001.", optional=True),
+    Param("delta", f"Huber loss threshold of the fit. Default {DEFAULT_DELTA:g}.",
+          optional=True),
     result=laws.COEFFICIENT_NAMES, slow=True)
 def FIT_COEFFS(runs, max_tokens_per_param=None, delta=None):
     """Law coefficients A, B, E, alpha, beta (1x5) fitted to your training runs."""
     rows = tuple(tuple(row) for row in convert.table("runs", runs))
     options = (convert.optional_number("max_tokens_per_param", max_tokens_per_param, None),
-               convert.optional_number("delta", delta, 1e-3))
+               convert.optional_number("delta", delta, DEFAULT_DELTA))
     try:
         hash(rows)
     except TypeError:  # a cell value that cannot be a cache key: fit without the cache
@@ -170,9 +177,7 @@ def XLPLAN_LAW(name):
 
 
 @excel_function(Param("name", "Preset name, e.g. \"paper-a100\", \"h100\"."),
-                result=("train $/GPU-h", "train peak FLOP/s", "train MFU",
-                        "inference $/GPU-h", "inference peak FLOP/s", "prefill MFU",
-                        "decode MFU"))
+                result=HARDWARE_LABELS)
 def XLPLAN_HARDWARE(name):
     """Settings (1x7) of a hardware preset: prices, peak FLOP/s and utilisations."""
     return convert.row(*get_hardware(convert.text("name", name)).as_tuple())

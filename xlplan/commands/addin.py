@@ -13,9 +13,9 @@ import locale
 import os
 import re
 import sys
-import tempfile
 
 from ..engine.errors import InvalidValueError, XlplanError
+from ..shared.atomic import atomic_path
 
 UDF_MODULE = "xlplan.udfs"
 MODULES_KEY = "UDF MODULES"
@@ -125,24 +125,14 @@ def check_interpreter(path):
 
 
 def write_atomically(path, text):
-    """Write ``text`` to ``path`` via a temporary file in its folder and ``os.replace``.
+    """Write ``text`` to ``path`` atomically (:func:`xlplan.shared.atomic.atomic_path`).
 
-    The folder is created if missing; an existing file keeps its permissions
-    (a new one is private to the user, as ``tempfile`` makes it). The temporary
-    file is removed on any failure.
+    The folder is created if missing; an existing file keeps its permissions and a
+    new one is private to the user (the config may hold a licence key).
     """
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=folder, prefix=".xlwings.conf.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding=_encoding()) as out:
-            out.write(text)
-        if os.path.exists(path):
-            os.chmod(temp, os.stat(path).st_mode & 0o7777)
-        os.replace(temp, path)
-    except BaseException:
-        os.unlink(temp)
-        raise
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with atomic_path(path, private=True) as temporary:
+        temporary.write_text(text, encoding=_encoding())
 
 
 WINDOWS_STEPS = """\

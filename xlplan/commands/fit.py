@@ -1,20 +1,10 @@
 """``xlplan fit``: fit L(N, D) = E + A / N**alpha + B / D**beta to a table of training runs."""
 
-import sys
-
 from ..engine.errors import XlplanError
 from ..engine.laws import COEFFICIENT_NAMES
 from ..fit.objective import DEFAULT_DELTA
 from ..lawfile import write_law_file
-
-BAR_WIDTH = 30
-
-
-def _progress(done, total):
-    filled = BAR_WIDTH * done // total
-    print(f"\rbootstrap [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done}/{total}",
-          end="\n" if done == total else "", file=sys.stderr, flush=True)
-
+from ..shared.progress import Progress
 
 def _report(fit, source, intervals=None, level=None):
     law = fit.law
@@ -61,8 +51,10 @@ def run(args):
                          loss_col=args.loss_col)
         options = {"max_tokens_per_param": args.max_tokens_per_param, "delta": args.delta}
         if args.bootstrap:
-            result = bootstrap_law(runs, args.bootstrap, seed=args.seed, progress=_progress,
-                                   **options)
+            # Shown even off a terminal: a long bootstrap in a log should say how far it got.
+            with Progress(args.bootstrap, "bootstrap", enabled=True) as bar:
+                result = bootstrap_law(runs, args.bootstrap, seed=args.seed, progress=bar.show,
+                                       **options)
             fit, intervals, level = result.fit, result.intervals, result.level
         else:
             fit, intervals, level = fit_law(runs, **options), None, None
@@ -74,7 +66,8 @@ def run(args):
     print(_report(fit, args.runs, intervals, level))
     if args.output:
         write_law_file(law, args.output, protect=[args.runs])
-        print(f"law file written: {args.output} (use it as --law {args.output})")
+        print(f"law file written: {args.output} (use it as xlplan report --law {args.output}, "
+              f"or law = \"{args.output}\" in a report scenario)")
     return 0
 
 

@@ -2,7 +2,8 @@
 
 With no scenario, the paper's own settings (its Table 3 rows, law 'chinchilla',
 hardware 'paper-a100'). A scenario file (TOML or YAML) gives the law (or a runs
-file to fit), the hardware and the demand scenarios. Written atomically.
+file to fit), the hardware and the demand scenarios; ``--law`` (a preset name or
+a law file from ``xlplan fit --output``) replaces its law. Written atomically.
 """
 
 import sys
@@ -11,7 +12,8 @@ import sys
 def run(args):
     from ..report.build import write_report
 
-    write_report(args.output, args.scenario, show_progress=False if args.quiet else None)
+    write_report(args.output, args.scenario, show_progress=False if args.quiet else None,
+                 law=args.law)
     print(f"xlplan report: written to {args.output}", file=sys.stderr)
     return 0
 
@@ -22,5 +24,8 @@ def add_parser(subparsers):
     parser.add_argument("-o", "--output", required=True, help="report to write (.xlsx)")
     parser.add_argument("--scenario", help="scenario file, .toml or .yaml (default: the "
                         "paper's settings, embedded)")
+    parser.add_argument("--law", metavar="NAME|LAW.json",
+                        help="loss law for every plan: a preset name or a law file written by "
+                        "xlplan fit --output (default: the scenario's)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)

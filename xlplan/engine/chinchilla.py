@@ -14,14 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import validate
+from .constants import TRAIN_FLOPS_PER_PARAM_TOKEN
 from .laws import get_law
-from .solver import solve_tokens
+from .solver import chinchilla_point
 
 __all__ = ["ChinchillaModel", "chinchilla_from_loss", "chinchilla_from_params",
            "chinchilla_from_compute", "TRAIN_FLOPS_PER_PARAM_TOKEN"]
-
-# FLOPs per parameter per training token (forward + backward; Kaplan et al. 2020).
-TRAIN_FLOPS_PER_PARAM_TOKEN = 6.0
 
 
 @dataclass(frozen=True)
@@ -70,7 +68,7 @@ def chinchilla_from_loss(loss, law=None, on_invalid="raise"):
     """
     law = get_law(law)
     loss = law.check_reachable(loss, on_invalid)
-    tokens, params, _ = solve_tokens(law, loss - law.E, 0.0)
+    tokens, params = chinchilla_point(law, loss - law.E)
     return ChinchillaModel(params, tokens, loss,
                            TRAIN_FLOPS_PER_PARAM_TOKEN * params * tokens)
 

@@ -43,7 +43,8 @@ def check_within_floor(law, loss, unique, on_invalid):
 
 def _capped(law, gap, r, unique):
     """(tokens, params, iterations) of min N (D + r) under the cap, broadcast."""
-    tokens, params, iterations = solve_tokens(law, gap, r)
+    solved = solve_tokens(law, gap, r)
+    tokens, params, iterations = solved.tokens, solved.params, solved.iterations
     tokens, params, iterations, gap, r, unique = (
         np.array(v, dtype=float) for v in np.broadcast_arrays(tokens, params, iterations, gap,
                                                                r, unique))

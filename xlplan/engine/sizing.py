@@ -20,21 +20,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import validate
-from .chinchilla import TRAIN_FLOPS_PER_PARAM_TOKEN, chinchilla_from_loss
+from .constants import (DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS,
+                        INFERENCE_FLOPS_PER_PARAM_TOKEN, TRAIN_FLOPS_PER_PARAM_TOKEN)
 from .hardware import get_hardware
 from .laws import get_law
 from .data_sizing import capped_optimum
-from .solver import solve_tokens
+from .solver import chinchilla_point, solve_tokens
 
 __all__ = ["ModelPlan", "OptimalPlan", "compute_optimal", "cost_optimal", "total_flops",
            "lifetime_cost", "INFERENCE_FLOPS_PER_PARAM_TOKEN",
            "DEFAULT_INPUT_TOKENS", "DEFAULT_OUTPUT_TOKENS"]
 
-# FLOPs per parameter per inference token (forward pass only; Kaplan et al. 2020).
-INFERENCE_FLOPS_PER_PARAM_TOKEN = 2.0
-# Tokens per request: LMSYS-Chat averages used by Sardana et al. 2024, App. B.2.
-DEFAULT_INPUT_TOKENS = 70.0
-DEFAULT_OUTPUT_TOKENS = 215.0
 
 
 @dataclass(frozen=True)
@@ -77,7 +73,7 @@ class OptimalPlan:
     chinchilla : ModelPlan
         Minimises training cost alone at the same loss, serving the same demand.
     iterations : int or ndarray
-        Newton iterations of the solver (0 where there is no demand).
+        Halley iterations of the solver (0 where there is no demand).
     valid : bool or ndarray
         False where an input element was invalid (with ``on_invalid="nan"``).
     unique_tokens : float, ndarray or None
@@ -138,9 +134,10 @@ def _optimal_plan(law, loss, k_train, k_inference, unit, unique=None, on_invalid
     gap = loss - law.E
     r = k_inference / k_train
     if unique is None:
-        tokens, params, iterations = solve_tokens(law, gap, r)
-        chin = chinchilla_from_loss(loss, law, on_invalid="nan")
-        chin_params, chin_tokens = chin.params, chin.tokens
+        solved = solve_tokens(law, gap, r)
+        tokens, params, iterations = solved.tokens, solved.params, solved.iterations
+        # The equal-loss Chinchilla model is the r = 0 case: analytic, no second solve.
+        chin_tokens, chin_params = chinchilla_point(law, gap)
     else:
         tokens, params, iterations, chin_tokens, chin_params = capped_optimum(
             law, loss, r, unique, on_invalid)

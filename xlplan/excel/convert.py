@@ -11,6 +11,8 @@ import math
 import numbers
 
 from ..engine.errors import InvalidTypeError, InvalidValueError
+from ..engine.laws import COEFFICIENT_NAMES
+from ..shared.labels import HARDWARE_LABELS
 
 __all__ = ["is_blank", "single", "number", "optional_number", "text", "law", "hardware",
            "table", "row", "result"]
@@ -104,14 +106,12 @@ def _preset_or_numbers(name, value, count, labels):
 
 def law(value, name="law"):
     """A law: blank (default), a preset name or 5 cells A, B, E, alpha, beta."""
-    return _preset_or_numbers(name, value, 5, "A, B, E, alpha, beta")
+    return _preset_or_numbers(name, value, 5, ", ".join(COEFFICIENT_NAMES))
 
 
 def hardware(value, name="hardware"):
     """Hardware: blank (default), a preset name or the 7 settings of XLPLAN_HARDWARE."""
-    return _preset_or_numbers(
-        name, value, 7, "train $/GPU-h, train peak FLOP/s, train MFU, inference $/GPU-h, "
-        "inference peak FLOP/s, prefill MFU, decode MFU")
+    return _preset_or_numbers(name, value, 7, ", ".join(HARDWARE_LABELS))
 
 
 def table(name, value):

@@ -13,11 +13,10 @@ Every function takes one point ``x`` of shape ``(5,)`` or a batch of shape
 
 import numpy as np
 
+from ..engine.constants import DEFAULT_DELTA
+
 __all__ = ["LOG_PARAMETER_NAMES", "DEFAULT_DELTA", "log_prediction", "huber",
            "objective_and_gradient"]
-
-# Huber threshold of the paper's Eq. 4 (and of Hoffmann et al.), in log-loss units.
-DEFAULT_DELTA = 1e-3
 
 LOG_PARAMETER_NAMES = ("a", "b", "e", "alpha", "beta")
 

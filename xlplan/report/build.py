@@ -67,11 +67,14 @@ def build_report(scenario, progress=None):
     return wb
 
 
-def write_report(output, scenario_path=None, show_progress=None):
-    """Write the report of ``scenario_path`` (default: the paper's settings) to ``output``."""
+def write_report(output, scenario_path=None, show_progress=None, law=None):
+    """Write the report of ``scenario_path`` (default: the paper's settings) to ``output``.
+
+    ``law`` (a preset name or a law file) replaces the scenario's law.
+    """
     if scenario_path is not None:
         check_not_same(scenario_path, output)
-    scenario = load_scenario(scenario_path)
+    scenario = load_scenario(scenario_path, law)
     with Progress(STEPS + 1, "xlplan report", enabled=show_progress) as progress:
         wb = build_report(scenario, progress)
         with atomic_path(Path(output)) as temporary:

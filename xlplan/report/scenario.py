@@ -13,11 +13,13 @@ from pathlib import Path
 import yaml
 
 from ..engine import validate
+from ..engine.constants import (DEFAULT_HARDWARE, DEFAULT_INPUT_TOKENS, DEFAULT_LAW,
+                                DEFAULT_OUTPUT_TOKENS)
 from ..engine.chinchilla import chinchilla_from_loss, chinchilla_from_params
 from ..engine.errors import InvalidTypeError, InvalidValueError, XlplanError
 from ..engine.hardware import Hardware, get_hardware
 from ..engine.laws import get_law
-from ..lawfile import is_law_file, load_law_file
+from ..lawfile import law_from_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -94,7 +96,9 @@ def _read(path):
     return str(path), data
 
 
-def _law(data, source):
+def _law(data, source, override=None):
+    if override is not None:  # --law replaces the file's law, and its runs with it
+        return law_from_text(override, "--law"), f"{override} (--law)", None
     if "runs" in data:
         from ..fit.law import fit_law
         from ..fit.runs import load_runs
@@ -102,11 +106,10 @@ def _law(data, source):
         runs_path = Path(source).parent / data["runs"]
         runs = load_runs(str(runs_path))
         return fit_law(runs).law, f"fitted to {runs_path}", runs
-    law = data.get("law", "chinchilla")
-    if is_law_file(law):  # a law file, e.g. from `xlplan fit --output`
-        return load_law_file(law.strip(), argument="law"), law, None
-    return (get_law(law), (law if isinstance(law, str) else "coefficients given in the file"),
-            None)
+    law = data.get("law", DEFAULT_LAW)
+    if isinstance(law, str):  # a preset, or a law file from `xlplan fit --output`
+        return law_from_text(law), law, None
+    return get_law(law), "coefficients given in the file", None
 
 
 def _number(where, value):
@@ -174,20 +177,23 @@ def _unique_tokens(data, entry, where):
         raise error.renamed(where, assign=" = ") from None
 
 
-def load_scenario(path=None):
-    """The :class:`Scenario` in ``path`` (TOML or YAML), or the embedded paper default."""
+def load_scenario(path=None, law=None):
+    """The :class:`Scenario` in ``path`` (TOML or YAML), or the embedded paper default.
+
+    ``law`` (a preset name or a law file), if given, replaces the file's ``law`` or ``runs``.
+    """
     source, data = _read(path)
     unknown = sorted(set(data) - _KEYS)
     if unknown:
         raise InvalidValueError(f"{source}: unknown key(s) {', '.join(unknown)}; allowed: "
                                 f"{', '.join(sorted(_KEYS))}", argument=unknown[0], value=None)
-    law, law_source, runs = _law(data, source)
-    hardware = data.get("hardware", "paper-a100")
+    law, law_source, runs = _law(data, source, law)
+    hardware = data.get("hardware", DEFAULT_HARDWARE)
     # A table of named settings, e.g. [hardware] train_price_per_hour = 2.0 ...
     hardware = Hardware(**hardware) if isinstance(hardware, dict) else get_hardware(hardware)
     sweep = tuple(_number("sweep_quality_params", v)
                   for v in data.get("sweep_quality_params", (1e9, 7e9, 13e9, 30e9, 70e9)))
+    per_request = (_number("input_tokens", data.get("input_tokens", DEFAULT_INPUT_TOKENS)),
+                   _number("output_tokens", data.get("output_tokens", DEFAULT_OUTPUT_TOKENS)))
     return Scenario(source, str(data.get("title", "LLM sizing report")), law, law_source,
-                    hardware, _number("input_tokens", data.get("input_tokens", 70)),
-                    _number("output_tokens", data.get("output_tokens", 215)), sweep,
-                    _plans(data, law, source), runs)
+                    hardware, *per_request, sweep, _plans(data, law, source), runs)

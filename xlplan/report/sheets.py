@@ -7,7 +7,9 @@ every reader shows them without recalculating.
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from ..engine.laws import COEFFICIENT_NAMES
 from ..paper import TABLE2_COLUMNS, TABLE3_COLUMNS
+from ..shared.labels import HARDWARE_LABELS
 from ..shared.styles import FORMATS, header_row, note, put, set_widths, title
 from .charts import sweep_chart
 
@@ -125,10 +127,12 @@ def assumptions_sheet(ws, scenario, stamp_rows):
             ("Loss law", scenario.law_source, "plain"),
             ("Law form", "L(N, D) = E + A / N^alpha + B / D^beta", "plain")]
     rows += [(f"  {name}", float(value), "plain")
-             for name, value in zip(("A", "B", "E", "alpha", "beta"), law.as_tuple())]
+             for name, value in zip(COEFFICIENT_NAMES, law.as_tuple())]
     rows += [("Hardware", f"{hardware.name}: {hardware.description}", "plain")]
-    rows += [(f"  {name}", float(value), "flops" if "peak" in name else "plain")
-             for name, value in zip(hardware.setting_names(), hardware.as_tuple())]
+    # Labelled as in the templates, with the key a scenario file's [hardware] table uses.
+    rows += [(f"  {label} ({key})", float(value), "flops" if "peak" in key else "plain")
+             for label, key, value in zip(HARDWARE_LABELS, hardware.setting_names(),
+                                          hardware.as_tuple())]
     rows += [("Input tokens per request", scenario.input_tokens, "integer"),
              ("Output tokens per request", scenario.output_tokens, "integer"),
              ("FLOPs", "training 6 N D; inference 2 N per token (Sardana et al. 2024, Eq. 3)",

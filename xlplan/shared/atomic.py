@@ -32,20 +32,25 @@ def _new_file_mode():
     return 0o666 & ~umask
 
 
-def _mode_for(destination):
-    """The replaced file's permissions, or those of a new file (the temporary file is 0o600)."""
+# Owner-only read and write: what tempfile gives the temporary file.
+PRIVATE_MODE = 0o600
+
+
+def _mode_for(destination, private):
+    """The replaced file's permissions, or those of a new file (private: owner only)."""
     try:
         return destination.stat().st_mode & 0o7777
     except FileNotFoundError:
-        return _new_file_mode()
+        return PRIVATE_MODE if private else _new_file_mode()
 
 
 @contextmanager
-def atomic_path(destination):
+def atomic_path(destination, private=False):
     """Yield a temporary path beside ``destination``; move it into place on success.
 
-    The file ends up with the permissions of the file it replaces, or of a newly
-    created file, not the owner-only ones of the temporary file.
+    The file ends up with the permissions of the file it replaces. A new file gets
+    those of a plainly created file (0o666 less the umask), or owner-only ones with
+    ``private=True`` (for settings that may hold a licence key).
     """
     destination = Path(destination)
     directory = destination.parent if str(destination.parent) else Path(".")
@@ -57,7 +62,7 @@ def atomic_path(destination):
     os.close(handle)
     try:
         yield Path(temporary)
-        os.chmod(temporary, _mode_for(destination))
+        os.chmod(temporary, _mode_for(destination, private))
         os.replace(temporary, destination)
     finally:
         if os.path.exists(temporary):

@@ -8,7 +8,11 @@ WIDTH = 30
 
 
 class Progress:
-    """``with Progress(total, "report") as bar: ... bar.step("sweep")``."""
+    """``with Progress(total, "report") as bar: ... bar.step("sweep")``.
+
+    Work that reports its own count (e.g. ``bootstrap_law(progress=...)``, called
+    as ``progress(done, total)``) passes ``bar.show`` instead of calling ``step``.
+    """
 
     def __init__(self, total, label, stream=None, enabled=None):
         self.total, self.label, self.done = total, label, 0
@@ -16,7 +20,11 @@ class Progress:
         self.enabled = self.stream.isatty() if enabled is None else enabled
 
     def step(self, what=""):
-        self.done += 1
+        self.show(self.done + 1, what=what)
+
+    def show(self, done, total=None, what=""):
+        """Draw the bar at ``done`` of the total (``total``, if given, replaces it)."""
+        self.done, self.total = done, total or self.total
         if self.enabled:
             filled = WIDTH * self.done // self.total
             self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (WIDTH - filled)}] "

@@ -9,12 +9,13 @@ over demand.
 
 import openpyxl
 
+from ..engine.constants import (DEFAULT_HARDWARE, DEFAULT_INPUT_TOKENS, DEFAULT_LAW,
+                                DEFAULT_OUTPUT_TOKENS)
 from ..engine.hardware import HARDWARE_PRESETS
-from ..engine.sizing import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
+from ..shared.labels import HARDWARE_FORMATS, HARDWARE_LABELS
 from ..shared.styles import header_row, note, put, set_widths, title
 from .budget_range import add_demand_range
 from .budget_data import add_data_limits
-from .table3 import HARDWARE_FORMATS, HARDWARE_HEADERS
 
 __all__ = ["build", "FILENAME", "RESULTS", "SENSITIVITY_FIRST_ROW", "MULTIPLIERS"]
 
@@ -28,7 +29,7 @@ INPUTS = (
     ("Days in service", "B7", 730, "integer"),
     ("Input (prompt) tokens per request", "B8", DEFAULT_INPUT_TOKENS, "integer"),
     ("Output (generated) tokens per request", "B9", DEFAULT_OUTPUT_TOKENS, "integer"),
-    ("Loss law (advanced: leave as chinchilla)", "B10", "chinchilla", "plain"),
+    (f"Loss law (advanced: leave as {DEFAULT_LAW})", "B10", DEFAULT_LAW, "plain"),
 )
 HW = "$B$13:$H$13"
 PER_REQUEST = f"$B$8,$B$9,{HW}"
@@ -84,10 +85,11 @@ def build():
     for label, ref, value, fmt in INPUTS:
         ws[f"A{ref[1:]}"] = label
         put(ws, ref, value, "input", fmt)
-    ws["A12"] = "GPU prices and utilisation (preset paper-a100; MFU = share of peak used)"
-    header_row(ws, 12, 2, HARDWARE_HEADERS)
+    ws["A12"] = (f"GPU prices and utilisation (preset {DEFAULT_HARDWARE}; MFU = share of peak "
+                 "used)")
+    header_row(ws, 12, 2, HARDWARE_LABELS)
     ws["A13"] = "Hardware"
-    for k, value in enumerate(HARDWARE_PRESETS["paper-a100"].as_tuple()):
+    for k, value in enumerate(HARDWARE_PRESETS[DEFAULT_HARDWARE].as_tuple()):
         put(ws, f"{'BCDEFGH'[k]}13", value, "input", HARDWARE_FORMATS[k])
     header_row(ws, 16, 1, ["Results"])
     for label, ref, formula, fmt in RESULTS:

@@ -8,6 +8,7 @@ and ``COST_OPT`` on the same sheet. The example runs are computed from the
 
 import openpyxl
 
+from ..engine.constants import DEFAULT_HARDWARE, DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from ..engine.laws import COEFFICIENT_NAMES, get_law
 from ..shared.styles import header_row, note, put, set_widths, title
 
@@ -23,6 +24,8 @@ LAW = "$F$7:$J$7"
 EXAMPLE_SIZES = (7e7, 1.5e8, 3e8, 6e8, 1.2e9, 2.5e9)
 EXAMPLE_TOKENS_PER_PARAM = (5, 10, 20, 40, 80)
 COEFFICIENT_FORMATS = ("ratio", "ratio", "loss", "loss", "loss")
+# The cost-optimal rows price the default per-request tokens on the default hardware.
+PER_REQUEST = f'{DEFAULT_INPUT_TOKENS:g},{DEFAULT_OUTPUT_TOKENS:g},"{DEFAULT_HARDWARE}"'
 
 
 def example_runs():
@@ -57,10 +60,10 @@ def build():
              "result", "count"),
             ("Compute-optimal tokens", "G15", f"=INDEX(OPT_PARAMS(G10,G11,{LAW}),1,2)",
              "result", "count"),
-            ("Cost-optimal params (paper-a100 hardware)", "G16",
-             f"=INDEX(COST_OPT(G10,G12,70,215,\"paper-a100\",{LAW}),1,1)", "result", "count"),
-            ("Cost-optimal tokens (paper-a100 hardware)", "G17",
-             f"=INDEX(COST_OPT(G10,G12,70,215,\"paper-a100\",{LAW}),1,2)", "result", "count"))
+            (f"Cost-optimal params ({DEFAULT_HARDWARE} hardware)", "G16",
+             f"=INDEX(COST_OPT(G10,G12,{PER_REQUEST},{LAW}),1,1)", "result", "count"),
+            (f"Cost-optimal tokens ({DEFAULT_HARDWARE} hardware)", "G17",
+             f"=INDEX(COST_OPT(G10,G12,{PER_REQUEST},{LAW}),1,2)", "result", "count"))
     for label, ref, value, kind, fmt in rows:
         ws[f"E{ref[1:]}"] = label
         put(ws, ref, value, kind, fmt)

@@ -9,21 +9,18 @@ The hardware rows are editable inputs.
 import openpyxl
 from openpyxl.styles import Font
 
+from ..engine.constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from ..engine.hardware import HARDWARE_PRESETS
 from ..paper import table3 as paper_table3
-from ..engine.sizing import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
-from .paper_block import write_block
+from ..shared.labels import HARDWARE_FORMATS, HARDWARE_LABELS
 from ..shared.styles import header_row, note, put, set_widths, title
+from .paper_block import write_block
 
 __all__ = ["build", "FILENAME", "BLOCKS"]
 
 FILENAME = "table3_cost_optimal.xlsx"
 SHEET = "Table 3"
 LAW, INPUT_TOKENS, OUTPUT_TOKENS = "$B$4", "$B$5", "$B$6"
-HARDWARE_HEADERS = ("train $/GPU-hour", "train peak FLOP/s", "train MFU",
-                    "inference $/GPU-hour", "inference peak FLOP/s", "prefill MFU",
-                    "decode MFU")
-HARDWARE_FORMATS = ("usd_rate", "flops", "percent", "usd_rate", "flops", "percent", "percent")
 # (preset, label, hardware row, block header row)
 BLOCKS = (
     ("paper-a100", "As the paper states its assumptions (preset paper-a100)", 9, 13),
@@ -57,7 +54,7 @@ def _assumptions(ws):
     put(ws, "B5", DEFAULT_INPUT_TOKENS, "input", "integer")
     ws["A6"] = "Output (generated) tokens per request"
     put(ws, "B6", DEFAULT_OUTPUT_TOKENS, "input", "integer")
-    header_row(ws, 8, 2, HARDWARE_HEADERS)
+    header_row(ws, 8, 2, HARDWARE_LABELS)
     for preset, label, row, _ in BLOCKS:
         ws[f"A{row}"] = label
         for k, value in enumerate(HARDWARE_PRESETS[preset].as_tuple()):

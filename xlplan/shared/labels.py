@@ -1,0 +1,15 @@
+"""Column labels that several faces show, written once.
+
+The seven hardware settings, in the order of
+:meth:`xlplan.engine.hardware.Hardware.as_tuple`: the headers of the hardware
+rows in the templates, the result columns of ``XLPLAN_HARDWARE``, the help of
+every ``hardware`` argument and the report's assumptions.
+"""
+
+__all__ = ["HARDWARE_LABELS", "HARDWARE_FORMATS"]
+
+HARDWARE_LABELS = ("train $/GPU-hour", "train peak FLOP/s", "train MFU",
+                   "inference $/GPU-hour", "inference peak FLOP/s", "prefill MFU",
+                   "decode MFU")
+# Number formats of those columns (keys of xlplan.shared.styles.FORMATS).
+HARDWARE_FORMATS = ("usd_rate", "flops", "percent", "usd_rate", "flops", "percent", "percent")
