@@ -18,13 +18,14 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import huber, logsumexp
 
-from xlplan.fit.law import fit_law, hoffmann_grid
+from xlplan.engine.constants import DEFAULT_DELTA
 from xlplan.engine.laws import LAW_PRESETS
+from xlplan.fit.law import fit_law, hoffmann_grid
 from xlplan.fit.runs import load_runs
 
 ROOT = Path(__file__).resolve().parent.parent
 GADRE = ROOT / "tests" / "data" / "gadre_overtraining_104runs.csv"
-DELTA = 1e-3
+DELTA = DEFAULT_DELTA
 
 
 def row_by_row_objective(x, table):

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..engine.constants import DEFAULT_DELTA
 
-__all__ = ["LOG_PARAMETER_NAMES", "DEFAULT_DELTA", "log_prediction", "huber",
+__all__ = ["LOG_PARAMETER_NAMES", "DEFAULT_DELTA", "log_prediction",
            "objective_and_gradient"]
 
 LOG_PARAMETER_NAMES = ("a", "b", "e", "alpha", "beta")
@@ -45,12 +45,6 @@ def log_prediction(x, log_n, log_d):
     """Predicted log loss LSE(a - alpha log N, b - beta log D, e), shape ``x.shape[:-1] + (n,)``."""
     *_, total, top = _weights(x, log_n, log_d)
     return top + np.log(total)
-
-
-def huber(r, delta):
-    """Huber function: r**2 / 2 for |r| <= delta, delta (|r| - delta / 2) beyond."""
-    psi = np.clip(r, -delta, delta)
-    return psi * (r - 0.5 * psi)
 
 
 def objective_and_gradient(x, log_n, log_d, log_loss, delta, weights=None):

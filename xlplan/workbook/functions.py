@@ -11,9 +11,7 @@ from .. import udfs
 from ..excel.cell_error import CellError
 from .values import CellText, first_error, to_number
 
-__all__ = ["FUNCTIONS", "LAZY_FUNCTIONS", "call"]
-
-LAZY_FUNCTIONS = ("IF", "IFERROR")
+__all__ = ["FUNCTIONS", "call"]
 
 
 def _flat(args):
