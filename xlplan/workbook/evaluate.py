@@ -171,18 +171,21 @@ class _Evaluator:
         if name == "IFERROR":
             value = self.node(args[0], sheet)
             return self.node(args[1], sheet) if isinstance(value, CellError) else value
+        if not functions.known(name):
+            raise UnsupportedFormula(f"unknown function {name}")
         values = [self.node(arg, sheet) for arg in args]
+        wrong_count = functions.check_arguments(name, values)
+        if wrong_count:
+            raise UnsupportedFormula(wrong_count)
         # One call per distinct arguments: five INDEX(FIT_COEFFS(runs), 1, k) cells fit once.
         key = (name, _hashable(values))
-        if key in self.calls:
-            return self.calls[key]
-        try:
-            self.calls[key] = functions.call(name, values)
-            return self.calls[key]
-        except KeyError:
-            raise UnsupportedFormula(f"unknown function {name}") from None
-        except TypeError as error:
-            raise UnsupportedFormula(f"{name}: {error}") from None
+        if key not in self.calls:
+            try:
+                self.calls[key] = functions.call(name, values)
+            except Exception as error:  # a fault inside a function: name it, never hide it
+                raise UnsupportedFormula(
+                    f"{name} failed with {type(error).__name__}: {error}") from error
+        return self.calls[key]
 
     def reference(self, text, sheet):
         if "!" in text:
@@ -236,6 +239,24 @@ def _text(value):
     return "" if value is None else str(value)
 
 
+# Excel orders values of different types: every number < every text < FALSE < TRUE.
+# Text compares case-insensitively; nothing is converted (="1"=1 is FALSE).
+_NUMBER_RANK, _TEXT_RANK, _BOOLEAN_RANK = 0, 1, 2
+
+
+def _comparable(value, other):
+    """``value`` as a (type rank, value) pair; a blank takes the type of ``other``."""
+    if isinstance(value, list):
+        raise UnsupportedFormula("comparison of a whole range or array")
+    if value is None:
+        value = "" if isinstance(other, str) else (False if isinstance(other, bool) else 0.0)
+    if isinstance(value, bool):
+        return (_BOOLEAN_RANK, value)
+    if isinstance(value, str):
+        return (_TEXT_RANK, value.lower())
+    return (_NUMBER_RANK, value)
+
+
 def _binary(op, left, right):
     if op == "&":
         return first_error([left, right]) or _text(left) + _text(right)
@@ -243,9 +264,7 @@ def _binary(op, left, right):
         error = first_error([left, right])
         if error:
             return error
-        if isinstance(left, str) and isinstance(right, str):
-            return _COMPARE[op](left.lower(), right.lower())
-        return _COMPARE[op](_number(left), _number(right))
+        return _COMPARE[op](_comparable(left, right), _comparable(right, left))
     a, b = _number(left), _number(right)
     error = first_error([a, b])
     if error:

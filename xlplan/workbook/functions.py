@@ -5,13 +5,15 @@ ranges and arrays, :class:`~.values.CellError` for errors. ``IF`` and
 ``IFERROR`` are lazy and live in the evaluator.
 """
 
+import decimal
+import inspect
 import math
 
 from .. import udfs
 from ..excel.cell_error import CellError
 from .values import CellText, first_error, to_number
 
-__all__ = ["FUNCTIONS", "call"]
+__all__ = ["FUNCTIONS", "call", "known", "check_arguments", "excel_round"]
 
 
 def _flat(args):
@@ -72,9 +74,32 @@ def _index(array, row, column=None):
     return table[r - 1][c - 1]
 
 
+# Decimal digits that can matter when rounding a double: its shortest repr has at most
+# 17 significant digits and exponents from -324 to 308.
+_MAX_PLACES = 400
+_EXACT = decimal.Context(prec=2 * _MAX_PLACES, rounding=decimal.ROUND_HALF_UP)
+
+
+def excel_round(number, places):
+    """Excel's ROUND: half away from zero, on the number as Excel shows it.
+
+    Python's ``round`` rounds half to even on the binary value (2.5 -> 2,
+    0.125 -> 0.12, since 0.125 is exact and 2.675 is stored below 2.675).
+    Excel rounds the shortest decimal that reads back as the double (its
+    ``repr``), so ROUND(2.5, 0) = 3, ROUND(0.125, 2) = 0.13, ROUND(2.675, 2) = 2.68.
+    ``places`` is truncated to a whole number; a negative one rounds left of the point.
+    """
+    places = max(-_MAX_PLACES, min(_MAX_PLACES, int(places)))
+    if not math.isfinite(number):
+        return number
+    exact = decimal.Decimal(repr(number))
+    rounded = float(exact.quantize(decimal.Decimal(1).scaleb(-places), context=_EXACT))
+    return rounded + 0.0  # -0.0 (e.g. ROUND(-0.4, 0)) shows as 0, as in Excel
+
+
 def _round(value, digits=0):
     number, places = to_number(value), to_number(digits)
-    return first_error([number, places]) or float(round(number, int(places)))
+    return first_error([number, places]) or excel_round(number, places)
 
 
 FUNCTIONS = {
@@ -116,8 +141,23 @@ def _call_xlplan(name, args):
     return result
 
 
+def known(name):
+    """True when a formula may call ``name`` (IF and IFERROR live in the evaluator)."""
+    return name in XLPLAN_FUNCTIONS or name in FUNCTIONS
+
+
+def check_arguments(name, args):
+    """``None`` if ``name`` takes this many arguments, else a message saying what it takes."""
+    function = XLPLAN_FUNCTIONS.get(name) or FUNCTIONS[name]
+    try:
+        inspect.signature(function).bind(*args)
+    except TypeError:
+        return f"{name} does not take {len(args)} argument(s)"
+    return None
+
+
 def call(name, args):
-    """Result of function ``name`` on evaluated ``args``; ``KeyError`` if unknown."""
+    """Result of the known function ``name`` (see :func:`known`) on evaluated ``args``."""
     if name in XLPLAN_FUNCTIONS:
         return _call_xlplan(name, args)
     return FUNCTIONS[name](*args)
