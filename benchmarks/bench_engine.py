@@ -32,7 +32,7 @@ def best_time(function, repeats):
 
 def paper_style_tokens(law, loss, demand):
     """Eq. 12 solved as the paper's public code does: secant from D = 1e8."""
-    a, b, e, alpha, beta = law.A, law.B, law.E, law.alpha, law.beta
+    b, e, alpha, beta = law.B, law.E, law.alpha, law.beta
 
     def foc(d):
         return (e - loss) + (beta * b / alpha + b) * d ** -beta + demand * beta * b / (

@@ -101,7 +101,7 @@ def bench_interval(baseline_resamples):
           f"{each:.3f} s per resample x {RESAMPLES} = {each * RESAMPLES:.1f} s "
           f"(timed on {baseline_resamples}, extrapolated); ratio {each * RESAMPLES / ours:.0f}x")
     labels = ("low", "median", "high")
-    for label, (params, tokens, flops) in zip(labels, result):
+    for label, (params, tokens, flops) in zip(labels, result, strict=True):
         print(f"  {label:>6}: {params:.3e} params, {tokens:.3e} tokens, {flops:.3e} FLOPs")
 
 

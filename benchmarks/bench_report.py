@@ -47,8 +47,9 @@ def main():
                  "budget_planner.xlsx", "fit_coefficients.xlsx"):
         source = WORKBOOKS / name
         recalc_file(source, out / name)  # warm
-        seconds = best(lambda: recalc_file(source, out / name))
-        raw = best(lambda: openpyxl.load_workbook(source))
+        # Default arguments bind this iteration's files (a closure would see the last ones).
+        seconds = best(lambda source=source, name=name: recalc_file(source, out / name))
+        raw = best(lambda source=source: openpyxl.load_workbook(source))
         print(f"recalc {name}: {seconds:.3f} s  (target < 1 s); openpyxl load alone "
               f"{raw:.3f} s; ratio {seconds / raw:.1f}x")
 

@@ -251,7 +251,7 @@ def test_every_function_carries_the_metadata_import_functions_reads(xlwings_view
         assert (info["name"], info["sub"], info["category"]) == (name, False, "xlplan")
         assert info["ret"]["doc"] == spec.description
         assert [a["name"] for a in info["args"]] == [p.name for p in spec.params]
-        for arg, param in zip(info["args"], spec.params):
+        for arg, param in zip(info["args"], spec.params, strict=True):
             assert arg["doc"] == param.help
             assert arg["options"] == ({"ndim": 2} if param.range else {}), (name, param.name)
             assert ("optional" in arg) == param.optional, (name, param.name)

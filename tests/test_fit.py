@@ -14,14 +14,14 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy.optimize import minimize
 
-from xlplan.fit.bootstrap import bootstrap_law
 from xlplan.cli import main
 from xlplan.engine.errors import InvalidTypeError, InvalidValueError
+from xlplan.engine.laws import LAW_PRESETS, get_law
+from xlplan.fit.bootstrap import bootstrap_law
 from xlplan.fit.law import fit_law, hoffmann_grid
 from xlplan.fit.objective import objective_and_gradient
-from xlplan.engine.laws import LAW_PRESETS, get_law
-from xlplan.lawfile import load_law_file
 from xlplan.fit.runs import load_runs
+from xlplan.lawfile import load_law_file
 
 DATA = Path(__file__).parent / "data"
 GADRE = DATA / "gadre_overtraining_104runs.csv"

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from server_helpers import request, running_server
 
 import xlplan
 from xlplan import udfs
+
+from server_helpers import request, running_server
 
 NODE = shutil.which("node")
 pytestmark = pytest.mark.skipif(NODE is None, reason="node is not installed: the served "
@@ -85,7 +86,8 @@ def _floats(value):
 def assert_cells_match_python(report, cells):
     got = [{**cell, "value": _floats(cell["value"])} if "value" in cell else cell
            for cell in report["cells"]]
-    mismatches = [(g, want) for g, want in zip(got, map(expected, cells)) if g != want]
+    mismatches = [(g, want) for g, want in zip(got, map(expected, cells), strict=False)
+                  if g != want]
     assert len(report["cells"]) == len(cells)
     assert not mismatches, f"{len(mismatches)} cells differ, e.g. {mismatches[:3]}"
 

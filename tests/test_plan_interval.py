@@ -14,13 +14,14 @@ import pytest
 from numpy.testing import assert_allclose
 
 import xlplan
-from server_helpers import free_port, request
 from xlplan import udfs
 from xlplan.engine.errors import InvalidTypeError, InvalidValueError, UnreachableLossError
 from xlplan.excel import risk_functions
 from xlplan.fit.bootstrap import bootstrap_law
-from xlplan.fit.plan_interval import (PlanIntervalWarning, plan_distribution, plan_interval)
+from xlplan.fit.plan_interval import PlanIntervalWarning, plan_distribution, plan_interval
 from xlplan.fit.runs import load_runs
+
+from server_helpers import free_port, request
 
 GADRE = Path(__file__).parent / "data" / "gadre_overtraining_104runs.csv"
 INF_TOKENS = 1e13
@@ -192,7 +193,7 @@ def test_plan_interval_is_a_slow_function_remembered_per_arguments():
     rows = _exact_runs().tolist()
     risk_functions._interval.cache_clear()
     first = udfs.PLAN_INTERVAL(rows, 2.0, INF_TOKENS, None, 10)
-    for column in range(3):  # INDEX(PLAN_INTERVAL(...), r, c) in nine cells: one computation
+    for _column in range(3):  # INDEX(PLAN_INTERVAL(...), r, c) in nine cells: one computation
         assert udfs.PLAN_INTERVAL(rows, 2.0, INF_TOKENS, None, 10) == first
     info = risk_functions._interval.cache_info()
     assert (info.misses, info.hits) == (1, 3)

@@ -170,7 +170,7 @@ def test_expected_cost_plan_is_the_plan_at_mean_demand(weights):
     def expected(log_n):
         n = np.exp(log_n)
         return sum(wj * n * (k_train * _constraint(law, 2.0, n) + c * rj)
-                   for wj, rj in zip(w, scenarios))
+                   for wj, rj in zip(w, scenarios, strict=True))
 
     log_n, least, _, _ = _refine(expected, np.linspace(*_size_range(law, 2.0), GRID))
     assert_allclose(plan.optimal.params, np.exp(log_n), rtol=1e-6)

@@ -13,8 +13,8 @@ import pytest
 import xlplan
 from xlplan.cli import main
 from xlplan.engine.errors import XlplanError
-from xlplan.shared.progress import Progress
 from xlplan.report.build import write_report
+from xlplan.shared.progress import Progress
 
 from lo_helpers import PDFTOPPM, convert, needs_pdftoppm, needs_soffice, read_csv
 

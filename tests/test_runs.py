@@ -14,7 +14,7 @@ L = [3.4, 3.1, 2.9, 2.7, 2.5, 2.4]
 
 
 def _rows():
-    return [list(r) for r in zip(N, D, L)]
+    return [list(r) for r in zip(N, D, L, strict=True)]
 
 
 def test_excel_range_with_header_and_blank_and_text_rows():

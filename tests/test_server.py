@@ -15,8 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from server_helpers import free_port, request, running_server
 from xlplan import udfs
+
+from server_helpers import free_port, request, running_server
 
 GADRE = Path(__file__).parent / "data" / "gadre_overtraining_104runs.csv"
 TOKEN = "s3cret-token-for-tests"
@@ -215,7 +216,8 @@ def test_limits_on_size_cells_batch_and_time():
         status, body = request(f"{base}/call", _call("FIT_COEFFS", all_runs + all_runs[1:34]))
         assert status == 400 and "runs has 414 cells; at most 400" in body["error"]["message"]
         status, body = request(f"{base}/batch", {"calls": [_call("OPT_PARAMS", 2.1, 0)] * 6})
-        assert status == 413 and "batch of 6 calls is over the limit of 5" in body["error"]["message"]
+        assert status == 413
+        assert "batch of 6 calls is over the limit of 5" in body["error"]["message"]
         status, body = request(f"{base}/call", _call("FIT_COEFFS", all_runs))
         assert status == 504 and body["error"]["code"] == "#N/A"
         assert "longer than 0.02 s" in body["error"]["message"]
@@ -309,7 +311,7 @@ def test_random_calls_never_break_the_server(server):
     assert status == 200 and len(body["results"]) == 500
     codes = {"#NUM!", "#VALUE!", "#NAME?", "#N/A"}
     assert sum(c["func_name"] == "FIT_COEFFS" for c in calls) > 16  # more than may wait
-    for call, answer in zip(calls, body["results"]):
+    for call, answer in zip(calls, body["results"], strict=True):
         if answer["status"] == 200:
             expected = udfs.FUNCTIONS[call["func_name"]]
             assert all(isinstance(v, float) for row in answer["result"] for v in row), answer
@@ -337,7 +339,7 @@ def test_fits_wait_their_turn_and_identical_fits_share_one_computation():
     # One worker, one fit at a time: the last waits for the other eleven, about 4x the
     # limit, yet none times out, since a call's limit starts when a worker takes it.
     assert [a["status"] for a in body["results"]] == [200] * 17, body
-    for delta, answer in zip(deltas, body["results"]):
+    for delta, answer in zip(deltas, body["results"], strict=True):
         assert answer["result"] == udfs.FIT_COEFFS(runs, None, delta)
     assert all(a["result"] == body["results"][0]["result"] for a in body["results"][12:])
 

@@ -62,7 +62,7 @@ def test_zero_demand_gives_the_analytic_chinchilla_optimum():
     assert_allclose(plan.optimal.params, chin.params, rtol=1e-14)
     assert np.all(plan.iterations == 0)
     # The analytic optimum is the brute-force minimum of 6 N D on the constraint.
-    for value, tokens in zip(loss, chin.tokens):
+    for value, tokens in zip(loss, chin.tokens, strict=True):
         assert_allclose(_brute_force(LAW, value, 0.0), tokens, rtol=1e-5)
     # And the solver's limit as demand vanishes.
     tiny = xlplan.compute_optimal(loss, 1e-3)
@@ -170,8 +170,7 @@ def test_solver_residual_is_at_machine_precision():
     law = LAW
     gap = np.array([0.01, 0.3, 2.0])
     r = np.array([1e16, 1e11, 1.0]) / 3
-    result = solver.solve_tokens(law, gap, r)
-    tokens, params = result.tokens, result.params
+    tokens = solver.solve_tokens(law, gap, r).tokens
     c1 = law.B * (law.alpha + law.beta) / law.alpha
     c2 = law.beta * law.B * r / law.alpha
     residual = (c1 * tokens ** -law.beta + c2 * tokens ** (-law.beta - 1)) / gap - 1

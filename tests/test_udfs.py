@@ -260,6 +260,6 @@ def test_a_path_in_a_cell_is_never_opened(name, tmp_path, monkeypatch):
         opened.append(str(file)), original_open(file, *a, **k))[1])
     answers = [PATH_CALLS[name](str(path)) for path in (real, missing)]
     assert not [f for f in opened if f.endswith(".json")], opened
-    for answer, path in zip(answers, (real, missing)):
+    for answer, path in zip(answers, (real, missing), strict=True):
         _is_error(answer, "#VALUE!", f"unknown law '{path}'")
     assert answers[0].message.replace("real", "X") == answers[1].message.replace("nothere", "X")

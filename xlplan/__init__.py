@@ -4,11 +4,19 @@ The numerical core (laws, hardware, sizing, fitting) knows nothing about Excel;
 the Excel functions, server, workbooks, reports and CLI are thin layers over it.
 """
 
-from .engine.chinchilla import (ChinchillaModel, chinchilla_from_compute,
-                                chinchilla_from_loss,
-                         chinchilla_from_params)
-from .engine.errors import (ConvergenceError, InvalidTypeError, InvalidValueError,
-                     UnreachableLossError, XlplanError)
+from .engine.chinchilla import (
+    ChinchillaModel,
+    chinchilla_from_compute,
+    chinchilla_from_loss,
+    chinchilla_from_params,
+)
+from .engine.errors import (
+    ConvergenceError,
+    InvalidTypeError,
+    InvalidValueError,
+    UnreachableLossError,
+    XlplanError,
+)
 from .engine.hardware import GPU, GPUS, HARDWARE_PRESETS, Hardware, get_hardware
 from .engine.laws import LAW_PRESETS, ScalingLaw, get_law
 from .engine.sizing import (ModelPlan, OptimalPlan, compute_optimal, cost_optimal, lifetime_cost,

@@ -41,7 +41,9 @@ def main(argv=None):
         print(f"xlplan {args.command}: error: {error}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head` and the like: not an error
-        sys.stdout = open(os.devnull, "w")
+        # Python flushes stdout at exit; point it at /dev/null (left open until then) so
+        # that flush does not raise a second BrokenPipeError.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
         return 0
     except (OSError, KeyboardInterrupt) as error:
         print(f"xlplan {args.command}: error: {error}", file=sys.stderr)

@@ -114,7 +114,7 @@ def _format_like(value, text):
 def _row(table, index, printed, computed):
     cells = []
     for column, text, value in zip(TABLE2_COLUMNS if table == 2 else TABLE3_COLUMNS,
-                                   printed, computed):
+                                   printed, computed, strict=True):
         reference_text, note = TYPOS.get((table, index, column), (text, ""))
         cells.append(Cell(column, value, _parse(text), text, reference_text,
                           is_percent=text.endswith("%"), note=note))

@@ -6,6 +6,7 @@ from ..fit.objective import DEFAULT_DELTA
 from ..lawfile import write_law_file
 from ..shared.progress import Progress
 
+
 def _report(fit, source, intervals=None, level=None):
     law = fit.law
     lines = [f"law fitted to {source} (Eq. 4: sum of Huber losses, delta={fit.delta:g})", ""]

@@ -3,6 +3,7 @@
 from ..engine.hardware import HARDWARE_PRESETS
 from ..paper import TABLE2_COLUMNS, TABLE3_COLUMNS, table2, table3
 
+
 def _render(title, columns, rows):
     lines = [title, ""]
     header = f"{'':>4} " + " ".join(f"{c[:18]:>18}" for c in columns)

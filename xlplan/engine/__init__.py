@@ -4,10 +4,19 @@ Pure numpy/scipy. Nothing here knows about Excel, files, xlwings, openpyxl or
 the server; every face of xlplan is a thin adapter over these functions.
 """
 
-from .chinchilla import (ChinchillaModel, chinchilla_from_compute, chinchilla_from_loss,
-                         chinchilla_from_params)
-from .errors import (ConvergenceError, InvalidTypeError, InvalidValueError,
-                     UnreachableLossError, XlplanError)
+from .chinchilla import (
+                         ChinchillaModel,
+                         chinchilla_from_compute,
+                         chinchilla_from_loss,
+                         chinchilla_from_params,
+)
+from .errors import (
+                         ConvergenceError,
+                         InvalidTypeError,
+                         InvalidValueError,
+                         UnreachableLossError,
+                         XlplanError,
+)
 from .hardware import GPU, GPUS, HARDWARE_PRESETS, Hardware, get_hardware
 from .laws import LAW_PRESETS, ScalingLaw, get_law
 from .regret import (RegretTable, RobustPlan, expected_cost_plan, regret_table,

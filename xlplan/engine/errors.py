@@ -38,8 +38,10 @@ class XlplanError(Exception):
     Examples
     --------
     >>> error = XlplanError("{argument}=-1 is out of range", argument="inference_tokens")
-    >>> str(error), str(error.renamed("inf_tokens")), str(error.renamed("--demand", " "))
-    ('inference_tokens=-1 is out of range', 'inf_tokens=-1 is out of range', '--demand -1 is out of range')
+    >>> str(error)
+    'inference_tokens=-1 is out of range'
+    >>> str(error.renamed("inf_tokens")), str(error.renamed("--demand", " "))
+    ('inf_tokens=-1 is out of range', '--demand -1 is out of range')
     """
 
     def __init__(self, message, argument=None, value=None):

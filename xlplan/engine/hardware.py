@@ -7,8 +7,8 @@ splits into prefill (input tokens, processed in parallel, high MFU) and decode
 """
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Mapping
 
 import numpy as np
 
@@ -116,7 +116,7 @@ class Hardware:
                 f"hardware needs exactly 7 settings ({', '.join(_SETTING_NAMES)}), "
                 f"got {len(values)}", argument="hardware", value=settings)
         numbers = [validate.coerce_float(key, value, label="hardware setting ")
-                   for key, value in zip(_SETTING_NAMES, values)]
+                   for key, value in zip(_SETTING_NAMES, values, strict=True)]
         return cls(*numbers, name=name)
 
     @staticmethod

@@ -5,8 +5,8 @@ nats per token. Presets are data: a frozen :class:`ScalingLaw` per name.
 """
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 import numpy as np
 
@@ -75,7 +75,7 @@ class ScalingLaw:
                 f"a law needs exactly 5 coefficients (A, B, E, alpha, beta), got {len(values)}",
                 argument="law", value=coefficients)
         numbers = [validate.coerce_float(key, value, label="law coefficient ")
-                   for key, value in zip(COEFFICIENT_NAMES, values)]
+                   for key, value in zip(COEFFICIENT_NAMES, values, strict=True)]
         return cls(*numbers, name=name, source=source)
 
     def as_tuple(self):
@@ -83,7 +83,7 @@ class ScalingLaw:
         return (self.A, self.B, self.E, self.alpha, self.beta)
 
     def as_dict(self):
-        return dict(zip(COEFFICIENT_NAMES, self.as_tuple()))
+        return dict(zip(COEFFICIENT_NAMES, self.as_tuple(), strict=True))
 
     def loss(self, params, tokens):
         """Predicted loss (nats) of a model with ``params`` parameters trained on ``tokens``."""

@@ -20,8 +20,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import validate
-from .constants import (DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS,
-                        INFERENCE_FLOPS_PER_PARAM_TOKEN, TRAIN_FLOPS_PER_PARAM_TOKEN)
+from .constants import (
+    DEFAULT_INPUT_TOKENS,
+    DEFAULT_OUTPUT_TOKENS,
+    INFERENCE_FLOPS_PER_PARAM_TOKEN,
+    TRAIN_FLOPS_PER_PARAM_TOKEN,
+)
 from .hardware import get_hardware
 from .laws import get_law
 from .data_sizing import capped_optimum

@@ -4,8 +4,9 @@
 function: it records a :class:`FunctionSpec` (name, one-line description taken
 from the docstring, argument help, optional flags, result columns) in
 :data:`FUNCTIONS`, applies xlwings' open-source UDF decorators from the same
-text when xlwings loads the functions, and makes errors come back as a :class:`~xlplan.excel.cell_error.CellError`
-value instead of an exception, as in a worksheet. The add-in's metadata JSON is
+text when xlwings loads the functions, and makes errors come back as a
+:class:`~xlplan.excel.cell_error.CellError` value instead of an exception, as in
+a worksheet. The add-in's metadata JSON is
 generated from :data:`FUNCTIONS` (see :mod:`xlplan.server.metadata`).
 """
 

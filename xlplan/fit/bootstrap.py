@@ -92,7 +92,7 @@ def bootstrap_law(runs, n_resamples, *, seed=0, progress=None, level=0.95,
     tail = 50 * (1 - level)
     low, high = np.percentile(samples, [tail, 100 - tail], axis=0)
     intervals = {key: (float(lo), float(hi))
-                 for key, lo, hi in zip(COEFFICIENT_NAMES, low, high)}
+                 for key, lo, hi in zip(COEFFICIENT_NAMES, low, high, strict=True)}
     return BootstrapResult(full, samples, level, intervals)
 
 

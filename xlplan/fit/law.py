@@ -85,10 +85,10 @@ def _law_from(x, name, source):
 def _warnings(x, law, ends, values, starts, runs):
     notes = []
     lowest = float(runs.loss.min())
-    if law.E < 0.1 * lowest:
+    if 0.1 * lowest > law.E:
         notes.append(f"E={law.E:.3g} nats is near 0 (under a tenth of the lowest loss "
                      f"{lowest:.3g}): the irreducible loss is not identified by these runs")
-    if law.E >= lowest:
+    if lowest <= law.E:
         notes.append(f"E={law.E:.3g} nats is at or above the lowest loss observed "
                      f"({lowest:.3g}): the fit cannot reproduce the best runs")
     top = starts[:, 3:].max()

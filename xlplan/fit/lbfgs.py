@@ -70,7 +70,7 @@ def _direction(g, s_hist, y_hist, rho, gamma, newest):
         q -= a[:, None] * y_hist[j]
         alphas.append(a)
     q *= gamma[:, None]
-    for j, a in zip(reversed(order), reversed(alphas)):
+    for j, a in zip(reversed(order), reversed(alphas), strict=True):
         b = rho[j] * np.einsum("ij,ij->i", y_hist[j], q)
         q += (a - b)[:, None] * s_hist[j]
     return q

@@ -152,7 +152,7 @@ def _check_level(level):
 def _plan_under(coefficients, loss, inference_tokens):
     """(params, tokens, total FLOPs) of the compute-optimal model; None if it cannot exist."""
     A, B, E, alpha, beta = (float(c) for c in coefficients)
-    if not E < loss:
+    if not loss > E:
         return None
     try:
         law = ScalingLaw(A, B, E, alpha, beta, name="bootstrap")

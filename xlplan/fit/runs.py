@@ -213,12 +213,13 @@ def load_runs(source, *, params_col=None, tokens_col=None, loss_col=None):
             skipped.append(number)
             reasons.append("blank")
             continue
-        odd = [(n, row[c]) for n, c, v in zip(names, cols, cells) if not isinstance(v, float)]
+        odd = [(n, row[c]) for n, c, v in zip(names, cols, cells, strict=True)
+               if not isinstance(v, float)]
         if odd:
             skipped.append(number)
             reasons.append("; ".join(f"{n}={v!r} is not a number" for n, v in odd))
             continue
-        for n, v in zip(names, cells):
+        for n, v in zip(names, cells, strict=True):
             validate.scalar(n, v, label=f"row {number}: ", positions=[(number,)])
         values.append(cells)
         kept.append(number)

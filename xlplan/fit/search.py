@@ -18,8 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from scipy.optimize import minimize
 
-from .lbfgs import BatchState, batch_lbfgs
 from ..engine.errors import InvalidTypeError, InvalidValueError
+from .lbfgs import BatchState, batch_lbfgs
 from .objective import LOG_PARAMETER_NAMES, objective_and_gradient
 
 __all__ = ["HOFFMANN_AXES", "hoffmann_grid", "check_grid", "make_objective", "search",

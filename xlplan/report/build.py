@@ -41,7 +41,7 @@ def build_report(scenario, progress=None):
              "Chinchilla costs come out ~10% above the print."),
             ("Table 3 print", "paper-a100-table3", "Hardware paper-a100-table3: INFERRED "
              "inference price $0.986/h (not stated in the paper) reproduces the print.")):
-        sheets.table_sheet(wb.create_sheet(name), f"Table 3 (paper App. B.2): cost-optimal vs "
+        sheets.table_sheet(wb.create_sheet(name), "Table 3 (paper App. B.2): cost-optimal vs "
                            "Chinchilla-style, US$", subtitle, 3, table3(preset))
         progress.step(name)
     sheets.sweep_sheet(wb.create_sheet("Sweep FLOPs"), "Compute-optimal models against "

@@ -19,7 +19,7 @@ def sweep_chart(ws, title, x_title, y_title, first_row, last_row, x_column, y_co
     chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 hides axes otherwise
     chart.legend.position = "b"
     xs = Reference(ws, min_col=x_column, min_row=first_row, max_row=last_row)
-    for column, label in zip(y_columns, labels):
+    for column, label in zip(y_columns, labels, strict=True):
         ys = Reference(ws, min_col=column, min_row=first_row, max_row=last_row)
         series = Series(ys, xs, title=label)
         series.marker.symbol = "none"

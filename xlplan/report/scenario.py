@@ -13,9 +13,13 @@ from pathlib import Path
 import yaml
 
 from ..engine import validate
-from ..engine.constants import (DEFAULT_HARDWARE, DEFAULT_INPUT_TOKENS, DEFAULT_LAW,
-                                DEFAULT_OUTPUT_TOKENS)
 from ..engine.chinchilla import chinchilla_from_loss, chinchilla_from_params
+from ..engine.constants import (
+    DEFAULT_HARDWARE,
+    DEFAULT_INPUT_TOKENS,
+    DEFAULT_LAW,
+    DEFAULT_OUTPUT_TOKENS,
+)
 from ..engine.errors import InvalidTypeError, InvalidValueError, XlplanError
 from ..engine.hardware import Hardware, get_hardware
 from ..engine.laws import get_law

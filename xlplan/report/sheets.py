@@ -127,12 +127,12 @@ def assumptions_sheet(ws, scenario, stamp_rows):
             ("Loss law", scenario.law_source, "plain"),
             ("Law form", "L(N, D) = E + A / N^alpha + B / D^beta", "plain")]
     rows += [(f"  {name}", float(value), "plain")
-             for name, value in zip(COEFFICIENT_NAMES, law.as_tuple())]
+             for name, value in zip(COEFFICIENT_NAMES, law.as_tuple(), strict=True)]
     rows += [("Hardware", f"{hardware.name}: {hardware.description}", "plain")]
     # Labelled as in the templates, with the key a scenario file's [hardware] table uses.
     rows += [(f"  {label} ({key})", float(value), "flops" if "peak" in key else "plain")
              for label, key, value in zip(HARDWARE_LABELS, hardware.setting_names(),
-                                          hardware.as_tuple())]
+                                          hardware.as_tuple(), strict=True)]
     rows += [("Input tokens per request", scenario.input_tokens, "integer"),
              ("Output tokens per request", scenario.output_tokens, "integer"),
              ("FLOPs", "training 6 N D; inference 2 N per token (Sardana et al. 2024, Eq. 3)",

@@ -70,10 +70,10 @@ class _Calls:
         if cheap:
             pending.append(run_in_threadpool(self._cheap, [(s, a) for _, s, a in cheap]))
         done = await asyncio.gather(*pending)
-        for (i, _, _), answer in zip(slow, done):
+        for (i, _, _), answer in zip(slow, done, strict=True):
             answers[i] = answer
         if cheap:
-            for (i, _, _), answer in zip(cheap, done[-1]):
+            for (i, _, _), answer in zip(cheap, done[-1], strict=True):
                 answers[i] = answer
         return answers
 

@@ -2,14 +2,14 @@
 
 import html
 import json
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from string import Template
 from urllib.parse import quote
 
 from .. import __version__, udfs
-from .metadata import function_table
 from .manifest import NAMESPACE
+from .metadata import function_table
 
 __all__ = ["functions_js", "taskpane_html", "BATCH_WINDOW_MS", "CLIENT_MAX_BATCH"]
 
@@ -25,7 +25,7 @@ CLIENT_MAX_BATCH = 2000
 REQUEST_MARGIN_S = 5.0
 
 
-@lru_cache(maxsize=None)
+@cache
 def _static(name):
     return resources.files("xlplan").joinpath("static", name).read_text(encoding="utf-8")
 

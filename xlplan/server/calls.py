@@ -66,7 +66,7 @@ def prepare(call, max_cells):
                   else f"{spec.min_args} to {spec.max_args}")
         raise CallFailure(400, "#VALUE!", f"{spec.name} takes {wanted} arguments, got "
                           f"{len(call.args)}")
-    args = [_argument(p, m, max_cells) for p, m in zip(spec.params, call.args)]
+    args = [_argument(p, m, max_cells) for p, m in zip(spec.params, call.args, strict=False)]
     return spec, args
 
 

@@ -9,8 +9,12 @@ over demand.
 
 import openpyxl
 
-from ..engine.constants import (DEFAULT_HARDWARE, DEFAULT_INPUT_TOKENS, DEFAULT_LAW,
-                                DEFAULT_OUTPUT_TOKENS)
+from ..engine.constants import (
+    DEFAULT_HARDWARE,
+    DEFAULT_INPUT_TOKENS,
+    DEFAULT_LAW,
+    DEFAULT_OUTPUT_TOKENS,
+)
 from ..engine.hardware import HARDWARE_PRESETS
 from ..shared.labels import HARDWARE_FORMATS, HARDWARE_LABELS
 from ..shared.styles import header_row, note, put, set_widths, title

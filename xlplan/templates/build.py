@@ -7,10 +7,10 @@ Excel to recalculate on opening so it is live with the add-in.
 
 from pathlib import Path
 
+from ..shared.styles import fit_page
 from ..workbook.evaluate import evaluate
 from ..workbook.recalc import save
 from . import budget, fit, table2, table3
-from ..shared.styles import fit_page
 
 __all__ = ["TEMPLATES", "build_template", "build_all"]
 

@@ -47,7 +47,7 @@ def build():
          "returns its coefficients (A=406.4, B=410.7, E=1.69, alpha=0.336, beta=0.283).")
     header_row(ws, RUNS_HEADER, 1, ["params", "tokens", "loss"])
     for offset, run in enumerate(example_runs()):
-        for letter, value, fmt in zip("ABC", run, ("count", "count", "loss")):
+        for letter, value, fmt in zip("ABC", run, ("count", "count", "loss"), strict=True):
             put(ws, f"{letter}{RUNS_FIRST_ROW + offset}", value, "input", fmt)
     header_row(ws, 6, 6, COEFFICIENT_NAMES)
     for k, fmt in enumerate(COEFFICIENT_FORMATS):

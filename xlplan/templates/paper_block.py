@@ -32,7 +32,7 @@ def write_block(ws, top, inputs, columns, rows):
     header_row(ws, top, 26, ["note"])
     for offset, cells in enumerate(rows):
         r = top + 1 + offset
-        for letter, (_, fmt, index) in zip("AB", inputs):
+        for letter, (_, fmt, index) in zip("AB", inputs, strict=True):
             put(ws, f"{letter}{r}", cells[index].reference, "input", fmt)
         for k, (_, formula, fmt, index) in enumerate(columns):
             mine = f"{RESULT_COLUMNS[k]}{r}"

@@ -3,8 +3,8 @@
 import openpyxl
 
 from ..paper import table2 as paper_table2
-from .paper_block import write_block
 from ..shared.styles import note, put, set_widths, title
+from .paper_block import write_block
 
 __all__ = ["build", "FILENAME", "FIRST_ROW"]
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from openpyxl.utils.cell import get_column_letter, range_boundaries
 from openpyxl.worksheet.formula import ArrayFormula
 
+from ..excel.cell_error import CellError
 from . import functions
 from .parse import UnsupportedFormula, parse
-from ..excel.cell_error import CellError
 from .values import CellText, first_error, to_number
 
 __all__ = ["Evaluation", "evaluate", "address"]

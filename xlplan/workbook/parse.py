@@ -57,7 +57,8 @@ class _Parser:
                 self.take()
                 left = ("pct", left)
                 continue
-            if token is None or token.type != Token.OP_IN or _BINARY.get(token.value, 0) <= min_power:
+            if (token is None or token.type != Token.OP_IN
+                    or _BINARY.get(token.value, 0) <= min_power):
                 return left
             self.take()
             power = _BINARY[token.value]

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import openpyxl
 from openpyxl.packaging.custom import StringProperty
-from openpyxl.utils.cell import coordinate_from_string, get_column_letter, range_boundaries
+from openpyxl.utils.cell import get_column_letter, range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
 
 from ..engine.errors import XlplanError
-from .cache import write_cached_values
-from .evaluate import evaluate
 from ..excel.cell_error import CellError
 from ..shared.atomic import atomic_path, check_not_same
+from .cache import write_cached_values
+from .evaluate import evaluate
 
 __all__ = ["WorkbookError", "load", "apply_settings", "save", "recalc_file", "parse_setting"]
 
