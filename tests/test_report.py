@@ -14,6 +14,7 @@ import xlplan
 from xlplan.cli import main
 from xlplan.engine.errors import XlplanError
 from xlplan.report.build import write_report
+from xlplan.report.scenario import load_scenario
 from xlplan.shared.progress import Progress
 
 from lo_helpers import PDFTOPPM, convert, needs_pdftoppm, needs_soffice, read_csv
@@ -91,6 +92,15 @@ def test_law_file_in_a_scenario_and_the_law_option(tmp_path, capsys):
     assert "cannot read law file" in capsys.readouterr().err
     assert main(["report", "-o", str(out), "--law", "kaplan"]) == 2
     assert "unknown law 'kaplan'" in capsys.readouterr().err
+
+
+def test_scenario_errors_name_the_key_as_the_file_spells_it(tmp_path):
+    scenario = tmp_path / "plan.toml"
+    scenario.write_text('[[scenarios]]\nloss = "low"\nrequests = 1e9\n')
+    with pytest.raises(XlplanError) as info:
+        load_scenario(scenario)
+    assert str(info.value) == "scenarios[1].loss = 'low' must be a number"
+    assert info.value.argument == "scenarios[1].loss"
 
 
 def test_bad_scenario_keeps_earlier_output_and_input(tmp_path):
