@@ -7,11 +7,16 @@ from numpy.testing import assert_allclose
 import xlplan
 from xlplan.engine.regret import regret_table, robust_plan
 from xlplan.templates import budget
-from xlplan.templates.budget_range import (HIGH_LABEL, HIGH_PER_DAY, LOW_LABEL, LOW_PER_DAY,
-                                           SCENARIOS_LABEL)
+from xlplan.templates.budget_range import (
+    HIGH_LABEL,
+    HIGH_PER_DAY,
+    LOW_LABEL,
+    LOW_PER_DAY,
+    SCENARIOS_LABEL,
+)
+from xlplan.templates.build import build_template
 from xlplan.workbook.evaluate import evaluate
 from xlplan.workbook.recalc import parse_setting, recalc_file
-from xlplan.templates.build import build_template
 
 DAYS = 730
 

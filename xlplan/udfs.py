@@ -22,7 +22,7 @@ from .engine import chinchilla, data_limits, laws, sizing
 from .engine.constants import (DEFAULT_DELTA, DEFAULT_HARDWARE, DEFAULT_INPUT_TOKENS,
                                DEFAULT_LAW, DEFAULT_OUTPUT_TOKENS)
 from .engine.hardware import get_hardware
-from .excel import convert
+from .excel import convert, params
 from .excel.cell_error import CellError
 from .excel.registry import FUNCTIONS, Param, excel_function
 from .shared.labels import HARDWARE_LABELS
@@ -127,7 +127,7 @@ def LIFETIME_COST(params, tokens, requests, input_tokens=None, output_tokens=Non
     plan = sizing.lifetime_cost(convert.number("params", params),
                                 convert.number("tokens", tokens),
                                 convert.number("requests", requests),
-                                *_per_request(input_tokens, output_tokens),
+                                *convert.per_request(input_tokens, output_tokens),
                                 hardware=convert.hardware(hardware))
     return convert.row(plan.training, plan.inference, plan.total)
 

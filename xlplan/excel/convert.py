@@ -10,11 +10,13 @@ what was given. Ranges of numbers are checked by the engine, not here.
 import math
 import numbers
 
+from ..engine.constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from ..engine.errors import InvalidTypeError, InvalidValueError
 from ..engine.laws import COEFFICIENT_NAMES
 from ..shared.labels import HARDWARE_LABELS
 
 __all__ = ["is_blank", "single", "number", "optional_number", "text", "law", "hardware",
+           "per_request",
            "table", "row", "result"]
 
 
@@ -70,6 +72,12 @@ def optional_number(name, value, default):
     """A number, or ``default`` when the cell is blank or the argument omitted."""
     value = single(name, value)
     return default if is_blank(value) else _to_float(name, value)
+
+
+def per_request(input_tokens, output_tokens):
+    """Prompt and generated tokens per request; blank cells take the defaults (70, 215)."""
+    return (optional_number("input_tokens", input_tokens, DEFAULT_INPUT_TOKENS),
+            optional_number("output_tokens", output_tokens, DEFAULT_OUTPUT_TOKENS))
 
 
 def text(name, value):

@@ -11,9 +11,9 @@ import functools
 import logging
 import warnings
 
-from ..engine import regret, sizing
+from ..engine import regret
 from ..engine.errors import PLACEHOLDER, InvalidTypeError
-from . import convert
+from . import convert, params
 from .registry import Param, excel_function
 
 __all__ = ["REGRET_TABLE", "ROBUST_OPT", "PLAN_INTERVAL"]
@@ -22,16 +22,11 @@ __all__ = ["REGRET_TABLE", "ROBUST_OPT", "PLAN_INTERVAL"]
 # note goes to the log (the server's stderr) instead of being dropped.
 LOG = logging.getLogger("xlplan.excel")
 
-_LOSS = Param("loss", "Target pre-training loss in nats per token; must exceed the law's E.")
+_LOSS = params.LOSS
 _SCENARIOS = Param("requests_scenarios", "Lifetime requests of each demand scenario: a row "
                    "or column of at least 2 numbers > 0, e.g. low, base, high.", range=True)
-_INPUT = Param("input_tokens", "Prompt tokens per request. Default 70.", optional=True)
-_OUTPUT = Param("output_tokens", "Generated tokens per request. Default 215.", optional=True)
-_HARDWARE = Param("hardware", "Hardware: a preset name such as \"paper-a100\" or a 1x7 range "
-                  "as XLPLAN_HARDWARE returns. Default paper-a100.", optional=True, range=True)
-_LAW = Param("law", "Loss law: a preset name such as \"chinchilla\" or a 1x5 range A, B, E, "
-             "alpha, beta (as XLPLAN_LAW or FIT_COEFFS return). Default chinchilla.",
-             optional=True, range=True)
+_INPUT, _OUTPUT = params.INPUT_TOKENS, params.OUTPUT_TOKENS
+_HARDWARE, _LAW = params.HARDWARE, params.LAW
 
 
 def _scenarios(value):
@@ -46,10 +41,8 @@ def _scenarios(value):
 
 
 def _options(input_tokens, output_tokens, hardware, law):
-    return dict(input_tokens=convert.optional_number("input_tokens", input_tokens,
-                                                     sizing.DEFAULT_INPUT_TOKENS),
-                output_tokens=convert.optional_number("output_tokens", output_tokens,
-                                                      sizing.DEFAULT_OUTPUT_TOKENS),
+    input_tokens, output_tokens = convert.per_request(input_tokens, output_tokens)
+    return dict(input_tokens=input_tokens, output_tokens=output_tokens,
                 hardware=convert.hardware(hardware), law=convert.law(law))
 
 

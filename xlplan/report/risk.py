@@ -96,7 +96,7 @@ def _cost_chart(ws, first, last, y_columns, title_text, y_title, robust_column):
     chart.x_axis.scaling.min = ws.cell(first, 1).value  # exactly the low-to-high range
     chart.x_axis.scaling.max = ws.cell(last, 1).value
     xs = Reference(ws, min_col=1, min_row=first, max_row=last)
-    for colour, column in zip(COLOURS, y_columns):
+    for colour, column in zip(COLOURS, y_columns, strict=False):
         ys = Reference(ws, min_col=column, min_row=first - 1, max_row=last)
         series = Series(ys, xs, title_from_data=True)
         series.smooth = False
@@ -143,7 +143,7 @@ def _write_interval(ws, top, block, scenario):
                      "two-sided; each column's quantiles taken separately")
     header_row(ws, top + 1, 1, ["", "Params", "Training tokens", "Total FLOPs"])
     rows = zip(("low", "median", "high", "law fitted to all runs"),
-               (*result.as_rows(), result.point))
+               (*result.as_rows(), result.point), strict=True)
     for i, (label, values) in enumerate(rows):
         r = top + 2 + i
         ws[f"A{r}"] = label

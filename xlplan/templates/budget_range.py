@@ -53,7 +53,8 @@ def add_demand_range(ws, top, per_request):
         put(ws, f"B{r}", value, "input", "count")
     r = top + 4
     ws[f"A{r}"] = SCENARIOS_LABEL
-    for letter, formula in zip("BCD", (f"=$B${top + 2}*$B$7", "=$B$18", f"=$B${top + 3}*$B$7")):
+    formulas = (f"=$B${top + 2}*$B$7", "=$B$18", f"=$B${top + 3}*$B$7")
+    for letter, formula in zip("BCD", formulas, strict=True):
         put(ws, f"{letter}{r}", formula, "result", "count")
     refs[SCENARIOS_LABEL] = f"B{r}:D{r}"
     scenarios = f"$B${r}:$D${r}"
