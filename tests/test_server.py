@@ -339,7 +339,7 @@ def test_fits_wait_their_turn_and_identical_fits_share_one_computation():
     # One worker, one fit at a time: the last waits for the other eleven, about 4x the
     # limit, yet none times out, since a call's limit starts when a worker takes it.
     assert [a["status"] for a in body["results"]] == [200] * 17, body
-    for delta, answer in zip(deltas, body["results"], strict=True):
+    for delta, answer in zip(deltas, body["results"], strict=False):  # the 12 distinct
         assert answer["result"] == udfs.FIT_COEFFS(runs, None, delta)
     assert all(a["result"] == body["results"][0]["result"] for a in body["results"][12:])
 

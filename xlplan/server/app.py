@@ -70,7 +70,8 @@ class _Calls:
         if cheap:
             pending.append(run_in_threadpool(self._cheap, [(s, a) for _, s, a in cheap]))
         done = await asyncio.gather(*pending)
-        for (i, _, _), answer in zip(slow, done, strict=True):
+        # done holds one answer per slow call, then (if any) the list of cheap answers
+        for (i, _, _), answer in zip(slow, done, strict=False):
             answers[i] = answer
         if cheap:
             for (i, _, _), answer in zip(cheap, done[-1], strict=True):
