@@ -1,1 +1,2 @@
-"""Helpers several faces share: atomic file writing, the progress bar, sheet styles."""
+"""Helpers several faces share: atomic file writing, the progress bar, sheet styles and
+number formats, column labels."""
