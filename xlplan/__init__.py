@@ -19,10 +19,15 @@ from .engine.errors import (
 )
 from .engine.hardware import GPU, GPUS, HARDWARE_PRESETS, Hardware, get_hardware
 from .engine.laws import LAW_PRESETS, ScalingLaw, get_law
-from .engine.sizing import (ModelPlan, OptimalPlan, compute_optimal, cost_optimal, lifetime_cost,
-                            total_flops)
-from .engine.regret import (RegretTable, RobustPlan, expected_cost_plan, regret_table,
-                            robust_plan)
+from .engine.regret import RegretTable, RobustPlan, expected_cost_plan, regret_table, robust_plan
+from .engine.sizing import (
+    ModelPlan,
+    OptimalPlan,
+    compute_optimal,
+    cost_optimal,
+    lifetime_cost,
+    total_flops,
+)
 from .lawfile import load_law_file, write_law_file
 from .engine.data_limits import RepetitionWarning, data_constrained_loss, epochs, loss_floor
 from .engine.overhead import compute_overhead, critical_size
