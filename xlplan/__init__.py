@@ -10,6 +10,7 @@ from .engine.chinchilla import (
     chinchilla_from_loss,
     chinchilla_from_params,
 )
+from .engine.data_limits import RepetitionWarning, data_constrained_loss, epochs, loss_floor
 from .engine.errors import (
     ConvergenceError,
     InvalidTypeError,
@@ -19,6 +20,7 @@ from .engine.errors import (
 )
 from .engine.hardware import GPU, GPUS, HARDWARE_PRESETS, Hardware, get_hardware
 from .engine.laws import LAW_PRESETS, ScalingLaw, get_law
+from .engine.overhead import compute_overhead, critical_size
 from .engine.regret import RegretTable, RobustPlan, expected_cost_plan, regret_table, robust_plan
 from .engine.sizing import (
     ModelPlan,
@@ -29,8 +31,6 @@ from .engine.sizing import (
     total_flops,
 )
 from .lawfile import load_law_file, write_law_file
-from .engine.data_limits import RepetitionWarning, data_constrained_loss, epochs, loss_floor
-from .engine.overhead import compute_overhead, critical_size
 
 __version__ = "0.1.0"
 

@@ -19,8 +19,9 @@ The same objects are the xlwings UDFs (``UDF MODULES = xlplan.udfs``) and what
 import functools
 
 from .engine import chinchilla, data_limits, laws, sizing
-from .engine.constants import (DEFAULT_DELTA, DEFAULT_HARDWARE, DEFAULT_INPUT_TOKENS,
-                               DEFAULT_LAW, DEFAULT_OUTPUT_TOKENS)
+from .engine.constants import (
+    DEFAULT_DELTA,
+)
 from .engine.hardware import get_hardware
 from .excel import convert, params
 from .excel.cell_error import CellError
@@ -32,21 +33,9 @@ __all__ = ["SCALING_LOSS", "CHINCHILLA_MODEL", "CHINCHILLA_OPT", "OPT_PARAMS", "
            "FUNCTIONS", "CellError", "REGRET_TABLE", "ROBUST_OPT", "PLAN_INTERVAL",
            "OVERHEAD", "CRITICAL_SIZE", "EPOCHS"]
 
-_LAW = Param("law", "Loss law: a preset name such as \"chinchilla\" or a 1x5 range A, B, E, "
-             f"alpha, beta (as XLPLAN_LAW or FIT_COEFFS return). Default {DEFAULT_LAW}.",
-             optional=True, range=True)
-_HARDWARE = Param("hardware", "Hardware: a preset name such as \"paper-a100\" or a 1x7 range "
-                  f"as XLPLAN_HARDWARE returns. Default {DEFAULT_HARDWARE}.", optional=True,
-                  range=True)
-_PARAMS = Param("params", "Model size: number of parameters, e.g. 7E9.")
-_TOKENS = Param("tokens", "Training tokens, e.g. 1.4E12.")
-_LOSS = Param("loss", "Target pre-training loss in nats per token; must exceed the law's E.")
-_REQUESTS = Param("requests", "Lifetime inference requests, >= 0.")
-_INPUT = Param("input_tokens", f"Prompt tokens per request. Default {DEFAULT_INPUT_TOKENS:g}.",
-               optional=True)
-_OUTPUT = Param("output_tokens",
-                f"Generated tokens per request. Default {DEFAULT_OUTPUT_TOKENS:g}.",
-                optional=True)
+_LAW, _HARDWARE, _LOSS, _REQUESTS = params.LAW, params.HARDWARE, params.LOSS, params.REQUESTS
+_PARAMS, _TOKENS = params.PARAMS, params.TOKENS
+_INPUT, _OUTPUT = params.INPUT_TOKENS, params.OUTPUT_TOKENS
 _UNIQUE = Param("unique_tokens", "Unique training tokens available (data may be repeated). "
                 "Default: unlimited.", optional=True)
 
@@ -100,12 +89,6 @@ def TOTAL_FLOPS(params, tokens, inf_tokens):
                                              convert.number("inf_tokens", inf_tokens)))
 
 
-def _per_request(input_tokens, output_tokens):
-    return (convert.optional_number("input_tokens", input_tokens,
-                                    DEFAULT_INPUT_TOKENS),
-            convert.optional_number("output_tokens", output_tokens, DEFAULT_OUTPUT_TOKENS))
-
-
 @excel_function(_LOSS, _REQUESTS, _INPUT, _OUTPUT, _HARDWARE, _LAW, _UNIQUE,
                 result=("params", "tokens"))
 def COST_OPT(loss, requests, input_tokens=None, output_tokens=None, hardware=None, law=None,
@@ -113,7 +96,7 @@ def COST_OPT(loss, requests, input_tokens=None, output_tokens=None, hardware=Non
     """Params, tokens (1x2) minimising lifetime training + inference dollars at a target loss."""
     plan = sizing.cost_optimal(convert.number("loss", loss),
                                convert.number("requests", requests),
-                               *_per_request(input_tokens, output_tokens),
+                               *convert.per_request(input_tokens, output_tokens),
                                hardware=convert.hardware(hardware), law=convert.law(law),
                                unique_tokens=_unique(unique_tokens))
     return convert.row(plan.optimal.params, plan.optimal.tokens)
@@ -183,5 +166,5 @@ def XLPLAN_HARDWARE(name):
     return convert.row(*get_hardware(convert.text("name", name)).as_tuple())
 
 
-from .excel.risk_functions import PLAN_INTERVAL, REGRET_TABLE, ROBUST_OPT  # noqa: E402,F401
 from .excel.data_functions import CRITICAL_SIZE, EPOCHS, OVERHEAD  # noqa: E402,F401
+from .excel.risk_functions import PLAN_INTERVAL, REGRET_TABLE, ROBUST_OPT  # noqa: E402,F401

@@ -10,6 +10,7 @@ from .chinchilla import (
                          chinchilla_from_loss,
                          chinchilla_from_params,
 )
+from .data_limits import RepetitionWarning, data_constrained_loss, epochs, loss_floor
 from .errors import (
                          ConvergenceError,
                          InvalidTypeError,
@@ -19,12 +20,16 @@ from .errors import (
 )
 from .hardware import GPU, GPUS, HARDWARE_PRESETS, Hardware, get_hardware
 from .laws import LAW_PRESETS, ScalingLaw, get_law
-from .regret import (RegretTable, RobustPlan, expected_cost_plan, regret_table,
-                     robust_plan)
-from .sizing import (ModelPlan, OptimalPlan, compute_optimal, cost_optimal, lifetime_cost,
-                     total_flops)
-from .data_limits import RepetitionWarning, data_constrained_loss, epochs, loss_floor
 from .overhead import compute_overhead, critical_size
+from .regret import RegretTable, RobustPlan, expected_cost_plan, regret_table, robust_plan
+from .sizing import (
+                         ModelPlan,
+                         OptimalPlan,
+                         compute_optimal,
+                         cost_optimal,
+                         lifetime_cost,
+                         total_flops,
+)
 
 __all__ = [
     "ScalingLaw", "LAW_PRESETS", "get_law",

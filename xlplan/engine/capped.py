@@ -85,8 +85,9 @@ def _bracket(law, gap, r, unique, start):
             return low, high, f_low, f_high
         low = np.where(bad_low, low - BRACKET_STEP, low)
         high = np.where(bad_high, high + BRACKET_STEP, high)
+    first = gap[bad_low | bad_high][0]
     raise ConvergenceError(f"capped tokens solver found no bracket in {MAX_BRACKET_STEPS} "
-                           f"steps of 10x (first bad element: loss gap {gap[bad_low | bad_high][0]!r})")
+                           f"steps of 10x (first bad element: loss gap {first!r})")
 
 
 def _illinois(law, gap, r, unique, low, high, f_low, f_high):

@@ -30,7 +30,9 @@ def check_within_floor(law, loss, unique, on_invalid):
     if on_invalid == "nan":
         return np.where(unreachable, np.nan, loss)
     position = np.unravel_index(np.flatnonzero(unreachable)[0], unreachable.shape)
-    at = (lambda v: float(np.broadcast_to(v, unreachable.shape)[position]))
+    def at(v):
+        return float(np.broadcast_to(v, unreachable.shape)[position])
+
     where = f" (first at {tuple(int(i) for i in position)})" if unreachable.ndim else ""
     raise UnreachableLossError(
         f"loss={at(loss):g} cannot be reached with {{argument}}={at(unique):g}{where}: with "

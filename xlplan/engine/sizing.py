@@ -26,9 +26,9 @@ from .constants import (
     INFERENCE_FLOPS_PER_PARAM_TOKEN,
     TRAIN_FLOPS_PER_PARAM_TOKEN,
 )
+from .data_sizing import capped_optimum
 from .hardware import get_hardware
 from .laws import get_law
-from .data_sizing import capped_optimum
 from .solver import chinchilla_point, solve_tokens
 
 __all__ = ["ModelPlan", "OptimalPlan", "compute_optimal", "cost_optimal", "total_flops",

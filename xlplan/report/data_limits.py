@@ -39,7 +39,7 @@ def add_data_columns(rows, scenario):
     The Chinchilla-style columns stay those of unlimited data, so the saving of a
     data-limited plan is against the same reference as without a limit.
     """
-    for row, plan in zip(rows, scenario.plans):
+    for row, plan in zip(rows, scenario.plans, strict=True):
         sized = _plan(plan, scenario)
         optimal = sized.optimal
         if plan.unique_tokens is not None:
@@ -81,7 +81,7 @@ def overhead_sheet(ws, scenario):
     header = 5
     header_row(ws, header, 1, ["Size fraction k", "Training-compute overhead",
                                "k* marker: k", "k* marker: overhead"])
-    for i, (k, value) in enumerate(zip(SIZE_FRACTIONS, overhead)):
+    for i, (k, value) in enumerate(zip(SIZE_FRACTIONS, overhead, strict=True)):
         put(ws, f"A{header + 1 + i}", float(k), "result", "loss")
         put(ws, f"B{header + 1 + i}", float(value) if np.isfinite(value) else None, "result",
             "percent")

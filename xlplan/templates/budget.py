@@ -18,8 +18,8 @@ from ..engine.constants import (
 from ..engine.hardware import HARDWARE_PRESETS
 from ..shared.labels import HARDWARE_FORMATS, HARDWARE_LABELS
 from ..shared.styles import header_row, note, put, set_widths, title
-from .budget_range import add_demand_range
 from .budget_data import add_data_limits
+from .budget_range import add_demand_range
 
 __all__ = ["build", "FILENAME", "RESULTS", "SENSITIVITY_FIRST_ROW", "MULTIPLIERS"]
 
