@@ -36,7 +36,8 @@ def main():
     for module in ("xlplan", "xlplan.udfs"):
         seconds = import_seconds(module, args.repeat)
         target = "  (target < 0.15 s)" if module == "xlplan" else ""
-        print(f"import {module}: {seconds:.3f} s{target}; ratio to numpy {seconds / numpy:.2f}x")
+        print(f"import {module}: {seconds:.3f} s{target}; ratio to numpy {seconds / numpy:.2f}x; "
+              f"beyond numpy {seconds - numpy:+.3f} s")
 
 
 if __name__ == "__main__":
