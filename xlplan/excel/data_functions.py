@@ -11,14 +11,12 @@ workbook evaluator see them with the other functions. The numbers come from
 """
 
 from ..engine import data_limits, overhead
-from . import convert
+from . import convert, params
 from .registry import Param, excel_function
 
 __all__ = ["OVERHEAD", "CRITICAL_SIZE", "EPOCHS"]
 
-_LAW = Param("law", "Loss law: a preset name such as \"chinchilla\" or a 1x5 range A, B, E, "
-             "alpha, beta (as XLPLAN_LAW or FIT_COEFFS return). Default chinchilla.",
-             optional=True, range=True)
+_LAW = params.LAW
 
 
 @excel_function(Param("size_fraction", "Model size as a fraction of the Chinchilla-optimal "
