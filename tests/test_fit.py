@@ -341,3 +341,14 @@ def test_law_file_errors(tmp_path):
         get_law(str(tmp_path / "missing.json"))
     with pytest.raises(InvalidTypeError, match="unknown law"):
         get_law(str(bad))
+
+
+def test_cli_names_its_options_in_fit_errors(capsys):
+    """Errors of the fitter's keyword arguments come back under the command's option names."""
+    assert main(["fit", str(SARDANA), "--bootstrap", "1"]) == 2
+    assert "--bootstrap 1 is out of range: it must be a whole number >= 2" in \
+        capsys.readouterr().err
+    assert main(["fit", str(SARDANA), "--delta", "0"]) == 2
+    assert "--delta 0 is out of range" in capsys.readouterr().err
+    assert main(["fit", str(SARDANA), "--max-tokens-per-param", "9"]) == 2
+    assert "--max-tokens-per-param 9 leaves 0 of 47 runs" in capsys.readouterr().err
