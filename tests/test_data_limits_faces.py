@@ -96,6 +96,10 @@ def test_report_summary_epochs_and_overhead(capped_report):
             plan.optimal.training / free.chinchilla.training - 1, rel=1e-12)
     notes = " ".join(str(v) for v in frame["Scenario"])
     assert "More than 4 epochs" in notes and "13B, 100B unique" in notes
+    text = [str(c.value) for row in openpyxl.load_workbook(capped_report)["Assumptions"]
+            .iter_rows() for c in row]
+    assert any("1e+11, 1e+12" in t for t in text)
+    assert any("R_D* = 15.3878" in t and "an approximation" in t for t in text)
 
 
 def test_report_without_limits_has_one_epoch(tmp_path):

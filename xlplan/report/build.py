@@ -58,7 +58,8 @@ def build_report(scenario, progress=None):
     if blocks:  # only scenarios that give a demand range get a Risk sheet
         risk.risk_sheet(wb.create_sheet("Risk"), scenario, blocks)
     sheets.assumptions_sheet(wb.create_sheet("Assumptions"), scenario, [
-        ("xlplan version", __version__), ("Generated", now),
+        *data_limits.assumption_rows(scenario), ("xlplan version", __version__),
+        ("Generated", now),
         ("Python / numpy / openpyxl", f"{platform.python_version()} / {np.__version__} / "
                                       f"{openpyxl.__version__}")])
     progress.step("assumptions")

@@ -13,12 +13,13 @@ import warnings
 import numpy as np
 from openpyxl.chart import Reference, ScatterChart, Series
 
-from ..engine.data_limits import EPOCH_WARNING, RepetitionWarning
+from ..engine.data_limits import EPOCH_WARNING, RepetitionWarning, repetition_constants
 from ..engine.overhead import compute_overhead, critical_size
 from ..engine.sizing import cost_optimal
 from ..shared.styles import header_row, note, put, set_widths, title
 
-__all__ = ["add_data_columns", "overhead_sheet", "epoch_note", "SIZE_FRACTIONS"]
+__all__ = ["add_data_columns", "overhead_sheet", "epoch_note", "assumption_rows",
+           "SIZE_FRACTIONS"]
 
 SIZE_FRACTIONS = np.round(np.linspace(0.1, 1.0, 37), 6)
 # The curve rises without bound towards k*: the chart's overhead axis stops here.
@@ -55,6 +56,19 @@ def _chinchilla_training(plan, scenario):
     """Training $ of the unlimited-data Chinchilla-style model of the plan's loss."""
     return cost_optimal(plan.loss, plan.requests, scenario.input_tokens, scenario.output_tokens,
                         hardware=scenario.hardware, law=scenario.law).chinchilla.training
+
+
+def assumption_rows(scenario):
+    """(label, text) rows for the Assumptions sheet: the data limits and the decay constants."""
+    law = scenario.law
+    r_d, r_n = repetition_constants(law)
+    whose = ("the law's own" if law.R_D_star is not None and law.R_N_star is not None else
+             "Muennighoff et al. 2023's C4 values, an approximation for this law")
+    limits = sorted({plan.unique_tokens for plan in scenario.plans} - {None})
+    return [("Unique training tokens", ", ".join(f"{u:.3g}" for u in limits) + " (per scenario "
+             "as given; the others unlimited)" if limits else "unlimited in every scenario"),
+            ("Repeated data (Muennighoff et al. 2023)", f"R_D* = {r_d:g}, R_N* = {r_n:g}: "
+             f"{whose}; epochs above {EPOCH_WARNING:g} are flagged")]
 
 
 def epoch_note(rows):

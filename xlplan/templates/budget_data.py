@@ -15,8 +15,7 @@ __all__ = ["add_data_limits", "UNIQUE_LABEL", "EPOCHS_LABEL", "OVERHEAD_LABEL"]
 
 UNIQUE_LABEL = "Unique training tokens available (blank = unlimited)"
 EPOCHS_LABEL = "Epochs the recommendation needs (passes over the unique data)"
-OVERHEAD_LABEL = ("Training-compute overhead of the recommended model vs the "
-                  "Chinchilla-style one")
+OVERHEAD_LABEL = "Training-compute overhead vs the Chinchilla-style choice"
 EPOCH_NOTE = ("Above 4 epochs: repeated data is worth noticeably less than fresh data "
               "(Muennighoff et al. 2023)")
 
@@ -37,7 +36,7 @@ def _rows(u, per_request):
         (OVERHEAD_LABEL, f"=INDEX(LIFETIME_COST({{params}},{{tokens}},$B$18,{per_request}),1,1)"
          f"/INDEX(LIFETIME_COST($B$5,$B$24,$B$18,{per_request}),1,1)-1", "percent", True),
         ("Recommended size / Chinchilla-style size", "={params}/$B$5", "ratio", False),
-        ("Critical size: below this fraction no model reaches the quality (de Vries 2023)",
+        ("Critical size (de Vries 2023): smallest size / Chinchilla size",
          "=CRITICAL_SIZE($B$10)", "ratio", False),
     )
 
