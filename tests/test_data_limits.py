@@ -153,6 +153,22 @@ def test_capped_optimum_matches_brute_force(law, unique, margin, demand):
     assert plan.optimal.tokens == pytest.approx(math.exp(root), rel=1e-10)
 
 
+@pytest.mark.parametrize("unique", np.logspace(10, 13, 4))
+@pytest.mark.parametrize("requests", [1e8, 1e10])
+def test_cost_optimal_under_a_cap_matches_brute_force(unique, requests):
+    law = get_law("chinchilla")
+    loss = loss_floor(unique, law) + 0.1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RepetitionWarning)
+        plan = cost_optimal(loss, requests, hardware="h100", unique_tokens=unique)
+    optimal = plan.optimal
+    # Dollars are k_train N D + k_inference N: r = k_inference / k_train in tokens.
+    r = optimal.inference * optimal.tokens / optimal.training
+    tokens, best = brute_force(law, loss, r, unique)
+    assert optimal.params * (optimal.tokens + r) <= best * (1 + 1e-12)
+    assert optimal.tokens == pytest.approx(tokens, rel=1e-5)
+
+
 def test_both_penalties_bind_somewhere_in_the_cases():
     """The brute-force cases cover plans with repeated data and with surplus parameters."""
     law = get_law("chinchilla")
