@@ -31,7 +31,8 @@ from .shared.labels import HARDWARE_LABELS
 __all__ = ["SCALING_LOSS", "CHINCHILLA_MODEL", "CHINCHILLA_OPT", "OPT_PARAMS", "TOTAL_FLOPS",
            "COST_OPT", "LIFETIME_COST", "FIT_COEFFS", "XLPLAN_LAW", "XLPLAN_HARDWARE",
            "FUNCTIONS", "CellError", "REGRET_TABLE", "ROBUST_OPT", "PLAN_INTERVAL",
-           "OVERHEAD", "CRITICAL_SIZE", "EPOCHS"]
+           "OVERHEAD", "CRITICAL_SIZE", "EPOCHS",
+           "DEMAND_RAMP", "LIFETIME_PV", "COST_OPT_PV", "CASHFLOW"]
 
 _LAW, _HARDWARE, _LOSS, _REQUESTS = params.LAW, params.HARDWARE, params.LOSS, params.REQUESTS
 _PARAMS, _TOKENS = params.PARAMS, params.TOKENS
@@ -168,3 +169,4 @@ def XLPLAN_HARDWARE(name):
 
 from .excel.data_functions import CRITICAL_SIZE, EPOCHS, OVERHEAD  # noqa: E402,F401
 from .excel.risk_functions import PLAN_INTERVAL, REGRET_TABLE, ROBUST_OPT  # noqa: E402,F401
+from .excel.schedule_functions import CASHFLOW, COST_OPT_PV, DEMAND_RAMP, LIFETIME_PV  # noqa: E402,F401
