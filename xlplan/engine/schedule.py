@@ -50,7 +50,7 @@ import math
 import numpy as np
 
 from . import validate
-from .errors import InvalidTypeError, InvalidValueError
+from .errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
 from .sizing import (DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, cost_optimal,
                      lifetime_cost)
 
@@ -68,7 +68,7 @@ def _plain(value):
     return float(value) if np.ndim(value) == 0 else value
 
 
-def _bad_months_message(name, schedule, bad):
+def _bad_months_message(schedule, bad):
     """Name each bad month (1-based) and, for many schedules, which schedule."""
     listed = []
     for index in np.argwhere(bad)[:_MAX_LISTED]:
@@ -77,7 +77,7 @@ def _bad_months_message(name, schedule, bad):
         listed.append(f"{where}month {month + 1} = {schedule[tuple(index)]:g}")
     more = int(bad.sum()) - len(listed)
     extra = f" and {more} more" if more > 0 else ""
-    return (f"{name}: {'; '.join(listed)}{extra} is out of range: each month's requests "
+    return (f"{PLACEHOLDER}: {'; '.join(listed)}{extra} is out of range: each month's requests "
             "must be a number >= 0")
 
 
@@ -91,12 +91,12 @@ def check_schedule(requests_by_month, on_invalid="raise", name="requests_by_mont
     try:
         schedule = np.atleast_1d(np.asarray(requests_by_month, dtype=np.float64))
     except (TypeError, ValueError):
-        raise InvalidTypeError(f"{name}={requests_by_month!r} is not a list or array of "
+        raise InvalidTypeError(f"{PLACEHOLDER}={requests_by_month!r} is not a list or array of "
                                "numbers of requests per month", argument=name,
                                value=requests_by_month) from None
     months = schedule.shape[-1]
     if not 1 <= months <= MAX_MONTHS:
-        raise InvalidValueError(f"{name} has {months} months: it must have between 1 and "
+        raise InvalidValueError(f"{PLACEHOLDER} has {months} months: it must have between 1 and "
                                 f"{MAX_MONTHS:,} months", argument=name, value=months)
     with np.errstate(invalid="ignore"):
         bad = ~(np.isfinite(schedule) & (schedule >= 0))
@@ -104,7 +104,7 @@ def check_schedule(requests_by_month, on_invalid="raise", name="requests_by_mont
         if on_invalid == "nan":
             return np.where(bad, np.nan, schedule)
         first = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise InvalidValueError(_bad_months_message(name, schedule, bad), argument=name,
+        raise InvalidValueError(_bad_months_message(schedule, bad), argument=name,
                                 value=float(schedule[first]),
                                 positions=[tuple(int(i) for i in p) for p in np.argwhere(bad)])
     return schedule
@@ -189,10 +189,10 @@ def present_value_requests(requests_by_month, discount_rate=0.0, price_change=0.
 
 def _ramp_months(months):
     if isinstance(months, bool) or not validate.is_scalar(months):
-        raise InvalidTypeError(f"months={months!r} must be one whole number",
+        raise InvalidTypeError(f"{PLACEHOLDER}={months!r} must be one whole number",
                                argument="months", value=months)
     if not (1 <= months <= MAX_MONTHS and float(months).is_integer()):
-        raise InvalidValueError(f"months={months:g} is out of range: it must be a whole "
+        raise InvalidValueError(f"{PLACEHOLDER}={months:g} is out of range: it must be a whole "
                                 f"number from 1 to {MAX_MONTHS:,}", argument="months",
                                 value=months)
     return int(months)
@@ -232,7 +232,7 @@ def demand_ramp(first_month_requests, monthly_growth, months, peak_requests=None
                           np.asarray(peak)[..., None])
     if not np.all(np.isfinite(ramp)):
         month = int(np.argwhere(~np.isfinite(ramp))[0][-1]) + 1
-        raise InvalidValueError(f"monthly_growth={np.max(growth):g} takes month {month} past "
+        raise InvalidValueError(f"{PLACEHOLDER}={np.max(growth):g} takes month {month} past "
                                 "the largest number (1.8e308): give peak_requests or a lower "
                                 "monthly_growth", argument="monthly_growth", value=growth)
     return ramp

@@ -13,7 +13,7 @@ month) are in the former's docstring.
 
 from ..engine import cashflow, schedule
 from ..engine.sizing import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
-from ..engine.errors import InvalidTypeError, InvalidValueError
+from ..engine.errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
 from . import convert
 from .registry import Param, excel_function
 
@@ -40,12 +40,12 @@ def _months(value):
     """A row or column of requests per month as floats; blanks are 0."""
     rows = convert.table(_NAME, value)
     if len(rows) > 1 and max(len(r) for r in rows) > 1:
-        raise InvalidTypeError(f"{_NAME} must be one row or one column, got a {len(rows)}x"
+        raise InvalidTypeError(f"{PLACEHOLDER} must be one row or one column, got a {len(rows)}x"
                                f"{max(len(r) for r in rows)} range", argument=_NAME,
                                value=None)
     cells = [c for r in rows for c in r]
     if len(cells) > schedule.MAX_MONTHS:
-        raise InvalidValueError(f"{_NAME} has {len(cells):,} months: it must have between 1 "
+        raise InvalidValueError(f"{PLACEHOLDER} has {len(cells):,} months: it must have between 1 "
                                 f"and {schedule.MAX_MONTHS:,} months", argument=_NAME,
                                 value=len(cells))
     return [0.0 if convert.is_blank(c) else _month(k, c) for k, c in enumerate(cells, 1)]
@@ -55,7 +55,7 @@ def _month(k, value):
     try:
         return convert.number(_NAME, value)
     except InvalidTypeError:
-        raise InvalidTypeError(f"{_NAME} month {k} = {value!r} is not a number of requests",
+        raise InvalidTypeError(f"{PLACEHOLDER} month {k} = {value!r} is not a number of requests",
                                argument=_NAME, value=value) from None
 
 

@@ -10,11 +10,12 @@ from pathlib import Path
 from ..shared.styles import fit_page
 from ..workbook.evaluate import evaluate
 from ..workbook.recalc import save
-from . import budget, fit, table2, table3
+from . import budget, fit, monthly, table2, table3
 
 __all__ = ["TEMPLATES", "build_template", "build_all"]
 
-TEMPLATES = {module.FILENAME: module.build for module in (table2, table3, budget, fit)}
+TEMPLATES = {module.FILENAME: module.build for module in (table2, table3, budget, fit,
+                                                        monthly)}
 
 
 def build_template(filename, directory):

@@ -102,8 +102,24 @@ def _round(value, digits=0):
     return first_error([number, places]) or excel_round(number, places)
 
 
+def _npv(rate, *values):
+    """Excel's NPV: the i-th number (in order, ranges row by row) over (1 + rate)**i."""
+    rate_n, numbers = to_number(rate), _numbers_in(values)
+    error = first_error([rate_n, *numbers])
+    if error:
+        return error
+    if rate_n == -1.0:
+        return CellError("#DIV/0!", "NPV with rate -1 divides by zero")
+    try:
+        return sum(v / (1.0 + rate_n) ** i for i, v in enumerate(numbers, start=1))
+    except (OverflowError, ZeroDivisionError):
+        return CellError("#NUM!", f"NPV at rate {rate_n!r} overflows")
+
+
 FUNCTIONS = {
     "INDEX": _index,
+    "NPV": _npv,
+    "ISBLANK": lambda value: value is None,
     "SUM": _aggregate(sum),
     "MIN": _aggregate(lambda v: min(v) if v else 0.0),
     "MAX": _aggregate(lambda v: max(v) if v else 0.0),
