@@ -12,7 +12,7 @@ from ..paper import table2, table3
 from ..shared.atomic import atomic_path, check_not_same
 from ..shared.progress import Progress
 from ..shared.styles import fit_page, note
-from . import compute, data_limits, risk, sheets
+from . import compute, data_limits, monthly, risk, sheets
 from .scenario import load_scenario
 
 __all__ = ["build_report", "write_report"]
@@ -32,6 +32,10 @@ def build_report(scenario, progress=None):
         note(wb.active, f"A{sheets.SUMMARY_HEADER + len(rows) + 2}",
                     data_limits.epoch_note(rows))
     progress.step("summary")
+    if monthly.has_monthly(scenario):
+        note(wb.active, "A4", "Scenarios with a monthly schedule are sized on present value: "
+             "their dollars are present values (see the Cash flow sheet).")
+        monthly.cashflow_sheet(wb.create_sheet(monthly.SHEET), scenario, rows)
     sheets.table_sheet(wb.create_sheet("Table 2"), "Table 2 (paper App. B.1): compute-optimal "
                        "vs Chinchilla-style, FLOPs", "Law 'chinchilla', as in the paper.", 2,
                        table2())

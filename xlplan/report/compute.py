@@ -9,6 +9,7 @@ import numpy as np
 
 from ..engine.chinchilla import chinchilla_from_params
 from ..engine.sizing import compute_optimal, cost_optimal
+from .monthly import demand_for_sizing
 
 __all__ = ["plan_rows", "flops_sweep", "cost_sweep", "SWEEP_POINTS"]
 
@@ -18,9 +19,13 @@ REQUESTS = np.logspace(6, 13, SWEEP_POINTS)           # Figure 6's x axis
 
 
 def plan_rows(scenario):
-    """One dict per scenario plan: cost-optimal and Chinchilla-style models and dollars."""
+    """One dict per scenario plan: cost-optimal and Chinchilla-style models and dollars.
+
+    A plan with a monthly schedule is sized on its present-value requests, so its
+    dollars are present values (:mod:`xlplan.engine.schedule`).
+    """
     losses = np.array([p.loss for p in scenario.plans])
-    requests = np.array([p.requests for p in scenario.plans])
+    requests = np.array([demand_for_sizing(p) for p in scenario.plans])
     plan = cost_optimal(losses, requests, scenario.input_tokens, scenario.output_tokens,
                         hardware=scenario.hardware, law=scenario.law)
     rows = []

@@ -17,6 +17,7 @@ from ..engine.data_limits import EPOCH_WARNING, RepetitionWarning, repetition_co
 from ..engine.overhead import compute_overhead, critical_size
 from ..engine.sizing import cost_optimal
 from ..shared.styles import header_row, note, put, set_widths, title
+from .monthly import demand_for_sizing
 
 __all__ = ["add_data_columns", "overhead_sheet", "epoch_note", "assumption_rows",
            "SIZE_FRACTIONS"]
@@ -29,7 +30,8 @@ AXIS_MAX = 4.0
 def _plan(plan, scenario):
     with warnings.catch_warnings():  # the summary carries its own note (epoch_note)
         warnings.simplefilter("ignore", RepetitionWarning)
-        return cost_optimal(plan.loss, plan.requests, scenario.input_tokens,
+        # a monthly schedule is sized on its present-value requests (report.monthly)
+        return cost_optimal(plan.loss, demand_for_sizing(plan), scenario.input_tokens,
                             scenario.output_tokens, hardware=scenario.hardware,
                             law=scenario.law, unique_tokens=plan.unique_tokens)
 

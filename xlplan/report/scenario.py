@@ -24,6 +24,7 @@ from ..engine.errors import InvalidTypeError, InvalidValueError, XlplanError
 from ..engine.hardware import Hardware, get_hardware
 from ..engine.laws import get_law
 from ..lawfile import law_from_text
+from .monthly import parse_monthly
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -42,6 +43,8 @@ class Plan:
     """One demand scenario: a name, a target loss (and its Chinchilla size), requests.
 
     ``unique_tokens``: unique training tokens available (None: unlimited).
+    ``monthly`` is a :class:`~xlplan.report.monthly.MonthlyDemand` when the scenario
+    gives a monthly schedule (then ``requests`` is its sum), else None.
     """
 
     name: str
@@ -53,6 +56,8 @@ class Plan:
     requests_high: float = None
     # Unique training tokens available (None: unlimited data).
     unique_tokens: object = None
+    # A MonthlyDemand when the scenario gives a monthly schedule (requests = its sum).
+    monthly: object = None
 
     @property
     def has_range(self):
@@ -141,10 +146,12 @@ def _plans(data, law, source):
         else:
             raise InvalidValueError(f"{source}: {where} needs chinchilla_params or loss",
                                     argument=where, value=entry)
-        requests = _number(f"{where}.requests", entry.get("requests"))
+        monthly = parse_monthly(entry, where)
+        requests = (monthly.total if monthly is not None
+                    else _number(f"{where}.requests", entry.get("requests")))
         plans.append(Plan(str(entry.get("name", f"scenario {k}")), loss, size, requests,
                           *_demand_range(entry, where, requests),
-                          _unique_tokens(data, entry, where)))
+                          _unique_tokens(data, entry, where), monthly))
     return tuple(plans)
 
 
