@@ -22,7 +22,8 @@ hardware = "h100"
 [[scenarios]]
 name = "7B launch ramp"
 chinchilla_params = 7e9
-monthly_ramp = { first_month_requests = 2e7, monthly_growth = 0.25, months = 36, peak_requests = 3e8 }
+monthly_ramp = { first_month_requests = 2e7, monthly_growth = 0.25, months = 36, \
+peak_requests = 3e8 }
 discount_rate = 0.10
 price_change = -0.25
 
@@ -77,7 +78,7 @@ def test_cash_flow_sheet_is_the_engine_with_one_chart_per_schedule(report):
     assert len(ws._charts) == 2
     blocks = [r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "month"]
     assert len(blocks) == 2
-    for header, (months, plan, discount, change) in zip(blocks, _expected()):
+    for header, (months, plan, discount, change) in zip(blocks, _expected(), strict=True):
         flow = cashflow(plan.optimal.params, plan.optimal.tokens, months, discount, change,
                         hardware="h100")
         rows = range(header + 1, header + 2 + len(months))

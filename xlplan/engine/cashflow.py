@@ -15,13 +15,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .chinchilla import TRAIN_FLOPS_PER_PARAM_TOKEN
-from .hardware import SECONDS_PER_HOUR, get_hardware
-from .schedule import (HOURS_PER_MONTH, check_rates, check_schedule, discount_factors,
-                       price_factors)
 from . import validate
-from .sizing import (DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS,
-                     INFERENCE_FLOPS_PER_PARAM_TOKEN, lifetime_cost)
+from .constants import (
+    DEFAULT_INPUT_TOKENS,
+    DEFAULT_OUTPUT_TOKENS,
+    INFERENCE_FLOPS_PER_PARAM_TOKEN,
+    TRAIN_FLOPS_PER_PARAM_TOKEN,
+)
+from .hardware import SECONDS_PER_HOUR, get_hardware
+from .schedule import (
+    HOURS_PER_MONTH,
+    check_rates,
+    check_schedule,
+    discount_factors,
+    price_factors,
+)
+from .sizing import lifetime_cost
 
 __all__ = ["CashFlow", "cashflow", "COLUMNS"]
 

@@ -50,13 +50,13 @@ import math
 import numpy as np
 
 from . import validate
+from .constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from .errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
-from .sizing import (DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, cost_optimal,
-                     lifetime_cost)
+from .sizing import cost_optimal, lifetime_cost
 
 __all__ = ["MAX_MONTHS", "HOURS_PER_MONTH", "MONTHS_PER_YEAR", "check_schedule",
-           "check_rates", "price_factors", "discount_factors", "monthly_weights", "present_value_requests", "demand_ramp",
-           "lifetime_pv", "cost_optimal_pv"]
+           "check_rates", "price_factors", "discount_factors", "monthly_weights",
+           "present_value_requests", "demand_ramp", "lifetime_pv", "cost_optimal_pv"]
 
 MAX_MONTHS = 1200          # 100 years: a schedule longer than this is a typo
 HOURS_PER_MONTH = 730.0    # 8,760 hours in a 365-day year, / 12

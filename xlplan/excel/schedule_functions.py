@@ -12,9 +12,8 @@ month) are in the former's docstring.
 """
 
 from ..engine import cashflow, schedule
-from ..engine.sizing import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from ..engine.errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
-from . import convert
+from . import convert, params
 from .registry import Param, excel_function
 
 __all__ = ["DEMAND_RAMP", "LIFETIME_PV", "COST_OPT_PV", "CASHFLOW"]
@@ -25,14 +24,9 @@ _DISCOUNT = Param("discount_rate", "Annual discount rate, >= 0 (0.1 = 10% a year
                   "Default 0.", optional=True)
 _PRICE = Param("price_change", "Annual change of the inference price, > -1 (-0.25 = 25% "
                "cheaper each year). Default 0.", optional=True)
-_INPUT = Param("input_tokens", "Prompt tokens per request. Default 70.", optional=True)
-_OUTPUT = Param("output_tokens", "Generated tokens per request. Default 215.", optional=True)
-_HARDWARE = Param("hardware", "Hardware: a preset name such as \"paper-a100\" or a 1x7 range "
-                  "as XLPLAN_HARDWARE returns. Default paper-a100.", optional=True, range=True)
-_LAW = Param("law", "Loss law: a preset name such as \"chinchilla\" or a 1x5 range A, B, E, "
-             "alpha, beta. Default chinchilla.", optional=True, range=True)
-_PARAMS = Param("params", "Model size: number of parameters, e.g. 7E9.")
-_TOKENS = Param("tokens", "Training tokens, e.g. 1.4E12.")
+_INPUT, _OUTPUT = params.INPUT_TOKENS, params.OUTPUT_TOKENS
+_HARDWARE, _LAW = params.HARDWARE, params.LAW
+_PARAMS, _TOKENS, _LOSS = params.PARAMS, params.TOKENS, params.LOSS
 _NAME = "requests_by_month"
 
 
@@ -62,14 +56,12 @@ def _month(k, value):
 def _common(requests_by_month, discount_rate, price_change, input_tokens, output_tokens,
             hardware):
     """Engine keyword arguments shared by the three functions of a schedule."""
+    input_tokens, output_tokens = convert.per_request(input_tokens, output_tokens)
     return dict(
         requests_by_month=_months(requests_by_month),
         discount_rate=convert.optional_number("discount_rate", discount_rate, 0.0),
         price_change=convert.optional_number("price_change", price_change, 0.0),
-        input_tokens=convert.optional_number("input_tokens", input_tokens,
-                                              DEFAULT_INPUT_TOKENS),
-        output_tokens=convert.optional_number("output_tokens", output_tokens,
-                                               DEFAULT_OUTPUT_TOKENS),
+        input_tokens=input_tokens, output_tokens=output_tokens,
         hardware=convert.hardware(hardware))
 
 
@@ -106,8 +98,7 @@ def LIFETIME_PV(params, tokens, requests_by_month, discount_rate=None, price_cha
     return convert.row(plan.training, plan.inference, plan.total)
 
 
-@excel_function(Param("loss", "Target pre-training loss in nats per token; must exceed the "
-                      "law's E."), _SCHEDULE, _DISCOUNT, _PRICE, _INPUT, _OUTPUT, _HARDWARE,
+@excel_function(_LOSS, _SCHEDULE, _DISCOUNT, _PRICE, _INPUT, _OUTPUT, _HARDWARE,
                 _LAW, result=("params", "tokens"))
 def COST_OPT_PV(loss, requests_by_month, discount_rate=None, price_change=None,
                 input_tokens=None, output_tokens=None, hardware=None, law=None):

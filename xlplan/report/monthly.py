@@ -151,7 +151,8 @@ def _block(ws, top, scenario, plan, row):
     ws.cell(top, 1, plan.name).font = Font(bold=True, size=12)
     note(ws, f"A{top + 1}", f"{m.description}; discount rate {m.discount_rate:.1%} a year, GPU "
          f"price change {m.price_change:+.1%} a year. Model: {row['params']:.3g} params, "
-         f"{row['tokens']:.3g} tokens. Total present value ${float(np.sum(flow.present_value)):,.0f}.")
+         f"{row['tokens']:.3g} tokens. Total present value "
+         f"${float(np.sum(flow.present_value)):,.0f}.")
     header = top + 2
     labels = list(COLUMNS) + ["training $", "inference $", "cumulative spend $"]
     header_row(ws, header, 1, labels)
@@ -160,7 +161,7 @@ def _block(ws, top, scenario, plan, row):
                flow.present_value, np.where(flow.month == 0, cost, 0.0),
                np.where(flow.month == 0, 0.0, cost), np.cumsum(cost))
     formats = ("integer", "count", "integer", "ratio", "usd", "usd", "usd", "usd", "usd")
-    for k, (values, fmt) in enumerate(zip(columns, formats), start=1):
+    for k, (values, fmt) in enumerate(zip(columns, formats, strict=True), start=1):
         for i, value in enumerate(values):
             put(ws, f"{get_column_letter(k)}{header + 1 + i}", float(value), "result", fmt)
     last = header + len(flow.month)
@@ -176,7 +177,7 @@ def cashflow_sheet(ws, scenario, rows):
           "Month 0 is training at today's price; month t's inference is at today's price x "
           "(1+price change)^((t-1)/12), discounted by (1+rate)^(-t/12); a month is 730 hours.")
     top = 4
-    for plan, row in zip(scenario.plans, rows):
+    for plan, row in zip(scenario.plans, rows, strict=True):
         if getattr(plan, "monthly", None) is not None:
             top = _block(ws, top, scenario, plan, row)
     set_widths(ws, {get_column_letter(c): 14 for c in range(1, 10)})

@@ -5,18 +5,19 @@ Inputs: the target quality (as a Chinchilla-style model size), a launch ramp
 overwrite one by one, tokens per request, hardware, an annual discount rate and
 an annual GPU price change. Outputs: the PV-optimal model against the
 equal-quality Chinchilla-style model, in present value; the month-by-month cash
-flow (``CASHFLOW``; column C overrides the ramp month by month); a native chart of the monthly spend (training and inference
-columns) and the cumulative spend (line). Conventions in
+flow (``CASHFLOW``; column C overrides the ramp month by month); a native chart
+of the monthly spend (training and inference columns) and the cumulative spend
+(line). Conventions in
 :mod:`xlplan.engine.schedule`.
 """
 
 import openpyxl
 
+from ..engine.constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from ..engine.hardware import HARDWARE_PRESETS
-from ..engine.sizing import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
+from ..shared.labels import HARDWARE_FORMATS, HARDWARE_LABELS
 from ..shared.spend_chart import spend_chart
 from ..shared.styles import header_row, note, put, set_widths, title
-from .table3 import HARDWARE_FORMATS, HARDWARE_HEADERS
 
 __all__ = ["build", "FILENAME", "SHEET", "MONTHS", "TABLE_HEADER", "MONTH0_ROW",
            "FIRST_MONTH_ROW", "LAST_ROW", "INPUTS", "RESULTS", "HEADERS"]
@@ -94,7 +95,7 @@ def _inputs(ws):
         ws[f"A{ref[1:]}"] = label
         put(ws, ref, value, "input", fmt)
     ws["A15"] = "GPU prices (today) and utilisation (preset paper-a100; MFU = share of peak)"
-    header_row(ws, 15, 2, HARDWARE_HEADERS)
+    header_row(ws, 15, 2, HARDWARE_LABELS)
     ws["A16"] = "Hardware"
     for k, value in enumerate(HARDWARE_PRESETS["paper-a100"].as_tuple()):
         put(ws, f"{'BCDEFGH'[k]}16", value, "input", HARDWARE_FORMATS[k])
@@ -113,7 +114,7 @@ def _cash_flow_table(ws):
             put(ws, f"B{r}", f"=INDEX(DEMAND_RAMP($B$6,$B$7,{MONTHS},$B$8),$A{r},1)",
                 "result", "count")
             put(ws, f"C{r}", None, "input", "count")
-        for letter, (_, formula, fmt) in zip(COLUMNS, TABLE):
+        for letter, (_, formula, fmt) in zip(COLUMNS, TABLE, strict=True):
             if formula and (month or letter != "D"):
                 put(ws, f"{letter}{r}", formula.format(r=r), "result", fmt)
 
