@@ -19,6 +19,7 @@ import pytest
 
 import xlplan
 from xlplan import udfs
+from xlplan.server.settings import WORKER_START_S, Settings
 
 from server_helpers import request, running_server
 
@@ -262,3 +263,20 @@ def test_a_server_that_never_answers_gives_na_after_the_time_limit(tmp_path):
     assert report["cells"][0]["error"]["code"] == "#N/A"
     assert base in report["cells"][0]["error"]["message"]
     assert 5000 <= report["recalcs"][0]["elapsedMs"] < 15_000
+
+
+def test_a_fit_request_waits_as_long_as_the_server_may_take(tmp_path):
+    """A fit may wait its turn for a worker before its time limit starts, so its request
+    waits for the longest the server can take (the queue's wait, then the limit), while
+    cheap requests keep the short limit."""
+    cells = [_cell(0, 0, "OPT_PARAMS", 2.1, 1e12), _cell(1, 0, "FIT_COEFFS", _fit_runs())]
+    with running_server("--slow-timeout", "0.5") as base:
+        report = run_standin(base, cells, tmp_path)
+    assert_cells_match_python(report, cells)
+    settings = Settings(slow_timeout=0.5)
+    server_bound_s = settings.max_queue_wait + settings.slow_timeout
+    assert server_bound_s == 16 * (0.5 + WORKER_START_S) + 0.5
+    slow_ms = round(1000 * (server_bound_s + 5))
+    assert report["config"]["slowTimeoutMs"] == slow_ms
+    # The cheap request's timer and the fit request's timer, besides the 5 ms batch window.
+    assert report["timerDelays"] == [report["config"]["batchWindowMs"], 5500, slow_ms]

@@ -325,25 +325,6 @@ def test_random_calls_never_break_the_server(server):
                     answer)
 
 
-def test_fits_wait_their_turn_and_identical_fits_share_one_computation():
-    runs = _gadre_runs()
-    deltas = [1e-3 * (1 + k / 10) for k in range(12)]  # 12 distinct fits of ~0.2-0.5 s each
-    calls = [_call("FIT_COEFFS", runs, None, d) for d in deltas]
-    calls += [_call("FIT_COEFFS", runs, None, deltas[0])] * 5  # the same cell five times
-    started = time.perf_counter()
-    udfs._fitted.__wrapped__(tuple(map(tuple, runs)), None, 1.05e-3)  # one fit, uncached
-    limit = 3 * (time.perf_counter() - started)
-    with running_server("--slow-timeout", f"{limit:.3f}") as base:
-        status, body = request(f"{base}/batch", {"calls": calls}, timeout=120)
-    assert status == 200
-    # One worker, one fit at a time: the last waits for the other eleven, about 4x the
-    # limit, yet none times out, since a call's limit starts when a worker takes it.
-    assert [a["status"] for a in body["results"]] == [200] * 17, body
-    for delta, answer in zip(deltas, body["results"], strict=False):  # the 12 distinct
-        assert answer["result"] == udfs.FIT_COEFFS(runs, None, delta)
-    assert all(a["result"] == body["results"][0]["result"] for a in body["results"][12:])
-
-
 def test_public_url_goes_into_the_manifest_and_the_script():
     public = "https://xlplan.example.com:8443"
     with running_server("--public-url", public + "/") as base:

@@ -69,7 +69,7 @@ def CHINCHILLA_MODEL(params, law=None):
 def CHINCHILLA_OPT(loss, law=None):
     """Chinchilla-style model reaching a target loss: params, tokens (1x2)."""
     model = chinchilla.chinchilla_from_loss(convert.number("loss", loss), convert.law(law))
-    return convert.row(model.params, model.tokens)
+    return convert.size_row(model.params, model.tokens)
 
 
 @excel_function(_LOSS, Param("inf_tokens", "Lifetime inference tokens (input + output), >= 0."),
@@ -79,7 +79,7 @@ def OPT_PARAMS(loss, inf_tokens, law=None, unique_tokens=None):
     plan = sizing.compute_optimal(convert.number("loss", loss),
                                   convert.number("inf_tokens", inf_tokens), convert.law(law),
                                   unique_tokens=_unique(unique_tokens))
-    return convert.row(plan.optimal.params, plan.optimal.tokens)
+    return convert.size_row(plan.optimal.params, plan.optimal.tokens)
 
 
 @excel_function(_PARAMS, _TOKENS, Param("inf_tokens", "Lifetime inference tokens, >= 0."))
@@ -100,7 +100,7 @@ def COST_OPT(loss, requests, input_tokens=None, output_tokens=None, hardware=Non
                                *convert.per_request(input_tokens, output_tokens),
                                hardware=convert.hardware(hardware), law=convert.law(law),
                                unique_tokens=_unique(unique_tokens))
-    return convert.row(plan.optimal.params, plan.optimal.tokens)
+    return convert.size_row(plan.optimal.params, plan.optimal.tokens)
 
 
 @excel_function(_PARAMS, _TOKENS, _REQUESTS, _INPUT, _OUTPUT, _HARDWARE,

@@ -15,7 +15,8 @@
 // Prints one JSON report on stdout: the registered names, the outcome of every cell
 // of the last recalculation ({address, value} or {address, error: {code, message}},
 // or {address, thrown} for a rejection Excel would not understand), the time of each
-// recalculation from the first call to the last settled promise, and xlplan.stats.
+// recalculation from the first call to the last settled promise, xlplan.stats, and
+// every timer delay the add-in asked for (timerDelays: its request time limits among them).
 // --repeat N recalculates N times (for timing); --pause waits for a line on stdin
 // after loading and before recalculating (printing "loaded" on stderr), so a test can
 // stop the server in between. Exit status 2 when a function of /functions.json was
@@ -94,13 +95,20 @@ function loadAddin(script) {
     if (String(url).endsWith("/batch")) batchPosts.count += 1;
     return fetch(url, init);
   };
+  // setTimeout as a browser's, noting every delay the add-in asks for (its request
+  // time limits among them), so a test can check which limit each request got.
+  const timerDelays = new Set();
+  const notingSetTimeout = (callback, delay, ...rest) => {
+    timerDelays.add(delay);
+    return setTimeout(callback, delay, ...rest);
+  };
   // What a browser gives a page, and Excel's CustomFunctions.
   const context = vm.createContext({
-    CustomFunctions: customFunctions, fetch: countingFetch, setTimeout, clearTimeout, console,
-    AbortController, TextEncoder,
+    CustomFunctions: customFunctions, fetch: countingFetch, setTimeout: notingSetTimeout,
+    clearTimeout, console, AbortController, TextEncoder,
   });
   vm.runInContext(script, context, { filename: "functions.js" });
-  return { registered, duplicates, batchPosts, xlplan: context.xlplan };
+  return { registered, duplicates, batchPosts, timerDelays, xlplan: context.xlplan };
 }
 
 /* The arguments Excel passes: the cell's, then undefined for each one left out. */
@@ -180,10 +188,12 @@ async function main() {
     unregistered,
     config: { url: config.url, version: config.version, hasToken: Boolean(config.token),
               batchWindowMs: config.batchWindowMs, maxBatch: config.maxBatch,
-              maxBodyBytes: config.maxBodyBytes, timeoutMs: config.timeoutMs },
+              maxBodyBytes: config.maxBodyBytes, timeoutMs: config.timeoutMs,
+              slowTimeoutMs: config.slowTimeoutMs },
     recalcs: recalcs.map(({ elapsedMs, requests, calls }) => ({ elapsedMs, requests, calls })),
     cells: last ? last.cells : [],
     stats: { requests: stats.requests, calls: stats.calls, batchPosts: addin.batchPosts.count },
+    timerDelays: [...addin.timerDelays].sort((a, b) => a - b),
     recentErrors: stats.errors.map(({ address, code, message }) => ({ address, code, message })),
   };
   process.stdout.write(JSON.stringify(report) + "\n");

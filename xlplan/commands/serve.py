@@ -18,7 +18,8 @@ def _settings(args):
         keyfile=args.keyfile, public_url=args.public_url,
         max_body_bytes=args.max_body_bytes, max_cells=args.max_cells,
         max_batch=args.max_batch, slow_timeout=args.slow_timeout,
-        slow_workers=args.slow_workers)
+        slow_workers=args.slow_workers, read_timeout=args.read_timeout,
+        max_connections=args.max_connections)
 
 
 def _announce(settings):
@@ -33,15 +34,12 @@ def _announce(settings):
 
 
 def run(args):
-    import uvicorn
-
-    from ..server.app import create_app
+    from ..server.runner import serve
 
     settings = _settings(args)
     _announce(settings)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                ssl_certfile=settings.certfile, ssl_keyfile=settings.keyfile,
-                log_level=args.log_level, access_log=args.log_level == "info")
+    serve(settings, args.log_level)
+    print("xlplan serve: stopped", file=sys.stderr)
     return 0
 
 
@@ -66,9 +64,16 @@ def add_parser(subparsers):
     parser.add_argument("--max-batch", type=int, default=defaults.max_batch,
                         help="most calls in one batch request (default %(default)s)")
     parser.add_argument("--slow-timeout", type=float, default=defaults.slow_timeout,
-                        help="seconds one FIT_COEFFS call may take (default %(default)s)")
+                        help="seconds one FIT_COEFFS call may take once a worker takes it "
+                        "(default %(default)s)")
     parser.add_argument("--slow-workers", type=int, default=defaults.slow_workers,
-                        help="processes for FIT_COEFFS calls (default %(default)s)")
+                        help="processes for FIT_COEFFS calls, at most one per core "
+                        "(default %(default)s)")
+    parser.add_argument("--read-timeout", type=float, default=defaults.read_timeout,
+                        help="seconds a client may take to send a request body "
+                        "(default %(default)s)")
+    parser.add_argument("--max-connections", type=int, default=defaults.max_connections,
+                        help="most connections at once, 503 beyond (default %(default)s)")
     parser.add_argument("--log-level", default="warning",
                         choices=["critical", "error", "warning", "info", "debug"])
     parser.set_defaults(run=run)

@@ -16,8 +16,7 @@ from ..engine.laws import COEFFICIENT_NAMES
 from ..shared.labels import HARDWARE_LABELS
 
 __all__ = ["is_blank", "single", "number", "optional_number", "text", "law", "hardware",
-           "per_request",
-           "table", "row", "result"]
+           "per_request", "table", "row", "result", "size_row"]
 
 
 def is_blank(value):
@@ -144,3 +143,18 @@ def result(value, name="result"):
 def row(*values):
     """A 1xk result row (spills right in Excel) of finite plain floats."""
     return [[result(v) for v in values]]
+
+
+def size_row(params, tokens):
+    """A 1x2 (params, tokens) row of a model: both finite and > 0.
+
+    A size that underflows to 0 (e.g. the model for a target loss of 1E300) is no model
+    at all, so it is ``#NUM!`` rather than a 0 in a cell.
+    """
+    values = row(params, tokens)
+    for name, value in zip(("params", "tokens"), values[0]):
+        if not value > 0:
+            raise InvalidValueError(f"the {name} of this model is {value} (too small to "
+                                    "represent): the inputs are out of any meaningful range",
+                                    argument=name, value=value)
+    return values

@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass
 
 from ..engine.errors import XlplanError
-from .cell_error import cell_error
+from .cell_error import CellError, cell_error
 
 __all__ = ["Param", "FunctionSpec", "FUNCTIONS", "excel_function", "CATEGORY"]
 
@@ -63,6 +63,17 @@ FUNCTIONS = {}
 _EXCEL_NAMES = {"inference_tokens": "inf_tokens"}
 
 
+def _unexpected(name, error):
+    """The cell error of an exception xlplan did not raise on purpose (the last line of
+    defence): arithmetic blowing up is a number out of range, anything else a bad value."""
+    code = "#NUM!" if isinstance(error, ArithmeticError) else "#VALUE!"
+    detail = str(error)[:200] or type(error).__name__
+    what = ("the inputs are out of any meaningful range" if code == "#NUM!"
+            else "check the arguments' types and shapes")
+    return CellError(code, f"{name} cannot compute this ({type(error).__name__}: {detail}): "
+                     f"{what}")
+
+
 def _catching(func):
     @functools.wraps(func)
     def cell_function(*args):
@@ -70,6 +81,8 @@ def _catching(func):
             return func(*args)
         except XlplanError as error:
             return cell_error(error, _EXCEL_NAMES)
+        except Exception as error:  # noqa: BLE001  (a cell shows an error, never a traceback)
+            return _unexpected(func.__name__, error)
     return cell_function
 
 

@@ -27,8 +27,9 @@ from .. import __version__, udfs
 from . import assets, manifest, metadata
 from .calls import Batch, Call, CallFailure, outcome, prepare
 from .icons import ICON_SIZES, png_square
+from .guard import RequestGuard
 from .security import BodyLimit, TokenGate
-from .settings import Settings
+from .settings import QUEUE_PER_WORKER, Settings
 from .slow import SlowPool
 
 __all__ = ["create_app"]
@@ -44,14 +45,25 @@ class _Calls:
 
     def __init__(self, settings):
         self.settings = settings
-        self.slow = SlowPool(settings.slow_workers, settings.slow_timeout)
+        self.slow = SlowPool(settings.slow_workers, settings.slow_timeout,
+                             max_wait=settings.max_queue_wait,
+                             max_pending=QUEUE_PER_WORKER * settings.slow_workers)
+
+    @staticmethod
+    def _one(spec, args):
+        """One call's answer, whatever happens in it: a bad cell never fails its batch."""
+        try:
+            return outcome(spec.func(*args), spec.name)
+        except Exception as error:  # noqa: BLE001  (the registry wrapper is the first line)
+            return CallFailure(400, "#VALUE!", f"{spec.name}: {type(error).__name__}: "
+                               f"{str(error)[:200]}").outcome()
 
     def _cheap(self, prepared):
-        return [outcome(spec.func(*args)) for spec, args in prepared]
+        return [self._one(spec, args) for spec, args in prepared]
 
     async def _slow(self, spec, args):
         try:
-            return outcome(await self.slow.run(spec.name, args))
+            return outcome(await self.slow.run(spec.name, args), spec.name)
         except CallFailure as failure:
             return failure.outcome()
 
@@ -88,7 +100,7 @@ def create_app(settings=None):
     async def lifespan(app):
         calls.slow.start()
         yield
-        calls.slow.close()
+        await calls.slow.close()
 
     app = FastAPI(title="xlplan", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url=None, lifespan=lifespan)
@@ -101,7 +113,10 @@ def create_app(settings=None):
     @app.get("/health")
     async def health():
         return {"status": "ok", "version": __version__, "functions": len(udfs.FUNCTIONS),
-                "slow_calls_running": calls.slow.running}
+                "slow_calls_running": calls.slow.running,
+                "slow_calls_in_workers": calls.slow.in_workers,
+                "slow_calls_computed": calls.slow.computed,
+                "slow_workers_ready": calls.slow.ready}
 
     @app.get("/manifest.xml")
     async def manifest_xml(request: Request):
@@ -119,7 +134,9 @@ def create_app(settings=None):
 
     @app.get("/taskpane.html")
     async def taskpane():
-        return HTMLResponse(assets.taskpane_html(settings.token))
+        page = assets.taskpane_html(settings.token)
+        return HTMLResponse(page, headers={"content-security-policy":
+                                           assets.taskpane_policy(page)})
 
     for size in ICON_SIZES:
         app.add_api_route(f"/icon-{size}.png", _icon_route(size), methods=["GET"])
@@ -139,14 +156,16 @@ def create_app(settings=None):
         answers = await calls.run(body.calls)
         return JSONResponse({"results": [{"status": s, **a} for s, a in answers]})
 
-    wrapped = BodyLimit(app, settings.max_body_bytes)
+    wrapped = BodyLimit(app, settings.max_body_bytes, settings.read_timeout)
     if settings.token:
         wrapped = TokenGate(wrapped, settings.token)
+    wrapped = RequestGuard(wrapped, settings)
+    wrapped.pool = calls.slow  # the runner stops it at the first signal
     return wrapped
 
 
 def _parse(model, raw):
-    """The request body as ``model``, whatever content type was declared; else a 400."""
+    """The request body as ``model`` (the guard has checked it is declared JSON); else a 400."""
     try:
         return model.model_validate_json(raw)
     except ValidationError as error:

@@ -6,6 +6,7 @@ HTTP status (400 bad argument, 404 unknown function, 504 too slow). Only the
 functions in :data:`xlplan.udfs.FUNCTIONS` can be called.
 """
 
+import math
 from dataclasses import dataclass
 
 from pydantic import BaseModel
@@ -13,7 +14,10 @@ from pydantic import BaseModel
 from .. import udfs
 from ..excel.cell_error import CellError
 
-__all__ = ["Call", "Batch", "CallFailure", "prepare", "outcome"]
+__all__ = ["Call", "Batch", "CallFailure", "prepare", "outcome", "MESSAGE_LIMIT"]
+
+# Longest error message sent back: a message quotes the user's input, which may be huge.
+MESSAGE_LIMIT = 2000
 
 Cell = bool | int | float | str | None
 
@@ -42,7 +46,10 @@ class CallFailure(Exception):
     message: str
 
     def outcome(self):
-        return self.status, {"error": {"code": self.code, "message": self.message}}
+        message = self.message
+        if len(message) > MESSAGE_LIMIT:
+            message = message[:MESSAGE_LIMIT - 30] + " ... (message cut short)"
+        return self.status, {"error": {"code": self.code, "message": message}}
 
 
 def _argument(param, matrix, max_cells):
@@ -59,7 +66,8 @@ def prepare(call, max_cells):
     """(spec, Python arguments) of a call, or :class:`CallFailure`."""
     spec = udfs.FUNCTIONS.get(call.func_name.strip().upper())
     if spec is None:
-        raise CallFailure(404, "#NAME?", f"unknown function '{call.func_name}': xlplan has "
+        name = call.func_name if len(call.func_name) <= 60 else call.func_name[:55] + "..."
+        raise CallFailure(404, "#NAME?", f"unknown function '{name}': xlplan has "
                           f"{', '.join(udfs.FUNCTIONS)}")
     if not spec.min_args <= len(call.args) <= spec.max_args:
         wanted = (str(spec.max_args) if spec.min_args == spec.max_args
@@ -70,8 +78,25 @@ def prepare(call, max_cells):
     return spec, args
 
 
-def outcome(value):
-    """(HTTP status, JSON body) of a function's return value: a number, a row or a CellError."""
+def _finite_matrix(value):
+    """``value`` as a 2-D list of finite floats, or None if it is not one (a bug to report)."""
+    matrix = value if isinstance(value, list) else [[value]]
+    try:
+        cells = [float(v) for row in matrix for v in row]
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return matrix if all(math.isfinite(v) for v in cells) else None
+
+
+def outcome(value, name="the function"):
+    """(HTTP status, JSON body) of a function's return value: a number, a row or a CellError.
+
+    A value JSON cannot carry (inf, nan, not a number) becomes ``#NUM!``, never a 500.
+    """
     if isinstance(value, CellError):
         return CallFailure(400, value.code, value.message).outcome()
-    return 200, {"result": value if isinstance(value, list) else [[value]]}
+    matrix = _finite_matrix(value)
+    if matrix is None:
+        return CallFailure(400, "#NUM!", f"{name} gave {str(value)[:60]}, not a finite "
+                           "number: the inputs are out of any meaningful range").outcome()
+    return 200, {"result": matrix}

@@ -9,7 +9,7 @@ the xlwings route gives the bare names.
 
 import uuid
 from urllib.parse import quote
-from xml.sax.saxutils import quoteattr
+from xml.sax.saxutils import escape, quoteattr
 
 from .. import __version__
 from .icons import ICON_SIZES
@@ -59,7 +59,7 @@ def manifest_xml(base_url, token=None):
   <HighResolutionIconUrl DefaultValue={url("icon-64.png")}/>
   <SupportUrl DefaultValue={quoteattr(base_url + "/health")}/>
   <AppDomains>
-    <AppDomain>{base_url}</AppDomain>
+    <AppDomain>{escape(base_url)}</AppDomain>
   </AppDomains>
   <Hosts>
     <Host Name="Workbook"/>

@@ -1,15 +1,22 @@
-"""ASGI middleware: the access token and the request-size limit, before any route runs."""
+"""ASGI middleware: the access token and the request body (size and time), before any route.
 
+The body is read here, in full, before the route sees it: a body over the limit,
+declared or streamed in chunks, gets 413; one that does not arrive within the
+read timeout gets 408 and the connection is closed, so a client that sends half
+a request cannot hold a connection for ever.
+"""
+
+import asyncio
 import hmac
 import json
 from urllib.parse import parse_qs
 
 from .calls import CallFailure
 
-__all__ = ["TokenGate", "BodyLimit"]
+__all__ = ["TokenGate", "BodyLimit", "reject"]
 
 
-async def _reject(send, status, code, message, extra_headers=()):
+async def reject(send, status, code, message, extra_headers=()):
     """Answer with the routes' error body (see :class:`~xlplan.server.calls.CallFailure`)."""
     status, answer = CallFailure(status, code, message).outcome()
     body = json.dumps(answer).encode()
@@ -36,51 +43,67 @@ class TokenGate:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and not hmac.compare_digest(
-                _presented_token(scope).encode(), self.token):
-            return await _reject(send, 401, "#N/A", "missing or wrong access token: send "
-                                 "'Authorization: Bearer <token>' or add ?token=<token>",
-                                 [(b"www-authenticate", b"Bearer")])
+                _presented_token(scope).encode("latin-1", "replace"), self.token):
+            return await reject(send, 401, "#N/A", "missing or wrong access token: send "
+                                "'Authorization: Bearer <token>' or add ?token=<token>",
+                                [(b"www-authenticate", b"Bearer")])
         return await self.app(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class _Refused(Exception):
+    def __init__(self, status, message):
+        self.status, self.message = status, message
 
 
 class BodyLimit:
-    """Refuse (413) a request body over ``max_bytes``, declared or streamed."""
+    """Read the whole body first: 413 over ``max_bytes``, 408 if slower than ``timeout`` s."""
 
-    def __init__(self, app, max_bytes):
+    def __init__(self, app, max_bytes, timeout):
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout = timeout
 
-    def _message(self):
-        return f"the request body is over the limit of {self.max_bytes} bytes: send fewer cells"
+    def _too_large(self):
+        return _Refused(413, f"the request body is over the limit of {self.max_bytes} bytes: "
+                        "send fewer cells")
+
+    async def _body(self, scope, receive):
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            raise self._too_large()
+        chunks, size, more = [], 0, True
+        while more:
+            try:
+                message = await asyncio.wait_for(receive(), self.timeout)
+            except asyncio.TimeoutError:
+                raise _Refused(408, f"the request body did not arrive within {self.timeout:g} "
+                               "s") from None
+            if message["type"] == "http.disconnect":
+                return None
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_bytes:
+                raise self._too_large()
+            more = message.get("more_body", False)
+        return b"".join(chunks)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            return await _reject(send, 413, "#VALUE!", self._message())
-        received = 0
-        started = False
-
-        async def limited_receive():
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.max_bytes:
-                raise _TooLarge
-            return message
-
-        async def tracking_send(message):
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
         try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await _reject(send, 413, "#VALUE!", self._message())
+            body = await self._body(scope, receive)
+        except _Refused as refused:
+            return await reject(send, refused.status, "#VALUE!", refused.message,
+                                [(b"connection", b"close")])
+        if body is None:  # the client went away
+            return None
+        delivered = False
+
+        async def replay():
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return await self.app(scope, replay, send)

@@ -1,15 +1,35 @@
 """The server's one typed configuration, checked once when it is made."""
 
 import ipaddress
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ..engine.errors import InvalidTypeError, InvalidValueError
 
-__all__ = ["Settings", "TOKEN_ENV", "is_loopback"]
+__all__ = ["Settings", "TOKEN_ENV", "is_loopback", "LOOPBACK_NAMES", "JS_TIMER_LIMIT_MS",
+           "QUEUE_PER_WORKER", "REQUEST_MARGIN_S", "WORKER_START_S", "max_slow_workers"]
 
 TOKEN_ENV = "XLPLAN_TOKEN"
+# Host names that always reach this machine only (the Host header, without a port).
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+# JavaScript timers fire at once for a delay above 2^31-1 ms, so no wait the add-in is
+# told to use may exceed it.
+JS_TIMER_LIMIT_MS = 2**31 - 1
+# Distinct slow calls that may wait their turn per worker (beyond: 503 at once).
+QUEUE_PER_WORKER = 16
+# Longest a fresh worker may take to start and import the fitter, seconds. A call that
+# times out has its worker replaced, so each call ahead in the queue may cost this too.
+WORKER_START_S = 30.0
+# Seconds the add-in waits beyond the longest the server can take to answer.
+REQUEST_MARGIN_S = 5.0
+
+
+def max_slow_workers():
+    """Most slow-call worker processes: one per core (a fit keeps one core busy)."""
+    return max(1, os.cpu_count() or 1)
 
 
 def is_loopback(host):
@@ -17,9 +37,48 @@ def is_loopback(host):
     if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def _check_token(token):
+    """A token the add-in can send as it is: printable ASCII, no space at either end."""
+    if len(token) < 8:
+        raise InvalidValueError("the access token must have at least 8 characters",
+                                argument="token")
+    if token != token.strip():
+        raise InvalidValueError("the access token starts or ends with a space: HTTP clients "
+                                "drop it from the header, so remove it", argument="token")
+    if not all(" " <= c <= "~" for c in token):
+        raise InvalidValueError("the access token has a character that is not printable "
+                                "ASCII (browsers cannot send it in a header): use letters, "
+                                "digits and punctuation only", argument="token")
+
+
+def _check_public_url(url):
+    """http(s) URL of a host, https unless that host is loopback; no query or fragment."""
+    parts = urlsplit(url)
+    problem = None
+    if parts.scheme not in ("http", "https"):
+        problem = "its scheme must be http or https"
+    elif not parts.hostname:
+        problem = "it names no host"
+    elif parts.username or parts.password or parts.query or parts.fragment:
+        problem = "it may not carry a user name, password, query or fragment"
+    elif parts.scheme == "http" and not is_loopback(parts.hostname):
+        problem = "Office loads add-ins from other hosts only over https"
+    elif any(c in url for c in "\"'<>\\ ") or not url.isascii() or not url.isprintable():
+        problem = "it has a character that is not allowed in a URL (quote, <, >, \\, space)"
+    else:
+        try:
+            parts.port
+        except ValueError:
+            problem = "its port is not a number in [0, 65535]"
+    if problem:
+        raise InvalidValueError(f"--public-url {url!r} is not usable: {problem} (e.g. "
+                                "https://xlplan.example.com:8443)", argument="public_url",
+                                value=url)
 
 
 @dataclass(frozen=True)
@@ -44,9 +103,14 @@ class Settings:
     max_batch : int
         Most calls in one batch request.
     slow_timeout : float
-        Seconds one slow call (FIT_COEFFS) may take before it is stopped.
+        Seconds one slow call (FIT_COEFFS) may take once a worker takes it.
     slow_workers : int
-        Worker processes for slow calls, so they never hold up the cheap ones.
+        Worker processes for slow calls, so they never hold up the cheap ones; at most
+        one per core.
+    read_timeout : float
+        Seconds a client may take to send a request body (408 and closed beyond).
+    max_connections : int
+        Most connections open at once (503 beyond), so slow clients cannot pile up.
     """
 
     host: str = "127.0.0.1"
@@ -60,11 +124,12 @@ class Settings:
     max_batch: int = 10_000
     slow_timeout: float = 60.0
     slow_workers: int = 1
+    read_timeout: float = 30.0
+    max_connections: int = 200
 
     def __post_init__(self):
-        if self.token is not None and len(self.token) < 8:
-            raise InvalidValueError("the access token must have at least 8 characters",
-                                    argument="token")
+        if self.token is not None:
+            _check_token(self.token)
         if not is_loopback(self.host) and not self.token:
             raise InvalidValueError(
                 f"refusing to listen on {self.host}, which other machines can reach, without "
@@ -73,6 +138,12 @@ class Settings:
         if not 0 <= self.port <= 65535:
             raise InvalidValueError(f"port={self.port} must be in [0, 65535]",
                                     argument="port", value=self.port)
+        if self.public_url is not None:
+            _check_public_url(self.public_url)
+        self._check_files()
+        self._check_limits()
+
+    def _check_files(self):
         if self.keyfile and not self.certfile:
             raise InvalidTypeError("--keyfile needs --certfile", argument="keyfile")
         for name in ("certfile", "keyfile"):
@@ -80,11 +151,27 @@ class Settings:
             if path and not Path(path).is_file():
                 raise InvalidValueError(f"{name} '{path}' is not a file", argument=name,
                                         value=path)
+
+    def _check_limits(self):
         for name in ("max_body_bytes", "max_cells", "max_batch", "slow_timeout",
-                     "slow_workers"):
-            if not getattr(self, name) > 0:
-                raise InvalidValueError(f"{name}={getattr(self, name)} must be > 0",
-                                        argument=name)
+                     "slow_workers", "read_timeout", "max_connections"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise InvalidValueError(f"{name}={value} must be a finite number > 0",
+                                        argument=name, value=value)
+        if self.slow_workers > max_slow_workers():
+            raise InvalidValueError(
+                f"slow_workers={self.slow_workers} is more than this machine's "
+                f"{max_slow_workers()} cores: at most {max_slow_workers()}",
+                argument="slow_workers", value=self.slow_workers)
+        if 1000 * (self.slow_answer_within + REQUEST_MARGIN_S) > JS_TIMER_LIMIT_MS:
+            longest = ((JS_TIMER_LIMIT_MS / 1000 - REQUEST_MARGIN_S
+                        - QUEUE_PER_WORKER * WORKER_START_S) / (QUEUE_PER_WORKER + 1))
+            raise InvalidValueError(
+                f"slow_timeout={self.slow_timeout:g} s is too long: the add-in waits up to "
+                f"{QUEUE_PER_WORKER + 1} times it, and JavaScript timers cannot wait over "
+                f"2^31-1 ms; at most {longest:.0f} s", argument="slow_timeout",
+                value=self.slow_timeout)
 
     @classmethod
     def from_environment(cls, **values):
@@ -96,3 +183,24 @@ class Settings:
     @property
     def scheme(self):
         return "https" if self.certfile else "http"
+
+    @property
+    def max_queue_wait(self):
+        """Longest a slow call waits for a worker, seconds (503 'recalculate later' beyond):
+        every call ahead of it may run out its time limit and have its worker replaced."""
+        return QUEUE_PER_WORKER * (self.slow_timeout + WORKER_START_S)
+
+    @property
+    def slow_answer_within(self):
+        """Longest the server takes to answer a slow call: its wait plus its time limit."""
+        return self.max_queue_wait + self.slow_timeout
+
+    @property
+    def allowed_hosts(self):
+        """Host names requests may be addressed to (a guard against DNS rebinding)."""
+        names = set(LOOPBACK_NAMES)
+        if self.public_url:
+            names.add(urlsplit(self.public_url).hostname.lower())
+        if self.host not in ("0.0.0.0", "::", ""):
+            names.add(self.host.strip("[]").lower())
+        return frozenset(names)

@@ -11,9 +11,14 @@
  * #NUM! or #VALUE!; the message is shown on hover where Excel allows it
  * (#VALUE!, #N/A) and always in the task pane's list of recent errors.
  *
+ * A request gives up (its cells show #N/A) only a little after the longest the
+ * server can take to answer it: timeoutMs for cheap calls, slowTimeoutMs for a
+ * slow one, which may first wait its turn for a worker before its own time limit
+ * starts; the server answers within both (it refuses a call that waited too long).
+ *
  * XLPLAN_SERVER (url, token, functions, batchWindowMs, maxBatch, maxBodyBytes,
- * timeoutMs) is written
- * above this comment by the server that serves this file.
+ * timeoutMs, slowTimeoutMs) is written above this comment by the server that
+ * serves this file.
  */
 (function (global) {
   "use strict";
@@ -88,9 +93,9 @@
     return encoder ? encoder.encode(text).length : 3 * text.length;
   }
 
-  /* fetch, failing after config.timeoutMs: a server that accepts the connection but
-     never answers must not leave cells busy for ever. */
-  function post(path, body) {
+  /* fetch, failing after timeoutMs: a server that accepts the connection but never
+     answers must not leave cells busy for ever. */
+  function post(path, body, timeoutMs) {
     var controller = typeof global.AbortController === "function" ? new global.AbortController()
                                                                    : null;
     var options = { method: "POST", headers: headers(), body: body };
@@ -99,8 +104,8 @@
     var timeout = new Promise(function (resolve, reject) {
       timer = setTimeout(function () {
         if (controller) controller.abort();
-        reject(new Error("no answer within " + config.timeoutMs / 1000 + " s"));
-      }, config.timeoutMs);
+        reject(new Error("no answer within " + timeoutMs / 1000 + " s"));
+      }, timeoutMs);
     });
     var answer = global.fetch(config.url + path, options).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (payload) {
@@ -112,11 +117,11 @@
       function (problem) { clearTimeout(timer); throw problem; });
   }
 
-  function send(entries) {
+  function send(entries, isSlow) {
     stats.requests += 1;
     stats.calls += entries.length;
     var body = "{\"calls\":[" + entries.map(function (e) { return e.json; }).join(",") + "]}";
-    return post("/batch", body)
+    return post("/batch", body, isSlow ? config.slowTimeoutMs : config.timeoutMs)
       .then(function (answer) {
         var payload = answer.payload;
         if (!answer.response.ok) {
@@ -155,7 +160,7 @@
       var json = JSON.stringify(call);
       var entry = { call: call, json: json, bytes: byteLength(json), matrix: isMatrix,
                     resolve: resolve, reject: reject };
-      if (isSlow) { send([entry]); return; }
+      if (isSlow) { send([entry], true); return; }
       queue.push(entry);
       if (queue.length >= config.maxBatch) flush();
       else if (timer === null) timer = setTimeout(flush, config.batchWindowMs);
