@@ -16,11 +16,12 @@ import random
 import httpx
 import pytest
 
-from server_helpers import running_server
 from xlplan import udfs
 from xlplan.engine.hardware import hardware_names
 from xlplan.engine.laws import law_names
 from xlplan.server.calls import outcome
+
+from server_helpers import running_server
 
 SEED = 20261123
 CALLS_PER_FUNCTION = 400
@@ -79,7 +80,7 @@ def fuzzed_calls(spec, rng, count):
 def _python_arguments(spec, call):
     """What the server hands the function (as in xlplan.server.calls.prepare)."""
     return [m if p.range or len(m) != 1 or len(m[0]) != 1 else m[0][0]
-            for p, m in zip(spec.params, call["args"])]
+            for p, m in zip(spec.params, call["args"], strict=False)]
 
 
 def expected(call):
@@ -124,7 +125,7 @@ def test_fuzzed_calls_give_a_result_or_a_cell_error(server, name):
     rng = random.Random(f"{SEED}-{name}")
     calls = fuzzed_calls(spec, rng, CALLS_PER_FUNCTION)
     answers = _post(server, calls)
-    for call, answer in zip(calls, answers):
+    for call, answer in zip(calls, answers, strict=True):
         assert _is_excel_answer(answer, spec), (call, answer)
         assert answer == expected(call), call
     codes = {a["error"]["code"] if a["status"] != 200 else "ok" for a in answers}
@@ -137,7 +138,8 @@ def test_fuzzed_slow_calls_give_a_result_or_a_cell_error(server, name):
     rng = random.Random(f"{SEED}-{name}")
     calls = fuzzed_calls(spec, rng, 48)
     for start in range(0, len(calls), 16):  # within the queue the workers keep
-        for call, answer in zip(calls[start:start + 16], _post(server, calls[start:start + 16])):
+        for call, answer in zip(calls[start:start + 16], _post(server, calls[start:start + 16]),
+                                strict=True):
             assert _is_excel_answer(answer, spec), (call, answer)
 
 

@@ -13,9 +13,10 @@ import xml.etree.ElementTree as ET
 import httpx
 import pytest
 
-from server_helpers import running_server, server_process
 from xlplan import udfs
 from xlplan.server.settings import Settings, max_slow_workers
+
+from server_helpers import running_server, server_process
 
 TOKEN = "s3cret-token-for-tests"
 BT = "{http://schemas.microsoft.com/office/officeappbasictypes/1.0}"

@@ -152,7 +152,7 @@ def size_row(params, tokens):
     at all, so it is ``#NUM!`` rather than a 0 in a cell.
     """
     values = row(params, tokens)
-    for name, value in zip(("params", "tokens"), values[0]):
+    for name, value in zip(("params", "tokens"), values[0], strict=True):
         if not value > 0:
             raise InvalidValueError(f"the {name} of this model is {value} (too small to "
                                     "represent): the inputs are out of any meaningful range",

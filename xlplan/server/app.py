@@ -26,8 +26,8 @@ from starlette.concurrency import run_in_threadpool
 from .. import __version__, udfs
 from . import assets, manifest, metadata
 from .calls import Batch, Call, CallFailure, outcome, prepare
-from .icons import ICON_SIZES, png_square
 from .guard import RequestGuard
+from .icons import ICON_SIZES, png_square
 from .security import BodyLimit, TokenGate
 from .settings import QUEUE_PER_WORKER, Settings
 from .slow import SlowPool

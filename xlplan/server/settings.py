@@ -72,7 +72,7 @@ def _check_public_url(url):
         problem = "it has a character that is not allowed in a URL (quote, <, >, \\, space)"
     else:
         try:
-            parts.port
+            _ = parts.port  # raises for a port that is not a number in range
         except ValueError:
             problem = "its port is not a number in [0, 65535]"
     if problem:

@@ -18,6 +18,7 @@ no process behind; the workers ignore SIGINT, so a Ctrl-C prints no traceback.
 """
 
 import asyncio
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -32,10 +33,8 @@ __all__ = ["SlowPool", "WORKER_START_LIMIT"]
 def _kill(process):
     """SIGKILL a worker process unless it has already exited (it ignores SIGINT)."""
     if process.returncode is None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             process.kill()
-        except ProcessLookupError:
-            pass
 
 
 def _consume(future):

@@ -55,6 +55,7 @@ def main():
     calls = sys.stdin.buffer
     sys.stdout = sys.stderr
     import xlplan.fit.law  # noqa: F401  (the first call should not pay for the import)
+
     from .. import udfs  # noqa: F401
 
     write_message(answers, "ready")
