@@ -123,7 +123,7 @@ def test_out_of_range_values_are_num_errors(call, words):
     (lambda: udfs.OPT_PARAMS(2.1, 1e12, 3.0), ["law=3.0", "preset name"]),
     (lambda: udfs.COST_OPT(2.1, 1e9, None, None, "tpu"),
      ["unknown hardware 'tpu'", "paper-a100", "h100"]),
-    (lambda: udfs.COST_OPT(2.1, 1e9, None, None, [[1, 2, 3]]), ["hardware", "1x7"]),
+    (lambda: udfs.COST_OPT(2.1, 1e9, None, None, [[1, 2, 3]]), ["hardware", "1x7 or 1x10"]),
     (lambda: udfs.XLPLAN_LAW(None), ["name"]),
     (lambda: udfs.XLPLAN_LAW(5), ["name=5"]),
     (lambda: udfs.XLPLAN_HARDWARE("nope"), ["nope", "paper-a100"]),
@@ -146,6 +146,7 @@ def test_every_function_is_registered_with_help():
     assert list(udfs.FUNCTIONS)[:10] == ["SCALING_LOSS", "CHINCHILLA_MODEL", "CHINCHILLA_OPT",
                                     "OPT_PARAMS", "TOTAL_FLOPS", "COST_OPT", "LIFETIME_COST",
                                     "FIT_COEFFS", "XLPLAN_LAW", "XLPLAN_HARDWARE"]
+    assert {"SERVING", "GPUS_NEEDED", "BREAKEVEN_REQUESTS"} <= set(udfs.FUNCTIONS)
     assert set(udfs.FUNCTIONS) <= set(udfs.__all__)
     for name, spec in udfs.FUNCTIONS.items():
         assert spec.func is getattr(udfs, name)

@@ -1,4 +1,4 @@
-"""The ten xlplan Excel functions, under their Excel names.
+"""The xlplan Excel functions, under their Excel names.
 
 Each is a plain Python callable taking Excel values (numbers, numeric text,
 ``None`` or ``""`` for a blank cell, 1-D or 2-D lists for ranges) and returning a
@@ -26,13 +26,14 @@ from .engine.hardware import get_hardware
 from .excel import convert, params
 from .excel.cell_error import CellError
 from .excel.registry import FUNCTIONS, Param, excel_function
-from .shared.labels import HARDWARE_LABELS
+from .shared.labels import HARDWARE_LABELS, SERVING_HARDWARE_LABELS
 
 __all__ = ["SCALING_LOSS", "CHINCHILLA_MODEL", "CHINCHILLA_OPT", "OPT_PARAMS", "TOTAL_FLOPS",
            "COST_OPT", "LIFETIME_COST", "FIT_COEFFS", "XLPLAN_LAW", "XLPLAN_HARDWARE",
            "FUNCTIONS", "CellError", "REGRET_TABLE", "ROBUST_OPT", "PLAN_INTERVAL",
            "OVERHEAD", "CRITICAL_SIZE", "EPOCHS",
-           "DEMAND_RAMP", "LIFETIME_PV", "COST_OPT_PV", "CASHFLOW"]
+           "DEMAND_RAMP", "LIFETIME_PV", "COST_OPT_PV", "CASHFLOW",
+           "SERVING", "GPUS_NEEDED", "BREAKEVEN_REQUESTS"]
 
 _LAW, _HARDWARE, _LOSS, _REQUESTS = params.LAW, params.HARDWARE, params.LOSS, params.REQUESTS
 _PARAMS, _TOKENS = params.PARAMS, params.TOKENS
@@ -161,12 +162,17 @@ def XLPLAN_LAW(name):
 
 
 @excel_function(Param("name", "Preset name, e.g. \"paper-a100\", \"h100\"."),
-                result=HARDWARE_LABELS)
-def XLPLAN_HARDWARE(name):
-    """Settings (1x7) of a hardware preset: prices, peak FLOP/s and utilisations."""
-    return convert.row(*get_hardware(convert.text("name", name)).as_tuple())
+                Param("all", "TRUE for all ten settings (with the inference GPU's memory "
+                      "bandwidth, memory and bytes per weight, which SERVING and GPUS_NEEDED "
+                      "need). Default FALSE: the first seven.", optional=True),
+                result=HARDWARE_LABELS + SERVING_HARDWARE_LABELS)
+def XLPLAN_HARDWARE(name, all=None):
+    """Settings (1x7, or 1x10 with all) of a hardware preset: prices, peaks, utilisations."""
+    hardware = get_hardware(convert.text("name", name))
+    return convert.row(*hardware.as_tuple(all=convert.flag("all", all)))
 
 
 from .excel.data_functions import CRITICAL_SIZE, EPOCHS, OVERHEAD  # noqa: E402,F401
 from .excel.risk_functions import PLAN_INTERVAL, REGRET_TABLE, ROBUST_OPT  # noqa: E402,F401
 from .excel.schedule_functions import CASHFLOW, COST_OPT_PV, DEMAND_RAMP, LIFETIME_PV  # noqa: E402,F401
+from .excel.serving_functions import BREAKEVEN_REQUESTS, GPUS_NEEDED, SERVING  # noqa: E402,F401

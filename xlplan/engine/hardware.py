@@ -4,6 +4,11 @@ Cost per FLOP at 100% utilisation = price ($/GPU-hour) / (3600 s x peak FLOP/s);
 dividing by the model FLOPs utilisation (MFU) gives the real cost. Inference
 splits into prefill (input tokens, processed in parallel, high MFU) and decode
 (output tokens, one at a time, low MFU), as in Sardana et al. 2024, Eq. 5-6.
+
+A hardware may also carry three serving settings of its inference GPU (memory
+bandwidth, memory and bytes per weight of the inference number format); the
+roofline model of :mod:`xlplan.engine.serving` needs them. Hardware given as
+seven settings has none and works everywhere else.
 """
 
 import math
@@ -16,23 +21,30 @@ from . import validate
 from .errors import InvalidTypeError
 
 __all__ = ["GPU", "GPUS", "Hardware", "HARDWARE_PRESETS", "DEFAULT_HARDWARE",
-           "get_hardware", "hardware_names"]
+           "BYTES_PER_WEIGHT", "get_hardware", "hardware_names"]
 
 DEFAULT_HARDWARE = "paper-a100"
 SECONDS_PER_HOUR = 3600.0
+# Bytes of one weight in each inference number format: decode reads every weight once a step.
+BYTES_PER_WEIGHT: Mapping[str, float] = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0,
+                                         "int4": 0.5}
 
 
 @dataclass(frozen=True)
 class GPU:
-    """One accelerator: rental price and dense peak throughput per number format.
+    """One accelerator: rental price, dense peak throughput per number format, memory.
 
-    Prices in $/GPU-hour; peaks in FLOP/s (OP/s for int8), dense, no sparsity.
+    Prices in $/GPU-hour; peaks in FLOP/s (OP/s for int8), dense, no sparsity;
+    ``memory_bandwidth`` in bytes/s and ``memory`` in bytes (decimal GB, as the
+    datasheets print them).
     """
 
     name: str
     price_per_hour: float
     peak_flops: Mapping[str, float]
     source: str = ""
+    memory_bandwidth: float = math.nan
+    memory: float = math.nan
 
     def peak(self, precision):
         try:
@@ -45,18 +57,39 @@ class GPU:
 
 
 _B3 = "Sardana et al. 2024, Appendix B.3 (Lambda Labs prices, NVIDIA datasheet peaks)"
+# Memory bandwidth and memory of the SXM boards, from NVIDIA's datasheets:
+_A100_SHEET = ("NVIDIA A100 Tensor Core GPU datasheet (nvidia.com/content/dam/en-zz/Solutions/"
+               "Data-Center/a100/pdf/nvidia-a100-datasheet-us-nvidia-1758950-r4-web.pdf): "
+               "A100 40GB SXM 1,555 GB/s, A100 80GB SXM 2,039 GB/s")
+_H100_SHEET = ("NVIDIA H100 Tensor Core GPU datasheet (resources.nvidia.com/en-us-tensor-core/"
+               "nvidia-tensor-core-gpu-datasheet): H100 SXM 80GB, 3.35 TB/s")
+_H200_SHEET = ("NVIDIA H200 Tensor Core GPU datasheet (nvidia.com/en-us/data-center/h200): "
+               "141GB HBM3e, 4.8 TB/s, peaks as H100 SXM")
+# The H200 is priced in 2026 dollars, the others at the paper's 2023-24 prices: not comparable.
+_H200_PRICE = ("Hyperstack on-demand rate card, NVIDIA H200 SXM $3.99/GPU-hour, read 2026-08-26 "
+               "(hyperstack.cloud/gpu-pricing; also listed at $3.99 on 2026-10-24)")
+_A100_PEAKS = {"bf16": 3.12e14, "fp16": 3.12e14, "int8": 6.24e14}
+_HOPPER_PEAKS = {"bf16": 9.89e14, "fp16": 9.89e14, "fp8": 1.979e15, "int8": 1.979e15}
 GPUS: Mapping[str, GPU] = {
     gpu.name: gpu for gpu in (
-        GPU("a100-40gb", 1.10, {"bf16": 3.12e14, "fp16": 3.12e14, "int8": 6.24e14}, _B3),
-        GPU("a100-80gb", 1.50, {"bf16": 3.12e14, "fp16": 3.12e14, "int8": 6.24e14}, _B3),
-        GPU("h100", 2.00, {"bf16": 9.89e14, "fp16": 9.89e14, "fp8": 1.979e15,
-                           "int8": 1.979e15}, "NVIDIA H100 SXM datasheet (dense)"),
+        GPU("a100-40gb", 1.10, _A100_PEAKS, f"{_B3}; {_A100_SHEET}",
+            memory_bandwidth=1.555e12, memory=40e9),
+        GPU("a100-80gb", 1.50, _A100_PEAKS, f"{_B3}; {_A100_SHEET}",
+            memory_bandwidth=2.039e12, memory=80e9),
+        GPU("h100", 2.00, _HOPPER_PEAKS, f"NVIDIA H100 SXM datasheet (dense); {_H100_SHEET}",
+            memory_bandwidth=3.35e12, memory=80e9),
+        GPU("h200", 3.99, _HOPPER_PEAKS, f"{_H200_PRICE}; {_H200_SHEET}",
+            memory_bandwidth=4.8e12, memory=141e9),
     )
 }
 
 _SETTING_NAMES = ("train_price_per_hour", "train_peak_flops", "train_mfu",
                   "inference_price_per_hour", "inference_peak_flops", "prefill_mfu",
                   "decode_mfu")
+# Three more settings for the serving model, after the seven.
+_SERVING_SETTING_NAMES = ("inference_memory_bandwidth", "inference_memory", "bytes_per_weight")
+_SERVING_LABELS = ("inference memory bandwidth (bytes/s)", "inference GPU memory (bytes)",
+                   "bytes per weight")
 
 
 @dataclass(frozen=True)
@@ -77,6 +110,13 @@ class Hardware:
         Inference accelerator peak, FLOP/s, in the inference number format.
     prefill_mfu, decode_mfu : float
         Utilisation while processing input tokens and generating output tokens, (0, 1].
+    inference_memory_bandwidth : float, optional
+        Memory bandwidth of one inference GPU, bytes/s (serving model only).
+    inference_memory : float, optional
+        Memory of one inference GPU, bytes (serving model only).
+    bytes_per_weight : float, optional
+        Bytes of one weight in the inference number format, e.g. 1 for int8
+        (serving model only; see ``BYTES_PER_WEIGHT``).
     """
 
     train_price_per_hour: float
@@ -88,9 +128,13 @@ class Hardware:
     decode_mfu: float
     name: str = "custom"
     description: str = field(default="", compare=False)
+    inference_memory_bandwidth: float | None = None
+    inference_memory: float | None = None
+    bytes_per_weight: float | None = None
 
     def __post_init__(self):
-        for key in _SETTING_NAMES:
+        serving = [key for key in _SERVING_SETTING_NAMES if getattr(self, key) is not None]
+        for key in _SETTING_NAMES + tuple(serving):
             high = 1.0 if key.endswith("mfu") else math.inf
             value = validate.scalar(key, getattr(self, key), high=high,
                                     label="hardware setting ")
@@ -100,31 +144,61 @@ class Hardware:
     def from_gpus(cls, train_gpu, inference_gpu, *, train_precision="bf16",
                   inference_precision="int8", train_mfu=0.5, prefill_mfu=0.5,
                   decode_mfu=0.01, name="custom", description=""):
-        """Hardware from GPU presets (names or :class:`GPU`) and number formats."""
+        """Hardware from GPU presets (names or :class:`GPU`) and number formats.
+
+        The serving settings come from the inference GPU and ``inference_precision``.
+        """
         train = GPUS[train_gpu] if isinstance(train_gpu, str) else train_gpu
         infer = GPUS[inference_gpu] if isinstance(inference_gpu, str) else inference_gpu
+        peak = infer.peak(inference_precision)
+        known = math.isfinite(infer.memory_bandwidth) and math.isfinite(infer.memory)
+        serving = dict(inference_memory_bandwidth=infer.memory_bandwidth,
+                       inference_memory=infer.memory,
+                       bytes_per_weight=BYTES_PER_WEIGHT.get(inference_precision)) if known else {}
         return cls(train.price_per_hour, train.peak(train_precision), train_mfu,
-                   infer.price_per_hour, infer.peak(inference_precision), prefill_mfu,
-                   decode_mfu, name=name, description=description)
+                   infer.price_per_hour, peak, prefill_mfu, decode_mfu, name=name,
+                   description=description, **serving)
 
     @classmethod
     def from_settings(cls, settings, name="custom"):
-        """Hardware from the seven settings in :meth:`as_tuple` order."""
+        """Hardware from seven settings, or ten with the serving ones, in :meth:`as_tuple` order."""
         values = list(np.asarray(settings, dtype=object).ravel())
-        if len(values) != 7:
+        if len(values) not in (7, 10):
             raise InvalidTypeError(
-                f"hardware needs exactly 7 settings ({', '.join(_SETTING_NAMES)}), "
-                f"got {len(values)}", argument="hardware", value=settings)
+                f"hardware needs exactly 7 settings ({', '.join(_SETTING_NAMES)}) or 10 (those "
+                f"and {', '.join(_SERVING_SETTING_NAMES)}), got {len(values)}",
+                argument="hardware", value=settings)
         numbers = [validate.coerce_float(key, value, label="hardware setting ")
-                   for key, value in zip(_SETTING_NAMES, values, strict=True)]
-        return cls(*numbers, name=name)
+                   for key, value in zip(_SETTING_NAMES + _SERVING_SETTING_NAMES, values,
+                                         strict=False)]
+        return cls(*numbers[:7], name=name, **dict(zip(_SERVING_SETTING_NAMES, numbers[7:],
+                                                       strict=True)))
 
     @staticmethod
-    def setting_names():
-        return _SETTING_NAMES
+    def setting_names(all=False):
+        """Names of the seven settings, or of all ten with ``all=True``."""
+        return _SETTING_NAMES + _SERVING_SETTING_NAMES if all else _SETTING_NAMES
 
-    def as_tuple(self):
-        return tuple(getattr(self, key) for key in _SETTING_NAMES)
+    @property
+    def has_serving_settings(self):
+        """True when the three serving settings are known (a preset, or ten settings)."""
+        return all(getattr(self, key) is not None for key in _SERVING_SETTING_NAMES)
+
+    def require_serving_settings(self, purpose):
+        """Raise ``InvalidTypeError`` naming what is missing unless the serving settings are known."""
+        missing = [label for key, label in zip(_SERVING_SETTING_NAMES, _SERVING_LABELS)
+                   if getattr(self, key) is None]
+        if missing:
+            raise InvalidTypeError(
+                f"{purpose} needs the hardware's ten settings, and hardware '{self.name}' lacks "
+                f"{', '.join(missing)}: use a preset (e.g. \"h100\") or a 1x10 range as "
+                "XLPLAN_HARDWARE(name, TRUE) returns", argument="hardware", value=self.name)
+
+    def as_tuple(self, all=False):
+        """The seven settings, or all ten with ``all=True`` (which needs the serving ones)."""
+        if all:
+            self.require_serving_settings("listing all ten settings")
+        return tuple(getattr(self, key) for key in self.setting_names(all))
 
     @property
     def train_cost_per_flop(self):
@@ -164,6 +238,10 @@ HARDWARE_PRESETS: Mapping[str, Hardware] = {
                            description="train bf16 and infer int8 on A100-80GB at $1.50/h"),
         Hardware.from_gpus("h100", "h100", inference_precision="fp8", name="h100",
                            description="train bf16 and infer fp8 on H100 at $2.00/h"),
+        Hardware.from_gpus("h200", "h200", inference_precision="fp8", name="h200",
+                           description=("train bf16 and infer fp8 on H200 at $3.99/h (Hyperstack "
+                                        "on-demand, read 2026-08-26; a 2026 price, unlike the "
+                                        "others)")),
     )
 }
 
@@ -173,7 +251,7 @@ def hardware_names():
 
 
 def get_hardware(hardware=None):
-    """Resolve hardware given as a preset name, seven settings or a :class:`Hardware`."""
+    """Resolve hardware given as a preset name, 7 or 10 settings or a :class:`Hardware`."""
     if hardware is None:
         return HARDWARE_PRESETS[DEFAULT_HARDWARE]
     if isinstance(hardware, Hardware):
@@ -184,5 +262,5 @@ def get_hardware(hardware=None):
             return HARDWARE_PRESETS[key]
         raise InvalidTypeError(
             f"unknown hardware '{hardware}': use one of {', '.join(HARDWARE_PRESETS)} or "
-            "seven settings", argument="hardware", value=hardware)
+            "seven (or ten) settings", argument="hardware", value=hardware)
     return Hardware.from_settings(hardware)

@@ -13,10 +13,10 @@ import numbers
 from ..engine.constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from ..engine.errors import InvalidTypeError, InvalidValueError
 from ..engine.laws import COEFFICIENT_NAMES
-from ..shared.labels import HARDWARE_LABELS
+from ..shared.labels import HARDWARE_LABELS, SERVING_HARDWARE_LABELS
 
-__all__ = ["is_blank", "single", "number", "optional_number", "text", "law", "hardware",
-           "per_request", "table", "row", "result", "size_row"]
+__all__ = ["is_blank", "single", "number", "optional_number", "flag", "text", "law",
+           "hardware", "per_request", "table", "row", "result", "size_row"]
 
 
 def is_blank(value):
@@ -79,6 +79,20 @@ def per_request(input_tokens, output_tokens):
             optional_number("output_tokens", output_tokens, DEFAULT_OUTPUT_TOKENS))
 
 
+def flag(name, value, default=False):
+    """TRUE/FALSE (or 1/0, or the text TRUE/FALSE); ``default`` when blank or omitted."""
+    value = single(name, value)
+    if is_blank(value):
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, numbers.Real) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().upper() in ("TRUE", "FALSE"):
+        return value.strip().upper() == "TRUE"
+    raise InvalidTypeError(f"{name}={value!r} must be TRUE or FALSE", argument=name, value=value)
+
+
 def text(name, value):
     """Required text in one cell (e.g. a preset name)."""
     value = single(name, value)
@@ -89,7 +103,10 @@ def text(name, value):
 
 
 def _preset_or_numbers(name, value, count, labels):
-    """None (default), a preset name, or ``count`` numbers from a 1-row or 1-column range."""
+    """None (default), a preset name, or ``count`` numbers (an int, or a tuple of the sizes
+    allowed) from a 1-row or 1-column range."""
+    counts = count if isinstance(count, tuple) else (count,)
+    sizes = " or ".join(f"1x{n}" for n in counts)
     shape = _shape(value)
     if shape is None or shape == (1, 1):
         value = single(name, value)
@@ -98,15 +115,16 @@ def _preset_or_numbers(name, value, count, labels):
         if isinstance(value, str):
             return value
         raise InvalidTypeError(
-            f"{name}={value!r} must be a preset name or a 1x{count} range ({labels})",
+            f"{name}={value!r} must be a preset name or a {sizes} range ({labels})",
             argument=name, value=value)
     rows = [r if isinstance(r, (list, tuple)) else [r] for r in value]
     if 1 not in shape or any(len(r) != len(rows[0]) for r in rows):
-        raise InvalidTypeError(f"{name} must be one row of {count} cells ({labels}), "
-                               f"got a {shape[0]}x{shape[1]} range", argument=name, value=value)
+        raise InvalidTypeError(f"{name} must be one row of {' or '.join(map(str, counts))} "
+                               f"cells ({labels}), got a {shape[0]}x{shape[1]} range",
+                               argument=name, value=value)
     cells = [c for r in rows for c in r]
-    if len(cells) != count:
-        raise InvalidTypeError(f"{name} must be a 1x{count} range ({labels}), got "
+    if len(cells) not in counts:
+        raise InvalidTypeError(f"{name} must be a {sizes} range ({labels}), got "
                                f"{len(cells)} cells", argument=name, value=value)
     return [number(f"{name}[{i + 1}]", c) for i, c in enumerate(cells)]
 
@@ -117,8 +135,9 @@ def law(value, name="law"):
 
 
 def hardware(value, name="hardware"):
-    """Hardware: blank (default), a preset name or the 7 settings of XLPLAN_HARDWARE."""
-    return _preset_or_numbers(name, value, 7, ", ".join(HARDWARE_LABELS))
+    """Hardware: blank (default), a preset name or the 7 (or 10) settings of XLPLAN_HARDWARE."""
+    return _preset_or_numbers(name, value, (7, 10), ", ".join(HARDWARE_LABELS)
+                              + "[, " + ", ".join(SERVING_HARDWARE_LABELS) + "]")
 
 
 def table(name, value):

@@ -19,9 +19,9 @@ __all__ = ["LAW", "HARDWARE", "PARAMS", "TOKENS", "LOSS", "REQUESTS", "INPUT_TOK
 LAW = Param("law", "Loss law: a preset name such as \"chinchilla\" or a 1x5 range A, B, E, "
             f"alpha, beta (as XLPLAN_LAW or FIT_COEFFS return). Default {DEFAULT_LAW}.",
             optional=True, range=True)
-HARDWARE = Param("hardware", "Hardware: a preset name such as \"paper-a100\" or a 1x7 range "
-                 f"as XLPLAN_HARDWARE returns. Default {DEFAULT_HARDWARE}.", optional=True,
-                 range=True)
+HARDWARE = Param("hardware", "Hardware: a preset name such as \"paper-a100\" or a 1x7 (or "
+                 f"1x10) range as XLPLAN_HARDWARE returns. Default {DEFAULT_HARDWARE}.",
+                 optional=True, range=True)
 PARAMS = Param("params", "Model size: number of parameters, e.g. 7E9.")
 TOKENS = Param("tokens", "Training tokens, e.g. 1.4E12.")
 LOSS = Param("loss", "Target pre-training loss in nats per token; must exceed the law's E.")

@@ -1,0 +1,144 @@
+"""Build versus buy: the lifetime requests above which your own model beats an API.
+
+Let C*(R) be the lifetime cost (training + inference dollars) of the cost-optimal
+model of a given loss serving R requests (:func:`~xlplan.engine.sizing.cost_optimal`),
+and ``a`` the API's price of one request, (d_in x input price + d_out x output
+price) / 1e6 for prices in $ per 1M tokens. Break-even is the root of
+
+    f(R) = a R - C*(R).
+
+* C* is the minimum over models of costs that are affine in R, so it is concave;
+  f is convex, with f(0) = -C*(0) < 0.
+* By the envelope theorem C*'(R) = N*(R) c, where N*(R) is the optimal size and
+  c the inference dollars per parameter per request. N*(R) falls toward
+  N_min = (A / (loss - E))^(1/alpha), the smallest model that can reach the loss.
+* So f has exactly one root when a > N_min c, and none otherwise: then the API is
+  cheaper at every volume and the answer is ``inf`` (``#N/A`` in Excel).
+
+The root is found by Newton's method from above, which on a convex f decreases
+monotonically onto the root. The step has a closed form: with T(R) the training
+dollars of the optimum, f(R) = R (a - N* c) - T, so Newton's next point is
+T(R) / (a - N*(R) c). The start is an explicit upper bracket: a model of size
+N' = (a / c + N_min) / 2 trained to the loss on D' tokens costs
+k_train N' D' + R N' c, at least C*(R), so f(R') >= 0 at
+R' = k_train N' D' / (a - N' c).
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import validate
+from .errors import ConvergenceError
+from .hardware import get_hardware
+from .laws import get_law
+from .sizing import (DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, _dollar_rates,
+                     cost_optimal)
+
+__all__ = ["BreakEven", "breakeven_requests", "MAX_ITERATIONS", "RTOL"]
+
+MAX_ITERATIONS = 100
+RTOL = 1e-13
+TOKENS_PER_MILLION = 1e6
+
+
+@dataclass(frozen=True)
+class BreakEven:
+    """The break-even volume (floats, or arrays of the broadcast input shape).
+
+    Attributes
+    ----------
+    requests : lifetime requests where own cost = API cost; ``inf`` where the API
+        is cheaper at every volume.
+    api_cost_per_request : the API's $ per request.
+    floor_cost_per_request : N_min x c, the $ per request that the cost of your
+        own model approaches; break-even exists only above it.
+    iterations : Newton iterations taken.
+    """
+
+    requests: object
+    api_cost_per_request: object
+    floor_cost_per_request: object
+    iterations: int
+
+    @property
+    def crosses(self):
+        """True where break-even exists (the API costs more than the floor)."""
+        return np.isfinite(self.requests) if not isinstance(self.requests, float) \
+            else math.isfinite(self.requests)
+
+
+def _upper_bracket(law, gap, a, c, n_min, k_train):
+    """R' with f(R') >= 0, from a feasible model of size between N_min and a / c."""
+    n = 0.5 * (a / c + n_min)
+    tokens = (law.B / (gap - law.A / n ** law.alpha)) ** (1.0 / law.beta)
+    return k_train * n * tokens / (a - n * c)
+
+
+def _newton(law, loss, a, c, start, d_in, d_out, hardware):
+    """Newton's method from above on f(R) = a R - C*(R); returns (root, iterations)."""
+    r = start
+    for iteration in range(1, MAX_ITERATIONS + 1):
+        plan = cost_optimal(loss, r, d_in, d_out, hardware=hardware, law=law).optimal
+        following = plan.training / (a - plan.params * c)
+        if np.all(np.abs(following - r) <= RTOL * np.abs(r)):
+            return following, iteration
+        r = np.minimum(following, r)  # never above the previous point (float noise)
+    raise ConvergenceError(f"break-even did not converge in {MAX_ITERATIONS} iterations "
+                           f"(last value {np.ravel(r)[0]:.6g} requests)")
+
+
+def breakeven_requests(loss, api_input_price, api_output_price,
+                       input_tokens=DEFAULT_INPUT_TOKENS, output_tokens=DEFAULT_OUTPUT_TOKENS,
+                       hardware=None, law=None):
+    """Lifetime requests above which training and serving your own model beats an API.
+
+    Parameters
+    ----------
+    loss : float or array_like
+        Target loss, nats per token (the quality the API gives you).
+    api_input_price, api_output_price : float or array_like
+        The API's $ per 1M input and output tokens, > 0.
+    input_tokens, output_tokens : float or array_like
+        Tokens per request (defaults 70 and 215).
+    hardware : str, sequence of 7 or 10 settings or Hardware, optional
+        Default ``"paper-a100"``; its decode MFU prices your own serving.
+    law : optional
+        Default ``"chinchilla"``.
+
+    Returns
+    -------
+    BreakEven
+        ``requests`` is ``inf`` where the API is cheaper at every volume.
+
+    Examples
+    --------
+    >>> b = breakeven_requests(2.1, 0.20, 0.60, hardware="h100")
+    >>> f"{b.requests:.4g} requests, API ${b.api_cost_per_request * 1e6:.0f} per 1M requests"
+    '2.624e+08 requests, API $143 per 1M requests'
+    """
+    law = get_law(law)
+    hw = get_hardware(hardware)
+    loss = law.check_reachable(loss, "raise")
+    p_in = validate.number("api_input_price", api_input_price)
+    p_out = validate.number("api_output_price", api_output_price)
+    d_in = validate.number("input_tokens", input_tokens, low_open=False)
+    d_out = validate.number("output_tokens", output_tokens, low_open=False)
+    k_train, c = _dollar_rates(1.0, d_in, d_out, hw, "raise")
+    a = (d_in * p_in + d_out * p_out) / TOKENS_PER_MILLION
+    gap = np.asarray(loss) - law.E
+    n_min = (law.A / gap) ** (1.0 / law.alpha)
+    loss, a, c, n_min, gap, d_in, d_out = np.broadcast_arrays(loss, a, c, n_min, gap, d_in,
+                                                              d_out)
+    crosses = a > n_min * c
+    requests = np.full(loss.shape, np.inf)
+    iterations = 0
+    if crosses.any():
+        keep = (loss[crosses], a[crosses], c[crosses], n_min[crosses], gap[crosses])
+        start = _upper_bracket(law, keep[4], keep[1], keep[2], keep[3], k_train)
+        requests[crosses], iterations = _newton(law, keep[0], keep[1], keep[2], start,
+                                                d_in[crosses], d_out[crosses], hw)
+    scalar = loss.ndim == 0
+    floor = n_min * c
+    return BreakEven(*(float(v) if scalar else v for v in (requests, a, floor)), iterations)
