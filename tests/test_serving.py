@@ -242,3 +242,33 @@ def test_engine_errors():
     with pytest.raises(InvalidTypeError, match="exactly 7 settings .* or 10"):
         Hardware.from_settings([1.0] * 8)
     assert Hardware.from_settings(H100.as_tuple(all=True)) == H100.replace(name="custom")
+
+
+def test_budget_planner_serving_block_is_the_engine():
+    from pathlib import Path
+
+    import openpyxl
+
+    from xlplan.templates import serving_block
+
+    path = Path(__file__).resolve().parent.parent / "workbooks" / "budget_planner.xlsx"
+    ws = openpyxl.load_workbook(path, data_only=True)["Planner"]
+    formulas = openpyxl.load_workbook(path)["Planner"]
+    for _, ref, _, _ in serving_block.RESULTS:
+        assert str(formulas[ref].value).startswith("="), ref
+    params, lifetime, days = ws["B19"].value, ws["B18"].value, ws["B7"].value
+    hw = at_batch("paper-a100", 2)
+    rate = throughput(params, hw)
+    assert_allclose([ws[f"B{r}"].value for r in range(47, 53)],
+                    [rate.decode_mfu, rate.decode_tokens_per_s, rate.prefill_tokens_per_s,
+                     rate.usd_per_million_input, rate.usd_per_million_output,
+                     rate.gpus_for_weights], rtol=1e-12)
+    needs = gpus_needed(params, lifetime / days * 365 / 12, hardware=hw, peak_to_average=2)
+    assert_allclose([ws[f"B{r}"].value for r in (54, 55, 56)],
+                    [needs.gpu_hours_per_month, needs.average, needs.peak], rtol=1e-12)
+    loss = xlplan.chinchilla_from_params(7e9).loss
+    breakeven = breakeven_requests(loss, 0.20, 0.60, hardware="paper-a100")
+    assert_allclose(ws["B57"].value, breakeven.requests, rtol=1e-10)
+    # Above break-even the plan's own lifetime cost is below the API's bill, and says so.
+    assert lifetime > breakeven.requests and ws["B23"].value < ws["B59"].value
+    assert ws["B60"].value.startswith("build")

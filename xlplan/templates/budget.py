@@ -20,6 +20,7 @@ from ..shared.labels import HARDWARE_FORMATS, HARDWARE_LABELS
 from ..shared.styles import header_row, note, put, set_widths, title
 from .budget_data import add_data_limits
 from .budget_range import add_demand_range
+from .serving_block import add_serving_block
 
 __all__ = ["build", "FILENAME", "RESULTS", "SENSITIVITY_FIRST_ROW", "MULTIPLIERS"]
 
@@ -107,7 +108,8 @@ def build():
         for k, (_, formula, fmt) in enumerate(SENSITIVITY):
             put(ws, f"{'BCDEFG'[k]}{r}", formula.format(r=r), "result", fmt)
     add_data_limits(ws, ws.max_row + 2, PER_REQUEST)
-    set_widths(ws, {"A": 62} | {letter: 16 for letter in "BCDEFGH"})
+    set_widths(ws, {"A": 62} | {letter: 16 for letter in "BCDEFGHIJK"})
     ws.row_dimensions[SENSITIVITY_HEADER].height = 30
     add_demand_range(ws, ws.max_row + 2, PER_REQUEST)
+    add_serving_block(ws, ws.max_row + 2)
     return wb
