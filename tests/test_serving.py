@@ -272,3 +272,56 @@ def test_budget_planner_serving_block_is_the_engine():
     # Above break-even the plan's own lifetime cost is below the API's bill, and says so.
     assert lifetime > breakeven.requests and ws["B23"].value < ws["B59"].value
     assert ws["B60"].value.startswith("build")
+
+
+def _summary(tmp_path, text):
+    import pandas as pd
+
+    from xlplan.report.build import write_report
+
+    scenario, out = tmp_path / "plan.toml", tmp_path / "report.xlsx"
+    if text is None:
+        scenario = None
+    else:
+        scenario.write_text(text)
+    write_report(out, scenario, show_progress=False)
+    return pd.read_excel(out, sheet_name="Summary", header=4, keep_default_na=False)
+
+
+def test_report_summary_shows_dollars_per_million_output_tokens_and_gpus(tmp_path):
+    frame = _summary(tmp_path, None)     # the paper's settings: paper-a100, 24 months
+    params = frame["Recommended params"].to_numpy()
+    requests = frame["Lifetime requests"].to_numpy()
+    rate = throughput(params, "paper-a100")
+    assert_allclose(frame["$ per 1M output tokens"], rate.usd_per_million_output, rtol=1e-12)
+    needs = gpus_needed(params, requests / 24, hardware="paper-a100")
+    assert_allclose(frame["GPUs to reserve"], needs.peak, rtol=0)
+
+
+def test_report_serving_table_derives_the_decode_mfu_from_a_batch(tmp_path):
+    frame = _summary(tmp_path, 'hardware = "h100"\n[serving]\nmonths = 12\npeak_to_average = 2\n'
+                     'batch = 8\n[[scenarios]]\nname = "mine"\nloss = 2.2\nrequests = 5e9\n')
+    hw = at_batch("h100", 8)
+    plan = cost_optimal(2.2, 5e9, hardware=hw)
+    assert_allclose(frame["Lifetime cost $"][0], plan.optimal.total, rtol=1e-12)
+    needs = gpus_needed(plan.optimal.params, 5e9 / 12, hardware=hw, peak_to_average=2)
+    assert frame["GPUs to reserve"][0] == needs.peak
+    # Seven settings know no memory: the GPUs column says n/a, the rest still works.
+    seven = ", ".join(f"{k} = {v!r}" for k, v in zip(H100.setting_names(), H100.as_tuple()))
+    frame = _summary(tmp_path, f"hardware = {{ {seven} }}\n[[scenarios]]\nloss = 2.2\n"
+                     "requests = 5e9\n")
+    assert frame["GPUs to reserve"][0] == "n/a"
+    assert_allclose(frame["$ per 1M output tokens"][0],
+                    throughput(frame["Recommended params"][0], H100).usd_per_million_output)
+
+
+@pytest.mark.parametrize("table, words", [
+    ("[serving]\nbatch = 0\n", "serving.batch"),
+    ("[serving]\npeak_to_average = 0.5\n", "serving.peak_to_average"),
+    ("[serving]\nweeks = 3\n", "serving.weeks"),
+])
+def test_report_serving_table_errors_name_the_key(tmp_path, table, words):
+    from xlplan.engine.errors import XlplanError
+
+    with pytest.raises(XlplanError, match=words):
+        _summary(tmp_path, table + '[[scenarios]]\nloss = 2.2\nrequests = 5e9\n')

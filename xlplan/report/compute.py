@@ -10,6 +10,7 @@ import numpy as np
 from ..engine.chinchilla import chinchilla_from_params
 from ..engine.sizing import compute_optimal, cost_optimal
 from .monthly import demand_for_sizing
+from .serving import serving_columns
 
 __all__ = ["plan_rows", "flops_sweep", "cost_sweep", "SWEEP_POINTS"]
 
@@ -28,6 +29,9 @@ def plan_rows(scenario):
     requests = np.array([demand_for_sizing(p) for p in scenario.plans])
     plan = cost_optimal(losses, requests, scenario.input_tokens, scenario.output_tokens,
                         hardware=scenario.hardware, law=scenario.law)
+    # GPUs serve the requests themselves, not their present value.
+    served = np.array([p.requests for p in scenario.plans])
+    usd_per_million_output, gpus = serving_columns(scenario, plan.optimal.params, served)
     rows = []
     for k, p in enumerate(scenario.plans):
         rows.append({
@@ -36,7 +40,8 @@ def plan_rows(scenario):
             "tokens": plan.optimal.tokens[k], "training": plan.optimal.training[k],
             "inference": plan.optimal.inference[k], "total": plan.optimal.total[k],
             "chinchilla_tokens": plan.chinchilla.tokens[k],
-            "chinchilla_total": plan.chinchilla.total[k], "saving": plan.saving[k]})
+            "chinchilla_total": plan.chinchilla.total[k], "saving": plan.saving[k],
+            "usd_per_million_output": usd_per_million_output[k], "gpus_to_reserve": gpus[k]})
     return rows
 
 

@@ -25,6 +25,7 @@ from ..engine.hardware import Hardware, get_hardware
 from ..engine.laws import get_law
 from ..lawfile import law_from_text
 from .monthly import parse_monthly
+from .serving import ServingSettings, read_serving, serving_hardware
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -35,7 +36,7 @@ __all__ = ["Plan", "Scenario", "load_scenario", "DEFAULT_SCENARIO"]
 
 DEFAULT_SCENARIO = "paper_scenario.toml"
 _KEYS = {"law", "runs", "hardware", "input_tokens", "output_tokens", "sweep_quality_params",
-         "scenarios", "title", "unique_tokens"}
+         "scenarios", "title", "unique_tokens", "serving"}
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class Scenario:
     sweep_quality_params: tuple
     plans: tuple
     runs: object = None  # the Runs the law was fitted to, when the file gives `runs`
+    serving: ServingSettings = ServingSettings()
 
 
 def _read(path):
@@ -202,9 +204,12 @@ def load_scenario(path=None, law=None):
     hardware = data.get("hardware", DEFAULT_HARDWARE)
     # A table of named settings, e.g. [hardware] train_price_per_hour = 2.0 ...
     hardware = Hardware(**hardware) if isinstance(hardware, dict) else get_hardware(hardware)
+    serving = read_serving(data.get("serving"), source)
+    hardware = serving_hardware(hardware, serving)
     sweep = tuple(_number("sweep_quality_params", v)
                   for v in data.get("sweep_quality_params", (1e9, 7e9, 13e9, 30e9, 70e9)))
     per_request = (_number("input_tokens", data.get("input_tokens", DEFAULT_INPUT_TOKENS)),
                    _number("output_tokens", data.get("output_tokens", DEFAULT_OUTPUT_TOKENS)))
     return Scenario(source, str(data.get("title", "LLM sizing report")), law, law_source,
-                    hardware, *per_request, sweep, _plans(data, law, source), runs)
+                    hardware, *per_request, sweep, _plans(data, law, source), runs,
+                    serving)

@@ -4,14 +4,16 @@ Values only (the numbers come from :mod:`.compute` and :mod:`xlplan.paper`), so
 every reader shows them without recalculating.
 """
 
+import numpy as np
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from ..engine.laws import COEFFICIENT_NAMES
 from ..paper import TABLE2_COLUMNS, TABLE3_COLUMNS
-from ..shared.labels import HARDWARE_LABELS
+from ..shared.labels import HARDWARE_LABELS, SERVING_HARDWARE_LABELS
 from ..shared.styles import FORMATS, header_row, note, put, set_widths, title
 from .charts import sweep_chart
+from .serving import SERVING_COLUMNS
 
 __all__ = ["summary_sheet", "table_sheet", "sweep_sheet", "assumptions_sheet", "SUMMARY_HEADER"]
 
@@ -30,7 +32,7 @@ SUMMARY_COLUMNS = (
     ("Saving", "saving", "percent"),
     ("Epochs over the unique data", "epochs", "ratio"),
     ("Training-compute overhead vs Chinchilla-style", "overhead", "percent"),
-)
+) + SERVING_COLUMNS
 
 
 def summary_sheet(ws, scenario, rows, stamp):
@@ -40,7 +42,9 @@ def summary_sheet(ws, scenario, rows, stamp):
           f"inference dollars (Sardana et al. 2024). {stamp}")
     note(ws, "A3", f"Law: {scenario.law_source}. Hardware: {scenario.hardware.name}. "
          f"{scenario.input_tokens:g} input + {scenario.output_tokens:g} output tokens per "
-         "request. Details on the other sheets.")
+         f"request. GPUs to reserve: lifetime requests over {scenario.serving.months:g} months, "
+         f"{scenario.serving.peak_to_average:g}x the average load at peak (roofline bound, "
+         "KV cache ignored). Details on the other sheets.")
     header_row(ws, SUMMARY_HEADER, 1, [h for h, _, _ in SUMMARY_COLUMNS])
     for r, row in enumerate(rows, start=SUMMARY_HEADER + 1):
         for c, (_, key, fmt) in enumerate(SUMMARY_COLUMNS, start=1):
@@ -53,7 +57,10 @@ def summary_sheet(ws, scenario, rows, stamp):
 
 
 def _plain(value):
-    return value if isinstance(value, str) else float(value)
+    if isinstance(value, str):
+        return value
+    # NaN: not computable (e.g. GPUs for hardware without memory settings).
+    return float(value) if np.isfinite(value) else "n/a"
 
 
 def table_sheet(ws, heading, subtitle, table, rows):
@@ -133,6 +140,16 @@ def assumptions_sheet(ws, scenario, stamp_rows):
     rows += [(f"  {label} ({key})", float(value), "flops" if "peak" in key else "plain")
              for label, key, value in zip(HARDWARE_LABELS, hardware.setting_names(),
                                           hardware.as_tuple(), strict=True)]
+    if hardware.has_serving_settings:
+        rows += [(f"  {label} ({key})", float(value), "flops" if "bandwidth" in key else "plain")
+                 for label, key, value in zip(SERVING_HARDWARE_LABELS,
+                                              hardware.setting_names(True)[7:],
+                                              hardware.as_tuple(True)[7:], strict=True)]
+    rows += [("Serving", f"lifetime requests over {scenario.serving.months:g} months, peak "
+              f"{scenario.serving.peak_to_average:g}x average"
+              + ("" if scenario.serving.batch is None else
+                 f", decode MFU from the roofline at batch {scenario.serving.batch:g}"),
+              "plain")]
     rows += [("Input tokens per request", scenario.input_tokens, "integer"),
              ("Output tokens per request", scenario.output_tokens, "integer"),
              ("FLOPs", "training 6 N D; inference 2 N per token (Sardana et al. 2024, Eq. 3)",

@@ -1,0 +1,82 @@
+"""The report's serving columns: $ per 1M output tokens and GPUs to reserve, per scenario.
+
+A scenario file may hold a ``[serving]`` table::
+
+    [serving]
+    months = 24            # the lifetime requests are served over this many months
+    peak_to_average = 2    # reserve GPUs for this multiple of the average load
+    batch = 8              # optional: decode MFU from the roofline at this batch size
+
+With ``batch`` the scenario's hardware becomes ``at_batch(hardware, batch)`` for
+the whole report, so its costs and its serving columns use the same decode MFU.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..engine.errors import InvalidTypeError, InvalidValueError
+from ..engine.serving import at_batch, gpus_needed, throughput
+
+__all__ = ["ServingSettings", "read_serving", "serving_columns", "SERVING_COLUMNS"]
+
+DEFAULT_MONTHS = 24.0
+_KEYS = {"months", "peak_to_average", "batch"}
+# (header, key, number format) of the summary's serving columns.
+SERVING_COLUMNS = (
+    ("$ per 1M output tokens", "usd_per_million_output", "usd_rate"),
+    ("GPUs to reserve", "gpus_to_reserve", "integer"),
+)
+
+
+@dataclass(frozen=True)
+class ServingSettings:
+    months: float = DEFAULT_MONTHS
+    peak_to_average: float = 1.0
+    batch: object = None
+
+
+def _number(where, value, low):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidTypeError(f"{where} = {value!r} must be a number", argument=where,
+                               value=value)
+    if not value >= low:
+        raise InvalidValueError(f"{where} = {value!r} must be >= {low:g}", argument=where,
+                                value=value)
+    return float(value)
+
+
+def read_serving(table, source):
+    """The :class:`ServingSettings` of a scenario's ``[serving]`` table (or the defaults)."""
+    if table is None:
+        return ServingSettings()
+    if not isinstance(table, dict):
+        raise InvalidTypeError(f"{source}: serving must be a table (months, peak_to_average, "
+                               "batch)", argument="serving", value=table)
+    unknown = sorted(set(table) - _KEYS)
+    if unknown:
+        raise InvalidValueError(f"{source}: unknown key(s) serving.{', serving.'.join(unknown)}; "
+                                f"allowed: {', '.join(sorted(_KEYS))}", argument="serving",
+                                value=unknown[0])
+    batch = table.get("batch")
+    return ServingSettings(_number("serving.months", table.get("months", DEFAULT_MONTHS), 1e-9),
+                           _number("serving.peak_to_average", table.get("peak_to_average", 1),
+                                   1),
+                           None if batch is None else _number("serving.batch", batch, 1))
+
+
+def serving_hardware(hardware, settings):
+    """The scenario's hardware, with its decode MFU from the roofline if a batch is given."""
+    return hardware if settings.batch is None else at_batch(hardware, settings.batch)
+
+
+def serving_columns(scenario, params, requests):
+    """($ per 1M output tokens, GPUs to reserve) arrays; GPUs NaN without memory settings."""
+    settings = scenario.serving
+    usd = np.asarray(throughput(params, scenario.hardware).usd_per_million_output)
+    if not scenario.hardware.has_serving_settings:
+        return usd, np.full_like(usd, np.nan)
+    needs = gpus_needed(params, np.asarray(requests) / settings.months,
+                        scenario.input_tokens, scenario.output_tokens, scenario.hardware,
+                        settings.peak_to_average)
+    return usd, np.asarray(needs.peak)
