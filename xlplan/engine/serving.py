@@ -56,7 +56,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import validate
-from .errors import InvalidTypeError, InvalidValueError
+from .errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
 from .hardware import SECONDS_PER_HOUR, get_hardware
 from .sizing import (DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS,
                      INFERENCE_FLOPS_PER_PARAM_TOKEN)
@@ -112,6 +112,11 @@ def _finish(value, scalar):
     return float(value) if scalar else value
 
 
+def _all_scalar(*values):
+    """True when every value is a plain float (a scalar call gets floats back)."""
+    return all(isinstance(v, float) for v in values)
+
+
 def _batch(batch, on_invalid):
     """A whole number of sequences >= 1."""
     b = validate.number("batch", batch, low=1.0, low_open=False, on_invalid=on_invalid)
@@ -121,8 +126,9 @@ def _batch(batch, on_invalid):
     if on_invalid == "nan":
         return np.where(whole, b, np.nan)
     bad = float(np.asarray(b)[~np.asarray(whole)].ravel()[0])
-    raise InvalidValueError(f"batch={bad:g} is not a whole number: it must be a whole number "
-                            ">= 1 (sequences decoded together)", argument="batch", value=bad)
+    raise InvalidValueError(f"{PLACEHOLDER}={bad:g} is not a whole number: it must be a whole "
+                            "number >= 1 (sequences decoded together)", argument="batch",
+                            value=bad)
 
 
 def decode_mfu(hardware=None, batch=1, bandwidth_utilisation=1.0, on_invalid="raise"):
@@ -151,7 +157,7 @@ def decode_mfu(hardware=None, batch=1, bandwidth_utilisation=1.0, on_invalid="ra
     memory_bound = (INFERENCE_FLOPS_PER_PARAM_TOKEN * b * u * hw.inference_memory_bandwidth
                     / (hw.bytes_per_weight * hw.inference_peak_flops))
     return _finish(np.minimum(memory_bound, hw.prefill_mfu),
-                   validate.all_scalar(b, u))
+                   _all_scalar(b, u))
 
 
 def at_batch(hardware=None, batch=1, bandwidth_utilisation=1.0):
@@ -167,8 +173,8 @@ def at_batch(hardware=None, batch=1, bandwidth_utilisation=1.0):
     """
     for name, value in (("batch", batch), ("bandwidth_utilisation", bandwidth_utilisation)):
         if not validate.is_scalar(value):
-            raise InvalidTypeError(f"{name}={value!r} must be one number: a hardware has one "
-                                   "decode MFU", argument=name, value=value)
+            raise InvalidTypeError(f"{PLACEHOLDER}={value!r} must be one number: a hardware "
+                                   "has one decode MFU", argument=name, value=value)
     hw = get_hardware(hardware)
     mfu = decode_mfu(hw, batch, bandwidth_utilisation)
     share = "" if bandwidth_utilisation == 1 else f"@{bandwidth_utilisation:g}bandwidth"
@@ -265,7 +271,7 @@ def gpus_needed(params, requests_per_month, input_tokens=DEFAULT_INPUT_TOKENS,
     average = hours / HOURS_PER_MONTH
     copy = np.asarray(rate.gpus_for_weights)
     copies = np.maximum(np.ceil(ratio * average / copy * (1 - _ROUNDING_SLACK)), 1.0)
-    scalar = validate.all_scalar(rate.decode_mfu, requests, d_in, d_out, ratio)
+    scalar = _all_scalar(rate.decode_mfu, requests, d_in, d_out, ratio)
     return GpuNeeds(_finish(hours, scalar), _finish(average, scalar),
                     _finish(copies * copy, scalar))
 

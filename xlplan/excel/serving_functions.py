@@ -13,19 +13,12 @@ answers ``#N/A`` when the API is cheaper at every volume.
 import math
 
 from ..engine import breakeven, serving, sizing
-from ..engine.errors import XlplanError
 from ..engine.hardware import get_hardware
 from . import convert
+from .cell_error import CellError
 from .registry import Param, excel_function
 
-__all__ = ["SERVING", "GPUS_NEEDED", "BREAKEVEN_REQUESTS", "NoBreakEvenError"]
-
-
-class NoBreakEvenError(XlplanError):
-    """No volume at which building beats buying (Excel ``#N/A``)."""
-
-    excel_code = "#N/A"
-
+__all__ = ["SERVING", "GPUS_NEEDED", "BREAKEVEN_REQUESTS"]
 
 _PARAMS = Param("params", "Model size: number of parameters, e.g. 7E9.")
 _HARDWARE = Param("hardware", "Hardware with its ten settings: a preset name such as \"h100\" "
@@ -96,9 +89,9 @@ def BREAKEVEN_REQUESTS(loss, api_input_price, api_output_price, input_tokens=Non
         convert.optional_number("input_tokens", input_tokens, sizing.DEFAULT_INPUT_TOKENS),
         convert.optional_number("output_tokens", output_tokens, sizing.DEFAULT_OUTPUT_TOKENS),
         convert.hardware(hardware), convert.law(law))
-    if math.isinf(result.requests):
-        raise NoBreakEvenError(
-            f"no break-even: the API (${result.api_cost_per_request * 1e6:.4g} per 1M requests) "
+    if math.isinf(result.requests):  # not an input error: the answer is "never", as #N/A
+        return CellError(
+            "#N/A", f"no break-even: the API (${result.api_cost_per_request * 1e6:.4g} per 1M requests) "
             "is cheaper at every volume for this quality and hardware; your own model's cost "
             f"per request only falls to ${result.floor_cost_per_request * 1e6:.4g} per 1M "
             "requests (the smallest model that reaches the loss)")

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..engine.errors import InvalidTypeError, InvalidValueError
+from ..engine import validate
+from ..engine.errors import InvalidTypeError, InvalidValueError, XlplanError
 from ..engine.serving import at_batch, gpus_needed, throughput
 
 __all__ = ["ServingSettings", "read_serving", "serving_columns", "SERVING_COLUMNS"]
@@ -36,14 +37,12 @@ class ServingSettings:
     batch: object = None
 
 
-def _number(where, value, low):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidTypeError(f"{where} = {value!r} must be a number", argument=where,
-                               value=value)
-    if not value >= low:
-        raise InvalidValueError(f"{where} = {value!r} must be >= {low:g}", argument=where,
-                                value=value)
-    return float(value)
+def _number(where, value, low, low_open=False):
+    """A number under a key of the file; the message spells it as the file does (key = value)."""
+    try:
+        return validate.scalar(where, value, low=low, low_open=low_open)
+    except XlplanError as error:
+        raise error.renamed(where, assign=" = ") from None
 
 
 def read_serving(table, source):
@@ -59,7 +58,7 @@ def read_serving(table, source):
                                 f"allowed: {', '.join(sorted(_KEYS))}", argument="serving",
                                 value=unknown[0])
     batch = table.get("batch")
-    return ServingSettings(_number("serving.months", table.get("months", DEFAULT_MONTHS), 1e-9),
+    return ServingSettings(_number("serving.months", table.get("months", DEFAULT_MONTHS), 0.0, True),
                            _number("serving.peak_to_average", table.get("peak_to_average", 1),
                                    1),
                            None if batch is None else _number("serving.batch", batch, 1))
