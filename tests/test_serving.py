@@ -79,8 +79,8 @@ def test_derived_hardware_is_accepted_wherever_a_hardware_is():
 def test_table3_with_decode_mfu_from_batch_2_stays_within_half_a_percent():
     stated = table3("paper-a100")
     derived = table3(at_batch("paper-a100", 2))
-    for row_stated, row_derived in zip(stated, derived):
-        for a, b in zip(row_stated, row_derived):
+    for row_stated, row_derived in zip(stated, derived, strict=True):
+        for a, b in zip(row_stated, row_derived, strict=True):
             assert_allclose(b.computed, a.computed, rtol=0.005, err_msg=a.column)
             # Decode at 0.997% costs a little more than at 1%: never less.
             if "cost" in a.column:
@@ -249,29 +249,32 @@ def test_budget_planner_serving_block_is_the_engine():
 
     import openpyxl
 
-    from xlplan.templates import serving_block
+    from xlplan.templates import serving_block as block
 
     path = Path(__file__).resolve().parent.parent / "workbooks" / "budget_planner.xlsx"
     ws = openpyxl.load_workbook(path, data_only=True)["Planner"]
     formulas = openpyxl.load_workbook(path)["Planner"]
-    for _, ref, _, _ in serving_block.RESULTS:
-        assert str(formulas[ref].value).startswith("="), ref
+    refs = {ws[f"A{r}"].value: f"B{r}" for r in range(1, ws.max_row + 1) if ws[f"A{r}"].value}
+    results = [refs[label] for label, *_ in block.RESULTS]
+    assert all(str(formulas[ref].value).startswith("=") for ref in results)
+    values = [ws[ref].value for ref in results]
     params, lifetime, days = ws["B19"].value, ws["B18"].value, ws["B7"].value
+    assert [ws[refs[label]].value for label, *_ in block.INPUTS] == [2, 1, 2, 0.2, 0.6]
     hw = at_batch("paper-a100", 2)
     rate = throughput(params, hw)
-    assert_allclose([ws[f"B{r}"].value for r in range(47, 53)],
-                    [rate.decode_mfu, rate.decode_tokens_per_s, rate.prefill_tokens_per_s,
-                     rate.usd_per_million_input, rate.usd_per_million_output,
-                     rate.gpus_for_weights], rtol=1e-12)
+    assert_allclose(values[:6], [rate.decode_mfu, rate.decode_tokens_per_s,
+                                 rate.prefill_tokens_per_s, rate.usd_per_million_input,
+                                 rate.usd_per_million_output, rate.gpus_for_weights],
+                    rtol=1e-12)
     needs = gpus_needed(params, lifetime / days * 365 / 12, hardware=hw, peak_to_average=2)
-    assert_allclose([ws[f"B{r}"].value for r in (54, 55, 56)],
-                    [needs.gpu_hours_per_month, needs.average, needs.peak], rtol=1e-12)
+    assert_allclose(values[7:10], [needs.gpu_hours_per_month, needs.average, needs.peak],
+                    rtol=1e-12)
     loss = xlplan.chinchilla_from_params(7e9).loss
     breakeven = breakeven_requests(loss, 0.20, 0.60, hardware="paper-a100")
-    assert_allclose(ws["B57"].value, breakeven.requests, rtol=1e-10)
+    assert_allclose(values[10], breakeven.requests, rtol=1e-10)
     # Above break-even the plan's own lifetime cost is below the API's bill, and says so.
-    assert lifetime > breakeven.requests and ws["B23"].value < ws["B59"].value
-    assert ws["B60"].value.startswith("build")
+    assert lifetime > breakeven.requests and ws["B23"].value < values[12]
+    assert values[13].startswith("build")
 
 
 def _summary(tmp_path, text):
@@ -307,7 +310,8 @@ def test_report_serving_table_derives_the_decode_mfu_from_a_batch(tmp_path):
     needs = gpus_needed(plan.optimal.params, 5e9 / 12, hardware=hw, peak_to_average=2)
     assert frame["GPUs to reserve"][0] == needs.peak
     # Seven settings know no memory: the GPUs column says n/a, the rest still works.
-    seven = ", ".join(f"{k} = {v!r}" for k, v in zip(H100.setting_names(), H100.as_tuple()))
+    seven = ", ".join(f"{k} = {v!r}" for k, v in zip(H100.setting_names(), H100.as_tuple(),
+                                                          strict=True))
     frame = _summary(tmp_path, f"hardware = {{ {seven} }}\n[[scenarios]]\nloss = 2.2\n"
                      "requests = 5e9\n")
     assert frame["GPUs to reserve"][0] == "n/a"

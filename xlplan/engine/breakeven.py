@@ -33,8 +33,7 @@ from . import validate
 from .errors import ConvergenceError
 from .hardware import get_hardware
 from .laws import get_law
-from .sizing import (DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, _dollar_rates,
-                     cost_optimal)
+from .sizing import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, _dollar_rates, cost_optimal
 
 __all__ = ["BreakEven", "breakeven_requests", "MAX_ITERATIONS", "RTOL"]
 

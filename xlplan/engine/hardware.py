@@ -171,8 +171,9 @@ class Hardware:
         numbers = [validate.coerce_float(key, value, label="hardware setting ")
                    for key, value in zip(_SETTING_NAMES + _SERVING_SETTING_NAMES, values,
                                          strict=False)]
-        return cls(*numbers[:7], name=name, **dict(zip(_SERVING_SETTING_NAMES, numbers[7:],
-                                                       strict=True)))
+        serving = numbers[7:] or [None] * len(_SERVING_SETTING_NAMES)
+        return cls(*numbers[:7], name=name,
+                   **dict(zip(_SERVING_SETTING_NAMES, serving, strict=True)))
 
     @staticmethod
     def setting_names(all=False):
@@ -185,8 +186,9 @@ class Hardware:
         return all(getattr(self, key) is not None for key in _SERVING_SETTING_NAMES)
 
     def require_serving_settings(self, purpose):
-        """Raise ``InvalidTypeError`` naming what is missing unless the serving settings are known."""
-        missing = [label for key, label in zip(_SERVING_SETTING_NAMES, _SERVING_LABELS)
+        """Raise ``InvalidTypeError`` naming what is missing unless the serving settings are."""
+        missing = [label for key, label in zip(_SERVING_SETTING_NAMES, _SERVING_LABELS,
+                                               strict=True)
                    if getattr(self, key) is None]
         if missing:
             raise InvalidTypeError(

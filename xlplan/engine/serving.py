@@ -58,8 +58,7 @@ import numpy as np
 from . import validate
 from .errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
 from .hardware import SECONDS_PER_HOUR, get_hardware
-from .sizing import (DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS,
-                     INFERENCE_FLOPS_PER_PARAM_TOKEN)
+from .sizing import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, INFERENCE_FLOPS_PER_PARAM_TOKEN
 
 __all__ = ["Throughput", "GpuNeeds", "decode_mfu", "at_batch", "throughput", "gpus_needed",
            "HOURS_PER_MONTH", "TOKENS_PER_MILLION"]

@@ -91,8 +91,9 @@ def BREAKEVEN_REQUESTS(loss, api_input_price, api_output_price, input_tokens=Non
         convert.hardware(hardware), convert.law(law))
     if math.isinf(result.requests):  # not an input error: the answer is "never", as #N/A
         return CellError(
-            "#N/A", f"no break-even: the API (${result.api_cost_per_request * 1e6:.4g} per 1M requests) "
-            "is cheaper at every volume for this quality and hardware; your own model's cost "
-            f"per request only falls to ${result.floor_cost_per_request * 1e6:.4g} per 1M "
-            "requests (the smallest model that reaches the loss)")
+            "#N/A", f"no break-even: the API (${result.api_cost_per_request * 1e6:.4g} per 1M "
+            "requests) is cheaper at every volume for this quality and hardware; your own "
+            "model's cost per request only falls to "
+            f"${result.floor_cost_per_request * 1e6:.4g} per 1M requests (the smallest model "
+            "that reaches the loss)")
     return convert.result(result.requests, "break-even requests")

@@ -58,7 +58,8 @@ def read_serving(table, source):
                                 f"allowed: {', '.join(sorted(_KEYS))}", argument="serving",
                                 value=unknown[0])
     batch = table.get("batch")
-    return ServingSettings(_number("serving.months", table.get("months", DEFAULT_MONTHS), 0.0, True),
+    months = table.get("months", DEFAULT_MONTHS)
+    return ServingSettings(_number("serving.months", months, 0.0, low_open=True),
                            _number("serving.peak_to_average", table.get("peak_to_average", 1),
                                    1),
                            None if batch is None else _number("serving.batch", batch, 1))
