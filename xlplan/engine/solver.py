@@ -28,15 +28,14 @@ With r = 0 the root is at s = -inf and D is the Chinchilla optimum, handled
 analytically.
 """
 
-import functools
 import math
 import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import ConvergenceError
+from .parallel import map_blocks
 
 __all__ = ["SolverResult", "solve_tokens", "chinchilla_point", "MAX_ITERATIONS",
            "STEP_TOLERANCE"]
@@ -60,12 +59,6 @@ _LOG2 = math.log(2.0)
 CHUNK = 1 << 15
 # Arrays of at least this many chunks are shared out over the machine's cores.
 PARALLEL_CHUNKS = 4
-
-
-@functools.lru_cache(maxsize=1)
-def _pool():
-    return ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
-                              thread_name_prefix="xlplan-solver")
 
 
 def _bracket(m, beta):
@@ -240,11 +233,9 @@ def _solve_array(law, gap, r):
             law, flat[0][chunk], flat[1][chunk])
 
     starts = range(0, gap.size, CHUNK)
-    if len(starts) >= PARALLEL_CHUNKS:  # numpy releases the GIL inside ufuncs
-        list(_pool().map(solve, starts))
-    else:
-        for start in starts:
-            solve(start)
+    # numpy releases the GIL inside ufuncs; a single thread in Pyodide (engine.parallel)
+    workers = (os.cpu_count() or 1) if len(starts) >= PARALLEL_CHUNKS else 1
+    map_blocks(solve, starts, workers, "xlplan-solver")
     if gap.ndim == 0:
         return SolverResult(float(tokens), float(params), int(iterations), True)
     return SolverResult(tokens, params, iterations, np.ones(gap.shape, dtype=bool))

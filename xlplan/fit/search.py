@@ -10,15 +10,14 @@ check on real data that this reaches the optimum of running every start to
 convergence.
 """
 
-import functools
 import itertools
 import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy.optimize import minimize
 
 from ..engine.errors import InvalidTypeError, InvalidValueError
+from ..engine.parallel import map_blocks
 from .lbfgs import BatchState, batch_lbfgs
 from .objective import LOG_PARAMETER_NAMES, objective_and_gradient
 
@@ -55,12 +54,6 @@ def hoffmann_grid(axes=None):
     return np.array(list(itertools.product(*(axes[k] for k in LOG_PARAMETER_NAMES))), float)
 
 
-@functools.lru_cache(maxsize=1)
-def _pool():
-    """Threads for blocks of starts: numpy releases the GIL inside each array pass."""
-    return ThreadPoolExecutor(max_workers=min(MAX_THREADS, os.cpu_count() or 1))
-
-
 def make_objective(runs, delta, weights=None):
     """``fun(x, ids=None) -> (f, g)`` on these runs.
 
@@ -76,9 +69,10 @@ def make_objective(runs, delta, weights=None):
     def fun(x, ids=None):
         if x.ndim == 1 or len(x) <= block:
             return one(x, ids)
-        parts = list(_pool().map(
+        # numpy releases the GIL inside each array pass; one thread in Pyodide
+        parts = map_blocks(
             lambda i: one(x[i:i + block], None if ids is None else ids[i:i + block]),
-            range(0, len(x), block)))
+            range(0, len(x), block), min(MAX_THREADS, os.cpu_count() or 1), "xlplan-fit")
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     return fun
 
