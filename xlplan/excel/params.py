@@ -16,8 +16,9 @@ from .registry import Param
 __all__ = ["LAW", "HARDWARE", "PARAMS", "TOKENS", "LOSS", "REQUESTS", "INPUT_TOKENS",
            "OUTPUT_TOKENS"]
 
-LAW = Param("law", "Loss law: a preset name such as \"chinchilla\" or a 1x5 range A, B, E, "
-            f"alpha, beta (as XLPLAN_LAW or FIT_COEFFS return). Default {DEFAULT_LAW}.",
+# Office's schemas allow at most 128 characters per argument description (tested).
+LAW = Param("law", "Loss law: a preset such as \"chinchilla\" or a 1x5 range A, B, E, alpha, "
+            f"beta (from XLPLAN_LAW or FIT_COEFFS). Default {DEFAULT_LAW}.",
             optional=True, range=True)
 HARDWARE = Param("hardware", "Hardware: a preset name such as \"paper-a100\" or a 1x7 (or "
                  f"1x10) range as XLPLAN_HARDWARE returns. Default {DEFAULT_HARDWARE}.",
