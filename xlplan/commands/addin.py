@@ -16,6 +16,7 @@ import sys
 
 from ..engine.errors import InvalidValueError, XlplanError
 from ..shared.atomic import atomic_path
+from .extras import require_extra
 
 UDF_MODULE = "xlplan.udfs"
 MODULES_KEY = "UDF MODULES"
@@ -171,6 +172,7 @@ def _report(path, lines, key, dry_run):
 
 def default_config_path():
     """The user config file xlwings itself reads on this platform."""
+    require_extra("addin", "desktop", "xlwings")
     import xlwings  # imported here: it pulls in pandas, too slow for `xlplan --help`
 
     return xlwings.USER_CONFIG_FILE

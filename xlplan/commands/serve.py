@@ -10,6 +10,7 @@ Office loads add-ins only over HTTPS: pass --certfile/--keyfile (see README).
 import sys
 
 from ..server.settings import TOKEN_ENV, Settings
+from .extras import require_extra
 
 
 def _settings(args):
@@ -34,6 +35,7 @@ def _announce(settings):
 
 
 def run(args):
+    require_extra("serve", "server", "fastapi", "uvicorn")
     from ..server.runner import serve
 
     settings = _settings(args)
