@@ -34,10 +34,9 @@ from . import udfs  # noqa: F401  (fills FUNCTIONS)
 from .engine.hardware import HARDWARE_PRESETS
 from .engine.laws import LAW_PRESETS
 from .excel.cell_error import CellError
-from .excel.registry import FUNCTIONS
+from .excel.registry import FUNCTIONS, NAMESPACE
 
-__xlwings_func_namespace__ = "XLPLAN"
-NAMESPACE = __xlwings_func_namespace__
+__xlwings_func_namespace__ = NAMESPACE
 
 # Arguments that take only a preset name: Lite turns Literal[...] into a dropdown
 # (an Office custom enum). Arguments that also take a range of coefficients (law=,

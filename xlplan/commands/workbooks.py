@@ -1,7 +1,10 @@
-"""``xlplan workbooks build [-d DIR]``: write the template workbooks.
+"""``xlplan workbooks build [-d DIR] [--route ROUTE]``: write the template workbooks.
 
 Every computed cell is a formula (xlplan's Excel functions and plain Excel
 functions); the results are stored as cached values so any reader shows them.
+Each template is written for both Excel routes: DIR/ with plain names for the
+xlwings desktop add-in, DIR/addin/ with the names the Office add-in and xlwings Lite
+use (stored as ``_xldudf_XLPLAN_OPT_PARAMS``).
 """
 
 import sys
@@ -9,13 +12,16 @@ import sys
 
 def run(args):
     # Imported here, as in every command: `xlplan --help` should not load them all.
-    from ..templates.build import TEMPLATES, build_template
+    from ..templates.build import ROUTES, TEMPLATES, build_template, route_directory
 
-    for filename in TEMPLATES:
-        path, evaluation = build_template(filename, args.directory)
-        print(f"{path}: {len(evaluation.values)} formula cells", file=sys.stderr)
-        for where, error in evaluation.errors:
-            print(f"  {where}: {error.code} {error.message}", file=sys.stderr)
+    routes = list(ROUTES) if args.route == "all" else [args.route]
+    for route in routes:
+        route_directory(args.directory, route).mkdir(parents=True, exist_ok=True)
+        for filename in TEMPLATES:
+            path, evaluation = build_template(filename, args.directory, route)
+            print(f"{path}: {len(evaluation.values)} formula cells", file=sys.stderr)
+            for where, error in evaluation.errors:
+                print(f"  {where}: {error.code} {error.message}", file=sys.stderr)
     return 0
 
 
@@ -26,4 +32,7 @@ def add_parser(subparsers):
     build = actions.add_parser("build", help="write the templates into a directory")
     build.add_argument("-d", "--directory", default="workbooks",
                        help="where to write them (default: workbooks)")
+    build.add_argument("--route", choices=["all", "desktop", "addin"], default="all",
+                       help="desktop: plain names (xlwings add-in) in DIR; addin: the Office "
+                       "add-in's and xlwings Lite's XLPLAN names in DIR/addin; default all")
     build.set_defaults(run=run)

@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from ..engine.errors import XlplanError
 from .cell_error import CellError, cell_error
 
-__all__ = ["Param", "FunctionSpec", "FUNCTIONS", "excel_function", "CATEGORY"]
+__all__ = ["Param", "FunctionSpec", "FUNCTIONS", "excel_function", "CATEGORY", "NAMESPACE"]
 
 CATEGORY = "xlplan"
+# Office add-ins (ours, and xlwings Lite's with xlplan.lite) show XLPLAN.OPT_PARAMS.
+NAMESPACE = "XLPLAN"
 
 
 @dataclass(frozen=True)

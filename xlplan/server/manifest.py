@@ -12,11 +12,11 @@ from urllib.parse import quote
 from xml.sax.saxutils import escape, quoteattr
 
 from .. import __version__
+from ..excel.registry import NAMESPACE
 from .icons import ICON_SIZES
 
 __all__ = ["manifest_xml", "NAMESPACE", "add_in_id"]
 
-NAMESPACE = "XLPLAN"
 _ID_NAMESPACE = uuid.UUID("5f0b7a4e-1c1e-4b7e-9a55-7c1a2d0e9b31")
 
 

@@ -16,8 +16,10 @@ __all__ = ["parse", "UnsupportedFormula"]
 _BINARY = {"=": 1, "<>": 1, "<": 1, ">": 1, "<=": 1, ">=": 1, "&": 2,
            "+": 3, "-": 3, "*": 4, "/": 4, "^": 5}
 _PREFIX_POWER = 6  # Excel: -2^2 = 4, unary minus binds tighter than ^
-# Prefixes Excel writes before newer or add-in function names in the file.
-_NAME_PREFIXES = ("_xlfn.", "_xludf.", "_xlws.", "XLPLAN.")
+# Prefixes Excel writes before newer or add-in function names in the file; an Office
+# add-in's custom function XLPLAN.OPT_PARAMS is stored as _xldudf_XLPLAN_OPT_PARAMS
+# (see xlplan.templates.routes). Stripped in this order, each at most once.
+_NAME_PREFIXES = ("_xldudf_XLPLAN_", "_xlfn.", "_xludf.", "_xlws.", "XLPLAN.")
 
 
 class UnsupportedFormula(Exception):
