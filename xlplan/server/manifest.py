@@ -57,7 +57,7 @@ def manifest_xml(base_url, token=None):
   <Description DefaultValue="Inference-aware LLM sizing (Sardana et al. 2024): OPT_PARAMS, COST_OPT, FIT_COEFFS and more as Excel functions."/>
   <IconUrl DefaultValue={url("icon-32.png")}/>
   <HighResolutionIconUrl DefaultValue={url("icon-64.png")}/>
-  <SupportUrl DefaultValue={quoteattr(base_url + "/health")}/>
+  <SupportUrl DefaultValue={url("taskpane.html")}/>
   <AppDomains>
     <AppDomain>{escape(base_url)}</AppDomain>
   </AppDomains>
@@ -121,7 +121,6 @@ def manifest_xml(base_url, token=None):
                     <bt:Image size="80" resid="Icon.80"/>
                   </Icon>
                   <Action xsi:type="ShowTaskpane">
-                    <TaskpaneId>xlplan.Taskpane</TaskpaneId>
                     <SourceLocation resid="Taskpane.Url"/>
                   </Action>
                 </Control>
