@@ -162,9 +162,9 @@ def XLPLAN_LAW(name):
 
 
 @excel_function(Param("name", "Preset name, e.g. \"paper-a100\", \"h100\"."),
-                Param("all", "TRUE for all ten settings (with the inference GPU's memory "
-                      "bandwidth, memory and bytes per weight, which SERVING and GPUS_NEEDED "
-                      "need). Default FALSE: the first seven.", optional=True),
+                Param("all", "TRUE: all ten settings (adds memory bandwidth, memory, bytes "
+                      "per weight for SERVING, GPUS_NEEDED). Default FALSE: seven.",
+                      optional=True),
                 result=HARDWARE_LABELS + SERVING_HARDWARE_LABELS)
 def XLPLAN_HARDWARE(name, all=None):
     """Settings (1x7, or 1x10 with all) of a hardware preset: prices, peaks, utilisations."""

@@ -21,9 +21,9 @@ from .registry import Param, excel_function
 __all__ = ["SERVING", "GPUS_NEEDED", "BREAKEVEN_REQUESTS"]
 
 _PARAMS = Param("params", "Model size: number of parameters, e.g. 7E9.")
-_HARDWARE = Param("hardware", "Hardware with its ten settings: a preset name such as \"h100\" "
-                  "or a 1x10 range as XLPLAN_HARDWARE(name, TRUE) returns. Default "
-                  "paper-a100.", optional=True, range=True)
+_HARDWARE = Param("hardware", "Hardware with ten settings: a preset such as \"h100\" or a "
+                  "1x10 range as XLPLAN_HARDWARE(name, TRUE) returns. Default paper-a100.",
+                  optional=True, range=True)
 _BATCH = Param("batch", "Sequences decoded together, a whole number >= 1. Default 1.",
                optional=True)
 _BANDWIDTH = Param("bandwidth_utilisation", "Share of the datasheet memory bandwidth reached, "
