@@ -116,3 +116,18 @@ def test_serve_without_the_server_extra_says_what_to_install(monkeypatch):
         main(["serve"])
     assert str(stopped.value) == ("xlplan serve: needs uvicorn, which the 'server' extra "
                                   "installs: pip install 'xlplan[server]'")
+
+
+def test_main_job_runs_without_the_extras(tmp_path):
+    """The README's first command (`xlplan report`) needs no server or xlwings."""
+    code = textwrap.dedent(f"""
+        import sys
+        for name in ("fastapi", "uvicorn", "starlette", "xlwings"):
+            sys.modules[name] = None  # importing it now raises ImportError
+        from xlplan.cli import main
+        sys.exit(main(["report", "-q", "-o", {str(tmp_path / "report.xlsx")!r}]))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert zipfile.is_zipfile(tmp_path / "report.xlsx")
