@@ -39,7 +39,8 @@ def test_summary_is_the_engine_at_the_paper_settings(report):
 
 def test_sheets_tables_charts_and_provenance(report):
     wb = openpyxl.load_workbook(report)
-    assert wb.sheetnames == ["Summary", "Table 2", "Table 3 stated", "Table 3 print",
+    assert wb.sheetnames == ["Summary", "What a budget buys", "Table 2", "Table 3 stated",
+                             "Table 3 print",
                              "Sweep FLOPs", "Sweep cost", "Overhead", "Assumptions"]
     assert len(wb["Sweep FLOPs"]._charts) == 2 and len(wb["Sweep cost"]._charts) == 2
     table2 = wb["Table 2"]  # deviation grid: rows 22-26, amounts within 0.5%

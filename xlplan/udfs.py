@@ -33,7 +33,8 @@ __all__ = ["SCALING_LOSS", "CHINCHILLA_MODEL", "CHINCHILLA_OPT", "OPT_PARAMS", "
            "FUNCTIONS", "CellError", "REGRET_TABLE", "ROBUST_OPT", "PLAN_INTERVAL",
            "OVERHEAD", "CRITICAL_SIZE", "EPOCHS",
            "DEMAND_RAMP", "LIFETIME_PV", "COST_OPT_PV", "CASHFLOW",
-           "SERVING", "GPUS_NEEDED", "BREAKEVEN_REQUESTS"]
+           "SERVING", "GPUS_NEEDED", "BREAKEVEN_REQUESTS",
+           "BEST_FOR_FLOPS", "BEST_FOR_BUDGET", "LOSS_AT_BUDGET", "ENERGY_EMISSIONS"]
 
 _LAW, _HARDWARE, _LOSS, _REQUESTS = params.LAW, params.HARDWARE, params.LOSS, params.REQUESTS
 _PARAMS, _TOKENS = params.PARAMS, params.TOKENS
@@ -172,6 +173,12 @@ def XLPLAN_HARDWARE(name, all=None):
     return convert.row(*hardware.as_tuple(all=convert.flag("all", all)))
 
 
+from .excel.budget_functions import (  # noqa: E402,F401
+    BEST_FOR_BUDGET,
+    BEST_FOR_FLOPS,
+    ENERGY_EMISSIONS,
+    LOSS_AT_BUDGET,
+)
 from .excel.data_functions import CRITICAL_SIZE, EPOCHS, OVERHEAD  # noqa: E402,F401
 from .excel.risk_functions import PLAN_INTERVAL, REGRET_TABLE, ROBUST_OPT  # noqa: E402,F401
 from .excel.schedule_functions import CASHFLOW, COST_OPT_PV, DEMAND_RAMP, LIFETIME_PV  # noqa: E402,F401

@@ -33,7 +33,7 @@ from . import validate
 from .errors import ConvergenceError
 from .hardware import get_hardware
 from .laws import get_law
-from .sizing import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, _dollar_rates, cost_optimal
+from .sizing import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, cost_optimal, dollar_rates
 
 __all__ = ["BreakEven", "breakeven_requests", "MAX_ITERATIONS", "RTOL"]
 
@@ -124,7 +124,7 @@ def breakeven_requests(loss, api_input_price, api_output_price,
     p_out = validate.number("api_output_price", api_output_price)
     d_in = validate.number("input_tokens", input_tokens, low_open=False)
     d_out = validate.number("output_tokens", output_tokens, low_open=False)
-    k_train, c = _dollar_rates(1.0, d_in, d_out, hw, "raise")
+    k_train, c = dollar_rates(1.0, d_in, d_out, hw, "raise")
     a = (d_in * p_in + d_out * p_out) / TOKENS_PER_MILLION
     gap = np.asarray(loss) - law.E
     n_min = (law.A / gap) ** (1.0 / law.alpha)

@@ -36,7 +36,8 @@ class GPU:
 
     Prices in $/GPU-hour; peaks in FLOP/s (OP/s for int8), dense, no sparsity;
     ``memory_bandwidth`` in bytes/s and ``memory`` in bytes (decimal GB, as the
-    datasheets print them).
+    datasheets print them); ``board_power_watts`` in watts (the datasheet's maximum
+    thermal design power, TDP), with ``power_source``.
     """
 
     name: str
@@ -45,6 +46,8 @@ class GPU:
     source: str = ""
     memory_bandwidth: float = math.nan
     memory: float = math.nan
+    board_power_watts: float = math.nan
+    power_source: str = ""
 
     def peak(self, precision):
         try:
@@ -70,16 +73,26 @@ _H200_PRICE = ("Hyperstack on-demand rate card, NVIDIA H200 SXM $3.99/GPU-hour, 
                "(hyperstack.cloud/gpu-pricing; also listed at $3.99 on 2026-10-24)")
 _A100_PEAKS = {"bf16": 3.12e14, "fp16": 3.12e14, "int8": 6.24e14}
 _HOPPER_PEAKS = {"bf16": 9.89e14, "fp16": 9.89e14, "fp8": 1.979e15, "int8": 1.979e15}
+# Board power: the SXM modules' maximum TDP. The PCIe cards draw less (A100 40GB PCIe
+# 250 W, A100 80GB PCIe 300 W, H100 PCIe 350 W); give their power explicitly if you use them.
+_A100_POWER = ("NVIDIA A100 Tensor Core GPU datasheet: max thermal design power 400 W "
+               "(A100 SXM4 40GB and 80GB)")
+_H100_POWER = "NVIDIA H100 Tensor Core GPU datasheet: max TDP up to 700 W (H100 SXM)"
+_H200_POWER = "NVIDIA H200 Tensor Core GPU datasheet: max TDP up to 700 W (H200 SXM)"
 GPUS: Mapping[str, GPU] = {
     gpu.name: gpu for gpu in (
         GPU("a100-40gb", 1.10, _A100_PEAKS, f"{_B3}; {_A100_SHEET}",
-            memory_bandwidth=1.555e12, memory=40e9),
+            memory_bandwidth=1.555e12, memory=40e9, board_power_watts=400.0,
+            power_source=_A100_POWER),
         GPU("a100-80gb", 1.50, _A100_PEAKS, f"{_B3}; {_A100_SHEET}",
-            memory_bandwidth=2.039e12, memory=80e9),
+            memory_bandwidth=2.039e12, memory=80e9, board_power_watts=400.0,
+            power_source=_A100_POWER),
         GPU("h100", 2.00, _HOPPER_PEAKS, f"NVIDIA H100 SXM datasheet (dense); {_H100_SHEET}",
-            memory_bandwidth=3.35e12, memory=80e9),
+            memory_bandwidth=3.35e12, memory=80e9, board_power_watts=700.0,
+            power_source=_H100_POWER),
         GPU("h200", 3.99, _HOPPER_PEAKS, f"{_H200_PRICE}; {_H200_SHEET}",
-            memory_bandwidth=4.8e12, memory=141e9),
+            memory_bandwidth=4.8e12, memory=141e9, board_power_watts=700.0,
+            power_source=_H200_POWER),
     )
 }
 
@@ -117,6 +130,9 @@ class Hardware:
     bytes_per_weight : float, optional
         Bytes of one weight in the inference number format, e.g. 1 for int8
         (serving model only; see ``BYTES_PER_WEIGHT``).
+    train_power_watts, inference_power_watts : float, optional
+        Board power of one training / inference GPU, W (NaN: unknown). Not among the
+        settings: only energy and emissions use them (:mod:`xlplan.engine.energy`).
     """
 
     train_price_per_hour: float
@@ -131,6 +147,8 @@ class Hardware:
     inference_memory_bandwidth: float | None = None
     inference_memory: float | None = None
     bytes_per_weight: float | None = None
+    train_power_watts: float = field(default=math.nan, compare=False)
+    inference_power_watts: float = field(default=math.nan, compare=False)
 
     def __post_init__(self):
         serving = [key for key in _SERVING_SETTING_NAMES if getattr(self, key) is not None]
@@ -139,6 +157,10 @@ class Hardware:
             value = validate.scalar(key, getattr(self, key), high=high,
                                     label="hardware setting ")
             object.__setattr__(self, key, value)
+        for key in ("train_power_watts", "inference_power_watts"):
+            value = getattr(self, key)
+            if not (validate.is_scalar(value) and math.isnan(value)):  # NaN: not known
+                object.__setattr__(self, key, validate.scalar(key, value))
 
     @classmethod
     def from_gpus(cls, train_gpu, inference_gpu, *, train_precision="bf16",
@@ -157,7 +179,9 @@ class Hardware:
                        bytes_per_weight=BYTES_PER_WEIGHT.get(inference_precision)) if known else {}
         return cls(train.price_per_hour, train.peak(train_precision), train_mfu,
                    infer.price_per_hour, peak, prefill_mfu, decode_mfu, name=name,
-                   description=description, **serving)
+                   description=description, **serving,
+                   train_power_watts=train.board_power_watts,
+                   inference_power_watts=infer.board_power_watts)
 
     @classmethod
     def from_settings(cls, settings, name="custom"):

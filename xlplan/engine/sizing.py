@@ -33,7 +33,7 @@ from .solver import chinchilla_point, solve_tokens
 
 __all__ = ["ModelPlan", "OptimalPlan", "compute_optimal", "cost_optimal", "total_flops",
            "lifetime_cost", "INFERENCE_FLOPS_PER_PARAM_TOKEN",
-           "DEFAULT_INPUT_TOKENS", "DEFAULT_OUTPUT_TOKENS"]
+           "DEFAULT_INPUT_TOKENS", "DEFAULT_OUTPUT_TOKENS", "dollar_rates"]
 
 
 
@@ -212,7 +212,7 @@ def _unique(unique_tokens, on_invalid):
     return validate.number("unique_tokens", unique_tokens, on_invalid=on_invalid)
 
 
-def _dollar_rates(requests, input_tokens, output_tokens, hardware, on_invalid):
+def dollar_rates(requests, input_tokens, output_tokens, hardware, on_invalid):
     """(k_train, k_inference) in dollars per param-token and per param."""
     hw = get_hardware(hardware)
     requests = validate.number("requests", requests, low_open=False, on_invalid=on_invalid)
@@ -254,7 +254,7 @@ def cost_optimal(loss, requests, input_tokens=DEFAULT_INPUT_TOKENS,
     validate.check_on_invalid(on_invalid)
     law = get_law(law)
     loss = law.check_reachable(loss, on_invalid)
-    k_train, k_inference = _dollar_rates(requests, input_tokens, output_tokens, hardware,
+    k_train, k_inference = dollar_rates(requests, input_tokens, output_tokens, hardware,
                                          on_invalid)
     return _optimal_plan(law, loss, k_train, k_inference, "USD",
                          _unique(unique_tokens, on_invalid), on_invalid)
@@ -283,6 +283,6 @@ def lifetime_cost(params, tokens, requests, input_tokens=DEFAULT_INPUT_TOKENS,
     validate.check_on_invalid(on_invalid)
     N = validate.number("params", params, on_invalid=on_invalid)
     D = validate.number("tokens", tokens, on_invalid=on_invalid)
-    k_train, k_inference = _dollar_rates(requests, input_tokens, output_tokens, hardware,
+    k_train, k_inference = dollar_rates(requests, input_tokens, output_tokens, hardware,
                                          on_invalid)
     return ModelPlan(N, D, math.nan, k_train * N * D, k_inference * N, "USD")

@@ -13,11 +13,12 @@ from ..shared.atomic import atomic_path, check_not_same
 from ..shared.progress import Progress
 from ..shared.styles import fit_page, note
 from . import compute, data_limits, monthly, risk, sheets
+from .budget_sheet import budget_sheet, budget_view
 from .scenario import load_scenario
 
 __all__ = ["build_report", "write_report"]
 
-STEPS = 8
+STEPS = 9
 
 
 def build_report(scenario, progress=None):
@@ -32,6 +33,8 @@ def build_report(scenario, progress=None):
         note(wb.active, f"A{sheets.SUMMARY_HEADER + len(rows) + 2}",
                     data_limits.epoch_note(rows))
     progress.step("summary")
+    budget_sheet(wb.create_sheet("What a budget buys"), scenario, budget_view(scenario, rows))
+    progress.step("what a budget buys")
     if monthly.has_monthly(scenario):
         note(wb.active, "A4", "Scenarios with a monthly schedule are sized on present value: "
              "their dollars are present values (see the Cash flow sheet).")

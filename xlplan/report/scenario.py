@@ -4,6 +4,7 @@ Read from TOML or YAML (same keys; see ``xlplan/data/paper_scenario.toml``, the
 embedded default with the paper's settings). Every problem names the file and key.
 """
 
+import dataclasses
 import math
 import sys
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from ..engine import validate
+from ..engine.budget import best_for_budget, best_for_flops
 from ..engine.chinchilla import chinchilla_from_loss, chinchilla_from_params
 from ..engine.constants import (
     DEFAULT_HARDWARE,
@@ -20,6 +22,7 @@ from ..engine.constants import (
     DEFAULT_LAW,
     DEFAULT_OUTPUT_TOKENS,
 )
+from ..engine.energy import DEFAULT_GRID_KG_PER_KWH, DEFAULT_PUE
 from ..engine.errors import InvalidTypeError, InvalidValueError, XlplanError
 from ..engine.hardware import Hardware, get_hardware
 from ..engine.laws import get_law
@@ -36,7 +39,10 @@ __all__ = ["Plan", "Scenario", "load_scenario", "DEFAULT_SCENARIO"]
 
 DEFAULT_SCENARIO = "paper_scenario.toml"
 _KEYS = {"law", "runs", "hardware", "input_tokens", "output_tokens", "sweep_quality_params",
-         "scenarios", "title", "unique_tokens", "serving"}
+         "scenarios", "title", "unique_tokens", "serving", "pue",
+         "grid_kg_per_kwh"}
+# What a scenario may give as its goal: a quality, or a budget (the best model it buys).
+_GOALS = ("chinchilla_params", "loss", "budget_dollars", "budget_flops")
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,9 @@ class Plan:
     ``unique_tokens``: unique training tokens available (None: unlimited).
     ``monthly`` is a :class:`~xlplan.report.monthly.MonthlyDemand` when the scenario
     gives a monthly schedule (then ``requests`` is its sum), else None.
+    A budget scenario gives ``budget_dollars`` or ``budget_flops`` instead of a
+    quality; its loss and Chinchilla size are those of the best model the budget
+    buys (:func:`_budget_losses`), so every sheet can treat it as a quality.
     """
 
     name: str
@@ -59,10 +68,16 @@ class Plan:
     unique_tokens: object = None
     # A MonthlyDemand when the scenario gives a monthly schedule (requests = its sum).
     monthly: object = None
+    budget_dollars: float = math.nan
+    budget_flops: float = math.nan
 
     @property
     def has_range(self):
         return self.requests_low is not None
+
+    @property
+    def has_budget(self):
+        return not (math.isnan(self.budget_dollars) and math.isnan(self.budget_flops))
 
 
 @dataclass(frozen=True)
@@ -78,6 +93,8 @@ class Scenario:
     plans: tuple
     runs: object = None  # the Runs the law was fitted to, when the file gives `runs`
     serving: ServingSettings = ServingSettings()
+    pue: float = DEFAULT_PUE
+    grid_kg_per_kwh: float = DEFAULT_GRID_KG_PER_KWH
 
 
 def _read(path):
@@ -139,22 +156,37 @@ def _plans(data, law, source):
     plans = []
     for k, entry in enumerate(entries, start=1):
         where = f"scenarios[{k}]"
-        if "chinchilla_params" in entry:
+        goals = [key for key in _GOALS if key in entry]
+        if len(goals) != 1:
+            raise InvalidValueError(
+                f"{source}: {where} needs exactly one of {', '.join(_GOALS)}"
+                + (f" (it gives {', '.join(goals)})" if goals else ""), argument=where,
+                value=entry)
+        goal, budgets = goals[0], {}
+        if goal == "chinchilla_params":
             size = _number(f"{where}.chinchilla_params", entry["chinchilla_params"])
             loss = float(chinchilla_from_params(size, law).loss)
-        elif "loss" in entry:
+        elif goal == "loss":
             loss = _number(f"{where}.loss", entry["loss"])
             size = float(chinchilla_from_loss(loss, law).params)
         else:
-            raise InvalidValueError(f"{source}: {where} needs chinchilla_params or loss",
-                                    argument=where, value=entry)
+            loss = size = math.nan
+            budgets[goal] = _positive(f"{where}.{goal}", entry[goal])
         monthly = parse_monthly(entry, where)
         requests = (monthly.total if monthly is not None
                     else _number(f"{where}.requests", entry.get("requests")))
         plans.append(Plan(str(entry.get("name", f"scenario {k}")), loss, size, requests,
                           *_demand_range(entry, where, requests),
-                          _unique_tokens(data, entry, where), monthly))
+                          _unique_tokens(data, entry, where), monthly, **budgets))
     return tuple(plans)
+
+
+def _positive(where, value, **bounds):
+    """A number > 0 (or within ``bounds``) under a key of the file (budgets, PUE, grid)."""
+    try:
+        return validate.scalar(where, value, **bounds)
+    except XlplanError as error:
+        raise error.renamed(where, assign=" = ") from None
 
 
 def _demand_range(entry, where, requests):
@@ -210,6 +242,28 @@ def load_scenario(path=None, law=None):
                   for v in data.get("sweep_quality_params", (1e9, 7e9, 13e9, 30e9, 70e9)))
     per_request = (_number("input_tokens", data.get("input_tokens", DEFAULT_INPUT_TOKENS)),
                    _number("output_tokens", data.get("output_tokens", DEFAULT_OUTPUT_TOKENS)))
-    return Scenario(source, str(data.get("title", "LLM sizing report")), law, law_source,
-                    hardware, *per_request, sweep, _plans(data, law, source), runs,
-                    serving)
+    scenario = Scenario(
+        source, str(data.get("title", "LLM sizing report")), law, law_source, hardware,
+        *per_request, sweep, _plans(data, law, source), runs, serving,
+        _positive("pue", data.get("pue", DEFAULT_PUE), low=1.0, low_open=False),
+        _positive("grid_kg_per_kwh", data.get("grid_kg_per_kwh", DEFAULT_GRID_KG_PER_KWH),
+                  low_open=False))
+    return dataclasses.replace(scenario, plans=_budget_losses(scenario))
+
+
+def _budget_losses(scenario):
+    """Plans with the loss (and Chinchilla size) of the best model each budget buys."""
+    plans = []
+    for plan in scenario.plans:
+        if plan.has_budget:
+            per_request = (scenario.input_tokens, scenario.output_tokens)
+            if math.isnan(plan.budget_flops):
+                loss = best_for_budget(plan.budget_dollars, plan.requests, *per_request,
+                                       hardware=scenario.hardware, law=scenario.law).loss
+            else:
+                loss = best_for_flops(plan.budget_flops, plan.requests * sum(per_request),
+                                      scenario.law).loss
+            size = float(chinchilla_from_loss(loss, scenario.law).params)
+            plan = dataclasses.replace(plan, loss=loss, chinchilla_params=size)
+        plans.append(plan)
+    return tuple(plans)

@@ -32,6 +32,11 @@ SUMMARY_COLUMNS = (
     ("Saving", "saving", "percent"),
     ("Epochs over the unique data", "epochs", "ratio"),
     ("Training-compute overhead vs Chinchilla-style", "overhead", "percent"),
+    ("Training energy MWh", "training_mwh", "ratio"),
+    ("Inference energy MWh", "inference_mwh", "ratio"),
+    ("Training emissions t CO2e", "training_t", "ratio"),
+    ("Inference emissions t CO2e", "inference_t", "ratio"),
+    ("Budget given (the best model it buys)", "budget", "plain"),
 ) + SERVING_COLUMNS
 
 
@@ -39,12 +44,14 @@ def summary_sheet(ws, scenario, rows, stamp):
     ws.title = "Summary"
     title(ws, f"{scenario.title}: the cheapest model for each scenario",
           f"Recommended = the model that reaches the scenario's quality for the least training + "
-          f"inference dollars (Sardana et al. 2024). {stamp}")
+          f"inference dollars (Sardana et al. 2024), or for a budget scenario the best model "
+          f"the budget buys. {stamp}")
     note(ws, "A3", f"Law: {scenario.law_source}. Hardware: {scenario.hardware.name}. "
          f"{scenario.input_tokens:g} input + {scenario.output_tokens:g} output tokens per "
          f"request. GPUs to reserve: lifetime requests over {scenario.serving.months:g} months, "
          f"{scenario.serving.peak_to_average:g}x the average load at peak (roofline bound, "
-         "KV cache ignored). Details on the other sheets.")
+         f"KV cache ignored). Energy = GPU-hours x board power x PUE {scenario.pue:g}; "
+         f"emissions at {scenario.grid_kg_per_kwh:g} kg CO2e/kWh. Details on the other sheets.")
     header_row(ws, SUMMARY_HEADER, 1, [h for h, _, _ in SUMMARY_COLUMNS])
     for r, row in enumerate(rows, start=SUMMARY_HEADER + 1):
         for c, (_, key, fmt) in enumerate(SUMMARY_COLUMNS, start=1):
@@ -57,7 +64,7 @@ def summary_sheet(ws, scenario, rows, stamp):
 
 
 def _plain(value):
-    if isinstance(value, str):
+    if isinstance(value, str) or value is None:  # None: not given (e.g. energy without power)
         return value
     # NaN: not computable (e.g. GPUs for hardware without memory settings).
     return float(value) if np.isfinite(value) else "n/a"

@@ -18,6 +18,7 @@ from ..engine.constants import (
 from ..engine.hardware import HARDWARE_PRESETS
 from ..shared.labels import HARDWARE_FORMATS, HARDWARE_LABELS
 from ..shared.styles import header_row, note, put, set_widths, title
+from . import budget_buys
 from .budget_data import add_data_limits
 from .budget_range import add_demand_range
 from .serving_block import add_serving_block
@@ -112,4 +113,5 @@ def build():
     ws.row_dimensions[SENSITIVITY_HEADER].height = 30
     add_demand_range(ws, ws.max_row + 2, PER_REQUEST)
     add_serving_block(ws, ws.max_row + 2)
+    budget_buys.add_sheet(wb)
     return wb
