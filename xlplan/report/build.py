@@ -33,12 +33,12 @@ def build_report(scenario, progress=None):
         note(wb.active, f"A{sheets.SUMMARY_HEADER + len(rows) + 2}",
                     data_limits.epoch_note(rows))
     progress.step("summary")
-    budget_sheet(wb.create_sheet("What a budget buys"), scenario, budget_view(scenario, rows))
-    progress.step("what a budget buys")
     if monthly.has_monthly(scenario):
         note(wb.active, "A4", "Scenarios with a monthly schedule are sized on present value: "
              "their dollars are present values (see the Cash flow sheet).")
         monthly.cashflow_sheet(wb.create_sheet(monthly.SHEET), scenario, rows)
+    budget_sheet(wb.create_sheet("What a budget buys"), scenario, budget_view(scenario, rows))
+    progress.step("what a budget buys")
     sheets.table_sheet(wb.create_sheet("Table 2"), "Table 2 (paper App. B.1): compute-optimal "
                        "vs Chinchilla-style, FLOPs", "Law 'chinchilla', as in the paper.", 2,
                        table2())
