@@ -13,15 +13,12 @@ xlwings, the server and the formula evaluator find them there).
 
 from ..engine import budget, energy, sizing
 from . import convert
+from . import params as shared
 from .registry import Param, excel_function
 
-__all__ = ["BEST_FOR_BUDGET", "BEST_FOR_FLOPS", "LOSS_AT_BUDGET"]
+__all__ = ["BEST_FOR_BUDGET", "BEST_FOR_FLOPS", "ENERGY_EMISSIONS", "LOSS_AT_BUDGET"]
 
-_LAW = Param("law", "Loss law: a preset name such as \"chinchilla\" or a 1x5 range A, B, E, "
-             "alpha, beta (as XLPLAN_LAW or FIT_COEFFS return). Default chinchilla.",
-             optional=True, range=True)
-_HARDWARE = Param("hardware", "Hardware: a preset name such as \"paper-a100\" or a 1x7 range "
-                  "as XLPLAN_HARDWARE returns. Default paper-a100.", optional=True, range=True)
+_LAW, _HARDWARE = shared.LAW, shared.HARDWARE
 _FLOPS = Param("total_flops", "Total budget in FLOPs: training 6 x params x tokens plus "
                "inference 2 x params x inf_tokens, e.g. 1E23.")
 _INF_TOKENS = Param("inf_tokens", "Lifetime inference tokens (input + output), >= 0.")
@@ -39,8 +36,7 @@ def BEST_FOR_FLOPS(total_flops, inf_tokens, law=None):
 @excel_function(
     Param("dollars", "Total lifetime budget in US dollars (training + serving), > 0."),
     Param("requests", "Lifetime inference requests, >= 0."),
-    Param("input_tokens", "Prompt tokens per request. Default 70.", optional=True),
-    Param("output_tokens", "Generated tokens per request. Default 215.", optional=True),
+    shared.INPUT_TOKENS, shared.OUTPUT_TOKENS,
     _HARDWARE, _LAW, result=_RESULT)
 def BEST_FOR_BUDGET(dollars, requests, input_tokens=None, output_tokens=None, hardware=None,
                     law=None):
@@ -53,7 +49,7 @@ def BEST_FOR_BUDGET(dollars, requests, input_tokens=None, output_tokens=None, ha
     return convert.row(plan.params, plan.tokens, plan.loss)
 
 
-@excel_function(Param("params", "Model size: number of parameters, e.g. 7E9."), _FLOPS,
+@excel_function(shared.PARAMS, _FLOPS,
                 _INF_TOKENS, _LAW)
 def LOSS_AT_BUDGET(params, total_flops, inf_tokens, law=None):
     """Loss of a model of this size that spends the rest of the FLOP budget on training."""
