@@ -25,7 +25,7 @@ LAW = xlplan.get_law("chinchilla")
 
 def test_board_power_of_the_gpu_presets():
     assert GPUS["a100-40gb"].board_power_watts == GPUS["a100-80gb"].board_power_watts == 400
-    assert GPUS["h100"].board_power_watts == 700
+    assert GPUS["h100"].board_power_watts == GPUS["h200"].board_power_watts == 700
     assert "datasheet" in GPUS["h100"].power_source
     assert HARDWARE_PRESETS["paper-a100"].train_power_watts == 400
     assert HARDWARE_PRESETS["h100"].inference_power_watts == 700
