@@ -1,0 +1,19 @@
+"""The README names every registered Excel function, and counts them truly."""
+
+import re
+from pathlib import Path
+
+from xlplan.udfs import FUNCTIONS
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+NUMBER_WORDS = {"twenty-seven": 27}
+
+
+def test_every_registered_function_is_documented():
+    missing = [name for name in FUNCTIONS if not re.search(rf"`={name}\(|`{name}`", README)]
+    assert missing == []
+
+
+def test_the_stated_count_is_the_registry_size():
+    stated = re.search(r"^(\S+) functions, the same in every Excel", README, re.MULTILINE)
+    assert stated and NUMBER_WORDS[stated.group(1).lower()] == len(FUNCTIONS)
