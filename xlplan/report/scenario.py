@@ -6,6 +6,7 @@ embedded default with the paper's settings). Every problem names the file and ke
 
 import dataclasses
 import math
+import re
 import sys
 from dataclasses import dataclass
 from importlib import resources
@@ -26,8 +27,8 @@ from ..engine.energy import DEFAULT_GRID_KG_PER_KWH, DEFAULT_PUE
 from ..engine.errors import InvalidTypeError, InvalidValueError, XlplanError
 from ..engine.hardware import Hardware, get_hardware
 from ..engine.laws import get_law
-from ..lawfile import law_from_text
-from .monthly import parse_monthly
+from ..lawfile import is_law_file, law_from_text
+from .monthly import MONTHLY_KEYS, parse_monthly
 from .serving import ServingSettings, read_serving, serving_hardware
 
 if sys.version_info >= (3, 11):
@@ -38,11 +39,26 @@ else:
 __all__ = ["Plan", "Scenario", "load_scenario", "DEFAULT_SCENARIO"]
 
 DEFAULT_SCENARIO = "paper_scenario.toml"
+_EMBEDDED = "embedded default (the paper's settings)"
 _KEYS = {"law", "runs", "hardware", "input_tokens", "output_tokens", "sweep_quality_params",
          "scenarios", "title", "unique_tokens", "serving", "pue",
          "grid_kg_per_kwh"}
 # What a scenario may give as its goal: a quality, or a budget (the best model it buys).
 _GOALS = ("chinchilla_params", "loss", "budget_dollars", "budget_flops")
+# The keys of one [[scenarios]] entry; anything else is a typo and is refused.
+ENTRY_KEYS = {"name", "requests", "requests_low", "requests_high", "unique_tokens", *_GOALS,
+              *MONTHLY_KEYS}
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.1 reads ``13e9`` (no dot) as text; this loader reads it as a number, as TOML
+    and YAML 1.2 do."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"))
 
 
 @dataclass(frozen=True)
@@ -100,7 +116,7 @@ class Scenario:
 def _read(path):
     if path is None:
         text = resources.files("xlplan.data").joinpath(DEFAULT_SCENARIO).read_text("utf-8")
-        return "embedded default (the paper's settings)", tomllib.loads(text)
+        return _EMBEDDED, tomllib.loads(text)
     path = Path(path)
     try:
         text = path.read_text("utf-8")
@@ -109,7 +125,7 @@ def _read(path):
                                 argument="--scenario", value=str(path)) from None
     try:
         if path.suffix.lower() in (".yaml", ".yml"):
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader
         elif path.suffix.lower() == ".toml":
             data = tomllib.loads(text)
         else:
@@ -132,18 +148,45 @@ def _law(data, source, override=None):
         from ..fit.runs import load_runs
 
         runs_path = Path(source).parent / data["runs"]
-        runs = load_runs(str(runs_path))
+        try:
+            runs = load_runs(str(runs_path))
+        except XlplanError as error:
+            raise _runs_error(error, runs_path) from None
         return fit_law(runs).law, f"fitted to {runs_path}", runs
     law = data.get("law", DEFAULT_LAW)
     if isinstance(law, str):  # a preset, or a law file from `xlplan fit --output`
+        if is_law_file(law) and _is_file(source):
+            # Next to the scenario file, as `runs` is (an absolute path stays as it is).
+            law = str(Path(source).parent / law.strip())
         return law_from_text(law), law, None
     return get_law(law), "coefficients given in the file", None
 
 
-def _number(where, value):
-    """A number under a key of the file; the message spells it as the file does (key = value)."""
+def _is_file(source):
+    return source != _EMBEDDED
+
+
+def _runs_error(error, runs_path):
+    """A runs-loading error for a scenario: a scenario has no column-name keys, so the
+    loader's hint "pass loss_col=NAME" would not work; suggest renaming the column instead."""
+    text = str(error)
+    if "=NAME" in text:
+        option = "--" + str(error.argument).replace("_", "-")  # tokens_col -> --tokens-col
+        text = text.split(", or pass")[0] + (f" (in {runs_path}); rename that column, or fit "
+                                             f"with `xlplan fit {option} NAME ...` and give "
+                                             "the law file as law = \"fitted.json\"")
+        return type(error)(text, argument="runs", value=str(runs_path))
+    return error
+
+
+def _number(where, value, **bounds):
+    """A number under a key of the file; the message spells it as the file does (key = value).
+
+    ``bounds``: the allowed range as :func:`validate.scalar` takes it (default: any number).
+    """
+    bounds.setdefault("low", -math.inf)
     try:
-        return validate.scalar(where, value, low=-math.inf)
+        return validate.scalar(where, value, **bounds)
     except XlplanError as error:
         raise error.renamed(where, assign=" = ") from None
 
@@ -156,6 +199,7 @@ def _plans(data, law, source):
     plans = []
     for k, entry in enumerate(entries, start=1):
         where = f"scenarios[{k}]"
+        _check_entry(entry, where, source)
         goals = [key for key in _GOALS if key in entry]
         if len(goals) != 1:
             raise InvalidValueError(
@@ -164,17 +208,17 @@ def _plans(data, law, source):
                 value=entry)
         goal, budgets = goals[0], {}
         if goal == "chinchilla_params":
-            size = _number(f"{where}.chinchilla_params", entry["chinchilla_params"])
+            size = _number(f"{where}.chinchilla_params", entry["chinchilla_params"], low=0.0)
             loss = float(chinchilla_from_params(size, law).loss)
         elif goal == "loss":
-            loss = _number(f"{where}.loss", entry["loss"])
+            loss = _number(f"{where}.loss", entry["loss"], low=0.0)
             size = float(chinchilla_from_loss(loss, law).params)
         else:
             loss = size = math.nan
             budgets[goal] = _positive(f"{where}.{goal}", entry[goal])
         monthly = parse_monthly(entry, where)
-        requests = (monthly.total if monthly is not None
-                    else _number(f"{where}.requests", entry.get("requests")))
+        requests = (monthly.total if monthly is not None else
+                    _number(f"{where}.requests", entry.get("requests"), low=0.0, low_open=False))
         plans.append(Plan(str(entry.get("name", f"scenario {k}")), loss, size, requests,
                           *_demand_range(entry, where, requests),
                           _unique_tokens(data, entry, where), monthly, **budgets))
@@ -187,6 +231,19 @@ def _positive(where, value, **bounds):
         return validate.scalar(where, value, **bounds)
     except XlplanError as error:
         raise error.renamed(where, assign=" = ") from None
+
+
+def _check_entry(entry, where, source):
+    """Refuse a non-table entry and unknown keys (typos), which would otherwise be silently
+    ignored; the goal (exactly one of _GOALS) is checked by the caller."""
+    if not isinstance(entry, dict):
+        raise InvalidTypeError(f"{source}: {where} must be a table of settings "
+                               f"({', '.join(sorted(ENTRY_KEYS))})", argument=where, value=None)
+    unknown = sorted(set(entry) - ENTRY_KEYS)
+    if unknown:
+        raise InvalidValueError(f"{source}: {where}: unknown key {unknown[0]!r}; allowed: "
+                                f"{', '.join(sorted(ENTRY_KEYS))}",
+                                argument=f"{where}.{unknown[0]}", value=None)
 
 
 def _demand_range(entry, where, requests):
@@ -222,6 +279,22 @@ def _unique_tokens(data, entry, where):
         raise error.renamed(where, assign=" = ") from None
 
 
+def _hardware(hardware, source):
+    """A preset name, or a table of the seven settings, e.g. [hardware] train_mfu = 0.4."""
+    if not isinstance(hardware, dict):
+        return get_hardware(hardware)
+    allowed, needed = Hardware.setting_names(all=True), Hardware.setting_names()
+    unknown, missing = sorted(set(hardware) - set(allowed)), sorted(set(needed) - set(hardware))
+    if unknown or missing:
+        problem = (f"unknown key {unknown[0]!r}" if unknown else
+                   f"missing {', '.join(missing)}")
+        raise InvalidValueError(f"{source}: hardware: {problem}; a hardware table gives "
+                                f"{', '.join(needed)} (and optionally "
+                                f"{', '.join(k for k in allowed if k not in needed)})",
+                                argument="hardware", value=None)
+    return Hardware(**hardware)
+
+
 def load_scenario(path=None, law=None):
     """The :class:`Scenario` in ``path`` (TOML or YAML), or the embedded paper default.
 
@@ -232,16 +305,19 @@ def load_scenario(path=None, law=None):
     if unknown:
         raise InvalidValueError(f"{source}: unknown key(s) {', '.join(unknown)}; allowed: "
                                 f"{', '.join(sorted(_KEYS))}", argument=unknown[0], value=None)
+    if "law" in data and "runs" in data:
+        raise InvalidValueError(f"{source}: gives both law and runs: the law is either given or "
+                                "fitted to the runs", argument="law", value=None)
     law, law_source, runs = _law(data, source, law)
-    hardware = data.get("hardware", DEFAULT_HARDWARE)
-    # A table of named settings, e.g. [hardware] train_price_per_hour = 2.0 ...
-    hardware = Hardware(**hardware) if isinstance(hardware, dict) else get_hardware(hardware)
+    hardware = _hardware(data.get("hardware", DEFAULT_HARDWARE), source)
     serving = read_serving(data.get("serving"), source)
     hardware = serving_hardware(hardware, serving)
-    sweep = tuple(_number("sweep_quality_params", v)
-                  for v in data.get("sweep_quality_params", (1e9, 7e9, 13e9, 30e9, 70e9)))
-    per_request = (_number("input_tokens", data.get("input_tokens", DEFAULT_INPUT_TOKENS)),
-                   _number("output_tokens", data.get("output_tokens", DEFAULT_OUTPUT_TOKENS)))
+    # Positions count from 1, as scenarios[1] does: a person reads these messages.
+    sweep = tuple(_number(f"sweep_quality_params[{k}]", v, low=0.0) for k, v in
+                  enumerate(data.get("sweep_quality_params", (1e9, 7e9, 13e9, 30e9, 70e9)), 1))
+    per_request = tuple(_number(key, data.get(key, default), low=0.0, low_open=False)
+                        for key, default in (("input_tokens", DEFAULT_INPUT_TOKENS),
+                                             ("output_tokens", DEFAULT_OUTPUT_TOKENS)))
     scenario = Scenario(
         source, str(data.get("title", "LLM sizing report")), law, law_source, hardware,
         *per_request, sweep, _plans(data, law, source), runs, serving,
