@@ -82,7 +82,7 @@ def test_text_where_a_number_belongs_names_the_cell(tmp_path, capsys):
     out = tmp_path / "out.xlsx"
     assert main(["recalc", str(PLANNER), "-o", str(out), "--set", "Planner!B6=lots"]) == 1
     err = capsys.readouterr().err
-    assert "Planner!B18: #VALUE! Planner!B6 holds text 'lots' where a number belongs" in err
+    assert "#VALUE! Planner!B6 holds text 'lots' where a number belongs\n    in Planner!B18," in err
 
 
 @pytest.mark.parametrize("setting, message", [

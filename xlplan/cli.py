@@ -8,6 +8,7 @@ an exit code). Errors of bad input print one line, never a traceback.
 import argparse
 import importlib
 import os
+import re
 import sys
 
 from .engine.errors import XlplanError
@@ -26,7 +27,29 @@ def build_parser():
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"xlplan.commands.{name}").add_parser(subparsers)
+    _plain_help(parser)
     return parser
+
+
+# reST markup of the command modules' docstrings: ``code`` and :role:`target`.
+_MARKUP = re.compile(r"``(.+?)``|:[a-z]+:`~?(.+?)`")
+
+
+def plain(text):
+    """``text`` without reST markup, for --help: ``xlplan fit`` -> xlplan fit."""
+    return _MARKUP.sub(lambda m: m.group(1) or m.group(2), text) if text else text
+
+
+def _plain_help(parser):
+    """Strip reST markup from every description and help text, sub-commands included."""
+    parser.description = plain(parser.description)
+    for action in parser._actions:  # argparse keeps its actions here; there is no public list
+        action.help = plain(action.help)
+        for sub in getattr(action, "choices", None) or {}:
+            if isinstance(action.choices, dict):
+                _plain_help(action.choices[sub])
+    for choice in getattr(parser, "_choices_actions", []):
+        choice.help = plain(choice.help)
 
 
 def main(argv=None):

@@ -31,7 +31,8 @@ def _report(fit, source, intervals=None, level=None):
 
 # The loader's keyword arguments are this command's options: loss_col='x' -> --loss-col 'x'.
 OPTION_NAMES = {"params_col": "--params-col", "tokens_col": "--tokens-col",
-                "loss_col": "--loss-col", "max_tokens_per_param": "--max-tokens-per-param",
+                "loss_col": "--loss-col", "flops_col": "--flops-col",
+                "max_tokens_per_param": "--max-tokens-per-param",
                 "delta": "--delta", "n_resamples": "--bootstrap"}
 
 
@@ -49,7 +50,7 @@ def run(args):
 
     try:
         runs = load_runs(args.runs, params_col=args.params_col, tokens_col=args.tokens_col,
-                         loss_col=args.loss_col)
+                         loss_col=args.loss_col, flops_col=args.flops_col)
         options = {"max_tokens_per_param": args.max_tokens_per_param, "delta": args.delta}
         if args.bootstrap:
             # Shown even off a terminal: a long bootstrap in a log should say how far it got.
@@ -86,6 +87,9 @@ def add_parser(subparsers):
                         help="column holding the parameter counts")
     parser.add_argument("--tokens-col", default=None, metavar="NAME",
                         help="column holding the training tokens")
+    parser.add_argument("--flops-col", default=None, metavar="NAME",
+                        help="column holding training compute (FLOPs), read instead of tokens: "
+                        "tokens = FLOPs / (6 x params), for data with no tokens column")
     parser.add_argument("--loss-col", default=None, metavar="NAME",
                         help="column holding the final loss (nats)")
     parser.add_argument("--bootstrap", type=int, default=0, metavar="K",

@@ -17,9 +17,29 @@ def run(args):
     formulas = len(evaluation.values)
     print(f"xlplan recalc: {formulas} cell(s) evaluated, written to {args.output}",
           file=sys.stderr)
-    for where, error in evaluation.errors:
-        print(f"  {where}: {error.code} {error.message}".rstrip(), file=sys.stderr)
+    print(error_summary(evaluation), end="", file=sys.stderr)
     return 1 if evaluation.errors else 0
+
+
+def error_summary(evaluation):
+    """The errors a person can act on: each root cause once (with the cells where it starts),
+    then how many cells merely inherit them. Empty when there are no errors."""
+    causes = {}  # (code, message) -> cells where it starts, in evaluation order
+    for where, error in evaluation.root_errors:
+        causes.setdefault((error.code, error.message), []).append(where)
+    lines = []
+    for (code, message), cells in causes.items():
+        shown = ", ".join(cells[:_CELLS_SHOWN]) + (
+            f" and {len(cells) - _CELLS_SHOWN} more" if len(cells) > _CELLS_SHOWN else "")
+        lines.append(f"  {code} {message}".rstrip() + f"\n    in {shown}")
+    inherited = len(evaluation.inherited_errors)
+    if inherited:
+        lines.append(f"  {inherited} other cell(s) show these errors because they use the "
+                     "cells above")
+    return "".join(line + "\n" for line in lines)
+
+
+_CELLS_SHOWN = 8  # cells listed per root cause; the rest are counted
 
 
 def add_parser(subparsers):

@@ -7,11 +7,26 @@ a law file from ``xlplan fit --output``) replaces its law. Written atomically.
 """
 
 import sys
+from pathlib import Path
+
+from ..engine.errors import InvalidValueError
+
+
+def check_output(path):
+    """Refuse an output that is not an .xlsx file: a report is a workbook, whatever its name."""
+    if Path(path).is_dir():
+        raise InvalidValueError(f"-o {path} is a folder; name a file in it, e.g. -o "
+                                f"{Path(path) / 'report.xlsx'}", argument="-o", value=str(path))
+    if Path(path).suffix.lower() != ".xlsx":
+        raise InvalidValueError(f"-o {path}: a report is an Excel workbook; name it .xlsx "
+                                f"(e.g. -o {Path(path).with_suffix('.xlsx').name})",
+                                argument="-o", value=str(path))
 
 
 def run(args):
     from ..report.build import write_report
 
+    check_output(args.output)
     write_report(args.output, args.scenario, show_progress=False if args.quiet else None,
                  law=args.law)
     print(f"xlplan report: written to {args.output}", file=sys.stderr)

@@ -31,7 +31,7 @@ def add_parser(subparsers):
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     build = actions.add_parser("build", help="write the templates into a directory")
     build.add_argument("-d", "--directory", default="workbooks",
-                       help="where to write them (default: workbooks)")
+                       help="where to write them, created if missing (default: workbooks)")
     build.add_argument("--route", choices=["all", "desktop", "addin"], default="all",
                        help="desktop: plain names (xlwings add-in) in DIR; addin: the Office "
                        "add-in's and xlwings Lite's XLPLAN names in DIR/addin; default all")

@@ -28,6 +28,9 @@ COLUMN_ALIASES = {
                "n params", "n_params", "num_params"),
     "tokens": ("tokens", "d", "training tokens", "train tokens", "tokens trained",
                "n tokens", "n_tokens", "num_tokens", "data"),
+    # Training compute, FLOPs: read instead of tokens with flops_col (D = C / (6 N)).
+    "flops": ("flops", "flop", "compute", "training compute", "training compute (flop)",
+              "training flops", "c"),
     "loss": ("loss", "final loss", "smoothed loss", "train loss", "training loss",
              "val loss", "validation loss", "eval loss", "l"),
 }
@@ -152,9 +155,10 @@ def _read_file(path):
     return pd.read_excel(path, dtype=object, keep_default_na=False)
 
 
-def _columns(header, width, params_col, tokens_col, loss_col):
+def _columns(header, width, params_col, tokens_col, loss_col, flops_col=None):
     if header is None:
-        given = {"params_col": params_col, "tokens_col": tokens_col, "loss_col": loss_col}
+        given = {"params_col": params_col, "tokens_col": tokens_col, "loss_col": loss_col,
+                 "flops_col": flops_col}
         for argument, col in given.items():
             if col is not None:
                 raise InvalidTypeError(f"{PLACEHOLDER}={col!r}: column names need a header "
@@ -164,11 +168,12 @@ def _columns(header, width, params_col, tokens_col, loss_col):
                                    f"(params, tokens, loss); got {width}",
                                    argument="runs", value=width)
         return (0, 1, 2)
+    data = ("flops", flops_col) if flops_col is not None else ("tokens", tokens_col)
     return tuple(_pick(header, role, col) for role, col in
-                 (("params", params_col), ("tokens", tokens_col), ("loss", loss_col)))
+                 (("params", params_col), data, ("loss", loss_col)))
 
 
-def load_runs(source, *, params_col=None, tokens_col=None, loss_col=None):
+def load_runs(source, *, params_col=None, tokens_col=None, loss_col=None, flops_col=None):
     """Read training runs from an array, list of rows, dict, DataFrame or CSV/XLSX path.
 
     Parameters
@@ -180,6 +185,10 @@ def load_runs(source, *, params_col=None, tokens_col=None, loss_col=None):
     params_col, tokens_col, loss_col : str, optional
         Column names to use instead of the built-in aliases (matched
         case-insensitively; see ``COLUMN_ALIASES``).
+    flops_col : str, optional
+        A column of training compute (FLOPs) to read instead of tokens, as in
+        Epoch AI's replication data: tokens D = C / (6 N), the usual 6 N D
+        training FLOPs of a dense transformer. Not together with ``tokens_col``.
 
     Returns
     -------
@@ -201,9 +210,14 @@ def load_runs(source, *, params_col=None, tokens_col=None, loss_col=None):
     >>> len(runs), runs.skipped_rows
     (5, (3,))
     """
+    if flops_col is not None and tokens_col is not None:
+        raise InvalidTypeError(f"{PLACEHOLDER}={flops_col!r} and a tokens column "
+                               f"{tokens_col!r}: give training tokens or training FLOPs, "
+                               "not both",
+                               argument="flops_col", value=flops_col)
     header, rows, first = _table(source)
     width = len(header) if header is not None else (len(rows[0]) if rows else 3)
-    cols = _columns(header, width, params_col, tokens_col, loss_col)
+    cols = _columns(header, width, params_col, tokens_col, loss_col, flops_col)
     names = ["params", "tokens", "loss"] if header is None else [str(header[c]) for c in cols]
     values, kept, skipped, reasons = [], [], [], []
     for offset, row in enumerate(rows):
@@ -229,5 +243,7 @@ def load_runs(source, *, params_col=None, tokens_col=None, loss_col=None):
             f"non-numeric): fitting 5 coefficients needs at least {MIN_RUNS} runs",
             argument="runs", value=len(values))
     table = np.array(values, dtype=np.float64)
+    if flops_col is not None:  # C = 6 N D training FLOPs, so D = C / (6 N)
+        table[:, 1] = table[:, 1] / (6.0 * table[:, 0])
     return Runs(table[:, 0], table[:, 1], table[:, 2], tuple(kept), tuple(skipped),
                 tuple(reasons))

@@ -53,6 +53,9 @@ def atomic_path(destination, private=False):
     ``private=True`` (for settings that may hold a licence key).
     """
     destination = Path(destination)
+    if destination.is_dir():
+        raise InvalidValueError(f"output {str(destination)!r} is a folder; name a file in it",
+                                argument="-o", value=str(destination))
     directory = destination.parent if str(destination.parent) else Path(".")
     if not directory.is_dir():
         raise InvalidValueError(f"output directory {str(directory)!r} does not exist",

@@ -41,12 +41,26 @@ class Evaluation:
     values: dict = field(default_factory=dict)
     spills: dict = field(default_factory=dict)  # (sheet, row, column) of anchor -> "E1:F1"
     unsupported: list = field(default_factory=list)  # (address, formula, reason)
+    # Formula cells whose error came from a cell they read (not from their own formula).
+    inherited: set = field(default_factory=set)
 
     @property
     def errors(self):
         """(address, error value) of every cell whose result is an Excel error."""
         return [(address(*key), value) for key, value in self.values.items()
                 if isinstance(value, CellError)]
+
+    @property
+    def root_errors(self):
+        """(address, error) of the cells where an error starts: its formula failed."""
+        return [(address(*key), value) for key, value in self.values.items()
+                if isinstance(value, CellError) and key not in self.inherited]
+
+    @property
+    def inherited_errors(self):
+        """(address, error) of the cells whose error is one read from another cell."""
+        return [(address(*key), value) for key, value in self.values.items()
+                if isinstance(value, CellError) and key in self.inherited]
 
 
 class _Evaluator:
@@ -63,7 +77,7 @@ class _Evaluator:
     def run(self):
         for _ in range(MAX_PASSES):
             self.memo, self.active, self.empty_reads, self.calls = {}, set(), set(), {}
-            self.result.unsupported = []
+            self.result.unsupported, self.result.inherited, self.errors_read = [], set(), []
             for key in self.formulas:
                 self.cell(key)
             if not self.empty_reads & set(self.spilled):
@@ -73,6 +87,12 @@ class _Evaluator:
         return self.result
 
     def cell(self, key):
+        value = self.cell_value(key)
+        if isinstance(value, CellError) and self.errors_read:
+            self.errors_read[-1].add(id(value))  # the formula being evaluated read an error
+        return value
+
+    def cell_value(self, key):
         if key in self.memo:
             return self.memo[key]
         if key in self.formulas:
@@ -95,11 +115,15 @@ class _Evaluator:
         self.active.add(key)
         formula = self.formulas[key]
         text = formula.text if isinstance(formula, ArrayFormula) else formula
+        self.errors_read.append(set())
         try:
             value = self.node(parse(text), key[0])
         except UnsupportedFormula as error:
             self.unsupported_at(key, str(error))
             value = CellError("#NAME?", str(error))
+        read = self.errors_read.pop()
+        if isinstance(value, CellError) and id(value) in read:
+            self.result.inherited.add(key)  # passed on unchanged from a cell it read
         self.active.discard(key)
         self.memo[key] = self.place(key, formula, value)
         return self.memo[key]

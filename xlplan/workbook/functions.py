@@ -60,6 +60,8 @@ def _unary(math_function):
 
 
 def _index(array, row, column=None):
+    if isinstance(array, CellError):  # as Excel: INDEX of an error is that error
+        return array
     table = array if isinstance(array, list) else [[array]]
     row_n, column_n = to_number(row), to_number(1 if column is None else column)
     error = first_error([row_n, column_n])
