@@ -1,7 +1,20 @@
 """``xlplan tables``: the paper's Tables 2 and 3 as xlplan computes them, beside the print."""
 
 from ..engine.hardware import HARDWARE_PRESETS
-from ..paper import TABLE2_COLUMNS, TABLE3_COLUMNS, table2, table3
+from ..paper import _SUFFIX, TABLE2_COLUMNS, TABLE3_COLUMNS, table2, table3  # K M B T
+
+
+def significant(cell, digits=3):
+    """Our value to ``digits`` significant figures, in the printed cell's style (27.4T, 9.04%,
+    2.65e20): the print's own precision can hide a difference ("27T" for 27.4T)."""
+    text = cell.reference_text
+    if cell.is_percent:
+        return f"{100 * cell.computed:#.{digits}g}%"
+    if text[-1] in _SUFFIX:
+        return f"{cell.computed / _SUFFIX[text[-1]]:#.{digits}g}".rstrip(".") + text[-1]
+    if "e" in text:
+        return f"{cell.computed:.{digits - 1}e}".replace("e+", "e")
+    return f"{cell.computed:#.{digits}g}".rstrip(".")
 
 
 def _render(title, columns, rows):
@@ -11,7 +24,7 @@ def _render(title, columns, rows):
     notes = []
     for number, row in enumerate(rows, start=1):
         printed = " ".join(f"{c.printed_text:>18}" for c in row)
-        ours = " ".join(f"{('' if c.matches_print else '*') + c.as_printed:>18}" for c in row)
+        ours = " ".join(f"{('' if c.matches_print else '*') + significant(c):>18}" for c in row)
         deviation = " ".join(
             f"{(f'{c.deviation:+.2f} pt' if c.is_percent else f'{100 * c.deviation:+.2f}%'):>18}"
             for c in row)
@@ -21,7 +34,9 @@ def _render(title, columns, rows):
     worst = max(abs(c.deviation) for row in rows for c in row if not c.is_percent)
     worst_pt = max(abs(c.deviation) for row in rows for c in row if c.is_percent)
     differ = sum(not c.matches_print for row in rows for c in row)
-    lines += ["", f"cells that differ from the print in its last digit (marked *): {differ}",
+    lines += ["", "'ours' to 3 significant figures; marked * where, rounded as printed, it "
+              "differs from the print",
+              f"cells that differ from the print in its last digit (marked *): {differ}",
               f"largest deviation: {100 * worst:.2f}% (amounts), {worst_pt:.2f} points "
               "(percentages)"]
     lines += [f"note: {n}" for n in notes]

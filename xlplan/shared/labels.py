@@ -13,9 +13,10 @@ HARDWARE_LABELS = ("train $/GPU-hour", "train peak FLOP/s", "train MFU",
                    "inference $/GPU-hour", "inference peak FLOP/s", "prefill MFU",
                    "decode MFU")
 # Number formats of those columns (keys of xlplan.shared.styles.FORMATS).
-HARDWARE_FORMATS = ("usd_rate", "flops", "percent", "usd_rate", "flops", "percent", "percent")
+HARDWARE_FORMATS = ("usd_rate", "flops_rate", "percent", "usd_rate", "flops_rate", "percent",
+                    "percent")
 # The three serving settings a hardware row may carry after the seven (ten in all):
 # what the roofline serving model needs (xlplan.engine.serving).
 SERVING_HARDWARE_LABELS = ("inference memory bandwidth (B/s)", "inference GPU memory (B)",
                            "bytes per weight")
-SERVING_HARDWARE_FORMATS = ("flops", "flops", "ratio")
+SERVING_HARDWARE_FORMATS = ("bandwidth", "bytes", "ratio")

@@ -8,11 +8,21 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
 __all__ = ["FORMATS", "put", "header_row", "title", "note", "set_widths", "fit_page"]
 
+# Large counts as a finance reader writes them (3.78B, 4.30T), by custom number formats, so
+# the cell still holds the number: each trailing comma divides the shown value by 1,000.
+# Excel and LibreOffice allow two conditions, then a section for the rest.
+COUNT_FORMAT = '[>=1E+12]#,##0.00,,,,"T";[>=1E+9]0.00,,,"B";0.00,,"M"'
+# Whole-unit axis labels for log-scale charts: 1M, 10M, ... 1B ... 1T.
+AXIS_COUNT_FORMAT = '[>=1E+12]#,##0,,,,"T";[>=1E+9]0,,,"B";0,,"M"'
 FORMATS = {
-    "count": "0.00E+00",     # parameters, tokens, requests
-    "flops": "0.00E+00",
-    "usd": '"$"#,##0',
-    "usd_rate": '"$"#,##0.000',
+    "count": COUNT_FORMAT,   # parameters, tokens, lifetime requests
+    # Training + inference FLOPs in zettaFLOP (10^21); headers say so.
+    "flops": '#,##0.00,,,,,,," ZFLOP"',
+    "flops_rate": '#,##0,,,," TFLOP/s"',  # accelerator peaks, in 10^12 FLOP/s
+    "bandwidth": '#,##0.00,,,," TB/s"',   # memory bandwidth, 10^12 bytes/s
+    "bytes": '#,##0,,," GB"',             # memory, 10^9 bytes
+    "usd": '"$"#,##0;-"$"#,##0',        # whole dollars: no cents on budget lines
+    "usd_rate": '"$"#,##0.000',         # $/GPU-hour (the paper's inferred $0.986)
     "percent": "0.0%",
     "deviation": "+0.00%;-0.00%;0.00%",
     "points": '+0.00" pt";-0.00" pt";0.00" pt"',
