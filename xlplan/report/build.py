@@ -14,7 +14,7 @@ from ..shared.progress import Progress
 from ..shared.styles import fit_page, note
 from . import compute, data_limits, monthly, risk, sheets
 from .budget_sheet import budget_sheet, budget_view
-from .scenario import load_scenario
+from .scenario import EMBEDDED, load_scenario
 
 __all__ = ["build_report", "write_report"]
 
@@ -39,18 +39,9 @@ def build_report(scenario, progress=None):
         monthly.cashflow_sheet(wb.create_sheet(monthly.SHEET), scenario, rows)
     budget_sheet(wb.create_sheet("What a budget buys"), scenario, budget_view(scenario, rows))
     progress.step("what a budget buys")
-    sheets.table_sheet(wb.create_sheet("Table 2"), "Table 2 (paper App. B.1): compute-optimal "
-                       "vs Chinchilla-style, FLOPs", "Law 'chinchilla', as in the paper.", 2,
-                       table2())
-    progress.step("Table 2")
-    for name, preset, subtitle in (
-            ("Table 3 stated", "paper-a100", "Hardware as the paper states it (paper-a100): "
-             "Chinchilla costs come out ~10% above the print."),
-            ("Table 3 print", "paper-a100-table3", "Hardware paper-a100-table3: INFERRED "
-             "inference price $0.986/h (not stated in the paper) reproduces the print.")):
-        sheets.table_sheet(wb.create_sheet(name), "Table 3 (paper App. B.2): cost-optimal vs "
-                           "Chinchilla-style, US$", subtitle, 3, table3(preset))
-        progress.step(name)
+    appendix = scenario.source != EMBEDDED  # a plan of one's own: the paper goes last
+    if not appendix:
+        _paper_tables(wb, "", progress)
     sheets.sweep_sheet(wb.create_sheet("Sweep FLOPs"), "Compute-optimal models against "
                        "inference demand (paper Figure 2)", "Law: " + scenario.law_source,
                        "Inference tokens", *compute.flops_sweep(scenario), "FLOP saving")
@@ -65,14 +56,44 @@ def build_report(scenario, progress=None):
     if blocks:  # only scenarios that give a demand range get a Risk sheet
         risk.risk_sheet(wb.create_sheet("Risk"), scenario, blocks)
     sheets.assumptions_sheet(wb.create_sheet("Assumptions"), scenario, [
-        *data_limits.assumption_rows(scenario), ("xlplan version", __version__),
-        ("Generated", now),
+        *data_limits.assumption_rows(scenario), ("xlplan version", __version__, "this report"),
+        ("Generated", now, "this report"),
         ("Python / numpy / openpyxl", f"{platform.python_version()} / {np.__version__} / "
-                                      f"{openpyxl.__version__}")])
+                                      f"{openpyxl.__version__}", "this report")])
     progress.step("assumptions")
+    if appendix:
+        _paper_tables(wb, APPENDIX, progress)
     for ws in wb.worksheets:
         fit_page(ws)
     return wb
+
+
+# A report of one's own scenario keeps the paper's tables, as the evidence that the engine
+# reproduces the paper, but as clearly titled appendix sheets after everything else: their
+# dollars are the paper's A100 prices and law, which a reader could mistake for the plan's.
+APPENDIX = "Appendix "
+_APPENDIX_NOTE = ("APPENDIX, not this plan: the paper's own table (law 'chinchilla', the "
+                  "paper's A100 hardware and prices), kept to show that xlplan reproduces "
+                  "the paper. ")
+
+
+def _paper_tables(wb, prefix, progress):
+    """The paper's Tables 2 and 3 (stated and print settings); ``prefix`` names them as an
+    appendix."""
+    lead, head = (_APPENDIX_NOTE, "APPENDIX: ") if prefix else ("", "")
+    sheets.table_sheet(wb.create_sheet(f"{prefix}Table 2"), f"{head}Table 2 (paper App. B.1): "
+                       "compute-optimal vs Chinchilla-style, FLOPs",
+                       lead + "Law 'chinchilla', as in the paper.", 2, table2())
+    progress.step("Table 2")
+    for name, preset, subtitle in (
+            ("Table 3 stated", "paper-a100", "Hardware as the paper states it (paper-a100): "
+             "Chinchilla costs come out ~10% above the print."),
+            ("Table 3 print", "paper-a100-table3", "Hardware paper-a100-table3: INFERRED "
+             "inference price $0.986/h (not stated in the paper) reproduces the print.")):
+        sheets.table_sheet(wb.create_sheet(f"{prefix}{name}"), f"{head}Table 3 (paper App. B.2): "
+                           "cost-optimal vs Chinchilla-style, US$", lead + subtitle, 3,
+                           table3(preset))
+        progress.step(name)
 
 
 def write_report(output, scenario_path=None, show_progress=None, law=None):

@@ -2,7 +2,18 @@
 
 from openpyxl.chart import Reference, ScatterChart, Series
 
-__all__ = ["sweep_chart"]
+from ..shared.styles import AXIS_COUNT_FORMAT
+
+__all__ = ["sweep_chart", "PALETTE", "DASHES", "CHART_HEIGHT", "CHART_WIDTH", "CHART_ROWS"]
+
+# Okabe & Ito (2008): eight colours told apart by colour-blind readers; the first five
+# (orange, sky blue, bluish green, vermillion, blue) differ in lightness too, and each series
+# also gets its own dash so a grey print separates them.
+PALETTE = ("E69F00", "56B4E9", "009E73", "D55E00", "0072B2", "CC79A7", "F0E442", "000000")
+DASHES = ("solid", "dash", "sysDot", "lgDash", "dashDot", "lgDashDot", "sysDash", "solid")
+# Large enough to read on a landscape page of its own (cm); about CHART_ROWS rows tall.
+CHART_HEIGHT, CHART_WIDTH = 12.5, 24.0
+CHART_ROWS = 26
 
 
 def sweep_chart(ws, title, x_title, y_title, first_row, last_row, x_column, y_columns,
@@ -10,19 +21,22 @@ def sweep_chart(ws, title, x_title, y_title, first_row, last_row, x_column, y_co
     """A scatter chart with lines of columns ``y_columns`` against ``x_column`` (log scale)."""
     chart = ScatterChart()
     chart.title = title
-    chart.style = 12
-    chart.height, chart.width = 8.5, 16
+    chart.style = 2
+    chart.height, chart.width = CHART_HEIGHT, CHART_WIDTH
     chart.x_axis.title, chart.y_axis.title = x_title, y_title
     chart.x_axis.scaling.logBase = 10
-    chart.x_axis.number_format = "0E+0"
+    chart.x_axis.number_format = AXIS_COUNT_FORMAT  # 1M, 1B, 1T: no E+ on a printed axis
     chart.y_axis.number_format = y_format
     chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 hides axes otherwise
     chart.legend.position = "b"
     xs = Reference(ws, min_col=x_column, min_row=first_row, max_row=last_row)
-    for column, label in zip(y_columns, labels, strict=True):
+    for k, (column, label) in enumerate(zip(y_columns, labels, strict=True)):
         ys = Reference(ws, min_col=column, min_row=first_row, max_row=last_row)
         series = Series(ys, xs, title=label)
         series.marker.symbol = "none"
         series.smooth = False
+        line = series.graphicalProperties.line
+        line.solidFill = PALETTE[k % len(PALETTE)]
+        line.width, line.dashStyle = 28575, DASHES[k % len(DASHES)]  # 2.25 pt
         chart.series.append(series)
     return chart

@@ -17,7 +17,7 @@ from openpyxl.utils import get_column_letter
 
 from ..engine.regret import regret_table, robust_plan
 from ..engine.sizing import cost_optimal, lifetime_cost
-from ..shared.styles import header_row, note, put, set_widths, title
+from ..shared.styles import COUNT_FORMAT, header_row, note, put, set_widths, title
 
 __all__ = ["RiskBlock", "risk_blocks", "risk_sheet", "CURVE_POINTS", "INTERVAL_LEVEL",
            "INTERVAL_RESAMPLES"]
@@ -82,7 +82,7 @@ def risk_blocks(scenario):
 
 
 # Line colours: low, base, high demand plans, the robust plan, the best possible.
-COLOURS = ("1F77B4", "2CA02C", "FF7F0E", "000000", "8C8C8C")
+COLOURS = ("E69F00", "56B4E9", "009E73", "000000", "999999")  # Okabe-Ito: colour-blind safe
 
 
 def _cost_chart(ws, first, last, y_columns, title_text, y_title, robust_column):
@@ -90,7 +90,7 @@ def _cost_chart(ws, first, last, y_columns, title_text, y_title, robust_column):
     chart.title, chart.style = title_text, 2
     chart.height, chart.width = 9.5, 24
     chart.x_axis.title, chart.y_axis.title = "Realised lifetime requests", y_title
-    chart.x_axis.number_format, chart.y_axis.number_format = "0.0E+0", '"$"#,##0'
+    chart.x_axis.number_format, chart.y_axis.number_format = COUNT_FORMAT, '"$"#,##0'
     chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 hides axes otherwise
     chart.legend.position = "r"
     chart.x_axis.scaling.min = ws.cell(first, 1).value  # exactly the low-to-high range

@@ -36,10 +36,10 @@ if sys.version_info >= (3, 11):
 else:
     import tomli as tomllib
 
-__all__ = ["Plan", "Scenario", "load_scenario", "DEFAULT_SCENARIO"]
+__all__ = ["Plan", "Scenario", "load_scenario", "DEFAULT_SCENARIO", "EMBEDDED"]
 
 DEFAULT_SCENARIO = "paper_scenario.toml"
-_EMBEDDED = "embedded default (the paper's settings)"
+EMBEDDED = "embedded default (the paper's settings)"
 _KEYS = {"law", "runs", "hardware", "input_tokens", "output_tokens", "sweep_quality_params",
          "scenarios", "title", "unique_tokens", "serving", "pue",
          "grid_kg_per_kwh"}
@@ -116,7 +116,7 @@ class Scenario:
 def _read(path):
     if path is None:
         text = resources.files("xlplan.data").joinpath(DEFAULT_SCENARIO).read_text("utf-8")
-        return _EMBEDDED, tomllib.loads(text)
+        return EMBEDDED, tomllib.loads(text)
     path = Path(path)
     try:
         text = path.read_text("utf-8")
@@ -163,7 +163,7 @@ def _law(data, source, override=None):
 
 
 def _is_file(source):
-    return source != _EMBEDDED
+    return source != EMBEDDED
 
 
 def _runs_error(error, runs_path):

@@ -5,14 +5,24 @@ every reader shows them without recalculating.
 """
 
 import numpy as np
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from ..engine.laws import COEFFICIENT_NAMES
 from ..paper import TABLE2_COLUMNS, TABLE3_COLUMNS
 from ..shared.labels import HARDWARE_LABELS, SERVING_HARDWARE_LABELS
-from ..shared.styles import FORMATS, header_row, note, put, set_widths, title
-from .charts import sweep_chart
+from ..shared.styles import (
+    FORMATS,
+    header_row,
+    note,
+    page_break_before,
+    put,
+    repeat_rows,
+    set_widths,
+    title,
+    wrap_column,
+)
+from .charts import CHART_ROWS, sweep_chart
 from .serving import SERVING_COLUMNS
 
 __all__ = ["summary_sheet", "table_sheet", "sweep_sheet", "assumptions_sheet", "SUMMARY_HEADER"]
@@ -58,9 +68,12 @@ def summary_sheet(ws, scenario, rows, stamp):
             put(ws, f"{get_column_letter(c)}{r}", _plain(row[key]), "result", fmt,
                 bold=key in ("params", "total", "saving"))
     ws.row_dimensions[SUMMARY_HEADER].height = 48
-    set_widths(ws, {"A": 34} | {get_column_letter(c): 14
+    # Long scenario names wrap in a wide first column instead of being cut at the next cell.
+    set_widths(ws, {"A": 40} | {get_column_letter(c): 14
                                 for c in range(2, len(SUMMARY_COLUMNS) + 1)})
+    wrap_column(ws, "A", top=SUMMARY_HEADER + 1)
     ws.freeze_panes = f"B{SUMMARY_HEADER + 1}"
+    repeat_rows(ws, SUMMARY_HEADER)
 
 
 def _plain(value):
@@ -94,6 +107,7 @@ def table_sheet(ws, heading, subtitle, table, rows):
     for r in (5, 13, 21):
         ws.row_dimensions[r].height = 32
     set_widths(ws, {"A": 6} | {get_column_letter(c): 14 for c in range(2, 11)})
+    repeat_rows(ws, 1, 2)
 
 
 def _table_format(cell, field, column):
@@ -112,7 +126,7 @@ def sweep_sheet(ws, heading, subtitle, x_label, xs, sizes, saving, ratio, saving
     labels = [f"{size / 1e9:g}B-class quality" for size in sizes]
     header = 4
     header_row(ws, header, 1, [x_label] + [f"{saving_label}: {s}" for s in labels]
-               + [f"size ratio: {s}" for s in labels])
+               + [f"size ratio: {s}" for s in labels], align="center")
     for i, x in enumerate(xs):
         r = header + 1 + i
         put(ws, f"A{r}", float(x), "result", "count")
@@ -122,48 +136,91 @@ def sweep_sheet(ws, heading, subtitle, x_label, xs, sizes, saving, ratio, saving
                 "result", "ratio")
     first, last = header + 1, header + len(xs)
     n = len(sizes)
-    anchor = get_column_letter(2 * n + 3)
+    # The charts go below the table, each on a printed page of its own: beside it they made
+    # the sheet too wide, and fitting it to the page width shrank them.
+    chart_rows = (last + 3, last + 3 + CHART_ROWS)
+    for row in chart_rows:
+        page_break_before(ws, row)
     ws.add_chart(sweep_chart(ws, f"{saving_label} vs {x_label.lower()}", x_label, saving_label,
-                             first, last, 1, range(2, 2 + n), labels, "0%"), f"{anchor}4")
+                             first, last, 1, range(2, 2 + n), labels, "0%"),
+                 f"A{chart_rows[0]}")
     ws.add_chart(sweep_chart(ws, "Optimal size / Chinchilla-style size", x_label,
                              "params ratio", first, last, 1, range(2 + n, 2 + 2 * n), labels,
-                             "0.00"), f"{anchor}22")
-    ws.row_dimensions[header].height = 45
+                             "0.00"), f"A{chart_rows[1]}")
+    ws.row_dimensions[header].height = 60
     set_widths(ws, {get_column_letter(c): 12 for c in range(1, 2 * n + 2)})
+    repeat_rows(ws, header)  # a table longer than a page keeps its headers on every page
+
+
+def _assumption_rows(scenario):
+    """(assumption, value, unit, source, format) of the law, hardware and demand settings."""
+    law, hardware = scenario.law, scenario.hardware
+    law_source = f"{scenario.law_source}; {law.source}" if law.source else scenario.law_source
+    rows = [("Scenario file", scenario.source, "", "--scenario", "plain"),
+            ("Loss law", law.name, "", law_source, "plain"),
+            ("Law form", "L(N, D) = E + A / N^alpha + B / D^beta", "loss in nats per token; "
+             "N parameters, D training tokens", "Hoffmann et al. 2022, Eq. 2", "plain")]
+    units = {"A": "nats x params^alpha", "B": "nats x tokens^beta", "E": "nats per token",
+             "alpha": "exponent (no unit)", "beta": "exponent (no unit)"}
+    rows += [(f"Law coefficient {name}", float(value), units[name], law_source, "plain")
+             for name, value in zip(COEFFICIENT_NAMES, law.as_tuple(), strict=True)]
+    source = f"hardware preset '{hardware.name}'"
+    rows.append(("Hardware", hardware.name, "", hardware.description or "scenario file",
+                 "plain"))
+    for label, key, value in zip(HARDWARE_LABELS, hardware.setting_names(),
+                                 hardware.as_tuple(), strict=True):
+        if key.endswith("mfu"):
+            unit, fmt = "share of peak FLOP/s (MFU)", "percent"
+        elif "peak" in key:
+            unit, fmt = "FLOP/s per GPU (TFLOP/s = 10^12)", "flops_rate"
+        else:
+            unit, fmt = "US$ per GPU-hour", "usd_rate"
+        rows.append((label[0].upper() + label[1:], float(value), unit,
+                     f"{source} (key hardware.{key})", fmt))
+    if hardware.has_serving_settings:
+        units = ("bytes per second", "bytes", "bytes per weight")
+        formats = ("bandwidth", "bytes", "ratio")
+        rows += [(label[0].upper() + label[1:], float(value), unit,
+                  f"{source} (key hardware.{key})", fmt)
+                 for label, key, value, unit, fmt in zip(
+                     SERVING_HARDWARE_LABELS, hardware.setting_names(True)[7:],
+                     hardware.as_tuple(True)[7:], units, formats, strict=True)]
+    serving = scenario.serving
+    rows.append(("Serving", f"lifetime requests over {serving.months:g} months, peak "
+                 f"{serving.peak_to_average:g}x average" + (
+                     "" if serving.batch is None else
+                     f", decode MFU from the roofline at batch {serving.batch:g}"),
+                 "", "scenario key serving", "plain"))
+    given = "scenario key {}, default 70 / 215 as in Sardana et al. 2024"
+    rows += [("Input tokens per request", scenario.input_tokens, "tokens",
+              given.format("input_tokens"), "integer"),
+             ("Output tokens per request", scenario.output_tokens, "tokens",
+              given.format("output_tokens"), "integer"),
+             ("Training FLOPs", "6 N D", "FLOPs", "Sardana et al. 2024, Eq. 3", "plain"),
+             ("Inference FLOPs", "2 N per token", "FLOPs", "Sardana et al. 2024, Eq. 3",
+              "plain")]
+    return rows
 
 
 def assumptions_sheet(ws, scenario, stamp_rows):
+    """Every assumption with its value, unit and source; the provenance rows last."""
     ws.title = "Assumptions"
     title(ws, "Assumptions and provenance")
-    law = scenario.law
-    hardware = scenario.hardware
-    rows = [("Scenario source", scenario.source, "plain"),
-            ("Loss law", scenario.law_source, "plain"),
-            ("Law form", "L(N, D) = E + A / N^alpha + B / D^beta", "plain")]
-    rows += [(f"  {name}", float(value), "plain")
-             for name, value in zip(COEFFICIENT_NAMES, law.as_tuple(), strict=True)]
-    rows += [("Hardware", f"{hardware.name}: {hardware.description}", "plain")]
-    # Labelled as in the templates, with the key a scenario file's [hardware] table uses.
-    rows += [(f"  {label} ({key})", float(value), "flops" if "peak" in key else "plain")
-             for label, key, value in zip(HARDWARE_LABELS, hardware.setting_names(),
-                                          hardware.as_tuple(), strict=True)]
-    if hardware.has_serving_settings:
-        rows += [(f"  {label} ({key})", float(value), "flops" if "bandwidth" in key else "plain")
-                 for label, key, value in zip(SERVING_HARDWARE_LABELS,
-                                              hardware.setting_names(True)[7:],
-                                              hardware.as_tuple(True)[7:], strict=True)]
-    rows += [("Serving", f"lifetime requests over {scenario.serving.months:g} months, peak "
-              f"{scenario.serving.peak_to_average:g}x average"
-              + ("" if scenario.serving.batch is None else
-                 f", decode MFU from the roofline at batch {scenario.serving.batch:g}"),
-              "plain")]
-    rows += [("Input tokens per request", scenario.input_tokens, "integer"),
-             ("Output tokens per request", scenario.output_tokens, "integer"),
-             ("FLOPs", "training 6 N D; inference 2 N per token (Sardana et al. 2024, Eq. 3)",
-              "plain")]
-    rows += [(label, value, "plain") for label, value in stamp_rows]
-    for r, (label, value, fmt) in enumerate(rows, start=3):
+    header_row(ws, 3, 1, ["Assumption", "Value", "Unit", "Source"])
+    rows = _assumption_rows(scenario)
+    # (label, value) or (label, value, source) rows from the other sheets' modules.
+    rows += [(label, value, "", rest[0] if rest else "", "plain")
+             for label, value, *rest in stamp_rows]
+    for r, (label, value, unit, source, fmt) in enumerate(rows, start=4):
         ws.cell(r, 1, label)
         cell = ws.cell(r, 2, value)
         cell.number_format = FORMATS[fmt]
-    set_widths(ws, {"A": 30, "B": 110})
+        ws.cell(r, 3, unit)
+        ws.cell(r, 4, source)
+    set_widths(ws, {"A": 34, "B": 40, "C": 30, "D": 70})
+    for letter in "ABCD":
+        wrap_column(ws, letter, top=4)
+    for (cell,) in ws.iter_rows(min_row=4, min_col=2, max_col=2):
+        if not isinstance(cell.value, str):  # numbers sit next to their label, not far right
+            cell.alignment = Alignment(horizontal="left", vertical="top")
+    repeat_rows(ws, 3)

@@ -5,8 +5,12 @@ on white, the paper's printed values grey italic.
 """
 
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 
-__all__ = ["FORMATS", "put", "header_row", "title", "note", "set_widths", "fit_page"]
+__all__ = ["FORMATS", "COUNT_FORMAT", "AXIS_COUNT_FORMAT", "put", "header_row", "title", "note",
+           "set_widths", "fit_page", "repeat_rows", "page_break_before", "wrap_column",
+           "fit_widths"]
 
 # Large counts as a finance reader writes them (3.78B, 4.30T), by custom number formats, so
 # the cell still holds the number: each trailing comma divides the shown value by 1,000.
@@ -49,11 +53,13 @@ def put(ws, ref, value, kind="result", fmt="plain", bold=False):
     return cell
 
 
-def header_row(ws, row, column, labels):
+def header_row(ws, row, column, labels, align=None):
+    """Bold, wrapped, underlined headers; ``align="center"`` over columns of numbers, so a
+    header sits above its number rather than beside the next column's."""
     for offset, label in enumerate(labels):
         cell = ws.cell(row, column + offset, label)
         cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="bottom")
+        cell.alignment = Alignment(wrap_text=True, vertical="bottom", horizontal=align)
         cell.border = Border(bottom=_THIN)
 
 
@@ -81,3 +87,52 @@ def fit_page(ws):
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
+
+
+def repeat_rows(ws, first, last=None):
+    """Print rows ``first``..``last`` at the top of every printed page (Excel's print titles),
+    so a table that runs onto a second page keeps its headers."""
+    ws.print_title_rows = f"{first}:{last or first}"
+
+
+def page_break_before(ws, row):
+    """Start a new printed page at ``row`` (e.g. before a chart)."""
+    ws.row_breaks.append(Break(id=row - 1))
+
+
+def wrap_column(ws, letter, top=1):
+    """Wrap the text of column ``letter`` from row ``top`` down, so long labels are not cut."""
+    for (cell,) in ws.iter_rows(min_row=top, min_col=ws[f"{letter}1"].column,
+                                max_col=ws[f"{letter}1"].column):
+        if cell.value is not None:
+            cell.alignment = Alignment(wrap_text=True, vertical="top",
+                                       horizontal=cell.alignment.horizontal)
+
+
+# Characters a cell's shown value takes, by number format (the widest a value of it shows).
+_SHOWN = {"count": 9, "flops": 14, "flops_rate": 13, "usd": 14, "usd_rate": 8, "percent": 7,
+          "deviation": 8, "points": 9, "loss": 6, "ratio": 8, "integer": 11, "plain": 10}
+
+
+def fit_widths(ws, low=8, high=60, skip=()):
+    """Size every column to its widest label or shown number (text of wrapped headers
+    counts by its longest word, as it wraps), between ``low`` and ``high`` characters.
+
+    Titles and notes (12 pt and larger, or italic) run across empty cells and do not count.
+    """
+    shown = {v: k for k, v in FORMATS.items()}
+    widths = {}
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value is None or cell.font.italic or (cell.font.sz or 11) >= 12:
+                continue
+            if isinstance(cell.value, str) and not cell.value.startswith("="):
+                words = cell.value.split() if cell.alignment.wrap_text else [cell.value]
+                need = max((len(w) for w in words), default=0)
+            else:
+                need = _SHOWN.get(shown.get(cell.number_format, "plain"), 10)
+            letter = get_column_letter(cell.column)
+            widths[letter] = max(widths.get(letter, 0), need + 2)
+    for letter, width in widths.items():
+        if letter not in skip:
+            ws.column_dimensions[letter].width = min(max(width, low), high)
