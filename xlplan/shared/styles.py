@@ -82,11 +82,50 @@ def set_widths(ws, widths):
 
 
 def fit_page(ws):
-    """Print (and PDF) landscape, all columns on one page width."""
+    """Print (and PDF) landscape, all columns on one page width; rows of wrapped text tall
+    enough for every line (a header no longer loses its first line)."""
     ws.page_setup.orientation = "landscape"
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
+    fit_wrapped_heights(ws)
+
+
+_LINE_POINTS = 15.0     # one line of 11 pt text
+_DEFAULT_WIDTH = 8.43   # Excel's default column width, characters
+
+
+def _lines(text, width, bold):
+    """Lines ``text`` takes when wrapped in a column ``width`` characters wide (greedy, by
+    words; bold text is about 10% wider)."""
+    room = max(1.0, (width - 1) / (1.1 if bold else 1.0))
+    lines = 0
+    for paragraph in str(text).split("\n"):
+        used, lines = None, lines + 1
+        for word in paragraph.split():
+            if used is None:
+                used = len(word)
+            elif used + 1 + len(word) <= room:
+                used += 1 + len(word)
+            else:
+                used, lines = len(word), lines + 1
+            while used > room:  # a word longer than the column breaks across lines
+                used, lines = used - room, lines + 1
+    return lines
+
+
+def fit_wrapped_heights(ws):
+    """Raise each row holding wrapped text to the height its longest cell needs."""
+    for row in ws.iter_rows():
+        need = 0
+        for cell in row:
+            if not (isinstance(cell.value, str) and cell.alignment.wrap_text):
+                continue
+            width = ws.column_dimensions[cell.column_letter].width or _DEFAULT_WIDTH
+            need = max(need, _lines(cell.value, width, bool(cell.font.b)))
+        if need:
+            dimension = ws.row_dimensions[row[0].row]
+            dimension.height = max(dimension.height or 0, need * _LINE_POINTS + 3)
 
 
 def repeat_rows(ws, first, last=None):
