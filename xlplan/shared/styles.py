@@ -15,9 +15,9 @@ __all__ = ["FORMATS", "COUNT_FORMAT", "AXIS_COUNT_FORMAT", "put", "header_row", 
 # Large counts as a finance reader writes them (3.78B, 4.30T), by custom number formats, so
 # the cell still holds the number: each trailing comma divides the shown value by 1,000.
 # Excel and LibreOffice allow two conditions, then a section for the rest.
-COUNT_FORMAT = '[>=1E+12]#,##0.00,,,,"T";[>=1E+9]0.00,,,"B";0.00,,"M"'
+COUNT_FORMAT = '[>=1000000000000]#,##0.00,,,,"T";[>=1000000000]0.00,,,"B";0.00,,"M"'
 # Whole-unit axis labels for log-scale charts: 1M, 10M, ... 1B ... 1T.
-AXIS_COUNT_FORMAT = '[>=1E+12]#,##0,,,,"T";[>=1E+9]0,,,"B";0,,"M"'
+AXIS_COUNT_FORMAT = '[>=1000000000000]#,##0,,,,"T";[>=1000000000]0,,,"B";0,,"M"'
 FORMATS = {
     "count": COUNT_FORMAT,   # parameters, tokens, lifetime requests
     # Training + inference FLOPs in zettaFLOP (10^21); headers say so.

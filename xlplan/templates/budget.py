@@ -15,12 +15,11 @@ from ..engine.constants import (
     DEFAULT_LAW,
     DEFAULT_OUTPUT_TOKENS,
 )
-from ..engine.hardware import HARDWARE_PRESETS
-from ..shared.labels import HARDWARE_FORMATS, HARDWARE_LABELS
 from ..shared.styles import header_row, note, put, set_widths, title
 from . import budget_buys
 from .budget_data import add_data_limits
 from .budget_range import add_demand_range
+from .presets import hardware_block, law_dropdown
 from .serving_block import add_serving_block
 
 __all__ = ["build", "FILENAME", "RESULTS", "SENSITIVITY_FIRST_ROW", "MULTIPLIERS"]
@@ -31,11 +30,11 @@ SHEET = "Planner"
 INPUTS = (
     ("Target quality: as good as a Chinchilla-style model of this many parameters",
      "B5", 7e9, "count"),
-    ("Expected requests per day", "B6", 1e6, "count"),
+    ("Expected requests per day", "B6", 1e6, "integer"),  # whole requests: 1,000,000
     ("Days in service", "B7", 730, "integer"),
     ("Input (prompt) tokens per request", "B8", DEFAULT_INPUT_TOKENS, "integer"),
     ("Output (generated) tokens per request", "B9", DEFAULT_OUTPUT_TOKENS, "integer"),
-    (f"Loss law (advanced: leave as {DEFAULT_LAW})", "B10", DEFAULT_LAW, "plain"),
+    (f"Loss law preset (advanced: leave as {DEFAULT_LAW})", "B10", DEFAULT_LAW, "plain"),
 )
 HW = "$B$13:$H$13"
 PER_REQUEST = f"$B$8,$B$9,{HW}"
@@ -64,7 +63,7 @@ MULTIPLIERS = (0.1, 0.3, 1, 3, 10, 30)
 SENSITIVITY_HEADER = 30
 SENSITIVITY_FIRST_ROW = SENSITIVITY_HEADER + 1
 SENSITIVITY = (
-    ("Requests per day", "=$B$6*A{r}", "count"),
+    ("Requests per day", "=$B$6*A{r}", "integer"),
     ("Recommended params", f"=INDEX(COST_OPT($B$17,B{{r}}*$B$7,{PER_REQUEST},$B$10),1,1)",
      "count"),
     ("Recommended tokens", f"=INDEX(COST_OPT($B$17,B{{r}}*$B$7,{PER_REQUEST},$B$10),1,2)",
@@ -91,12 +90,8 @@ def build():
     for label, ref, value, fmt in INPUTS:
         ws[f"A{ref[1:]}"] = label
         put(ws, ref, value, "input", fmt)
-    ws["A12"] = (f"GPU prices and utilisation (preset {DEFAULT_HARDWARE}; MFU = share of peak "
-                 "used)")
-    header_row(ws, 12, 2, HARDWARE_LABELS)
-    ws["A13"] = "Hardware"
-    for k, value in enumerate(HARDWARE_PRESETS[DEFAULT_HARDWARE].as_tuple()):
-        put(ws, f"{'BCDEFGH'[k]}13", value, "input", HARDWARE_FORMATS[k])
+    law_dropdown(ws, "B10")
+    hardware_block(ws, 13, DEFAULT_HARDWARE)  # preset in B11, settings in force B13:H13
     header_row(ws, 16, 1, ["Results"])
     for label, ref, formula, fmt in RESULTS:
         ws[f"A{ref[1:]}"] = label

@@ -50,7 +50,7 @@ def add_demand_range(ws, top, per_request):
     for label, value, r in ((LOW_LABEL, LOW_PER_DAY, top + 2), (HIGH_LABEL, HIGH_PER_DAY,
                                                                   top + 3)):
         ws[f"A{r}"] = label
-        put(ws, f"B{r}", value, "input", "count")
+        put(ws, f"B{r}", value, "input", "integer")  # requests per day: whole numbers
     r = top + 4
     ws[f"A{r}"] = SCENARIOS_LABEL
     formulas = (f"=$B${top + 2}*$B$7", "=$B$18", f"=$B${top + 3}*$B$7")

@@ -9,8 +9,10 @@ and ``COST_OPT`` on the same sheet. The example runs are computed from the
 import openpyxl
 
 from ..engine.constants import DEFAULT_HARDWARE, DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
+from ..engine.hardware import HARDWARE_PRESETS
 from ..engine.laws import COEFFICIENT_NAMES, get_law
 from ..shared.styles import header_row, note, put, set_widths, title
+from .presets import dropdown
 
 __all__ = ["build", "FILENAME", "example_runs", "RUNS_FIRST_ROW", "RUNS_LAST_ROW"]
 
@@ -24,8 +26,9 @@ LAW = "$F$7:$J$7"
 EXAMPLE_SIZES = (7e7, 1.5e8, 3e8, 6e8, 1.2e9, 2.5e9)
 EXAMPLE_TOKENS_PER_PARAM = (5, 10, 20, 40, 80)
 COEFFICIENT_FORMATS = ("ratio", "ratio", "loss", "loss", "loss")
-# The cost-optimal rows price the default per-request tokens on the default hardware.
-PER_REQUEST = f'{DEFAULT_INPUT_TOKENS:g},{DEFAULT_OUTPUT_TOKENS:g},"{DEFAULT_HARDWARE}"'
+# The cost-optimal rows price the default per-request tokens on the hardware preset in G13.
+HARDWARE_CELL = "G13"
+PER_REQUEST = f"{DEFAULT_INPUT_TOKENS:g},{DEFAULT_OUTPUT_TOKENS:g},$G$13"
 
 
 def example_runs():
@@ -45,28 +48,32 @@ def build():
           "A to C, up to row 206; the fitted law feeds the sizing on the right.")
     note(ws, "A3", "The example runs are computed from the 'chinchilla' law, so the fit "
          "returns its coefficients (A=406.4, B=410.7, E=1.69, alpha=0.336, beta=0.283).")
-    header_row(ws, RUNS_HEADER, 1, ["params", "tokens", "loss"])
+    header_row(ws, RUNS_HEADER, 1, ["params", "tokens", "loss"], align="right")
     for offset, run in enumerate(example_runs()):
         for letter, value, fmt in zip("ABC", run, ("count", "count", "loss"), strict=True):
             put(ws, f"{letter}{RUNS_FIRST_ROW + offset}", value, "input", fmt)
-    header_row(ws, 6, 6, COEFFICIENT_NAMES)
+    header_row(ws, 6, 6, COEFFICIENT_NAMES, align="right")  # over their numbers
     for k, fmt in enumerate(COEFFICIENT_FORMATS):
         put(ws, f"{'FGHIJ'[k]}7", f"=INDEX(FIT_COEFFS({RUNS}),1,{k + 1})", "result", fmt)
     ws["E7"] = "Fitted law"
     rows = (("Target loss (nats/token)", "G10", 2.1, "input", "loss"),
             ("Lifetime inference tokens", "G11", 1e12, "input", "count"),
             ("Lifetime requests", "G12", 1e9, "input", "count"),
+            ("Hardware preset (pick from the list)", HARDWARE_CELL, DEFAULT_HARDWARE, "input",
+             "plain"),
             ("Compute-optimal params", "G14", f"=INDEX(OPT_PARAMS(G10,G11,{LAW}),1,1)",
              "result", "count"),
             ("Compute-optimal tokens", "G15", f"=INDEX(OPT_PARAMS(G10,G11,{LAW}),1,2)",
              "result", "count"),
-            (f"Cost-optimal params ({DEFAULT_HARDWARE} hardware)", "G16",
+            ("Cost-optimal params (on the preset hardware)", "G16",
              f"=INDEX(COST_OPT(G10,G12,{PER_REQUEST},{LAW}),1,1)", "result", "count"),
-            (f"Cost-optimal tokens ({DEFAULT_HARDWARE} hardware)", "G17",
+            ("Cost-optimal tokens (on the preset hardware)", "G17",
              f"=INDEX(COST_OPT(G10,G12,{PER_REQUEST},{LAW}),1,2)", "result", "count"))
     for label, ref, value, kind, fmt in rows:
         ws[f"E{ref[1:]}"] = label
         put(ws, ref, value, kind, fmt)
+    dropdown(ws, HARDWARE_CELL, list(HARDWARE_PRESETS), "Hardware preset")
+    # The law here is the fitted one (F7:J7), so there is no law preset cell to pick.
     set_widths(ws, {"A": 14, "B": 14, "C": 10, "D": 3, "E": 40} |
                {letter: 13 for letter in "FGHIJ"})
     return wb

@@ -14,10 +14,9 @@ of the monthly spend (training and inference columns) and the cumulative spend
 import openpyxl
 
 from ..engine.constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
-from ..engine.hardware import HARDWARE_PRESETS
-from ..shared.labels import HARDWARE_FORMATS, HARDWARE_LABELS
 from ..shared.spend_chart import spend_chart
 from ..shared.styles import header_row, note, put, set_widths, title
+from .presets import hardware_block, law_dropdown
 
 __all__ = ["build", "FILENAME", "SHEET", "MONTHS", "TABLE_HEADER", "MONTH0_ROW",
            "FIRST_MONTH_ROW", "LAST_ROW", "INPUTS", "RESULTS", "HEADERS"]
@@ -94,11 +93,8 @@ def _inputs(ws):
     for label, ref, value, fmt in INPUTS:
         ws[f"A{ref[1:]}"] = label
         put(ws, ref, value, "input", fmt)
-    ws["A15"] = "GPU prices (today) and utilisation (preset paper-a100; MFU = share of peak)"
-    header_row(ws, 15, 2, HARDWARE_LABELS)
-    ws["A16"] = "Hardware"
-    for k, value in enumerate(HARDWARE_PRESETS["paper-a100"].as_tuple()):
-        put(ws, f"{'BCDEFGH'[k]}16", value, "input", HARDWARE_FORMATS[k])
+    law_dropdown(ws, "B13")
+    hardware_block(ws, 16)  # preset in B14, today's settings in force B16:H16
 
 
 def _cash_flow_table(ws):

@@ -8,7 +8,6 @@ whatever the planner already holds; :func:`add_serving_block` returns its cells
 by label.
 """
 
-from ..engine.hardware import HARDWARE_PRESETS
 from ..shared.labels import SERVING_HARDWARE_FORMATS, SERVING_HARDWARE_LABELS
 from ..shared.styles import header_row, note, put
 
@@ -55,11 +54,14 @@ RESULTS = (
 
 
 def _hardware_extension(ws):
-    """The three serving settings beside the planner's seven (I12:K13)."""
-    header_row(ws, 12, 9, SERVING_HARDWARE_LABELS)
-    serving = HARDWARE_PRESETS["paper-a100"].as_tuple(all=True)[7:]
-    for letter, value, fmt in zip("IJK", serving, SERVING_HARDWARE_FORMATS, strict=True):
-        put(ws, f"{letter}13", value, "input", fmt)
+    """The three serving settings beside the planner's seven (I12:K14): like them, they
+    follow the hardware preset in B11 unless a value is typed in the override row 14."""
+    header_row(ws, 12, 9, SERVING_HARDWARE_LABELS, align="center")
+    for k, (letter, fmt) in enumerate(zip("IJK", SERVING_HARDWARE_FORMATS, strict=True)):
+        mine = f"{letter}$14"
+        put(ws, f"{letter}13", f"=IF(ISBLANK({mine}),INDEX(XLPLAN_HARDWARE($B$11,TRUE),1,"
+            f"{8 + k}),{mine})", "result", fmt)
+        put(ws, f"{letter}14", None, "input", fmt)
 
 
 def add_serving_block(ws, top):

@@ -5,6 +5,7 @@ import openpyxl
 from ..paper import table2 as paper_table2
 from ..shared.styles import note, put, set_widths, title
 from .paper_block import write_block
+from .presets import law_dropdown
 
 __all__ = ["build", "FILENAME", "FIRST_ROW"]
 
@@ -40,8 +41,9 @@ def build():
     note(ws, "A3", "Each row: a Chinchilla-style model of the given size sets the target loss; "
          "the compute-optimal model reaches the same loss with the fewest training + "
          "inference FLOPs.")
-    ws["A4"] = "Loss law (preset name or a 1x5 range A, B, E, alpha, beta)"
+    ws["A4"] = "Loss law preset (pick from the list)"
     put(ws, "B4", "chinchilla", "input")
+    law_dropdown(ws, "B4")
     write_block(ws, HEADER_ROW, INPUTS, COLUMNS, paper_table2())
     set_widths(ws, {letter: 14 for letter in "ABCDEFGHIKLMNOPQSTUVWXY"} | {"Z": 40})
     ws.row_dimensions[HEADER_ROW].height = 45

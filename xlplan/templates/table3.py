@@ -15,6 +15,7 @@ from ..paper import table3 as paper_table3
 from ..shared.labels import HARDWARE_FORMATS, HARDWARE_LABELS
 from ..shared.styles import header_row, note, put, set_widths, title
 from .paper_block import write_block
+from .presets import law_dropdown
 
 __all__ = ["build", "FILENAME", "BLOCKS"]
 
@@ -48,8 +49,9 @@ def _columns(hw):
 
 
 def _assumptions(ws):
-    ws["A4"] = "Loss law (preset name or a 1x5 range A, B, E, alpha, beta)"
+    ws["A4"] = "Loss law preset (pick from the list)"
     put(ws, "B4", "chinchilla", "input")
+    law_dropdown(ws, "B4")
     ws["A5"] = "Input (prompt) tokens per request"
     put(ws, "B5", DEFAULT_INPUT_TOKENS, "input", "integer")
     ws["A6"] = "Output (generated) tokens per request"

@@ -122,6 +122,9 @@ FUNCTIONS = {
     "INDEX": _index,
     "NPV": _npv,
     "ISBLANK": lambda value: value is None,
+    # COUNT: how many numbers (TRUE/FALSE and text inside ranges do not count, as in Excel).
+    "COUNT": lambda *args: float(sum(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                     for v in _flat(args))),
     "SUM": _aggregate(sum),
     "MIN": _aggregate(lambda v: min(v) if v else 0.0),
     "MAX": _aggregate(lambda v: max(v) if v else 0.0),
