@@ -85,13 +85,17 @@ def fit_page(ws):
     """Print (and PDF) landscape, all columns on one page width; rows of wrapped text tall
     enough for every line (a header no longer loses its first line)."""
     ws.page_setup.orientation = "landscape"
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    # A sheet with its own column breaks prints block by block at a fixed scale instead.
+    ws.sheet_properties.pageSetUpPr.fitToPage = not ws.col_breaks.brk
+    if ws.col_breaks.brk:
+        ws.page_setup.scale = BLOCK_PRINT_SCALE
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     fit_wrapped_heights(ws)
 
 
-_LINE_POINTS = 15.0     # one line of 11 pt text
+BLOCK_PRINT_SCALE = 66  # percent: a block of nine 12-16 character columns fits a landscape A4
+_LINE_POINTS = 15.0     # one line of 11 pt text (larger fonts scale it)
 _DEFAULT_WIDTH = 8.43   # Excel's default column width, characters
 
 
@@ -122,7 +126,8 @@ def fit_wrapped_heights(ws):
             if not (isinstance(cell.value, str) and cell.alignment.wrap_text):
                 continue
             width = ws.column_dimensions[cell.column_letter].width or _DEFAULT_WIDTH
-            need = max(need, _lines(cell.value, width, bool(cell.font.b)))
+            scale = max(1.0, (cell.font.sz or 11) / 11)
+            need = max(need, _lines(cell.value, width / scale, bool(cell.font.b)) * scale)
         if need:
             dimension = ws.row_dimensions[row[0].row]
             dimension.height = max(dimension.height or 0, need * _LINE_POINTS + 3)
@@ -144,7 +149,7 @@ def wrap_column(ws, letter, top=1):
     for (cell,) in ws.iter_rows(min_row=top, min_col=ws[f"{letter}1"].column,
                                 max_col=ws[f"{letter}1"].column):
         if cell.value is not None:
-            cell.alignment = Alignment(wrap_text=True, vertical="top",
+            cell.alignment = Alignment(wrap_text=True, vertical=cell.alignment.vertical or "top",
                                        horizontal=cell.alignment.horizontal)
 
 

@@ -7,10 +7,12 @@ computed cell from the print.
 """
 
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 
-from ..shared.styles import header_row, put
+from ..shared.styles import fit_widths, header_row, put, wrap_column
 
-__all__ = ["write_block", "RESULT_COLUMNS", "PRINTED_START", "DEVIATION_START"]
+__all__ = ["write_block", "print_by_block", "RESULT_COLUMNS", "PRINTED_START",
+           "DEVIATION_START"]
 
 RESULT_COLUMNS = "CDEFGHI"
 PRINTED_START = 11    # column K
@@ -26,9 +28,11 @@ def write_block(ws, top, inputs, columns, rows):
     ``rows``: rows of :class:`xlplan.paper.Cell`, in the paper's column order.
     """
     headers = [h for h, _, _ in inputs] + [h for h, _, _, _ in columns]
-    header_row(ws, top, 1, headers)
-    header_row(ws, top, PRINTED_START, [f"printed: {h}" for h, _, _, _ in columns])
-    header_row(ws, top, DEVIATION_START, [f"deviation: {h}" for h, _, _, _ in columns])
+    header_row(ws, top, 1, headers, align="center")
+    header_row(ws, top, PRINTED_START, [f"printed: {h}" for h, _, _, _ in columns],
+               align="center")
+    header_row(ws, top, DEVIATION_START, [f"deviation: {h}" for h, _, _, _ in columns],
+               align="center")
     header_row(ws, top, 26, ["note"])
     for offset, cells in enumerate(rows):
         r = top + 1 + offset
@@ -48,3 +52,20 @@ def write_block(ws, top, inputs, columns, rows):
         if notes:
             ws[f"{NOTE_COLUMN}{r}"] = notes
     return top + 1
+
+
+def print_by_block(ws, label_width, labels_from):
+    """Print each block on landscape pages of its own: xlplan's formulas (C:I), the print
+    (K:Q), the deviations (S:Y), the notes (Z), each with the row inputs (A:B) and the title
+    row repeated, columns sized to their contents. One page 26 columns wide was unreadable."""
+    fit_widths(ws, low=10, high=16, skip=("A", NOTE_COLUMN))
+    ws.column_dimensions["A"].width = label_width
+    ws.column_dimensions[NOTE_COLUMN].width = 60
+    for spacer in ("J", "R"):
+        ws.column_dimensions[spacer].width = 2
+    wrap_column(ws, "A", top=labels_from)  # labels wrap; the title notes above run across
+    wrap_column(ws, NOTE_COLUMN, top=labels_from)
+    ws.print_title_cols = "A:B"
+    ws.print_title_rows = "1:1"
+    for last in ("I", "R", "Y"):  # a page ends after each block
+        ws.col_breaks.append(Break(id=ws[f"{last}1"].column))

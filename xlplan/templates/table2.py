@@ -3,8 +3,8 @@
 import openpyxl
 
 from ..paper import table2 as paper_table2
-from ..shared.styles import note, put, set_widths, title
-from .paper_block import write_block
+from ..shared.styles import note, put, title
+from .paper_block import print_by_block, write_block
 from .presets import law_dropdown
 
 __all__ = ["build", "FILENAME", "FIRST_ROW"]
@@ -34,18 +34,15 @@ def build():
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = SHEET
-    title(ws, "Table 2 (Sardana et al. 2024, App. B.1): compute-optimal vs Chinchilla-style "
-          "models, in FLOPs",
-          "Yellow cells are inputs; white cells are formulas calling xlplan's Excel functions "
-          "(needs the xlplan add-in in Excel); grey italic cells are the paper's printed values.")
+    title(ws, "Paper Table 2, in FLOPs",
+          "Sardana et al. 2024, App. B.1: compute-optimal vs Chinchilla-style models. Yellow: "
+          "inputs; white: formulas (need the xlplan add-in); grey italic: the print.")
     note(ws, "A3", "Each row: a Chinchilla-style model of the given size sets the target loss; "
-         "the compute-optimal model reaches the same loss with the fewest training + "
-         "inference FLOPs.")
+         "the compute-optimal model reaches it with the fewest training + inference FLOPs.")
     ws["A4"] = "Loss law preset (pick from the list)"
     put(ws, "B4", "chinchilla", "input")
     law_dropdown(ws, "B4")
     write_block(ws, HEADER_ROW, INPUTS, COLUMNS, paper_table2())
-    set_widths(ws, {letter: 14 for letter in "ABCDEFGHIKLMNOPQSTUVWXY"} | {"Z": 40})
-    ws.row_dimensions[HEADER_ROW].height = 45
+    print_by_block(ws, label_width=24, labels_from=4)
     ws.freeze_panes = f"C{FIRST_ROW}"
     return wb

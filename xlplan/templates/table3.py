@@ -13,8 +13,8 @@ from ..engine.constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from ..engine.hardware import HARDWARE_PRESETS
 from ..paper import table3 as paper_table3
 from ..shared.labels import HARDWARE_FORMATS, HARDWARE_LABELS
-from ..shared.styles import header_row, note, put, set_widths, title
-from .paper_block import write_block
+from ..shared.styles import header_row, note, page_break_before, put, title
+from .paper_block import print_by_block, write_block
 from .presets import law_dropdown
 
 __all__ = ["build", "FILENAME", "BLOCKS"]
@@ -68,18 +68,18 @@ def build():
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = SHEET
-    title(ws, "Table 3 (Sardana et al. 2024, App. B.2): cost-optimal vs Chinchilla-style "
-          "models, in US$",
-          "Yellow cells are inputs (edit the hardware rows to price your own GPUs); white cells "
-          "are formulas calling xlplan's Excel functions; grey italic cells are the print.")
+    title(ws, "Paper Table 3, in US$",
+          "Sardana et al. 2024, App. B.2: cost-optimal vs Chinchilla-style models. Yellow: "
+          "inputs (edit the hardware rows to price your own GPUs); white: formulas; grey: print.")
     note(ws, "A3", "The formula XLPLAN_HARDWARE(\"paper-a100\") returns a preset's seven "
          "settings; MFU = model FLOPs utilisation.")
     _assumptions(ws)
-    for preset, label, hw_row, header in BLOCKS:
+    for k, (preset, label, hw_row, header) in enumerate(BLOCKS):
+        if k:  # each block starts a printed page, its header with it
+            page_break_before(ws, header - 1)
         ws[f"A{header - 1}"] = label
-        ws[f"A{header - 1}"].font = Font(bold=True, size=12)
+        ws[f"A{header - 1}"].font = Font(bold=True)
         hw = f"$B${hw_row}:$H${hw_row}"
         write_block(ws, header, INPUTS, _columns(hw), paper_table3(preset))
-        ws.row_dimensions[header].height = 45
-    set_widths(ws, {letter: 14 for letter in "BCDEFGHIKLMNOPQSTUVWXY"} | {"A": 16, "Z": 40})
+    print_by_block(ws, label_width=34, labels_from=4)
     return wb
