@@ -3,7 +3,7 @@
 Two blocks: one with the hardware as the paper states it (preset ``paper-a100``,
 whose Chinchilla costs come out ~10% above the print) and one with the inferred
 setting that reproduces the print (``paper-a100-table3``, inference at $0.986/h).
-The hardware rows are editable inputs.
+The hardware rows follow the preset cells in column I (dropdowns) by formula.
 """
 
 import openpyxl
@@ -15,7 +15,7 @@ from ..paper import table3 as paper_table3
 from ..shared.labels import HARDWARE_FORMATS, HARDWARE_LABELS
 from ..shared.styles import header_row, note, page_break_before, put, title
 from .paper_block import print_by_block, write_block
-from .presets import law_dropdown
+from .presets import dropdown, law_dropdown
 
 __all__ = ["build", "FILENAME", "BLOCKS"]
 
@@ -56,11 +56,18 @@ def _assumptions(ws):
     put(ws, "B5", DEFAULT_INPUT_TOKENS, "input", "integer")
     ws["A6"] = "Output (generated) tokens per request"
     put(ws, "B6", DEFAULT_OUTPUT_TOKENS, "input", "integer")
-    header_row(ws, 8, 2, HARDWARE_LABELS)
-    for preset, label, row, _ in BLOCKS:
-        ws[f"A{row}"] = label
-        for k, value in enumerate(HARDWARE_PRESETS[preset].as_tuple()):
-            put(ws, f"{'BCDEFGH'[k]}{row}", value, "input", HARDWARE_FORMATS[k])
+    header_row(ws, 8, 2, [*HARDWARE_LABELS, "Hardware preset (pick from the list)"],
+               align="center")
+    for k, (preset, _, row, _) in enumerate(BLOCKS, start=1):
+        # The settings follow the preset in column I by formula; a number typed over one
+        # of them overrides it (the label names the preset either way).
+        preset_ref = f"$I${row}"
+        put(ws, f"I{row}", preset, "input")
+        dropdown(ws, f"I{row}", list(HARDWARE_PRESETS), "Hardware preset")
+        put(ws, f"A{row}", f'="Block {k} hardware: preset "&{preset_ref}', "result")
+        for j, letter in enumerate("BCDEFGH"):
+            put(ws, f"{letter}{row}", f"=INDEX(XLPLAN_HARDWARE({preset_ref}),1,{j + 1})",
+                "result", HARDWARE_FORMATS[j])
 
 
 def build():
