@@ -88,7 +88,7 @@ def fit_page(ws):
     # A sheet with its own column breaks prints block by block at a fixed scale instead.
     ws.sheet_properties.pageSetUpPr.fitToPage = not ws.col_breaks.brk
     if ws.col_breaks.brk:
-        ws.page_setup.scale = BLOCK_PRINT_SCALE
+        ws.page_setup.scale = ws.page_setup.scale or BLOCK_PRINT_SCALE
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     fit_wrapped_heights(ws)
@@ -119,13 +119,18 @@ def _lines(text, width, bold):
 
 
 def fit_wrapped_heights(ws):
-    """Raise each row holding wrapped text to the height its longest cell needs."""
+    """Raise each row holding wrapped text to the height its longest cell needs (a merged
+    cell wraps across the width of all its columns)."""
+    merged = {(m.min_row, m.min_col): range(m.min_col, m.max_col + 1)
+              for m in ws.merged_cells.ranges}
     for row in ws.iter_rows():
         need = 0
         for cell in row:
             if not (isinstance(cell.value, str) and cell.alignment.wrap_text):
                 continue
-            width = ws.column_dimensions[cell.column_letter].width or _DEFAULT_WIDTH
+            columns = merged.get((cell.row, cell.column), [cell.column])
+            width = sum(ws.column_dimensions[get_column_letter(c)].width or _DEFAULT_WIDTH
+                        for c in columns)
             scale = max(1.0, (cell.font.sz or 11) / 11)
             need = max(need, _lines(cell.value, width / scale, bool(cell.font.b)) * scale)
         if need:

@@ -6,12 +6,13 @@ print has a typo, with a note in column Z); S to Y the deviation of each
 computed cell from the print.
 """
 
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 
-from ..shared.styles import fit_widths, header_row, put, wrap_column
+from ..shared.styles import fit_widths, header_row, note, put, wrap_column
 
-__all__ = ["write_block", "print_by_block", "RESULT_COLUMNS", "PRINTED_START",
+__all__ = ["write_block", "print_by_block", "block_notes", "RESULT_COLUMNS", "PRINTED_START",
            "DEVIATION_START"]
 
 RESULT_COLUMNS = "CDEFGHI"
@@ -54,7 +55,7 @@ def write_block(ws, top, inputs, columns, rows):
     return top + 1
 
 
-def print_by_block(ws, label_width, labels_from):
+def print_by_block(ws, label_width, labels_from, scale=None):
     """Print each block on landscape pages of its own: xlplan's formulas (C:I), the print
     (K:Q), the deviations (S:Y), the notes (Z), each with the row inputs (A:B) and the title
     row repeated, columns sized to their contents. One page 26 columns wide was unreadable."""
@@ -65,7 +66,17 @@ def print_by_block(ws, label_width, labels_from):
         ws.column_dimensions[spacer].width = 2
     wrap_column(ws, "A", top=labels_from)  # labels wrap; the title notes above run across
     wrap_column(ws, NOTE_COLUMN, top=labels_from)
+    ws.page_setup.scale = scale  # None: the shared default
     ws.print_title_cols = "A:B"
     ws.print_title_rows = "1:1"
     for last in ("I", "R", "Y"):  # a page ends after each block
         ws.col_breaks.append(Break(id=ws[f"{last}1"].column))
+
+
+def block_notes(ws, texts, first_row=2):
+    """Notes under the title, in C:I (merged, wrapped): columns A:B repeat on every printed
+    page, where a note starting in A would be cut at B's edge."""
+    for row, text in enumerate(texts, start=first_row):
+        note(ws, f"C{row}", text)
+        ws.merge_cells(f"C{row}:I{row}")
+        ws[f"C{row}"].alignment = Alignment(wrap_text=True, vertical="top")

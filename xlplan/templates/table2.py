@@ -3,8 +3,8 @@
 import openpyxl
 
 from ..paper import table2 as paper_table2
-from ..shared.styles import note, put, title
-from .paper_block import print_by_block, write_block
+from ..shared.styles import put, title
+from .paper_block import block_notes, print_by_block, write_block
 from .presets import law_dropdown
 
 __all__ = ["build", "FILENAME", "FIRST_ROW"]
@@ -34,11 +34,12 @@ def build():
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = SHEET
-    title(ws, "Paper Table 2, in FLOPs",
-          "Sardana et al. 2024, App. B.1: compute-optimal vs Chinchilla-style models. Yellow: "
-          "inputs; white: formulas (need the xlplan add-in); grey italic: the print.")
-    note(ws, "A3", "Each row: a Chinchilla-style model of the given size sets the target loss; "
-         "the compute-optimal model reaches it with the fewest training + inference FLOPs.")
+    title(ws, "Paper Table 2, in FLOPs")
+    block_notes(ws, [
+        "Sardana et al. 2024, App. B.1: compute-optimal vs Chinchilla-style models. Yellow: "
+        "inputs; white: formulas (need the xlplan add-in); grey italic: the print.",
+        "Each row: a Chinchilla-style model of the given size sets the target loss; the "
+        "compute-optimal model reaches it with the fewest training + inference FLOPs."])
     ws["A4"] = "Loss law preset (pick from the list)"
     put(ws, "B4", "chinchilla", "input")
     law_dropdown(ws, "B4")

@@ -13,8 +13,8 @@ from ..engine.constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from ..engine.hardware import HARDWARE_PRESETS
 from ..paper import table3 as paper_table3
 from ..shared.labels import HARDWARE_FORMATS, HARDWARE_LABELS
-from ..shared.styles import header_row, note, page_break_before, put, title
-from .paper_block import print_by_block, write_block
+from ..shared.styles import header_row, page_break_before, put, title
+from .paper_block import block_notes, print_by_block, write_block
 from .presets import dropdown, law_dropdown
 
 __all__ = ["build", "FILENAME", "BLOCKS"]
@@ -75,11 +75,12 @@ def build():
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = SHEET
-    title(ws, "Paper Table 3, in US$",
-          "Sardana et al. 2024, App. B.2: cost-optimal vs Chinchilla-style models. Yellow: "
-          "inputs (edit the hardware rows to price your own GPUs); white: formulas; grey: print.")
-    note(ws, "A3", "The formula XLPLAN_HARDWARE(\"paper-a100\") returns a preset's seven "
-         "settings; MFU = model FLOPs utilisation.")
+    title(ws, "Paper Table 3, in US$")
+    block_notes(ws, [
+        "Sardana et al. 2024, App. B.2: cost-optimal vs Chinchilla-style models. Yellow: "
+        "inputs; white: formulas (need the xlplan add-in); grey italic: the print.",
+        "Each block's hardware follows its preset in column I (XLPLAN_HARDWARE); type a "
+        "number over a setting to override it. MFU = model FLOPs utilisation."])
     _assumptions(ws)
     for k, (preset, label, hw_row, header) in enumerate(BLOCKS):
         if k:  # each block starts a printed page, its header with it
@@ -88,5 +89,5 @@ def build():
         ws[f"A{header - 1}"].font = Font(bold=True)
         hw = f"$B${hw_row}:$H${hw_row}"
         write_block(ws, header, INPUTS, _columns(hw), paper_table3(preset))
-    print_by_block(ws, label_width=34, labels_from=4)
+    print_by_block(ws, label_width=28, labels_from=4, scale=58)
     return wb
