@@ -8,6 +8,8 @@ budget planner template and the report, so both draw the same picture.
 from openpyxl.chart import Reference, ScatterChart, Series
 from openpyxl.chart.marker import Marker
 
+from .styles import AXIS_COUNT_FORMAT
+
 __all__ = ["budget_chart", "CURVE_POINTS"]
 
 CURVE_POINTS = 41
@@ -45,7 +47,7 @@ def budget_chart(ws, first, last, columns, optimum_rows, y_range=None):
     chart.x_axis.title = "Model size (parameters, log scale)"
     chart.y_axis.title = "Loss (nats/token)"
     chart.x_axis.scaling.logBase = 10
-    chart.x_axis.number_format = "0E+0"
+    chart.x_axis.number_format = AXIS_COUNT_FORMAT  # 100M, 1B, 10B: no E+ on a printed axis
     chart.y_axis.number_format = "0.00"
     if y_range is not None:
         chart.y_axis.scaling.min, chart.y_axis.scaling.max = y_range
