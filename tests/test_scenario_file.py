@@ -115,3 +115,5 @@ def test_a_full_hardware_table_is_read(tmp_path):
                   "[hardware]\n" + body)
     hardware = load_scenario(path).hardware
     assert {k: getattr(hardware, k) for k in settings} == settings
+    path.write_text(path.read_text() + "train_power_watts = 400.0\n")  # optional extras
+    assert load_scenario(path).hardware.train_power_watts == 400.0

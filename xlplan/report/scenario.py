@@ -283,7 +283,10 @@ def _hardware(hardware, source):
     """A preset name, or a table of the seven settings, e.g. [hardware] train_mfu = 0.4."""
     if not isinstance(hardware, dict):
         return get_hardware(hardware)
-    allowed, needed = Hardware.setting_names(all=True), Hardware.setting_names()
+    # The seven are needed; the serving and power settings (and any later ones) may follow.
+    needed = Hardware.setting_names()
+    allowed = [f.name for f in dataclasses.fields(Hardware) if f.name not in ("name",
+                                                                             "description")]
     unknown, missing = sorted(set(hardware) - set(allowed)), sorted(set(needed) - set(hardware))
     if unknown or missing:
         problem = (f"unknown key {unknown[0]!r}" if unknown else
