@@ -192,6 +192,31 @@ def test_fit_coeffs_remembers_fits_of_the_same_runs():
     assert udfs._fitted.cache_info().currsize == 2
 
 
+def test_fit_coeffs_cache_keys_on_the_parsed_numbers_not_the_cells():
+    # TRUE is not a number of runs (the row is skipped) but 1 is (a run of loss 1):
+    # a cache keyed on the cells' values (True == 1 in Python) returned the first
+    # fit for both. Whatever order they come in, each answer is its own fresh fit.
+    law = xlplan.get_law("epoch-2024")
+    rows = [(n, n * r) for n in (1e8, 1e9, 1e10) for r in (5, 20, 80)]
+    flagged, one, zero = _runs(law, rows), _runs(law, rows), _runs(law, rows)
+    flagged[4][2], one[4][2], zero[4][2] = True, 1, 0
+    fresh = {id(t): [list(fit_law(load_runs(t)).law.as_tuple())] for t in (flagged, one)}
+    assert fresh[id(flagged)] != fresh[id(one)]
+    for order in ((flagged, one), (one, flagged)):
+        udfs._fitted.cache_clear()
+        for table in order:
+            assert udfs.FIT_COEFFS(table) == fresh[id(table)]
+    assert udfs.FIT_COEFFS(zero).code == "#NUM!"  # 0 is a bad loss, False would be skipped
+    flagged[4][2] = False  # skipped like TRUE: the same runs, so the cached fit
+    assert udfs.FIT_COEFFS(flagged) == fresh[id(flagged)]
+    assert udfs._fitted.cache_info().hits == 1
+    # Same numbers in another form (numeric text, a tuple of tuples): one fit, cached.
+    udfs._fitted.cache_clear()
+    first = udfs.FIT_COEFFS(one)
+    assert udfs.FIT_COEFFS([[str(v) if i else v for i, v in enumerate(r)] for r in one]) == first
+    assert udfs._fitted.cache_info().hits == 1
+
+
 def test_fit_coeffs_bad_runs_are_errors():
     assert isinstance(udfs.FIT_COEFFS([[1e9, 1e10]]), CellError)
     assert isinstance(udfs.FIT_COEFFS(_runs(xlplan.get_law("chinchilla"), [(1e9, 2e10)])),

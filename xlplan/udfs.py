@@ -18,6 +18,8 @@ The same objects are the xlwings UDFs (``UDF MODULES = xlplan.udfs``) and what
 
 import functools
 
+import numpy as np
+
 from .engine import chinchilla, data_limits, laws, sizing
 from .engine.constants import (
     DEFAULT_DELTA,
@@ -128,30 +130,38 @@ def LIFETIME_COST(params, tokens, requests, input_tokens=None, output_tokens=Non
     result=laws.COEFFICIENT_NAMES, slow=True)
 def FIT_COEFFS(runs, max_tokens_per_param=None, delta=None):
     """Law coefficients A, B, E, alpha, beta (1x5) fitted to your training runs."""
-    rows = tuple(tuple(row) for row in convert.table("runs", runs))
+    # Imported here: reading runs pulls in pandas, which the cheap functions never need.
+    from .fit.runs import load_runs
+
     options = (convert.optional_number("max_tokens_per_param", max_tokens_per_param, None),
                convert.optional_number("delta", delta, DEFAULT_DELTA))
-    try:
-        hash(rows)
-    except TypeError:  # a cell value that cannot be a cache key: fit without the cache
-        return convert.row(*_fitted.__wrapped__(rows, *options))
-    return convert.row(*_fitted(rows, *options))
+    return convert.row(*_fitted(_runs_key(load_runs(convert.table("runs", runs))), *options))
 
 
 # Excel evaluates FIT_COEFFS(range) once for every cell that uses it, e.g. as the law
 # of a column of OPT_PARAMS: the fit (0.2-1 s) is remembered for the same runs and
-# options. Failed fits raise, so they are never cached.
+# options. The key is the numbers the fit uses, after parsing (the bytes of the
+# float64 arrays), never the cells: TRUE and 1, or "1e9" and 1E9, can parse
+# differently, so only what is fitted may decide whether two fits are the same.
+# Failed fits raise, so they are never cached.
 FIT_CACHE_SIZE = 32
 
 
+def _runs_key(runs):
+    """Hashable (params, tokens, loss) of parsed runs: bytes of their float64 arrays."""
+    return tuple(np.ascontiguousarray(a, dtype=np.float64).tobytes()
+                 for a in (runs.params, runs.tokens, runs.loss))
+
+
 @functools.lru_cache(maxsize=FIT_CACHE_SIZE)
-def _fitted(rows, max_tokens_per_param, delta):
+def _fitted(runs_key, max_tokens_per_param, delta):
     # Imported here: fitting pulls in the optimiser, which the cheap functions never need.
     from .fit.law import fit_law
-    from .fit.runs import load_runs
+    from .fit.runs import Runs
 
-    result = fit_law(load_runs([list(row) for row in rows]),
-                     max_tokens_per_param=max_tokens_per_param, delta=delta)
+    params, tokens, loss = (np.frombuffer(b, dtype=np.float64) for b in runs_key)
+    result = fit_law(Runs(params, tokens, loss), max_tokens_per_param=max_tokens_per_param,
+                     delta=delta)
     return result.law.as_tuple()
 
 

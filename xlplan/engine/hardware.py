@@ -30,6 +30,14 @@ BYTES_PER_WEIGHT: Mapping[str, float] = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "
                                          "int4": 0.5}
 
 
+def _divide(value, *divisors):
+    """value / d1 / d2 / ..., with overflow as inf (all divisors are > 0)."""
+    with np.errstate(over="ignore"):
+        for divisor in divisors:
+            value = float(np.divide(value, divisor))
+    return value
+
+
 @dataclass(frozen=True)
 class GPU:
     """One accelerator: rental price, dense peak throughput per number format, memory.
@@ -229,13 +237,16 @@ class Hardware:
     @property
     def train_cost_per_flop(self):
         """Dollars per training FLOP actually delivered (price / (3600 x peak x MFU))."""
-        return self.train_price_per_hour / (SECONDS_PER_HOUR * self.train_peak_flops
-                                            * self.train_mfu)
+        # Divided one factor at a time: a product of tiny settings could underflow to 0
+        # (ZeroDivisionError); this way extreme settings give inf, which sizing reports.
+        return _divide(self.train_price_per_hour, SECONDS_PER_HOUR, self.train_peak_flops,
+                       self.train_mfu)
 
     @property
     def inference_cost_per_peak_flop(self):
         """Dollars per inference FLOP at 100% utilisation."""
-        return self.inference_price_per_hour / (SECONDS_PER_HOUR * self.inference_peak_flops)
+        return _divide(self.inference_price_per_hour, SECONDS_PER_HOUR,
+                       self.inference_peak_flops)
 
     def replace(self, **changes):
         values = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -13,12 +13,18 @@ import numpy as np
 from . import validate
 from .errors import InvalidTypeError, InvalidValueError, UnreachableLossError
 
-__all__ = ["ScalingLaw", "LAW_PRESETS", "DEFAULT_LAW", "COEFFICIENT_NAMES", "get_law",
+__all__ = ["EXPONENT_MIN", "EXPONENT_MAX", "ScalingLaw", "LAW_PRESETS", "DEFAULT_LAW", "COEFFICIENT_NAMES", "get_law",
            "law_names"]
 
 DEFAULT_LAW = "chinchilla"
 COEFFICIENT_NAMES = ("A", "B", "E", "alpha", "beta")
 REPETITION_NAMES = ("R_D_star", "R_N_star")
+# The plausible range of the exponents: published laws have 0.05-0.8, and outside
+# [0.01, 5] powers like N = (...)**(1 / alpha) leave the float range for ordinary
+# inputs. An exponent outside it is an error, never a plan. The fitter searches
+# exactly this range (xlplan.fit.search), so every fitted law is valid.
+EXPONENT_MIN = 0.01
+EXPONENT_MAX = 5.0
 
 
 @dataclass(frozen=True)
@@ -32,7 +38,8 @@ class ScalingLaw:
     E : float
         Irreducible loss (nats), > 0: no model reaches a loss at or below E.
     alpha, beta : float
-        Exponents of the parameter and data terms, > 0.
+        Exponents of the parameter and data terms, in [0.01, 5]
+        (``EXPONENT_MIN``, ``EXPONENT_MAX``: the plausible range).
     name : str
         Label used in messages ("custom" for user coefficients).
     source : str
@@ -63,7 +70,11 @@ class ScalingLaw:
     def __post_init__(self):
         optional = tuple(k for k in REPETITION_NAMES if getattr(self, k) is not None)
         for key in COEFFICIENT_NAMES + optional:
-            value = validate.scalar(key, getattr(self, key), label="law coefficient ")
+            exponent = key in ("alpha", "beta")
+            value = validate.scalar(key, getattr(self, key), label="law coefficient ",
+                                    low=EXPONENT_MIN if exponent else 0.0,
+                                    low_open=not exponent,
+                                    high=EXPONENT_MAX if exponent else math.inf)
             object.__setattr__(self, key, value)
 
     @classmethod
@@ -89,7 +100,11 @@ class ScalingLaw:
         """Predicted loss (nats) of a model with ``params`` parameters trained on ``tokens``."""
         N = validate.number("params", params)
         D = validate.number("tokens", tokens)
-        return self.E + self.A / N ** self.alpha + self.B / D ** self.beta
+        # numpy powers: a size so small that N**alpha underflows gives a loss of inf
+        # (an Excel cell shows #NUM!), never a Python ZeroDivisionError/OverflowError.
+        with np.errstate(over="ignore", divide="ignore", under="ignore"):
+            value = self.E + self.A / np.power(N, self.alpha) + self.B / np.power(D, self.beta)
+        return float(value) if np.ndim(value) == 0 else value
 
     def check_reachable(self, loss, on_invalid="raise"):
         """Validate target losses: each must exceed E. Returns float or array."""

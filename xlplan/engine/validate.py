@@ -44,6 +44,15 @@ def _in_range(x, low, low_open, high, high_open):
         x < high if high_open else x <= high)
 
 
+def _as_float(value):
+    """float(value), with integers past the float range (a 400-digit cell) as +-inf,
+    so they fail the range check like any other too-large number."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def is_scalar(value):
     """True for a Python or numpy real number (not a 0-d or larger array)."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
@@ -72,7 +81,7 @@ def number(name, value, *, low=0.0, low_open=True, high=math.inf, high_open=Fals
     """
     allowed = _range_text(low, low_open, high, high_open)
     if is_scalar(value):
-        x = float(value)
+        x = _as_float(value)
         if _in_range(x, low, low_open, high, high_open):
             return x
         if on_invalid == "nan":
@@ -80,7 +89,10 @@ def number(name, value, *, low=0.0, low_open=True, high=math.inf, high_open=Fals
         raise InvalidValueError(f"{PLACEHOLDER}={x:g} is out of range: it must be {allowed}",
                                 argument=name, value=x)
     try:
-        arr = np.asarray(value, dtype=np.float64)
+        try:
+            arr = np.asarray(value, dtype=np.float64)
+        except OverflowError:  # a huge integer element: convert one by one
+            arr = np.vectorize(_as_float, otypes=[np.float64])(np.asarray(value, dtype=object))
     except (TypeError, ValueError):
         raise InvalidTypeError(f"{PLACEHOLDER}={value!r} is not a number or an array of "
                                "numbers",
@@ -114,7 +126,7 @@ def scalar(name, value, *, low=0.0, low_open=True, high=math.inf, high_open=Fals
     if not is_scalar(value):
         raise InvalidTypeError(f"{label}{PLACEHOLDER}={value!r} must be a number",
                                argument=name, value=value)
-    x = float(value)
+    x = _as_float(value)
     if not _in_range(x, low, low_open, high, high_open):
         raise InvalidValueError(f"{label}{PLACEHOLDER}={x:g} is out of range: it must be "
                                 f"{_range_text(low, low_open, high, high_open)}",
@@ -136,7 +148,7 @@ def whole_number(name, value, *, low=0):
 def coerce_float(name, value, *, label=""):
     """``float(value)`` for numbers and numeric text; :class:`InvalidTypeError` otherwise."""
     try:
-        return float(value)
+        return _as_float(value)
     except (TypeError, ValueError):
         raise InvalidTypeError(f"{label}{PLACEHOLDER}={value!r} is not a number",
                                argument=name, value=value) from None

@@ -48,7 +48,12 @@ def _to_float(name, value):
         raise InvalidTypeError(f"{name}={value} is TRUE/FALSE, not a number",
                                argument=name, value=value)
     if isinstance(value, numbers.Real):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer of hundreds of digits (JSON allows it)
+            raise InvalidValueError(f"{name}={str(value)[:20]}... ({len(str(value))} digits) "
+                                    "is out of range: it must be a number below 1.8e308",
+                                    argument=name, value=math.inf if value > 0 else -math.inf) from None
     if isinstance(value, str):
         try:
             return float(value.strip())

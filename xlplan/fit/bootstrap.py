@@ -103,7 +103,7 @@ def _refit_chunk(used, delta, starts, rng, count):
     k = len(starts)
     weights = np.repeat(draws.astype(float), k, axis=0)
     fun = search.make_objective(used, delta, weights=weights)
-    state = BatchState.start(fun, np.tile(starts, (count, 1)))
+    state = BatchState.start(fun, np.tile(starts, (count, 1)), fun.lower, fun.upper)
     batch_lbfgs(fun, state, search.BATCH_MAX_ITER, search.BATCH_FTOL,
                 search.BATCH_GTOL)
     best = state.f.reshape(count, k).argmin(axis=1)

@@ -5,8 +5,15 @@ The method of Hoffmann et al. 2022 (Appendix D.2) as used by Sardana et al.
 of Huber losses (delta = 1e-3) of the log residuals, L-BFGS with analytic
 gradients from every point of a 4,500-point grid, best end point wins.
 
-The starts run together (:mod:`xlplan.fit.search`), so the whole grid takes
-well under a second on a few hundred runs.
+The starts run together (:mod:`xlplan.fit.search`), plus one start per
+exponent pair of a fine grid (:mod:`xlplan.fit.profile`); the search stops once
+its best optimum has been reached from several starts, or else runs every start.
+
+A **valid** law here has A, B, E > 0 and exponents alpha, beta in [0.01, 5]
+(:data:`xlplan.fit.search.EXPONENT_MIN`, ``EXPONENT_MAX``). The search keeps to
+that box rather than discarding points outside it, so the answer is the best
+valid law. A, B or E may sit at a floor of 1e-18 times the lowest loss: that
+term is then 0 to double precision (for E: no irreducible loss), and a warning says so.
 """
 
 from dataclasses import dataclass, field
@@ -18,7 +25,7 @@ from ..engine.errors import PLACEHOLDER, InvalidValueError
 from ..engine.laws import ScalingLaw
 from .objective import DEFAULT_DELTA, log_prediction
 from .runs import MIN_RUNS, Runs, load_runs
-from .search import check_grid, distinct, hoffmann_grid, make_objective, search
+from .search import CONFIRMATIONS, check_grid, distinct, hoffmann_grid, make_objective, search
 
 __all__ = ["FitResult", "fit_law", "select_runs", "check_delta", "hoffmann_grid",
            "DEFAULT_DELTA", "SAME_OBJECTIVE"]
@@ -52,6 +59,11 @@ class FitResult:
     n_starts, n_pruned, n_converged : int
         Starting points, starts dropped early for a poor objective, and starts
         carried to the end that met the convergence tolerance.
+    n_confirmed : int
+        Polished end points that reached the best objective (to 1e-9 relative).
+    exhaustive : bool
+        True when every start was run to convergence (the best optimum was not
+        confirmed sooner).
     """
 
     law: ScalingLaw
@@ -69,6 +81,8 @@ class FitResult:
     skipped_rows: tuple = ()
     max_tokens_per_param: float = None
     end_points: np.ndarray = field(default=None, repr=False)
+    n_confirmed: int = 0
+    exhaustive: bool = False
 
 
 def _law_from(x, name, source):
@@ -82,9 +96,14 @@ def _law_from(x, name, source):
             argument=error.argument, value=error.value) from None
 
 
-def _warnings(x, law, ends, values, starts, runs):
+def _warnings(x, law, result, starts, runs, floor):
+    ends, values = result.ends, result.values
     notes = []
     lowest = float(runs.loss.min())
+    for key, k in (("A", 0), ("B", 1)):
+        if x[k] <= floor[k]:
+            notes.append(f"{key}={np.exp(x[k]):.3g} is at its floor: that term of the law is "
+                         "0 to double precision and its exponent is not identified")
     if 0.1 * lowest > law.E:
         notes.append(f"E={law.E:.3g} nats is near 0 (under a tenth of the lowest loss "
                      f"{lowest:.3g}): the irreducible loss is not identified by these runs")
@@ -110,6 +129,9 @@ def _warnings(x, law, ends, values, starts, runs):
             f"within {SAME_OBJECTIVE:.0%} of the best (e.g. A={np.exp(r[0]):.4g}, "
             f"B={np.exp(r[1]):.4g}, E={np.exp(r[2]):.4g}, alpha={r[3]:.4g}, beta={r[4]:.4g}): "
             "the coefficients are poorly identified by these runs")
+    if result.confirmations < CONFIRMATIONS:
+        notes.append(f"the best objective was reached from only {result.confirmations} of "
+                     f"{result.n_starts} starts, after running every start to convergence")
     return tuple(notes)
 
 
@@ -145,7 +167,8 @@ def fit_law(runs, *, max_tokens_per_param=None, delta=DEFAULT_DELTA, grid=None, 
         Huber threshold on log-loss residuals (default 1e-3, as in the paper).
     grid : dict or array_like, optional
         Starting points: a dict of axis values for a, b, e, alpha, beta, or an
-        (S, 5) array of points. Default: Hoffmann's 4,500-point grid.
+        (S, 5) array of points (used alone). Default: Hoffmann's 4,500-point
+        grid plus one start per exponent pair of :mod:`xlplan.fit.profile`.
     name : str
         Name of the fitted law.
 
@@ -167,12 +190,15 @@ def fit_law(runs, *, max_tokens_per_param=None, delta=DEFAULT_DELTA, grid=None, 
     used, n_excluded = select_runs(base, max_tokens_per_param)
     starts = check_grid(grid)
     fun = make_objective(used, delta)
-    ends, values, n_pruned, n_converged = search(fun, starts)
-    x = ends[0]
+    default = grid is None  # a grid of the caller's own is run as given, nothing added
+    result = search(fun, starts, fun.profile_starts() if default else None, revive=default)
+    x = result.ends[0]
     cut = "" if max_tokens_per_param is None else f", <= {max_tokens_per_param:g} tokens/param"
     law = _law_from(x, name, f"fitted to {len(used)} runs (Eq. 4, delta={delta:g}{cut})")
     residuals = log_prediction(x, np.log(used.params), np.log(used.tokens)) - np.log(used.loss)
-    return FitResult(law, x, float(values[0]), delta, len(used), len(base.skipped_rows),
-                     n_excluded, residuals, _warnings(x, law, ends, values, starts, used),
-                     len(starts), n_pruned, n_converged, base.skipped_rows,
-                     max_tokens_per_param, ends)
+    return FitResult(law, x, float(result.values[0]), delta, len(used),
+                     len(base.skipped_rows), n_excluded, residuals,
+                     _warnings(x, law, result, starts, used, fun.lower),
+                     result.n_starts, result.n_starts - result.n_run, result.n_converged,
+                     base.skipped_rows, max_tokens_per_param, result.ends,
+                     int(result.confirmations), result.exhaustive)

@@ -6,6 +6,10 @@ Each start keeps its own curvature pairs, step length and convergence flag;
 finished starts drop out of the batch. The line search is backtracking with the
 Armijo condition, and a curvature pair is stored only when s.y > 0 so every
 start's inverse-Hessian estimate stays positive definite.
+
+Optional bounds keep every point in a box (the fit keeps the exponents in their
+valid range this way): trial points are projected onto the box, and a
+coordinate at a bound whose gradient points out of the box takes no step.
 """
 
 from dataclasses import dataclass
@@ -35,22 +39,39 @@ class BatchState:
     converged: np.ndarray   # (S,) bool: met the tolerance
     stalled: np.ndarray     # (S,) bool: line search found no decrease
     ids: np.ndarray         # (S,) row of each start in the original batch
+    lower: np.ndarray       # (k,) bounds of the box (-inf / inf where none)
+    upper: np.ndarray
     iterations: int = 0
 
     @classmethod
-    def start(cls, fun, x0):
+    def start(cls, fun, x0, lower=None, upper=None):
+        """Evaluate ``fun`` at the starts ``x0`` (S, k), first projected onto the box."""
         x = np.array(x0, dtype=np.float64)
         S, k = x.shape
+        lower = np.full(k, -np.inf) if lower is None else np.asarray(lower, np.float64)
+        upper = np.full(k, np.inf) if upper is None else np.asarray(upper, np.float64)
+        x = np.clip(x, lower, upper)
         ids = np.arange(S)
         f, g = fun(x, ids)
         size = np.linalg.norm(g, axis=1)
         return cls(x, f, g, np.zeros((MEMORY, S, k)), np.zeros((MEMORY, S, k)),
                    np.zeros((MEMORY, S)), 1.0 / np.maximum(size, 1.0),
-                   np.zeros(S, bool), np.zeros(S, bool), ids)
+                   np.zeros(S, bool), np.zeros(S, bool), ids, lower, upper)
+
+    def free_gradient(self, x, g):
+        """``g`` with the coordinates held at a bound set to 0 (the projected gradient)."""
+        held = ((x <= self.lower) & (g > 0)) | ((x >= self.upper) & (g < 0))
+        return np.where(held, 0.0, g)
 
     @property
     def active(self):
         return ~(self.converged | self.stalled)
+
+    def subset(self, rows):
+        """A new state holding copies of the starts ``rows`` (this one is unchanged)."""
+        part = BatchState(**{k: v for k, v in vars(self).items()})
+        part.take(np.asarray(rows))
+        return part
 
     def take(self, keep):
         """Keep only the starts in index array or mask ``keep``."""
@@ -76,17 +97,18 @@ def _direction(g, s_hist, y_hist, rho, gamma, newest):
     return q
 
 
-def _line_search(fun, x, f, g, d, ids):
-    """Backtracking Armijo search on every row; returns new x, f, g and an ok mask."""
-    slope = np.einsum("ij,ij->i", g, d)
+def _line_search(fun, x, f, g, d, ids, lower, upper):
+    """Backtracking Armijo search on every row, projected onto the box;
+    returns new x, f, g and an ok mask."""
     step = np.ones(len(x))
     new_x, new_f, new_g = x.copy(), f.copy(), g.copy()
     todo = np.arange(len(x))
     for _ in range(MAX_BACKTRACKS):
-        trial = x[todo] + step[todo, None] * d[todo]
+        trial = np.clip(x[todo] + step[todo, None] * d[todo], lower, upper)
+        slope = np.einsum("ij,ij->i", g[todo], trial - x[todo])  # decrease predicted by g
         with np.errstate(all="ignore"):
             ft, gt = fun(trial, ids[todo])
-        good = np.isfinite(ft) & (ft <= f[todo] + ARMIJO * step[todo] * slope[todo])
+        good = np.isfinite(ft) & (ft <= f[todo] + ARMIJO * slope)
         done = todo[good]
         new_x[done], new_f[done], new_g[done] = trial[good], ft[good], gt[good]
         todo = todo[~good]
@@ -122,11 +144,14 @@ def batch_lbfgs(fun, state, max_iter, ftol, gtol):
             break
         newest = (state.iterations - 1) % MEMORY
         x, f, g = state.x[idx], state.f[idx], state.g[idx]
-        d = _direction(g, state.s_hist[:, idx], state.y_hist[:, idx], state.rho[:, idx],
+        free_g = state.free_gradient(x, g)
+        d = _direction(free_g, state.s_hist[:, idx], state.y_hist[:, idx], state.rho[:, idx],
                        state.gamma[idx], newest)
-        uphill = np.einsum("ij,ij->i", g, d) >= 0
-        d[uphill] = -g[uphill] * state.gamma[idx][uphill, None]
-        nx, nf, ng, ok = _line_search(fun, x, f, g, d, state.ids[idx])
+        d = np.where(free_g == g, d, 0.0)  # no step out of the box along a held coordinate
+        uphill = np.einsum("ij,ij->i", free_g, d) >= 0
+        d[uphill] = -free_g[uphill] * state.gamma[idx][uphill, None]
+        nx, nf, ng, ok = _line_search(fun, x, f, g, d, state.ids[idx], state.lower,
+                                      state.upper)
         s, y = nx - x, ng - g
         sy = np.einsum("ij,ij->i", s, y)
         store = sy > CURVATURE_EPS * np.linalg.norm(s, axis=1) * np.linalg.norm(y, axis=1)
@@ -139,7 +164,8 @@ def batch_lbfgs(fun, state, max_iter, ftol, gtol):
         state.gamma[idx] = np.where(store, sy / safe_yy, state.gamma[idx])
         state.x[idx], state.f[idx], state.g[idx] = nx, nf, ng
         small_step = (f - nf) <= ftol * np.maximum(np.abs(nf), np.finfo(float).tiny)
-        state.converged[idx] = ok & (small_step | (np.abs(ng).max(axis=1) <= gtol))
+        small_grad = np.abs(state.free_gradient(nx, ng)).max(axis=1) <= gtol
+        state.converged[idx] = ok & (small_step | small_grad)
         state.stalled[idx] = ~ok
         state.iterations += 1
     return state

@@ -16,7 +16,7 @@ import numpy as np
 from ..engine.constants import DEFAULT_DELTA
 
 __all__ = ["LOG_PARAMETER_NAMES", "DEFAULT_DELTA", "log_prediction",
-           "objective_and_gradient"]
+           "objective_and_gradient", "objective_gradient_hessian"]
 
 LOG_PARAMETER_NAMES = ("a", "b", "e", "alpha", "beta")
 
@@ -85,3 +85,39 @@ def objective_and_gradient(x, log_n, log_d, log_loss, delta, weights=None):
     g = np.stack([w1.sum(axis=-1), w2.sum(axis=-1), w3.sum(axis=-1),
                   -(w1 @ log_n), -(w2 @ log_d)], axis=-1)
     return f, g
+
+
+def objective_gradient_hessian(x, log_n, log_d, log_loss, delta):
+    """The objective, its gradient and its Hessian at one point ``x`` of shape (5,).
+
+    With t = (a - alpha log N, b - beta log D, e), softmax weights p of t and
+    q = d r / d x = J^T p, the Hessian of sum Huber(r) is
+
+        sum_i Huber''(r_i) q_i q_i^T + Huber'(r_i) J^T (diag p_i - p_i p_i^T) J,
+
+    Huber'' being 1 inside the threshold and 0 beyond (the objective is twice
+    differentiable except on the set |r| = delta, where either side is used).
+    The polish (:mod:`xlplan.fit.newton`) uses it to reach the floor of flat
+    valleys that L-BFGS leaves early.
+    """
+    w1, w2, w3, total, r = _weights(np.asarray(x, dtype=np.float64), log_n, log_d)
+    r += np.log(total)
+    r -= log_loss
+    psi = np.clip(r, -delta, delta)
+    f = float(psi @ (r - 0.5 * psi))
+    p1, p2, p3 = w1 / total, w2 / total, w3 / total
+    q = np.stack([p1, p2, p3, -p1 * log_n, -p2 * log_d], axis=1)  # (n, 5)
+    g = psi @ q
+    inside = (np.abs(r) < delta).astype(np.float64)
+    hess = (q.T * (inside - psi)) @ q
+    c1, c2, c3 = psi * p1, psi * p2, psi * p3
+    hess[0, 0] += c1.sum()
+    hess[0, 3] -= c1 @ log_n
+    hess[3, 0] -= c1 @ log_n
+    hess[3, 3] += c1 @ (log_n * log_n)
+    hess[1, 1] += c2.sum()
+    hess[1, 4] -= c2 @ log_d
+    hess[4, 1] -= c2 @ log_d
+    hess[4, 4] += c2 @ (log_d * log_d)
+    hess[2, 2] += c3.sum()
+    return f, g, hess

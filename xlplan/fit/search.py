@@ -1,28 +1,42 @@
-"""Multi-start minimisation of the Eq. 4 objective: the 4,500-point grid, run together.
+"""Multi-start minimisation of the Eq. 4 objective from the 4,500-point grid.
 
-All starts take L-BFGS steps at once (:mod:`xlplan.fit.lbfgs`, one vectorised
-numpy pass per step, blocks of starts on threads), only the best
-``KEEP_AFTER_FIRST`` are carried on after ``FIRST_ITERATIONS`` steps and the
-best ``KEEP_TO_CONVERGENCE`` after ``SECOND_ITERATIONS`` more; those run to
-convergence and the best distinct end points are polished with
-``scipy.optimize.minimize(method="L-BFGS-B")`` to a tight tolerance. The tests
-check on real data that this reaches the optimum of running every start to
-convergence.
+All starts take ``FIRST_ITERATIONS`` batched L-BFGS steps together
+(:mod:`xlplan.fit.lbfgs`: one vectorised numpy pass per step, blocks of starts
+on threads) and are ranked by their objective. Then, in rounds of growing size
+(``ROUNDS``), the next best-ranked starts run to convergence, the best distinct
+end points are polished with Newton's method (:mod:`xlplan.fit.newton`), and
+the search stops once the best optimum has been **confirmed**: reached from at
+least ``CONFIRMATIONS`` starts. Otherwise the last round runs every remaining
+start, so an unconfirmed optimum always ends in the exhaustive search: a
+better optimum is never skipped silently. The recorded test set
+(``tests/data/fit_optima.json``) checks this search against running every start
+to convergence.
+
+Every point stays inside the box of **valid laws** (:func:`bounds`): the
+exponents alpha and beta in [``EXPONENT_MIN``, ``EXPONENT_MAX``], and A, B, E
+positive (log space) and at least ``TERM_FLOOR`` times the lowest loss, below
+which a term changes no prediction in double precision: a log-coefficient at
+its floor is that term set to 0, so "E = 0" (no irreducible loss) is a valid
+answer that the search reaches instead of running off to log E = -inf.
 """
 
 import itertools
 import os
+from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
 
+from ..engine import laws
 from ..engine.errors import InvalidTypeError, InvalidValueError
 from ..engine.parallel import map_blocks
 from .lbfgs import BatchState, batch_lbfgs
-from .objective import LOG_PARAMETER_NAMES, objective_and_gradient
+from .newton import newton_polish
+from .objective import LOG_PARAMETER_NAMES, objective_and_gradient, objective_gradient_hessian
+from .profile import line_starts, profile_starts, revival_starts
 
 __all__ = ["HOFFMANN_AXES", "hoffmann_grid", "check_grid", "make_objective", "search",
-           "distinct", "BATCH_MAX_ITER", "BATCH_FTOL", "BATCH_GTOL"]
+           "exhaustive_search", "SearchResult", "distinct", "bounds",
+           "EXPONENT_MIN", "EXPONENT_MAX", "TERM_FLOOR", "BATCH_MAX_ITER", "BATCH_FTOL", "BATCH_GTOL"]
 
 HOFFMANN_AXES = {  # Hoffmann et al. 2022, D.2: 6 * 6 * 5 * 5 * 5 = 4,500 starts
     "a": (0.0, 5.0, 10.0, 15.0, 20.0, 25.0),
@@ -31,21 +45,56 @@ HOFFMANN_AXES = {  # Hoffmann et al. 2022, D.2: 6 * 6 * 5 * 5 * 5 = 4,500 starts
     "alpha": (0.0, 0.5, 1.0, 1.5, 2.0),
     "beta": (0.0, 0.5, 1.0, 1.5, 2.0),
 }
-FIRST_ITERATIONS = 3        # batched L-BFGS steps every start takes
-KEEP_AFTER_FIRST = 256      # starts carried on after those steps (ranked by objective)
-SECOND_ITERATIONS = 20
-KEEP_TO_CONVERGENCE = 32    # starts run to convergence; also used for the diagnostics
+# The exponents of a valid law (xlplan.engine.laws checks the same range).
+EXPONENT_MIN, EXPONENT_MAX = laws.EXPONENT_MIN, laws.EXPONENT_MAX
+TERM_FLOOR = 1e-18          # A, B, E below this times the lowest loss are 0 in float64
+FIRST_ITERATIONS = 3        # batched L-BFGS steps every start takes before the ranking
+ROUNDS = (64, 512, None)    # cumulative starts run to convergence per round (None: all)
+CONFIRMATIONS = 3           # starts that must reach the best optimum to stop early
+MAX_REVIVALS = 3            # restarts near the best point per round (see _revive)
+REVIVAL_MAX_ITER = 400      # L-BFGS steps of those restarts: they find basins, Newton
+                            # polishes the best (a few crawl for 3,000 steps otherwise)
 BATCH_MAX_ITER = 3000
 BATCH_FTOL = 1e-10          # relative decrease per step at which a batched start stops
 BATCH_GTOL = 1e-12
-POLISH_COUNT = 4            # distinct end points polished with scipy
-POLISH_OPTIONS = {"ftol": 1e-15, "gtol": 1e-11, "maxiter": 20000, "maxfun": 40000}
-POLISH_RESTARTS = 5         # L-BFGS-B restarted (fresh memory) while it still gains
-POLISH_GAIN = 1e-13         # relative decrease below which a restart is not repeated
+POLISH_COUNT = 4            # end points polished per round, of each kind (see _polish)
+SAME_OPTIMUM = 1e-9         # relative objective gap within which two ends confirm each other
+SAME_ABSOLUTE = 1e-26       # ... or absolute (exact data: objectives of rounding size)
+EXHAUSTIVE_POLISH = 20      # ... and in the exhaustive search
 DISTINCT_LOG = 0.1          # end points differing by more than this in a, b or e ...
 DISTINCT_EXPONENT = 0.01    # ... or this in alpha or beta are different optima
 BLOCK_ELEMENTS = 65536      # starts x runs evaluated per numpy pass (fits in cache)
 MAX_THREADS = 4             # threads evaluating blocks of starts in parallel
+
+
+@dataclass(frozen=True, eq=False)
+class SearchResult:
+    """End points of the search, best first, and what it took.
+
+    Attributes
+    ----------
+    ends : ndarray, shape (m, 5)
+        End points of the starts run to convergence (the best few polished).
+    values : ndarray, shape (m,)
+        Their objectives, ascending.
+    n_starts : int
+    n_run : int
+        Starts run to convergence (the rest stopped after the first steps).
+    n_converged : int
+        Of those, how many met the convergence tolerance.
+    confirmations : int
+        Starts whose end point is the best optimum (not a distinct one).
+    exhaustive : bool
+        True when every start was run to convergence.
+    """
+
+    ends: np.ndarray
+    values: np.ndarray
+    n_starts: int
+    n_run: int
+    n_converged: int
+    confirmations: int
+    exhaustive: bool
 
 
 def hoffmann_grid(axes=None):
@@ -54,10 +103,18 @@ def hoffmann_grid(axes=None):
     return np.array(list(itertools.product(*(axes[k] for k in LOG_PARAMETER_NAMES))), float)
 
 
+def bounds(runs):
+    """(lower, upper), each shape (5,): the box of valid laws in log space for these runs."""
+    floor = float(np.log(np.min(runs.loss)) + np.log(TERM_FLOOR))
+    return (np.array([floor, floor, floor, EXPONENT_MIN, EXPONENT_MIN]),
+            np.array([np.inf, np.inf, np.inf, EXPONENT_MAX, EXPONENT_MAX]))
+
+
 def make_objective(runs, delta, weights=None):
-    """``fun(x, ids=None) -> (f, g)`` on these runs.
+    """``fun(x, ids=None) -> (f, g)`` on these runs, and ``fun.fgh(x) -> (f, g, H)``.
 
     Row ``i`` of a batch is weighted by ``weights[ids[i]]`` (bootstrap draw counts).
+    ``fun.lower`` and ``fun.upper`` are the :func:`bounds` of the search.
     """
     log_n, log_d, log_loss = np.log(runs.params), np.log(runs.tokens), np.log(runs.loss)
     block = max(1, BLOCK_ELEMENTS // len(log_n))
@@ -74,12 +131,14 @@ def make_objective(runs, delta, weights=None):
             lambda i: one(x[i:i + block], None if ids is None else ids[i:i + block]),
             range(0, len(x), block), min(MAX_THREADS, os.cpu_count() or 1), "xlplan-fit")
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    fun.fgh = lambda x: objective_gradient_hessian(x, log_n, log_d, log_loss, delta)
+    fun.lower, fun.upper = bounds(runs)
+    fun.profile_starts = lambda: profile_starts(log_n, log_d, log_loss, fun.lower[:3])
+    fun.revival_starts = lambda x: np.concatenate([
+        revival_starts(x, log_n, log_d, log_loss, fun.lower[:3]),
+        line_starts(x, log_n, log_d, log_loss, fun.lower[:3])])
     return fun
-
-
-def _best_rows(f, count):
-    order = np.argsort(f, kind="stable")
-    return order[:count]
 
 
 def distinct(x, y):
@@ -88,49 +147,119 @@ def distinct(x, y):
     return bool(gap[:3].max() > DISTINCT_LOG or gap[3:].max() > DISTINCT_EXPONENT)
 
 
-def _polish(fun, x0):
-    """scipy's L-BFGS-B to a tight tolerance, restarted while it still decreases f.
-
-    In the flat valleys of a poorly identified fit L-BFGS-B can stop (line search
-    failure) well before the floor; a restart with fresh memory carries on.
-    """
-    x, f = np.asarray(x0, dtype=np.float64), float(fun(np.asarray(x0, dtype=np.float64))[0])
-    for _ in range(POLISH_RESTARTS):
-        result = minimize(fun, x, jac=True, method="L-BFGS-B", options=POLISH_OPTIONS)
-        gained = f - float(result.fun)
-        if gained > 0:
-            x, f = result.x, float(result.fun)
-        if gained <= POLISH_GAIN * abs(f):
-            break
-    return x, f
-
-
-def search(fun, starts, polish_count=POLISH_COUNT):
-    """Minimise ``fun`` from every start; return (ends, values, n_pruned, n_converged).
-
-    ``ends`` (sorted best first) are the end points of the starts carried to
-    convergence, the best ``polish_count`` distinct ones polished with scipy.
-    """
-    state = BatchState.start(fun, starts)
-    schedule = ((FIRST_ITERATIONS, KEEP_AFTER_FIRST), (SECOND_ITERATIONS, KEEP_TO_CONVERGENCE),
-                (BATCH_MAX_ITER, None))
-    for iterations, keep in schedule:
-        batch_lbfgs(fun, state, iterations, BATCH_FTOL, BATCH_GTOL)
-        if keep is not None and len(state.f) > keep:
-            state.take(_best_rows(state.f, keep))
-    ends, values = state.x.copy(), state.f.copy()
+def _polish(fun, ends, values, polished, count):
+    """Newton-polish, in place, up to ``count`` unpolished end points of each kind:
+    the best distinct ones (other optima) and the best by objective (the same
+    optimum reached again, to confirm it)."""
+    order = [int(i) for i in np.argsort(values, kind="stable")]
     picked = []
-    for i in _best_rows(values, len(values)):
-        if len(picked) == polish_count:
+    for i in order:
+        if len(picked) == count:
             break
         if all(distinct(ends[i], ends[j]) for j in picked):
             picked.append(i)
-    for i in picked:
-        x, f = _polish(fun, ends[i])
+    picked += [i for i in order if i not in polished][:count]
+    for i in dict.fromkeys(picked):
+        if i in polished:
+            continue
+        x, f, _ = newton_polish(fun.fgh, ends[i], fun.lower, fun.upper)
         if f <= values[i]:
             ends[i], values[i] = x, f
-    order = _best_rows(values, len(values))
-    return ends[order], values[order], len(starts) - len(values), int(state.converged.sum())
+        polished.add(i)
+
+
+def _confirmations(values, polished):
+    """Polished end points whose objective is the best (to ``SAME_OPTIMUM`` relative).
+
+    Only polished ones count: unpolished ends stopped along one flat valley
+    agree with each other to 1e-10 while all lying above its floor.
+    """
+    limit = values.min() * (1 + SAME_OPTIMUM) + SAME_ABSOLUTE
+    return sum(values[i] <= limit for i in polished)
+
+
+def _sorted_result(ends, values, polished, n_starts, n_converged, exhaustive):
+    order = np.argsort(values, kind="stable")
+    return SearchResult(ends[order], values[order], n_starts, len(values), n_converged,
+                        _confirmations(values, polished), exhaustive)
+
+
+def _ranked(f, n_grid):
+    """Start rows in the order they are run: the grid's and the profile's best alternate."""
+    grid = np.argsort(f[:n_grid], kind="stable")
+    extra = n_grid + np.argsort(f[n_grid:], kind="stable")
+    both = min(len(grid), len(extra))
+    head = np.column_stack([grid[:both], extra[:both]]).ravel()
+    return np.concatenate([head, grid[both:], extra[both:]])
+
+
+def _run(fun, state, ends, values, max_iter=BATCH_MAX_ITER):
+    """Run ``state``'s starts to convergence (or ``max_iter`` steps); return ends and
+    values with theirs appended, and how many converged."""
+    batch_lbfgs(fun, state, max_iter, BATCH_FTOL, BATCH_GTOL)
+    return (np.concatenate([ends, state.x]), np.concatenate([values, state.f]),
+            int(state.converged.sum()))
+
+
+def _revive(fun, ends, values, polished):
+    """Restart near the best point: each switched-off term back on, and each exponent
+    over its whole grid (see :func:`xlplan.fit.profile.revival_starts` and
+    :func:`~xlplan.fit.profile.line_starts`)."""
+    best = ends[int(np.argmin(values))]
+    starts = fun.revival_starts(best)
+    if not len(starts):
+        return ends, values, 0, False
+    state = BatchState.start(fun, starts, fun.lower, fun.upper)
+    ends, values, converged = _run(fun, state, ends, values, REVIVAL_MAX_ITER)
+    _polish(fun, ends, values, polished, POLISH_COUNT)
+    return ends, values, converged, True
+
+
+def search(fun, starts, extra=None, rounds=ROUNDS, confirmations=CONFIRMATIONS, revive=True):
+    """Minimise ``fun`` from the starts, round by round until the optimum is confirmed.
+
+    ``fun`` comes from :func:`make_objective`; ``extra`` are more starting
+    points (the profile starts of :mod:`xlplan.fit.profile`), ranked apart
+    from ``starts`` and run alternately with them. With ``revive``, after each
+    round the best point is restarted with each term replaced (see
+    :func:`_revive`), up to ``MAX_REVIVALS`` times while that finds a new best.
+    Returns a :class:`SearchResult`.
+    """
+    everything = starts if extra is None else np.concatenate([starts, extra])
+    state = BatchState.start(fun, everything, fun.lower, fun.upper)
+    batch_lbfgs(fun, state, FIRST_ITERATIONS, BATCH_FTOL, BATCH_GTOL)
+    order = _ranked(state.f, len(starts))
+    ends, values, polished = np.empty((0, 5)), np.empty(0), set()
+    done, n_converged, revived, n_extra = 0, 0, [], 0
+    for size in rounds:
+        size = len(order) if size is None else min(size, len(order))
+        if size <= done:
+            continue
+        ends, values, converged = _run(fun, state.subset(order[done:size]), ends, values)
+        n_converged += converged
+        done = size
+        _polish(fun, ends, values, polished, POLISH_COUNT)
+        for _ in range(MAX_REVIVALS if revive else 0):  # again while it finds a new best
+            best = ends[np.argmin(values)]
+            if any(not distinct(best, r) for r in revived):
+                break
+            revived.append(best.copy())
+            ends, values, converged, _ = _revive(fun, ends, values, polished)
+            n_converged += converged
+        if _confirmations(values, polished) >= confirmations:
+            break
+    return _sorted_result(ends, values, polished, len(everything) + len(values) - done,
+                          n_converged, done == len(order))
+
+
+def exhaustive_search(fun, starts, polish_count=EXHAUSTIVE_POLISH):
+    """Every start run to convergence, the best ``polish_count`` distinct ends polished."""
+    state = BatchState.start(fun, starts, fun.lower, fun.upper)
+    batch_lbfgs(fun, state, BATCH_MAX_ITER, BATCH_FTOL, BATCH_GTOL)
+    ends, values, polished = state.x.copy(), state.f.copy(), set()
+    _polish(fun, ends, values, polished, polish_count)
+    return _sorted_result(ends, values, polished, len(starts), int(state.converged.sum()),
+                          True)
 
 
 def check_grid(grid):
