@@ -25,10 +25,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pruned_search import pruned_search
 from scipy.optimize import minimize
 from scipy.special import huber, logsumexp
 
-from pruned_search import pruned_search
 from xlplan.engine.constants import DEFAULT_DELTA
 from xlplan.engine.laws import LAW_PRESETS
 from xlplan.fit.law import fit_law, hoffmann_grid, select_runs
@@ -104,7 +104,7 @@ def table1():
         runs, _ = select_runs(load_runs(SARDANA), cut)
         fun = make_objective(runs, DELTA)
         t_old, (_, f_old) = timed(pruned_search, fun, grid)
-        t_new, new = timed(lambda: search(fun, grid, fun.profile_starts()))
+        t_new, new = timed(lambda fun=fun: search(fun, grid, fun.profile_starts()))
         label = "all runs" if cut is None else f"<= {cut} tokens/param"
         print(f"{label:<28}{len(runs):>4}{t_old:>10.2f}{t_new:>10.2f}{f_old:>16.10g}"
               f"{new.values[0]:>16.10g}")
@@ -124,7 +124,7 @@ def recorded_set(count, sample):
         times["old"].append(t)
         if f_old > limit:
             misses["old"].append((record["index"], f_old / record["objective"] - 1))
-        t, new = timed(lambda: search(fun, grid, fun.profile_starts()))
+        t, new = timed(lambda fun=fun: search(fun, grid, fun.profile_starts()))
         times["new"].append(t)
         if new.values[0] > limit:
             misses["new"].append((record["index"], new.values[0] / record["objective"] - 1))

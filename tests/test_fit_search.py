@@ -11,14 +11,20 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy.optimize import minimize, nnls
 
-from xlplan.fit.lbfgs import BatchState, batch_lbfgs
 from xlplan.fit.law import fit_law
+from xlplan.fit.lbfgs import BatchState, batch_lbfgs
 from xlplan.fit.newton import newton_polish
 from xlplan.fit.objective import objective_and_gradient, objective_gradient_hessian
 from xlplan.fit.profile import EXPONENT_GRID, profile_starts
 from xlplan.fit.runs import load_runs
-from xlplan.fit.search import (EXPONENT_MAX, EXPONENT_MIN, exhaustive_search, hoffmann_grid,
-                               make_objective, search)
+from xlplan.fit.search import (
+    EXPONENT_MAX,
+    EXPONENT_MIN,
+    exhaustive_search,
+    hoffmann_grid,
+    make_objective,
+    search,
+)
 from xlplan.fit.synthetic import make_problem
 
 DATA = Path(__file__).parent / "data"
@@ -137,7 +143,7 @@ def test_batched_lbfgs_with_bounds_stays_in_the_box_and_matches_scipy_bounded():
     state = BatchState.start(fun, starts, fun.lower, fun.upper)
     batch_lbfgs(fun, state, 3000, 1e-12, 1e-12)
     assert (state.x >= fun.lower).all() and (state.x <= fun.upper).all()
-    box = list(zip(np.maximum(fun.lower, -1e300), np.minimum(fun.upper, 1e300)))
+    box = list(zip(np.maximum(fun.lower, -1e300), np.minimum(fun.upper, 1e300), strict=True))
     scipy_best = min(minimize(lambda x: fun(x), np.clip(s, fun.lower, fun.upper), jac=True,
                               method="L-BFGS-B", bounds=box).fun for s in starts)
     assert state.f.min() <= scipy_best * (1 + 1e-6)

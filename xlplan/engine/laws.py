@@ -13,7 +13,8 @@ import numpy as np
 from . import validate
 from .errors import InvalidTypeError, InvalidValueError, UnreachableLossError
 
-__all__ = ["EXPONENT_MIN", "EXPONENT_MAX", "ScalingLaw", "LAW_PRESETS", "DEFAULT_LAW", "COEFFICIENT_NAMES", "get_law",
+__all__ = ["EXPONENT_MIN", "EXPONENT_MAX", 
+           "ScalingLaw", "LAW_PRESETS", "DEFAULT_LAW", "COEFFICIENT_NAMES", "get_law",
            "law_names"]
 
 DEFAULT_LAW = "chinchilla"

@@ -27,6 +27,7 @@ from .constants import (
     TRAIN_FLOPS_PER_PARAM_TOKEN,
 )
 from .data_sizing import capped_optimum
+from .errors import PLACEHOLDER, InvalidValueError
 from .hardware import get_hardware
 from .laws import get_law
 from .solver import chinchilla_point, solve_tokens
@@ -128,15 +129,59 @@ def _plan(loss, params, tokens, k_train, k_inference, unit):
                      unit)
 
 
-def _optimal_plan(law, loss, k_train, k_inference, unit, unique=None, on_invalid="raise"):
+def _finite_rate(k_train, k_inference, argument, source, on_invalid):
+    """r = k_inference / k_train, checked: inputs valid one by one can still overflow
+    (9e307 tokens doubled, or a price times requests past 1.8e308)."""
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        r = np.divide(k_inference, k_train)
+    overflow = ~np.isfinite(r)  # under "raise" no input is NaN: any NaN is an overflow
+    if np.any(overflow):
+        if on_invalid == "raise":
+            value = _first(np.broadcast_to(source, np.shape(overflow)), overflow)
+            raise InvalidValueError(
+                f"{PLACEHOLDER}={value:g} is too large: the lifetime inference cost it implies "
+                "overflows the float range (1.8e308) with these settings; no plan can be "
+                "computed", argument=argument, value=value)
+        r = np.where(overflow, np.nan, r)
+    return float(r) if np.ndim(r) == 0 else r
+
+
+def _checked_plan(plan, on_invalid):
+    """Valid inputs whose optimal model leaves the float range are an error, not inf."""
+    given = ~np.isnan(np.asarray(plan.optimal.loss, dtype=np.float64))
+    finite = np.isfinite(np.asarray(plan.optimal.total, dtype=np.float64)) & np.isfinite(
+        np.asarray(plan.chinchilla.total, dtype=np.float64))
+    if on_invalid == "raise" and np.any(given & ~finite):
+        loss = _first(plan.optimal.loss, given & ~finite)
+        raise InvalidValueError(
+            f"the optimal model for {PLACEHOLDER}={loss:g} is out of the float range "
+            "(parameters, tokens or cost past 1.8e308 or below 1e-308): the inputs are "
+            "outside any meaningful range", argument="loss", value=loss)
+    return plan
+
+
+def _first(values, mask):
+    return float(np.asarray(values, dtype=np.float64)[np.asarray(mask)].flat[0])
+
+
+def _optimal_plan(law, loss, k_train, k_inference, unit, unique=None, on_invalid="raise",
+                  argument="inference_tokens", source=None):
     """Solve min N (k_train D + k_inference) at ``loss``; ``loss`` already checked.
 
     With ``unique`` (unique tokens, checked) the loss is the data-constrained one
     (:mod:`.data_sizing`) and the Chinchilla side is the training-only optimum under
-    the same cap.
+    the same cap. An element with any invalid input (NaN after ``on_invalid="nan"``)
+    is NaN in every field of both plans, scalar or array; ``argument`` and
+    ``source`` (its values) name the demand in the error when the cost overflows.
     """
+    r = _finite_rate(k_train, k_inference, argument,
+                     k_inference if source is None else source, on_invalid)
+    with np.errstate(invalid="ignore"):
+        loss = loss + 0.0 * r  # NaN where the demand is invalid, so every field is NaN
+        k_inference = k_inference + 0.0 * loss
+    if np.ndim(loss) == 0:
+        loss, k_inference = float(loss), float(k_inference)
     gap = loss - law.E
-    r = k_inference / k_train
     if unique is None:
         solved = solve_tokens(law, gap, r)
         tokens, params, iterations = solved.tokens, solved.params, solved.iterations
@@ -151,10 +196,12 @@ def _optimal_plan(law, loss, k_train, k_inference, unit, unique=None, on_invalid
         loss, k_inference = np.broadcast_arrays(loss, k_inference)
         chin_params, chin_tokens = (np.broadcast_to(chin_params, loss.shape),
                                     np.broadcast_to(chin_tokens, loss.shape))
-    optimal = _plan(loss, params, tokens, k_train, k_inference, unit)
-    chinchilla = _plan(loss, chin_params, chin_tokens, k_train, k_inference, unit)
-    return OptimalPlan(optimal, chinchilla, iterations, validate.valid_mask(optimal.total),
+    with np.errstate(over="ignore", invalid="ignore"):
+        optimal = _plan(loss, params, tokens, k_train, k_inference, unit)
+        chinchilla = _plan(loss, chin_params, chin_tokens, k_train, k_inference, unit)
+    plan = OptimalPlan(optimal, chinchilla, iterations, validate.valid_mask(optimal.total),
                        unique)
+    return _checked_plan(plan, on_invalid)
 
 
 def compute_optimal(loss, inference_tokens, law=None, on_invalid="raise", unique_tokens=None):
@@ -202,8 +249,11 @@ def compute_optimal(loss, inference_tokens, law=None, on_invalid="raise", unique
     demand = validate.number("inference_tokens", inference_tokens, low_open=False,
                               on_invalid=on_invalid)
     unique = _unique(unique_tokens, on_invalid)
-    return _optimal_plan(law, loss, TRAIN_FLOPS_PER_PARAM_TOKEN,
-                         INFERENCE_FLOPS_PER_PARAM_TOKEN * demand, "FLOPs", unique, on_invalid)
+    with np.errstate(over="ignore"):
+        k_inference = INFERENCE_FLOPS_PER_PARAM_TOKEN * np.multiply(demand, 1.0)
+    k_inference = float(k_inference) if np.ndim(k_inference) == 0 else k_inference
+    return _optimal_plan(law, loss, TRAIN_FLOPS_PER_PARAM_TOKEN, k_inference, "FLOPs", unique,
+                         on_invalid, "inference_tokens", demand)
 
 
 def _unique(unique_tokens, on_invalid):
@@ -256,8 +306,9 @@ def cost_optimal(loss, requests, input_tokens=DEFAULT_INPUT_TOKENS,
     loss = law.check_reachable(loss, on_invalid)
     k_train, k_inference = dollar_rates(requests, input_tokens, output_tokens, hardware,
                                          on_invalid)
+    requests = validate.number("requests", requests, low_open=False, on_invalid="nan")
     return _optimal_plan(law, loss, k_train, k_inference, "USD",
-                         _unique(unique_tokens, on_invalid), on_invalid)
+                         _unique(unique_tokens, on_invalid), on_invalid, "requests", requests)
 
 
 def total_flops(params, tokens, inference_tokens, on_invalid="raise"):

@@ -147,9 +147,14 @@ def chinchilla_point(law, gap):
     """
     alpha, beta = law.alpha, law.beta
     c1 = law.B * (alpha + beta) / alpha
-    if not isinstance(gap, float):
-        gap = np.asarray(gap, dtype=np.float64)
-    tokens, params = (c1 / gap) ** (1.0 / beta), _params(law, gap, 0.0)
+    if isinstance(gap, float):
+        try:
+            return (c1 / gap) ** (1.0 / beta), _params(law, gap, 0.0)
+        except (OverflowError, ZeroDivisionError):
+            pass  # past the float range: numpy's arithmetic below gives inf instead
+    gap = np.asarray(gap, dtype=np.float64)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        tokens, params = (c1 / gap) ** (1.0 / beta), _params(law, gap, 0.0)
     if np.ndim(tokens) == 0:
         return float(tokens), float(params)
     return tokens, params
@@ -188,14 +193,14 @@ def solve_tokens(law, gap, r):
     k_factor = beta / (alpha + beta)
     scalar = isinstance(gap, float) and isinstance(r, float)
     if scalar:
-        if r > 0.0 and math.isfinite(gap):
-            k = k_factor * r
-            s, iterations = _scalar_root(math.log(gap / c1) + beta * math.log(k), beta)
-            q = math.exp(s)
-            tokens = k / q
-        else:
-            q, iterations = 0.0, 0
-            tokens = (c1 / gap) ** (1.0 / beta)
+        if math.isnan(gap) or math.isnan(r):  # an invalid input (on_invalid="nan")
+            return SolverResult(math.nan, math.nan, 0, True)
+        try:
+            return SolverResult(*_solve_scalar(law, gap, r, c1, k_factor), True)
+        except (OverflowError, ZeroDivisionError, ValueError):
+            # Past the float range (e.g. N = (...)**(1 / alpha) overflows): numpy's
+            # arithmetic gives inf or NaN instead, which the caller reports.
+            return _solve_array(law, gap, r)
     elif np.ndim(r) == 0 and r == 0.0:
         gap = np.asarray(gap, dtype=np.float64)
         q, iterations = 0.0, np.zeros(gap.shape, dtype=int)
@@ -209,9 +214,37 @@ def solve_tokens(law, gap, r):
     return SolverResult(tokens, params, iterations, converged)
 
 
+def _solve_scalar(law, gap, r, c1, k_factor):
+    beta = law.beta
+    k = k_factor * r  # 0 also when a subnormal r underflows: the Chinchilla limit
+    if k > 0.0 and math.isfinite(gap):
+        s, iterations = _scalar_root(math.log(gap / c1) + beta * math.log(k), beta)
+        q = math.exp(s)
+    else:
+        q, iterations = 0.0, 0
+    return _tokens(c1, gap, beta, k, q), _params(law, gap, q), iterations
+
+
+def _tokens(c1, gap, beta, k, q):
+    """D* from the root q = k / D*, in whichever form is exact.
+
+    For q < 1 the constraint gives D*^beta = c1 (1 + q) / gap: a q that is tiny
+    (a demand of 1e-300 tokens), or has underflowed to 0, yields the Chinchilla
+    optimum to the last digit, where k / q would lose precision or divide by 0.
+    For q >= 1, k / q carries the relative error of q only.
+    """
+    if isinstance(q, float):
+        return (c1 * (1.0 + q) / gap) ** (1.0 / beta) if q < 1.0 else k / q
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return np.where(q < 1.0, (c1 * (1.0 + q) / gap) ** (1.0 / beta), k / q)
+
+
 def _params(law, gap, q):
     ab = law.alpha + law.beta
-    return (law.A * ab * (1.0 + q) / (gap * (law.beta + ab * q))) ** (1.0 / law.alpha)
+    if isinstance(gap, float) and isinstance(q, float):  # Python floats: may raise, caught
+        return (law.A * ab * (1.0 + q) / (gap * (law.beta + ab * q))) ** (1.0 / law.alpha)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # reported by sizing
+        return (law.A * ab * (1.0 + q) / (gap * (law.beta + ab * q))) ** (1.0 / law.alpha)
 
 
 def _solve_array(law, gap, r):
@@ -245,9 +278,10 @@ def _solve_chunk(law, gap, r):
     alpha, beta = law.alpha, law.beta
     c1 = law.B * (alpha + beta) / alpha
     k = beta / (alpha + beta) * r
-    with np.errstate(divide="ignore", invalid="ignore"):
+    zero = k == 0  # no demand, or a subnormal one that underflows: the Chinchilla limit
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         m = np.log(gap / c1) + beta * np.log(k)
-        s, iterations = _vector_root(np.where(r == 0, 0.0, m), beta)
-        q = np.where(r == 0, 0.0, np.exp(s))  # NaN stays NaN
-        tokens = np.where(r == 0, (c1 / gap) ** (1.0 / beta), k / q)
-    return tokens, _params(law, gap, q), np.where(r == 0, 0, iterations)
+        s, iterations = _vector_root(np.where(zero, 0.0, m), beta)
+        q = np.where(zero, 0.0, np.exp(s))  # NaN stays NaN
+        tokens = _tokens(c1, gap, beta, k, q)
+    return tokens, _params(law, gap, q), np.where(zero, 0, iterations)

@@ -51,9 +51,10 @@ def _to_float(name, value):
         try:
             return float(value)
         except OverflowError:  # an integer of hundreds of digits (JSON allows it)
+            infinite = math.inf if value > 0 else -math.inf
             raise InvalidValueError(f"{name}={str(value)[:20]}... ({len(str(value))} digits) "
                                     "is out of range: it must be a number below 1.8e308",
-                                    argument=name, value=math.inf if value > 0 else -math.inf) from None
+                                    argument=name, value=infinite) from None
     if isinstance(value, str):
         try:
             return float(value.strip())

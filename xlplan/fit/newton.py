@@ -73,8 +73,9 @@ def newton_polish(fgh, x0, lower, upper):
     """
     x = np.clip(np.asarray(x0, dtype=np.float64), lower, upper)
     x, f, g, hess = _snap(fgh, x, *fgh(x), lower)
-    stalls = 0
-    for steps in range(1, MAX_STEPS + 1):
+    stalls = steps = 0
+    while steps < MAX_STEPS:
+        steps += 1
         free = ~_fixed(x, g, lower, upper)
         if not free.any():
             break

@@ -36,7 +36,8 @@ from .profile import line_starts, profile_starts, revival_starts
 
 __all__ = ["HOFFMANN_AXES", "hoffmann_grid", "check_grid", "make_objective", "search",
            "exhaustive_search", "SearchResult", "distinct", "bounds",
-           "EXPONENT_MIN", "EXPONENT_MAX", "TERM_FLOOR", "BATCH_MAX_ITER", "BATCH_FTOL", "BATCH_GTOL"]
+           "EXPONENT_MIN", "EXPONENT_MAX", "TERM_FLOOR", "BATCH_MAX_ITER", "BATCH_FTOL",
+           "BATCH_GTOL"]
 
 HOFFMANN_AXES = {  # Hoffmann et al. 2022, D.2: 6 * 6 * 5 * 5 * 5 = 4,500 starts
     "a": (0.0, 5.0, 10.0, 15.0, 20.0, 25.0),
@@ -230,7 +231,7 @@ def search(fun, starts, extra=None, rounds=ROUNDS, confirmations=CONFIRMATIONS, 
     batch_lbfgs(fun, state, FIRST_ITERATIONS, BATCH_FTOL, BATCH_GTOL)
     order = _ranked(state.f, len(starts))
     ends, values, polished = np.empty((0, 5)), np.empty(0), set()
-    done, n_converged, revived, n_extra = 0, 0, [], 0
+    done, n_converged, revived = 0, 0, []
     for size in rounds:
         size = len(order) if size is None else min(size, len(order))
         if size <= done:
