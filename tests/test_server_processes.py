@@ -129,6 +129,8 @@ def test_a_crashed_worker_is_noticed_at_once_and_replaced():
         fresh = _ready_worker(server)
         assert fresh != worker
         os.kill(fresh, signal.SIGKILL)
+        wait_for("the server to see it gone", lambda: _health(server.base)[
+            "slow_workers_ready"] == 0)
         response = httpx.post(f"{server.base}/call", json=_fit(runs, 0.0013), timeout=LONG)
         assert response.status_code == 200
         assert response.json()["result"] == udfs.FIT_COEFFS(runs, None, 0.0013)

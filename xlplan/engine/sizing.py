@@ -14,7 +14,6 @@ with unit costs. The minimiser depends only on r = k_inference / k_train (see
 :mod:`xlplan.engine.solver`).
 """
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -245,10 +244,11 @@ def compute_optimal(loss, inference_tokens, law=None, on_invalid="raise", unique
     """
     validate.check_on_invalid(on_invalid)
     law = get_law(law)
-    loss = law.check_reachable(loss, on_invalid)
-    demand = validate.number("inference_tokens", inference_tokens, low_open=False,
-                              on_invalid=on_invalid)
-    unique = _unique(unique_tokens, on_invalid)
+    loss, demand, unique = validate.collected(
+        lambda: law.check_reachable(loss, on_invalid),
+        lambda: validate.number("inference_tokens", inference_tokens, low_open=False,
+                                on_invalid=on_invalid),
+        lambda: _unique(unique_tokens, on_invalid))
     with np.errstate(over="ignore"):
         k_inference = INFERENCE_FLOPS_PER_PARAM_TOKEN * np.multiply(demand, 1.0)
     k_inference = float(k_inference) if np.ndim(k_inference) == 0 else k_inference
@@ -265,10 +265,11 @@ def _unique(unique_tokens, on_invalid):
 def dollar_rates(requests, input_tokens, output_tokens, hardware, on_invalid):
     """(k_train, k_inference) in dollars per param-token and per param."""
     hw = get_hardware(hardware)
-    requests = validate.number("requests", requests, low_open=False, on_invalid=on_invalid)
-    d_in = validate.number("input_tokens", input_tokens, low_open=False, on_invalid=on_invalid)
-    d_out = validate.number("output_tokens", output_tokens, low_open=False,
-                             on_invalid=on_invalid)
+    requests, d_in, d_out = validate.collected(*(
+        lambda name=name, value=value: validate.number(name, value, low_open=False,
+                                                       on_invalid=on_invalid)
+        for name, value in (("requests", requests), ("input_tokens", input_tokens),
+                            ("output_tokens", output_tokens))))
     k_train = TRAIN_FLOPS_PER_PARAM_TOKEN * hw.train_cost_per_flop
     k_inference = (INFERENCE_FLOPS_PER_PARAM_TOKEN * hw.inference_cost_per_peak_flop
                    * requests * (d_in / hw.prefill_mfu + d_out / hw.decode_mfu))
@@ -303,12 +304,13 @@ def cost_optimal(loss, requests, input_tokens=DEFAULT_INPUT_TOKENS,
     """
     validate.check_on_invalid(on_invalid)
     law = get_law(law)
-    loss = law.check_reachable(loss, on_invalid)
-    k_train, k_inference = dollar_rates(requests, input_tokens, output_tokens, hardware,
-                                         on_invalid)
+    loss, (k_train, k_inference), unique = validate.collected(
+        lambda: law.check_reachable(loss, on_invalid),
+        lambda: dollar_rates(requests, input_tokens, output_tokens, hardware, on_invalid),
+        lambda: _unique(unique_tokens, on_invalid))
     requests = validate.number("requests", requests, low_open=False, on_invalid="nan")
-    return _optimal_plan(law, loss, k_train, k_inference, "USD",
-                         _unique(unique_tokens, on_invalid), on_invalid, "requests", requests)
+    return _optimal_plan(law, loss, k_train, k_inference, "USD", unique, on_invalid,
+                         "requests", requests)
 
 
 def total_flops(params, tokens, inference_tokens, on_invalid="raise"):
@@ -322,18 +324,23 @@ def total_flops(params, tokens, inference_tokens, on_invalid="raise"):
 
 
 def lifetime_cost(params, tokens, requests, input_tokens=DEFAULT_INPUT_TOKENS,
-                  output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, on_invalid="raise"):
+                  output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, on_invalid="raise",
+                  law=None):
     """Dollars to train a model of ``params`` on ``tokens`` and serve ``requests``.
+
+    ``law`` (default ``"chinchilla"``, as everywhere) gives the model's predicted
+    ``loss``; the dollars do not depend on it.
 
     Returns
     -------
     ModelPlan
-        ``training``, ``inference`` and ``total`` in US dollars; ``loss`` is NaN
-        (no law is involved).
+        ``training``, ``inference`` and ``total`` in US dollars; ``loss`` in nats per
+        token under ``law``.
     """
     validate.check_on_invalid(on_invalid)
-    N = validate.number("params", params, on_invalid=on_invalid)
-    D = validate.number("tokens", tokens, on_invalid=on_invalid)
-    k_train, k_inference = dollar_rates(requests, input_tokens, output_tokens, hardware,
-                                         on_invalid)
-    return ModelPlan(N, D, math.nan, k_train * N * D, k_inference * N, "USD")
+    law = get_law(law)
+    N, D, (k_train, k_inference) = validate.collected(
+        lambda: validate.number("params", params, on_invalid=on_invalid),
+        lambda: validate.number("tokens", tokens, on_invalid=on_invalid),
+        lambda: dollar_rates(requests, input_tokens, output_tokens, hardware, on_invalid))
+    return ModelPlan(N, D, law.loss(N, D), k_train * N * D, k_inference * N, "USD")

@@ -12,6 +12,7 @@ header is row 1 and the first run is row 2; without one, the first run is row 1.
 
 import math
 import os
+import zipfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -150,9 +151,17 @@ def _read_file(path):
     if ext not in _FILE_TYPES:
         raise InvalidTypeError(f"runs file {path!r} must end in {', '.join(_FILE_TYPES)}",
                                argument="source", value=path)
-    if ext == ".csv":
-        return pd.read_csv(path, dtype=object, keep_default_na=False, skip_blank_lines=False)
-    return pd.read_excel(path, dtype=object, keep_default_na=False)
+    try:
+        if ext == ".csv":
+            return pd.read_csv(path, dtype=object, keep_default_na=False,
+                               skip_blank_lines=False)
+        return pd.read_excel(path, dtype=object, keep_default_na=False)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, ValueError,
+            zipfile.BadZipFile) as error:
+        # An empty file, or one that is not CSV/Excel inside: a message, not a traceback.
+        raise InvalidValueError(f"runs file {path!r} cannot be read as {ext[1:]}: "
+                                f"{str(error).splitlines()[0][:200]}", argument="source",
+                                value=path) from None
 
 
 def _columns(header, width, params_col, tokens_col, loss_col, flops_col=None):

@@ -279,6 +279,25 @@ def _unique_tokens(data, entry, where):
         raise error.renamed(where, assign=" = ") from None
 
 
+def _checked_shapes(data, source):
+    """Keys whose value has the wrong kind (a table for a file name, ...), named at once."""
+    kinds = {"runs": (str, "a file name, e.g. runs = \"runs.csv\""),
+             "title": (str, "text"),
+             "scenarios": (list, "a list of [[scenarios]] tables"),
+             "sweep_quality_params": (list, "a list of model sizes, e.g. [1e9, 7e9]"),
+             "law": ((str, list), "a preset name, a law file or [A, B, E, alpha, beta]")}
+    for key, (kind, wanted) in kinds.items():
+        if key in data and not isinstance(data[key], kind):
+            raise InvalidTypeError(f"{source}: {key} must be {wanted}, got "
+                                   f"{type(data[key]).__name__} {str(data[key])[:60]}",
+                                   argument=key, value=data[key])
+    for k, entry in enumerate(data.get("scenarios") or [], start=1):
+        if not isinstance(entry, dict):
+            raise InvalidTypeError(f"{source}: scenarios[{k}] must be a table of name, loss "
+                                   "or chinchilla_params, requests", argument=f"scenarios[{k}]",
+                                   value=entry)
+
+
 def _hardware(hardware, source):
     """A preset name, or a table of the seven settings, e.g. [hardware] train_mfu = 0.4."""
     if not isinstance(hardware, dict):
@@ -311,6 +330,7 @@ def load_scenario(path=None, law=None):
     if "law" in data and "runs" in data:
         raise InvalidValueError(f"{source}: gives both law and runs: the law is either given or "
                                 "fitted to the runs", argument="law", value=None)
+    _checked_shapes(data, source)
     law, law_source, runs = _law(data, source, law)
     hardware = _hardware(data.get("hardware", DEFAULT_HARDWARE), source)
     serving = read_serving(data.get("serving"), source)
