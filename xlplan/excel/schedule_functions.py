@@ -107,7 +107,7 @@ def COST_OPT_PV(loss, requests_by_month, discount_rate=None, price_change=None,
                                     **_common(requests_by_month, discount_rate, price_change,
                                               input_tokens, output_tokens, hardware),
                                     law=convert.law(law))
-    return convert.row(plan.optimal.params, plan.optimal.tokens)
+    return convert.size_row(plan.optimal.params, plan.optimal.tokens)
 
 
 @excel_function(_PARAMS, _TOKENS, _SCHEDULE, _DISCOUNT, _PRICE, _INPUT, _OUTPUT, _HARDWARE,
