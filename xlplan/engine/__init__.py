@@ -5,30 +5,30 @@ the server; every face of xlplan is a thin adapter over these functions.
 """
 
 from .chinchilla import (
-                         ChinchillaModel,
-                         chinchilla_from_compute,
-                         chinchilla_from_loss,
-                         chinchilla_from_params,
+    ChinchillaModel,
+    chinchilla_from_compute,
+    chinchilla_from_loss,
+    chinchilla_from_params,
 )
 from .data_limits import RepetitionWarning, data_constrained_loss, epochs, loss_floor
 from .errors import (
-                         ConvergenceError,
-                         InvalidTypeError,
-                         InvalidValueError,
-                         UnreachableLossError,
-                         XlplanError,
+    ConvergenceError,
+    InvalidTypeError,
+    InvalidValueError,
+    UnreachableLossError,
+    XlplanError,
 )
 from .hardware import GPU, GPUS, HARDWARE_PRESETS, Hardware, get_hardware
 from .laws import LAW_PRESETS, ScalingLaw, get_law
 from .overhead import compute_overhead, critical_size
 from .regret import RegretTable, RobustPlan, expected_cost_plan, regret_table, robust_plan
 from .sizing import (
-                         ModelPlan,
-                         OptimalPlan,
-                         compute_optimal,
-                         cost_optimal,
-                         lifetime_cost,
-                         total_flops,
+    ModelPlan,
+    OptimalPlan,
+    compute_optimal,
+    cost_optimal,
+    lifetime_cost,
+    total_flops,
 )
 
 __all__ = [
