@@ -13,22 +13,13 @@ Prints the ratio and the largest disagreement in N. Best of several repeats (sha
 
 import argparse
 import math
-import time
 
 import numpy as np
 from scipy.optimize import minimize_scalar
+from timing import best_time
 
 from xlplan.engine.budget import best_for_flops
 from xlplan.engine.laws import get_law
-
-
-def best_time(function, repeats):
-    best = math.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def bounded_params(law, flops, demand):

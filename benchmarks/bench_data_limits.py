@@ -16,24 +16,15 @@ repeats, because the machine is shared.
 
 import argparse
 import math
-import time
 import warnings
 
 import numpy as np
 from scipy.optimize import minimize_scalar
+from timing import best_time
 
 import xlplan
 from xlplan.engine.capped import capped_params
 from xlplan.engine.data_limits import RepetitionWarning, loss_floor
-
-
-def best_time(function, repeats):
-    best = math.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def scipy_objective(law, loss, r, unique):

@@ -12,22 +12,13 @@ Prints the ratios. Best of several repeats, because the machine is shared.
 
 import argparse
 import math
-import time
 import warnings
 
 import numpy as np
 from scipy.optimize import newton
+from timing import best_time
 
 import xlplan
-
-
-def best_time(function, repeats):
-    best = math.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def paper_style_tokens(law, loss, demand):
