@@ -18,8 +18,8 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from timing import best_time
 
-from xlplan.engine.budget import best_for_flops
 from xlplan.engine.laws import get_law
+from xlplan.engine.money.budget import best_for_flops
 
 
 def bounded_params(law, flops, demand):

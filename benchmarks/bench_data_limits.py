@@ -23,8 +23,8 @@ from scipy.optimize import minimize_scalar
 from timing import best_time
 
 import xlplan
-from xlplan.engine.capped import capped_params
-from xlplan.engine.data_limits import RepetitionWarning, loss_floor
+from xlplan.engine.data.capped import capped_params
+from xlplan.engine.data.data_limits import RepetitionWarning, loss_floor
 
 
 def scipy_objective(law, loss, r, unique):

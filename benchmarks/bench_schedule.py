@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from xlplan.engine.schedule import cost_optimal_pv, demand_ramp
+from xlplan.engine.money.schedule import cost_optimal_pv, demand_ramp
 
 
 def best_time(function, repeats):

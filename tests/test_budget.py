@@ -11,15 +11,15 @@ from scipy.optimize import minimize_scalar
 
 import xlplan
 from xlplan import udfs
-from xlplan.engine import budget
-from xlplan.engine.budget import (
+from xlplan.engine.errors import ConvergenceError, InvalidTypeError, InvalidValueError
+from xlplan.engine.laws import LAW_PRESETS
+from xlplan.engine.money import budget
+from xlplan.engine.money.budget import (
     best_for_budget,
     best_for_flops,
     loss_at_budget,
     loss_at_dollars,
 )
-from xlplan.engine.errors import ConvergenceError, InvalidTypeError, InvalidValueError
-from xlplan.engine.laws import LAW_PRESETS
 from xlplan.excel.cell_error import CellError
 
 

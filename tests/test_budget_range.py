@@ -5,7 +5,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 import xlplan
-from xlplan.engine.regret import regret_table, robust_plan
+from xlplan.engine.money.regret import regret_table, robust_plan
 from xlplan.templates import budget
 from xlplan.templates.budget_range import (
     HIGH_LABEL,

@@ -10,8 +10,8 @@ import pytest
 from numpy.testing import assert_allclose
 
 import xlplan
-from xlplan.engine.budget import best_for_budget, loss_at_dollars
-from xlplan.engine.energy import plan_footprint
+from xlplan.engine.deploy.energy import plan_footprint
+from xlplan.engine.money.budget import best_for_budget, loss_at_dollars
 from xlplan.templates import budget_buys
 from xlplan.templates.budget import FILENAME
 
@@ -121,7 +121,7 @@ def test_summary_shows_the_best_model_a_budget_buys(budget_report):
     assert (row["Recommended params"], row["Target loss"], row["Lifetime cost $"]) == \
         pytest.approx((dollars.params, dollars.loss, 2e6), rel=1e-12)
     assert row["Budget given (the best model it buys)"] == "$2,000,000"
-    flops = xlplan.engine.budget.best_for_flops(1e23, 1e9 * 285)
+    flops = xlplan.engine.money.budget.best_for_flops(1e23, 1e9 * 285)
     row = frame.iloc[1]
     assert (row["Recommended params"], row["Target loss"]) == pytest.approx(
         (flops.params, flops.loss), rel=1e-12)

@@ -9,9 +9,8 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy.optimize import brentq, minimize_scalar
 
-from xlplan.engine import capped
-from xlplan.engine.chinchilla import chinchilla_from_params
-from xlplan.engine.data_limits import (
+from xlplan.engine.data import capped
+from xlplan.engine.data.data_limits import (
     MUENNIGHOFF_R_D_STAR,
     RepetitionWarning,
     data_constrained_loss,
@@ -27,7 +26,8 @@ from xlplan.engine.errors import (
     UnreachableLossError,
 )
 from xlplan.engine.laws import ScalingLaw, get_law
-from xlplan.engine.sizing import compute_optimal, cost_optimal
+from xlplan.engine.paper.chinchilla import chinchilla_from_params
+from xlplan.engine.paper.sizing import compute_optimal, cost_optimal
 from xlplan.lawfile import load_law_file
 from xlplan.udfs import COST_OPT, EPOCHS, OPT_PARAMS, SCALING_LOSS
 

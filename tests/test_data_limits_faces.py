@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import xlplan
-from xlplan.engine.data_limits import RepetitionWarning
+from xlplan.engine.data.data_limits import RepetitionWarning
 from xlplan.report.build import write_report
 from xlplan.report.data_limits import AXIS_MAX, SIZE_FRACTIONS
 from xlplan.templates import budget

@@ -9,7 +9,7 @@ from numpy.testing import assert_allclose
 from scipy.optimize import minimize_scalar
 
 import xlplan
-from xlplan.engine.energy import (
+from xlplan.engine.deploy.energy import (
     DEFAULT_GRID_KG_PER_KWH,
     DEFAULT_PUE,
     carbon_hardware,

@@ -11,8 +11,8 @@ from numpy.testing import assert_allclose
 
 import xlplan
 from xlplan import udfs
-from xlplan.engine.cashflow import cashflow
-from xlplan.engine.schedule import cost_optimal_pv, demand_ramp, lifetime_pv
+from xlplan.engine.money.cashflow import cashflow
+from xlplan.engine.money.schedule import cost_optimal_pv, demand_ramp, lifetime_pv
 from xlplan.templates import monthly
 from xlplan.workbook.functions import call
 from xlplan.workbook.recalc import recalc_file

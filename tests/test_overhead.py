@@ -7,10 +7,10 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy.optimize import brentq
 
-from xlplan.engine.chinchilla import chinchilla_from_compute
 from xlplan.engine.errors import InvalidTypeError, InvalidValueError
 from xlplan.engine.laws import get_law
-from xlplan.engine.overhead import compute_overhead, critical_size, tokens_multiplier
+from xlplan.engine.paper.chinchilla import chinchilla_from_compute
+from xlplan.engine.paper.overhead import compute_overhead, critical_size, tokens_multiplier
 from xlplan.udfs import CRITICAL_SIZE, FUNCTIONS, OVERHEAD
 
 

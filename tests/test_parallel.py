@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from xlplan.engine import parallel, sizing, solver
+from xlplan.engine import parallel
+from xlplan.engine.paper import sizing, solver
 from xlplan.fit import search
 from xlplan.fit.law import fit_law, hoffmann_grid
 from xlplan.fit.runs import load_runs

@@ -8,7 +8,7 @@ from scipy.optimize import minimize_scalar
 import xlplan
 from xlplan import udfs
 from xlplan.engine.errors import InvalidTypeError, InvalidValueError, UnreachableLossError
-from xlplan.engine.regret import expected_cost_plan, regret_table, robust_plan
+from xlplan.engine.money.regret import expected_cost_plan, regret_table, robust_plan
 from xlplan.excel.cell_error import CellError
 
 # (loss, scenarios, hardware, law): three to five scenarios, given in any order.

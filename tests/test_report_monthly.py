@@ -9,9 +9,9 @@ import pytest
 from numpy.testing import assert_allclose
 
 import xlplan
-from xlplan.engine.cashflow import cashflow
 from xlplan.engine.errors import XlplanError
-from xlplan.engine.schedule import cost_optimal_pv, demand_ramp
+from xlplan.engine.money.cashflow import cashflow
+from xlplan.engine.money.schedule import cost_optimal_pv, demand_ramp
 from xlplan.report.build import write_report
 from xlplan.report.monthly import SHEET
 

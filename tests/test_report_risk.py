@@ -12,7 +12,7 @@ from numpy.testing import assert_allclose
 import xlplan
 from xlplan import udfs
 from xlplan.engine.errors import XlplanError
-from xlplan.engine.regret import regret_table, robust_plan
+from xlplan.engine.money.regret import regret_table, robust_plan
 from xlplan.fit.plan_interval import PlanIntervalWarning, plan_interval
 from xlplan.report.build import build_report, write_report
 from xlplan.report.risk import CURVE_POINTS, PLAN_LABELS

@@ -9,9 +9,9 @@ from scipy.optimize import minimize_scalar
 
 import xlplan
 from xlplan import udfs
-from xlplan.engine import schedule
-from xlplan.engine.cashflow import cashflow
 from xlplan.engine.errors import InvalidTypeError, InvalidValueError
+from xlplan.engine.money import schedule
+from xlplan.engine.money.cashflow import cashflow
 from xlplan.excel.cell_error import CellError
 
 LAW = xlplan.get_law("chinchilla")

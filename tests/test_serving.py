@@ -9,11 +9,11 @@ from scipy.optimize import bisect
 
 import xlplan
 from xlplan import udfs
-from xlplan.engine.breakeven import breakeven_requests
+from xlplan.engine.deploy.serving import at_batch, decode_mfu, gpus_needed, throughput
 from xlplan.engine.errors import InvalidTypeError, InvalidValueError
 from xlplan.engine.hardware import BYTES_PER_WEIGHT, GPUS, HARDWARE_PRESETS, Hardware
-from xlplan.engine.serving import at_batch, decode_mfu, gpus_needed, throughput
-from xlplan.engine.sizing import cost_optimal, lifetime_cost
+from xlplan.engine.money.breakeven import breakeven_requests
+from xlplan.engine.paper.sizing import cost_optimal, lifetime_cost
 from xlplan.excel.cell_error import CellError
 from xlplan.paper import table3
 

@@ -8,9 +8,9 @@ from numpy.testing import assert_allclose
 from scipy.optimize import minimize_scalar
 
 import xlplan
-from xlplan.engine import sizing, solver
 from xlplan.engine.errors import ConvergenceError
 from xlplan.engine.laws import LAW_PRESETS
+from xlplan.engine.paper import sizing, solver
 
 LAW = xlplan.get_law("chinchilla")
 

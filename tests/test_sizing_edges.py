@@ -11,7 +11,7 @@ import xlplan
 from xlplan import udfs
 from xlplan.engine.errors import XlplanError
 from xlplan.engine.laws import EXPONENT_MAX, EXPONENT_MIN, ScalingLaw
-from xlplan.engine.sizing import compute_optimal, cost_optimal
+from xlplan.engine.paper.sizing import compute_optimal, cost_optimal
 
 FLOAT_MAX, FLOAT_TINY = 1.7e308, 2.3e-308
 GOLDEN = (math.sqrt(5) - 1) / 2

@@ -8,7 +8,7 @@ import pytest
 from xlplan.cli import main
 from xlplan.engine.hardware import HARDWARE_PRESETS, get_hardware
 from xlplan.engine.laws import LAW_PRESETS, get_law
-from xlplan.engine.sizing import cost_optimal, lifetime_cost
+from xlplan.engine.paper.sizing import cost_optimal, lifetime_cost
 from xlplan.shared.styles import COUNT_FORMAT, FORMATS
 from xlplan.templates.build import TEMPLATES, build_template
 

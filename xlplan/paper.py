@@ -9,8 +9,8 @@ with their evident intended value, with a note saying so.
 
 from dataclasses import dataclass
 
-from .engine.chinchilla import chinchilla_from_params
-from .engine.sizing import compute_optimal, cost_optimal
+from .engine.paper.chinchilla import chinchilla_from_params
+from .engine.paper.sizing import compute_optimal, cost_optimal
 
 __all__ = ["Cell", "TABLE2_PRINTED", "TABLE3_PRINTED", "table2", "table3",
            "TABLE2_COLUMNS", "TABLE3_COLUMNS"]

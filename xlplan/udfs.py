@@ -20,11 +20,13 @@ import functools
 
 import numpy as np
 
-from .engine import chinchilla, data_limits, laws, sizing
+from .engine import laws
 from .engine.constants import (
     DEFAULT_DELTA,
 )
+from .engine.data import data_limits
 from .engine.hardware import get_hardware
+from .engine.paper import chinchilla, sizing
 from .excel import convert, params
 from .excel.cell_error import CellError
 from .excel.registry import FUNCTIONS, Param, excel_function

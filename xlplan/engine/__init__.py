@@ -4,13 +4,7 @@ Pure numpy/scipy. Nothing here knows about Excel, files, xlwings, openpyxl or
 the server; every face of xlplan is a thin adapter over these functions.
 """
 
-from .chinchilla import (
-    ChinchillaModel,
-    chinchilla_from_compute,
-    chinchilla_from_loss,
-    chinchilla_from_params,
-)
-from .data_limits import RepetitionWarning, data_constrained_loss, epochs, loss_floor
+from .data.data_limits import RepetitionWarning, data_constrained_loss, epochs, loss_floor
 from .errors import (
     ConvergenceError,
     InvalidTypeError,
@@ -20,9 +14,15 @@ from .errors import (
 )
 from .hardware import GPU, GPUS, HARDWARE_PRESETS, Hardware, get_hardware
 from .laws import LAW_PRESETS, ScalingLaw, get_law
-from .overhead import compute_overhead, critical_size
-from .regret import RegretTable, RobustPlan, expected_cost_plan, regret_table, robust_plan
-from .sizing import (
+from .money.regret import RegretTable, RobustPlan, expected_cost_plan, regret_table, robust_plan
+from .paper.chinchilla import (
+    ChinchillaModel,
+    chinchilla_from_compute,
+    chinchilla_from_loss,
+    chinchilla_from_params,
+)
+from .paper.overhead import compute_overhead, critical_size
+from .paper.sizing import (
     ModelPlan,
     OptimalPlan,
     compute_optimal,

@@ -7,7 +7,7 @@ splits into prefill (input tokens, processed in parallel, high MFU) and decode
 
 A hardware may also carry three serving settings of its inference GPU (memory
 bandwidth, memory and bytes per weight of the inference number format); the
-roofline model of :mod:`xlplan.engine.serving` needs them. Hardware given as
+roofline model of :mod:`xlplan.engine.deploy.serving` needs them. Hardware given as
 seven settings has none and works everywhere else.
 """
 
@@ -140,7 +140,7 @@ class Hardware:
         (serving model only; see ``BYTES_PER_WEIGHT``).
     train_power_watts, inference_power_watts : float, optional
         Board power of one training / inference GPU, W (NaN: unknown). Not among the
-        settings: only energy and emissions use them (:mod:`xlplan.engine.energy`).
+        settings: only energy and emissions use them (:mod:`xlplan.engine.deploy.energy`).
     """
 
     train_price_per_hour: float

@@ -48,7 +48,7 @@ class ScalingLaw:
     R_D_star, R_N_star : float or None
         Decay constants of repeated data and of excess parameters in the
         data-constrained law of Muennighoff et al. 2023 (see
-        :mod:`xlplan.engine.data_limits`), > 0. ``None`` (most laws): their
+        :mod:`xlplan.engine.data.data_limits`), > 0. ``None`` (most laws): their
         C4 values are used, an approximation across laws.
 
     Examples

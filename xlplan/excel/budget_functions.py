@@ -1,7 +1,7 @@
 """Excel functions of "what a budget buys" (the best model for a fixed total budget) and
 of its energy and emissions.
 
-Thin wrappers of :mod:`xlplan.engine.budget` and :mod:`xlplan.engine.energy`,
+Thin wrappers of :mod:`xlplan.engine.money.budget` and :mod:`xlplan.engine.deploy.energy`,
 registered like the functions of :mod:`xlplan.udfs` (which re-exports them, so
 xlwings, the server and the formula evaluator find them there).
 
@@ -11,7 +11,9 @@ xlwings, the server and the formula evaluator find them there).
 '#NUM!'
 """
 
-from ..engine import budget, energy, sizing
+from ..engine.deploy import energy
+from ..engine.money import budget
+from ..engine.paper import sizing
 from . import convert
 from . import params as shared
 from .registry import Param, excel_function

@@ -2,7 +2,7 @@
 
 Re-exported by :mod:`xlplan.udfs`, so xlwings, the server, functions.json and the
 workbook evaluator see them with the other functions. The numbers come from
-:mod:`xlplan.engine.overhead` and :mod:`xlplan.engine.data_limits`.
+:mod:`xlplan.engine.paper.overhead` and :mod:`xlplan.engine.data.data_limits`.
 
 >>> round(OVERHEAD(0.3), 4), round(CRITICAL_SIZE(), 4)
 (1.0556, 0.0974)
@@ -10,7 +10,8 @@ workbook evaluator see them with the other functions. The numbers come from
 '#NUM!'
 """
 
-from ..engine import data_limits, overhead
+from ..engine.data import data_limits
+from ..engine.paper import overhead
 from . import convert, params
 from .registry import Param, excel_function
 

@@ -1,6 +1,6 @@
 """Excel functions for plans with ranges: demand scenarios and a fitted law's uncertainty.
 
-``REGRET_TABLE`` and ``ROBUST_OPT`` wrap :mod:`xlplan.engine.regret`;
+``REGRET_TABLE`` and ``ROBUST_OPT`` wrap :mod:`xlplan.engine.money.regret`;
 ``PLAN_INTERVAL`` wraps :mod:`xlplan.fit.plan_interval` and runs on the
 server's slow path (worker processes with a time limit), like ``FIT_COEFFS``.
 Re-exported by :mod:`xlplan.udfs`, so xlwings, the server and the formula
@@ -11,8 +11,8 @@ import functools
 import logging
 import warnings
 
-from ..engine import regret
 from ..engine.errors import PLACEHOLDER, InvalidTypeError
+from ..engine.money import regret
 from . import convert, params
 from .registry import Param, excel_function
 

@@ -1,8 +1,8 @@
 """Excel functions of budgets over time: DEMAND_RAMP, LIFETIME_PV, COST_OPT_PV, CASHFLOW.
 
 Re-exported by :mod:`xlplan.udfs` (so xlwings, the server and the evaluator see
-them). The numbers come from :mod:`xlplan.engine.schedule` and
-:mod:`xlplan.engine.cashflow`; conventions (month 0, annual rates, 730 hours a
+them). The numbers come from :mod:`xlplan.engine.money.schedule` and
+:mod:`xlplan.engine.money.cashflow`; conventions (month 0, annual rates, 730 hours a
 month) are in the former's docstring.
 
 >>> COST_OPT_PV(2.1, [[1e8] * 36], 0.1, -0.25)  # doctest: +ELLIPSIS
@@ -11,8 +11,8 @@ month) are in the former's docstring.
 [2.0, 0.0, 0.0, 0.0, 0.0, 0.0]
 """
 
-from ..engine import cashflow, schedule
 from ..engine.errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
+from ..engine.money import cashflow, schedule
 from . import convert, params
 from .registry import Param, excel_function
 

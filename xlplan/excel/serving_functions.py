@@ -1,6 +1,6 @@
 """Excel functions for serving: SERVING, GPUS_NEEDED and BREAKEVEN_REQUESTS.
 
-Thin adapters over :mod:`xlplan.engine.serving` and :mod:`xlplan.engine.breakeven`,
+Thin adapters over :mod:`xlplan.engine.deploy.serving` and :mod:`xlplan.engine.money.breakeven`,
 re-exported by :mod:`xlplan.udfs`. SERVING and GPUS_NEEDED need the hardware's ten
 settings (a preset, or a 1x10 range as ``XLPLAN_HARDWARE(name, TRUE)`` returns);
 given seven they answer ``#VALUE!`` naming what is missing. BREAKEVEN_REQUESTS
@@ -12,8 +12,10 @@ answers ``#N/A`` when the API is cheaper at every volume.
 
 import math
 
-from ..engine import breakeven, serving, sizing
+from ..engine.deploy import serving
 from ..engine.hardware import get_hardware
+from ..engine.money import breakeven
+from ..engine.paper import sizing
 from . import convert
 from .cell_error import CellError
 from .registry import Param, excel_function

@@ -23,7 +23,7 @@ import numpy as np
 from ..engine import validate
 from ..engine.errors import InvalidValueError
 from ..engine.laws import ScalingLaw
-from ..engine.sizing import compute_optimal
+from ..engine.paper.sizing import compute_optimal
 from .bootstrap import bootstrap_law
 from .objective import DEFAULT_DELTA
 

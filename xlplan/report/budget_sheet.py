@@ -2,17 +2,17 @@
 
 The budget is the first scenario's ``budget_dollars``; without one, the first
 scenario's recommended lifetime cost (whose best model is, by duality, that
-recommended model). Values only, computed by :mod:`xlplan.engine.budget` and
-:mod:`xlplan.engine.energy`; the chart is the same as the budget planner's.
+recommended model). Values only, computed by :mod:`xlplan.engine.money.budget` and
+:mod:`xlplan.engine.deploy.energy`; the chart is the same as the budget planner's.
 """
 
 import math
 
 import numpy as np
 
-from ..engine.budget import best_for_budget, loss_at_dollars
-from ..engine.energy import plan_footprint
-from ..engine.sizing import lifetime_cost
+from ..engine.deploy.energy import plan_footprint
+from ..engine.money.budget import best_for_budget, loss_at_dollars
+from ..engine.paper.sizing import lifetime_cost
 from ..shared.budget_chart import CURVE_POINTS, budget_chart
 from ..shared.styles import header_row, note, put, set_widths, title
 from .compute import has_power

@@ -7,10 +7,10 @@ size ratio against requests), one curve per quality level, each one call.
 
 import numpy as np
 
-from ..engine.budget import best_for_budget, best_for_flops
-from ..engine.chinchilla import chinchilla_from_loss, chinchilla_from_params
-from ..engine.energy import plan_footprint
-from ..engine.sizing import compute_optimal, cost_optimal, lifetime_cost
+from ..engine.deploy.energy import plan_footprint
+from ..engine.money.budget import best_for_budget, best_for_flops
+from ..engine.paper.chinchilla import chinchilla_from_loss, chinchilla_from_params
+from ..engine.paper.sizing import compute_optimal, cost_optimal, lifetime_cost
 from .monthly import demand_for_sizing
 from .serving import serving_columns
 

@@ -13,9 +13,9 @@ import warnings
 import numpy as np
 from openpyxl.chart import Reference, ScatterChart, Series
 
-from ..engine.data_limits import EPOCH_WARNING, RepetitionWarning, repetition_constants
-from ..engine.overhead import compute_overhead, critical_size
-from ..engine.sizing import cost_optimal
+from ..engine.data.data_limits import EPOCH_WARNING, RepetitionWarning, repetition_constants
+from ..engine.paper.overhead import compute_overhead, critical_size
+from ..engine.paper.sizing import cost_optimal
 from ..shared.styles import header_row, note, put, set_widths, title
 from .monthly import demand_for_sizing
 

@@ -13,7 +13,7 @@ schedule: either a launch ramp or an explicit list, plus the annual rates.
     discount_rate = 0.10                          # annual, >= 0 (default 0)
     price_change = -0.25                          # annual GPU price change, > -1 (default 0)
 
-Such a plan is sized on the present value (:mod:`xlplan.engine.schedule`); its
+Such a plan is sized on the present value (:mod:`xlplan.engine.money.schedule`); its
 lifetime requests are the schedule's sum, and its costs in the summary are
 present values. The cash-flow sheet shows each one month by month, with the
 spend chart of the ``monthly_budget.xlsx`` template.
@@ -26,9 +26,9 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from ..engine import validate
-from ..engine.cashflow import COLUMNS, cashflow
 from ..engine.errors import InvalidTypeError, InvalidValueError, XlplanError
-from ..engine.schedule import check_rates, check_schedule, demand_ramp, present_value_requests
+from ..engine.money.cashflow import COLUMNS, cashflow
+from ..engine.money.schedule import check_rates, check_schedule, demand_ramp, present_value_requests
 from ..shared.spend_chart import spend_chart
 from ..shared.styles import header_row, note, put, set_widths, title
 

@@ -15,8 +15,8 @@ from openpyxl.chart import Reference, ScatterChart, Series
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from ..engine.regret import regret_table, robust_plan
-from ..engine.sizing import cost_optimal, lifetime_cost
+from ..engine.money.regret import regret_table, robust_plan
+from ..engine.paper.sizing import cost_optimal, lifetime_cost
 from ..shared.styles import COUNT_FORMAT, header_row, note, put, set_widths, title
 
 __all__ = ["RiskBlock", "risk_blocks", "risk_sheet", "CURVE_POINTS", "INTERVAL_LEVEL",

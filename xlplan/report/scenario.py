@@ -15,18 +15,18 @@ from pathlib import Path
 import yaml
 
 from ..engine import validate
-from ..engine.budget import best_for_budget, best_for_flops
-from ..engine.chinchilla import chinchilla_from_loss, chinchilla_from_params
 from ..engine.constants import (
     DEFAULT_HARDWARE,
     DEFAULT_INPUT_TOKENS,
     DEFAULT_LAW,
     DEFAULT_OUTPUT_TOKENS,
 )
-from ..engine.energy import DEFAULT_GRID_KG_PER_KWH, DEFAULT_PUE
+from ..engine.deploy.energy import DEFAULT_GRID_KG_PER_KWH, DEFAULT_PUE
 from ..engine.errors import InvalidTypeError, InvalidValueError, XlplanError
 from ..engine.hardware import Hardware, get_hardware
 from ..engine.laws import get_law
+from ..engine.money.budget import best_for_budget, best_for_flops
+from ..engine.paper.chinchilla import chinchilla_from_loss, chinchilla_from_params
 from ..lawfile import is_law_file, law_from_text
 from .monthly import MONTHLY_KEYS, parse_monthly
 from .serving import ServingSettings, read_serving, serving_hardware

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine import validate
+from ..engine.deploy.serving import at_batch, gpus_needed, throughput
 from ..engine.errors import InvalidTypeError, InvalidValueError, XlplanError
-from ..engine.serving import at_batch, gpus_needed, throughput
 
 __all__ = ["ServingSettings", "read_serving", "serving_columns", "SERVING_COLUMNS"]
 

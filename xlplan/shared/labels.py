@@ -16,7 +16,7 @@ HARDWARE_LABELS = ("train $/GPU-hour", "train peak FLOP/s", "train MFU",
 HARDWARE_FORMATS = ("usd_rate", "flops_rate", "percent", "usd_rate", "flops_rate", "percent",
                     "percent")
 # The three serving settings a hardware row may carry after the seven (ten in all):
-# what the roofline serving model needs (xlplan.engine.serving).
+# what the roofline serving model needs (xlplan.engine.deploy.serving).
 SERVING_HARDWARE_LABELS = ("inference memory bandwidth (B/s)", "inference GPU memory (B)",
                            "bytes per weight")
 SERVING_HARDWARE_FORMATS = ("bandwidth", "bytes", "ratio")

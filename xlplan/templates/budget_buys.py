@@ -8,7 +8,7 @@ curves and both optima. Below: energy and emissions of the budget's model and of
 the Planner's recommended model (``ENERGY_EMISSIONS``).
 """
 
-from ..engine.energy import DEFAULT_GRID_KG_PER_KWH, DEFAULT_PUE
+from ..engine.deploy.energy import DEFAULT_GRID_KG_PER_KWH, DEFAULT_PUE
 from ..engine.hardware import HARDWARE_PRESETS
 from ..shared.budget_chart import CURVE_POINTS, budget_chart
 from ..shared.styles import header_row, note, put, set_widths, title

@@ -8,7 +8,7 @@ equal-quality Chinchilla-style model, in present value; the month-by-month cash
 flow (``CASHFLOW``; column C overrides the ramp month by month); a native chart
 of the monthly spend (training and inference columns) and the cumulative spend
 (line). Conventions in
-:mod:`xlplan.engine.schedule`.
+:mod:`xlplan.engine.money.schedule`.
 """
 
 import openpyxl

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import validate
-from .constants import TRAIN_FLOPS_PER_PARAM_TOKEN
-from .laws import get_law
+from .. import validate
+from ..constants import TRAIN_FLOPS_PER_PARAM_TOKEN
+from ..laws import get_law
 from .solver import chinchilla_point
 
 __all__ = ["ChinchillaModel", "chinchilla_from_loss", "chinchilla_from_params",

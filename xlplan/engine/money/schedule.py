@@ -16,7 +16,7 @@ The mathematics
 ---------------
 Inference cost is linear in the parameters N and in the requests: month t costs
 ``N k R_t (1 + g)**((t-1)/12)``, with k the inference dollars per parameter per
-request at today's prices (:func:`xlplan.engine.sizing.lifetime_cost`). Its present
+request at today's prices (:func:`xlplan.engine.paper.sizing.lifetime_cost`). Its present
 value is therefore
 
     PV_inference = N k sum_t R_t w_t = N k R_pv,
@@ -25,8 +25,8 @@ value is therefore
 where ``R_pv = sum_t R_t w_t`` is the *present-value requests*: the lump-sum demand
 that costs, today, what the schedule costs. The total present value
 ``k_train N D + N k R_pv`` is exactly the lump-sum objective of
-:func:`~xlplan.engine.sizing.cost_optimal` with R = R_pv, i.e. the solver's
-``r = k R_pv / k_train`` (training-token equivalents; :mod:`xlplan.engine.solver`).
+:func:`~xlplan.engine.paper.sizing.cost_optimal` with R = R_pv, i.e. the solver's
+``r = k R_pv / k_train`` (training-token equivalents; :mod:`xlplan.engine.paper.solver`).
 PV-optimal sizing is the same root-finding problem with a different r: no new
 solver, and the same speed. Only R_pv (one weighted sum over months) is new.
 
@@ -49,10 +49,10 @@ import math
 
 import numpy as np
 
-from . import validate
-from .constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
-from .errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
-from .sizing import cost_optimal, lifetime_cost
+from .. import validate
+from ..constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
+from ..errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
+from ..paper.sizing import cost_optimal, lifetime_cost
 
 __all__ = ["MAX_MONTHS", "HOURS_PER_MONTH", "MONTHS_PER_YEAR", "check_schedule",
            "check_rates", "price_factors", "discount_factors", "monthly_weights",
@@ -252,7 +252,7 @@ def lifetime_pv(params, tokens, requests_by_month, discount_rate=0.0, price_chan
     discount_rate, price_change : float or array_like
         Annual rates (see the module docstring).
     input_tokens, output_tokens, hardware
-        As :func:`xlplan.engine.sizing.lifetime_cost`.
+        As :func:`xlplan.engine.paper.sizing.lifetime_cost`.
 
     Returns
     -------
@@ -280,7 +280,7 @@ def cost_optimal_pv(loss, requests_by_month, discount_rate=0.0, price_change=0.0
     discount_rate, price_change : float or array_like
         Annual rates (see the module docstring).
     input_tokens, output_tokens, hardware, law
-        As :func:`xlplan.engine.sizing.cost_optimal`.
+        As :func:`xlplan.engine.paper.sizing.cost_optimal`.
 
     Returns
     -------

@@ -1,28 +1,29 @@
 """The monthly cash flow of a model: training in month 0, then a schedule of demand.
 
-Conventions are those of :mod:`xlplan.engine.schedule` (month 0 undiscounted,
+Conventions are those of :mod:`xlplan.engine.money.schedule` (month 0 undiscounted,
 annual rates, 730 hours a month). Row 0 is training: its GPU-hours are
 ``6 N D / (3600 x peak x MFU)`` and its cost is the training dollars of
-:func:`~xlplan.engine.sizing.lifetime_cost`. Row t >= 1 serves R_t requests: its
+:func:`~xlplan.engine.paper.sizing.lifetime_cost`. Row t >= 1 serves R_t requests: its
 GPU-hours are the inference FLOPs ``2 N R_t (d_in / MFU_prefill + d_out / MFU_decode)``
 over ``3600 x peak``, and its cost is ``lifetime_cost``'s inference dollars for R_t
 requests times the price factor ``(1 + g)**((t-1)/12)``; its present value multiplies
 that by ``(1 + d)**(-t/12)``. The present values add up to
-:func:`~xlplan.engine.schedule.lifetime_pv`'s total (to rounding).
+:func:`~xlplan.engine.money.schedule.lifetime_pv`'s total (to rounding).
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import validate
-from .constants import (
+from .. import validate
+from ..constants import (
     DEFAULT_INPUT_TOKENS,
     DEFAULT_OUTPUT_TOKENS,
     INFERENCE_FLOPS_PER_PARAM_TOKEN,
     TRAIN_FLOPS_PER_PARAM_TOKEN,
 )
-from .hardware import SECONDS_PER_HOUR, get_hardware
+from ..hardware import SECONDS_PER_HOUR, get_hardware
+from ..paper.sizing import lifetime_cost
 from .schedule import (
     HOURS_PER_MONTH,
     check_rates,
@@ -30,7 +31,6 @@ from .schedule import (
     discount_factors,
     price_factors,
 )
-from .sizing import lifetime_cost
 
 __all__ = ["CashFlow", "cashflow", "COLUMNS"]
 
@@ -88,7 +88,7 @@ def cashflow(params, tokens, requests_by_month, discount_rate=0.0, price_change=
     requests_by_month : array_like, shape ``(..., T)``
         Requests in months 1..T.
     discount_rate, price_change : float or array_like
-        Annual rates, >= 0 and > -1 (see :mod:`xlplan.engine.schedule`).
+        Annual rates, >= 0 and > -1 (see :mod:`xlplan.engine.money.schedule`).
     input_tokens, output_tokens : float or array_like
         Tokens per request (defaults 70 and 215).
     hardware : optional

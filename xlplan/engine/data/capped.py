@@ -21,8 +21,8 @@ narrower than :data:`X_TOLERANCE` in log D. Failure is a ConvergenceError.
 
 import numpy as np
 
+from ..errors import ConvergenceError
 from .data_limits import optimal_params_for_tokens, repetition_constants
-from .errors import ConvergenceError
 
 __all__ = ["solve_capped", "capped_slope", "capped_params", "X_TOLERANCE", "MAX_ITERATIONS"]
 

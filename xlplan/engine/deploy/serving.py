@@ -18,7 +18,7 @@ $/GPU-hour, with bandwidth utilisation u in (0, 1]:
 
 Decode MFU does not depend on N, so it is a property of the hardware and the
 batch: :func:`at_batch` puts it in a :class:`~xlplan.engine.hardware.Hardware`,
-which then prices inference in :mod:`xlplan.engine.sizing` exactly as these
+which then prices inference in :mod:`xlplan.engine.paper.sizing` exactly as these
 formulas do (2N FLOPs per token at that MFU is the same dollars as one token at
 the throughput above). Example: A100-40GB, int8 (b = 1), batch 2, u = 1:
 2 x 2 x 1.555e12 / (1 x 6.24e14) = 0.997%, the paper's "1% decode MFU".
@@ -55,10 +55,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import validate
-from .errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
-from .hardware import SECONDS_PER_HOUR, get_hardware
-from .sizing import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, INFERENCE_FLOPS_PER_PARAM_TOKEN
+from .. import validate
+from ..errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
+from ..hardware import SECONDS_PER_HOUR, get_hardware
+from ..paper.sizing import (
+    DEFAULT_INPUT_TOKENS,
+    DEFAULT_OUTPUT_TOKENS,
+    INFERENCE_FLOPS_PER_PARAM_TOKEN,
+)
 
 __all__ = ["Throughput", "GpuNeeds", "decode_mfu", "at_batch", "throughput", "gpus_needed",
            "HOURS_PER_MONTH", "TOKENS_PER_MILLION"]

@@ -25,8 +25,8 @@ together with that paper's own A, B, E, alpha, beta.
 
 import numpy as np
 
-from . import validate
-from .laws import get_law
+from .. import validate
+from ..laws import get_law
 
 __all__ = ["MUENNIGHOFF_R_D_STAR", "MUENNIGHOFF_R_N_STAR", "EPOCH_WARNING", "RepetitionWarning",
            "repetition_constants", "optimal_params_for_tokens", "effective_tokens",

@@ -11,24 +11,24 @@ k_inference the lifetime inference cost of one parameter. In FLOPs
 (Eq. 6) k_train = 6 C_tr / MFU_tr and k_inference = 2 C_inf R (d_in / MFU_in +
 d_out / MFU_out) for R requests. Compute-optimal is the cost-optimal problem
 with unit costs. The minimiser depends only on r = k_inference / k_train (see
-:mod:`xlplan.engine.solver`).
+:mod:`xlplan.engine.paper.solver`).
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import validate
-from .constants import (
+from .. import validate
+from ..constants import (
     DEFAULT_INPUT_TOKENS,
     DEFAULT_OUTPUT_TOKENS,
     INFERENCE_FLOPS_PER_PARAM_TOKEN,
     TRAIN_FLOPS_PER_PARAM_TOKEN,
 )
-from .data_sizing import capped_optimum
-from .errors import PLACEHOLDER, InvalidValueError
-from .hardware import get_hardware
-from .laws import get_law
+from ..data.data_sizing import capped_optimum
+from ..errors import PLACEHOLDER, InvalidValueError
+from ..hardware import get_hardware
+from ..laws import get_law
 from .solver import chinchilla_point, solve_tokens
 
 __all__ = ["ModelPlan", "OptimalPlan", "compute_optimal", "cost_optimal", "total_flops",
@@ -219,7 +219,7 @@ def compute_optimal(loss, inference_tokens, law=None, on_invalid="raise", unique
     unique_tokens : float or array_like, optional
         Unique training tokens available, > 0. None (default): unlimited, the
         paper's problem. Given: the loss is Muennighoff et al.'s data-constrained
-        one and training may repeat data (see :mod:`xlplan.engine.data_sizing`).
+        one and training may repeat data (see :mod:`xlplan.engine.data.data_sizing`).
 
     Returns
     -------

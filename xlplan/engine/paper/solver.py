@@ -34,8 +34,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ConvergenceError
-from .parallel import map_blocks
+from ..errors import ConvergenceError
+from ..parallel import map_blocks
 
 __all__ = ["SolverResult", "solve_tokens", "chinchilla_point", "MAX_ITERATIONS",
            "STEP_TOLERANCE"]

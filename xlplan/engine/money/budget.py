@@ -1,6 +1,6 @@
 """What a budget buys: the lowest-loss model whose training and serving fit a fixed budget.
 
-The reverse of :mod:`xlplan.engine.sizing` ("the cheapest model of this loss"):
+The reverse of :mod:`xlplan.engine.paper.sizing` ("the cheapest model of this loss"):
 given a total budget and a lifetime demand, find the best model.
 
 Fixed FLOPs
@@ -39,10 +39,10 @@ correct to 1e-12 relative (the issue asks for 1e-10). After ``MAX_ITERATIONS``
 a :class:`~xlplan.engine.errors.ConvergenceError` is raised, never a guess.
 
 T = 0 is the Chinchilla problem (t = +inf): the answer is
-:func:`~xlplan.engine.chinchilla.chinchilla_from_compute`, used as is.
+:func:`~xlplan.engine.paper.chinchilla.chinchilla_from_compute`, used as is.
 
 **Dollars.** Lifetime dollars are N (k_train D + k_inference) with the cost
-model's rates (:func:`xlplan.engine.sizing.dollar_rates`); dividing by k_train
+model's rates (:func:`xlplan.engine.paper.sizing.dollar_rates`); dividing by k_train
 gives the same constraint N (D + r) = S with S = dollars / k_train and
 r = k_inference / k_train, i.e. C = 6 S training-FLOP equivalents and
 T = 3 r inference-token equivalents. One solver serves both.
@@ -75,11 +75,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import validate
-from .chinchilla import TRAIN_FLOPS_PER_PARAM_TOKEN, chinchilla_from_compute
-from .errors import ConvergenceError, InvalidValueError
-from .laws import get_law
-from .sizing import (
+from .. import validate
+from ..errors import ConvergenceError, InvalidValueError
+from ..laws import get_law
+from ..paper.chinchilla import TRAIN_FLOPS_PER_PARAM_TOKEN, chinchilla_from_compute
+from ..paper.sizing import (
     DEFAULT_INPUT_TOKENS,
     DEFAULT_OUTPUT_TOKENS,
     INFERENCE_FLOPS_PER_PARAM_TOKEN,
@@ -339,7 +339,7 @@ def best_for_budget(dollars, requests, input_tokens=DEFAULT_INPUT_TOKENS,
     input_tokens, output_tokens : float or array_like
         Tokens per request (defaults 70 and 215).
     hardware, law : optional
-        As for :func:`xlplan.engine.sizing.cost_optimal`.
+        As for :func:`xlplan.engine.paper.sizing.cost_optimal`.
 
     Returns
     -------

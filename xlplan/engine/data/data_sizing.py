@@ -12,10 +12,10 @@ import warnings
 
 import numpy as np
 
+from ..errors import UnreachableLossError
+from ..paper.solver import solve_tokens
 from .capped import solve_capped
 from .data_limits import EPOCH_WARNING, RepetitionWarning, loss_floor
-from .errors import UnreachableLossError
-from .solver import solve_tokens
 
 __all__ = ["capped_optimum", "check_within_floor"]
 

@@ -1,7 +1,7 @@
 """Build versus buy: the lifetime requests above which your own model beats an API.
 
 Let C*(R) be the lifetime cost (training + inference dollars) of the cost-optimal
-model of a given loss serving R requests (:func:`~xlplan.engine.sizing.cost_optimal`),
+model of a given loss serving R requests (:func:`~xlplan.engine.paper.sizing.cost_optimal`),
 and ``a`` the API's price of one request, (d_in x input price + d_out x output
 price) / 1e6 for prices in $ per 1M tokens. Break-even is the root of
 
@@ -29,11 +29,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import validate
-from .errors import ConvergenceError
-from .hardware import get_hardware
-from .laws import get_law
-from .sizing import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, cost_optimal, dollar_rates
+from .. import validate
+from ..errors import ConvergenceError
+from ..hardware import get_hardware
+from ..laws import get_law
+from ..paper.sizing import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, cost_optimal, dollar_rates
 
 __all__ = ["BreakEven", "breakeven_requests", "MAX_ITERATIONS", "RTOL"]
 

@@ -15,9 +15,9 @@ parameter term alone uses up the whole gap: no amount of data reaches the loss.
 
 import numpy as np
 
-from . import validate
-from .errors import InvalidValueError
-from .laws import get_law
+from .. import validate
+from ..errors import InvalidValueError
+from ..laws import get_law
 
 __all__ = ["critical_size", "tokens_multiplier", "compute_overhead"]
 

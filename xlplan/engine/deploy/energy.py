@@ -4,7 +4,7 @@
     emissions (t CO2e)  = energy (MWh) x grid intensity (kg CO2e / kWh)
 
 GPU-hours come from the cost model, not a second formula: dollars / price per
-GPU-hour, i.e. FLOPs / (3600 x peak FLOP/s x MFU) (:mod:`xlplan.engine.sizing`).
+GPU-hour, i.e. FLOPs / (3600 x peak FLOP/s x MFU) (:mod:`xlplan.engine.paper.sizing`).
 Board power is the datasheet's maximum (TDP) of the GPU preset
 (:mod:`xlplan.engine.hardware`): an upper estimate of the GPU's own draw that
 leaves out host CPUs, memory and network; PUE adds the facility's cooling and
@@ -30,10 +30,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import validate
-from .errors import InvalidValueError
-from .hardware import get_hardware
-from .sizing import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, lifetime_cost
+from .. import validate
+from ..errors import InvalidValueError
+from ..hardware import get_hardware
+from ..paper.sizing import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, lifetime_cost
 
 __all__ = ["Footprint", "footprint", "plan_footprint", "carbon_hardware", "kg_per_gpu_hour",
            "DEFAULT_PUE", "DEFAULT_GRID_KG_PER_KWH"]
@@ -111,7 +111,7 @@ def plan_footprint(params, tokens, requests, input_tokens=DEFAULT_INPUT_TOKENS,
                    inference_power_watts=None, on_invalid="raise"):
     """Energy and emissions of training ``params`` on ``tokens`` and serving ``requests``.
 
-    GPU-hours are the lifetime dollars of :func:`~xlplan.engine.sizing.lifetime_cost`
+    GPU-hours are the lifetime dollars of :func:`~xlplan.engine.paper.sizing.lifetime_cost`
     divided by the hardware's prices; powers default to the hardware's board power.
 
     Examples

@@ -40,10 +40,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import validate
-from .errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
-from .laws import get_law
-from .sizing import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, cost_optimal, lifetime_cost
+from .. import validate
+from ..errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
+from ..laws import get_law
+from ..paper.sizing import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, cost_optimal, lifetime_cost
 
 __all__ = ["RegretTable", "RobustPlan", "regret_table", "robust_plan", "expected_cost_plan",
            "check_scenarios", "MIN_SCENARIOS"]
@@ -158,7 +158,7 @@ def regret_table(loss, requests_scenarios, input_tokens=DEFAULT_INPUT_TOKENS,
     requests_scenarios : array_like
         Lifetime requests of k >= 2 demand scenarios, each > 0.
     input_tokens, output_tokens, hardware, law :
-        As for :func:`xlplan.engine.sizing.cost_optimal`.
+        As for :func:`xlplan.engine.paper.sizing.cost_optimal`.
 
     Returns
     -------
@@ -246,7 +246,7 @@ def expected_cost_plan(loss, requests_scenarios, weights=None,
     Returns
     -------
     OptimalPlan
-        :func:`xlplan.engine.sizing.cost_optimal` at sum_j w_j R_j: cost is linear
+        :func:`xlplan.engine.paper.sizing.cost_optimal` at sum_j w_j R_j: cost is linear
         in demand, so the expected cost of any model is its cost at the mean demand.
     """
     requests = check_scenarios(requests_scenarios)

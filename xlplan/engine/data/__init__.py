@@ -1,0 +1,1 @@
+"""Data limits: repeated data (Muennighoff et al. 2023) and sizing under a unique-token cap."""

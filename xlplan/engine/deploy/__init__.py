@@ -1,0 +1,1 @@
+"""Deployment: serving throughput and GPUs (roofline), energy and emissions."""

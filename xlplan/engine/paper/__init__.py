@@ -1,0 +1,1 @@
+"""The paper's sizing: Chinchilla models and the inference-aware optimum (FLOPs and dollars)."""
