@@ -18,14 +18,15 @@ def _settings(args):
         host=args.host, port=args.port, token=args.token, certfile=args.certfile,
         keyfile=args.keyfile, public_url=args.public_url,
         max_body_bytes=args.max_body_bytes, max_cells=args.max_cells,
-        max_batch=args.max_batch, slow_timeout=args.slow_timeout,
+        max_batch=args.max_batch, max_result_cells=args.max_result_cells,
+        max_response_cells=args.max_response_cells, slow_timeout=args.slow_timeout,
         slow_workers=args.slow_workers, read_timeout=args.read_timeout,
         max_connections=args.max_connections)
 
 
-def _announce(settings):
+def _announce(settings, port):
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    base = settings.public_url or f"{settings.scheme}://{host}:{settings.port}"
+    base = settings.public_url or f"{settings.scheme}://{host}:{port}"
     query = "?token=<token>" if settings.token else ""
     print(f"xlplan serve: add-in at {base}/manifest.xml{query}", file=sys.stderr)
     if settings.scheme == "http":
@@ -36,11 +37,13 @@ def _announce(settings):
 
 def run(args):
     require_extra("serve", "server", "fastapi", "uvicorn")
-    from ..server.runner import serve
+    from ..server.runner import listen, serve
 
     settings = _settings(args)
-    _announce(settings)
-    serve(settings, args.log_level)
+    sock = listen(settings)
+    with sock:
+        _announce(settings, sock.getsockname()[1])
+        serve(settings, sock, args.log_level)
     print("xlplan serve: stopped", file=sys.stderr)
     return 0
 
@@ -65,6 +68,13 @@ def add_parser(subparsers):
                         help="largest range one argument may carry (default %(default)s)")
     parser.add_argument("--max-batch", type=int, default=defaults.max_batch,
                         help="most calls in one batch request (default %(default)s)")
+    parser.add_argument("--max-result-cells", type=int, default=defaults.max_result_cells,
+                        help="most cells one call may answer, refused before computing "
+                        "(default %(default)s)")
+    parser.add_argument("--max-response-cells", type=int,
+                        default=defaults.max_response_cells,
+                        help="most cells the answers of one request may hold together "
+                        "(default %(default)s)")
     parser.add_argument("--slow-timeout", type=float, default=defaults.slow_timeout,
                         help="seconds one FIT_COEFFS call may take once a worker takes it "
                         "(default %(default)s)")
@@ -72,7 +82,8 @@ def add_parser(subparsers):
                         help="processes for FIT_COEFFS calls, at most one per core "
                         "(default %(default)s)")
     parser.add_argument("--read-timeout", type=float, default=defaults.read_timeout,
-                        help="seconds a client may take to send a request body "
+                        help="seconds a client may take to send a request's head, and "
+                        "its body; an idle connection closes after at most this "
                         "(default %(default)s)")
     parser.add_argument("--max-connections", type=int, default=defaults.max_connections,
                         help="most connections at once, 503 beyond (default %(default)s)")

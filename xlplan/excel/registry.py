@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass
 
 from ..engine.errors import XlplanError
+from . import limits
 from .cell_error import CellError, cell_error
 
 __all__ = ["Param", "FunctionSpec", "FUNCTIONS", "excel_function", "CATEGORY", "NAMESPACE"]
@@ -40,6 +41,8 @@ class FunctionSpec:
     """An Excel function: ``result`` names the columns of a 1xk answer, () for one number.
 
     ``slow`` marks functions the server runs in its worker processes with a time limit.
+    ``result_shape(args)`` is the (rows, columns) its answer to ``args`` would have
+    (see :mod:`xlplan.excel.limits`), known before it computes.
     """
 
     name: str
@@ -48,6 +51,7 @@ class FunctionSpec:
     result: tuple
     slow: bool
     func: object
+    result_shape: object = None
 
     @property
     def max_args(self):
@@ -76,15 +80,22 @@ def _unexpected(name, error):
                      f"{what}")
 
 
-def _catching(func):
+def _catching(func, estimate):
+    """``func`` answering errors as cells, and refusing an answer over the cell limit."""
+    name = func.__name__
+
     @functools.wraps(func)
     def cell_function(*args):
+        too_big = limits.refusal(name, estimate, args)
+        if too_big is not None:  # before computing anything
+            return too_big
         try:
-            return func(*args)
+            value = func(*args)
         except XlplanError as error:
             return cell_error(error, _EXCEL_NAMES)
         except Exception as error:  # noqa: BLE001  (a cell shows an error, never a traceback)
-            return _unexpected(func.__name__, error)
+            return _unexpected(name, error)
+        return limits.oversized(name, *limits.shape(value)) or value
     return cell_function
 
 
@@ -117,10 +128,11 @@ def excel_function(*params, result=(), slow=False):
     def decorate(func):
         _check_signature(func, params)
         description = inspect.getdoc(func).splitlines()[0]
-        wrapped = _catching(func)
+        estimate = limits.estimator(func.__name__, [p.name for p in params], result)
+        wrapped = _catching(func, estimate)
         wrapped.__doc__ = description  # xlwings shows the docstring in the function wizard
         wrapped = _xlwings_decorated(wrapped, params)
         FUNCTIONS[func.__name__] = FunctionSpec(func.__name__, description, tuple(params),
-                                                tuple(result), slow, wrapped)
+                                                tuple(result), slow, wrapped, estimate)
         return wrapped
     return decorate

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from .. import udfs
+from ..excel import limits
 from ..excel.cell_error import CellError
 
-__all__ = ["Call", "Batch", "CallFailure", "prepare", "outcome", "MESSAGE_LIMIT"]
+__all__ = ["Call", "Batch", "CallFailure", "prepare", "outcome", "result_cells",
+           "MESSAGE_LIMIT"]
 
 # Longest error message sent back: a message quotes the user's input, which may be huge.
 MESSAGE_LIMIT = 2000
@@ -62,8 +64,20 @@ def _argument(param, matrix, max_cells):
     return matrix
 
 
-def prepare(call, max_cells):
-    """(spec, Python arguments) of a call, or :class:`CallFailure`."""
+def result_cells(spec, args):
+    """Cells ``spec``'s answer to ``args`` would have, known before computing it (an
+    argument too malformed to tell counts 1: the function will refuse it)."""
+    try:
+        rows, columns = spec.result_shape(tuple(args))
+    except Exception:  # noqa: BLE001  (the function names the bad argument)
+        return 1
+    return rows * columns
+
+
+def prepare(call, max_cells, max_result_cells=limits.MAX_RESULT_CELLS):
+    """(spec, Python arguments) of a call, or :class:`CallFailure`: an unknown function,
+    the wrong number of arguments, a range over ``max_cells`` cells, or an answer that
+    would be over ``max_result_cells`` cells."""
     spec = udfs.FUNCTIONS.get(call.func_name.strip().upper())
     if spec is None:
         name = call.func_name if len(call.func_name) <= 60 else call.func_name[:55] + "..."
@@ -75,6 +89,9 @@ def prepare(call, max_cells):
         raise CallFailure(400, "#VALUE!", f"{spec.name} takes {wanted} arguments, got "
                           f"{len(call.args)}")
     args = [_argument(p, m, max_cells) for p, m in zip(spec.params, call.args, strict=False)]
+    too_big = limits.refusal(spec.name, spec.result_shape, args, max_result_cells)
+    if too_big is not None:
+        raise CallFailure(400, too_big.code, too_big.message)
     return spec, args
 
 

@@ -16,11 +16,12 @@ files that carry the token (manifest, functions.js, task pane) ``Cache-Control:
 no-store``.
 """
 
+import re
 from urllib.parse import urlsplit
 
 from .security import reject
 
-__all__ = ["RequestGuard", "TOKEN_BEARING_PATHS", "shown"]
+__all__ = ["RequestGuard", "TOKEN_BEARING_PATHS", "shown", "parse_host"]
 
 TOKEN_BEARING_PATHS = frozenset({"/manifest.xml", "/functions.js", "/taskpane.html"})
 # Longest piece of a client's input echoed back in an error message.
@@ -40,12 +41,26 @@ def _header(scope, name):
     return None
 
 
-def _host_name(host):
-    """The name part of a Host header ('[::1]:8000' -> '::1'), lower case."""
-    host = host.strip().lower()
-    if host.startswith("["):
-        return host[1:host.find("]")] if "]" in host else host
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+def _only_host(scope):
+    """The request's one Host header; None if it has none or several."""
+    hosts = [value for key, value in scope["headers"] if key == b"host"]
+    return hosts[0].decode("latin-1") if len(hosts) == 1 else None
+
+
+# A Host header is a name (letters, digits, dots, hyphens) or a bracketed IPv6 address,
+# then optionally ":" and a port; nothing else (no user part, path or second colon).
+_HOST = re.compile(r"(?:(?P<name>[a-z0-9.-]+)|\[(?P<ipv6>[0-9a-f:.]+)\])"
+                   r"(?::(?P<port>[0-9]{1,5}))?")
+
+
+def parse_host(host):
+    """(name, port or None) of a Host header ('[::1]:8000' -> ('::1', 8000)), lower case;
+    None if it is not exactly a host and an optional port."""
+    match = _HOST.fullmatch(host.strip().lower())
+    if match is None:
+        return None
+    port = match["port"]
+    return match["name"] or match["ipv6"], int(port) if port is not None else None
 
 
 def _origin(url):
@@ -60,14 +75,27 @@ class RequestGuard:
         self.app = app
         self.hosts = settings.allowed_hosts
         self.public_origin = _origin(settings.public_url) if settings.public_url else None
+        self.ports = {settings.port} - {0}
+        if settings.public_url:
+            public = urlsplit(settings.public_url)
+            self.ports.add(public.port or {"http": 80, "https": 443}[public.scheme])
         self.no_store = bool(settings.token)
+
+    def _host_allowed(self, scope, host):
+        """A Host of an allowed name, with no port or the port this server answers on."""
+        parsed = None if host is None else parse_host(host)
+        if parsed is None or parsed[0] not in self.hosts:
+            return False
+        served = (scope.get("server") or (None, None))[1]
+        return parsed[1] is None or parsed[1] in self.ports | {served}
 
     def _refusal(self, scope):
         """(status, code, message) of a request to refuse, or None."""
-        host = _header(scope, b"host")
-        if host is None or _host_name(host) not in self.hosts:
+        host = _only_host(scope)
+        if not self._host_allowed(scope, host):
             return 421, "#N/A", (f"this server does not answer to Host {shown(host)}: use one "
-                                 f"of {', '.join(sorted(self.hosts))} (or pass --public-url)")
+                                 f"of {', '.join(sorted(self.hosts))}, with no port or this "
+                                 "server's (or pass --public-url)")
         origin = _header(scope, b"origin")
         own = {f"{scope.get('scheme', 'http')}://{host.strip()}".lower(), self.public_origin}
         if origin is not None and origin.lower() not in own:

@@ -1,9 +1,10 @@
 """ASGI middleware: the access token and the request body (size and time), before any route.
 
 The body is read here, in full, before the route sees it: a body over the limit,
-declared or streamed in chunks, gets 413; one that does not arrive within the
-read timeout gets 408 and the connection is closed, so a client that sends half
-a request cannot hold a connection for ever.
+declared or streamed in chunks, gets 413; one that has not wholly arrived within
+the read timeout of the request's head gets 408 and the connection is closed,
+so a client that sends half a request, or a byte now and then, cannot hold a
+connection for ever.
 """
 
 import asyncio
@@ -72,9 +73,13 @@ class BodyLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             raise self._too_large()
         chunks, size, more = [], 0, True
+        # One deadline for the whole body, not one per chunk: a client that sends a byte
+        # now and then must not hold the connection for ever.
+        deadline = asyncio.get_running_loop().time() + self.timeout
         while more:
             try:
-                message = await asyncio.wait_for(receive(), self.timeout)
+                left = deadline - asyncio.get_running_loop().time()
+                message = await asyncio.wait_for(receive(), max(left, 0))
             except asyncio.TimeoutError:
                 raise _Refused(408, f"the request body did not arrive within {self.timeout:g} "
                                "s") from None

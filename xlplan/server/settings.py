@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..engine.errors import InvalidTypeError, InvalidValueError
+from ..excel.limits import MAX_RESULT_CELLS
 
 __all__ = ["Settings", "TOKEN_ENV", "is_loopback", "LOOPBACK_NAMES", "JS_TIMER_LIMIT_MS",
            "QUEUE_PER_WORKER", "REQUEST_MARGIN_S", "WORKER_START_S", "max_slow_workers"]
@@ -102,13 +103,20 @@ class Settings:
         Largest range one argument may carry.
     max_batch : int
         Most calls in one batch request.
+    max_result_cells : int
+        Most cells one call may answer (refused before it computes, ``#VALUE!``).
+    max_response_cells : int
+        Most cells the answers of one request may hold together (a batch's calls
+        beyond it are refused the same way).
     slow_timeout : float
         Seconds one slow call (FIT_COEFFS) may take once a worker takes it.
     slow_workers : int
         Worker processes for slow calls, so they never hold up the cheap ones; at most
         one per core.
     read_timeout : float
-        Seconds a client may take to send a request body (408 and closed beyond).
+        Seconds a client may take to send a request's head (from connecting, or from
+        the previous answer) and, separately, its whole body: 408 and closed beyond.
+        An idle kept-alive connection is closed after ``min(read_timeout, 5)`` s.
     max_connections : int
         Most connections open at once (503 beyond), so slow clients cannot pile up.
     """
@@ -122,6 +130,8 @@ class Settings:
     max_body_bytes: int = 8_000_000
     max_cells: int = 100_000
     max_batch: int = 10_000
+    max_result_cells: int = MAX_RESULT_CELLS
+    max_response_cells: int = 10 * MAX_RESULT_CELLS
     slow_timeout: float = 60.0
     slow_workers: int = 1
     read_timeout: float = 30.0
@@ -153,12 +163,18 @@ class Settings:
                                         value=path)
 
     def _check_limits(self):
-        for name in ("max_body_bytes", "max_cells", "max_batch", "slow_timeout",
+        for name in ("max_body_bytes", "max_cells", "max_batch", "max_result_cells",
+                     "max_response_cells", "slow_timeout",
                      "slow_workers", "read_timeout", "max_connections"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 raise InvalidValueError(f"{name}={value} must be a finite number > 0",
                                         argument=name, value=value)
+        if self.max_response_cells < self.max_result_cells:
+            raise InvalidValueError(
+                f"max_response_cells={self.max_response_cells} is less than max_result_cells="
+                f"{self.max_result_cells}: one call's answer could never be sent",
+                argument="max_response_cells", value=self.max_response_cells)
         if self.slow_workers > max_slow_workers():
             raise InvalidValueError(
                 f"slow_workers={self.slow_workers} is more than this machine's "

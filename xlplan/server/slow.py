@@ -23,6 +23,7 @@ import os
 import sys
 from pathlib import Path
 
+from ..excel.limits import MAX_RESULT_CELLS
 from .calls import CallFailure
 from .settings import WORKER_START_S as WORKER_START_LIMIT
 from .worker import write_message
@@ -65,11 +66,12 @@ class _Worker:
         self.pipe = _Pipe(process.stdout)
 
     @classmethod
-    async def start(cls, register):
+    async def start(cls, register, max_result_cells):
         package_root = str(Path(__file__).resolve().parents[2])
         path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "xlplan.server.worker", stdin=asyncio.subprocess.PIPE,
+            sys.executable, "-m", "xlplan.server.worker", "--parent", str(os.getpid()),
+            "--max-result-cells", str(max_result_cells), stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONPATH": path})
         worker = cls(process)
         register(process)  # kills it at once if the pool is closing
@@ -121,8 +123,10 @@ class _NoWorker(Exception):
 class SlowPool:
     """A pool of ``workers`` worker processes; ``await run(name, args)`` a call."""
 
-    def __init__(self, workers, timeout, max_wait=None, max_pending=None):
+    def __init__(self, workers, timeout, max_wait=None, max_pending=None,
+                 max_result_cells=MAX_RESULT_CELLS):
         self.workers = workers
+        self.max_result_cells = max_result_cells
         self.timeout = timeout
         self.max_wait = max_wait if max_wait is not None else 16 * (timeout + WORKER_START_LIMIT)
         self.max_pending = max_pending or 16 * workers
@@ -165,7 +169,7 @@ class SlowPool:
             old.result().kill()
         if self._closing:
             return
-        task = asyncio.ensure_future(_Worker.start(self._register))
+        task = asyncio.ensure_future(_Worker.start(self._register, self.max_result_cells))
         task.add_done_callback(_consume)
         self._starting[slot] = task
 

@@ -1,0 +1,124 @@
+"""How many cells one Excel function may answer, checked before it computes anything.
+
+Most functions answer a fixed 1xk row; a few grow with their arguments
+(``REGRET_TABLE`` answers k x (k+1) cells for k scenarios, ``CASHFLOW`` (months+1)
+x 6, ``DEMAND_RAMP`` months x 1). A request of a few kilobytes could otherwise ask
+for gigabytes of answer. :data:`ESTIMATORS` declares, per function, the shape of
+its answer from its arguments, and :func:`refusal` turns an answer over the limit
+into a ``#VALUE!`` cell error naming the size and the limit, before the function
+runs. The limit is :data:`MAX_RESULT_CELLS` unless a route sets another for the
+calls it makes (:func:`result_limit`; ``xlplan serve --max-result-cells``).
+
+Every cell of an answer is a finite float, at most :data:`BYTES_PER_CELL` bytes of
+JSON, so the cell limit bounds the bytes too (100,000 cells: under 2.6 MB).
+
+>>> estimate = estimator("REGRET_TABLE", ("loss", "requests_scenarios"), ())
+>>> estimate((2.1, [[1e9, 1e10, 1e11]]))
+(3, 4)
+>>> refusal("REGRET_TABLE", estimate, (2.1, [list(range(1, 4001))])).message[:62]
+'REGRET_TABLE: the result would be 16,004,000 cells (4000 x 400'
+"""
+
+import contextlib
+import contextvars
+import math
+
+from .cell_error import CellError
+
+__all__ = ["MAX_RESULT_CELLS", "BYTES_PER_CELL", "ESTIMATORS", "estimator", "cell_count",
+           "result_limit", "current_limit", "refusal", "oversized", "shape"]
+
+# Most cells one call may answer: a 316 x 316 table, 2.6 MB of JSON; any fixed-shape
+# function answers at most 10, CASHFLOW of 1,200 months 7,206.
+MAX_RESULT_CELLS = 100_000
+# Longest JSON text of one finite float ("-2.2250738585072014e-308") and its comma.
+BYTES_PER_CELL = 25
+
+_LIMIT = contextvars.ContextVar("xlplan_max_result_cells", default=MAX_RESULT_CELLS)
+
+
+def cell_count(value):
+    """Cells of an Excel value: 1 for a scalar, the sum of row lengths for a range."""
+    if isinstance(value, (list, tuple)):
+        return sum(len(r) if isinstance(r, (list, tuple)) else 1 for r in value)
+    return 1
+
+
+def _whole(value):
+    """A positive whole count from one cell (a number or numeric text), or 1 if none."""
+    while isinstance(value, (list, tuple)) and len(value) == 1:
+        value = value[0]
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return 1
+    return max(1, math.ceil(number)) if math.isfinite(number) else 1
+
+
+# Shape (rows, columns) of each function's answer whose size depends on its arguments,
+# from the arguments by name (missing ones are None). Every other function answers
+# one row of its declared result columns (one cell if it declares none).
+ESTIMATORS = {
+    "REGRET_TABLE": lambda a: (cell_count(a["requests_scenarios"]),
+                               cell_count(a["requests_scenarios"]) + 1),
+    "DEMAND_RAMP": lambda a: (_whole(a["months"]), 1),
+    "CASHFLOW": lambda a: (cell_count(a["requests_by_month"]) + 1, 6),
+    "PLAN_INTERVAL": lambda a: (3, 3),
+}
+
+
+def estimator(name, param_names, result):
+    """``estimate(args) -> (rows, columns)`` of function ``name``'s answer to ``args``."""
+    declared = ESTIMATORS.get(name)
+    if declared is None:
+        fixed = (1, max(1, len(result)))
+        return lambda args: fixed
+
+    def estimate(args):
+        named = dict.fromkeys(param_names)
+        named.update(zip(param_names, args, strict=False))
+        return declared(named)
+    return estimate
+
+
+def current_limit():
+    """The most cells a call may answer here (see :func:`result_limit`)."""
+    return _LIMIT.get()
+
+
+@contextlib.contextmanager
+def result_limit(cells):
+    """Within this block (this thread or task), calls may answer at most ``cells`` cells."""
+    token = _LIMIT.set(int(cells))
+    try:
+        yield
+    finally:
+        _LIMIT.reset(token)
+
+
+def oversized(name, rows, columns, limit=None):
+    """The ``#VALUE!`` error of an answer of ``rows x columns`` over the limit, or None."""
+    limit = current_limit() if limit is None else limit
+    cells = rows * columns
+    if cells <= limit:
+        return None
+    return CellError("#VALUE!", f"{name}: the result would be {cells:,} cells ({rows} x "
+                     f"{columns}), more than the limit of {limit:,} cells: ask for a smaller "
+                     "table (fewer scenarios or months)")
+
+
+def shape(value):
+    """(rows, columns) of a function's answer: a number is 1 x 1, a list of rows r x c."""
+    if isinstance(value, list) and all(isinstance(r, list) for r in value):
+        return len(value), max((len(r) for r in value), default=0)
+    return 1, 1
+
+
+def refusal(name, estimate, args, limit=None):
+    """:func:`oversized` for the answer ``estimate`` expects from ``args``; None if it
+    fits or cannot be estimated (the function then reports its own argument error)."""
+    try:
+        rows, columns = estimate(tuple(args))
+    except Exception:  # noqa: BLE001  (malformed arguments: the function explains them)
+        return None
+    return oversized(name, rows, columns, limit)
