@@ -42,8 +42,8 @@ def run(args):
     settings = _settings(args)
     sock = listen(settings)
     with sock:
-        _announce(settings, sock.getsockname()[1])
-        serve(settings, sock, args.log_level)
+        serve(settings, sock, args.log_level,
+              ready=lambda: _announce(settings, sock.getsockname()[1]))
     print("xlplan serve: stopped", file=sys.stderr)
     return 0
 

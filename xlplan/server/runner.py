@@ -63,9 +63,10 @@ def listen(settings):
     return sock
 
 
-def serve(settings, sock, log_level="warning"):
+def serve(settings, sock, log_level="warning", ready=None):
     """Serve ``settings`` on ``sock`` (from :func:`listen`) until a signal; return once
-    every worker process has exited."""
+    every worker process has exited. ``ready()`` is called once the certificate (if
+    any) has been read, just before serving starts."""
     import asyncio
 
     import uvicorn
@@ -94,8 +95,11 @@ def serve(settings, sock, log_level="warning"):
         config.load()  # reads the certificate now, so a bad one is a one-line error
     except (OSError, ValueError) as error:  # ssl.SSLError is an OSError
         raise InvalidValueError(f"cannot use --certfile {settings.certfile!r} / --keyfile "
-                                f"{settings.keyfile!r}: {error}", argument="certfile",
+                                f"{settings.keyfile!r}: {error} (a PEM certificate and its "
+                                "key are needed)", argument="certfile",
                                 value=settings.certfile) from None
+    if ready is not None:
+        ready()
     logging.getLogger("uvicorn.access").addFilter(TokenFilter())
     server = Server(config)
     # uvicorn installs its own handlers for SIGINT and SIGTERM while it runs.

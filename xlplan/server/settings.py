@@ -57,25 +57,30 @@ def _check_token(token):
                                 "digits and punctuation only", argument="token")
 
 
+def _public_url_problem(url):
+    """Why ``url`` cannot be the add-in's base URL, or None."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises for a port that is not a number in range
+    except ValueError as error:
+        return ("its port is not a number in [0, 65535]" if "Port" in str(error)
+                else f"it cannot be read as a URL ({error})")
+    if parts.scheme not in ("http", "https"):
+        return "its scheme must be http or https"
+    if not parts.hostname:
+        return "it names no host"
+    if parts.username or parts.password or parts.query or parts.fragment:
+        return "it may not carry a user name, password, query or fragment"
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        return "Office loads add-ins from other hosts only over https"
+    if any(c in url for c in "\"'<>\\ ") or not url.isascii() or not url.isprintable():
+        return "it has a character that is not allowed in a URL (quote, <, >, \\, space)"
+    return None
+
+
 def _check_public_url(url):
     """http(s) URL of a host, https unless that host is loopback; no query or fragment."""
-    parts = urlsplit(url)
-    problem = None
-    if parts.scheme not in ("http", "https"):
-        problem = "its scheme must be http or https"
-    elif not parts.hostname:
-        problem = "it names no host"
-    elif parts.username or parts.password or parts.query or parts.fragment:
-        problem = "it may not carry a user name, password, query or fragment"
-    elif parts.scheme == "http" and not is_loopback(parts.hostname):
-        problem = "Office loads add-ins from other hosts only over https"
-    elif any(c in url for c in "\"'<>\\ ") or not url.isascii() or not url.isprintable():
-        problem = "it has a character that is not allowed in a URL (quote, <, >, \\, space)"
-    else:
-        try:
-            _ = parts.port  # raises for a port that is not a number in range
-        except ValueError:
-            problem = "its port is not a number in [0, 65535]"
+    problem = _public_url_problem(url)
     if problem:
         raise InvalidValueError(f"--public-url {url!r} is not usable: {problem} (e.g. "
                                 "https://xlplan.example.com:8443)", argument="public_url",
