@@ -12,78 +12,24 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from pathlib import Path
 
 import httpx
-import pandas as pd
 import pytest
 
 from xlplan import udfs
 
+from process_helpers import (
+    LONG,
+    fit_call,
+    gadre_runs,
+    health,
+    in_background,
+    processes,
+    ready_worker,
+    wait_for,
+)
 from server_helpers import server_process
-
-GADRE = Path(__file__).parent / "data" / "gadre_overtraining_104runs.csv"
-LONG = 120  # seconds: a bound on a wait for an event that is expected within a second
-
-
-def _gadre_runs(everything=False):
-    frame = pd.read_csv(GADRE)
-    frame = frame if everything else frame[frame.dataset == "c4_original"]
-    return [["params", "tokens", "loss"], *frame[["params", "tokens", "loss_c4_val"]]
-            .values.tolist()]
-
-
-def _fit(runs, delta=None):
-    return {"func_name": "FIT_COEFFS", "args": [runs, [[None]], [[delta]]]}
-
-
-def _stat(pid):
-    """(state, parent pid, session id) of a process, or None once it is gone."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = text[text.rindex(")") + 2:].split()
-    return fields[0], int(fields[1]), int(fields[3])
-
-
-def _processes(where):
-    pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
-    return [pid for pid in pids if (stat := _stat(pid)) and stat[0] != "Z" and where(stat)]
-
-
-def wait_for(what, check, timeout=LONG):
-    """Poll ``check()`` (a server status or a process table) until it is truthy."""
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-    return value
-
-
-def _health(base):
-    return httpx.get(f"{base}/health").json()
-
-
-def _ready_worker(server):
-    """The pid of the server's one worker, once it has started and imported the fitter."""
-    wait_for("a ready worker", lambda: _health(server.base)["slow_workers_ready"] == 1)
-    (worker,) = wait_for("the worker process", lambda: _processes(
-        lambda stat: stat[1] == server.process.pid))
-    return worker
-
-
-def _in_background(base, body, answers, key):
-    def post():
-        response = httpx.post(f"{base}/batch", json={"calls": [body]}, timeout=LONG)
-        answers[key] = response.json()["results"][0] if response.status_code == 200 else {
-            "status": response.status_code, "body": response.text}
-    thread = threading.Thread(target=post)
-    thread.start()
-    return thread
 
 
 @pytest.mark.parametrize("signals", [("group", signal.SIGTERM), ("group", signal.SIGINT)])
@@ -91,11 +37,11 @@ def test_signals_mid_fit_stop_everything_at_once(signals):
     """SIGTERM (or Ctrl-C's SIGINT) to the whole group, then SIGINT to the server, with a
     fit in a worker: the client gets 503, the server exits, no process is left."""
     with server_process("--slow-timeout", "600", new_session=True) as server:
-        worker = _ready_worker(server)
+        worker = ready_worker(server)
         os.kill(worker, signal.SIGSTOP)  # the fit cannot finish before the signal
         answers = {}
-        thread = _in_background(server.base, _fit(_gadre_runs(True), 0.0017), answers, "fit")
-        wait_for("the fit in the worker", lambda: _health(server.base)["slow_calls_in_workers"])
+        thread = in_background(server.base, fit_call(gadre_runs(True), 0.0017), answers, "fit")
+        wait_for("the fit in the worker", lambda: health(server.base)["slow_calls_in_workers"])
         started = time.monotonic()
         os.killpg(server.process.pid, signals[1])
         with contextlib.suppress(ProcessLookupError):  # already gone after the first
@@ -103,7 +49,7 @@ def test_signals_mid_fit_stop_everything_at_once(signals):
         server.process.wait(timeout=LONG)
         stopped_in = time.monotonic() - started
         thread.join(LONG)
-        left = _processes(lambda stat: stat[2] == server.process.pid)
+        left = processes(lambda stat: stat[2] == server.process.pid)
         output = server.output()
     assert left == [], f"processes left behind: {left}"
     assert answers["fit"]["status"] == 503, answers
@@ -114,40 +60,40 @@ def test_signals_mid_fit_stop_everything_at_once(signals):
 
 
 def test_a_crashed_worker_is_noticed_at_once_and_replaced():
-    runs = _gadre_runs()
+    runs = gadre_runs()
     with server_process("--slow-timeout", "600") as server:
-        worker = _ready_worker(server)
+        worker = ready_worker(server)
         os.kill(worker, signal.SIGSTOP)
         answers = {}
-        thread = _in_background(server.base, _fit(runs, 0.0013), answers, "fit")
-        wait_for("the fit in the worker", lambda: _health(server.base)["slow_calls_in_workers"])
+        thread = in_background(server.base, fit_call(runs, 0.0013), answers, "fit")
+        wait_for("the fit in the worker", lambda: health(server.base)["slow_calls_in_workers"])
         os.kill(worker, signal.SIGKILL)
         thread.join(LONG)
         assert answers["fit"]["status"] == 503, answers
         assert "worker stopped" in answers["fit"]["error"]["message"]
         # A fresh worker takes the next call; one killed while idle is replaced unnoticed.
-        fresh = _ready_worker(server)
+        fresh = ready_worker(server)
         assert fresh != worker
         os.kill(fresh, signal.SIGKILL)
-        wait_for("the server to see it gone", lambda: _health(server.base)[
+        wait_for("the server to see it gone", lambda: health(server.base)[
             "slow_workers_ready"] == 0)
-        response = httpx.post(f"{server.base}/call", json=_fit(runs, 0.0013), timeout=LONG)
+        response = httpx.post(f"{server.base}/call", json=fit_call(runs, 0.0013), timeout=LONG)
         assert response.status_code == 200
         assert response.json()["result"] == udfs.FIT_COEFFS(runs, None, 0.0013)
 
 
 def test_time_spent_waiting_for_a_worker_does_not_count():
     """A call waits behind one that runs out the whole limit, then gets its own full limit."""
-    runs = _gadre_runs()
+    runs = gadre_runs()
     with server_process("--slow-timeout", "5") as server:
-        worker = _ready_worker(server)
+        worker = ready_worker(server)
         os.kill(worker, signal.SIGSTOP)  # the first call will surely use up its 5 s
         answers = {}
-        first = _in_background(server.base, _fit(runs, 0.0011), answers, "first")
+        first = in_background(server.base, fit_call(runs, 0.0011), answers, "first")
         wait_for("the first fit in the worker",
-                 lambda: _health(server.base)["slow_calls_in_workers"])
-        second = _in_background(server.base, _fit(runs, 0.0012), answers, "second")
-        wait_for("the second fit waiting", lambda: _health(server.base)["slow_calls_running"]
+                 lambda: health(server.base)["slow_calls_in_workers"])
+        second = in_background(server.base, fit_call(runs, 0.0012), answers, "second")
+        wait_for("the second fit waiting", lambda: health(server.base)["slow_calls_running"]
                  == 2)
         first.join(LONG)
         second.join(LONG)
@@ -160,20 +106,21 @@ def test_time_spent_waiting_for_a_worker_does_not_count():
 
 
 def test_fits_wait_their_turn_and_identical_fits_share_one_computation():
-    runs = _gadre_runs()
+    runs = gadre_runs()
     deltas = [1e-3 * (1 + k / 10) for k in range(12)]  # 12 distinct fits
-    calls = [_fit(runs, d) for d in deltas] + [_fit(runs, deltas[0])] * 5  # one cell 5 times
+    # the 12, then one cell 5 times
+    calls = [fit_call(runs, d) for d in deltas] + [fit_call(runs, deltas[0])] * 5
     with server_process("--slow-timeout", "600") as server:
         response = httpx.post(f"{server.base}/batch", json={"calls": calls}, timeout=600)
-        health = _health(server.base)
+        status = health(server.base)
     assert response.status_code == 200
     answers = response.json()["results"]
     assert [a["status"] for a in answers] == [200] * 17, answers
     for delta, answer in zip(deltas, answers, strict=False):  # the 12 distinct
         assert answer["result"] == udfs.FIT_COEFFS(runs, None, delta)
     assert all(a["result"] == answers[0]["result"] for a in answers[12:])
-    assert health["slow_calls_computed"] == 12  # the five identical cells: one fit
-    assert health["slow_calls_running"] == 0
+    assert status["slow_calls_computed"] == 12  # the five identical cells: one fit
+    assert status["slow_calls_running"] == 0
 
 
 _REFUSAL_SCENARIO = """
@@ -210,7 +157,7 @@ print(json.dumps(outcome))
 def test_a_call_that_cannot_get_a_worker_in_time_is_refused():
     """The server's promise to the add-in: an answer within max_wait + timeout. (In a
     process of its own: asyncio's child watcher upsets pytest's own AST rewriting.)"""
-    done = subprocess.run([sys.executable, "-c", _REFUSAL_SCENARIO, json.dumps(_gadre_runs())],
+    done = subprocess.run([sys.executable, "-c", _REFUSAL_SCENARIO, json.dumps(gadre_runs())],
                           capture_output=True, text=True, timeout=LONG)
     assert done.returncode == 0, done.stderr
     outcome = json.loads(done.stdout)
