@@ -3,6 +3,7 @@ declares the shape of its answer, every route (Python, xlwings, Lite, the server
 its workers) refuses an answer over the limit with a #VALUE! naming it, before any
 work is done."""
 
+import json
 import pickle
 import struct
 import subprocess
@@ -103,15 +104,21 @@ def test_a_route_may_set_its_own_limit_for_the_calls_it_makes():
 
 
 def test_an_estimate_that_falls_short_is_still_caught_after_computing(monkeypatch):
-    """The bound holds even if an estimator is wrong: the answer is checked too."""
+    """The bound holds even if an estimator is wrong: a growing answer is checked too."""
     spec = FUNCTIONS["REGRET_TABLE"]
     monkeypatch.setitem(limits.ESTIMATORS, "REGRET_TABLE", lambda a: (1, 1))
-    # The wrapper took its estimator at registration; rebuild one with the wrong one.
-    wrong = limits.estimator("REGRET_TABLE", [p.name for p in spec.params], spec.result)
-    assert wrong((2.1, [[1, 2, 3]])) == (1, 1)
+    wrong = limits.ResultBound("REGRET_TABLE", [p.name for p in spec.params], spec.result)
+    args = (2.1, [[1e9, 1e10, 1e11]])
     with limits.result_limit(5):
-        error = spec.func(2.1, [[1e9, 1e10, 1e11]])
+        assert wrong.refusal(args) is None  # fooled before computing
+        error = wrong.checked(spec.func.__wrapped__(*args))
     assert error.code == "#VALUE!" and "12 cells (3 x 4)" in error.message
+
+
+def test_a_fixed_shape_answer_is_checked_against_the_limit_too():
+    with limits.result_limit(4):
+        error = udfs.XLPLAN_LAW("chinchilla")
+    assert "5 cells (1 x 5), more than the limit of 4" in error.message
 
 
 def test_malformed_arguments_get_the_functions_own_error():
@@ -152,3 +159,13 @@ def test_the_worker_process_applies_the_servers_limit():
     finally:
         worker.stdin.close()
         assert worker.wait(timeout=60) == 0  # stdin closed: it ends
+
+
+def test_the_cell_limit_bounds_the_bytes_of_an_answer():
+    """A cell is a finite float: its JSON is at most BYTES_PER_CELL bytes with its comma."""
+    longest = max(len(json.dumps(v)) for v in (-2.2250738585072014e-308, -1.7976931348623157e308,
+                                                -5e-324, -1.2345678901234567e-100))
+    assert longest + 1 <= limits.BYTES_PER_CELL
+    table = udfs.REGRET_TABLE(2.1, [[1e8 * (i + 1) for i in range(315)]])
+    text = json.dumps({"result": table}, separators=(",", ":"))
+    assert len(text) <= 315 * 316 * limits.BYTES_PER_CELL + 3 * 315 + 20

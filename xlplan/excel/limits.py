@@ -10,7 +10,7 @@ runs. The limit is :data:`MAX_RESULT_CELLS` unless a route sets another for the
 calls it makes (:func:`result_limit`; ``xlplan serve --max-result-cells``).
 
 Every cell of an answer is a finite float, at most :data:`BYTES_PER_CELL` bytes of
-JSON, so the cell limit bounds the bytes too (100,000 cells: under 2.6 MB).
+JSON, so the cell limit bounds the bytes too (100,000 cells: about 2.5 MB).
 
 >>> estimate = estimator("REGRET_TABLE", ("loss", "requests_scenarios"), ())
 >>> estimate((2.1, [[1e9, 1e10, 1e11]]))
@@ -26,9 +26,9 @@ import math
 from .cell_error import CellError
 
 __all__ = ["MAX_RESULT_CELLS", "BYTES_PER_CELL", "ESTIMATORS", "estimator", "cell_count",
-           "result_limit", "current_limit", "refusal", "oversized", "shape"]
+           "result_limit", "current_limit", "refusal", "oversized", "shape", "ResultBound"]
 
-# Most cells one call may answer: a 316 x 316 table, 2.6 MB of JSON; any fixed-shape
+# Most cells one call may answer: a 315 x 316 table, about 2.5 MB of JSON; any fixed-shape
 # function answers at most 10, CASHFLOW of 1,200 months 7,206.
 MAX_RESULT_CELLS = 100_000
 # Longest JSON text of one finite float ("-2.2250738585072014e-308") and its comma.
@@ -122,3 +122,28 @@ def refusal(name, estimate, args, limit=None):
     except Exception:  # noqa: BLE001  (malformed arguments: the function explains them)
         return None
     return oversized(name, rows, columns, limit)
+
+
+class ResultBound:
+    """The answer-size check of one Excel function, for the wrapper every route calls.
+
+    ``refusal(args)`` before it computes (None, or the ``#VALUE!`` to answer instead);
+    ``checked(value)`` after, for the functions whose answer grows (an estimator that
+    fell short still cannot let a larger answer out). A fixed-shape function costs one
+    comparison.
+    """
+
+    def __init__(self, name, param_names, result):
+        self.name = name
+        self.shape = estimator(name, list(param_names), result)
+        self.fixed = None if name in ESTIMATORS else max(1, len(result))
+
+    def refusal(self, args):
+        if self.fixed is None:
+            return refusal(self.name, self.shape, args)
+        return None if self.fixed <= _LIMIT.get() else oversized(self.name, 1, self.fixed)
+
+    def checked(self, value):
+        if self.fixed is not None:
+            return value
+        return oversized(self.name, *shape(value)) or value

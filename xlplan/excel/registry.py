@@ -80,13 +80,14 @@ def _unexpected(name, error):
                      f"{what}")
 
 
-def _catching(func, estimate):
-    """``func`` answering errors as cells, and refusing an answer over the cell limit."""
+def _catching(func, bound):
+    """``func`` answering errors as cells, and refusing an answer over the cell limit
+    (``bound``, a :class:`~xlplan.excel.limits.ResultBound`)."""
     name = func.__name__
 
     @functools.wraps(func)
     def cell_function(*args):
-        too_big = limits.refusal(name, estimate, args)
+        too_big = bound.refusal(args)
         if too_big is not None:  # before computing anything
             return too_big
         try:
@@ -95,7 +96,7 @@ def _catching(func, estimate):
             return cell_error(error, _EXCEL_NAMES)
         except Exception as error:  # noqa: BLE001  (a cell shows an error, never a traceback)
             return _unexpected(name, error)
-        return limits.oversized(name, *limits.shape(value)) or value
+        return bound.checked(value)
     return cell_function
 
 
@@ -128,11 +129,11 @@ def excel_function(*params, result=(), slow=False):
     def decorate(func):
         _check_signature(func, params)
         description = inspect.getdoc(func).splitlines()[0]
-        estimate = limits.estimator(func.__name__, [p.name for p in params], result)
-        wrapped = _catching(func, estimate)
+        bound = limits.ResultBound(func.__name__, [p.name for p in params], result)
+        wrapped = _catching(func, bound)
         wrapped.__doc__ = description  # xlwings shows the docstring in the function wizard
         wrapped = _xlwings_decorated(wrapped, params)
         FUNCTIONS[func.__name__] = FunctionSpec(func.__name__, description, tuple(params),
-                                                tuple(result), slow, wrapped, estimate)
+                                                tuple(result), slow, wrapped, bound.shape)
         return wrapped
     return decorate
