@@ -6,12 +6,15 @@ deadlines that are generous upper bounds (the server's read timeout times
 ``SLACK``), never a sleep.
 """
 
+import json
+import select
 import socket
 import time
 
 import httpx
 import pytest
 
+from process_helpers import wait_for
 from server_helpers import server_process
 
 READ_TIMEOUT = 2.0
@@ -165,3 +168,31 @@ def test_a_client_that_reads_slowly_but_steadily_is_served(server):
     with httpx.Client(base_url=server.base) as client:
         for _ in range(20):
             assert client.post("/call", json=CALL).status_code == 200
+
+
+def _pipelined_without_reading(base, request, most=300):
+    """A connection that sends ``request`` up to ``most`` times and reads no answer."""
+    connection = _connect(base)
+    connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    connection.setblocking(False)
+    data, sent = memoryview(request * most), 0
+    while sent < len(data):
+        try:
+            sent += connection.send(data[sent:])
+        except BlockingIOError:  # the server has stopped reading too
+            break
+    readable, _, _ = select.select([connection], [], [], READ_TIMEOUT * SLACK)
+    assert readable, "no answer began"  # the server took the connection and answers it
+    return connection
+
+
+def test_a_client_that_never_reads_its_answers_is_dropped(server):
+    """Answers pile up until writing stalls; a stall as long as the read timeout drops the
+    connection (and its buffered answers), so the slot is free again."""
+    body = json.dumps({"func_name": "CASHFLOW", "args": [[[7e9]], [[2e12]], [[1e6]] * 1200]})
+    request = (f"POST /call HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+               f"Content-Length: {len(body)}\r\n\r\n{body}").encode()
+    with _pipelined_without_reading(server.base, request):
+        wait_for("the server to drop it", lambda: "dropped a connection that read none of its "
+                 "answer for 2 s" in server.output(), timeout=READ_TIMEOUT * SLACK * 6)
+    # (Reading what the kernel still buffers would take minutes through a 4 kB window.)

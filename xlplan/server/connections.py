@@ -62,10 +62,14 @@ class DeadlineProtocol(H11Protocol):
             return
         if self._head_bytes:  # part of a request came: say why the connection closes
             self.transport.write(_timeout_answer(self.read_timeout))
+        self.logger.info("closed a connection whose request head did not arrive within "
+                         "%g s", self.read_timeout)
         self.transport.close()
 
     def _write_too_slow(self):
         self._write_timer = None
+        self.logger.warning("dropped a connection that read none of its answer for %g s",
+                         self.read_timeout)
         self.transport.abort()  # the client reads nothing: drop what is buffered
 
     def connection_made(self, transport):
