@@ -26,7 +26,8 @@ import math
 from .cell_error import CellError
 
 __all__ = ["MAX_RESULT_CELLS", "BYTES_PER_CELL", "ESTIMATORS", "estimator", "cell_count",
-           "result_limit", "current_limit", "refusal", "oversized", "shape", "ResultBound"]
+           "result_limit", "current_limit", "refusal", "oversized", "shape", "ResultBound",
+           "estimated_shape"]
 
 # Most cells one call may answer: a 315 x 316 table, about 2.5 MB of JSON; any fixed-shape
 # function answers at most 10, CASHFLOW of 1,200 months 7,206.
@@ -114,14 +115,20 @@ def shape(value):
     return 1, 1
 
 
-def refusal(name, estimate, args, limit=None):
-    """:func:`oversized` for the answer ``estimate`` expects from ``args``; None if it
-    fits or cannot be estimated (the function then reports its own argument error)."""
+def estimated_shape(estimate, args):
+    """``estimate(args)``, or None for arguments too malformed to tell (the function
+    will refuse them with its own error)."""
     try:
-        rows, columns = estimate(tuple(args))
+        return estimate(tuple(args))
     except Exception:  # noqa: BLE001  (malformed arguments: the function explains them)
         return None
-    return oversized(name, rows, columns, limit)
+
+
+def refusal(name, estimate, args, limit=None):
+    """:func:`oversized` for the answer ``estimate`` expects from ``args``; None if it
+    fits or cannot be estimated."""
+    expected = estimated_shape(estimate, args)
+    return None if expected is None else oversized(name, *expected, limit)
 
 
 class ResultBound:

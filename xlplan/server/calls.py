@@ -67,11 +67,8 @@ def _argument(param, matrix, max_cells):
 def result_cells(spec, args):
     """Cells ``spec``'s answer to ``args`` would have, known before computing it (an
     argument too malformed to tell counts 1: the function will refuse it)."""
-    try:
-        rows, columns = spec.result_shape(tuple(args))
-    except Exception:  # noqa: BLE001  (the function names the bad argument)
-        return 1
-    return rows * columns
+    shape = limits.estimated_shape(spec.result_shape, args)
+    return 1 if shape is None else shape[0] * shape[1]
 
 
 def prepare(call, max_cells, max_result_cells=limits.MAX_RESULT_CELLS):
