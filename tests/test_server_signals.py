@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 import httpx
 import pytest
@@ -68,8 +69,10 @@ def test_hangup_and_quit_stop_the_server_cleanly_mid_fit(sig):
     with server_process("--slow-workers", "2", "--slow-timeout", "600",
                         new_session=True) as server:
         workers, answers, threads = _two_workers_busy(server)
+        started = time.monotonic()
         os.kill(server.process.pid, sig)
         server.process.wait(timeout=LONG)
+        stopped_in = time.monotonic() - started
         for thread in threads:
             thread.join(LONG)
         wait_for("the workers to be gone", lambda: not any(map(_alive, workers)),
@@ -81,6 +84,7 @@ def test_hangup_and_quit_stop_the_server_cleanly_mid_fit(sig):
     assert all("shutting down" in answers[k]["error"]["message"] for k in (1, 2))
     assert server.process.returncode == 0
     assert "Traceback" not in output, output
+    print(f"{signal.Signals(sig).name}: stopped in {stopped_in:.2f} s")  # fits: minutes
 
 
 def test_workers_die_with_a_server_killed_by_sigkill():
@@ -89,10 +93,12 @@ def test_workers_die_with_a_server_killed_by_sigkill():
     with server_process("--slow-workers", "2", "--slow-timeout", "600",
                         new_session=True) as server:
         workers, answers, threads = _two_workers_busy(server)
+        started = time.monotonic()
         os.kill(server.process.pid, signal.SIGKILL)
         server.process.wait(timeout=LONG)
         wait_for("the workers to be gone", lambda: not any(map(_alive, workers)),
                  timeout=GONE_WITHIN)
+        print(f"workers gone {time.monotonic() - started:.2f} s after SIGKILL")
         for thread in threads:
             thread.join(LONG)
         left = processes(lambda stat: stat[2] == server.process.pid)
@@ -118,3 +124,35 @@ def test_a_worker_mid_call_exits_when_its_stdin_closes():
         if worker.poll() is None:
             worker.kill()
             worker.wait()
+
+
+_PARENT = """
+import os, signal, subprocess, sys
+worker = subprocess.Popen([sys.executable, "-m", "xlplan.server.worker", "--parent",
+                           str(os.getpid())], stdout=subprocess.PIPE)  # stdin: this one's
+print(worker.pid, flush=True)
+worker.stdout.read(4)  # the length of its "ready"
+print("ready", flush=True)
+signal.pause()
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_kernel_kills_a_worker_whose_parent_dies():
+    """The Linux half: a worker whose stdin stays open (here the test holds it) still dies
+    with its parent."""
+    parent = subprocess.Popen([sys.executable, "-c", _PARENT], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        worker = int(parent.stdout.readline())
+        assert parent.stdout.readline().strip() == "ready"
+        parent.kill()
+        parent.wait(timeout=LONG)
+        wait_for("the worker to die with its parent", lambda: not _alive(worker),
+                 timeout=GONE_WITHIN)
+    finally:
+        parent.stdin.close()
+        parent.stdout.close()
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
