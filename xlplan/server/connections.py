@@ -69,7 +69,7 @@ class DeadlineProtocol(H11Protocol):
     def _write_too_slow(self):
         self._write_timer = None
         self.logger.warning("dropped a connection that read none of its answer for %g s",
-                         self.read_timeout)
+                            self.read_timeout)
         self.transport.abort()  # the client reads nothing: drop what is buffered
 
     def connection_made(self, transport):
