@@ -169,3 +169,10 @@ def test_the_cell_limit_bounds_the_bytes_of_an_answer():
     table = udfs.REGRET_TABLE(2.1, [[1e8 * (i + 1) for i in range(315)]])
     text = json.dumps({"result": table}, separators=(",", ":"))
     assert len(text) <= 315 * 316 * limits.BYTES_PER_CELL + 3 * 315 + 20
+
+
+def test_the_module_default_may_be_changed(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_RESULT_CELLS", 11)
+    assert "more than the limit of 11" in udfs.REGRET_TABLE(2.1, [[1e9, 1e10, 1e11]]).message
+    with limits.result_limit(12):  # a route's own limit wins
+        assert limits.shape(udfs.REGRET_TABLE(2.1, [[1e9, 1e10, 1e11]])) == (3, 4)

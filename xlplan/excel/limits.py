@@ -6,8 +6,9 @@ x 6, ``DEMAND_RAMP`` months x 1). A request of a few kilobytes could otherwise a
 for gigabytes of answer. :data:`ESTIMATORS` declares, per function, the shape of
 its answer from its arguments, and :func:`refusal` turns an answer over the limit
 into a ``#VALUE!`` cell error naming the size and the limit, before the function
-runs. The limit is :data:`MAX_RESULT_CELLS` unless a route sets another for the
-calls it makes (:func:`result_limit`; ``xlplan serve --max-result-cells``).
+runs. The limit is :data:`MAX_RESULT_CELLS` (which a desktop set-up may change) unless
+a route sets another for the calls it makes (:func:`result_limit`; ``xlplan serve
+--max-result-cells``).
 
 Every cell of an answer is a finite float, at most :data:`BYTES_PER_CELL` bytes of
 JSON, so the cell limit bounds the bytes too (100,000 cells: about 2.5 MB).
@@ -35,7 +36,9 @@ MAX_RESULT_CELLS = 100_000
 # Longest JSON text of one finite float ("-2.2250738585072014e-308") and its comma.
 BYTES_PER_CELL = 25
 
-_LIMIT = contextvars.ContextVar("xlplan_max_result_cells", default=MAX_RESULT_CELLS)
+# Set by result_limit() for the calls of one block; unset, MAX_RESULT_CELLS as it is then
+# (so a desktop set-up may change the module's value).
+_LIMIT = contextvars.ContextVar("xlplan_max_result_cells")
 
 
 def cell_count(value):
@@ -84,7 +87,7 @@ def estimator(name, param_names, result):
 
 def current_limit():
     """The most cells a call may answer here (see :func:`result_limit`)."""
-    return _LIMIT.get()
+    return _LIMIT.get(MAX_RESULT_CELLS)
 
 
 @contextlib.contextmanager
@@ -148,7 +151,9 @@ class ResultBound:
     def refusal(self, args):
         if self.fixed is None:
             return refusal(self.name, self.shape, args)
-        return None if self.fixed <= _LIMIT.get() else oversized(self.name, 1, self.fixed)
+        if self.fixed <= _LIMIT.get(MAX_RESULT_CELLS):
+            return None
+        return oversized(self.name, 1, self.fixed)
 
     def checked(self, value):
         if self.fixed is not None:
