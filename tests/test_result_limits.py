@@ -176,3 +176,9 @@ def test_the_module_default_may_be_changed(monkeypatch):
     assert "more than the limit of 11" in udfs.REGRET_TABLE(2.1, [[1e9, 1e10, 1e11]]).message
     with limits.result_limit(12):  # a route's own limit wins
         assert limits.shape(udfs.REGRET_TABLE(2.1, [[1e9, 1e10, 1e11]])) == (3, 4)
+
+
+def test_a_huge_count_gives_a_short_message():
+    error = udfs.DEMAND_RAMP(1e6, 0.1, 1e300)
+    assert error.code == "#VALUE!" and "more than the limit" in error.message
+    assert len(error.message) < 250

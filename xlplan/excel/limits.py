@@ -48,6 +48,10 @@ def cell_count(value):
     return 1
 
 
+# Largest count an estimate reports, so a message about months=1E300 stays short.
+_LARGEST_COUNT = 10**15
+
+
 def _whole(value):
     """A positive whole count from one cell (a number or numeric text), or 1 if none."""
     while isinstance(value, (list, tuple)) and len(value) == 1:
@@ -56,7 +60,7 @@ def _whole(value):
         number = float(value)
     except (TypeError, ValueError, OverflowError):
         return 1
-    return max(1, math.ceil(number)) if math.isfinite(number) else 1
+    return max(1, min(math.ceil(number), _LARGEST_COUNT)) if math.isfinite(number) else 1
 
 
 # Shape (rows, columns) of each function's answer whose size depends on its arguments,
