@@ -75,7 +75,7 @@ def test_scalar_kernel_finds_softplus_roots(p, q, shrink, root):
 
 
 def _linear(x, m):
-    return 2.0 * x - m, np.full(x.shape, 2.0), 0.0
+    return 2.0 * x - m, np.full(x.shape, 2.0), None  # Newton
 
 
 def test_exact_step_counts():
@@ -93,7 +93,7 @@ def test_exact_step_counts():
     assert (one.root, one.iterations) == (1.5, 2)
     # A step that always leaves the bracket is a bisection: from [0, 1] the bracket
     # after j steps is 2**-j wide, so xtol = 2**-10 stops at the 11th evaluation.
-    found = roots.halley(lambda x: (x - 0.3, np.full(x.shape, 1e-9), 0.0), _one(0.5),
+    found = roots.halley(lambda x: (x - 0.3, np.full(x.shape, 1e-9), None), _one(0.5),
                          _one(0.0), _one(1.0), shrink=True, xtol=2.0 ** -10)
     assert found.iterations.tolist() == [11]
     assert found.high[0] - found.low[0] == 2.0 ** -11 and found.low[0] <= 0.3 <= found.high[0]

@@ -2,8 +2,8 @@
 
 Every solver of the engine reduces its problem to one equation f(x) = 0 in one
 unknown, with f increasing through its root inside a known bracket [low, high],
-and hands the kernel its ``terms``: a function returning f, f' and f'' at x (f'' = 0
-gives Newton's method). The kernel owns the rest: the step, its safeguards, the
+and hands the kernel its ``terms``: a function returning f, f' and f'' at x (f'' =
+None gives Newton's method). The kernel owns the rest: the step, its safeguards, the
 convergence tests, the iteration count, the masked array loop and a
 :class:`RootResult` saying what happened. Equations without f' (capped data) use
 :func:`illinois`, a bracketed secant method.
@@ -36,8 +36,8 @@ and bracket tests off (they are strict), and the step test then stops on a zero 
   bracket holds it).
 * step: |step| <= rtol max(1, |x_new|) after a step, then the root is x_new.
 
-``iterations`` counts steps taken. NaN elements stop at once with the flag
-``"nan"`` and a NaN root.
+``iterations`` counts steps taken. Elements whose f is NaN stop with the flag
+``"nan"`` and a NaN root (the array path finds them at the first masked step).
 """
 
 import math
@@ -122,6 +122,8 @@ def check(result, what, variable):
         raise ConvergenceError(
             f"{what} did not converge in {result.iterations} iterations (last {variable} "
             f"{result.root!r}, bracket [{result.low!r}, {result.high!r}])")
+    if result.converged.all():
+        return result
     failed = np.flatnonzero(result.status == _MAX_ITERATIONS)
     if failed.size == 0:
         return result
@@ -137,8 +139,10 @@ def softplus_terms(x, m, p, q):
     """f = p x + q log(1 + e**x) - m, f' and f'' on arrays (the softplus kept exact)."""
     e = np.exp(-np.abs(x))
     sigma = np.where(x > 0, 1.0, e) / (1.0 + e)
-    return (p * x + q * (np.maximum(x, 0.0) + np.log1p(e)) - m, p + q * sigma,
-            q * sigma * (1.0 - sigma))
+    softplus, curvature = np.maximum(x, 0.0) + np.log1p(e), sigma * (1.0 - sigma)
+    if q == 1.0:  # the sizing equation: three array products fewer per sweep
+        return p * x + softplus - m, p + sigma, curvature
+    return p * x + q * softplus - m, p + q * sigma, q * curvature
 
 
 def softplus_root(m, p, q, x, low, high, *, shrink, ftol=0.0, xtol=0.0, rtol=0.0,
@@ -188,7 +192,7 @@ def softplus_root(m, p, q, x, low, high, *, shrink, ftol=0.0, xtol=0.0, rtol=0.0
 def _halley_sweep(terms, x, low, high, args, shrink):
     """One safeguarded step on arrays: (new x, low, high, f at x, step)."""
     f, f1, f2 = terms(x, *args)
-    step = f / f1 / (1.0 - f * f2 / (2.0 * f1 * f1))
+    step = f / f1 if f2 is None else f / f1 / (1.0 - f * f2 / (2.0 * f1 * f1))
     if not shrink:
         return np.clip(x - step, low, high), low, high, f, step
     low, high = np.where(f < 0, x, low), np.where(f > 0, x, high)
@@ -196,16 +200,38 @@ def _halley_sweep(terms, x, low, high, args, shrink):
     return np.where((new >= low) & (new <= high), new, 0.5 * (low + high)), low, high, f, step
 
 
-def _tests(x_old, x_new, width, f, step, ftol, xtol, rtol):
-    """Masks (done at x_old, done at x_new, NaN) of one sweep's convergence tests.
+def _stopped(f, width, ftol, xtol, find_nan):
+    """Mask of the residual and bracket tests (and NaN f) at x, or None if none apply."""
+    stop = np.isnan(f) if find_nan else None
+    if ftol > 0:  # the tests are strict, so a zero tolerance can skip them
+        stop = np.abs(f) < ftol if stop is None else stop | (np.abs(f) < ftol)
+    if width is not None and xtol > 0:
+        stop = width < xtol if stop is None else stop | (width < xtol)
+    return stop
 
-    ``width`` is None for a fixed bracket (no bracket test)."""
-    nan = np.isnan(f)
-    at_old = nan | (np.abs(f) < ftol)
-    if width is not None:
-        at_old |= width < xtol
-    at_new = np.abs(step) <= rtol * np.maximum(1.0, np.abs(x_new))
-    return at_old, at_new & ~at_old, nan
+
+def _sweep_and_test(terms, x, low, high, args, shrink, ftol, xtol, rtol, find_nan):
+    """One step and the convergence tests: (x, low, high, stopped at old x or None, done).
+
+    Elements that pass the residual or bracket test keep their x; NaN elements (only
+    looked for with ``find_nan``) stop there too.
+    """
+    x_new, low_new, high_new, f, step = _halley_sweep(terms, x, low, high, args, shrink)
+    at_old = _stopped(f, high - low if shrink else None, ftol, xtol, find_nan)
+    done = np.abs(step) <= rtol * np.maximum(1.0, np.abs(x_new))
+    if at_old is None or not at_old.any():
+        return x_new, low_new, high_new, None, done
+    x_new = np.where(at_old, np.where(np.isnan(f), np.nan, x) if find_nan else x, x_new)
+    if shrink:
+        low_new, high_new = np.where(at_old, low, low_new), np.where(at_old, high, high_new)
+    return x_new, low_new, high_new, at_old, done | at_old
+
+
+def _counts(at_old, iteration, size):
+    """Steps taken by elements that stopped in this sweep: at its start or after its step."""
+    if at_old is None:
+        return np.full(size, iteration + 1)
+    return np.where(at_old, iteration, iteration + 1)
 
 
 def halley(terms, x, low, high, args=(), *, shrink, ftol=0.0, xtol=0.0, rtol=0.0, sweeps=1,
@@ -219,7 +245,7 @@ def halley(terms, x, low, high, args=(), *, shrink, ftol=0.0, xtol=0.0, rtol=0.0
     ----------
     terms : callable
         ``terms(x, *args) -> (f, f', f'')`` on arrays of equal length, f increasing
-        through the root (f'' = 0 gives Newton's method).
+        through the root (f'' = None gives Newton's method).
     x, low, high : ndarray
         Start and bracket, 1-D, of one length (not modified).
     args : tuple of ndarray
@@ -238,35 +264,42 @@ def halley(terms, x, low, high, args=(), *, shrink, ftol=0.0, xtol=0.0, rtol=0.0
     blind = max(min(sweeps, max_iterations) - 1, 0)
     for _ in range(blind):
         x, low, high, _, _ = _halley_sweep(terms, x, low, high, args, shrink)
-    iterations = np.full(x.shape, blind)
-    status = np.full(x.shape, _MAX_ITERATIONS, dtype=np.int8)
-    x, low, high = x.copy(), low.copy(), high.copy()
-    todo = np.arange(x.size)
+    options = (shrink, ftol, xtol, rtol)
+    todo, masked = None, False  # every element: no gathering until some converge
     for iteration in range(blind, max_iterations):
+        if todo is None or todo.size == x.size:  # none converged yet: no gathering
+            # NaN elements never pass the step test: the first sweep leaves them to later
+            x, low, high, at_old, converged = _sweep_and_test(terms, x, low, high, args,
+                                                              *options, todo is not None)
+            iterations = _counts(at_old, iteration, x.size)
+            masked, todo = masked or todo is not None, np.flatnonzero(~converged)
+            continue
         if todo.size == 0:
             break
-        whole = todo.size == x.size  # no gathering while nothing has converged
-        pick = slice(None) if whole else todo
-        x_old, low_old, high_old = x[pick], low[pick], high[pick]
-        sub = args if whole else tuple(a[todo] for a in args)
-        x_new, low_new, high_new, f, step = _halley_sweep(terms, x_old, low_old, high_old, sub,
-                                                          shrink)
-        at_old, at_new, nan = _tests(x_old, x_new, high_old - low_old if shrink else None, f,
-                                     step, ftol, xtol, rtol)
-        x[pick] = np.where(at_old, np.where(nan, np.nan, x_old), x_new)
-        low[pick], high[pick] = np.where(at_old, low_old, low_new), np.where(
-            at_old, high_old, high_new)
-        iterations[pick] = np.where(at_old, iteration, iteration + 1)
-        status[pick] = np.where(nan, _NAN, np.where(at_old | at_new, _CONVERGED,
-                                                    _MAX_ITERATIONS))
-        todo = todo[~(at_old | at_new)]
-    if todo.size:  # the last iterate may pass the residual or bracket test
-        f = terms(x[todo], *(a[todo] for a in args))[0]
-        width = high[todo] - low[todo] if shrink else None
-        at_old, _, nan = _tests(x[todo], x[todo], width, f, f, ftol, xtol, 0.0)
-        status[todo] = np.where(nan, _NAN, np.where(at_old, _CONVERGED, _MAX_ITERATIONS))
-        x[todo] = np.where(nan, np.nan, x[todo])
-    return RootResult(x, iterations, status == _CONVERGED, status, low, high)
+        masked = True
+        x_i, low_i, high_i, at_old, done = _sweep_and_test(
+            terms, x[todo], low[todo], high[todo], tuple(a[todo] for a in args), *options, True)
+        x[todo], iterations[todo], converged[todo] = x_i, _counts(at_old, iteration,
+                                                                  todo.size), done
+        if shrink:
+            low[todo], high[todo] = low_i, high_i
+        todo = todo[~done]
+    if todo is None:  # no step allowed
+        x, todo = x.copy(), np.arange(x.size)
+        iterations, converged = np.zeros(x.size, dtype=int), np.zeros(x.size, dtype=bool)
+    if todo.size:  # unconverged: the last iterate may still pass the residual test
+        masked = True
+        x_i = x[todo]
+        f = terms(x_i, *(a[todo] for a in args))[0]
+        converged[todo] = _stopped(f, high[todo] - low[todo] if shrink else None, ftol, xtol,
+                                   True)
+        x[todo] = np.where(np.isnan(f), np.nan, x_i)
+    status = (~converged).astype(np.int8)  # 0 converged, 1 max-iterations
+    if masked:  # a NaN f stops an element in the masked steps only: say so
+        nan = np.isnan(x)
+        converged &= ~nan
+        status[nan] = _NAN
+    return RootResult(x, iterations, converged, status, low, high)
 
 
 def illinois(fun, low, high, f_low, f_high, args=(), *, xtol, max_iterations=MAX_ITERATIONS):

@@ -91,7 +91,7 @@ def _newton(law, loss, a, c, start, d_in, d_out, hardware):
         plan = cost_optimal(loss, requests, d_in, d_out, hardware=hardware, law=law).optimal
         margin = a - plan.params * c  # f = R margin - training; f' = margin (envelope)
         weight = a * requests         # the size of the terms that cancel in f
-        return (requests * margin - plan.training) / weight, margin / weight, 0.0
+        return (requests * margin - plan.training) / weight, margin / weight, None
 
     found = roots.halley(terms, start, np.zeros(start.shape), start, (loss, a, c, d_in, d_out),
                          shrink=True, ftol=NOISE_TOLERANCE, rtol=RTOL,
