@@ -32,11 +32,12 @@ so psi is strictly increasing and the root is unique (the convexity above, seen
 again). Bounding log(1 + e**t) between max(t, 0) and that + log 2 brackets the
 root in an interval of width at most |1 - alpha| log(2) / (alpha + beta). We
 solve by Halley steps kept inside a shrinking bracket (bisection when a step
-would leave it), and stop only when the root is provably within
-``T_TOLERANCE`` of t: |t - t*| <= |psi(t) - m| / min psi', or the bracket is
-that narrow. As dN / N = -sigmoid(t) dt and dD / D = dt, N and D are then
-correct to 1e-12 relative (the issue asks for 1e-10). After ``MAX_ITERATIONS``
-a :class:`~xlplan.engine.errors.ConvergenceError` is raised, never a guess.
+would leave it; the kernel of :mod:`xlplan.engine.roots`), and stop only when
+the root is provably within ``T_TOLERANCE`` of t: |t - t*| <= |psi(t) - m| /
+min psi', or the bracket is that narrow. As dN / N = -sigmoid(t) dt and
+dD / D = dt, N and D are then correct to 1e-12 relative (the issue asks for
+1e-10). After ``MAX_ITERATIONS`` a :class:`~xlplan.engine.errors.ConvergenceError`
+is raised, never a guess.
 
 T = 0 is the Chinchilla problem (t = +inf): the answer is
 :func:`~xlplan.engine.paper.chinchilla.chinchilla_from_compute`, used as is.
