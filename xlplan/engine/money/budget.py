@@ -165,9 +165,6 @@ class _Equation:
         """
         low, high = m - max(self.q, 0.0) * _LOG2, m - min(self.q, 0.0) * _LOG2
         right, left = self.a + self.b, self.p   # slopes for t > 0 and t < 0
-        if isinstance(m, float):
-            return (low / right if low > 0 else low / left), (high / right if high > 0
-                                                              else high / left)
         return np.where(low > 0, low / right, low / left), np.where(high > 0, high / right,
                                                                     high / left)
 
@@ -189,8 +186,10 @@ def _root(eq, m):
 
 
 def _scalar_root(eq, m):
-    """:func:`_root` for one float."""
-    low, high = eq.bracket(m)
+    """:func:`_root` for one float (an Excel cell: the bracket in line, with floats)."""
+    low, high = m - max(eq.q, 0.0) * _LOG2, m - min(eq.q, 0.0) * _LOG2
+    low = low / (eq.a + eq.b) if low > 0 else low / eq.p
+    high = high / (eq.a + eq.b) if high > 0 else high / eq.p
     found = roots.softplus_root(m, eq.p, eq.q, 0.5 * (low + high), low, high, shrink=True,
                                 ftol=eq.ftol, xtol=T_TOLERANCE, max_iterations=MAX_ITERATIONS)
     if not found.converged:

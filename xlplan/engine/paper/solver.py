@@ -62,16 +62,15 @@ CHUNK = 1 << 15
 PARALLEL_CHUNKS = 4
 
 
-def _bracket(m, beta):
-    """Bounds of the root of phi(s) = m, from beta s + max(s, 0) <= phi(s) <= that + log 2."""
-    low = m - _LOG2  # no nested function: this runs once per Excel cell
-    return (low / (beta + 1.0) if low > 0 else low / beta), (m / (beta + 1.0) if m > 0
-                                                               else m / beta)
-
-
 def _scalar_root(m, beta):
-    """Root s of phi(s) = m and the Halley steps taken, from the bracket's upper end."""
-    low, high = _bracket(m, beta)
+    """Root s of phi(s) = m and the Halley steps taken, from the bracket's upper end.
+
+    The bracket follows from beta s + max(s, 0) <= phi(s) <= that + log 2; it is
+    written in line because this runs once per Excel cell.
+    """
+    low = m - _LOG2
+    low = low / (beta + 1.0) if low > 0 else low / beta
+    high = m / (beta + 1.0) if m > 0 else m / beta
     found = roots.softplus_root(m, beta, 1.0, high, low, high, shrink=False,
                                 rtol=STEP_TOLERANCE, max_iterations=MAX_ITERATIONS)
     if not found.converged:
