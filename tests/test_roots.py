@@ -13,6 +13,7 @@ from numpy.testing import assert_allclose
 
 from xlplan.engine import roots
 from xlplan.engine.errors import ConvergenceError
+from xlplan.engine.money import breakeven
 from xlplan.engine.money.breakeven import breakeven_requests
 from xlplan.engine.paper.sizing import cost_optimal, lifetime_cost
 
@@ -252,3 +253,10 @@ def test_breakeven_reported_case_and_the_last_bits_of_its_price():
             assert_allclose(result.requests, 4.59083e23, rtol=1e-5)
             assert _assert_root(result.requests, result.api_cost_per_request) < 5000
     assert_allclose(answers, answers[20], rtol=1e-9)
+
+
+def test_breakeven_out_of_iterations_is_loud(monkeypatch):
+    assert breakeven_requests(LOSS, 0.2, 0.6, hardware=HARDWARE).iterations > 1
+    monkeypatch.setattr(breakeven, "MAX_ITERATIONS", 1)
+    with pytest.raises(ConvergenceError, match=r"in 1 iterations .*last value \(requests\)"):
+        breakeven_requests(LOSS, 0.2, 0.6, hardware=HARDWARE)
