@@ -268,6 +268,8 @@ def halley(terms, x, low, high, args=(), *, shrink, ftol=0.0, xtol=0.0, rtol=0.0
     options = (shrink, ftol, xtol, rtol)
     todo, masked = None, False  # every element: no gathering until some converge
     for iteration in range(blind, max_iterations):
+        if todo is not None and todo.size == 0:
+            break
         if todo is None or todo.size == x.size:  # none converged yet: no gathering
             # NaN elements never pass the step test: the first sweep leaves them to later
             x, low, high, at_old, converged = _sweep_and_test(terms, x, low, high, args,
@@ -275,8 +277,6 @@ def halley(terms, x, low, high, args=(), *, shrink, ftol=0.0, xtol=0.0, rtol=0.0
             iterations = _counts(at_old, iteration, x.size)
             masked, todo = masked or todo is not None, np.flatnonzero(~converged)
             continue
-        if todo.size == 0:
-            break
         masked = True
         x_i, low_i, high_i, at_old, done = _sweep_and_test(
             terms, x[todo], low[todo], high[todo], tuple(a[todo] for a in args), *options, True)
