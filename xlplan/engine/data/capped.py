@@ -15,21 +15,23 @@ R_N = -R_N* log(1 - (N' / U_N - 1) / R_N*)). The objective's slope in log D,
 is -inf where no N reaches the loss at that D (too little effective data) and
 tends to 1 as D grows (D' saturates); its zero is the optimum. We bracket it by
 stepping outwards from the uncapped optimum and find it by the Illinois variant
-of regula falsi, bisecting whenever the slope is infinite, until the bracket is
-narrower than :data:`X_TOLERANCE` in log D. Failure is a ConvergenceError.
+of regula falsi (:func:`xlplan.engine.roots.illinois`), bisecting whenever the
+slope is infinite, until the bracket is narrower than :data:`X_TOLERANCE` in log D.
+Failure is a ConvergenceError.
 """
 
 import numpy as np
 
+from .. import roots
 from ..errors import ConvergenceError
 from .data_limits import optimal_params_for_tokens, repetition_constants
 
 __all__ = ["solve_capped", "capped_slope", "capped_params", "X_TOLERANCE", "MAX_ITERATIONS"]
 
-# Width of the final bracket in log D: a relative error in D below 1e-12, a hundred
-# times finer than the 1e-10 asked of the result.
-X_TOLERANCE = 1e-12
-MAX_ITERATIONS = 200
+# Width of the final bracket in log D and the iteration limit: the kernel's
+# (engine.roots gives the reasons), under the names tests patch; read at call time.
+X_TOLERANCE = roots.X_TOLERANCE
+MAX_ITERATIONS = roots.MAX_ITERATIONS
 # Bracket search: steps of a factor 10 in D, at most this many each way.
 BRACKET_STEP = np.log(10.0)
 MAX_BRACKET_STEPS = 60
@@ -90,43 +92,6 @@ def _bracket(law, gap, r, unique, start):
                            f"steps of 10x (first bad element: loss gap {first!r})")
 
 
-def _illinois(law, gap, r, unique, low, high, f_low, f_high):
-    """Shrink every bracket below X_TOLERANCE; returns (x, iterations)."""
-    iterations = np.zeros(gap.shape, dtype=int)
-    todo = high - low > X_TOLERANCE
-    side = np.zeros(gap.shape, dtype=int)          # which end moved last: -1 low, +1 high
-    for iteration in range(1, MAX_ITERATIONS + 1):
-        if not todo.any():
-            break
-        finite = np.isfinite(f_low) & np.isfinite(f_high)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            secant = high - f_high * (high - low) / (f_high - f_low)
-        # A secant step that lands on (or within rounding of) an end would only ever move
-        # the other end by bisection: keep it a quarter tolerance inside the bracket.
-        nudge = 0.25 * X_TOLERANCE
-        x = np.where(finite & np.isfinite(secant), np.clip(secant, low + nudge, high - nudge),
-                     0.5 * (low + high))
-        f = capped_slope(law, gap, r, x, unique)
-        left = f < 0                                # the root lies right of x
-        # Illinois: halve the value kept at an end that stays put twice running.
-        f_high = np.where(left & (side == -1), 0.5 * f_high, f_high)
-        f_low = np.where(~left & (side == 1), 0.5 * f_low, f_low)
-        low, f_low = np.where(todo & left, x, low), np.where(todo & left, f, f_low)
-        high, f_high = np.where(todo & ~left, x, high), np.where(todo & ~left, f, f_high)
-        side = np.where(left, -1, 1)
-        iterations = np.where(todo, iteration, iterations)
-        todo = todo & (high - low > X_TOLERANCE) & (f != 0)
-        low, high = np.where(f == 0, x, low), np.where(f == 0, x, high)
-    else:
-        if todo.any():
-            first = np.flatnonzero(todo)[0]
-            raise ConvergenceError(
-                f"capped tokens solver did not converge in {MAX_ITERATIONS} iterations for "
-                f"{int(todo.sum())} element(s) (first at flat index {first}, bracket in log D "
-                f"[{low[first]!r}, {high[first]!r}])")
-    return 0.5 * (low + high), iterations
-
-
 def solve_capped(law, gap, r, unique, start_tokens):
     """Training tokens D* and parameters N* minimising N (D + r) with U unique tokens.
 
@@ -153,6 +118,13 @@ def solve_capped(law, gap, r, unique, start_tokens):
                              np.broadcast_arrays(gap, r, unique, start_tokens))
     x_start = np.log(np.minimum(start, unique))
     low, high, f_low, f_high = _bracket(law, gap, r, unique, x_start)
-    x, iterations = _illinois(law, gap, r, unique, low, high, f_low, f_high)
-    tokens = np.exp(x)
-    return tokens, capped_params(law, gap, tokens, unique), iterations
+    shape = gap.shape
+    def slope(x, gap, r, unique):
+        return capped_slope(law, gap, r, x, unique)
+
+    found = roots.illinois(slope, low.ravel(), high.ravel(), f_low.ravel(),
+                           f_high.ravel(), (gap.ravel(), r.ravel(), unique.ravel()),
+                           xtol=X_TOLERANCE, max_iterations=MAX_ITERATIONS)
+    roots.check(found, "capped tokens solver", "x = log D")
+    tokens = np.exp(found.root.reshape(shape))
+    return tokens, capped_params(law, gap, tokens, unique), found.iterations.reshape(shape)

@@ -15,13 +15,19 @@ price) / 1e6 for prices in $ per 1M tokens. Break-even is the root of
 * So f has exactly one root when a > N_min c, and none otherwise: then the API is
   cheaper at every volume and the answer is ``inf`` (``#N/A`` in Excel).
 
-The root is found by Newton's method from above, which on a convex f decreases
-monotonically onto the root. The step has a closed form: with T(R) the training
-dollars of the optimum, f(R) = R (a - N* c) - T, so Newton's next point is
-T(R) / (a - N*(R) c). The start is an explicit upper bracket: a model of size
+The root is found by Newton's method from above (:mod:`xlplan.engine.roots`),
+which on a convex f decreases monotonically onto the root. The step has a closed
+form: with T(R) the training dollars of the optimum, f(R) = R (a - N* c) - T, so
+Newton's next point is T(R) / (a - N*(R) c). The start is an explicit upper bracket: a model of size
 N' = (a / c + N_min) / 2 trained to the loss on D' tokens costs
 k_train N' D' + R N' c, at least C*(R), so f(R') >= 0 at
 R' = k_train N' D' / (a - N' c).
+
+Near the floor a - N* c is a small difference of large numbers, and f cannot be
+computed better than a few rounding errors of a R: iterates stall at a relative
+step of about eps a / (a - N* c) (1e-12 for an API 0.1% above the floor). The
+iteration therefore also stops once |f| < NOISE_TOLERANCE a R, where R is a root
+of f as computed.
 """
 
 import math
@@ -29,16 +35,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import validate
-from ..errors import ConvergenceError
+from .. import roots, validate
 from ..hardware import get_hardware
 from ..laws import get_law
 from ..paper.sizing import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, cost_optimal, dollar_rates
 
 __all__ = ["BreakEven", "breakeven_requests", "MAX_ITERATIONS", "RTOL"]
 
-MAX_ITERATIONS = 100
-RTOL = 1e-13
+# The kernel's limit and tolerances (engine.roots gives the reasons), under the names
+# tests and callers use; read at call time. A relative step below RTOL, or a residual
+# below NOISE_TOLERANCE of a R (the size of the terms that cancel in f, so the test
+# holds however close the API price is to the floor), ends the iteration.
+MAX_ITERATIONS = roots.MAX_ITERATIONS
+RTOL = roots.RELATIVE_TOLERANCE
+NOISE_TOLERANCE = roots.NOISE_TOLERANCE
 TOKENS_PER_MILLION = 1e6
 
 
@@ -76,16 +86,18 @@ def _upper_bracket(law, gap, a, c, n_min, k_train):
 
 
 def _newton(law, loss, a, c, start, d_in, d_out, hardware):
-    """Newton's method from above on f(R) = a R - C*(R); returns (root, iterations)."""
-    r = start
-    for iteration in range(1, MAX_ITERATIONS + 1):
-        plan = cost_optimal(loss, r, d_in, d_out, hardware=hardware, law=law).optimal
-        following = plan.training / (a - plan.params * c)
-        if np.all(np.abs(following - r) <= RTOL * np.abs(r)):
-            return following, iteration
-        r = np.minimum(following, r)  # never above the previous point (float noise)
-    raise ConvergenceError(f"break-even did not converge in {MAX_ITERATIONS} iterations "
-                           f"(last value {np.ravel(r)[0]:.6g} requests)")
+    """Newton's method from above on f(R) = a R - C*(R), 1-D arrays; (roots, iterations)."""
+    def terms(requests, loss, a, c, d_in, d_out):
+        plan = cost_optimal(loss, requests, d_in, d_out, hardware=hardware, law=law).optimal
+        margin = a - plan.params * c  # f = R margin - training; f' = margin (envelope)
+        weight = a * requests         # the size of the terms that cancel in f
+        return (requests * margin - plan.training) / weight, margin / weight, None
+
+    found = roots.halley(terms, start, np.zeros(start.shape), start, (loss, a, c, d_in, d_out),
+                         shrink=True, ftol=NOISE_TOLERANCE, rtol=RTOL,
+                         max_iterations=MAX_ITERATIONS)
+    roots.check(found, "break-even", "value (requests)")
+    return found.root, int(found.iterations.max(initial=0))
 
 
 def breakeven_requests(loss, api_input_price, api_output_price,

@@ -1,4 +1,4 @@
-"""The one root-finder of xlplan: training tokens of the cheapest model of a given loss.
+"""The sizing solver: training tokens of the cheapest model of a given loss.
 
 Problem (Sardana et al. 2024, Eq. 3 and 6, both of this form): minimise
 
@@ -23,7 +23,8 @@ unique and Newton's method would converge from any start: after the first step
 every iterate lies right of the root and decreases monotonically to it. We use
 Halley's method (cubic convergence; phi'' is free given phi'), safeguarded by
 clipping every iterate into a bracket of width at most log(2) / beta, start at
-the bracket's upper end and stop when a step is below a few ulps of s.
+the bracket's upper end and stop when a step is below 1e-6 of s (error below
+1e-18); the steps are :mod:`xlplan.engine.roots`' kernel, this module gives phi.
 With r = 0 the root is at s = -inf and D is the Chinchilla optimum, handled
 analytically.
 """
@@ -31,28 +32,28 @@ analytically.
 import math
 import os
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
-from ..errors import ConvergenceError
+from .. import roots
 from ..parallel import map_blocks
 
 __all__ = ["SolverResult", "solve_tokens", "chinchilla_point", "MAX_ITERATIONS",
            "STEP_TOLERANCE"]
 
-MAX_ITERATIONS = 60
-# Halley converges cubically: an iterate whose step was delta is off by about
-# C delta**3, with C = |phi3 / (6 phi1) - (phi2 / (2 phi1))**2| <= 1.1 for every
-# beta >= 0.13 (phi1 >= beta, phi2 <= 1/4, |phi3| <= 0.1 for the derivatives of phi).
-# Stopping once |step| <= STEP_TOLERANCE * max(1, |s|) leaves an error below 1e-18 |s|:
-# machine precision in log D (D = k e**-s, so an error in s is a relative error in D).
-STEP_TOLERANCE = 1e-6
+# The kernel's limit and step tolerance (engine.roots gives the reasons), under the
+# names tests and callers use; read at call time, so patching them here takes effect.
+MAX_ITERATIONS = roots.MAX_ITERATIONS
+STEP_TOLERANCE = roots.STEP_TOLERANCE
+# Halley's step tolerance suits phi: with phi1 >= beta, phi2 <= 1/4 and |phi3| <= 0.1,
+# the constant C of the cubic error C delta**3 is at most 1.1 for every beta >= 0.13.
 # Halley sweeps run on the whole array before the first convergence check, so the
 # common case pays for no masking. Measured over loss E+0.01 to 4 and demand 1 to 1e16
 # tokens (tests/test_sizing.py checks it): the chinchilla, hoffmann and epoch presets
 # (beta >= 0.28) converge in 3 iterations everywhere, as does sardana-all (beta 0.24); the
 # sardana-100/250/500 fits (beta 0.13-0.16, so a wider bracket) need a 4th for 4-6% of
-# pairs, which the masked loop below does. No preset needs a 5th.
+# pairs, which the kernel's masked loop does. No preset needs a 5th.
 VECTOR_SWEEPS = 3
 _LOG2 = math.log(2.0)
 # Elements per block of the array path: small enough that temporaries stay in cache.
@@ -61,63 +62,32 @@ CHUNK = 1 << 15
 PARALLEL_CHUNKS = 4
 
 
-def _bracket(m, beta):
-    """Bounds of the root of phi(s) = m, from beta s + max(s, 0) <= phi(s) <= that + log 2."""
-    def inverse(value):
-        return value / (beta + 1.0) if value > 0 else value / beta
-    return inverse(m - _LOG2), inverse(m)
-
-
 def _scalar_root(m, beta):
-    low, s = _bracket(m, beta)
-    high = s
-    for iteration in range(1, MAX_ITERATIONS + 1):
-        e = math.exp(-abs(s))
-        softplus = max(s, 0.0) + math.log1p(e)
-        sigma = (1.0 if s > 0 else e) / (1.0 + e)
-        f, slope = beta * s + softplus - m, beta + sigma
-        step = f / slope / (1.0 - f * sigma * (1.0 - sigma) / (2.0 * slope * slope))
-        s = min(max(s - step, low), high)
-        if abs(step) <= STEP_TOLERANCE * max(1.0, abs(s)):
-            return s, iteration
-    raise ConvergenceError(
-        f"tokens solver did not converge in {MAX_ITERATIONS} iterations "
-        f"(last log-ratio {s!r}, last step {step!r})")
+    """Root s of phi(s) = m and the Halley steps taken, from the bracket's upper end.
 
-
-def _halley_sweep(s, m, beta, low, high):
-    """One safeguarded Halley step of phi(s) = m on arrays; returns (new s, step)."""
-    e = np.exp(-np.abs(s))
-    sigma = np.where(s > 0, 1.0, e) / (1.0 + e)
-    f = beta * s + np.maximum(s, 0.0) + np.log1p(e) - m
-    slope = beta + sigma
-    step = f / slope / (1.0 - f * sigma * (1.0 - sigma) / (2.0 * slope * slope))
-    return np.clip(s - step, low, high), step
+    The bracket follows from beta s + max(s, 0) <= phi(s) <= that + log 2; it is
+    written in line because this runs once per Excel cell.
+    """
+    low = m - _LOG2
+    low = low / (beta + 1.0) if low > 0 else low / beta
+    high = m / (beta + 1.0) if m > 0 else m / beta
+    found = roots.softplus_root(m, beta, 1.0, high, low, high, shrink=False,
+                                rtol=STEP_TOLERANCE, max_iterations=MAX_ITERATIONS)
+    if not found.converged:
+        roots.check(found, "tokens solver", "log-ratio")
+    return found.root, found.iterations
 
 
 def _vector_root(m, beta):
+    """:func:`_scalar_root` on a 1-D array m (NaN or infinite m give NaN)."""
     low = np.where(m > _LOG2, (m - _LOG2) / (beta + 1.0), (m - _LOG2) / beta)
     high = np.where(m > 0, m / (beta + 1.0), m / beta)
-    s = high
-    for _ in range(VECTOR_SWEEPS):
-        s, step = _halley_sweep(s, m, beta, low, high)
-    iterations = np.full(s.shape, VECTOR_SWEEPS)
-    todo = ~(np.abs(step) <= STEP_TOLERANCE * np.maximum(1.0, np.abs(s))) & np.isfinite(m)
-    sweeps = VECTOR_SWEEPS
-    while todo.any():
-        if sweeps >= MAX_ITERATIONS:
-            first = np.flatnonzero(todo)[0]
-            raise ConvergenceError(
-                f"tokens solver did not converge in {MAX_ITERATIONS} iterations for "
-                f"{int(todo.sum())} element(s) (first at flat index {first}, last "
-                f"log-ratio {s.flat[first]!r})")
-        s_todo, step = _halley_sweep(s[todo], m[todo], beta, low[todo], high[todo])
-        s[todo] = s_todo
-        sweeps += 1
-        iterations[todo] = sweeps
-        done = np.abs(step) <= STEP_TOLERANCE * np.maximum(1.0, np.abs(s_todo))
-        todo[np.flatnonzero(todo)[done]] = False
-    return s, iterations
+    phi = partial(roots.softplus_terms, p=beta, q=1.0)
+    found = roots.halley(phi, high, low, high, (m,), shrink=False, rtol=STEP_TOLERANCE,
+                         sweeps=VECTOR_SWEEPS,
+                         max_iterations=MAX_ITERATIONS)
+    roots.check(found, "tokens solver", "log-ratio")
+    return found.root, found.iterations
 
 
 @dataclass(frozen=True)
