@@ -34,6 +34,8 @@ FORMATS = {
     "ratio": "0.00",
     "plain": "General",
     "integer": "#,##0",
+    "tolerance": "0.0000000%",            # relative differences: 1e-9 shows as 0.0000001%
+    "energy": "#,##0.0",                  # MWh and t CO2e, with thousands separators
 }
 _INPUT = (Font(color="1F4E9A"), PatternFill("solid", fgColor="FFF4C2"))
 _RESULT = (Font(color="000000"), PatternFill(fill_type=None))

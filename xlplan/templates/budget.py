@@ -17,6 +17,7 @@ from ..engine.constants import (
 )
 from ..shared.styles import header_row, note, put, set_widths, title
 from . import budget_buys
+from .checks import add_checks, planner_checks
 from .budget_data import add_data_limits
 from .budget_range import add_demand_range
 from .presets import hardware_block, law_dropdown
@@ -103,10 +104,12 @@ def build():
         put(ws, f"A{r}", multiplier, "input", "ratio")
         for k, (_, formula, fmt) in enumerate(SENSITIVITY):
             put(ws, f"{'BCDEFG'[k]}{r}", formula.format(r=r), "result", fmt)
-    add_data_limits(ws, ws.max_row + 2, PER_REQUEST)
+    limits = add_data_limits(ws, ws.max_row + 2, PER_REQUEST)
     set_widths(ws, {"A": 62} | {letter: 16 for letter in "BCDEFGHIJK"})
     ws.row_dimensions[SENSITIVITY_HEADER].height = 30
-    add_demand_range(ws, ws.max_row + 2, PER_REQUEST)
-    add_serving_block(ws, ws.max_row + 2)
+    ranged = add_demand_range(ws, ws.max_row + 2, PER_REQUEST)
+    serving = add_serving_block(ws, ws.max_row + 2)
     budget_buys.add_sheet(wb)
+    add_checks(wb, planner_checks(SENSITIVITY_FIRST_ROW + MULTIPLIERS.index(1), ranged, limits,
+                                  serving), "the budget planner", "D4", "D5")
     return wb

@@ -12,6 +12,7 @@ from ..engine.constants import DEFAULT_HARDWARE, DEFAULT_INPUT_TOKENS, DEFAULT_O
 from ..engine.hardware import HARDWARE_PRESETS
 from ..engine.laws import COEFFICIENT_NAMES, get_law
 from ..shared.styles import header_row, note, put, set_widths, title
+from .checks import add_checks, fit_checks
 from .presets import dropdown
 
 __all__ = ["build", "FILENAME", "example_runs", "RUNS_FIRST_ROW", "RUNS_LAST_ROW"]
@@ -76,4 +77,5 @@ def build():
     # The law here is the fitted one (F7:J7), so there is no law preset cell to pick.
     set_widths(ws, {"A": 14, "B": 14, "C": 10, "D": 3, "E": 40} |
                {letter: 13 for letter in "FGHIJ"})
+    add_checks(wb, fit_checks(SHEET, LAW), "the fit", "E4", "G4")
     return wb

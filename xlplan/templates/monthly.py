@@ -16,10 +16,11 @@ import openpyxl
 from ..engine.constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from ..shared.spend_chart import spend_chart
 from ..shared.styles import header_row, note, put, set_widths, title
+from .checks import add_checks, monthly_checks
 from .presets import hardware_block, law_dropdown
 
 __all__ = ["build", "FILENAME", "SHEET", "MONTHS", "TABLE_HEADER", "MONTH0_ROW",
-           "FIRST_MONTH_ROW", "LAST_ROW", "INPUTS", "RESULTS", "HEADERS"]
+           "FIRST_MONTH_ROW", "LAST_ROW", "TOTAL_ROW", "INPUTS", "RESULTS", "HEADERS"]
 
 FILENAME = "monthly_budget.xlsx"
 SHEET = "Monthly"
@@ -28,6 +29,7 @@ TABLE_HEADER = 37
 MONTH0_ROW = TABLE_HEADER + 1          # month 0: training
 FIRST_MONTH_ROW = MONTH0_ROW + 1       # month 1
 LAST_ROW = MONTH0_ROW + MONTHS         # month 36
+TOTAL_ROW = LAST_ROW + 1               # totals of the time series
 SCHEDULE = f"$D${FIRST_MONTH_ROW}:$D${LAST_ROW}"
 HW = "$B$16:$H$16"
 # (label, cell, value, format) of the inputs.
@@ -113,6 +115,16 @@ def _cash_flow_table(ws):
         for letter, (_, formula, fmt) in zip(COLUMNS, TABLE, strict=True):
             if formula and (month or letter != "D"):
                 put(ws, f"{letter}{r}", formula.format(r=r), "result", fmt)
+    _totals(ws)
+
+
+def _totals(ws):
+    """A totals row under the table: every column that adds up over the months."""
+    put(ws, f"A{TOTAL_ROW}", "Total", "result", bold=True)
+    for letter, (_, formula, fmt) in zip(COLUMNS, TABLE, strict=True):
+        if formula and letter != "K":  # the cumulative spend is itself a running total
+            put(ws, f"{letter}{TOTAL_ROW}", f"=SUM({letter}{MONTH0_ROW}:{letter}{LAST_ROW})",
+                "result", fmt, bold=True)
 
 
 def build():
@@ -137,4 +149,8 @@ def build():
                              "Monthly spend (columns) and cumulative spend (line)"), "M18")
     set_widths(ws, {"A": 70} | {letter: 16 for letter in "BCDEFGHIJK"})
     ws.row_dimensions[TABLE_HEADER].height = 45
+    results = {"loss": "B19", "requests": "B20", "params": "B21", "tokens": "B22",
+               "training": "B23", "inference": "B24", "total": "B25"}
+    add_checks(wb, monthly_checks(SHEET, MONTH0_ROW, LAST_ROW, TOTAL_ROW, results),
+               "the monthly budget", "D4", "D5")
     return wb

@@ -4,6 +4,7 @@ import openpyxl
 
 from ..paper import table2 as paper_table2
 from ..shared.styles import put, title
+from .checks import add_checks, table2_checks
 from .paper_block import block_notes, print_by_block, write_block
 from .presets import law_dropdown
 
@@ -43,7 +44,10 @@ def build():
     ws["A4"] = "Loss law preset (pick from the list)"
     put(ws, "B4", "chinchilla", "input")
     law_dropdown(ws, "B4")
-    write_block(ws, HEADER_ROW, INPUTS, COLUMNS, paper_table2())
+    rows = paper_table2()
+    write_block(ws, HEADER_ROW, INPUTS, COLUMNS, rows)
     print_by_block(ws, label_width=24, labels_from=4)
     ws.freeze_panes = f"C{FIRST_ROW}"
+    add_checks(wb, table2_checks(SHEET, range(FIRST_ROW, FIRST_ROW + len(rows)), LAW),
+               "Table 2", "C4", "F4")
     return wb

@@ -14,6 +14,7 @@ from ..engine.hardware import HARDWARE_PRESETS
 from ..paper import table3 as paper_table3
 from ..shared.labels import HARDWARE_FORMATS, HARDWARE_LABELS
 from ..shared.styles import header_row, page_break_before, put, title
+from .checks import add_checks, table3_checks
 from .paper_block import block_notes, print_by_block, write_block
 from .presets import dropdown, law_dropdown
 
@@ -82,12 +83,17 @@ def build():
         "Each block's hardware follows its preset in column I (XLPLAN_HARDWARE); type a "
         "number over a setting to override it. MFU = model FLOPs utilisation."])
     _assumptions(ws)
+    blocks = []
     for k, (preset, label, hw_row, header) in enumerate(BLOCKS):
         if k:  # each block starts a printed page, its header with it
             page_break_before(ws, header - 1)
         ws[f"A{header - 1}"] = label
         ws[f"A{header - 1}"].font = Font(bold=True)
         hw = f"$B${hw_row}:$H${hw_row}"
-        write_block(ws, header, INPUTS, _columns(hw), paper_table3(preset))
+        rows = paper_table3(preset)
+        write_block(ws, header, INPUTS, _columns(hw), rows)
+        blocks.append((hw_row, range(header + 1, header + 1 + len(rows))))
     print_by_block(ws, label_width=28, labels_from=4, scale=58)
+    add_checks(wb, table3_checks(SHEET, blocks, LAW, INPUT_TOKENS, OUTPUT_TOKENS), "Table 3",
+               "C4", "F4")
     return wb
