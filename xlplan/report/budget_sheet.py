@@ -26,17 +26,18 @@ _SPAN, _SERVING_SHARE = 10.0, 0.9
 
 
 def _choose(scenario, rows):
-    for plan in scenario.plans:
+    """(dollars, requests, where the budget comes from, index of that scenario)."""
+    for k, plan in enumerate(scenario.plans):
         if not math.isnan(plan.budget_dollars):
-            return plan.budget_dollars, plan.requests, f"scenario '{plan.name}'"
+            return plan.budget_dollars, plan.requests, f"scenario '{plan.name}'", k
     first = rows[0]
     return (float(first["total"]), scenario.plans[0].requests,
-            f"the recommended lifetime cost of scenario '{first['name']}'")
+            f"the recommended lifetime cost of scenario '{first['name']}'", 0)
 
 
 def budget_view(scenario, rows):
     """Everything the sheet shows, as a dict of engine results."""
-    dollars, requests, origin = _choose(scenario, rows)
+    dollars, requests, origin, index = _choose(scenario, rows)
     options = dict(input_tokens=scenario.input_tokens, output_tokens=scenario.output_tokens,
                    hardware=scenario.hardware, law=scenario.law)
     best = best_for_budget(dollars, requests, **options)
@@ -51,7 +52,8 @@ def budget_view(scenario, rows):
         _SPAN, _SERVING_SHARE * dollars / costs[0].inference)
     x0 = chin.params * np.logspace(-1, 1, CURVE_POINTS)
     xt = best.params * 0.1 * (span / 0.1) ** np.linspace(0, 1, CURVE_POINTS)
-    return {"dollars": dollars, "requests": requests, "origin": origin, "best": best,
+    return {"dollars": dollars, "requests": requests, "origin": origin, "plan": index,
+            "best": best,
             "chinchilla": chin, "costs": costs, "footprints": footprints,
             "curves": (x0, loss_at_dollars(x0, dollars, 0.0, **options),
                        xt, loss_at_dollars(xt, dollars, requests, **options))}

@@ -9,11 +9,16 @@ import openpyxl
 
 from .. import __version__
 from ..paper import table2, table3
-from ..shared.atomic import atomic_path, check_not_same
+from ..shared.atomic import check_not_same
+from ..shared.checks import checks_sheet
 from ..shared.progress import Progress
 from ..shared.styles import fit_page, note
+from ..workbook.evaluate import evaluate
+from ..workbook.recalc import save
 from . import compute, data_limits, monthly, risk, sheets
+from .answer import answer_sheet, fit_one_page
 from .budget_sheet import budget_sheet, budget_view
+from .checks import Layout, report_checks
 from .scenario import EMBEDDED, load_scenario
 
 __all__ = ["build_report", "write_report"]
@@ -22,22 +27,26 @@ STEPS = 9
 
 
 def build_report(scenario, progress=None):
-    """The report as an openpyxl workbook (values and native charts)."""
+    """The report as an openpyxl workbook: values and native charts; the first page and the
+    Checks sheet are formulas reading them (:func:`write_report` caches their results)."""
     progress = progress or Progress(STEPS, "report", enabled=False)
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     stamp = f"xlplan {__version__}, {now}."
     wb = openpyxl.Workbook()
+    first = wb.active  # the answer page, written last: it reads every other sheet
     rows = data_limits.add_data_columns(compute.plan_rows(scenario), scenario)
-    sheets.summary_sheet(wb.active, scenario, rows, stamp)
+    summary = wb.create_sheet("Summary")
+    sheets.summary_sheet(summary, scenario, rows, stamp)
     if data_limits.epoch_note(rows):
-        note(wb.active, f"A{sheets.SUMMARY_HEADER + len(rows) + 2}",
-                    data_limits.epoch_note(rows))
+        note(summary, f"A{sheets.SUMMARY_HEADER + len(rows) + 2}", data_limits.epoch_note(rows))
     progress.step("summary")
+    cashflow = {}
     if monthly.has_monthly(scenario):
-        note(wb.active, "A4", "Scenarios with a monthly schedule are sized on present value: "
+        note(summary, "A4", "Scenarios with a monthly schedule are sized on present value: "
              "their dollars are present values (see the Cash flow sheet).")
-        monthly.cashflow_sheet(wb.create_sheet(monthly.SHEET), scenario, rows)
-    budget_sheet(wb.create_sheet("What a budget buys"), scenario, budget_view(scenario, rows))
+        cashflow = monthly.cashflow_sheet(wb.create_sheet(monthly.SHEET), scenario, rows)
+    view = budget_view(scenario, rows)
+    budget_sheet(wb.create_sheet("What a budget buys"), scenario, view)
     progress.step("what a budget buys")
     appendix = scenario.source != EMBEDDED  # a plan of one's own: the paper goes last
     if not appendix:
@@ -53,18 +62,24 @@ def build_report(scenario, progress=None):
     data_limits.overhead_sheet(wb.create_sheet("Overhead"), scenario)
     progress.step("overhead")
     blocks = risk.risk_blocks(scenario)
+    tops = []
     if blocks:  # only scenarios that give a demand range get a Risk sheet
-        risk.risk_sheet(wb.create_sheet("Risk"), scenario, blocks)
-    sheets.assumptions_sheet(wb.create_sheet("Assumptions"), scenario, [
+        tops = risk.risk_sheet(wb.create_sheet("Risk"), scenario, blocks)
+    assumptions = sheets.assumptions_sheet(wb.create_sheet("Assumptions"), scenario, [
         *data_limits.assumption_rows(scenario), ("xlplan version", __version__, "this report"),
         ("Generated", now, "this report"),
         ("Python / numpy / openpyxl", f"{platform.python_version()} / {np.__version__} / "
                                       f"{openpyxl.__version__}", "this report")])
     progress.step("assumptions")
+    ranged = [k for k, plan in enumerate(scenario.plans) if plan.has_range]
+    layout = Layout(assumptions, cashflow, dict(zip(ranged, tops, strict=True)), view["plan"])
+    master = checks_sheet(wb, report_checks(scenario, rows, layout), "the report")
+    answer_sheet(first, scenario, layout, blocks, master, stamp)
     if appendix:
         _paper_tables(wb, APPENDIX, progress)
     for ws in wb.worksheets:
         fit_page(ws)
+    fit_one_page(first)
     return wb
 
 
@@ -106,7 +121,6 @@ def write_report(output, scenario_path=None, show_progress=None, law=None):
     scenario = load_scenario(scenario_path, law)
     with Progress(STEPS + 1, "xlplan report", enabled=show_progress) as progress:
         wb = build_report(scenario, progress)
-        with atomic_path(Path(output)) as temporary:
-            wb.save(temporary)
+        save(wb, evaluate(wb), Path(output))  # the checks' and first page's results cached
         progress.step("saved")
     return scenario

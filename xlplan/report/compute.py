@@ -11,6 +11,7 @@ from ..engine.deploy.energy import plan_footprint
 from ..engine.money.budget import best_for_budget, best_for_flops
 from ..engine.paper.chinchilla import chinchilla_from_loss, chinchilla_from_params
 from ..engine.paper.sizing import compute_optimal, cost_optimal, lifetime_cost
+from ..shared.numbers import flops_text
 from .monthly import demand_for_sizing
 from .serving import serving_columns
 
@@ -68,7 +69,7 @@ def _budget_row(scenario, p):
         budget = f"${p.budget_dollars:,.0f}"
     else:
         best = best_for_flops(p.budget_flops, p.requests * sum(per_request), scenario.law)
-        budget = f"{p.budget_flops:.3g} FLOPs"
+        budget = flops_text(p.budget_flops)
     # the Chinchilla-style comparison at the loss the budget reaches
     plan = cost_optimal(np.array([best.loss]), p.requests, *per_request,
                         hardware=scenario.hardware, law=scenario.law)

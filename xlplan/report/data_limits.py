@@ -16,6 +16,7 @@ from openpyxl.chart import Reference, ScatterChart, Series
 from ..engine.data.data_limits import EPOCH_WARNING, RepetitionWarning, repetition_constants
 from ..engine.paper.overhead import compute_overhead, critical_size
 from ..engine.paper.sizing import cost_optimal
+from ..shared.numbers import count_text
 from ..shared.styles import header_row, note, put, set_widths, title
 from .monthly import demand_for_sizing
 
@@ -67,7 +68,7 @@ def assumption_rows(scenario):
     whose = ("the law's own" if law.R_D_star is not None and law.R_N_star is not None else
              "Muennighoff et al. 2023's C4 values, an approximation for this law")
     limits = sorted({plan.unique_tokens for plan in scenario.plans} - {None})
-    return [("Unique training tokens", ", ".join(f"{u:.3g}" for u in limits) + " (per scenario "
+    return [("Unique training tokens", ", ".join(count_text(u) for u in limits) + " (per scenario "
              "as given; the others unlimited)" if limits else "unlimited in every scenario"),
             ("Repeated data (Muennighoff et al. 2023)", f"R_D* = {r_d:g}, R_N* = {r_n:g}: "
              f"{whose}; epochs above {EPOCH_WARNING:g} are flagged")]

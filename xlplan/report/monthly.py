@@ -29,6 +29,7 @@ from ..engine import validate
 from ..engine.errors import InvalidTypeError, InvalidValueError, XlplanError
 from ..engine.money.cashflow import COLUMNS, cashflow
 from ..engine.money.schedule import check_rates, check_schedule, demand_ramp, present_value_requests
+from ..shared.numbers import count_text
 from ..shared.spend_chart import spend_chart
 from ..shared.styles import header_row, note, put, set_widths, title
 
@@ -82,10 +83,10 @@ def _ramp(where, ramp):
         months = demand_ramp(*(ramp.get(k) for k in _RAMP_KEYS))
     except XlplanError as error:
         _raise(error, f"{where}.monthly_ramp.{error.argument}")
-    text = (f"ramp: {ramp['first_month_requests']:g} requests in month 1, "
+    text = (f"ramp: {count_text(ramp['first_month_requests'])} requests in month 1, "
             f"{ramp['monthly_growth']:+.1%} a month for {ramp['months']} months")
     if ramp.get("peak_requests") is not None:
-        text += f", peak {ramp['peak_requests']:g}"
+        text += f", peak {count_text(ramp['peak_requests'])}"
     return months, text
 
 
@@ -143,15 +144,16 @@ def demand_for_sizing(plan):
 
 
 def _block(ws, top, scenario, plan, row):
-    """One plan's cash flow from row ``top``; returns the first free row below it."""
+    """One plan's cash flow from row ``top``; returns the first free row below it and the
+    rows (month 0, last month, totals) of its table."""
     m = plan.monthly
     flow = cashflow(row["params"], row["tokens"], m.requests_by_month, m.discount_rate,
                     m.price_change, scenario.input_tokens, scenario.output_tokens,
                     scenario.hardware)
     ws.cell(top, 1, plan.name).font = Font(bold=True, size=12)
     note(ws, f"A{top + 1}", f"{m.description}; discount rate {m.discount_rate:.1%} a year, GPU "
-         f"price change {m.price_change:+.1%} a year. Model: {row['params']:.3g} params, "
-         f"{row['tokens']:.3g} tokens. Total present value "
+         f"price change {m.price_change:+.1%} a year. Model: {count_text(row['params'])} params, "
+         f"{count_text(row['tokens'])} tokens. Total present value "
          f"${float(np.sum(flow.present_value)):,.0f}.")
     header = top + 2
     labels = list(COLUMNS) + ["training $", "inference $", "cumulative spend $"]
@@ -165,22 +167,36 @@ def _block(ws, top, scenario, plan, row):
         for i, value in enumerate(values):
             put(ws, f"{get_column_letter(k)}{header + 1 + i}", float(value), "result", fmt)
     last = header + len(flow.month)
+    _totals(ws, header + 1, last, formats)
     ws.add_chart(spend_chart(ws, header, last, 1, 7, 8, 9, f"{plan.name}: monthly spend"),
                  f"K{top}")
     ws.row_dimensions[header].height = 30
-    return max(last, top + _CHART_ROWS) + 3
+    return max(last + 1, top + _CHART_ROWS) + 3, (header + 1, last, last + 1)
+
+
+def _totals(ws, first, last, formats):
+    """The totals row under a block: every column that adds up over the months."""
+    put(ws, f"A{last + 1}", "total", "result", bold=True)
+    for k in (2, 3, 4, 5, 6, 7, 8):  # not the month, not the cumulative spend
+        letter = get_column_letter(k)
+        put(ws, f"{letter}{last + 1}", f"=SUM({letter}{first}:{letter}{last})", "result",
+            formats[k - 1], bold=True)
 
 
 def cashflow_sheet(ws, scenario, rows):
-    """Month-by-month cash flow and spend chart of every plan with a monthly schedule."""
+    """Month-by-month cash flow and spend chart of every plan with a monthly schedule.
+
+    Returns {plan index: (row of month 0, row of the last month, totals row)}.
+    """
     title(ws, "Cash flow of the plans with a monthly schedule",
           "Month 0 is training at today's price; month t's inference is at today's price x "
           "(1+price change)^((t-1)/12), discounted by (1+rate)^(-t/12); a month is 730 hours.")
-    top = 4
-    for plan, row in zip(scenario.plans, rows, strict=True):
+    top, tables = 4, {}
+    for k, (plan, row) in enumerate(zip(scenario.plans, rows, strict=True)):
         if getattr(plan, "monthly", None) is not None:
-            top = _block(ws, top, scenario, plan, row)
+            top, tables[k] = _block(ws, top, scenario, plan, row)
     set_widths(ws, {get_column_letter(c): 14 for c in range(1, 10)})
+    return tables
 
 
 def has_monthly(scenario):

@@ -17,6 +17,7 @@ from openpyxl.utils import get_column_letter
 
 from ..engine.money.regret import regret_table, robust_plan
 from ..engine.paper.sizing import cost_optimal, lifetime_cost
+from ..shared.numbers import count_text
 from ..shared.styles import COUNT_FORMAT, header_row, note, put, set_widths, title
 
 __all__ = ["RiskBlock", "risk_blocks", "risk_sheet", "CURVE_POINTS", "INTERVAL_LEVEL",
@@ -115,9 +116,9 @@ def _cost_chart(ws, first, last, y_columns, title_text, y_title, robust_column):
 
 def _write_table(ws, top, block):
     header_row(ws, top, 1, ["Plan", "Params", "Training tokens",
-                            f"Lifetime $ if low demand ({block.requests[0]:.3g} requests)",
-                            f"Lifetime $ if base demand ({block.requests[1]:.3g})",
-                            f"Lifetime $ if high demand ({block.requests[2]:.3g})",
+                            f"Lifetime $ if low demand ({count_text(block.requests[0])} requests)",
+                            f"Lifetime $ if base demand ({count_text(block.requests[1])})",
+                            f"Lifetime $ if high demand ({count_text(block.requests[2])})",
                             "Worst-case regret $ over [low, high]"])
     for i, label in enumerate(PLAN_LABELS):
         r = top + 1 + i
@@ -136,7 +137,8 @@ def _write_interval(ws, top, block, scenario):
              "see how well your runs pin the plan down.")
         return top + 2
     result = block.interval
-    ws[f"A{top}"] = (f"Plan interval: compute-optimal model for {block.inference_tokens:.3g} "
+    ws[f"A{top}"] = (f"Plan interval: compute-optimal model for "
+                     f"{count_text(block.inference_tokens)} "
                      f"inference tokens (base requests x {scenario.input_tokens:g}+"
                      f"{scenario.output_tokens:g} tokens), {result.n_used} of "
                      f"{result.n_resamples} bootstrap refits of the law, {result.level:.0%} "
@@ -170,8 +172,9 @@ def _write_curves(ws, top, block):
 
 
 def _write_block(ws, top, block, scenario):
-    ws[f"A{top}"] = (f"{block.name}: demand from {block.requests[0]:.3g} to "
-                     f"{block.requests[2]:.3g} lifetime requests (base {block.requests[1]:.3g})")
+    ws[f"A{top}"] = (f"{block.name}: demand from {count_text(block.requests[0])} to "
+                     f"{count_text(block.requests[2])} lifetime requests (base "
+                     f"{count_text(block.requests[1])})")
     ws[f"A{top}"].font = Font(bold=True, size=12)
     row = _write_table(ws, top + 1, block) + 1
     row = _write_interval(ws, row, block, scenario)
@@ -185,14 +188,20 @@ def _write_block(ws, top, block, scenario):
 
 
 def risk_sheet(ws, scenario, blocks):
-    """Write the blocks; the sheet explains the regret rule once, at the top."""
+    """Write the blocks; the sheet explains the regret rule once, at the top.
+
+    Returns the first row of each block (its title; the plan table follows, low, base,
+    high and robust plan in the rows 2 to 5 below it).
+    """
     title(ws, "Risk: demand ranges and how well the law is known",
           "Regret = lifetime cost of a plan minus the cost of the best plan for the demand that "
           "actually happens. The robust plan has the least worst-case regret over the whole "
           "range; regret is convex in demand, so its worst case is at the low or high end.")
     note(ws, "A3", "A risk-neutral team minimising expected cost should take the plan for the "
          "mean demand: cost is linear in demand.")
-    top = 5
+    top, tops = 5, []
     for block in blocks:
+        tops.append(top)
         top = _write_block(ws, top, block, scenario)
     set_widths(ws, {"A": 44} | {get_column_letter(c): 16 for c in range(2, 11)})
+    return tops

@@ -25,7 +25,8 @@ from ..shared.styles import (
 from .charts import CHART_ROWS, sweep_chart
 from .serving import SERVING_COLUMNS
 
-__all__ = ["summary_sheet", "table_sheet", "sweep_sheet", "assumptions_sheet", "SUMMARY_HEADER"]
+__all__ = ["summary_sheet", "table_sheet", "sweep_sheet", "assumptions_sheet", "SUMMARY_HEADER",
+           "summary_cell"]
 
 SUMMARY_HEADER = 5
 SUMMARY_COLUMNS = (
@@ -48,6 +49,12 @@ SUMMARY_COLUMNS = (
     ("Inference emissions t CO2e", "inference_t", "ratio"),
     ("Budget given (the best model it buys)", "budget", "plain"),
 ) + SERVING_COLUMNS
+
+
+def summary_cell(key, plan):
+    """Absolute reference of column ``key`` (a SUMMARY_COLUMNS key) of plan index ``plan``."""
+    column = next(c for c, (_, k, _) in enumerate(SUMMARY_COLUMNS, start=1) if k == key)
+    return f"Summary!${get_column_letter(column)}${SUMMARY_HEADER + 1 + plan}"
 
 
 def summary_sheet(ws, scenario, rows, stamp):
@@ -106,7 +113,7 @@ def table_sheet(ws, heading, subtitle, table, rows):
         note(ws, f"A{top + k}", text)
     for r in (5, 13, 21):
         ws.row_dimensions[r].height = 32
-    set_widths(ws, {"A": 6} | {get_column_letter(c): 14 for c in range(2, 11)})
+    set_widths(ws, {"A": 6} | {get_column_letter(c): 16 for c in range(2, 11)})
     repeat_rows(ws, 1, 2)
 
 
@@ -117,6 +124,8 @@ def _table_format(cell, field, column):
         return "percent"
     if column == 3:
         return "loss"
+    if "FLOPs" in cell.column:
+        return "flops"
     return "usd" if "$" in cell.column else "count"
 
 
@@ -185,12 +194,7 @@ def _assumption_rows(scenario):
                  for label, key, value, unit, fmt in zip(
                      SERVING_HARDWARE_LABELS, hardware.setting_names(True)[7:],
                      hardware.as_tuple(True)[7:], units, formats, strict=True)]
-    serving = scenario.serving
-    rows.append(("Serving", f"lifetime requests over {serving.months:g} months, peak "
-                 f"{serving.peak_to_average:g}x average" + (
-                     "" if serving.batch is None else
-                     f", decode MFU from the roofline at batch {serving.batch:g}"),
-                 "", "scenario key serving", "plain"))
+    rows += _serving_rows(scenario) + _energy_rows(scenario) + _schedule_rows(scenario)
     given = "scenario key {}, default 70 / 215 as in Sardana et al. 2024"
     rows += [("Input tokens per request", scenario.input_tokens, "tokens",
               given.format("input_tokens"), "integer"),
@@ -202,8 +206,62 @@ def _assumption_rows(scenario):
     return rows
 
 
+def _serving_rows(scenario):
+    """How the serving columns are computed: months, peak load, batch."""
+    serving = scenario.serving
+    batch = ("not given: the decode MFU is the hardware's" if serving.batch is None else
+             serving.batch)
+    return [("Serving months", serving.months, "months: lifetime requests are served over "
+             "them (plans without a monthly schedule)", "scenario key serving.months "
+             "(default 24)", "ratio"),
+            ("Peak load / average load", serving.peak_to_average, "ratio: GPUs are reserved "
+             "for the peak", "scenario key serving.peak_to_average (default 1)", "ratio"),
+            ("Serving batch", batch, "sequences decoded together (roofline decode MFU)",
+             "scenario key serving.batch", "integer")]
+
+
+def _energy_rows(scenario):
+    """Board powers, PUE and grid intensity: what turns GPU-hours into MWh and t CO2e."""
+    hardware = scenario.hardware
+    source = f"hardware preset '{hardware.name}' (key hardware.{{}})"
+    return [("Board power, training GPU", _given(hardware.train_power_watts), "W",
+             source.format("train_power_watts"), "integer"),
+            ("Board power, inference GPU", _given(hardware.inference_power_watts), "W",
+             source.format("inference_power_watts"), "integer"),
+            ("PUE", scenario.pue, "data-centre energy / IT energy", "scenario key pue "
+             "(default 1.58: Uptime Institute 2023 industry average)", "ratio"),
+            ("Grid carbon intensity", scenario.grid_kg_per_kwh, "kg CO2e per kWh",
+             "scenario key grid_kg_per_kwh (default 0.481: Ember, world average 2023)",
+             "loss")]
+
+
+def _given(value):
+    """A setting's value, or a note when the hardware does not know it (NaN)."""
+    return float(value) if np.isfinite(value) else "not given: energy left blank"
+
+
+def _schedule_rows(scenario):
+    """Each monthly schedule: its demand, discount rate and GPU price trend."""
+    rows = []
+    for k, plan in enumerate(scenario.plans, start=1):
+        m = getattr(plan, "monthly", None)
+        if m is None:
+            continue
+        key = f"scenarios[{k}]"
+        rows += [(f"Demand of '{plan.name}'", m.description, "requests a month",
+                  f"scenario key {key}.monthly_ramp or requests_by_month", "plain"),
+                 (f"Discount rate of '{plan.name}'", m.discount_rate, "a year",
+                  f"scenario key {key}.discount_rate (default 0)", "percent"),
+                 (f"GPU price change of '{plan.name}'", m.price_change, "a year",
+                  f"scenario key {key}.price_change (default 0)", "percent")]
+    return rows
+
+
 def assumptions_sheet(ws, scenario, stamp_rows):
-    """Every assumption with its value, unit and source; the provenance rows last."""
+    """Every assumption with its value, unit and source; the provenance rows last.
+
+    Returns {assumption: absolute reference of its value cell}, for formulas that read it.
+    """
     ws.title = "Assumptions"
     title(ws, "Assumptions and provenance")
     header_row(ws, 3, 1, ["Assumption", "Value", "Unit", "Source"])
@@ -211,12 +269,14 @@ def assumptions_sheet(ws, scenario, stamp_rows):
     # (label, value) or (label, value, source) rows from the other sheets' modules.
     rows += [(label, value, "", rest[0] if rest else "", "plain")
              for label, value, *rest in stamp_rows]
+    cells = {}
     for r, (label, value, unit, source, fmt) in enumerate(rows, start=4):
         ws.cell(r, 1, label)
         cell = ws.cell(r, 2, value)
-        cell.number_format = FORMATS[fmt]
+        cell.number_format = FORMATS[fmt if not isinstance(value, str) else "plain"]
         ws.cell(r, 3, unit)
         ws.cell(r, 4, source)
+        cells[label] = f"Assumptions!$B${r}"
     set_widths(ws, {"A": 34, "B": 40, "C": 30, "D": 70})
     for letter in "ABCD":
         wrap_column(ws, letter, top=4)
@@ -224,3 +284,4 @@ def assumptions_sheet(ws, scenario, stamp_rows):
         if not isinstance(cell.value, str):  # numbers sit next to their label, not far right
             cell.alignment = Alignment(horizontal="left", vertical="top")
     repeat_rows(ws, 3)
+    return cells

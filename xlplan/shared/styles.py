@@ -94,6 +94,19 @@ def fit_page(ws):
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     fit_wrapped_heights(ws)
+    page_header(ws)
+
+
+def page_header(ws):
+    """Every printed page names its sheet and title, its number of the total, and the date."""
+    heading = ws["A1"].value if isinstance(ws["A1"].value, str) else ws.title
+    heading = heading if len(heading) <= 90 else heading[:87] + "..."
+    ws.oddHeader.left.text = "&A"  # the sheet's name
+    ws.oddHeader.right.text = heading.replace("&", "&&")
+    ws.oddFooter.left.text = "Printed &D"
+    ws.oddFooter.right.text = "Page &P of &N"
+    for part in (ws.oddHeader.left, ws.oddHeader.right, ws.oddFooter.left, ws.oddFooter.right):
+        part.size = 9
 
 
 BLOCK_PRINT_SCALE = 66  # percent: a block of nine 12-16 character columns fits a landscape A4
@@ -161,7 +174,7 @@ def wrap_column(ws, letter, top=1):
 
 
 # Characters a cell's shown value takes, by number format (the widest a value of it shows).
-_SHOWN = {"count": 9, "flops": 14, "flops_rate": 13, "usd": 14, "usd_rate": 8, "percent": 7,
+_SHOWN = {"count": 9, "flops": 16, "flops_rate": 13, "usd": 14, "usd_rate": 8, "percent": 7,
           "deviation": 8, "points": 9, "loss": 6, "ratio": 8, "integer": 11, "plain": 10}
 
 

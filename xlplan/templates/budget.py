@@ -17,9 +17,9 @@ from ..engine.constants import (
 )
 from ..shared.styles import header_row, note, put, set_widths, title
 from . import budget_buys
-from .checks import add_checks, planner_checks
 from .budget_data import add_data_limits
 from .budget_range import add_demand_range
+from .checks import add_checks, planner_checks
 from .presets import hardware_block, law_dropdown
 from .serving_block import add_serving_block
 

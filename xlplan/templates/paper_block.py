@@ -59,7 +59,7 @@ def print_by_block(ws, label_width, labels_from, scale=None):
     """Print each block on landscape pages of its own: xlplan's formulas (C:I), the print
     (K:Q), the deviations (S:Y), the notes (Z), each with the row inputs (A:B) and the title
     row repeated, columns sized to their contents. One page 26 columns wide was unreadable."""
-    fit_widths(ws, low=10, high=16, skip=("A", NOTE_COLUMN))
+    fit_widths(ws, low=10, high=18, skip=("A", NOTE_COLUMN))
     ws.column_dimensions["A"].width = label_width
     ws.column_dimensions[NOTE_COLUMN].width = 60
     for spacer in ("J", "R"):
