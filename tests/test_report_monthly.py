@@ -73,7 +73,7 @@ def test_summary_sizes_monthly_plans_on_present_value(report):
 
 def test_cash_flow_sheet_is_the_engine_with_one_chart_per_schedule(report):
     wb = openpyxl.load_workbook(report)
-    assert wb.sheetnames[:2] == ["Summary", SHEET]
+    assert wb.sheetnames[:3] == ["Answer", "Summary", SHEET]
     ws = wb[SHEET]
     assert len(ws._charts) == 2
     blocks = [r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "month"]

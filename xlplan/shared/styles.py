@@ -188,7 +188,8 @@ def fit_widths(ws, low=8, high=60, skip=()):
     widths = {}
     for row in ws.iter_rows():
         for cell in row:
-            if cell.value is None or cell.font.italic or (cell.font.sz or 11) >= 12:
+            note_text = cell.font.italic and isinstance(cell.value, str)  # printed numbers count
+            if cell.value is None or note_text or (cell.font.sz or 11) >= 12:
                 continue
             if isinstance(cell.value, str) and not cell.value.startswith("="):
                 words = cell.value.split() if cell.alignment.wrap_text else [cell.value]
