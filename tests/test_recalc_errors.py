@@ -44,7 +44,9 @@ def test_recalc_prints_each_cause_once_then_the_inheriting_count(tmp_path, capsy
     assert lines[1] == "    in Fit!G14, Fit!G15"
     assert lines[2].startswith("  #NUM! COST_OPT: loss=1 is out of range")
     assert lines[3] == "    in Fit!G16, Fit!G17"
-    assert len(lines) == 4  # nothing inherits here; no "outside a 1x1 array" noise
+    # Only the Checks sheet inherits: value, difference and relative difference of its two
+    # rows (each "reaches the target loss" check reads G14:G15 or G16:G17); no "1x1" noise.
+    assert lines[4:] == ["  6 other cell(s) show these errors because they use the cells above"]
     assert not any("1x1" in line for line in lines)
 
 
@@ -55,5 +57,7 @@ def test_one_bad_run_is_one_cause_and_a_count(tmp_path, capsys):
     assert lines[0] == ("  #NUM! FIT_COEFFS: row 2: params=-5 is out of range: it must be a "
                         "finite number > 0")
     assert lines[1] == "    in Fit!F7, Fit!G7, Fit!H7, Fit!I7, Fit!J7"
-    assert lines[2] == "  4 other cell(s) show these errors because they use the cells above"
+    # the four sizing cells G14:G17, and the Checks sheet's value, difference and relative
+    # difference of its two rows (which read those four)
+    assert lines[2] == "  10 other cell(s) show these errors because they use the cells above"
     assert len(lines) == 3
