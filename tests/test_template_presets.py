@@ -34,8 +34,8 @@ def _validations(path):
 @pytest.mark.parametrize(("name", "hardware", "law"), [
     ("budget_planner.xlsx", "Planner!B11", "Planner!B10"),
     ("table2_compute_optimal.xlsx", None, "Table 2!B4"),
-    ("table3_cost_optimal.xlsx", "Table 3!I9", "Table 3!B4"),
-    ("table3_cost_optimal.xlsx", "Table 3!I10", None),
+    ("table3_cost_optimal.xlsx", "Table 3!B9", "Table 3!B4"),
+    ("table3_cost_optimal.xlsx", "Table 3!B10", None),
     ("fit_coefficients.xlsx", "Fit!G13", None),
 ])
 def test_preset_cells_have_dropdowns_of_the_preset_names(built, name, hardware, law):
@@ -115,13 +115,13 @@ def test_count_format_reads_as_a_finance_reader_writes():
 def test_table3_blocks_follow_their_preset_cells(built, tmp_path):
     out = tmp_path / "t3.xlsx"
     assert main(["recalc", str(built["table3_cost_optimal.xlsx"]), "-o", str(out), "--set",
-                 "'Table 3'!I9=h100"]) == 0
+                 "'Table 3'!B9=h100"]) == 0
     before, after = (_values(p, "Table 3") for p in (built["table3_cost_optimal.xlsx"], out))
-    assert after["A9"].value == "Block 1 hardware: preset h100"
-    assert [after[f"{c}9"].value for c in "BCDEFGH"] == pytest.approx(
+    assert after["B9"].value == "h100"
+    assert [after[f"{c}9"].value for c in "CDEFGHI"] == pytest.approx(
         list(get_hardware("h100").as_tuple()))
-    assert [after[f"{c}10"].value for c in "BCDEFGH"] == [before[f"{c}10"].value
-                                                           for c in "BCDEFGH"]
+    assert [after[f"{c}10"].value for c in "CDEFGHI"] == [before[f"{c}10"].value
+                                                           for c in "CDEFGHI"]
     for r in range(14, 19):  # block 1 is repriced; its cost-optimal size moves
         assert not math.isclose(before[f"F{r}"].value, after[f"F{r}"].value, rel_tol=1e-6)
         assert after[f"F{r + 9}"].value == before[f"F{r + 9}"].value  # block 2 is not

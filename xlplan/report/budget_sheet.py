@@ -101,10 +101,10 @@ def budget_sheet(ws, scenario, view):
 def _energy_table(ws, scenario, f):
     _table(ws, 17, [f"Energy and emissions (PUE {scenario.pue:g}, "
                     f"{scenario.grid_kg_per_kwh:g} kg CO2e/kWh)", "", ""], [
-        ("Training energy (MWh)", [x.training_mwh for x in f], "ratio"),
-        ("Inference energy (MWh)", [x.inference_mwh for x in f], "ratio"),
-        ("Training emissions (t CO2e)", [x.training_t for x in f], "ratio"),
-        ("Inference emissions (t CO2e)", [x.inference_t for x in f], "ratio")])
+        ("Training energy (MWh)", [x.training_mwh for x in f], "energy"),
+        ("Inference energy (MWh)", [x.inference_mwh for x in f], "energy"),
+        ("Training emissions (t CO2e)", [x.training_t for x in f], "energy"),
+        ("Inference emissions (t CO2e)", [x.inference_t for x in f], "energy")])
 
 
 def _curves(ws, view):

@@ -92,18 +92,18 @@ def overhead_sheet(ws, scenario):
           f"Law: {scenario.law_source}. A model k times the Chinchilla-optimal size needs more "
           "tokens to reach the same loss; extra training compute = k k_D - 1, the same at any "
           "budget.")
-    note(ws, "A3", f"Critical size k* = {k_star:.4f}: below it no amount of data reaches the "
-         f"loss (the overhead is infinite). Blank cells: k at or below k*. The chart's axis "
-         f"stops at +{AXIS_MAX:.0%}.")
+    note(ws, "A3", f"Critical size k* = {k_star:.2%} of the Chinchilla size: below it no "
+         f"amount of data reaches the loss (the overhead is infinite). Blank cells: k at or "
+         f"below k*. The chart's axis stops at +{AXIS_MAX:.0%}.")
     header = 5
     header_row(ws, header, 1, ["Size fraction k", "Training-compute overhead",
                                "k* marker: k", "k* marker: overhead"])
     for i, (k, value) in enumerate(zip(SIZE_FRACTIONS, overhead, strict=True)):
-        put(ws, f"A{header + 1 + i}", float(k), "result", "loss")
+        put(ws, f"A{header + 1 + i}", float(k), "result", "percent")
         put(ws, f"B{header + 1 + i}", float(value) if np.isfinite(value) else None, "result",
             "percent")
     for i, y in enumerate((0.0, AXIS_MAX)):  # a vertical line at k*
-        put(ws, f"C{header + 1 + i}", float(k_star), "result", "loss")
+        put(ws, f"C{header + 1 + i}", float(k_star), "result", "percent")
         put(ws, f"D{header + 1 + i}", y, "result", "percent")
     ws.add_chart(_chart(ws, header + 1, header + len(SIZE_FRACTIONS), k_star), "F5")
     set_widths(ws, {"A": 14, "B": 16, "C": 14, "D": 16})
@@ -119,14 +119,14 @@ def _chart(ws, first, last, k_star):
     chart.x_axis.scaling.min, chart.x_axis.scaling.max = 0.0, 1.0
     chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0.0, AXIS_MAX
     chart.y_axis.number_format = "0%"
-    chart.x_axis.number_format = "0.0"
+    chart.x_axis.number_format = "0%"
     chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 hides axes otherwise
     chart.legend.position = "b"
     curve = Series(Reference(ws, min_col=2, min_row=first, max_row=last),
                    Reference(ws, min_col=1, min_row=first, max_row=last), title="overhead")
     marker = Series(Reference(ws, min_col=4, min_row=first, max_row=first + 1),
                     Reference(ws, min_col=3, min_row=first, max_row=first + 1),
-                    title=f"critical size k* = {k_star:.3f}")
+                    title=f"critical size k* = {k_star:.1%}")
     for series in (curve, marker):
         series.marker.symbol = "none"
         series.smooth = False

@@ -43,10 +43,10 @@ SUMMARY_COLUMNS = (
     ("Saving", "saving", "percent"),
     ("Epochs over the unique data", "epochs", "ratio"),
     ("Training-compute overhead vs Chinchilla-style", "overhead", "percent"),
-    ("Training energy MWh", "training_mwh", "ratio"),
-    ("Inference energy MWh", "inference_mwh", "ratio"),
-    ("Training emissions t CO2e", "training_t", "ratio"),
-    ("Inference emissions t CO2e", "inference_t", "ratio"),
+    ("Training energy MWh", "training_mwh", "energy"),
+    ("Inference energy MWh", "inference_mwh", "energy"),
+    ("Training emissions t CO2e", "training_t", "energy"),
+    ("Inference emissions t CO2e", "inference_t", "energy"),
     ("Budget given (the best model it buys)", "budget", "plain"),
 ) + SERVING_COLUMNS
 

@@ -51,13 +51,13 @@ ENERGY_HEADER = 21
 ENERGY_ROWS = (
     ("Training GPU-hours", f"={{train}}/{P}$B$13", "count"),
     ("Inference GPU-hours", f"={{infer}}/{P}$E$13", "count"),
-    ("Training energy (MWh)", "=INDEX(ENERGY_EMISSIONS({c}22,$B$9,$B$7,$B$8),1,1)", "ratio"),
+    ("Training energy (MWh)", "=INDEX(ENERGY_EMISSIONS({c}22,$B$9,$B$7,$B$8),1,1)", "energy"),
     ("Inference energy (MWh)", "=INDEX(ENERGY_EMISSIONS({c}23,$B$10,$B$7,$B$8),1,1)",
-     "ratio"),
+     "energy"),
     ("Training emissions (t CO2e)", "=INDEX(ENERGY_EMISSIONS({c}22,$B$9,$B$7,$B$8),1,2)",
-     "ratio"),
+     "energy"),
     ("Inference emissions (t CO2e)", "=INDEX(ENERGY_EMISSIONS({c}23,$B$10,$B$7,$B$8),1,2)",
-     "ratio"),
+     "energy"),
 )
 ENERGY_SOURCES = {"B": ("$B$16", "$B$17"), "C": (f"{P}$B$21", f"{P}$B$22")}
 CURVE_HEADER = 31

@@ -35,9 +35,9 @@ def _rows(u, per_request):
         ("Extra lifetime cost of the data limit (%)", "={total}/$B$23-1", "percent", False),
         (OVERHEAD_LABEL, f"=INDEX(LIFETIME_COST({{params}},{{tokens}},$B$18,{per_request}),1,1)"
          f"/INDEX(LIFETIME_COST($B$5,$B$24,$B$18,{per_request}),1,1)-1", "percent", True),
-        ("Recommended size / Chinchilla-style size", "={params}/$B$5", "ratio", False),
+        ("Recommended size / Chinchilla-style size", "={params}/$B$5", "percent", False),
         ("Critical size (de Vries 2023): smallest size / Chinchilla size",
-         "=CRITICAL_SIZE($B$10)", "ratio", False),
+         "=CRITICAL_SIZE($B$10)", "percent", False),
     )
 
 

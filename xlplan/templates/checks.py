@@ -16,7 +16,8 @@ __all__ = ["add_checks", "planner_checks", "monthly_checks", "table2_checks",
            "table3_checks", "fit_checks", "MASTER_LABEL"]
 
 MASTER_LABEL = "Master check (Checks sheet)"
-_TRAIN = "6*{p}{n}*{p}{d}/({p}$C${h}*{p}$D${h}*3600)*{p}$B${h}"  # 6ND / (peak x MFU) x $/h
+# 6ND / (peak x MFU) x $/h, with {c[k]} the column of the k-th hardware setting
+_TRAIN = "6*{p}{n}*{p}{d}/({p}${c[1]}${h}*{p}${c[2]}${h}*3600)*{p}${c[0]}${h}"
 
 
 def add_checks(wb, checks, subject, label_ref, value_ref):
@@ -29,8 +30,8 @@ def add_checks(wb, checks, subject, label_ref, value_ref):
     return master
 
 
-def _training(p, n, d, h):
-    return "=" + _TRAIN.format(p=p, n=n, d=d, h=h)
+def _training(p, n, d, h, columns="BCDEFGH"):
+    return "=" + _TRAIN.format(p=p, n=n, d=d, h=h, c=columns)
 
 
 def _reaches(p, n, d, law, loss):
@@ -140,15 +141,17 @@ def table2_checks(sheet, rows, law):
     return checks
 
 
-def table3_checks(sheet, blocks, law, input_tokens, output_tokens):
-    """Table 3's identities: ``blocks`` = (hardware row, data rows) of each block."""
+def table3_checks(sheet, blocks, law, input_tokens, output_tokens, columns):
+    """Table 3's identities: ``blocks`` = (hardware row, data rows) of each block; the
+    hardware settings are in ``columns`` (seven letters) of the hardware row."""
     s = f"'{sheet}'!"
+    c = columns
     checks = []
     for b, (h, rows) in enumerate(blocks, start=1):
         for k, r in enumerate(rows, start=1):
-            chinchilla = (_training(s, f"$A${r}", f"$D${r}", h) + f"+{s}$B${r}*2*{s}$A${r}*("
-                          f"{s}{input_tokens}/{s}$G${h}+{s}{output_tokens}/{s}$H${h})/"
-                          f"{s}$F${h}/3600*{s}$E${h}")
+            chinchilla = (_training(s, f"$A${r}", f"$D${r}", h, c) + f"+{s}$B${r}*2*{s}$A${r}"
+                          f"*({s}{input_tokens}/{s}${c[5]}${h}+{s}{output_tokens}/"
+                          f"{s}${c[6]}${h})/{s}${c[4]}${h}/3600*{s}${c[3]}${h}")
             checks += [
                 Check(f"Block {b}, row {k}: the cost-optimal model reaches the target loss",
                       f"=SCALING_LOSS({s}$F${r},{s}$G${r},{s}{law})", f"={s}$C${r}", "loss",

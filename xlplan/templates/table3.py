@@ -3,7 +3,8 @@
 Two blocks: one with the hardware as the paper states it (preset ``paper-a100``,
 whose Chinchilla costs come out ~10% above the print) and one with the inferred
 setting that reproduces the print (``paper-a100-table3``, inference at $0.986/h).
-The hardware rows follow the preset cells in column I (dropdowns) by formula.
+The hardware rows (settings in C:I) follow the preset cells in column B (dropdowns) by
+formula; column B, not a setting, is what the printed pages repeat beside column A.
 """
 
 import openpyxl
@@ -29,6 +30,7 @@ BLOCKS = (
     ("paper-a100-table3", "Setting that reproduces the print (preset paper-a100-table3; "
      "INFERRED, not stated in the paper: inference $0.986/h instead of $1.10/h)", 10, 22),
 )
+SETTINGS = "CDEFGHI"  # the seven hardware settings of a block's hardware row
 INPUTS = (("Chinchilla-style params", "count", 2), ("Inference requests (lifetime)", "count", 0))
 
 
@@ -57,16 +59,16 @@ def _assumptions(ws):
     put(ws, "B5", DEFAULT_INPUT_TOKENS, "input", "integer")
     ws["A6"] = "Output (generated) tokens per request"
     put(ws, "B6", DEFAULT_OUTPUT_TOKENS, "input", "integer")
-    header_row(ws, 8, 2, [*HARDWARE_LABELS, "Hardware preset (pick from the list)"],
+    header_row(ws, 8, 2, ["Hardware preset (pick from the list)", *HARDWARE_LABELS],
                align="center")
     for k, (preset, _, row, _) in enumerate(BLOCKS, start=1):
-        # The settings follow the preset in column I by formula; a number typed over one
-        # of them overrides it (the label names the preset either way).
-        preset_ref = f"$I${row}"
-        put(ws, f"I{row}", preset, "input")
-        dropdown(ws, f"I{row}", list(HARDWARE_PRESETS), "Hardware preset")
-        put(ws, f"A{row}", f'="Block {k} hardware: preset "&{preset_ref}', "result")
-        for j, letter in enumerate("BCDEFGH"):
+        # The settings follow the preset in column B by formula; a number typed over one
+        # of them overrides it.
+        preset_ref = f"$B${row}"
+        put(ws, f"B{row}", preset, "input")
+        dropdown(ws, f"B{row}", list(HARDWARE_PRESETS), "Hardware preset")
+        ws[f"A{row}"] = f"Block {k} hardware"
+        for j, letter in enumerate(SETTINGS):
             put(ws, f"{letter}{row}", f"=INDEX(XLPLAN_HARDWARE({preset_ref}),1,{j + 1})",
                 "result", HARDWARE_FORMATS[j])
 
@@ -80,7 +82,7 @@ def build():
     block_notes(ws, [
         "Sardana et al. 2024, App. B.2: cost-optimal vs Chinchilla-style models. Yellow: "
         "inputs; white: formulas (need the xlplan add-in); grey italic: the print.",
-        "Each block's hardware follows its preset in column I (XLPLAN_HARDWARE); type a "
+        "Each block's hardware follows its preset in column B (XLPLAN_HARDWARE); type a "
         "number over a setting to override it. MFU = model FLOPs utilisation."])
     _assumptions(ws)
     blocks = []
@@ -89,11 +91,11 @@ def build():
             page_break_before(ws, header - 1)
         ws[f"A{header - 1}"] = label
         ws[f"A{header - 1}"].font = Font(bold=True)
-        hw = f"$B${hw_row}:$H${hw_row}"
+        hw = f"${SETTINGS[0]}${hw_row}:${SETTINGS[-1]}${hw_row}"
         rows = paper_table3(preset)
         write_block(ws, header, INPUTS, _columns(hw), rows)
         blocks.append((hw_row, range(header + 1, header + 1 + len(rows))))
     print_by_block(ws, label_width=28, labels_from=4, scale=58)
-    add_checks(wb, table3_checks(SHEET, blocks, LAW, INPUT_TOKENS, OUTPUT_TOKENS), "Table 3",
-               "C4", "F4")
+    add_checks(wb, table3_checks(SHEET, blocks, LAW, INPUT_TOKENS, OUTPUT_TOKENS, SETTINGS),
+               "Table 3", "C4", "F4")
     return wb
