@@ -24,7 +24,7 @@ from xlplan import udfs
 from xlplan.engine.hardware import HARDWARE_PRESETS
 from xlplan.engine.laws import LAW_PRESETS
 from xlplan.excel.cell_error import CellError
-from xlplan.excel.registry import FUNCTIONS
+from xlplan.excel.registry import FUNCTIONS, office_name
 from xlplan.fit.runs import load_runs
 from xlplan.server.manifest import NAMESPACE
 from xlplan.server.metadata import functions_metadata
@@ -61,18 +61,21 @@ def recorded():
 
 
 def test_every_registered_function_is_exported(recorded):
-    assert sorted(recorded.__all__) == sorted(FUNCTIONS)
+    assert sorted(recorded.__all__) == sorted(office_name(name) for name in FUNCTIONS)
     assert set(recorded.__all__) >= {"OPT_PARAMS", "COST_OPT", "FIT_COEFFS"}
     namespace = {}
     exec("from xlplan.lite import *", namespace)  # main.py's one line
-    assert sorted(k for k in namespace if not k.startswith("__")) == sorted(FUNCTIONS)
+    assert sorted(k for k in namespace if not k.startswith("__")) == sorted(recorded.__all__)
+    assert all(getattr(recorded, office_name(name)) is getattr(recorded, name)
+               for name in FUNCTIONS)  # the Python names stay, for Python callers
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_registered_name_namespace_and_help(recorded, name):
     f = getattr(recorded, name)
     assert f.recorded_func == {}
-    assert f.__name__ == name
+    assert f.__name__ == office_name(name)  # Lite calls it back by this name
+    assert getattr(recorded, f.__name__) is f
     assert inspect.getmodule(f) is recorded  # Lite reads the namespace from here
     assert recorded.__xlwings_func_namespace__ == "XLPLAN" == NAMESPACE
     assert f.__doc__ == FUNCTIONS[name].description
@@ -97,13 +100,15 @@ def test_parameters_follow_the_registry_and_lites_rules(recorded, name):
 
 
 def test_office_names_match_the_add_in(recorded):
-    """Lite's names (namespace.NAME, as Office registers them) are the add-in's."""
+    """Lite's names (namespace.NAME, as Office registers them) are the add-in's: XLPLAN.HARDWARE
+    for XLPLAN_HARDWARE, the namespace not doubled."""
     addin = {f["name"]: f for f in functions_metadata()["functions"]}
     for name in recorded.__all__:
         f = getattr(recorded, name)
-        office_name = f"{inspect.getmodule(f).__xlwings_func_namespace__}.{f.__name__.upper()}"
-        assert office_name == f"{NAMESPACE}.{name}"
-        params = [(p["name"], p["optional"]) for p in addin[name]["parameters"]]
+        shown = f"{inspect.getmodule(f).__xlwings_func_namespace__}.{f.__name__.upper()}"
+        assert shown == f"{NAMESPACE}.{office_name(name)}"
+        assert "XLPLAN.XLPLAN" not in shown
+        params = [(p["name"], p["optional"]) for p in addin[office_name(name)]["parameters"]]
         lite = [(p.name, p.default is not p.empty)
                 for p in inspect.signature(f).parameters.values()]
         assert lite == params
@@ -115,7 +120,7 @@ def test_preset_names_are_dropdowns(recorded):
     hints = typing.get_type_hints(recorded.XLPLAN_HARDWARE)
     assert typing.get_args(hints["name"]) == tuple(HARDWARE_PRESETS)
     for name in recorded.__all__:  # the law/hardware arguments also take ranges
-        if name not in ("XLPLAN_LAW", "XLPLAN_HARDWARE"):
+        if name not in ("LAW", "HARDWARE"):  # XLPLAN_LAW and XLPLAN_HARDWARE
             assert typing.get_type_hints(getattr(recorded, name)) == {}
 
 

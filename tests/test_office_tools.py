@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from xlplan import udfs
+from xlplan.excel.registry import office_name
 from xlplan.server.manifest import manifest_xml
 from xlplan.server.metadata import functions_metadata
 
@@ -83,7 +84,8 @@ def jsdoc_twin():
     """A JavaScript file declaring every registered function with JSDoc, as yo office does."""
     blocks = []
     for spec in udfs.FUNCTIONS.values():
-        lines = ["/**", f" * {spec.description}", f" * @customfunction {spec.name} {spec.name}"]
+        shown = office_name(spec.name)  # XLPLAN.HARDWARE, not XLPLAN.XLPLAN_HARDWARE
+        lines = ["/**", f" * {spec.description}", f" * @customfunction {shown} {shown}"]
         for p in spec.params:
             name = f"[{p.name}]" if p.optional else p.name
             lines.append(f" * @param {{{_js_type(p)}}} {name} {p.help}")

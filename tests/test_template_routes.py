@@ -12,7 +12,7 @@ from xlplan.cli import main
 from xlplan.excel.registry import FUNCTIONS
 from xlplan.templates import budget
 from xlplan.templates.build import TEMPLATES, build_all
-from xlplan.templates.routes import ADDIN_PREFIX, route_formula
+from xlplan.templates.routes import ADDIN_PREFIX, route_formula, stored_name
 from xlplan.workbook.parse import parse
 from xlplan.workbook.recalc import EXCEL_CALC_ID
 
@@ -55,8 +55,8 @@ def test_routes_differ_only_in_the_stored_names(filename):
         if not (isinstance(formula, str) and formula.startswith("=")):
             assert addin[key] == formula
             continue
-        expected = CALL.sub(lambda m: (ADDIN_PREFIX + m[1] if m[1].upper() in FUNCTIONS
-                                       else m[1]) + "(", formula)
+        expected = CALL.sub(lambda m: (stored_name(m[1].upper(), "addin")
+                                       if m[1].upper() in FUNCTIONS else m[1]) + "(", formula)
         assert addin[key] == expected, key
         names = {m.upper() for m in CALL.findall(addin[key])}
         assert not names & set(FUNCTIONS), key  # no plain xlplan name left
@@ -78,9 +78,13 @@ def test_templates_keep_their_cached_numbers_on_opening(path):
 
 def test_stored_name_parses_back_to_the_function():
     for name in FUNCTIONS:
+        assert parse(f"={stored_name(name, 'addin')}(1)") == ("call", name, [("num", 1.0)])
+        assert "XLPLAN_XLPLAN" not in stored_name(name, "addin")
+        # files written before the namespace was single still read
         assert parse(f"={ADDIN_PREFIX}{name}(1)") == ("call", name, [("num", 1.0)])
+    # XLPLAN_LAW is the add-in's XLPLAN.LAW: stored _xldudf_XLPLAN_LAW, the namespace once
     assert route_formula('=XLPLAN_LAW("OPT_PARAMS(")&OPT_PARAMS(1,2)', "addin") == (
-        f'={ADDIN_PREFIX}XLPLAN_LAW("OPT_PARAMS(")&{ADDIN_PREFIX}OPT_PARAMS(1,2)')
+        f'={ADDIN_PREFIX}LAW("OPT_PARAMS(")&{ADDIN_PREFIX}OPT_PARAMS(1,2)')
 
 
 def test_recalc_gives_the_engines_numbers_on_both_routes(tmp_path):

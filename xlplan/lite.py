@@ -34,7 +34,7 @@ from . import udfs  # noqa: F401  (fills FUNCTIONS)
 from .engine.hardware import HARDWARE_PRESETS
 from .engine.laws import LAW_PRESETS
 from .excel.cell_error import CellError
-from .excel.registry import FUNCTIONS, NAMESPACE
+from .excel.registry import FUNCTIONS, NAMESPACE, office_name
 
 __xlwings_func_namespace__ = NAMESPACE
 
@@ -75,7 +75,8 @@ def _lite_function(spec):
     # function's own positional parameters and defaults.
     signature = inspect.signature(call)
     lite_function.__signature__ = signature.replace(return_annotation=inspect.Signature.empty)
-    lite_function.__name__ = lite_function.__qualname__ = spec.name
+    # Lite registers NAMESPACE.__name__: XLPLAN.HARDWARE, as the add-in does
+    lite_function.__name__ = lite_function.__qualname__ = office_name(spec.name)
     lite_function.__module__ = __name__  # Lite reads the namespace from this module
     lite_function.__doc__ = spec.description
     lite_function.__annotations__ = _annotations(spec)
@@ -86,9 +87,12 @@ def _lite_function(spec):
 
 
 def _build():
+    """Each function under its Office name (what Lite registers and calls back by name,
+    XLPLAN.HARDWARE) and, for Python callers, its Python name (XLPLAN_HARDWARE) too."""
     functions = {name: _lite_function(spec) for name, spec in FUNCTIONS.items()}
     globals().update(functions)
-    return sorted(functions)
+    globals().update({office_name(name): f for name, f in functions.items()})
+    return sorted(office_name(name) for name in functions)
 
 
 __all__ = _build()

@@ -132,7 +132,9 @@ async function recalculate(addin, cells, specs) {
   const before = { ...pickStats(addin.xlplan.stats) };
   const start = performance.now();
   const pending = cells.map((cell) => {
-    const fn = addin.registered.get(cell.name);
+    // cells name the Python function; the add-in registers its Office id (XLPLAN_LAW: LAW)
+    const spec = specs.get(cell.name);
+    const fn = addin.registered.get(spec ? spec.id : cell.name);
     if (!fn) return Promise.reject(new Error(`${cell.name} is not registered`));
     try {
       return Promise.resolve(fn(...excelArguments(cell, specs.get(cell.name))));

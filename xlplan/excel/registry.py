@@ -19,11 +19,19 @@ from ..engine.errors import XlplanError
 from . import limits
 from .cell_error import CellError, cell_error
 
-__all__ = ["Param", "FunctionSpec", "FUNCTIONS", "excel_function", "CATEGORY", "NAMESPACE"]
+__all__ = ["Param", "FunctionSpec", "FUNCTIONS", "excel_function", "CATEGORY", "NAMESPACE",
+           "office_name"]
 
 CATEGORY = "xlplan"
 # Office add-ins (ours, and xlwings Lite's with xlplan.lite) show XLPLAN.OPT_PARAMS.
 NAMESPACE = "XLPLAN"
+
+
+def office_name(name):
+    """The name an Office add-in registers under the namespace: XLPLAN_HARDWARE is
+    XLPLAN.HARDWARE there, not XLPLAN.XLPLAN_HARDWARE (the Python name keeps its prefix)."""
+    prefix = f"{NAMESPACE}_"
+    return name[len(prefix):] if name.startswith(prefix) else name
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from string import Template
 from urllib.parse import quote
 
 from .. import __version__, udfs
+from ..excel.registry import office_name
 from .manifest import NAMESPACE
 from .metadata import function_table
 from .settings import REQUEST_MARGIN_S
@@ -63,7 +64,8 @@ def taskpane_html(token=None):
     entries = []
     for spec in udfs.FUNCTIONS.values():
         args = ", ".join(f"[{p.name}]" if p.optional else p.name for p in spec.params)
-        entries.append(f"    <dt><code>{NAMESPACE}.{spec.name}({html.escape(args)})</code></dt>"
+        shown = f"{NAMESPACE}.{office_name(spec.name)}"
+        entries.append(f"    <dt><code>{shown}({html.escape(args)})</code></dt>"
                        f"<dd>{html.escape(spec.description)}</dd>")
     return Template(_static("taskpane.html")).safe_substitute(
         FUNCTION_LIST="\n".join(entries), TOKEN_QUERY=html.escape(_token_query(token)))

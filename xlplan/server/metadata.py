@@ -1,6 +1,7 @@
 """The custom-functions metadata JSON Office reads, generated from the function registry."""
 
 from .. import udfs
+from ..excel.registry import office_name
 
 __all__ = ["functions_metadata", "function_table"]
 
@@ -14,7 +15,8 @@ def _parameter(param):
 def functions_metadata():
     """Every function of :mod:`xlplan.udfs`: description, parameters, result shape."""
     return {"functions": [
-        {"id": spec.name, "name": spec.name, "description": spec.description,
+        {"id": office_name(spec.name), "name": office_name(spec.name),
+         "description": spec.description,
          "parameters": [_parameter(p) for p in spec.params],
          "result": {"type": "number",
                     "dimensionality": "matrix" if spec.result else "scalar"},
@@ -24,7 +26,9 @@ def functions_metadata():
 
 
 def function_table():
-    """What functions.js needs to register and call each function: arity and result shape."""
-    return [{"name": spec.name, "params": len(spec.params), "required": spec.min_args,
+    """What functions.js needs to register (``id``) and call (``name``) each function: arity
+    and result shape."""
+    return [{"id": office_name(spec.name), "name": spec.name, "params": len(spec.params),
+             "required": spec.min_args,
              "matrix": bool(spec.result), "slow": spec.slow}
             for spec in udfs.FUNCTIONS.values()]

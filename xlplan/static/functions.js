@@ -184,7 +184,7 @@
 
   function register() {
     config.functions.forEach(function (spec) {
-      global.CustomFunctions.associate(spec.name, makeFunction(spec));
+      global.CustomFunctions.associate(spec.id, makeFunction(spec));
     });
   }
 

@@ -17,7 +17,7 @@ strings and sheet names is never touched.
 from openpyxl.formula.tokenizer import Token, Tokenizer
 
 from .. import udfs  # noqa: F401  (fills FUNCTIONS)
-from ..excel.registry import FUNCTIONS, NAMESPACE
+from ..excel.registry import FUNCTIONS, NAMESPACE, office_name
 
 __all__ = ["ROUTES", "ADDIN_PREFIX", "stored_name", "route_formula", "to_route"]
 
@@ -27,8 +27,9 @@ ADDIN_PREFIX = f"_xldudf_{NAMESPACE}_"
 
 
 def stored_name(name, route):
-    """How ``route``'s Excel stores a call of xlplan's function ``name`` in a file."""
-    return ADDIN_PREFIX + name if route == "addin" else name
+    """How ``route``'s Excel stores a call of xlplan's function ``name`` in a file (the
+    add-in's XLPLAN.HARDWARE, Python's XLPLAN_HARDWARE, as _xldudf_XLPLAN_HARDWARE)."""
+    return ADDIN_PREFIX + office_name(name) if route == "addin" else name
 
 
 def route_formula(formula, route):

@@ -10,6 +10,9 @@ orders the tokens by Excel's precedence. Nodes are tuples:
 from openpyxl.formula import Tokenizer
 from openpyxl.formula.tokenizer import Token, TokenizerError
 
+from .. import udfs  # noqa: F401  (fills FUNCTIONS)
+from ..excel.registry import FUNCTIONS, office_name
+
 __all__ = ["parse", "UnsupportedFormula"]
 
 # Binary operators by binding strength (Excel: comparison < & < +- < */ < ^).
@@ -26,12 +29,18 @@ class UnsupportedFormula(Exception):
     """A formula (or part of one) the evaluator does not implement."""
 
 
+# The add-in's names without the Python prefix (XLPLAN.HARDWARE is XLPLAN_HARDWARE).
+_ADDIN_PREFIXES = ("_XLDUDF_XLPLAN_", "XLPLAN.")
+_OFFICE_NAMES = {office_name(name): name for name in FUNCTIONS if office_name(name) != name}
+
+
 def _function_name(token_value):
     name = token_value[:-1].upper()
+    addin = name.startswith(_ADDIN_PREFIXES)
     for prefix in _NAME_PREFIXES:
         if name.startswith(prefix.upper()):
             name = name[len(prefix):]
-    return name
+    return _OFFICE_NAMES.get(name, name) if addin else name
 
 
 class _Parser:
