@@ -9,12 +9,13 @@ recommended model). Values only, computed by :mod:`xlplan.engine.money.budget` a
 import math
 
 import numpy as np
+from openpyxl.styles import Font
 
 from ..engine.deploy.energy import plan_footprint
 from ..engine.money.budget import best_for_budget, loss_at_dollars
 from ..engine.paper.sizing import lifetime_cost
 from ..shared.budget_chart import CURVE_POINTS, budget_chart
-from ..shared.styles import header_row, note, put, set_widths, title
+from ..shared.styles import header_row, note, page_break_before, put, set_widths, title
 from .compute import has_power
 
 __all__ = ["budget_view", "budget_sheet", "CURVE_HEADER"]
@@ -108,6 +109,9 @@ def _energy_table(ws, scenario, f):
 
 
 def _curves(ws, view):
+    page_break_before(ws, CURVE_HEADER - 1)  # the chart's data: a page of its own, titled
+    ws[f"A{CURVE_HEADER - 1}"] = "Chart data: loss of each model size at the budget"
+    ws[f"A{CURVE_HEADER - 1}"].font = Font(bold=True)
     header_row(ws, CURVE_HEADER, 1, ["Params (T = 0 curve)", "Loss, all to training",
                                      "Params (inference curve)", "Loss, serving the requests",
                                      "Optimum: params", "loss"])

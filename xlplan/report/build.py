@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import openpyxl
+from openpyxl.styles import Alignment
 
 from .. import __version__
 from ..paper import table2, table3
@@ -38,7 +39,10 @@ def build_report(scenario, progress=None):
     summary = wb.create_sheet("Summary")
     sheets.summary_sheet(summary, scenario, rows, stamp)
     if data_limits.epoch_note(rows):
-        note(summary, f"A{sheets.SUMMARY_HEADER + len(rows) + 2}", data_limits.epoch_note(rows))
+        row = sheets.SUMMARY_HEADER + len(rows) + 2
+        note(summary, f"A{row}", data_limits.epoch_note(rows))
+        summary.merge_cells(f"A{row}:H{row}")  # wrapped on the page, not run off it
+        summary[f"A{row}"].alignment = Alignment(wrap_text=True, vertical="top")
     progress.step("summary")
     cashflow = {}
     if monthly.has_monthly(scenario):

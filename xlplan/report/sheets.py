@@ -7,6 +7,7 @@ every reader shows them without recalculating.
 import numpy as np
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 
 from ..engine.laws import COEFFICIENT_NAMES
 from ..paper import TABLE2_COLUMNS, TABLE3_COLUMNS
@@ -79,8 +80,16 @@ def summary_sheet(ws, scenario, rows, stamp):
     set_widths(ws, {"A": 40} | {get_column_letter(c): 14
                                 for c in range(2, len(SUMMARY_COLUMNS) + 1)})
     wrap_column(ws, "A", top=SUMMARY_HEADER + 1)
+    for row in (2, 3, 4):  # notes wrap within the first printed page, not run off onto blank ones
+        ws.merge_cells(f"A{row}:H{row}")
+        ws[f"A{row}"].alignment = Alignment(wrap_text=True, vertical="top")
     ws.freeze_panes = f"B{SUMMARY_HEADER + 1}"
     repeat_rows(ws, SUMMARY_HEADER)
+    # the wide table prints on three pages (dollars, then savings and data, then energy and
+    # serving), each naming its plans in column A
+    ws.print_title_cols = "A:A"
+    for last in ("H", "N"):
+        ws.col_breaks.append(Break(id=ws[f"{last}1"].column))
 
 
 def _plain(value):
@@ -213,7 +222,7 @@ def _serving_rows(scenario):
              serving.batch)
     return [("Serving months", serving.months, "months: lifetime requests are served over "
              "them (plans without a monthly schedule)", "scenario key serving.months "
-             "(default 24)", "ratio"),
+             "(default 24)", "plain"),
             ("Peak load / average load", serving.peak_to_average, "ratio: GPUs are reserved "
              "for the peak", "scenario key serving.peak_to_average (default 1)", "ratio"),
             ("Serving batch", batch, "sequences decoded together (roofline decode MFU)",

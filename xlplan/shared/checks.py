@@ -12,7 +12,7 @@ result, or an input that breaks an identity, turns the master check to ERROR.
 from dataclasses import dataclass
 
 from openpyxl.formatting.rule import CellIsRule
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 
 from .styles import header_row, note, put, set_widths, title, wrap_column
 
@@ -77,6 +77,7 @@ def checks_sheet(wb, checks, subject):
          "differently, shows here as ERROR, and in the master check on the first page.")
     ws[f"A{TOLERANCE_CELL[1:]}"] = ("Relative tolerance: |difference| at most this share of "
                                     "the larger value (one part in a billion)")
+    ws[f"A{TOLERANCE_CELL[1:]}"].alignment = Alignment(wrap_text=True)
     put(ws, TOLERANCE_CELL, TOLERANCE, "result", "tolerance")
     last = FIRST_ROW + len(checks) - 1
     ws[f"A{MASTER_CELL[1:]}"] = f"Master check: all {len(checks)} checks below"
@@ -85,13 +86,16 @@ def checks_sheet(wb, checks, subject):
         f'{TOLERANCE_CELL},"OK","ERROR"),"ERROR")', "result", bold=True)
     _highlight(ws, MASTER_CELL)
     header_row(ws, HEADER, 1, ["Check (what must hold)", "Value", "Compared with",
-                               "Difference", "Relative difference", "Result",
+                               "Difference (0 within the tolerance)", "Relative difference",
+                               "Result",
                                "Where the two values come from"])
     for row, check in enumerate(checks, start=FIRST_ROW):
         ws[f"A{row}"] = check.label
         put(ws, f"B{row}", check.left, "result", check.fmt)
         put(ws, f"C{row}", check.right, "result", check.fmt)
-        put(ws, f"D{row}", f"=B{row}-C{row}", "result", check.fmt)
+        # a rounding residue within the tolerance would print as "-$0"
+        put(ws, f"D{row}", f"=IF(E{row}<={TOLERANCE_CELL},0,B{row}-C{row})", "result",
+            check.fmt)
         put(ws, f"E{row}", _relative(row, check.at_least), "result", "tolerance")
         put(ws, f"F{row}", _flag(f"E{row}"), "result", bold=True)
         ws[f"G{row}"] = check.where
