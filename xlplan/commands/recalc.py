@@ -6,6 +6,7 @@ Excel), so pandas, LibreOffice or a phone viewer show the numbers. The input is
 never overwritten. Exit code 1 when some cells hold Excel errors (listed on stderr).
 """
 
+import re
 import sys
 
 
@@ -17,13 +18,41 @@ def run(args):
     formulas = len(evaluation.values)
     print(f"xlplan recalc: {formulas} cell(s) evaluated, written to {args.output}",
           file=sys.stderr)
-    print(error_summary(evaluation), end="", file=sys.stderr)
+    inputs = _typed_inputs(args.input, settings) if evaluation.errors else []
+    print(error_summary(evaluation, inputs), end="", file=sys.stderr)
     return 1 if evaluation.errors else 0
 
 
-def error_summary(evaluation):
-    """The errors a person can act on: each root cause once (with the cells where it starts),
-    then how many cells merely inherit them. Empty when there are no errors."""
+def _typed_inputs(path, settings):
+    """(reference, value, label) of each --set cell; the label is the text left of it."""
+    from ..workbook.recalc import load
+
+    workbook = load(path)
+    inputs = []
+    for sheet, coordinate, value in settings:
+        cell = workbook[sheet][coordinate]
+        label = workbook[sheet].cell(cell.row, 1).value if cell.column > 1 else None
+        quoted = f"'{sheet}'" if " " in sheet else sheet
+        inputs.append((f"{quoted}!{coordinate}", value, label if isinstance(label, str)
+                       else None))
+    return inputs
+
+
+def _blamed(message, inputs):
+    """The typed inputs whose value the message quotes (``name=-5``): the cause to fix."""
+    found = []
+    for reference, value, label in inputs:
+        shown = f"{value:g}" if isinstance(value, float) else str(value)
+        if re.search(rf"=\s*'?{re.escape(shown)}(?![\d.])", message):
+            found.append(f"    from your input {reference} = {shown}"
+                         + (f" ({label})" if label else ""))
+    return found
+
+
+def error_summary(evaluation, inputs=()):
+    """The errors a person can act on: each root cause once (with the cells where it starts,
+    and the typed input ``inputs`` it quotes, if any), then how many cells merely inherit
+    them. Empty when there are no errors."""
     causes = {}  # (code, message) -> cells where it starts, in evaluation order
     for where, error in evaluation.root_errors:
         causes.setdefault((error.code, error.message), []).append(where)
@@ -32,6 +61,7 @@ def error_summary(evaluation):
         shown = ", ".join(cells[:_CELLS_SHOWN]) + (
             f" and {len(cells) - _CELLS_SHOWN} more" if len(cells) > _CELLS_SHOWN else "")
         lines.append(f"  {code} {message}".rstrip() + f"\n    in {shown}")
+        lines += _blamed(message, inputs)
     inherited = len(evaluation.inherited_errors)
     if inherited:
         lines.append(f"  {inherited} other cell(s) show these errors because they use the "

@@ -17,11 +17,12 @@ from ..engine.constants import (
 )
 from ..shared.styles import header_row, note, put, set_widths, title
 from . import budget_buys
-from .budget_data import add_data_limits
-from .budget_range import add_demand_range
+from .budget_data import UNIQUE_LABEL, add_data_limits
+from .budget_range import HIGH_LABEL, LOW_LABEL, add_demand_range
 from .checks import add_checks, planner_checks
+from .inputs import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, SHARE, name_inputs, number_rule
 from .presets import hardware_block, law_dropdown
-from .serving_block import add_serving_block
+from .serving_block import API_IN, API_OUT, BANDWIDTH, BATCH, PEAK, add_serving_block
 
 __all__ = ["build", "FILENAME", "RESULTS", "SENSITIVITY_FIRST_ROW", "MULTIPLIERS"]
 
@@ -77,6 +78,26 @@ SENSITIVITY = (
 )
 
 
+# Names of the key inputs (Formulas > Name Manager in Excel).
+NAMES = {"TargetParams": "Planner!$B$5", "RequestsPerDay": "Planner!$B$6",
+         "DaysInService": "Planner!$B$7", "InputTokens": "Planner!$B$8",
+         "OutputTokens": "Planner!$B$9", "LawPreset": "Planner!$B$10",
+         "HardwarePreset": "Planner!$B$11", "Budget": "'What a budget buys'!$B$5",
+         "PUE": "'What a budget buys'!$B$7", "GridIntensity": "'What a budget buys'!$B$8"}
+
+
+def _inputs_checked(ws, limits, ranged, serving):
+    """Data validation on the inputs of the blocks below the results."""
+    number_rule(ws, limits[UNIQUE_LABEL], POSITIVE, "Unique training tokens", optional=True)
+    for label in (LOW_LABEL, HIGH_LABEL):
+        number_rule(ws, ranged[label], POSITIVE, label.split(":")[0])
+    for label, rule, whole in ((BATCH, AT_LEAST_ONE, True), (BANDWIDTH, SHARE, False),
+                               (PEAK, AT_LEAST_ONE, False), (API_IN, NON_NEGATIVE, False),
+                               (API_OUT, NON_NEGATIVE, False)):
+        number_rule(ws, serving[label], rule, label.split(":")[0].split(" (")[0], whole=whole)
+    number_rule(ws, "I14:K14", POSITIVE, "Serving setting", optional=True)
+
+
 def build():
     """The workbook (formulas only; :mod:`.build` adds the cached results)."""
     wb = openpyxl.Workbook()
@@ -92,6 +113,9 @@ def build():
         ws[f"A{ref[1:]}"] = label
         put(ws, ref, value, "input", fmt)
     law_dropdown(ws, "B10")
+    for ref, rule in (("B5", POSITIVE), ("B6", NON_NEGATIVE), ("B7", POSITIVE),
+                      ("B8", NON_NEGATIVE), ("B9", NON_NEGATIVE)):
+        number_rule(ws, ref, rule, ws[f"A{ref[1:]}"].value.split(":")[0])
     hardware_block(ws, 13, DEFAULT_HARDWARE)  # preset in B11, settings in force B13:H13
     header_row(ws, 16, 1, ["Results"])
     for label, ref, formula, fmt in RESULTS:
@@ -102,6 +126,7 @@ def build():
     for offset, multiplier in enumerate(MULTIPLIERS):
         r = SENSITIVITY_FIRST_ROW + offset
         put(ws, f"A{r}", multiplier, "input", "ratio")
+        number_rule(ws, f"A{r}", POSITIVE, "Demand multiplier")
         for k, (_, formula, fmt) in enumerate(SENSITIVITY):
             put(ws, f"{'BCDEFG'[k]}{r}", formula.format(r=r), "result", fmt)
     limits = add_data_limits(ws, ws.max_row + 2, PER_REQUEST)
@@ -109,7 +134,9 @@ def build():
     ws.row_dimensions[SENSITIVITY_HEADER].height = 30
     ranged = add_demand_range(ws, ws.max_row + 2, PER_REQUEST)
     serving = add_serving_block(ws, ws.max_row + 2)
+    _inputs_checked(ws, limits, ranged, serving)
     budget_buys.add_sheet(wb)
+    name_inputs(wb, NAMES)
     add_checks(wb, planner_checks(SENSITIVITY_FIRST_ROW + MULTIPLIERS.index(1), ranged, limits,
                                   serving), "the budget planner", "D4", "D5")
     return wb

@@ -12,6 +12,7 @@ from ..engine.deploy.energy import DEFAULT_GRID_KG_PER_KWH, DEFAULT_PUE
 from ..engine.hardware import HARDWARE_PRESETS
 from ..shared.budget_chart import CURVE_POINTS, budget_chart
 from ..shared.styles import header_row, note, put, set_widths, title
+from .inputs import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, number_rule
 
 __all__ = ["add_sheet", "SHEET", "RESULT_ROWS", "ENERGY_ROWS", "CURVE_FIRST_ROW"]
 
@@ -84,6 +85,10 @@ def _inputs(ws):
     for label, ref, value, kind, fmt in INPUTS:
         ws[f"A{ref[1:]}"] = label
         put(ws, ref, value, kind, fmt)
+    for ref, rule, what in (("B5", POSITIVE, "Budget"), ("B7", AT_LEAST_ONE, "PUE"),
+                            ("B8", NON_NEGATIVE, "Grid carbon intensity"),
+                            ("B9", POSITIVE, "Board power"), ("B10", POSITIVE, "Board power")):
+        number_rule(ws, ref, rule, what)
 
 
 def _results(ws):

@@ -13,6 +13,7 @@ from ..engine.hardware import HARDWARE_PRESETS
 from ..engine.laws import COEFFICIENT_NAMES, get_law
 from ..shared.styles import header_row, note, put, set_widths, title
 from .checks import add_checks, fit_checks
+from .inputs import NON_NEGATIVE, POSITIVE, number_rule
 from .presets import dropdown
 
 __all__ = ["build", "FILENAME", "example_runs", "RUNS_FIRST_ROW", "RUNS_LAST_ROW"]
@@ -74,6 +75,9 @@ def build():
         ws[f"E{ref[1:]}"] = label
         put(ws, ref, value, kind, fmt)
     dropdown(ws, HARDWARE_CELL, list(HARDWARE_PRESETS), "Hardware preset")
+    number_rule(ws, f"A{RUNS_FIRST_ROW}:C{RUNS_LAST_ROW}", POSITIVE, "Run", optional=True)
+    number_rule(ws, "G10", POSITIVE, "Target loss")
+    number_rule(ws, "G11:G12", NON_NEGATIVE, "Lifetime demand")
     # The law here is the fitted one (F7:J7), so there is no law preset cell to pick.
     set_widths(ws, {"A": 14, "B": 14, "C": 10, "D": 3, "E": 40} |
                {letter: 13 for letter in "FGHIJ"})

@@ -17,6 +17,7 @@ from ..engine.constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from ..shared.spend_chart import spend_chart
 from ..shared.styles import header_row, note, put, set_widths, title
 from .checks import add_checks, monthly_checks
+from .inputs import CHANGE, NON_NEGATIVE, POSITIVE, RATE, name_inputs, number_rule
 from .presets import hardware_block, law_dropdown
 
 __all__ = ["build", "FILENAME", "SHEET", "MONTHS", "TABLE_HEADER", "MONTH0_ROW",
@@ -96,6 +97,13 @@ def _inputs(ws):
         ws[f"A{ref[1:]}"] = label
         put(ws, ref, value, "input", fmt)
     law_dropdown(ws, "B13")
+    for ref, rule, what in (("B5", POSITIVE, "Target quality"),
+                            ("B6", NON_NEGATIVE, "Requests in month 1"),
+                            ("B7", CHANGE, "Monthly growth"), ("B8", POSITIVE, "Peak requests"),
+                            ("B9", NON_NEGATIVE, "Input tokens per request"),
+                            ("B10", NON_NEGATIVE, "Output tokens per request"),
+                            ("B11", RATE, "Discount rate"), ("B12", CHANGE, "GPU price change")):
+        number_rule(ws, ref, rule, what)
     hardware_block(ws, 16)  # preset in B14, today's settings in force B16:H16
 
 
@@ -116,6 +124,8 @@ def _cash_flow_table(ws):
             if formula and (month or letter != "D"):
                 put(ws, f"{letter}{r}", formula.format(r=r), "result", fmt)
     _totals(ws)
+    number_rule(ws, f"C{FIRST_MONTH_ROW}:C{LAST_ROW}", NON_NEGATIVE, "Your requests",
+                optional=True)
 
 
 def _totals(ws):
@@ -151,6 +161,10 @@ def build():
     ws.row_dimensions[TABLE_HEADER].height = 45
     results = {"loss": "B19", "requests": "B20", "params": "B21", "tokens": "B22",
                "training": "B23", "inference": "B24", "total": "B25"}
+    name_inputs(wb, {name: f"{SHEET}!$B${row}" for name, row in (
+        ("TargetParams", 5), ("FirstMonthRequests", 6), ("MonthlyGrowth", 7),
+        ("PeakRequests", 8), ("InputTokens", 9), ("OutputTokens", 10), ("DiscountRate", 11),
+        ("PriceChange", 12), ("LawPreset", 13), ("HardwarePreset", 14))})
     add_checks(wb, monthly_checks(SHEET, MONTH0_ROW, LAST_ROW, TOTAL_ROW, results),
                "the monthly budget", "D4", "D5")
     return wb

@@ -13,6 +13,7 @@ from ..engine.hardware import HARDWARE_PRESETS
 from ..engine.laws import LAW_PRESETS
 from ..shared.labels import HARDWARE_FORMATS, HARDWARE_LABELS
 from ..shared.styles import header_row, put
+from .inputs import MFU, POSITIVE, number_rule
 
 __all__ = ["dropdown", "law_dropdown", "hardware_block", "SETTING_COLUMNS"]
 
@@ -60,4 +61,6 @@ def hardware_block(ws, row, preset="paper-a100"):
         put(ws, f"{letter}{row}", f"=IF(ISBLANK({mine}),INDEX(XLPLAN_HARDWARE({preset_ref}),1,"
             f"{k + 1}),{mine})", "result", HARDWARE_FORMATS[k])
         put(ws, f"{letter}{override}", None, "input", HARDWARE_FORMATS[k])
+        rule = MFU if HARDWARE_FORMATS[k] == "percent" else POSITIVE
+        number_rule(ws, f"{letter}{override}", rule, HARDWARE_LABELS[k], optional=True)
     return preset_ref

@@ -16,6 +16,7 @@ from ..paper import table3 as paper_table3
 from ..shared.labels import HARDWARE_FORMATS, HARDWARE_LABELS
 from ..shared.styles import header_row, page_break_before, put, title
 from .checks import add_checks, table3_checks
+from .inputs import NON_NEGATIVE, POSITIVE, number_rule
 from .paper_block import block_notes, print_by_block, write_block
 from .presets import dropdown, law_dropdown
 
@@ -59,6 +60,7 @@ def _assumptions(ws):
     put(ws, "B5", DEFAULT_INPUT_TOKENS, "input", "integer")
     ws["A6"] = "Output (generated) tokens per request"
     put(ws, "B6", DEFAULT_OUTPUT_TOKENS, "input", "integer")
+    number_rule(ws, "B5:B6", NON_NEGATIVE, "Tokens per request")
     header_row(ws, 8, 2, ["Hardware preset (pick from the list)", *HARDWARE_LABELS],
                align="center")
     for k, (preset, _, row, _) in enumerate(BLOCKS, start=1):
@@ -94,6 +96,7 @@ def build():
         hw = f"${SETTINGS[0]}${hw_row}:${SETTINGS[-1]}${hw_row}"
         rows = paper_table3(preset)
         write_block(ws, header, INPUTS, _columns(hw), rows)
+        number_rule(ws, f"A{header + 1}:B{header + len(rows)}", POSITIVE, "Row input")
         blocks.append((hw_row, range(header + 1, header + 1 + len(rows))))
     print_by_block(ws, label_width=28, labels_from=4, scale=58)
     add_checks(wb, table3_checks(SHEET, blocks, LAW, INPUT_TOKENS, OUTPUT_TOKENS, SETTINGS),
