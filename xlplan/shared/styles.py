@@ -141,7 +141,8 @@ def fit_wrapped_heights(ws):
     for row in ws.iter_rows():
         need = 0
         for cell in row:
-            if not (isinstance(cell.value, str) and cell.alignment.wrap_text):
+            if not (isinstance(cell.value, str) and cell.alignment.wrap_text) or (
+                    cell.value.startswith("=")):  # a formula's text is not what shows
                 continue
             columns = merged.get((cell.row, cell.column), [cell.column])
             width = sum(ws.column_dimensions[get_column_letter(c)].width or _DEFAULT_WIDTH

@@ -15,7 +15,16 @@ import openpyxl
 
 from ..engine.constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from ..shared.spend_chart import spend_chart
-from ..shared.styles import header_row, note, put, set_widths, title
+from ..shared.styles import (
+    header_row,
+    note,
+    page_break_before,
+    put,
+    repeat_rows,
+    set_widths,
+    title,
+    wrap_column,
+)
 from .checks import add_checks, monthly_checks
 from .inputs import CHANGE, NON_NEGATIVE, POSITIVE, RATE, name_inputs, number_rule
 from .presets import hardware_block, law_dropdown
@@ -155,9 +164,15 @@ def build():
         ws[f"A{ref[1:]}"] = label
         put(ws, ref, formula, "result", fmt, bold=ref in ("B21", "B22", "B25", "B30"))
     _cash_flow_table(ws)
+    # Printed: inputs, results and the chart (in the empty columns beside the results) on
+    # page 1, the monthly table from page 2 with its header repeated; columns A:K only, so
+    # the page is not shrunk to fit a chart beside the table.
     ws.add_chart(spend_chart(ws, TABLE_HEADER, LAST_ROW, 1, 9, 10, 11,
-                             "Monthly spend (columns) and cumulative spend (line)"), "M18")
-    set_widths(ws, {"A": 70} | {letter: 16 for letter in "BCDEFGHIJK"})
+                             "Monthly spend (columns) and cumulative spend (line)"), "D19")
+    page_break_before(ws, TABLE_HEADER - 1)
+    repeat_rows(ws, TABLE_HEADER)
+    set_widths(ws, {"A": 52} | {letter: 14 for letter in "BCDEFGHIJK"})
+    wrap_column(ws, "A", top=4)
     ws.row_dimensions[TABLE_HEADER].height = 45
     results = {"loss": "B19", "requests": "B20", "params": "B21", "tokens": "B22",
                "training": "B23", "inference": "B24", "total": "B25"}
