@@ -124,7 +124,13 @@ def _curves(ws, view):
         put(ws, f"E{r}", float(model.params), "result", "count")
         put(ws, f"F{r}", float(model.loss), "result", "loss")
     ws.add_chart(budget_chart(ws, first, first + CURVE_POINTS - 1, (1, 2, 3, 4, 5, 6),
-                              (first, first + 1), _loss_axis(view)), "E4")
+                              (first, first + 1), _loss_axis(view), _size_axis(view)), "E4")
+
+
+def _size_axis(view):
+    """The model sizes both curves span (the size axis ends at the decades around them)."""
+    sizes = np.concatenate([view["curves"][0], view["curves"][2]])
+    return float(sizes.min()), float(sizes.max())
 
 
 def _loss_axis(view):

@@ -2,7 +2,7 @@
 
 from openpyxl.chart import Reference, ScatterChart, Series
 
-from ..shared.styles import AXIS_COUNT_FORMAT
+from ..shared.styles import AXIS_COUNT_FORMAT, log_axis
 
 __all__ = ["sweep_chart", "PALETTE", "DASHES", "CHART_HEIGHT", "CHART_WIDTH", "CHART_ROWS"]
 
@@ -24,11 +24,13 @@ def sweep_chart(ws, title, x_title, y_title, first_row, last_row, x_column, y_co
     chart.style = 2
     chart.height, chart.width = CHART_HEIGHT, CHART_WIDTH
     chart.x_axis.title, chart.y_axis.title = x_title, y_title
-    chart.x_axis.scaling.logBase = 10
+    xs_values = [ws.cell(r, x_column).value for r in range(first_row, last_row + 1)]
+    log_axis(chart.x_axis, min(xs_values), max(xs_values))
     chart.x_axis.number_format = AXIS_COUNT_FORMAT  # 1M, 1B, 1T: no E+ on a printed axis
     chart.y_axis.number_format = y_format
     chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 hides axes otherwise
     chart.legend.position = "b"
+    chart.legend.overlay = False  # the legend below the plot, not over it
     xs = Reference(ws, min_col=x_column, min_row=first_row, max_row=last_row)
     for k, (column, label) in enumerate(zip(y_columns, labels, strict=True)):
         ys = Reference(ws, min_col=column, min_row=first_row, max_row=last_row)

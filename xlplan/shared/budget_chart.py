@@ -8,7 +8,7 @@ budget planner template and the report, so both draw the same picture.
 from openpyxl.chart import Reference, ScatterChart, Series
 from openpyxl.chart.marker import Marker
 
-from .styles import AXIS_COUNT_FORMAT
+from .styles import AXIS_COUNT_FORMAT, log_axis
 
 __all__ = ["budget_chart", "CURVE_POINTS"]
 
@@ -32,12 +32,12 @@ def _series(ws, x_column, y_column, first, last, title, color, marker=None):
     return series
 
 
-def budget_chart(ws, first, last, columns, optimum_rows, y_range=None):
+def budget_chart(ws, first, last, columns, optimum_rows, y_range=None, x_range=(None, None)):
     """The chart from curve columns (x0, y0, xT, yT) and optimum rows in columns x0, y0.
 
     ``optimum_rows`` = (row of the Chinchilla optimum, row of the inference-aware one),
-    both in ``columns[4:6]``; ``y_range`` = (min, max) fixes the loss axis (values-only
-    sheets), None leaves it to the spreadsheet.
+    both in ``columns[4:6]``; ``y_range`` = (min, max) fixes the loss axis and ``x_range``
+    the sizes the axis must span (values-only sheets); None leaves them to the spreadsheet.
     """
     x0, y0, xt, yt, ox, oy = columns
     chart = ScatterChart()
@@ -46,13 +46,14 @@ def budget_chart(ws, first, last, columns, optimum_rows, y_range=None):
     chart.height, chart.width = 10, 18
     chart.x_axis.title = "Model size (parameters, log scale)"
     chart.y_axis.title = "Loss (nats/token)"
-    chart.x_axis.scaling.logBase = 10
+    log_axis(chart.x_axis, *x_range)
     chart.x_axis.number_format = AXIS_COUNT_FORMAT  # 100M, 1B, 10B: no E+ on a printed axis
     chart.y_axis.number_format = "0.00"
     if y_range is not None:
         chart.y_axis.scaling.min, chart.y_axis.scaling.max = y_range
     chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 hides axes otherwise
     chart.legend.position = "b"
+    chart.legend.overlay = False
     chart.series.append(_series(ws, x0, y0, first, last, "Chinchilla (T = 0): all to training",
                                 "1F4E9A"))
     chart.series.append(_series(ws, xt, yt, first, last, "With the scenario's inference",

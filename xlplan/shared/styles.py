@@ -4,13 +4,15 @@ Inputs are blue on light yellow (the finance convention), formula results black
 on white, the paper's printed values grey italic.
 """
 
+import math
+
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 
-__all__ = ["FORMATS", "COUNT_FORMAT", "AXIS_COUNT_FORMAT", "put", "header_row", "title", "note",
-           "set_widths", "fit_page", "repeat_rows", "page_break_before", "wrap_column",
-           "fit_widths"]
+__all__ = ["FORMATS", "COUNT_FORMAT", "AXIS_COUNT_FORMAT", "log_axis", "put", "header_row",
+           "title", "note", "set_widths", "fit_page", "repeat_rows", "page_break_before",
+           "wrap_column", "fit_widths"]
 
 # Large counts as a finance reader writes them (3.78B, 4.30T), by custom number formats, so
 # the cell still holds the number: each trailing comma divides the shown value by 1,000.
@@ -42,6 +44,16 @@ _RESULT = (Font(color="000000"), PatternFill(fill_type=None))
 _PRINTED = (Font(color="6B6B6B", italic=True), PatternFill("solid", fgColor="F2F2F2"))
 KINDS = {"input": _INPUT, "result": _RESULT, "printed": _PRINTED}
 _THIN = Side(style="thin", color="A6A6A6")
+
+
+def log_axis(axis, low=None, high=None):
+    """A log-10 axis labelled at every decade, ending at the decades around [low, high]
+    (when known: a formula-driven chart leaves its range to the spreadsheet)."""
+    axis.scaling.logBase = 10
+    axis.majorUnit = 10  # on a log axis: one label per factor of 10
+    if low is not None and high is not None and 0 < low <= high:
+        axis.scaling.min = 10.0 ** math.floor(math.log10(low) + 1e-9)
+        axis.scaling.max = 10.0 ** math.ceil(math.log10(high) - 1e-9)
 
 
 def put(ws, ref, value, kind="result", fmt="plain", bold=False):
