@@ -5,8 +5,11 @@ typed into."""
 import pytest
 
 from xlplan.cli import main
+from xlplan.engine.money.schedule import demand_ramp
+from xlplan.templates import monthly
 from xlplan.templates.build import TEMPLATES
 from xlplan.templates.routes import to_route
+from xlplan.workbook.recalc import recalc_file
 
 INPUT_FILL = "00FFF4C2"  # the light yellow of input cells (xlplan.shared.styles)
 
@@ -95,3 +98,19 @@ def test_recalc_names_the_input_typed(tmp_path, capsys, built):
     err = capsys.readouterr().err
     assert ("from your input Planner!B5 = -5 (Target quality: as good as a Chinchilla-style "
             "model of this many parameters)") in err
+
+
+def test_the_monthly_horizon_is_an_input(tmp_path, built):
+    """No month count is a constant in a formula: B34 sets the months in service; the table's
+    later months carry no requests, and every check still holds."""
+    ws = built["monthly_budget.xlsx"]["Monthly"]
+    formulas = [c.value for row in ws.iter_rows() for c in row
+                if isinstance(c.value, str) and c.value.startswith("=")]
+    assert not any(f",{monthly.MONTHS}," in f for f in formulas)
+    source = tmp_path / "monthly.xlsx"
+    built["monthly_budget.xlsx"].save(source)
+    values = recalc_file(source, tmp_path / "24.xlsx", [("Monthly", "B34", 24.0)]).values
+    expected = sum(demand_ramp(2e7, 0.25, 24, 3e8))
+    assert values[("Monthly", 20, 2)] == pytest.approx(expected, rel=1e-12)
+    assert values[("Monthly", monthly.FIRST_MONTH_ROW + 24, 4)] == 0  # month 25
+    assert values[("Checks", 5, 2)] == "OK"

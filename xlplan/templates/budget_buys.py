@@ -11,7 +11,7 @@ the Planner's recommended model (``ENERGY_EMISSIONS``).
 from ..engine.deploy.energy import DEFAULT_GRID_KG_PER_KWH, DEFAULT_PUE
 from ..engine.hardware import HARDWARE_PRESETS
 from ..shared.budget_chart import CURVE_POINTS, budget_chart
-from ..shared.styles import header_row, note, put, set_widths, title
+from ..shared.styles import header_row, note, page_break_before, put, set_widths, title
 from .inputs import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, number_rule
 
 __all__ = ["add_sheet", "SHEET", "RESULT_ROWS", "ENERGY_ROWS", "CURVE_FIRST_ROW"]
@@ -112,6 +112,7 @@ def _results(ws):
 
 
 def _curves(ws):
+    page_break_before(ws, 29)  # the chart's data prints on a page of its own, its header on top
     ws["A29"] = "Largest size on the inference curve, as a multiple of the best size"
     put(ws, SPAN_CELL, "=IFERROR(MIN(10,0.9*$B$5/$B$17),10)", "result", "ratio")
     header_row(ws, CURVE_HEADER, 1, [h for h, _, _ in CURVE] + ["Optimum: params", "loss"])

@@ -63,9 +63,9 @@ def planner_checks(sensitivity_row, ranged, limits, serving):
         Check("Sensitivity table at 1x demand: total cost = the plan's", f"={p}$E$"
               f"{sensitivity_row}", f"={p}$B$23", "usd", f"Planner E{sensitivity_row}; B23"),
         Check("Demand range: the base-case plan's cost if base demand happens = the plan's",
-              f"={base}", f"={p}$B$23", "usd", f"Planner {base.split('!')[1]}; B23"),
+              f"={base}", f"={p}$B$23", "usd", f"Planner B{row}; B23"),
         Check("Demand range: the robust plan costs at least the plan, if base demand happens",
-              f"={robust}", f"={p}$B$23", "usd", f"Planner {robust.split('!')[1]}; B23",
+              f"={robust}", f"={p}$B$23", "usd", f"Planner C{row}; B23",
               at_least=True),
         Check("Data limit: the re-sized plan costs at least the unlimited plan",
               f"={p}${limited[0]}${limited[1:]}", f"={p}$B$23", "usd",

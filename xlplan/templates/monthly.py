@@ -34,7 +34,8 @@ __all__ = ["build", "FILENAME", "SHEET", "MONTHS", "TABLE_HEADER", "MONTH0_ROW",
 
 FILENAME = "monthly_budget.xlsx"
 SHEET = "Monthly"
-MONTHS = 36
+MONTHS = 36                            # rows of the table: the longest horizon
+HORIZON = "$B$34"                      # input: months in service (1 to MONTHS)
 TABLE_HEADER = 37
 MONTH0_ROW = TABLE_HEADER + 1          # month 0: training
 FIRST_MONTH_ROW = MONTH0_ROW + 1       # month 1
@@ -63,7 +64,7 @@ _CHIN_PV = f"LIFETIME_PV($B$26,$B$27,{SCHEDULE},{_TAIL})"
 # (label, cell, formula, format) of the results.
 RESULTS = (
     ("Target loss (nats/token)", "B19", "=INDEX(CHINCHILLA_MODEL($B$5,$B$13),1,1)", "loss"),
-    (f"Requests over the {MONTHS} months", "B20", f"=SUM({SCHEDULE})", "count"),
+    ("Requests over the months in service", "B20", f"=SUM({SCHEDULE})", "count"),
     ("Recommended model size (parameters), minimising the present value", "B21",
      f"=INDEX(COST_OPT_PV($B$19,{SCHEDULE},{_TAIL},$B$13),1,1)", "count"),
     ("Recommended training tokens", "B22",
@@ -87,7 +88,7 @@ RESULTS = (
 _CASHFLOW = f"CASHFLOW($B$21,$B$22,{SCHEDULE},{_TAIL})"
 TABLE = (  # (header, formula with {r} for the row, format) of columns C to K
     ("Your requests (optional: overrides the ramp)", None, "count"),
-    ("Requests", "=IF(ISBLANK($C{r}),$B{r},$C{r})", "count"),
+    ("Requests", f"=IF($A{{r}}>{HORIZON},0,IF(ISBLANK($C{{r}}),$B{{r}},$C{{r}}))", "count"),
     ("GPU-hours", f"=INDEX({_CASHFLOW},$A{{r}}+1,3)", "integer"),
     ("Average GPUs (GPU-hours / 730)", f"=INDEX({_CASHFLOW},$A{{r}}+1,4)", "ratio"),
     ("Cost in the month ($)", f"=INDEX({_CASHFLOW},$A{{r}}+1,5)", "usd"),
@@ -117,8 +118,8 @@ def _inputs(ws):
 
 
 def _cash_flow_table(ws):
-    ws[f"A{TABLE_HEADER - 1}"] = (f"Monthly cash flow. Requests for months 1-{MONTHS} follow "
-                                  "the ramp unless you type your own in column C.")
+    ws[f"A{TABLE_HEADER - 1}"] = ("Monthly cash flow. Requests for the months in service "
+                                  "(B34) follow the ramp unless you type your own in column C.")
     header_row(ws, TABLE_HEADER, 1, HEADERS)
     for month in range(MONTHS + 1):
         r = MONTH0_ROW + month
@@ -126,15 +127,28 @@ def _cash_flow_table(ws):
         if month == 0:  # training: no requests
             put(ws, f"D{r}", f"=INDEX({_CASHFLOW},1,2)", "result", "count")
         else:
-            put(ws, f"B{r}", f"=INDEX(DEMAND_RAMP($B$6,$B$7,{MONTHS},$B$8),$A{r},1)",
-                "result", "count")
+            # months after the horizon have no requests (nor a ramp to index)
+            put(ws, f"B{r}", f"=IF($A{r}>{HORIZON},0,INDEX(DEMAND_RAMP($B$6,$B$7,{HORIZON},"
+                f"$B$8),$A{r},1))", "result", "count")
             put(ws, f"C{r}", None, "input", "count")
         for letter, (_, formula, fmt) in zip(COLUMNS, TABLE, strict=True):
             if formula and (month or letter != "D"):
                 put(ws, f"{letter}{r}", formula.format(r=r), "result", fmt)
     _totals(ws)
+    _horizon(ws)
     number_rule(ws, f"C{FIRST_MONTH_ROW}:C{LAST_ROW}", NON_NEGATIVE, "Your requests",
                 optional=True)
+
+
+def _horizon(ws):
+    """The horizon input: the months in service, the table's rows after it stay at zero."""
+    header_row(ws, 33, 1, ["Horizon"])
+    ws["A34"] = (f"Months in service (1 to {MONTHS}): the ramp fills them; later months of the "
+                 "table have no requests")
+    put(ws, HORIZON.replace("$", ""), MONTHS, "input", "integer")
+    number_rule(ws, HORIZON.replace("$", ""), ("between", 1, MONTHS,
+                                               f"a whole number of months from 1 to {MONTHS}"),
+                "Months in service", whole=True)
 
 
 def _totals(ws):
