@@ -11,6 +11,7 @@ so the page and the detail sheets cannot disagree.
 
 from openpyxl.styles import Alignment, Font
 
+from ..shared.checks import highlight
 from ..shared.numbers import count_text
 from ..shared.styles import header_row, note, put, set_widths
 from .sheets import summary_cell
@@ -140,6 +141,7 @@ def answer_sheet(ws, scenario, layout, blocks, master, stamp):
     ws[f"A{MASTER_ROW}"].font = Font(bold=True, size=12)
     put(ws, f"B{MASTER_ROW}", f"={master}", "result", bold=True)
     ws[f"B{MASTER_ROW}"].font = Font(bold=True, size=14)
+    highlight(ws, f"B{MASTER_ROW}")
     top, width = _plans(ws, scenario, layout)
     if layout.cashflow:
         note(ws, f"A{top}", "Plans with a monthly schedule are sized and compared on present "

@@ -16,7 +16,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from .styles import header_row, note, put, set_widths, title, wrap_column
 
-__all__ = ["Check", "checks_sheet", "SHEET", "MASTER", "TOLERANCE", "FIRST_ROW"]
+__all__ = ["Check", "checks_sheet", "highlight", "SHEET", "MASTER", "TOLERANCE", "FIRST_ROW"]
 
 SHEET = "Checks"
 TOLERANCE = 1e-9  # relative: |a - b| <= 1e-9 x max(|a|, |b|)
@@ -57,7 +57,9 @@ def _flag(ref):
             '"ERROR")')
 
 
-def _highlight(ws, ref):
+def highlight(ws, ref):
+    """ERROR in ``ref`` shows red and bold, OK green (conditional formats: they follow the
+    value when it is recalculated)."""
     ws.conditional_formatting.add(ref, CellIsRule(operator="equal", formula=['"ERROR"'],
                                                   fill=_RED, font=Font(bold=True)))
     ws.conditional_formatting.add(ref, CellIsRule(operator="equal", formula=['"OK"'],
@@ -84,7 +86,7 @@ def checks_sheet(wb, checks, subject):
     ws[f"A{MASTER_CELL[1:]}"].font = Font(bold=True, size=12)
     put(ws, MASTER_CELL, f'=IFERROR(IF(MAX($E${FIRST_ROW}:$E${last})<='
         f'{TOLERANCE_CELL},"OK","ERROR"),"ERROR")', "result", bold=True)
-    _highlight(ws, MASTER_CELL)
+    highlight(ws, MASTER_CELL)
     header_row(ws, HEADER, 1, ["Check (what must hold)", "Value", "Compared with",
                                "Difference (0 within the tolerance)", "Relative difference",
                                "Result",
@@ -99,7 +101,7 @@ def checks_sheet(wb, checks, subject):
         put(ws, f"E{row}", _relative(row, check.at_least), "result", "tolerance")
         put(ws, f"F{row}", _flag(f"E{row}"), "result", bold=True)
         ws[f"G{row}"] = check.where
-    _highlight(ws, f"F{FIRST_ROW}:F{last}")
+    highlight(ws, f"F{FIRST_ROW}:F{last}")
     set_widths(ws, {"A": 52, "B": 16, "C": 16, "D": 14, "E": 14, "F": 9, "G": 46})
     for letter in "AG":
         wrap_column(ws, letter, top=FIRST_ROW)

@@ -9,7 +9,7 @@ template's first sheet.
 
 from openpyxl.styles import Font
 
-from ..shared.checks import Check, checks_sheet
+from ..shared.checks import Check, checks_sheet, highlight
 from ..shared.styles import put
 
 __all__ = ["add_checks", "planner_checks", "monthly_checks", "table2_checks",
@@ -27,6 +27,7 @@ def add_checks(wb, checks, subject, label_ref, value_ref):
     first[label_ref] = MASTER_LABEL
     first[label_ref].font = Font(bold=True)
     put(first, value_ref, f"={master}", "result", bold=True)
+    highlight(first, value_ref)
     return master
 
 
