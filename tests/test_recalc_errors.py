@@ -40,13 +40,14 @@ def test_recalc_prints_each_cause_once_then_the_inheriting_count(tmp_path, capsy
     assert main(["recalc", str(FIT), "-o", str(out), "--set", "Fit!G10=1.0"]) == 1
     lines = capsys.readouterr().err.splitlines()[1:]
     # G14 calls OPT_PARAMS and G16 calls COST_OPT: each labelled by its own function.
+    typed = "    from your input Fit!G10 = 1 (Target loss (nats/token))"  # what to fix
     assert lines[0].startswith("  #NUM! OPT_PARAMS: loss=1 is out of range")
-    assert lines[1] == "    in Fit!G14, Fit!G15"
-    assert lines[2].startswith("  #NUM! COST_OPT: loss=1 is out of range")
-    assert lines[3] == "    in Fit!G16, Fit!G17"
+    assert lines[1:3] == ["    in Fit!G14, Fit!G15", typed]
+    assert lines[3].startswith("  #NUM! COST_OPT: loss=1 is out of range")
+    assert lines[4:6] == ["    in Fit!G16, Fit!G17", typed]
     # Only the Checks sheet inherits: value, difference and relative difference of its two
     # rows (each "reaches the target loss" check reads G14:G15 or G16:G17); no "1x1" noise.
-    assert lines[4:] == ["  6 other cell(s) show these errors because they use the cells above"]
+    assert lines[6:] == ["  6 other cell(s) show these errors because they use the cells above"]
     assert not any("1x1" in line for line in lines)
 
 
@@ -57,7 +58,8 @@ def test_one_bad_run_is_one_cause_and_a_count(tmp_path, capsys):
     assert lines[0] == ("  #NUM! FIT_COEFFS: row 2: params=-5 is out of range: it must be a "
                         "finite number > 0")
     assert lines[1] == "    in Fit!F7, Fit!G7, Fit!H7, Fit!I7, Fit!J7"
+    assert lines[2] == "    from your input Fit!A7 = -5"  # a run: no label beside it
     # the four sizing cells G14:G17, and the Checks sheet's value, difference and relative
     # difference of its two rows (which read those four)
-    assert lines[2] == "  10 other cell(s) show these errors because they use the cells above"
-    assert len(lines) == 3
+    assert lines[3] == "  10 other cell(s) show these errors because they use the cells above"
+    assert len(lines) == 4

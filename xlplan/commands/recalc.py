@@ -24,17 +24,19 @@ def run(args):
 
 
 def _typed_inputs(path, settings):
-    """(reference, value, label) of each --set cell; the label is the text left of it."""
+    """(reference, value, label) of each --set cell; the label is the nearest text to its
+    left in the same row (None if there is none)."""
     from ..workbook.recalc import load
 
     workbook = load(path)
     inputs = []
     for sheet, coordinate, value in settings:
-        cell = workbook[sheet][coordinate]
-        label = workbook[sheet].cell(cell.row, 1).value if cell.column > 1 else None
+        ws = workbook[sheet]
+        cell = ws[coordinate]
+        texts = (ws.cell(cell.row, c).value for c in range(cell.column - 1, 0, -1))
+        label = next((t for t in texts if isinstance(t, str) and not t.startswith("=")), None)
         quoted = f"'{sheet}'" if " " in sheet else sheet
-        inputs.append((f"{quoted}!{coordinate}", value, label if isinstance(label, str)
-                       else None))
+        inputs.append((f"{quoted}!{coordinate}", value, label))
     return inputs
 
 
