@@ -107,6 +107,7 @@ def overhead_sheet(ws, scenario):
         put(ws, f"D{header + 1 + i}", y, "result", "percent")
     ws.add_chart(_chart(ws, header + 1, header + len(SIZE_FRACTIONS), k_star), "F5")
     set_widths(ws, {"A": 14, "B": 16, "C": 14, "D": 16})
+    ws.row_dimensions[header].height = 45  # "Training-compute overhead" on three lines
     return overhead
 
 

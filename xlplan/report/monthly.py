@@ -22,7 +22,7 @@ spend chart of the ``monthly_budget.xlsx`` template.
 from dataclasses import dataclass
 
 import numpy as np
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from ..engine import validate
@@ -155,6 +155,8 @@ def _block(ws, top, scenario, plan, row):
          f"price change {m.price_change:+.1%} a year. Model: {count_text(row['params'])} params, "
          f"{count_text(row['tokens'])} tokens. Total present value "
          f"${float(np.sum(flow.present_value)):,.0f}.")
+    ws.merge_cells(f"A{top + 1}:I{top + 1}")  # wrapped beside the chart, not under it
+    ws[f"A{top + 1}"].alignment = Alignment(wrap_text=True, vertical="top")
     header = top + 2
     labels = list(COLUMNS) + ["training $", "inference $", "cumulative spend $"]
     header_row(ws, header, 1, labels)

@@ -93,7 +93,8 @@ def _cost_chart(ws, first, last, y_columns, title_text, y_title, robust_column):
     chart.x_axis.title, chart.y_axis.title = "Realised lifetime requests", y_title
     chart.x_axis.number_format, chart.y_axis.number_format = COUNT_FORMAT, '"$"#,##0'
     chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 hides axes otherwise
-    chart.legend.position = "r"
+    chart.legend.position = "b"  # below: the plot keeps the chart's width
+    chart.legend.overlay = False
     chart.x_axis.scaling.min = ws.cell(first, 1).value  # exactly the low-to-high range
     chart.x_axis.scaling.max = ws.cell(last, 1).value
     xs = Reference(ws, min_col=1, min_row=first, max_row=last)
