@@ -90,6 +90,17 @@ def test_key_inputs_are_named(built, name, names):
         assert built[name][sheet][cell].fill.fgColor.rgb == INPUT_FILL
 
 
+@pytest.mark.parametrize("name", list(TEMPLATES))
+def test_every_template_names_its_inputs(built, name):
+    workbook = built[name]
+    assert workbook.defined_names
+    for defined in workbook.defined_names.values():
+        (sheet, cells), = defined.destinations
+        block = workbook[sheet][cells.replace("$", "")]
+        block = block if isinstance(block, tuple) else ((block,),)
+        assert any(c.fill.fgColor.rgb == INPUT_FILL for row in block for c in row), defined.name
+
+
 def test_recalc_names_the_input_typed(tmp_path, capsys, built):
     source = tmp_path / "planner.xlsx"
     built["budget_planner.xlsx"].save(source)

@@ -13,7 +13,7 @@ from ..engine.hardware import HARDWARE_PRESETS
 from ..engine.laws import COEFFICIENT_NAMES, get_law
 from ..shared.styles import header_row, note, put, set_widths, title
 from .checks import add_checks, fit_checks
-from .inputs import NON_NEGATIVE, POSITIVE, number_rule
+from .inputs import NON_NEGATIVE, POSITIVE, name_inputs, number_rule
 from .presets import dropdown
 
 __all__ = ["build", "FILENAME", "example_runs", "RUNS_FIRST_ROW", "RUNS_LAST_ROW"]
@@ -81,5 +81,8 @@ def build():
     # The law here is the fitted one (F7:J7), so there is no law preset cell to pick.
     set_widths(ws, {"A": 14, "B": 14, "C": 10, "D": 3, "E": 40} |
                {letter: 13 for letter in "FGHIJ"})
+    name_inputs(wb, {"Runs": f"{SHEET}!{RUNS}", "TargetLoss": f"{SHEET}!$G$10",
+                     "InferenceTokens": f"{SHEET}!$G$11", "Requests": f"{SHEET}!$G$12",
+                     "HardwarePreset": f"{SHEET}!$G$13"})
     add_checks(wb, fit_checks(SHEET, LAW), "the fit", "E4", "G4")
     return wb

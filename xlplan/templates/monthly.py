@@ -193,7 +193,8 @@ def build():
     name_inputs(wb, {name: f"{SHEET}!$B${row}" for name, row in (
         ("TargetParams", 5), ("FirstMonthRequests", 6), ("MonthlyGrowth", 7),
         ("PeakRequests", 8), ("InputTokens", 9), ("OutputTokens", 10), ("DiscountRate", 11),
-        ("PriceChange", 12), ("LawPreset", 13), ("HardwarePreset", 14))})
+        ("PriceChange", 12), ("LawPreset", 13), ("HardwarePreset", 14), ("MonthsInService",
+                                                                          34))})
     add_checks(wb, monthly_checks(SHEET, MONTH0_ROW, LAST_ROW, TOTAL_ROW, results),
                "the monthly budget", "D4", "D5")
     return wb

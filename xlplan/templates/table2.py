@@ -5,7 +5,7 @@ import openpyxl
 from ..paper import table2 as paper_table2
 from ..shared.styles import put, title
 from .checks import add_checks, table2_checks
-from .inputs import POSITIVE, number_rule
+from .inputs import POSITIVE, name_inputs, number_rule
 from .paper_block import block_notes, print_by_block, write_block
 from .presets import law_dropdown
 
@@ -50,6 +50,7 @@ def build():
     number_rule(ws, f"A{FIRST_ROW}:B{FIRST_ROW + len(rows) - 1}", POSITIVE, "Row input")
     print_by_block(ws, label_width=24, labels_from=4)
     ws.freeze_panes = f"C{FIRST_ROW}"
+    name_inputs(wb, {"LawPreset": f"'{SHEET}'!{LAW}"})
     add_checks(wb, table2_checks(SHEET, range(FIRST_ROW, FIRST_ROW + len(rows)), LAW),
                "Table 2", "C4", "F4")
     return wb

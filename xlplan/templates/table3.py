@@ -16,7 +16,7 @@ from ..paper import table3 as paper_table3
 from ..shared.labels import HARDWARE_FORMATS, HARDWARE_LABELS
 from ..shared.styles import header_row, page_break_before, put, title
 from .checks import add_checks, table3_checks
-from .inputs import NON_NEGATIVE, POSITIVE, number_rule
+from .inputs import NON_NEGATIVE, POSITIVE, name_inputs, number_rule
 from .paper_block import block_notes, print_by_block, write_block
 from .presets import dropdown, law_dropdown
 
@@ -99,6 +99,10 @@ def build():
         number_rule(ws, f"A{header + 1}:B{header + len(rows)}", POSITIVE, "Row input")
         blocks.append((hw_row, range(header + 1, header + 1 + len(rows))))
     print_by_block(ws, label_width=28, labels_from=4, scale=58)
+    name_inputs(wb, {"LawPreset": f"'{SHEET}'!{LAW}", "InputTokens": f"'{SHEET}'!{INPUT_TOKENS}",
+                     "OutputTokens": f"'{SHEET}'!{OUTPUT_TOKENS}",
+                     "HardwareBlock1": f"'{SHEET}'!$B${BLOCKS[0][2]}",
+                     "HardwareBlock2": f"'{SHEET}'!$B${BLOCKS[1][2]}"})
     add_checks(wb, table3_checks(SHEET, blocks, LAW, INPUT_TOKENS, OUTPUT_TOKENS, SETTINGS),
                "Table 3", "C4", "F4")
     return wb
