@@ -153,3 +153,25 @@ def test_template_first_page_shows_the_master_check(rendered, name):
     assert "Master check (Checks sheet)" in page and "Page 1 of" in page
     checks = [t for t in texts if "Master check: all" in t]
     assert checks, name  # the Checks sheet is printed too
+
+
+def test_ranges_first_page_shows_low_high_and_the_robust_plan(rendered):
+    texts, _, path = rendered["ranges.xlsx"]
+    page = " ".join(texts[0].split())
+    risk = openpyxl.load_workbook(path, data_only=True)["Risk"]
+    robust = next(r for r in risk.iter_rows(values_only=True)
+                  if r[0] == "Robust plan (least worst-case regret)")
+    assert "Robust plan" in page and _shown_count(robust[1]) in page  # headers wrap
+    assert f"${robust[6]:,.0f}" in page  # its worst-case regret
+    assert "500.00M" in page and "10.00B" in page  # the low and high lifetime requests
+
+
+def test_schedule_first_page_shows_nominal_and_present_value(rendered):
+    texts, _, path = rendered["schedule.xlsx"]
+    page = " ".join(texts[0].split())
+    summary = openpyxl.load_workbook(path, data_only=True)["Summary"]
+    present_value = summary["I6"].value  # the ramp plan's lifetime cost, in present value
+    cash = openpyxl.load_workbook(path, data_only=True)["Cash flow"]
+    nominal = next(r[4] for r in cash.iter_rows(values_only=True) if r[0] == "total")
+    assert f"${present_value:,.0f}" in page and f"${nominal:,.0f}" in page
+    assert nominal > present_value  # discounting and cheaper GPUs: PV below the cash paid
