@@ -14,6 +14,7 @@ from openpyxl.styles import Alignment, Font
 from ..shared.checks import highlight
 from ..shared.numbers import count_text
 from ..shared.styles import header_row, note, put, set_widths
+from .compute import has_power
 from .sheets import summary_cell
 
 __all__ = ["answer_sheet", "fit_one_page", "SHEET", "MASTER_ROW", "TABLE_HEADER"]
@@ -75,7 +76,7 @@ def _ranges(ws, top, scenario, layout, blocks):
                             "Base-case plan: parameters", "Robust plan: parameters",
                             "Robust plan: training tokens", "Worst-case regret $: base-case "
                             "plan", "Worst-case regret $: robust plan"])
-    ranged = [k for k in layout.risk]
+    ranged = list(layout.risk)
     for r, (k, block) in enumerate(zip(ranged, blocks, strict=True), start=top + 1):
         first = layout.risk[k]
         ws.cell(r, 1, scenario.plans[k].name).alignment = Alignment(wrap_text=True)
@@ -104,7 +105,7 @@ def _assumption_lines(scenario):
               "average load" + ("" if serving.batch is None else
                                 f"; decode MFU from the roofline at batch "
                                 f"{count_text(serving.batch)}"))]
-    if hw.train_power_watts == hw.train_power_watts:  # not NaN: the hardware knows its power
+    if has_power(hw):
         lines.append(("Energy", f"PUE {scenario.pue:.2f}; grid {scenario.grid_kg_per_kwh:.3f} "
                       f"kg CO2e/kWh; board power {hw.train_power_watts:,.0f} W training, "
                       f"{hw.inference_power_watts:,.0f} W inference"))
@@ -119,12 +120,13 @@ def _assumption_lines(scenario):
 
 def _assumptions(ws, top, scenario, width):
     header_row(ws, top, 1, ["Key assumptions"])
-    for r, (label, text) in enumerate(_assumption_lines(scenario), start=top + 1):
+    lines = _assumption_lines(scenario)
+    for r, (label, text) in enumerate(lines, start=top + 1):
         ws.cell(r, 1, label).font = Font(bold=True)
         ws.cell(r, 1).alignment = Alignment(wrap_text=True, vertical="top")
         ws.cell(r, 2, text).alignment = Alignment(wrap_text=True, vertical="top")
         ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=width)
-    return top + len(_assumption_lines(scenario)) + 1
+    return top + len(lines) + 1
 
 
 def answer_sheet(ws, scenario, layout, blocks, master, stamp):
