@@ -15,6 +15,7 @@ from xlplan.cli import main
 from xlplan.engine.errors import XlplanError
 from xlplan.report.build import write_report
 from xlplan.report.scenario import load_scenario
+from xlplan.report.sheets import SWEEP_HEADER
 from xlplan.shared.progress import Progress
 
 from lo_helpers import PDFTOPPM, convert, needs_pdftoppm, needs_soffice, read_csv
@@ -51,7 +52,7 @@ def test_sheets_tables_charts_and_provenance(report):
 
 
 def test_sweep_is_figure_6_from_the_engine(report):
-    frame = pd.read_excel(report, sheet_name="Sweep cost", header=3)
+    frame = pd.read_excel(report, sheet_name="Sweep cost", header=SWEEP_HEADER - 1)
     requests = frame["Inference requests"].to_numpy()
     loss = xlplan.chinchilla_from_params(7e9).loss
     plan = xlplan.cost_optimal(loss, requests)

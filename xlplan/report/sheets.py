@@ -27,7 +27,7 @@ from .charts import CHART_ROWS, sweep_chart
 from .serving import SERVING_COLUMNS
 
 __all__ = ["summary_sheet", "table_sheet", "sweep_sheet", "assumptions_sheet", "SUMMARY_HEADER",
-           "summary_cell"]
+           "SWEEP_HEADER", "summary_cell"]
 
 SUMMARY_HEADER = 5
 SUMMARY_COLUMNS = (
@@ -138,11 +138,17 @@ def _table_format(cell, field, column):
     return "usd" if "$" in cell.column else "count"
 
 
+# The sweep sheets print their two charts first, a page each, then the table: its header row
+# repeats on every page of the table and, printed after the charts, on none of theirs.
+SWEEP_CHARTS = 4
+SWEEP_HEADER = SWEEP_CHARTS + 2 * CHART_ROWS + 1
+
+
 def sweep_sheet(ws, heading, subtitle, x_label, xs, sizes, saving, ratio, saving_label):
-    """Sweep data (one column per quality level) and two native charts beside it."""
+    """Two native charts, then the sweep data (one column per quality level)."""
     title(ws, heading, subtitle)
     labels = [f"{size / 1e9:g}B-class quality" for size in sizes]
-    header = 4
+    header = SWEEP_HEADER
     header_row(ws, header, 1, [x_label] + [f"{saving_label}: {s}" for s in labels]
                + [f"size ratio: {s}" for s in labels], align="center")
     for i, x in enumerate(xs):
@@ -154,10 +160,10 @@ def sweep_sheet(ws, heading, subtitle, x_label, xs, sizes, saving, ratio, saving
                 "result", "ratio")
     first, last = header + 1, header + len(xs)
     n = len(sizes)
-    # The charts go below the table, each on a printed page of its own: beside it they made
-    # the sheet too wide, and fitting it to the page width shrank them.
-    chart_rows = (last + 3, last + 3 + CHART_ROWS)
-    for row in chart_rows:
+    # Each chart on a printed page of its own: beside the table they made the sheet too
+    # wide, and fitting it to the page width shrank them.
+    chart_rows = (SWEEP_CHARTS, SWEEP_CHARTS + CHART_ROWS)
+    for row in (*chart_rows[1:], header):
         page_break_before(ws, row)
     ws.add_chart(sweep_chart(ws, f"{saving_label} vs {x_label.lower()}", x_label, saving_label,
                              first, last, 1, range(2, 2 + n), labels, "0%"),
