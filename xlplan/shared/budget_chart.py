@@ -43,7 +43,7 @@ def budget_chart(ws, first, last, columns, optimum_rows, y_range=None, x_range=(
     chart = ScatterChart()
     chart.title = "Loss against model size at a fixed total budget"
     chart.style = 13
-    chart.height, chart.width = 10, 18
+    chart.height, chart.width = 12, 18  # room for the plot under a two-line title and legend
     chart.x_axis.title = "Model size (parameters, log scale)"
     chart.y_axis.title = "Loss (nats/token)"
     log_axis(chart.x_axis, *x_range)
