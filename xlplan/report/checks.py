@@ -14,6 +14,7 @@ import numpy as np
 from ..engine.deploy.serving import gpus_needed
 from ..engine.money.schedule import HOURS_PER_MONTH
 from ..shared.checks import Check
+from ..shared.numbers import count_text
 from .compute import has_power
 from .sheets import summary_cell
 
@@ -72,7 +73,7 @@ def _serving(scenario, row, plan, s, a):
                         scenario.output_tokens, scenario.hardware)
     hours = float(needs.gpu_hours_per_month) * months
     return [Check(f"{plan.name}: serving GPU-hours ({hours:,.0f}, GPUS_NEEDED over "
-                  f"{months:g} months) x inference $ per GPU-hour = inference $",
+                  f"{count_text(months)} months) x inference $ per GPU-hour = inference $",
                   f"={hours!r}*{a['Inference $/GPU-hour']}", f"={s['inference']}", "usd",
                   "serving model (gpus_needed); Assumptions; Summary inference $"),
             Check(f"{plan.name}: GPUs to reserve cover the average load x peak / average",

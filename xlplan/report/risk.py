@@ -140,8 +140,8 @@ def _write_interval(ws, top, block, scenario):
     result = block.interval
     ws[f"A{top}"] = (f"Plan interval: compute-optimal model for "
                      f"{count_text(block.inference_tokens)} "
-                     f"inference tokens (base requests x {scenario.input_tokens:g}+"
-                     f"{scenario.output_tokens:g} tokens), {result.n_used} of "
+                     f"inference tokens (base requests x {count_text(scenario.input_tokens)}+"
+                     f"{count_text(scenario.output_tokens)} tokens), {result.n_used} of "
                      f"{result.n_resamples} bootstrap refits of the law, {result.level:.0%} "
                      "two-sided; each column's quantiles taken separately")
     header_row(ws, top + 1, 1, ["", "Params", "Training tokens", "Total FLOPs"])

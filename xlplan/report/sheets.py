@@ -12,6 +12,7 @@ from openpyxl.worksheet.pagebreak import Break
 from ..engine.laws import COEFFICIENT_NAMES
 from ..paper import TABLE2_COLUMNS, TABLE3_COLUMNS
 from ..shared.labels import HARDWARE_LABELS, SERVING_HARDWARE_LABELS
+from ..shared.numbers import count_text
 from ..shared.styles import (
     FORMATS,
     header_row,
@@ -64,10 +65,12 @@ def summary_sheet(ws, scenario, rows, stamp):
           f"Recommended = the model that reaches the scenario's quality for the least training + "
           f"inference dollars (Sardana et al. 2024), or for a budget scenario the best model "
           f"the budget buys. {stamp}")
+    tokens = (count_text(scenario.input_tokens), count_text(scenario.output_tokens))
+    serving = scenario.serving
     note(ws, "A3", f"Law: {scenario.law_source}. Hardware: {scenario.hardware.name}. "
-         f"{scenario.input_tokens:g} input + {scenario.output_tokens:g} output tokens per "
-         f"request. GPUs to reserve: lifetime requests over {scenario.serving.months:g} months, "
-         f"{scenario.serving.peak_to_average:g}x the average load at peak (roofline bound, "
+         f"{tokens[0]} input + {tokens[1]} output tokens per request. GPUs to reserve: "
+         f"lifetime requests over {count_text(serving.months)} months, "
+         f"{count_text(serving.peak_to_average)}x the average load at peak (roofline bound, "
          f"KV cache ignored). Energy = GPU-hours x board power x PUE {scenario.pue:g}; "
          f"emissions at {scenario.grid_kg_per_kwh:g} kg CO2e/kWh. Details on the other sheets.")
     header_row(ws, SUMMARY_HEADER, 1, [h for h, _, _ in SUMMARY_COLUMNS])
