@@ -50,7 +50,7 @@ def test_health_and_every_file_of_the_add_in(server):
     status, health = request(f"{server}/health")
     assert status == 200 and health["status"] == "ok" and health["functions"] == len(udfs.FUNCTIONS)
     status, page = request(f"{server}/taskpane.html")
-    assert status == 200 and all(f"XLPLAN.{name}(" in page for name in udfs.FUNCTIONS)
+    assert status == 200 and all(f"XLPLAN.{office_name(name)}(" in page for name in udfs.FUNCTIONS)
     status, script = request(f"{server}/functions.js")
     assert status == 200 and script.startswith("globalThis.XLPLAN_SERVER = {")
     assert f'"url": "{server}"' in script
