@@ -175,3 +175,14 @@ def test_schedule_first_page_shows_nominal_and_present_value(rendered):
     nominal = next(r[4] for r in cash.iter_rows(values_only=True) if r[0] == "total")
     assert f"${present_value:,.0f}" in page and f"${nominal:,.0f}" in page
     assert nominal > present_value  # discounting and cheaper GPUs: PV below the cash paid
+
+
+def test_every_page_has_its_header_footer_and_more_than_a_note(rendered):
+    """Page x of y and the date on every page; no page holds only a stray note or a lone
+    header row (at least four lines besides the page header and footer)."""
+    for name, (texts, _, _) in rendered.items():
+        for number, text in enumerate(texts, start=1):
+            assert f"Page {number} of {len(texts)}" in text, (name, number)
+            assert "Printed " in text, (name, number)
+            lines = [line for line in text.splitlines() if line.strip()]
+            assert len(lines) >= 6, (name, number, lines)
