@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from xlplan.fit.objective import DEFAULT_DELTA
+from xlplan.engine.constants import DEFAULT_DELTA
 from xlplan.fit.search import exhaustive_search, hoffmann_grid, make_objective
 from xlplan.fit.synthetic import DEFAULT_SEED, make_problem
 

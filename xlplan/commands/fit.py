@@ -1,8 +1,8 @@
 """``xlplan fit``: fit L(N, D) = E + A / N**alpha + B / D**beta to a table of training runs."""
 
+from ..engine.constants import DEFAULT_DELTA
 from ..engine.errors import XlplanError
 from ..engine.laws import COEFFICIENT_NAMES
-from ..fit.objective import DEFAULT_DELTA
 from ..lawfile import write_law_file
 from ..shared.progress import Progress
 

@@ -6,7 +6,8 @@ CLI) import these names; no other module spells the numbers.
 
 __all__ = ["TRAIN_FLOPS_PER_PARAM_TOKEN", "INFERENCE_FLOPS_PER_PARAM_TOKEN",
            "DEFAULT_INPUT_TOKENS", "DEFAULT_OUTPUT_TOKENS", "DEFAULT_LAW", "DEFAULT_HARDWARE",
-           "DEFAULT_DELTA"]
+           "DEFAULT_DELTA", "SECONDS_PER_HOUR", "HOURS_PER_DAY", "DAYS_PER_YEAR",
+           "MONTHS_PER_YEAR", "DAYS_PER_MONTH", "HOURS_PER_MONTH"]
 
 # FLOPs per parameter per token (Kaplan et al. 2020; Sardana et al. 2024, Eq. 3):
 # training is forward + backward, inference the forward pass only.
@@ -24,3 +25,13 @@ DEFAULT_HARDWARE = "paper-a100"
 # Huber threshold of the fitting objective (the paper's Eq. 4, after Hoffmann et al.),
 # in log-loss units.
 DEFAULT_DELTA = 1e-3
+
+# Time. Prices are per GPU-hour and peaks per second; plans count months of an
+# average 365-day year (leap days ignored), so a month is 8,760 h / 12 = 730 h
+# and a daily demand times 365 / 12 is a monthly one.
+SECONDS_PER_HOUR = 3600.0
+HOURS_PER_DAY = 24.0
+DAYS_PER_YEAR = 365.0
+MONTHS_PER_YEAR = 12.0
+DAYS_PER_MONTH = DAYS_PER_YEAR / MONTHS_PER_YEAR
+HOURS_PER_MONTH = HOURS_PER_DAY * DAYS_PER_YEAR / MONTHS_PER_YEAR  # 730.0 exactly

@@ -18,13 +18,12 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from . import validate
+from .constants import DEFAULT_HARDWARE, SECONDS_PER_HOUR
 from .errors import InvalidTypeError
 
-__all__ = ["GPU", "GPUS", "Hardware", "HARDWARE_PRESETS", "DEFAULT_HARDWARE",
-           "BYTES_PER_WEIGHT", "get_hardware", "hardware_names"]
+__all__ = ["GPU", "GPUS", "Hardware", "HARDWARE_PRESETS", "BYTES_PER_WEIGHT", "get_hardware",
+           "hardware_names"]
 
-DEFAULT_HARDWARE = "paper-a100"
-SECONDS_PER_HOUR = 3600.0
 # Bytes of one weight in each inference number format: decode reads every weight once a step.
 BYTES_PER_WEIGHT: Mapping[str, float] = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0,
                                          "int4": 0.5}
@@ -248,6 +247,18 @@ class Hardware:
         return _divide(self.inference_price_per_hour, SECONDS_PER_HOUR,
                        self.inference_peak_flops)
 
+    def in_gpu_hours(self):
+        """This hardware at a price of 1 per GPU-hour: cost functions then count GPU-hours.
+
+        The one way xlplan turns FLOPs into GPU-hours: the cost model's
+        FLOPs / (3600 s x peak x MFU), without the price. ``lifetime_cost(..., hardware=
+        hw.in_gpu_hours())`` gives the training and inference GPU-hours of a plan
+        (its ``unit`` still says USD).
+        """
+        return self.replace(train_price_per_hour=1.0, inference_price_per_hour=1.0,
+                            name=f"{self.name}-gpu-hours",
+                            description=f"{self.name} at 1 per GPU-hour: costs in GPU-hours")
+
     def replace(self, **changes):
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values.update(changes)
@@ -288,7 +299,10 @@ def hardware_names():
 
 
 def get_hardware(hardware=None):
-    """Resolve hardware given as a preset name, 7 or 10 settings or a :class:`Hardware`."""
+    """Resolve hardware given as a preset name, 7 or 10 settings or a :class:`Hardware`.
+
+    ``None`` gives the default, ``constants.DEFAULT_HARDWARE`` (``"paper-a100"``).
+    """
     if hardware is None:
         return HARDWARE_PRESETS[DEFAULT_HARDWARE]
     if isinstance(hardware, Hardware):

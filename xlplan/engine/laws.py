@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import validate
+from .constants import DEFAULT_LAW
 from .errors import InvalidTypeError, InvalidValueError, UnreachableLossError
+from .scalars import plain
 
-__all__ = ["EXPONENT_MIN", "EXPONENT_MAX", 
-           "ScalingLaw", "LAW_PRESETS", "DEFAULT_LAW", "COEFFICIENT_NAMES", "get_law",
-           "law_names"]
+__all__ = ["EXPONENT_MIN", "EXPONENT_MAX",
+           "ScalingLaw", "LAW_PRESETS", "COEFFICIENT_NAMES", "get_law", "law_names"]
 
-DEFAULT_LAW = "chinchilla"
 COEFFICIENT_NAMES = ("A", "B", "E", "alpha", "beta")
 REPETITION_NAMES = ("R_D_star", "R_N_star")
 # The plausible range of the exponents: published laws have 0.05-0.8, and outside
@@ -99,13 +99,24 @@ class ScalingLaw:
 
     def loss(self, params, tokens):
         """Predicted loss (nats) of a model with ``params`` parameters trained on ``tokens``."""
-        N = validate.number("params", params)
-        D = validate.number("tokens", tokens)
-        # numpy powers: a size so small that N**alpha underflows gives a loss of inf
-        # (an Excel cell shows #NUM!), never a Python ZeroDivisionError/OverflowError.
-        with np.errstate(over="ignore", divide="ignore", under="ignore"):
-            value = self.E + self.A / np.power(N, self.alpha) + self.B / np.power(D, self.beta)
-        return float(value) if np.ndim(value) == 0 else value
+        return self.plain_loss(validate.number("params", params),
+                               validate.number("tokens", tokens))
+
+    def plain_loss(self, params, tokens):
+        """:meth:`loss` without checking its arguments: for sizes the engine already checked.
+
+        ``params`` and ``tokens`` are floats or arrays (broadcast), > 0 or NaN; the
+        result is a float for floats, the array otherwise. The one place L(N, D) is
+        written: every caller that has checked its sizes calls this.
+        """
+        # numpy powers, on floats as on arrays: a size so small that N**alpha underflows
+        # gives a loss of inf (an Excel cell shows #NUM!), never a Python
+        # ZeroDivisionError/OverflowError, and a scalar call matches an array's element
+        # bit for bit (Python's ** and numpy's vectorised power may differ in the last bit).
+        with np.errstate(over="ignore", divide="ignore", under="ignore", invalid="ignore"):
+            value = self.E + self.A / np.power(params, self.alpha) + self.B / np.power(
+                tokens, self.beta)
+        return plain(value)
 
     def check_reachable(self, loss, on_invalid="raise"):
         """Validate target losses: each must exceed E. Returns float or array."""
@@ -155,7 +166,8 @@ def law_names():
 def get_law(law=None):
     """Resolve a law given as a preset name, five coefficients, a law or a fit result.
 
-    ``None`` gives the default (``"chinchilla"``). Names are case-insensitive.
+    ``None`` gives the default, ``constants.DEFAULT_LAW`` (``"chinchilla"``). Names are
+    case-insensitive.
     Text is only ever a preset name: the engine never opens files (an Excel cell
     must not make xlplan read a path). Load a law file with
     :func:`xlplan.lawfile.load_law_file` and pass the law.

@@ -11,9 +11,9 @@ xlwings, the server and the formula evaluator find them there).
 '#NUM!'
 """
 
+from ..engine import constants
 from ..engine.deploy import energy
 from ..engine.money import budget
-from ..engine.paper import sizing
 from . import convert
 from . import params as shared
 from .registry import Param, excel_function
@@ -45,8 +45,8 @@ def BEST_FOR_BUDGET(dollars, requests, input_tokens=None, output_tokens=None, ha
     """Params, tokens, loss (1x3) of the best model that training + serving can buy."""
     plan = budget.best_for_budget(
         convert.number("dollars", dollars), convert.number("requests", requests),
-        convert.optional_number("input_tokens", input_tokens, sizing.DEFAULT_INPUT_TOKENS),
-        convert.optional_number("output_tokens", output_tokens, sizing.DEFAULT_OUTPUT_TOKENS),
+        convert.optional_number("input_tokens", input_tokens, constants.DEFAULT_INPUT_TOKENS),
+        convert.optional_number("output_tokens", output_tokens, constants.DEFAULT_OUTPUT_TOKENS),
         hardware=convert.hardware(hardware), law=convert.law(law))
     return convert.row(plan.params, plan.tokens, plan.loss)
 

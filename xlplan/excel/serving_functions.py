@@ -12,10 +12,10 @@ answers ``#N/A`` when the API is cheaper at every volume.
 
 import math
 
+from ..engine import constants
 from ..engine.deploy import serving
 from ..engine.hardware import get_hardware
 from ..engine.money import breakeven
-from ..engine.paper import sizing
 from . import convert
 from .cell_error import CellError
 from .registry import Param, excel_function
@@ -68,8 +68,8 @@ def GPUS_NEEDED(params, requests_per_month, input_tokens=None, output_tokens=Non
     needs = serving.gpus_needed(
         convert.number("params", params),
         convert.number("requests_per_month", requests_per_month),
-        convert.optional_number("input_tokens", input_tokens, sizing.DEFAULT_INPUT_TOKENS),
-        convert.optional_number("output_tokens", output_tokens, sizing.DEFAULT_OUTPUT_TOKENS),
+        convert.optional_number("input_tokens", input_tokens, constants.DEFAULT_INPUT_TOKENS),
+        convert.optional_number("output_tokens", output_tokens, constants.DEFAULT_OUTPUT_TOKENS),
         hw, convert.optional_number("peak_to_average", peak_to_average, 1.0))
     return convert.row(needs.gpu_hours_per_month, needs.average, needs.peak)
 
@@ -88,8 +88,8 @@ def BREAKEVEN_REQUESTS(loss, api_input_price, api_output_price, input_tokens=Non
     result = breakeven.breakeven_requests(
         convert.number("loss", loss), convert.number("api_input_price", api_input_price),
         convert.number("api_output_price", api_output_price),
-        convert.optional_number("input_tokens", input_tokens, sizing.DEFAULT_INPUT_TOKENS),
-        convert.optional_number("output_tokens", output_tokens, sizing.DEFAULT_OUTPUT_TOKENS),
+        convert.optional_number("input_tokens", input_tokens, constants.DEFAULT_INPUT_TOKENS),
+        convert.optional_number("output_tokens", output_tokens, constants.DEFAULT_OUTPUT_TOKENS),
         convert.hardware(hardware), convert.law(law))
     if math.isinf(result.requests):  # not an input error: the answer is "never", as #N/A
         return CellError(

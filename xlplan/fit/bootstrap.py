@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine import validate
+from ..engine.constants import DEFAULT_DELTA
 from ..engine.laws import COEFFICIENT_NAMES
 from . import search
-from .law import DEFAULT_DELTA, fit_law, select_runs
+from .law import fit_law, select_runs
 from .lbfgs import BatchState, batch_lbfgs
 from .runs import Runs, load_runs
 

@@ -21,14 +21,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..engine import validate
+from ..engine.constants import DEFAULT_DELTA
 from ..engine.errors import PLACEHOLDER, InvalidValueError
 from ..engine.laws import ScalingLaw
-from .objective import DEFAULT_DELTA, log_prediction
+from .objective import log_prediction
 from .runs import MIN_RUNS, Runs, load_runs
 from .search import CONFIRMATIONS, check_grid, distinct, hoffmann_grid, make_objective, search
 
 __all__ = ["FitResult", "fit_law", "select_runs", "check_delta", "hoffmann_grid",
-           "DEFAULT_DELTA", "SAME_OBJECTIVE"]
+           "SAME_OBJECTIVE"]
 
 SAME_OBJECTIVE = 0.01  # rival end points within 1% of the best objective are "nearly as good"
 

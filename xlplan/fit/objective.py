@@ -13,9 +13,7 @@ Every function takes one point ``x`` of shape ``(5,)`` or a batch of shape
 
 import numpy as np
 
-from ..engine.constants import DEFAULT_DELTA
-
-__all__ = ["LOG_PARAMETER_NAMES", "DEFAULT_DELTA", "log_prediction",
+__all__ = ["LOG_PARAMETER_NAMES", "log_prediction",
            "objective_and_gradient", "objective_gradient_hessian"]
 
 LOG_PARAMETER_NAMES = ("a", "b", "e", "alpha", "beta")

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine import validate
+from ..engine.constants import DEFAULT_DELTA
 from ..engine.errors import InvalidValueError
 from ..engine.laws import ScalingLaw
 from ..engine.paper.sizing import compute_optimal
 from .bootstrap import bootstrap_law
-from .objective import DEFAULT_DELTA
 
 __all__ = ["PlanDistribution", "PlanInterval", "PlanIntervalWarning", "plan_distribution",
            "plan_interval", "MIN_RESAMPLES", "DEFAULT_LEVEL", "DEFAULT_RESAMPLES"]

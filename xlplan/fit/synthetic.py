@@ -54,7 +54,7 @@ def make_problem(index, seed=DEFAULT_SEED):
     noise = float(_log_uniform(rng, NOISE))
     params = _log_uniform(rng, PARAMS, count)
     tokens = params * _log_uniform(rng, TOKENS_PER_PARAM, count)
-    clean = law.E + law.A / params ** law.alpha + law.B / tokens ** law.beta
+    clean = law.plain_loss(params, tokens)
     loss = clean * np.exp(noise * rng.standard_normal(count))
     return Problem(index, Runs(params, tokens, loss), law, noise)
 

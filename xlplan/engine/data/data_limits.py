@@ -27,6 +27,7 @@ import numpy as np
 
 from .. import validate
 from ..laws import get_law
+from ..scalars import plain
 
 __all__ = ["MUENNIGHOFF_R_D_STAR", "MUENNIGHOFF_R_N_STAR", "EPOCH_WARNING", "RepetitionWarning",
            "repetition_constants", "optimal_params_for_tokens", "effective_tokens",
@@ -70,14 +71,14 @@ def effective_tokens(tokens, unique_tokens, law=None):
     """D': what ``tokens`` training tokens drawn from ``unique_tokens`` are worth (tokens)."""
     law = get_law(law)
     unique = np.minimum(unique_tokens, tokens)
-    return _plain(_saturated(unique, tokens, repetition_constants(law)[0]))
+    return plain(_saturated(unique, tokens, repetition_constants(law)[0]))
 
 
 def effective_params(params, tokens, unique_tokens, law=None):
     """N': what ``params`` parameters are worth when trained on data of ``unique_tokens``."""
     law = get_law(law)
     used = np.minimum(params, optimal_params_for_tokens(law, np.minimum(unique_tokens, tokens)))
-    return _plain(_saturated(used, params, repetition_constants(law)[1]))
+    return plain(_saturated(used, params, repetition_constants(law)[1]))
 
 
 def data_constrained_loss(params, tokens, unique_tokens, law=None, on_invalid="raise"):
@@ -109,9 +110,7 @@ def data_constrained_loss(params, tokens, unique_tokens, law=None, on_invalid="r
     N = validate.number("params", params, on_invalid=on_invalid)
     D = validate.number("tokens", tokens, on_invalid=on_invalid)
     U = validate.number("unique_tokens", unique_tokens, on_invalid=on_invalid)
-    loss = (law.E + law.A / effective_params(N, D, U, law) ** law.alpha
-            + law.B / effective_tokens(D, U, law) ** law.beta)
-    return _plain(loss)
+    return law.plain_loss(effective_params(N, D, U, law), effective_tokens(D, U, law))
 
 
 def loss_floor(unique_tokens, law=None):
@@ -123,8 +122,7 @@ def loss_floor(unique_tokens, law=None):
     law = get_law(law)
     r_d, r_n = repetition_constants(law)
     params = optimal_params_for_tokens(law, unique_tokens) * (1.0 + r_n)
-    return _plain(law.E + law.A / params ** law.alpha
-                  + law.B / (np.multiply(unique_tokens, 1.0 + r_d)) ** law.beta)
+    return law.plain_loss(params, np.multiply(unique_tokens, 1.0 + r_d))
 
 
 def epochs(tokens, unique_tokens=None):
@@ -137,11 +135,6 @@ def epochs(tokens, unique_tokens=None):
     """
     D = validate.number("tokens", tokens)
     if unique_tokens is None:
-        return _plain(np.ones_like(D)) if not isinstance(D, float) else 1.0
+        return plain(np.ones_like(D)) if not isinstance(D, float) else 1.0
     U = validate.number("unique_tokens", unique_tokens)
-    return _plain(np.maximum(np.divide(D, U), 1.0))
-
-
-def _plain(value):
-    return float(value) if np.ndim(value) == 0 else value
-
+    return plain(np.maximum(np.divide(D, U), 1.0))

@@ -3,8 +3,9 @@
     energy (MWh)        = GPU-hours x board power (kW) x PUE / 1000
     emissions (t CO2e)  = energy (MWh) x grid intensity (kg CO2e / kWh)
 
-GPU-hours come from the cost model, not a second formula: dollars / price per
-GPU-hour, i.e. FLOPs / (3600 x peak FLOP/s x MFU) (:mod:`xlplan.engine.paper.sizing`).
+GPU-hours come from the cost model, not a second formula: its cost at a price of
+1 per GPU-hour (:meth:`~xlplan.engine.hardware.Hardware.in_gpu_hours`), i.e.
+FLOPs / (3600 x peak FLOP/s x MFU) (:mod:`xlplan.engine.paper.sizing`).
 Board power is the datasheet's maximum (TDP) of the GPU preset
 (:mod:`xlplan.engine.hardware`): an upper estimate of the GPU's own draw that
 leaves out host CPUs, memory and network; PUE adds the facility's cooling and
@@ -31,9 +32,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import validate
+from ..constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from ..errors import InvalidValueError
 from ..hardware import get_hardware
-from ..paper.sizing import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, lifetime_cost
+from ..paper.sizing import lifetime_cost
 
 __all__ = ["Footprint", "footprint", "plan_footprint", "carbon_hardware", "kg_per_gpu_hour",
            "DEFAULT_PUE", "DEFAULT_GRID_KG_PER_KWH"]
@@ -111,8 +113,8 @@ def plan_footprint(params, tokens, requests, input_tokens=DEFAULT_INPUT_TOKENS,
                    inference_power_watts=None, on_invalid="raise"):
     """Energy and emissions of training ``params`` on ``tokens`` and serving ``requests``.
 
-    GPU-hours are the lifetime dollars of :func:`~xlplan.engine.paper.sizing.lifetime_cost`
-    divided by the hardware's prices; powers default to the hardware's board power.
+    GPU-hours are the lifetime cost of :func:`~xlplan.engine.paper.sizing.lifetime_cost`
+    at a price of 1 per GPU-hour; powers default to the hardware's board power.
 
     Examples
     --------
@@ -121,9 +123,9 @@ def plan_footprint(params, tokens, requests, input_tokens=DEFAULT_INPUT_TOKENS,
     '66.2 MWh, 31.8 t; serving 41.0 t'
     """
     hw = get_hardware(hardware)
-    cost = lifetime_cost(params, tokens, requests, input_tokens, output_tokens, hw, on_invalid)
-    train_hours = cost.training / hw.train_price_per_hour
-    infer_hours = cost.inference / hw.inference_price_per_hour
+    hours = lifetime_cost(params, tokens, requests, input_tokens, output_tokens,
+                          hw.in_gpu_hours(), on_invalid)
+    train_hours, infer_hours = hours.training, hours.inference
     train = footprint(train_hours, _power(hw, "train_power_watts", train_power_watts), pue,
                       grid_kg_per_kwh, on_invalid)
     infer = footprint(infer_hours, _power(hw, "inference_power_watts", inference_power_watts),

@@ -56,18 +56,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import validate
-from ..errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
-from ..hardware import SECONDS_PER_HOUR, get_hardware
-from ..paper.sizing import (
+from ..constants import (
     DEFAULT_INPUT_TOKENS,
     DEFAULT_OUTPUT_TOKENS,
+    HOURS_PER_MONTH,
     INFERENCE_FLOPS_PER_PARAM_TOKEN,
+    SECONDS_PER_HOUR,
 )
+from ..errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
+from ..hardware import get_hardware
 
 __all__ = ["Throughput", "GpuNeeds", "decode_mfu", "at_batch", "throughput", "gpus_needed",
-           "HOURS_PER_MONTH", "TOKENS_PER_MILLION"]
+           "TOKENS_PER_MILLION"]
 
-HOURS_PER_MONTH = 8760.0 / 12.0   # 730 h: an average month of a 365-day year
 TOKENS_PER_MILLION = 1e6
 # GPU counts are rounded up; a count that is whole up to float noise (3.0000000000000004)
 # must not become one more GPU.

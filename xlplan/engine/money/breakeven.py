@@ -36,9 +36,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import roots, validate
+from ..constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from ..hardware import get_hardware
 from ..laws import get_law
-from ..paper.sizing import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, cost_optimal, dollar_rates
+from ..paper.sizing import cost_optimal, dollar_rates
 
 __all__ = ["BreakEven", "breakeven_requests", "MAX_ITERATIONS", "RTOL"]
 

@@ -77,16 +77,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import roots, validate
-from ..errors import InvalidValueError
-from ..laws import get_law
-from ..paper.chinchilla import TRAIN_FLOPS_PER_PARAM_TOKEN, chinchilla_from_compute
-from ..paper.sizing import (
+from ..constants import (
     DEFAULT_INPUT_TOKENS,
     DEFAULT_OUTPUT_TOKENS,
     INFERENCE_FLOPS_PER_PARAM_TOKEN,
-    ModelPlan,
-    dollar_rates,
+    TRAIN_FLOPS_PER_PARAM_TOKEN,
 )
+from ..errors import InvalidValueError
+from ..laws import get_law
+from ..paper.chinchilla import chinchilla_from_compute
+from ..paper.sizing import ModelPlan, dollar_rates
 
 __all__ = [
     "MAX_ITERATIONS",
@@ -234,8 +234,8 @@ def _all_float(*values):
 
 
 def _plan(law, params, tokens, k_train, k_inference, iterations, unit, scalar):
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        loss = law.E + law.A / np.power(params, law.alpha) + law.B / np.power(tokens, law.beta)
+    loss = law.plain_loss(params, tokens)
+    with np.errstate(over="ignore", invalid="ignore"):
         training, inference = k_train * np.multiply(params, tokens), k_inference * params
     values = (params, tokens, loss, training, inference)
     if scalar:
@@ -342,10 +342,7 @@ def _loss_along(law, params, s, r, names, budget, demand, on_invalid):
             f"be < {limit:g} ({names[2]})"
             + (f" ({int(np.sum(bad))} element(s), first at {first})" if np.ndim(bad) else ""),
             argument="params", value=pick(params))
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        tokens = np.where(bad, np.nan, tokens)
-        loss = law.E + law.A / np.power(params, law.alpha) + law.B / np.power(tokens, law.beta)
-    return float(loss) if np.ndim(loss) == 0 else loss
+    return law.plain_loss(params, np.where(bad, np.nan, tokens))
 
 
 def loss_at_budget(params, total_flops, inference_tokens, law=None, on_invalid="raise"):

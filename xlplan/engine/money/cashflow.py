@@ -5,7 +5,9 @@ annual rates, 730 hours a month). Row 0 is training: its GPU-hours are
 ``6 N D / (3600 x peak x MFU)`` and its cost is the training dollars of
 :func:`~xlplan.engine.paper.sizing.lifetime_cost`. Row t >= 1 serves R_t requests: its
 GPU-hours are the inference FLOPs ``2 N R_t (d_in / MFU_prefill + d_out / MFU_decode)``
-over ``3600 x peak``, and its cost is ``lifetime_cost``'s inference dollars for R_t
+over ``3600 x peak`` (both are ``lifetime_cost`` at 1 per GPU-hour,
+:meth:`~xlplan.engine.hardware.Hardware.in_gpu_hours`), and its cost is
+``lifetime_cost``'s inference dollars for R_t
 requests times the price factor ``(1 + g)**((t-1)/12)``; its present value multiplies
 that by ``(1 + d)**(-t/12)``. The present values add up to
 :func:`~xlplan.engine.money.schedule.lifetime_pv`'s total (to rounding).
@@ -16,21 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import validate
-from ..constants import (
-    DEFAULT_INPUT_TOKENS,
-    DEFAULT_OUTPUT_TOKENS,
-    INFERENCE_FLOPS_PER_PARAM_TOKEN,
-    TRAIN_FLOPS_PER_PARAM_TOKEN,
-)
-from ..hardware import SECONDS_PER_HOUR, get_hardware
+from ..constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, HOURS_PER_MONTH
+from ..hardware import get_hardware
 from ..paper.sizing import lifetime_cost
-from .schedule import (
-    HOURS_PER_MONTH,
-    check_rates,
-    check_schedule,
-    discount_factors,
-    price_factors,
-)
+from .schedule import check_rates, check_schedule, discount_factors, price_factors
 
 __all__ = ["CashFlow", "cashflow", "COLUMNS"]
 
@@ -64,16 +55,6 @@ class CashFlow:
         month = np.broadcast_to(self.month, self.cost.shape)
         return np.stack([month, self.requests, self.gpu_hours, self.average_gpus, self.cost,
                          self.present_value], axis=-1)
-
-
-def _gpu_hours(hw, params, tokens, input_tokens, output_tokens, schedule):
-    """(training GPU-hours, inference GPU-hours per month): shapes (...) and (..., T)."""
-    training = (TRAIN_FLOPS_PER_PARAM_TOKEN * params * tokens
-                / (SECONDS_PER_HOUR * hw.train_peak_flops * hw.train_mfu))
-    flops_per_request = INFERENCE_FLOPS_PER_PARAM_TOKEN * params * (
-        input_tokens / hw.prefill_mfu + output_tokens / hw.decode_mfu)
-    per_request = flops_per_request / (SECONDS_PER_HOUR * hw.inference_peak_flops)
-    return training, per_request[..., None] * schedule
 
 
 def cashflow(params, tokens, requests_by_month, discount_rate=0.0, price_change=0.0,
@@ -117,11 +98,12 @@ def cashflow(params, tokens, requests_by_month, discount_rate=0.0, price_change=
     priced = schedule * price_factors(months, g)
     # The dollars come from lifetime_cost, the one place a cost is computed: training
     # once, and inference for each month's requests at that month's price.
-    bill = lifetime_cost(n[..., None], tokens[..., None], priced, d_in[..., None],
-                         d_out[..., None], hw)
+    sizes = (n[..., None], tokens[..., None])
+    bill = lifetime_cost(*sizes, priced, d_in[..., None], d_out[..., None], hw)
+    # The same cost model at 1 per GPU-hour, on the unpriced demand, counts GPU-hours.
+    used = lifetime_cost(*sizes, schedule, d_in[..., None], d_out[..., None], hw.in_gpu_hours())
     training_cost = np.broadcast_to(bill.training[..., 0], lead)
-    training_hours, inference_hours = _gpu_hours(hw, n, tokens, d_in, d_out, schedule)
-    hours = _prepend(np.broadcast_to(training_hours, lead), inference_hours)
+    hours = _prepend(np.broadcast_to(used.training[..., 0], lead), used.inference)
     cost = _prepend(training_cost, bill.inference)
     present_value = _prepend(training_cost, bill.inference * discount_factors(months, d))
     requests = _prepend(np.zeros(lead), np.broadcast_to(schedule, lead + (months,)))

@@ -41,9 +41,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import validate
+from ..constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from ..errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
 from ..laws import get_law
-from ..paper.sizing import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, cost_optimal, lifetime_cost
+from ..paper.sizing import cost_optimal, lifetime_cost
 
 __all__ = ["RegretTable", "RobustPlan", "regret_table", "robust_plan", "expected_cost_plan",
            "check_scenarios", "MIN_SCENARIOS"]

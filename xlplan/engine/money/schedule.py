@@ -9,7 +9,7 @@ Conventions
   is at today's price.
 * That cost is discounted by ``(1 + d) ** (-t / 12)``, d = ``discount_rate`` an
   annual effective rate >= 0: month 12 is discounted by exactly one year.
-* A month has :data:`HOURS_PER_MONTH` = 730 hours (8,760 / 12), so the average
+* A month has ``constants.HOURS_PER_MONTH`` = 730 hours (8,760 / 12), so the average
   number of GPUs busy in a month is its GPU-hours / 730.
 
 The mathematics
@@ -50,22 +50,17 @@ import math
 import numpy as np
 
 from .. import validate
-from ..constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
+from ..constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, MONTHS_PER_YEAR
 from ..errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
 from ..paper.sizing import cost_optimal, lifetime_cost
+from ..scalars import plain
 
-__all__ = ["MAX_MONTHS", "HOURS_PER_MONTH", "MONTHS_PER_YEAR", "check_schedule",
+__all__ = ["MAX_MONTHS", "check_schedule",
            "check_rates", "price_factors", "discount_factors", "monthly_weights",
            "present_value_requests", "demand_ramp", "lifetime_pv", "cost_optimal_pv"]
 
 MAX_MONTHS = 1200          # 100 years: a schedule longer than this is a typo
-HOURS_PER_MONTH = 730.0    # 8,760 hours in a 365-day year, / 12
-MONTHS_PER_YEAR = 12.0
 _MAX_LISTED = 5
-
-
-def _plain(value):
-    return float(value) if np.ndim(value) == 0 else value
 
 
 def _bad_months_message(schedule, bad):
@@ -184,7 +179,7 @@ def present_value_requests(requests_by_month, discount_rate=0.0, price_change=0.
     weights = monthly_weights(schedule.shape[-1], d, g)
     # Multiply then numpy.sum: at zero rates the product is the schedule itself, so the
     # sum is bit for bit the lump-sum functions' input requests.sum(axis=-1).
-    return _plain(np.sum(schedule * weights, axis=-1))
+    return plain(np.sum(schedule * weights, axis=-1))
 
 
 def _ramp_months(months):

@@ -16,10 +16,11 @@ import numpy as np
 from .. import validate
 from ..constants import TRAIN_FLOPS_PER_PARAM_TOKEN
 from ..laws import get_law
+from ..scalars import plain
 from .solver import chinchilla_point
 
 __all__ = ["ChinchillaModel", "chinchilla_from_loss", "chinchilla_from_params",
-           "chinchilla_from_compute", "TRAIN_FLOPS_PER_PARAM_TOKEN"]
+           "chinchilla_from_compute"]
 
 
 @dataclass(frozen=True)
@@ -44,17 +45,13 @@ class ChinchillaModel:
         return self.tokens / self.params
 
 
-def _plain(value):
-    return float(value) if np.ndim(value) == 0 else value
-
-
 def _model(law, params, tokens):
     # numpy arithmetic, so that sizes past the float range give inf (or a loss of inf for
     # tokens that underflow to 0) rather than a Python OverflowError/ZeroDivisionError.
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        loss = law.E + law.A / np.power(params, law.alpha) + law.B / np.power(tokens, law.beta)
+    with np.errstate(over="ignore", invalid="ignore"):
         flops = TRAIN_FLOPS_PER_PARAM_TOKEN * np.multiply(params, tokens)
-    return ChinchillaModel(*(_plain(v) for v in (params, tokens, loss, flops)))
+    loss = law.plain_loss(params, tokens)
+    return ChinchillaModel(*(plain(v) for v in (params, tokens, loss, flops)))
 
 
 def chinchilla_from_loss(loss, law=None, on_invalid="raise"):

@@ -18,6 +18,7 @@ import numpy as np
 from .. import validate
 from ..errors import InvalidValueError
 from ..laws import get_law
+from ..scalars import plain
 
 __all__ = ["critical_size", "tokens_multiplier", "compute_overhead"]
 
@@ -56,7 +57,7 @@ def tokens_multiplier(size_fraction, law=None, on_invalid="raise"):
     law = get_law(law)
     k = _size_fraction(size_fraction, law, on_invalid)
     inner = 1.0 - law.beta / law.alpha * (np.power(k, -law.alpha) - 1.0)
-    return _plain(np.power(inner, -1.0 / law.beta))
+    return plain(np.power(inner, -1.0 / law.beta))
 
 
 def compute_overhead(size_fraction, law=None, on_invalid="raise"):
@@ -83,8 +84,4 @@ def compute_overhead(size_fraction, law=None, on_invalid="raise"):
     validate.check_on_invalid(on_invalid)
     law = get_law(law)
     k = validate.number("size_fraction", size_fraction, on_invalid=on_invalid)
-    return _plain(k * tokens_multiplier(k, law, on_invalid) - 1.0)
-
-
-def _plain(value):
-    return float(value) if np.ndim(value) == 0 else value
+    return plain(k * tokens_multiplier(k, law, on_invalid) - 1.0)

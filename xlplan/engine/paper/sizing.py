@@ -32,8 +32,7 @@ from ..laws import get_law
 from .solver import chinchilla_point, solve_tokens
 
 __all__ = ["ModelPlan", "OptimalPlan", "compute_optimal", "cost_optimal", "total_flops",
-           "lifetime_cost", "INFERENCE_FLOPS_PER_PARAM_TOKEN",
-           "DEFAULT_INPUT_TOKENS", "DEFAULT_OUTPUT_TOKENS", "dollar_rates"]
+           "lifetime_cost", "dollar_rates"]
 
 
 
