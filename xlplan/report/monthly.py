@@ -26,6 +26,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from ..engine import validate
+from ..engine.constants import HOURS_PER_MONTH
 from ..engine.errors import InvalidTypeError, InvalidValueError, XlplanError
 from ..engine.money.cashflow import COLUMNS, cashflow
 from ..engine.money.schedule import check_rates, check_schedule, demand_ramp, present_value_requests
@@ -192,7 +193,8 @@ def cashflow_sheet(ws, scenario, rows):
     """
     title(ws, "Cash flow of the plans with a monthly schedule",
           "Month 0 is training at today's price; month t's inference is at today's price x "
-          "(1+price change)^((t-1)/12), discounted by (1+rate)^(-t/12); a month is 730 hours.")
+          "(1+price change)^((t-1)/12), discounted by (1+rate)^(-t/12); a month is "
+          f"{HOURS_PER_MONTH:g} hours.")
     top, tables = 4, {}
     for k, (plan, row) in enumerate(zip(scenario.plans, rows, strict=True)):
         if getattr(plan, "monthly", None) is not None:

@@ -8,8 +8,9 @@ curves and both optima. Below: energy and emissions of the budget's model and of
 the Planner's recommended model (``ENERGY_EMISSIONS``).
 """
 
+from ..engine.constants import DEFAULT_HARDWARE
 from ..engine.deploy.energy import DEFAULT_GRID_KG_PER_KWH, DEFAULT_PUE
-from ..engine.hardware import HARDWARE_PRESETS
+from ..engine.hardware import get_hardware
 from ..shared.budget_chart import CURVE_POINTS, budget_chart
 from ..shared.styles import header_row, note, page_break_before, put, set_widths, title
 from .inputs import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, number_rule
@@ -20,7 +21,7 @@ SHEET = "What a budget buys"
 P = "Planner!"
 PER_REQUEST = f"{P}$B$8,{P}$B$9,{P}$B$13:$H$13"
 LAW = f"{P}$B$10"
-_HW = HARDWARE_PRESETS["paper-a100"]
+_HW = get_hardware(DEFAULT_HARDWARE)  # the Planner's preset: its board powers
 # (label, cell, value or formula, kind, format) of the inputs.
 INPUTS = (
     ("Total lifetime budget ($): training plus serving", "B5", 5e6, "input", "usd"),

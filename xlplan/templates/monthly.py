@@ -13,7 +13,12 @@ of the monthly spend (training and inference columns) and the cumulative spend
 
 import openpyxl
 
-from ..engine.constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
+from ..engine.constants import (
+    DEFAULT_INPUT_TOKENS,
+    DEFAULT_LAW,
+    DEFAULT_OUTPUT_TOKENS,
+    HOURS_PER_MONTH,
+)
 from ..shared.spend_chart import spend_chart
 from ..shared.styles import (
     header_row,
@@ -56,7 +61,7 @@ INPUTS = (
      "percent"),
     ("GPU price change (annual; -25% = a GPU-hour 25% cheaper each year)", "B12", -0.25,
      "percent"),
-    ("Loss law (advanced: leave as chinchilla)", "B13", "chinchilla", "plain"),
+    (f"Loss law (advanced: leave as {DEFAULT_LAW})", "B13", DEFAULT_LAW, "plain"),
 )
 _TAIL = f"$B$11,$B$12,$B$9,$B$10,{HW}"
 _PV = f"LIFETIME_PV($B$21,$B$22,{SCHEDULE},{_TAIL})"
@@ -90,7 +95,8 @@ TABLE = (  # (header, formula with {r} for the row, format) of columns C to K
     ("Your requests (optional: overrides the ramp)", None, "count"),
     ("Requests", f"=IF($A{{r}}>{HORIZON},0,IF(ISBLANK($C{{r}}),$B{{r}},$C{{r}}))", "count"),
     ("GPU-hours", f"=INDEX({_CASHFLOW},$A{{r}}+1,3)", "integer"),
-    ("Average GPUs (GPU-hours / 730)", f"=INDEX({_CASHFLOW},$A{{r}}+1,4)", "ratio"),
+    (f"Average GPUs (GPU-hours / {HOURS_PER_MONTH:g})", f"=INDEX({_CASHFLOW},$A{{r}}+1,4)",
+     "ratio"),
     ("Cost in the month ($)", f"=INDEX({_CASHFLOW},$A{{r}}+1,5)", "usd"),
     ("Present value ($)", f"=INDEX({_CASHFLOW},$A{{r}}+1,6)", "usd"),
     ("Training $", "=IF($A{r}=0,$G{r},0)", "usd"),
@@ -171,7 +177,7 @@ def build():
           "(needs the xlplan add-in in Excel).")
     note(ws, "A3", "Training is paid in month 0 at today's price; month t's inference at "
          "today's price x (1+price change)^((t-1)/12), discounted by (1+rate)^(-t/12). "
-         "A month is 730 hours.")
+         f"A month is {HOURS_PER_MONTH:g} hours.")
     _inputs(ws)
     header_row(ws, 18, 1, ["Results (present values in today's dollars)"])
     for label, ref, formula, fmt in RESULTS:

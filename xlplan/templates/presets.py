@@ -9,6 +9,7 @@ cell gets a dropdown of the law presets. Shared by every template that prices ha
 
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from ..engine.constants import DEFAULT_HARDWARE
 from ..engine.hardware import HARDWARE_PRESETS
 from ..engine.laws import LAW_PRESETS
 from ..shared.labels import HARDWARE_FORMATS, HARDWARE_LABELS
@@ -40,7 +41,7 @@ def law_dropdown(ws, ref):
     return dropdown(ws, ref, list(LAW_PRESETS), "Loss law preset")
 
 
-def hardware_block(ws, row, preset="paper-a100"):
+def hardware_block(ws, row, preset=DEFAULT_HARDWARE):
     """Hardware rows around ``row`` (the settings in force, which formulas read as
     ``$B$row:$H$row``): the preset cell two rows above, headers one above, overrides below.
 

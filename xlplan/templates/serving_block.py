@@ -8,6 +8,7 @@ whatever the planner already holds; :func:`add_serving_block` returns its cells
 by label.
 """
 
+from ..engine.constants import DAYS_PER_YEAR, MONTHS_PER_YEAR
 from ..shared.labels import SERVING_HARDWARE_FORMATS, SERVING_HARDWARE_LABELS
 from ..shared.styles import header_row, note, put
 
@@ -25,7 +26,8 @@ INPUTS = (
     ("API price: $ per 1M output tokens", 0.60, "usd_rate"),
 )
 BATCH, BANDWIDTH, PEAK, API_IN, API_OUT = (label for label, _, _ in INPUTS)
-MONTHLY = "Requests per month (requests per day x 365 / 12)"
+_DAYS_PER_MONTH = f"{DAYS_PER_YEAR:g}/{MONTHS_PER_YEAR:g}"  # 365/12, as a formula shows it
+MONTHLY = f"Requests per month (requests per day x {_DAYS_PER_MONTH.replace('/', ' / ')})"
 BREAKEVEN = "Build versus buy: lifetime requests above which your own model is cheaper"
 # (label, formula with {name} for other cells of the block, format, bold).
 RESULTS = (
@@ -36,7 +38,7 @@ RESULTS = (
     ("$ per 1M input tokens", "=INDEX({serving},1,4)", "usd_rate", False),
     ("$ per 1M output tokens", "=INDEX({serving},1,5)", "usd_rate", True),
     ("GPUs to hold one copy of the weights", "=INDEX({serving},1,6)", "integer", False),
-    (MONTHLY, "=$B$6*365/12", "count", False),
+    (MONTHLY, f"=$B$6*{_DAYS_PER_MONTH}", "count", False),
     ("GPU-hours per month", "=INDEX({gpus},1,1)", "integer", False),
     ("GPUs at average load", "=INDEX({gpus},1,2)", "ratio", False),
     ("GPUs to reserve (peak load, whole copies of the model)", "=INDEX({gpus},1,3)", "integer",
