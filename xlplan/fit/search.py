@@ -34,8 +34,8 @@ from .newton import newton_polish
 from .objective import LOG_PARAMETER_NAMES, objective_and_gradient, objective_gradient_hessian
 from .profile import line_starts, profile_starts, revival_starts
 
-__all__ = ["HOFFMANN_AXES", "hoffmann_grid", "check_grid", "make_objective", "search",
-           "exhaustive_search", "SearchResult", "distinct", "bounds",
+__all__ = ["HOFFMANN_AXES", "hoffmann_grid", "check_grid", "Objective", "make_objective",
+           "search", "exhaustive_search", "SearchResult", "distinct", "bounds",
            "EXPONENT_MIN", "EXPONENT_MAX", "TERM_FLOOR", "BATCH_MAX_ITER", "BATCH_FTOL",
            "BATCH_GTOL"]
 
@@ -111,35 +111,57 @@ def bounds(runs):
             np.array([np.inf, np.inf, np.inf, EXPONENT_MAX, EXPONENT_MAX]))
 
 
-def make_objective(runs, delta, weights=None):
-    """``fun(x, ids=None) -> (f, g)`` on these runs, and ``fun.fgh(x) -> (f, g, H)``.
+class Objective:
+    """The Eq. 4 objective on one set of runs, in the form the search calls it.
 
-    Row ``i`` of a batch is weighted by ``weights[ids[i]]`` (bootstrap draw counts).
-    ``fun.lower`` and ``fun.upper`` are the :func:`bounds` of the search.
+    ``fun(x, ids=None) -> (f, g)`` for a point ``x`` (5,) or a batch (S, 5); row
+    ``i`` of a batch is weighted by ``weights[ids[i]]`` (bootstrap draw counts).
+    Large batches are split into blocks evaluated on threads.
+
+    Attributes
+    ----------
+    lower, upper : ndarray, shape (5,)
+        The box of valid laws for these runs (:func:`bounds`).
     """
-    log_n, log_d, log_loss = np.log(runs.params), np.log(runs.tokens), np.log(runs.loss)
-    block = max(1, BLOCK_ELEMENTS // len(log_n))
 
-    def one(x, ids):
-        w = None if weights is None else weights[ids]
-        return objective_and_gradient(x, log_n, log_d, log_loss, delta, w)
+    def __init__(self, runs, delta, weights=None):
+        self._logs = (np.log(runs.params), np.log(runs.tokens), np.log(runs.loss))
+        self._delta, self._weights = delta, weights
+        self._block = max(1, BLOCK_ELEMENTS // len(self._logs[0]))
+        self.lower, self.upper = bounds(runs)
 
-    def fun(x, ids=None):
-        if x.ndim == 1 or len(x) <= block:
-            return one(x, ids)
+    def __call__(self, x, ids=None):
+        if x.ndim == 1 or len(x) <= self._block:
+            return self._one(x, ids)
+        block = self._block
         # numpy releases the GIL inside each array pass; one thread in Pyodide
         parts = map_blocks(
-            lambda i: one(x[i:i + block], None if ids is None else ids[i:i + block]),
+            lambda i: self._one(x[i:i + block], None if ids is None else ids[i:i + block]),
             range(0, len(x), block), min(MAX_THREADS, os.cpu_count() or 1), "xlplan-fit")
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
-    fun.fgh = lambda x: objective_gradient_hessian(x, log_n, log_d, log_loss, delta)
-    fun.lower, fun.upper = bounds(runs)
-    fun.profile_starts = lambda: profile_starts(log_n, log_d, log_loss, fun.lower[:3])
-    fun.revival_starts = lambda x: np.concatenate([
-        revival_starts(x, log_n, log_d, log_loss, fun.lower[:3]),
-        line_starts(x, log_n, log_d, log_loss, fun.lower[:3])])
-    return fun
+    def _one(self, x, ids):
+        w = None if self._weights is None else self._weights[ids]
+        return objective_and_gradient(x, *self._logs, self._delta, w)
+
+    def fgh(self, x):
+        """(f, g, H) at one point ``x`` (unweighted): what Newton's polish needs."""
+        return objective_gradient_hessian(x, *self._logs, self._delta)
+
+    def profile_starts(self):
+        """Starting points from the profile of the exponents (:mod:`xlplan.fit.profile`)."""
+        return profile_starts(*self._logs, self.lower[:3])
+
+    def revival_starts(self, x):
+        """Restarts near ``x``: each switched-off term back on, each exponent over its grid."""
+        return np.concatenate([revival_starts(x, *self._logs, self.lower[:3]),
+                               line_starts(x, *self._logs, self.lower[:3])])
+
+
+def make_objective(runs, delta, weights=None):
+    """The :class:`Objective` of these runs: ``fun(x, ids=None) -> (f, g)``, ``fun.fgh(x)``,
+    and the search's box ``fun.lower``, ``fun.upper``."""
+    return Objective(runs, delta, weights)
 
 
 def distinct(x, y):
