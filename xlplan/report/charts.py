@@ -1,7 +1,6 @@
 """Native Excel line charts of a sweep: one curve per quality level, log demand axis."""
 
-from openpyxl.chart import Reference, ScatterChart, Series
-
+from ..shared.charts import line_series, scatter_chart
 from ..shared.styles import AXIS_COUNT_FORMAT, log_axis
 
 __all__ = ["sweep_chart", "PALETTE", "DASHES", "CHART_HEIGHT", "CHART_WIDTH", "CHART_ROWS"]
@@ -19,24 +18,13 @@ CHART_ROWS = 26
 def sweep_chart(ws, title, x_title, y_title, first_row, last_row, x_column, y_columns,
                 labels, y_format):
     """A scatter chart with lines of columns ``y_columns`` against ``x_column`` (log scale)."""
-    chart = ScatterChart()
-    chart.title = title
-    chart.style = 2
-    chart.height, chart.width = CHART_HEIGHT, CHART_WIDTH
-    chart.x_axis.title, chart.y_axis.title = x_title, y_title
+    # 1M, 1B, 1T on the log axis: no E+ on a printed axis
+    chart = scatter_chart(title, x_title, y_title, size=(CHART_HEIGHT, CHART_WIDTH), style=2,
+                          x_format=AXIS_COUNT_FORMAT, y_format=y_format)
     xs_values = [ws.cell(r, x_column).value for r in range(first_row, last_row + 1)]
     log_axis(chart.x_axis, min(xs_values), max(xs_values))
-    chart.x_axis.number_format = AXIS_COUNT_FORMAT  # 1M, 1B, 1T: no E+ on a printed axis
-    chart.y_axis.number_format = y_format
-    chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 hides axes otherwise
-    chart.legend.position = "b"
-    chart.legend.overlay = False  # the legend below the plot, not over it
-    xs = Reference(ws, min_col=x_column, min_row=first_row, max_row=last_row)
     for k, (column, label) in enumerate(zip(y_columns, labels, strict=True)):
-        ys = Reference(ws, min_col=column, min_row=first_row, max_row=last_row)
-        series = Series(ys, xs, title=label)
-        series.marker.symbol = "none"
-        series.smooth = False
+        series = line_series(ws, x_column, column, first_row, last_row, label)
         line = series.graphicalProperties.line
         line.solidFill = PALETTE[k % len(PALETTE)]
         line.width, line.dashStyle = 28575, DASHES[k % len(DASHES)]  # 2.25 pt

@@ -11,11 +11,11 @@
 import warnings
 
 import numpy as np
-from openpyxl.chart import Reference, ScatterChart, Series
 
 from ..engine.data.data_limits import EPOCH_WARNING, RepetitionWarning, repetition_constants
 from ..engine.paper.overhead import compute_overhead, critical_size
 from ..engine.paper.sizing import cost_optimal
+from ..shared.charts import line_series, scatter_chart
 from ..shared.numbers import count_text
 from ..shared.styles import header_row, note, put, set_widths, title
 from .monthly import demand_for_sizing
@@ -112,25 +112,13 @@ def overhead_sheet(ws, scenario):
 
 
 def _chart(ws, first, last, k_star):
-    chart = ScatterChart()
-    chart.title = "Extra training compute vs model size (fraction of Chinchilla-optimal)"
-    chart.style = 12
-    chart.height, chart.width = 9, 16
-    chart.x_axis.title, chart.y_axis.title = "size fraction k", "training-compute overhead"
+    chart = scatter_chart(
+        "Extra training compute vs model size (fraction of Chinchilla-optimal)",
+        "size fraction k", "training-compute overhead", size=(9, 16), style=12,
+        x_format="0%", y_format="0%")
     chart.x_axis.scaling.min, chart.x_axis.scaling.max = 0.0, 1.0
     chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0.0, AXIS_MAX
-    chart.y_axis.number_format = "0%"
-    chart.x_axis.number_format = "0%"
-    chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 hides axes otherwise
-    chart.legend.position = "b"
-    curve = Series(Reference(ws, min_col=2, min_row=first, max_row=last),
-                   Reference(ws, min_col=1, min_row=first, max_row=last), title="overhead")
-    marker = Series(Reference(ws, min_col=4, min_row=first, max_row=first + 1),
-                    Reference(ws, min_col=3, min_row=first, max_row=first + 1),
-                    title=f"critical size k* = {k_star:.1%}")
-    for series in (curve, marker):
-        series.marker.symbol = "none"
-        series.smooth = False
-        chart.series.append(series)
+    marker = line_series(ws, 3, 4, first, first + 1, f"critical size k* = {k_star:.1%}")
+    chart.series.extend([line_series(ws, 1, 2, first, last, "overhead"), marker])
     marker.graphicalProperties.line.dashStyle = "dash"
     return chart

@@ -11,12 +11,12 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from openpyxl.chart import Reference, ScatterChart, Series
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from ..engine.money.regret import regret_table, robust_plan
 from ..engine.paper.sizing import cost_optimal, lifetime_cost
+from ..shared.charts import line_series, scatter_chart
 from ..shared.numbers import count_text
 from ..shared.styles import COUNT_FORMAT, header_row, note, put, set_widths, title
 
@@ -87,22 +87,12 @@ COLOURS = ("E69F00", "56B4E9", "009E73", "000000", "999999")  # Okabe-Ito: colou
 
 
 def _cost_chart(ws, first, last, y_columns, title_text, y_title, robust_column):
-    chart = ScatterChart()
-    chart.title, chart.style = title_text, 2
-    chart.height, chart.width = 9.5, 24
-    chart.x_axis.title, chart.y_axis.title = "Realised lifetime requests", y_title
-    chart.x_axis.number_format, chart.y_axis.number_format = COUNT_FORMAT, '"$"#,##0'
-    chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 hides axes otherwise
-    chart.legend.position = "b"  # below: the plot keeps the chart's width
-    chart.legend.overlay = False
+    chart = scatter_chart(title_text, "Realised lifetime requests", y_title, size=(9.5, 24),
+                          style=2, x_format=COUNT_FORMAT, y_format='"$"#,##0')
     chart.x_axis.scaling.min = ws.cell(first, 1).value  # exactly the low-to-high range
     chart.x_axis.scaling.max = ws.cell(last, 1).value
-    xs = Reference(ws, min_col=1, min_row=first, max_row=last)
     for colour, column in zip(COLOURS, y_columns, strict=False):
-        ys = Reference(ws, min_col=column, min_row=first - 1, max_row=last)
-        series = Series(ys, xs, title_from_data=True)
-        series.smooth = False
-        series.marker.symbol = "none"
+        series = line_series(ws, 1, column, first, last)  # named by its column's header
         line = series.graphicalProperties.line
         line.solidFill, line.width = colour, 19050
         if column == robust_column:  # the robust plan: thick dashed line with markers

@@ -8,6 +8,8 @@ at the right, since the cumulative total soon dwarfs any one month. Used by the
 
 from openpyxl.chart import BarChart, LineChart, Reference
 
+from .charts import show_axes
+
 __all__ = ["spend_chart"]
 
 
@@ -37,8 +39,7 @@ def spend_chart(ws, header_row, last_row, month_col, training_col, inference_col
     line.y_axis.title = "cumulative spend ($)"
     line.y_axis.number_format = '"$"#,##0'
     line.y_axis.crosses = "max"
-    for axis in (bars.x_axis, bars.y_axis, line.y_axis):
-        axis.delete = False  # openpyxl 3.1 hides axes otherwise
+    show_axes(bars.x_axis, bars.y_axis, line.y_axis)
     line.series[0].marker.symbol = "none"
     line.series[0].smooth = False
     bars.legend.position = "b"
