@@ -183,3 +183,25 @@ def test_exponent_box_is_the_documented_valid_range():
     fit = fit_law(make_problem(0).runs)
     assert EXPONENT_MIN <= fit.law.alpha <= EXPONENT_MAX
     assert EXPONENT_MIN <= fit.law.beta <= EXPONENT_MAX
+
+
+def test_objective_in_blocks_equals_one_pass_and_survives_pickling():
+    import pickle
+
+    runs = load_runs(SARDANA)
+    logs = _logs(runs)
+    weights = np.arange(1.0, 4.0)[:, None] * np.ones(len(runs.loss))  # 3 bootstrap draws
+    fun = make_objective(runs, 1e-3, weights=weights)
+    rng = np.random.default_rng(7)
+    x = hoffmann_grid()[:3000] + rng.normal(0.0, 0.01, (3000, 5))  # > one block: threads
+    ids = rng.integers(0, 3, len(x))
+    f, g = fun(x, ids)
+    one_f, one_g = objective_and_gradient(x, *logs, 1e-3, weights[ids])
+    assert_allclose(f, one_f, rtol=1e-15, atol=0)
+    assert_allclose(g, one_g, rtol=1e-15, atol=0)
+    again = pickle.loads(pickle.dumps(fun))  # a closure could not cross to a process pool
+    assert np.array_equal(again(x, ids)[0], f)
+    point = np.array([2.0, 3.5, -0.1, 0.13, 0.16])
+    assert_allclose(fun.fgh(point)[2], objective_gradient_hessian(point, *logs, 1e-3)[2],
+                    rtol=1e-15, atol=0)
+    assert np.all(fun.lower[3:] == EXPONENT_MIN) and np.all(fun.upper[3:] == EXPONENT_MAX)

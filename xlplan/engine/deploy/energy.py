@@ -36,6 +36,7 @@ from ..constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from ..errors import InvalidValueError
 from ..hardware import get_hardware
 from ..paper.sizing import lifetime_cost
+from ..scalars import plain
 
 __all__ = ["Footprint", "footprint", "plan_footprint", "carbon_hardware", "kg_per_gpu_hour",
            "DEFAULT_PUE", "DEFAULT_GRID_KG_PER_KWH"]
@@ -63,7 +64,7 @@ def footprint(gpu_hours, power_watts, pue=DEFAULT_PUE, grid_kg_per_kwh=DEFAULT_G
                            on_invalid=on_invalid)
     mwh = np.multiply(hours, watts) * pue / _WATT_HOURS_PER_MWH
     tonnes = mwh * grid  # MWh x kg/kWh = 1000 kWh x kg/kWh = t
-    return (float(mwh), float(tonnes)) if np.ndim(mwh) == 0 else (mwh, tonnes)
+    return plain(mwh), plain(tonnes)
 
 
 def kg_per_gpu_hour(power_watts, pue=DEFAULT_PUE, grid_kg_per_kwh=DEFAULT_GRID_KG_PER_KWH):
