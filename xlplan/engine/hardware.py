@@ -247,17 +247,15 @@ class Hardware:
         return _divide(self.inference_price_per_hour, SECONDS_PER_HOUR,
                        self.inference_peak_flops)
 
-    def in_gpu_hours(self):
-        """This hardware at a price of 1 per GPU-hour: cost functions then count GPU-hours.
+    def gpu_hours(self, training_cost, inference_cost):
+        """(training, inference) GPU-hours behind costs priced on this hardware.
 
-        The one way xlplan turns FLOPs into GPU-hours: the cost model's
-        FLOPs / (3600 s x peak x MFU), without the price. ``lifetime_cost(..., hardware=
-        hw.in_gpu_hours())`` gives the training and inference GPU-hours of a plan
-        (its ``unit`` still says USD).
+        The one place xlplan counts GPU-hours: the cost model prices the
+        FLOPs / (3600 s x peak x MFU) GPU-hours of a plan at the price per
+        GPU-hour, so dividing by that price gives them back. Floats or arrays.
         """
-        return self.replace(train_price_per_hour=1.0, inference_price_per_hour=1.0,
-                            name=f"{self.name}-gpu-hours",
-                            description=f"{self.name} at 1 per GPU-hour: costs in GPU-hours")
+        return (training_cost / self.train_price_per_hour,
+                inference_cost / self.inference_price_per_hour)
 
     def replace(self, **changes):
         values = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -27,7 +27,7 @@ INPUTS = (
 )
 BATCH, BANDWIDTH, PEAK, API_IN, API_OUT = (label for label, _, _ in INPUTS)
 _DAYS_PER_MONTH = f"{DAYS_PER_YEAR:g}/{MONTHS_PER_YEAR:g}"  # 365/12, as a formula shows it
-MONTHLY = f"Requests per month (requests per day x {_DAYS_PER_MONTH.replace('/', ' / ')})"
+MONTHLY = f"Requests per month (requests per day x {DAYS_PER_YEAR:g} / {MONTHS_PER_YEAR:g})"
 BREAKEVEN = "Build versus buy: lifetime requests above which your own model is cheaper"
 # (label, formula with {name} for other cells of the block, format, bold).
 RESULTS = (

@@ -3,8 +3,8 @@
     energy (MWh)        = GPU-hours x board power (kW) x PUE / 1000
     emissions (t CO2e)  = energy (MWh) x grid intensity (kg CO2e / kWh)
 
-GPU-hours come from the cost model, not a second formula: its cost at a price of
-1 per GPU-hour (:meth:`~xlplan.engine.hardware.Hardware.in_gpu_hours`), i.e.
+GPU-hours come from the cost model, not a second formula: dollars / price per
+GPU-hour (:meth:`~xlplan.engine.hardware.Hardware.gpu_hours`), i.e.
 FLOPs / (3600 x peak FLOP/s x MFU) (:mod:`xlplan.engine.paper.sizing`).
 Board power is the datasheet's maximum (TDP) of the GPU preset
 (:mod:`xlplan.engine.hardware`): an upper estimate of the GPU's own draw that
@@ -114,8 +114,8 @@ def plan_footprint(params, tokens, requests, input_tokens=DEFAULT_INPUT_TOKENS,
                    inference_power_watts=None, on_invalid="raise"):
     """Energy and emissions of training ``params`` on ``tokens`` and serving ``requests``.
 
-    GPU-hours are the lifetime cost of :func:`~xlplan.engine.paper.sizing.lifetime_cost`
-    at a price of 1 per GPU-hour; powers default to the hardware's board power.
+    GPU-hours are the lifetime dollars of :func:`~xlplan.engine.paper.sizing.lifetime_cost`
+    divided by the hardware's prices; powers default to the hardware's board power.
 
     Examples
     --------
@@ -124,9 +124,8 @@ def plan_footprint(params, tokens, requests, input_tokens=DEFAULT_INPUT_TOKENS,
     '66.2 MWh, 31.8 t; serving 41.0 t'
     """
     hw = get_hardware(hardware)
-    hours = lifetime_cost(params, tokens, requests, input_tokens, output_tokens,
-                          hw.in_gpu_hours(), on_invalid)
-    train_hours, infer_hours = hours.training, hours.inference
+    cost = lifetime_cost(params, tokens, requests, input_tokens, output_tokens, hw, on_invalid)
+    train_hours, infer_hours = hw.gpu_hours(cost.training, cost.inference)
     train = footprint(train_hours, _power(hw, "train_power_watts", train_power_watts), pue,
                       grid_kg_per_kwh, on_invalid)
     infer = footprint(infer_hours, _power(hw, "inference_power_watts", inference_power_watts),

@@ -5,8 +5,8 @@ annual rates, 730 hours a month). Row 0 is training: its GPU-hours are
 ``6 N D / (3600 x peak x MFU)`` and its cost is the training dollars of
 :func:`~xlplan.engine.paper.sizing.lifetime_cost`. Row t >= 1 serves R_t requests: its
 GPU-hours are the inference FLOPs ``2 N R_t (d_in / MFU_prefill + d_out / MFU_decode)``
-over ``3600 x peak`` (both are ``lifetime_cost`` at 1 per GPU-hour,
-:meth:`~xlplan.engine.hardware.Hardware.in_gpu_hours`), and its cost is
+over ``3600 x peak`` (both are ``lifetime_cost``'s dollars at today's price over that
+price, :meth:`~xlplan.engine.hardware.Hardware.gpu_hours`), and its cost is
 ``lifetime_cost``'s inference dollars for R_t
 requests times the price factor ``(1 + g)**((t-1)/12)``; its present value multiplies
 that by ``(1 + d)**(-t/12)``. The present values add up to
@@ -95,17 +95,16 @@ def cashflow(params, tokens, requests_by_month, discount_rate=0.0, price_change=
     lead = np.broadcast_shapes(schedule.shape[:-1], np.shape(d), np.shape(g), n.shape,
                                tokens.shape, d_in.shape, d_out.shape)
     months = schedule.shape[-1]
-    priced = schedule * price_factors(months, g)
     # The dollars come from lifetime_cost, the one place a cost is computed: training
-    # once, and inference for each month's requests at that month's price.
-    sizes = (n[..., None], tokens[..., None])
-    bill = lifetime_cost(*sizes, priced, d_in[..., None], d_out[..., None], hw)
-    # The same cost model at 1 per GPU-hour, on the unpriced demand, counts GPU-hours.
-    used = lifetime_cost(*sizes, schedule, d_in[..., None], d_out[..., None], hw.in_gpu_hours())
+    # once, and inference for each month's requests at today's price, then that month's.
+    bill = lifetime_cost(n[..., None], tokens[..., None], schedule, d_in[..., None],
+                         d_out[..., None], hw)
+    training_hours, inference_hours = hw.gpu_hours(bill.training[..., 0], bill.inference)
     training_cost = np.broadcast_to(bill.training[..., 0], lead)
-    hours = _prepend(np.broadcast_to(used.training[..., 0], lead), used.inference)
-    cost = _prepend(training_cost, bill.inference)
-    present_value = _prepend(training_cost, bill.inference * discount_factors(months, d))
+    inference_cost = bill.inference * price_factors(months, g)
+    hours = _prepend(np.broadcast_to(training_hours, lead), inference_hours)
+    cost = _prepend(training_cost, inference_cost)
+    present_value = _prepend(training_cost, inference_cost * discount_factors(months, d))
     requests = _prepend(np.zeros(lead), np.broadcast_to(schedule, lead + (months,)))
     return CashFlow(np.arange(months + 1, dtype=np.float64), requests, hours,
                     hours / HOURS_PER_MONTH, cost, present_value)
