@@ -5,8 +5,8 @@ annual rates, 730 hours a month). Row 0 is training: its GPU-hours are
 ``6 N D / (3600 x peak x MFU)`` and its cost is the training dollars of
 :func:`~xlplan.engine.paper.sizing.lifetime_cost`. Row t >= 1 serves R_t requests: its
 GPU-hours are the inference FLOPs ``2 N R_t (d_in / MFU_prefill + d_out / MFU_decode)``
-over ``3600 x peak`` (both are ``lifetime_cost``'s dollars at today's price over that
-price, :meth:`~xlplan.engine.hardware.Hardware.gpu_hours`), and its cost is
+over ``3600 x peak`` (both: ``lifetime_cost``'s dollars at today's prices divided by
+those prices, :meth:`~xlplan.engine.hardware.Hardware.gpu_hours`), and its cost is
 ``lifetime_cost``'s inference dollars for R_t
 requests times the price factor ``(1 + g)**((t-1)/12)``; its present value multiplies
 that by ``(1 + d)**(-t/12)``. The present values add up to
