@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..engine.constants import HOURS_PER_MONTH
 from ..engine.deploy.serving import gpus_needed
-from ..engine.money.schedule import HOURS_PER_MONTH
 from ..shared.checks import Check
 from ..shared.numbers import count_text
 from .compute import has_power
