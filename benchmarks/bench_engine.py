@@ -6,7 +6,10 @@ Measures on the same random (loss, demand) pairs:
   * the vectorised solve of all pairs in one call (target >= 5 million solves/s);
   * a single scalar call, as Excel makes once per cell (target < 30 us);
   * the baseline: one scipy.optimize.newton call per pair from D = 1e8 with no
-    derivative (the paper's public code), on a subsample, reported per solve.
+    derivative (the paper's public code), on a subsample, reported per solve;
+  * one cell of every Excel function that sizes a plan, called as Excel calls it
+    (one float per argument), per call and as a ratio to the baseline (target
+    < 15 us and >= 30x).
 Prints the ratios. Best of several repeats, because the machine is shared.
 """
 
@@ -19,6 +22,35 @@ from scipy.optimize import newton
 from timing import best_time
 
 import xlplan
+from xlplan import udfs
+
+# One cell of each Excel function that sizes a plan, on ordinary inputs.
+CELLS = {
+    "OPT_PARAMS": (2.1, 1e12),
+    "CHINCHILLA_OPT": (2.1,),
+    "COST_OPT": (2.1, 1e9),
+    "COST_OPT_PV": (2.1, [[1e8] * 12]),
+    "BEST_FOR_FLOPS": (1e23, 2e12),
+    "BEST_FOR_BUDGET": (1e6, 1e9),
+    "LOSS_AT_BUDGET": (7e9, 1e23, 2e12),
+    "ROBUST_OPT": (2.1, [[1e8, 1e9, 1e10]]),
+    "BREAKEVEN_REQUESTS": (2.1, 0.5, 1.5),
+}
+CELL_TARGET_US = 15.0
+CELL_TARGET_RATIO = 30.0
+
+
+def cell_times(repeats, calls=5000):
+    """Seconds per call of each function in CELLS (best of ``repeats``)."""
+    times = {}
+    for name, args in CELLS.items():
+        function = getattr(udfs, name)
+        value = function(*args)
+        if isinstance(value, str):  # a CellError: the benchmark's inputs must be valid
+            raise SystemExit(f"{name}{args} gave {value}")
+        times[name] = best_time(lambda f=function, a=args: [f(*a) for _ in range(calls)],
+                                repeats) / calls
+    return times
 
 
 def paper_style_tokens(law, loss, demand):
@@ -73,6 +105,13 @@ def main():
           f"xlplan converged on all")
     print(f"largest relative difference in tokens where the baseline converged: "
           f"{agreement:.1e}")
+    print(f"Excel cells (one float per argument; target < {CELL_TARGET_US:g} us and "
+          f">= {CELL_TARGET_RATIO:g}x the baseline per solve):")
+    for name, seconds in cell_times(args.repeats).items():
+        ratio = baseline / seconds
+        met = seconds * 1e6 < CELL_TARGET_US and ratio >= CELL_TARGET_RATIO
+        print(f"  {name:<20} {seconds * 1e6:6.1f} us  {ratio:5.1f}x  "
+              f"{'ok' if met else 'MISSED'}")
 
 
 if __name__ == "__main__":
