@@ -53,7 +53,11 @@ def cell_error(error, names=None):
 
     ``names`` maps engine argument names to the names the Excel function uses.
     """
-    excel_name = (names or {}).get(error.argument)
-    if excel_name is not None:
-        error = error.renamed(excel_name)
-    return CellError(excel_code(error), str(error))
+    parts = getattr(error, "parts", None) or [error]  # several bad arguments at once
+    return CellError(excel_code(error), "; ".join(str(_renamed(part, names or {}))
+                                                  for part in parts))
+
+
+def _renamed(error, names):
+    excel_name = names.get(error.argument)
+    return error if excel_name is None else error.renamed(excel_name)

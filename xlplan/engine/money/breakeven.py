@@ -35,10 +35,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import roots, validate
+from .. import roots
+from ..args import HARDWARE, INPUT_TOKENS, LAW, LOSS, OUTPUT_TOKENS, Arg, gate
 from ..constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
-from ..hardware import get_hardware
-from ..laws import get_law
 from ..paper.sizing import cost_optimal, dollar_rates
 
 __all__ = ["BreakEven", "breakeven_requests", "MAX_ITERATIONS", "RTOL"]
@@ -89,7 +88,7 @@ def _upper_bracket(law, gap, a, c, n_min, k_train):
 def _newton(law, loss, a, c, start, d_in, d_out, hardware):
     """Newton's method from above on f(R) = a R - C*(R), 1-D arrays; (roots, iterations)."""
     def terms(requests, loss, a, c, d_in, d_out):
-        plan = cost_optimal(loss, requests, d_in, d_out, hardware=hardware, law=law).optimal
+        plan = cost_optimal.kernel(loss, requests, d_in, d_out, hardware, law).optimal
         margin = a - plan.params * c  # f = R margin - training; f' = margin (envelope)
         weight = a * requests         # the size of the terms that cancel in f
         return (requests * margin - plan.training) / weight, margin / weight, None
@@ -101,6 +100,9 @@ def _newton(law, loss, a, c, start, d_in, d_out, hardware):
     return found.root, int(found.iterations.max(initial=0))
 
 
+@gate(LOSS, Arg("api_input_price", "The API's $ per 1M input tokens, > 0.", "USD per 1M tokens"),
+      Arg("api_output_price", "The API's $ per 1M output tokens, > 0.", "USD per 1M tokens"),
+      INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE, LAW)
 def breakeven_requests(loss, api_input_price, api_output_price,
                        input_tokens=DEFAULT_INPUT_TOKENS, output_tokens=DEFAULT_OUTPUT_TOKENS,
                        hardware=None, law=None):
@@ -130,14 +132,9 @@ def breakeven_requests(loss, api_input_price, api_output_price,
     >>> f"{b.requests:.4g} requests, API ${b.api_cost_per_request * 1e6:.0f} per 1M requests"
     '2.624e+08 requests, API $143 per 1M requests'
     """
-    law = get_law(law)
-    hw = get_hardware(hardware)
-    loss = law.check_reachable(loss, "raise")
-    p_in = validate.number("api_input_price", api_input_price)
-    p_out = validate.number("api_output_price", api_output_price)
-    d_in = validate.number("input_tokens", input_tokens, low_open=False)
-    d_out = validate.number("output_tokens", output_tokens, low_open=False)
-    k_train, c = dollar_rates(1.0, d_in, d_out, hw, "raise")
+    hw, p_in, p_out, d_in, d_out = (hardware, api_input_price, api_output_price, input_tokens,
+                                    output_tokens)
+    k_train, c = dollar_rates(1.0, d_in, d_out, hw)
     a = (d_in * p_in + d_out * p_out) / TOKENS_PER_MILLION
     gap = np.asarray(loss) - law.E
     n_min = (law.A / gap) ** (1.0 / law.alpha)

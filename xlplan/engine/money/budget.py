@@ -77,6 +77,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import roots, validate
+from ..args import (
+    HARDWARE,
+    INFERENCE_TOKENS,
+    INPUT_TOKENS,
+    LAW,
+    OUTPUT_TOKENS,
+    PARAMS,
+    REQUESTS,
+    Arg,
+    gate,
+)
 from ..constants import (
     DEFAULT_INPUT_TOKENS,
     DEFAULT_OUTPUT_TOKENS,
@@ -84,7 +95,6 @@ from ..constants import (
     TRAIN_FLOPS_PER_PARAM_TOKEN,
 )
 from ..errors import InvalidValueError
-from ..laws import get_law
 from ..paper.chinchilla import chinchilla_from_compute
 from ..paper.sizing import ModelPlan, dollar_rates
 
@@ -97,6 +107,11 @@ __all__ = [
     "loss_at_budget",
     "loss_at_dollars",
 ]
+
+TOTAL_FLOPS = Arg("total_flops", "Total budget in FLOPs: training 6 x params x tokens plus "
+                  "inference 2 x params x inf_tokens, e.g. 1E23.", "FLOPs")
+DOLLARS = Arg("dollars", "Total lifetime budget in US dollars (training + serving), > 0.",
+              "USD")
 
 # The kernel's tolerance on t = log(D / r) (a relative error in N and D) and its
 # iteration limit (engine.roots gives the reasons), under the names tests patch: read
@@ -245,6 +260,7 @@ def _plan(law, params, tokens, k_train, k_inference, iterations, unit, scalar):
     return BudgetPlan(plan, iterations, validate.valid_mask(plan.loss))
 
 
+@gate(TOTAL_FLOPS, INFERENCE_TOKENS, LAW)
 def best_for_flops(total_flops, inference_tokens, law=None, on_invalid="raise"):
     """The lowest-loss model whose training + inference FLOPs equal ``total_flops``.
 
@@ -269,11 +285,7 @@ def best_for_flops(total_flops, inference_tokens, law=None, on_invalid="raise"):
     >>> f"{plan.params:.3e} {plan.tokens:.3e} {plan.loss:.4f}"
     '8.210e+09 1.363e+12 2.0307'
     """
-    validate.check_on_invalid(on_invalid)
-    law = get_law(law)
-    flops = validate.number("total_flops", total_flops, on_invalid=on_invalid)
-    demand = validate.number("inference_tokens", inference_tokens, low_open=False,
-                             on_invalid=on_invalid)
+    flops, demand = total_flops, inference_tokens
     params, tokens, iterations = _solve(law, flops, demand)
     return _plan(law, params, tokens, TRAIN_FLOPS_PER_PARAM_TOKEN,
                  INFERENCE_FLOPS_PER_PARAM_TOKEN * np.asarray(demand), iterations, "FLOPs",
@@ -286,6 +298,7 @@ def _equivalents(dollars, k_train, k_inference):
             np.divide(k_inference, k_train) / _R_PER_TOKEN)
 
 
+@gate(DOLLARS, REQUESTS, INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE, LAW)
 def best_for_budget(dollars, requests, input_tokens=DEFAULT_INPUT_TOKENS,
                     output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, law=None,
                     on_invalid="raise"):
@@ -313,11 +326,8 @@ def best_for_budget(dollars, requests, input_tokens=DEFAULT_INPUT_TOKENS,
     >>> f"{plan.params:.3e} {plan.loss:.4f}"
     '3.472e+10 1.9046'
     """
-    validate.check_on_invalid(on_invalid)
-    law = get_law(law)
-    budget = validate.number("dollars", dollars, on_invalid=on_invalid)
-    k_train, k_inference = dollar_rates(requests, input_tokens, output_tokens, hardware,
-                                        on_invalid)
+    budget = dollars
+    k_train, k_inference = dollar_rates(requests, input_tokens, output_tokens, hardware)
     flops, demand = _equivalents(budget, k_train, k_inference)
     params, tokens, iterations = _solve(law, flops, demand)
     return _plan(law, params, tokens, k_train, k_inference, iterations, "USD",
@@ -345,6 +355,7 @@ def _loss_along(law, params, s, r, names, budget, demand, on_invalid):
     return law.plain_loss(params, np.where(bad, np.nan, tokens))
 
 
+@gate(PARAMS, TOTAL_FLOPS, INFERENCE_TOKENS, LAW)
 def loss_at_budget(params, total_flops, inference_tokens, law=None, on_invalid="raise"):
     """Loss of an N-parameter model that spends the rest of a FLOP budget on training.
 
@@ -357,28 +368,20 @@ def loss_at_budget(params, total_flops, inference_tokens, law=None, on_invalid="
     >>> round(loss_at_budget(1e10, 1e23, 2e12), 4)
     2.0324
     """
-    validate.check_on_invalid(on_invalid)
-    law = get_law(law)
-    n = validate.number("params", params, on_invalid=on_invalid)
-    flops = validate.number("total_flops", total_flops, on_invalid=on_invalid)
-    demand = validate.number("inference_tokens", inference_tokens, low_open=False,
-                             on_invalid=on_invalid)
+    n, flops, demand = params, total_flops, inference_tokens
     return _loss_along(law, n, np.divide(flops, TRAIN_FLOPS_PER_PARAM_TOKEN),
                        np.multiply(demand, _R_PER_TOKEN),
                        ("total_flops", "inf_tokens", "total_flops / (2 x inf_tokens)"), flops,
                        demand, on_invalid)
 
 
+@gate(PARAMS, DOLLARS, REQUESTS, INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE, LAW)
 def loss_at_dollars(params, dollars, requests, input_tokens=DEFAULT_INPUT_TOKENS,
                     output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, law=None,
                     on_invalid="raise"):
     """Loss of an N-parameter model that spends the rest of a dollar budget on training."""
-    validate.check_on_invalid(on_invalid)
-    law = get_law(law)
-    n = validate.number("params", params, on_invalid=on_invalid)
-    budget = validate.number("dollars", dollars, on_invalid=on_invalid)
-    k_train, k_inference = dollar_rates(requests, input_tokens, output_tokens, hardware,
-                                        on_invalid)
+    n, budget = params, dollars
+    k_train, k_inference = dollar_rates(requests, input_tokens, output_tokens, hardware)
     return _loss_along(law, n, np.divide(budget, k_train), np.divide(k_inference, k_train),
                        ("dollars", "requests", "dollars / inference $ per parameter"), budget,
                        requests, on_invalid)

@@ -14,11 +14,25 @@ with unit costs. The minimiser depends only on r = k_inference / k_train (see
 :mod:`xlplan.engine.paper.solver`).
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import validate
+from ..args import (
+    HARDWARE,
+    INFERENCE_TOKENS,
+    INPUT_TOKENS,
+    LAW,
+    LOSS,
+    OUTPUT_TOKENS,
+    PARAMS,
+    REQUESTS,
+    TOKENS,
+    UNIQUE_TOKENS,
+    gate,
+)
 from ..constants import (
     DEFAULT_INPUT_TOKENS,
     DEFAULT_OUTPUT_TOKENS,
@@ -27,8 +41,6 @@ from ..constants import (
 )
 from ..data.data_sizing import capped_optimum
 from ..errors import PLACEHOLDER, InvalidValueError
-from ..hardware import get_hardware
-from ..laws import get_law
 from .solver import chinchilla_point, solve_tokens
 
 __all__ = ["ModelPlan", "OptimalPlan", "compute_optimal", "cost_optimal", "total_flops",
@@ -135,11 +147,8 @@ def _finite_rate(k_train, k_inference, argument, source, on_invalid):
     overflow = ~np.isfinite(r)  # under "raise" no input is NaN: any NaN is an overflow
     if np.any(overflow):
         if on_invalid == "raise":
-            value = _first(np.broadcast_to(source, np.shape(overflow)), overflow)
-            raise InvalidValueError(
-                f"{PLACEHOLDER}={value:g} is too large: the lifetime inference cost it implies "
-                "overflows the float range (1.8e308) with these settings; no plan can be "
-                "computed", argument=argument, value=value)
+            raise _overflow(argument, _first(np.broadcast_to(source, np.shape(overflow)),
+                                             overflow))
         r = np.where(overflow, np.nan, r)
     return float(r) if np.ndim(r) == 0 else r
 
@@ -150,12 +159,22 @@ def _checked_plan(plan, on_invalid):
     finite = np.isfinite(np.asarray(plan.optimal.total, dtype=np.float64)) & np.isfinite(
         np.asarray(plan.chinchilla.total, dtype=np.float64))
     if on_invalid == "raise" and np.any(given & ~finite):
-        loss = _first(plan.optimal.loss, given & ~finite)
-        raise InvalidValueError(
-            f"the optimal model for {PLACEHOLDER}={loss:g} is out of the float range "
-            "(parameters, tokens or cost past 1.8e308 or below 1e-308): the inputs are "
-            "outside any meaningful range", argument="loss", value=loss)
+        raise _out_of_range(_first(plan.optimal.loss, given & ~finite))
     return plan
+
+
+def _overflow(argument, value):
+    return InvalidValueError(
+        f"{PLACEHOLDER}={value:g} is too large: the lifetime inference cost it implies "
+        "overflows the float range (1.8e308) with these settings; no plan can be "
+        "computed", argument=argument, value=value)
+
+
+def _out_of_range(loss):
+    return InvalidValueError(
+        f"the optimal model for {PLACEHOLDER}={loss:g} is out of the float range "
+        "(parameters, tokens or cost past 1.8e308 or below 1e-308): the inputs are "
+        "outside any meaningful range", argument="loss", value=loss)
 
 
 def _first(values, mask):
@@ -172,6 +191,10 @@ def _optimal_plan(law, loss, k_train, k_inference, unit, unique=None, on_invalid
     is NaN in every field of both plans, scalar or array; ``argument`` and
     ``source`` (its values) name the demand in the error when the cost overflows.
     """
+    if (unique is None and on_invalid == "raise" and type(loss) is float
+            and type(k_inference) is float):
+        return _scalar_plan(law, loss, k_train, k_inference, unit, argument,
+                            k_inference if source is None else source)
     r = _finite_rate(k_train, k_inference, argument,
                      k_inference if source is None else source, on_invalid)
     with np.errstate(invalid="ignore"):
@@ -202,6 +225,27 @@ def _optimal_plan(law, loss, k_train, k_inference, unit, unique=None, on_invalid
     return _checked_plan(plan, on_invalid)
 
 
+def _scalar_plan(law, loss, k_train, k_inference, unit, argument, source):
+    """:func:`_optimal_plan` for one valid float of each: ``math`` only (one Excel cell).
+
+    Python float arithmetic overflows to inf without raising (only ``**`` raises,
+    and the solver catches that), so the same finiteness checks as the array path
+    apply, with the same messages.
+    """
+    r = k_inference / k_train
+    if not math.isfinite(r):
+        raise _overflow(argument, float(source))
+    gap = loss - law.E
+    solved = solve_tokens(law, gap, r)
+    chin_tokens, chin_params = chinchilla_point(law, gap)
+    optimal = _plan(loss, solved.params, solved.tokens, k_train, k_inference, unit)
+    chinchilla = _plan(loss, chin_params, chin_tokens, k_train, k_inference, unit)
+    if not (math.isfinite(optimal.total) and math.isfinite(chinchilla.total)):
+        raise _out_of_range(loss)
+    return OptimalPlan(optimal, chinchilla, solved.iterations, True, None)
+
+
+@gate(LOSS, INFERENCE_TOKENS, LAW, UNIQUE_TOKENS)
 def compute_optimal(loss, inference_tokens, law=None, on_invalid="raise", unique_tokens=None):
     """Model minimising training + inference FLOPs at a target loss (Eq. 3).
 
@@ -241,40 +285,29 @@ def compute_optimal(loss, inference_tokens, law=None, on_invalid="raise", unique
     >>> f"{plan.optimal.params:.3e} {plan.saving:.1%}"
     '7.717e+09 37.3%'
     """
-    validate.check_on_invalid(on_invalid)
-    law = get_law(law)
-    loss, demand, unique = validate.collected(
-        lambda: law.check_reachable(loss, on_invalid),
-        lambda: validate.number("inference_tokens", inference_tokens, low_open=False,
-                                on_invalid=on_invalid),
-        lambda: _unique(unique_tokens, on_invalid))
-    with np.errstate(over="ignore"):
-        k_inference = INFERENCE_FLOPS_PER_PARAM_TOKEN * np.multiply(demand, 1.0)
-    k_inference = float(k_inference) if np.ndim(k_inference) == 0 else k_inference
-    return _optimal_plan(law, loss, TRAIN_FLOPS_PER_PARAM_TOKEN, k_inference, "FLOPs", unique,
-                         on_invalid, "inference_tokens", demand)
+    if type(inference_tokens) is float:
+        k_inference = INFERENCE_FLOPS_PER_PARAM_TOKEN * inference_tokens
+    else:
+        with np.errstate(over="ignore"):
+            k_inference = INFERENCE_FLOPS_PER_PARAM_TOKEN * np.multiply(inference_tokens, 1.0)
+    return _optimal_plan(law, loss, TRAIN_FLOPS_PER_PARAM_TOKEN, k_inference, "FLOPs",
+                         unique_tokens, on_invalid, "inference_tokens", inference_tokens)
 
 
-def _unique(unique_tokens, on_invalid):
-    if unique_tokens is None:
-        return None
-    return validate.number("unique_tokens", unique_tokens, on_invalid=on_invalid)
+def dollar_rates(requests, input_tokens, output_tokens, hardware, on_invalid="raise"):
+    """(k_train, k_inference) in dollars per param-token and per param.
 
-
-def dollar_rates(requests, input_tokens, output_tokens, hardware, on_invalid):
-    """(k_train, k_inference) in dollars per param-token and per param."""
-    hw = get_hardware(hardware)
-    requests, d_in, d_out = validate.collected(*(
-        lambda name=name, value=value: validate.number(name, value, low_open=False,
-                                                       on_invalid=on_invalid)
-        for name, value in (("requests", requests), ("input_tokens", input_tokens),
-                            ("output_tokens", output_tokens))))
+    Checked arguments only (a :class:`~xlplan.engine.hardware.Hardware`, floats or
+    arrays >= 0); the public functions' gate has done that.
+    """
+    hw = hardware
     k_train = TRAIN_FLOPS_PER_PARAM_TOKEN * hw.train_cost_per_flop
     k_inference = (INFERENCE_FLOPS_PER_PARAM_TOKEN * hw.inference_cost_per_peak_flop
-                   * requests * (d_in / hw.prefill_mfu + d_out / hw.decode_mfu))
+                   * requests * (input_tokens / hw.prefill_mfu + output_tokens / hw.decode_mfu))
     return k_train, k_inference
 
 
+@gate(LOSS, REQUESTS, INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE, LAW, UNIQUE_TOKENS)
 def cost_optimal(loss, requests, input_tokens=DEFAULT_INPUT_TOKENS,
                  output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, law=None,
                  on_invalid="raise", unique_tokens=None):
@@ -301,27 +334,19 @@ def cost_optimal(loss, requests, input_tokens=DEFAULT_INPUT_TOKENS,
     OptimalPlan
         In US dollars.
     """
-    validate.check_on_invalid(on_invalid)
-    law = get_law(law)
-    loss, (k_train, k_inference), unique = validate.collected(
-        lambda: law.check_reachable(loss, on_invalid),
-        lambda: dollar_rates(requests, input_tokens, output_tokens, hardware, on_invalid),
-        lambda: _unique(unique_tokens, on_invalid))
-    requests = validate.number("requests", requests, low_open=False, on_invalid="nan")
-    return _optimal_plan(law, loss, k_train, k_inference, "USD", unique, on_invalid,
+    k_train, k_inference = dollar_rates(requests, input_tokens, output_tokens, hardware)
+    return _optimal_plan(law, loss, k_train, k_inference, "USD", unique_tokens, on_invalid,
                          "requests", requests)
 
 
+@gate(PARAMS, TOKENS, INFERENCE_TOKENS)
 def total_flops(params, tokens, inference_tokens, on_invalid="raise"):
     """Training plus inference FLOPs: 6 N D + 2 N D_inf."""
-    validate.check_on_invalid(on_invalid)
-    N = validate.number("params", params, on_invalid=on_invalid)
-    D = validate.number("tokens", tokens, on_invalid=on_invalid)
-    demand = validate.number("inference_tokens", inference_tokens, low_open=False,
-                              on_invalid=on_invalid)
-    return TRAIN_FLOPS_PER_PARAM_TOKEN * N * D + INFERENCE_FLOPS_PER_PARAM_TOKEN * N * demand
+    return (TRAIN_FLOPS_PER_PARAM_TOKEN * params * tokens
+            + INFERENCE_FLOPS_PER_PARAM_TOKEN * params * inference_tokens)
 
 
+@gate(PARAMS, TOKENS, REQUESTS, INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE, LAW)
 def lifetime_cost(params, tokens, requests, input_tokens=DEFAULT_INPUT_TOKENS,
                   output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, on_invalid="raise",
                   law=None):
@@ -336,10 +361,6 @@ def lifetime_cost(params, tokens, requests, input_tokens=DEFAULT_INPUT_TOKENS,
         ``training``, ``inference`` and ``total`` in US dollars; ``loss`` in nats per
         token under ``law``.
     """
-    validate.check_on_invalid(on_invalid)
-    law = get_law(law)
-    N, D, (k_train, k_inference) = validate.collected(
-        lambda: validate.number("params", params, on_invalid=on_invalid),
-        lambda: validate.number("tokens", tokens, on_invalid=on_invalid),
-        lambda: dollar_rates(requests, input_tokens, output_tokens, hardware, on_invalid))
-    return ModelPlan(N, D, law.loss(N, D), k_train * N * D, k_inference * N, "USD")
+    k_train, k_inference = dollar_rates(requests, input_tokens, output_tokens, hardware)
+    return ModelPlan(params, tokens, law.loss(params, tokens), k_train * params * tokens,
+                     k_inference * params, "USD")

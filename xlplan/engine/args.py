@@ -1,0 +1,225 @@
+"""One declaration per argument, one gate that checks every argument of a call.
+
+Each public engine function names its arguments once, as :class:`Arg` values
+(name, kind, allowed range, unit, help); :func:`gate` checks all of them before
+the function's body runs, collects every bad argument (and every bad element of
+an array) into one error, and hands the body plain floats, float64 arrays, a
+:class:`~xlplan.engine.laws.ScalingLaw` and a
+:class:`~xlplan.engine.hardware.Hardware`. The body is a kernel that never checks
+again; other engine functions call it directly as ``function.kernel``.
+
+The Excel functions reuse the same declarations for their argument help and
+defaults (:mod:`xlplan.excel.params`).
+
+A Python float in range costs one comparison: a single Excel cell stays on the
+``math`` path.
+"""
+
+import functools
+import inspect
+import math
+from dataclasses import dataclass
+
+from . import validate
+from .constants import (
+    DEFAULT_HARDWARE,
+    DEFAULT_INPUT_TOKENS,
+    DEFAULT_LAW,
+    DEFAULT_OUTPUT_TOKENS,
+)
+from .errors import XlplanError
+from .hardware import get_hardware
+from .laws import get_law
+
+__all__ = ["Arg", "REQUIRED", "gate", "raise_collected", "LOSS", "PARAMS", "TOKENS",
+           "REQUESTS", "INFERENCE_TOKENS", "INPUT_TOKENS", "OUTPUT_TOKENS", "UNIQUE_TOKENS",
+           "LAW", "HARDWARE"]
+
+REQUIRED = inspect.Parameter.empty
+KINDS = ("number", "loss", "law", "hardware", "custom")
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One argument of a public engine function.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name in the engine's signature.
+    help : str
+        One line for users (Excel's function wizard shows it).
+    unit : str
+        Unit of the value (``"tokens"``, ``"USD"``, ``"nats"``...), "" if none.
+    kind : {"number", "loss", "law", "hardware", "custom"}
+        ``"number"``: float or array in [low, high] (bounds open or closed);
+        ``"loss"``: a number above the law's E (the function's ``law`` argument);
+        ``"law"``/``"hardware"``: anything :func:`get_law`/:func:`get_hardware` takes;
+        ``"custom"``: ``check(value, on_invalid)`` converts and checks.
+    optional_none : bool
+        ``None`` means "not given" and passes unchecked (e.g. ``unique_tokens``).
+    """
+
+    name: str
+    help: str = ""
+    unit: str = ""
+    kind: str = "number"
+    low: float = 0.0
+    low_open: bool = True
+    high: float = math.inf
+    high_open: bool = False
+    optional_none: bool = False
+    check_value: object = None
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"kind={self.kind!r} must be one of {KINDS}")
+
+    def fits(self, x):
+        """True for a float in range (the cheap test a single cell takes)."""
+        return (x > self.low if self.low_open else x >= self.low) and (
+            x < self.high if self.high_open else x <= self.high) and x - x == 0.0
+
+    def check(self, value, on_invalid="raise", law=None):
+        """``value`` converted and checked; raises an :class:`XlplanError` naming it."""
+        if value is None and self.optional_none:
+            return None
+        if self.kind == "number":
+            return validate.number(self.name, value, low=self.low, low_open=self.low_open,
+                                   high=self.high, high_open=self.high_open,
+                                   on_invalid=on_invalid)
+        if self.kind == "loss":
+            return law.check_reachable(value, on_invalid)
+        if self.kind == "law":
+            return get_law(value)
+        if self.kind == "hardware":
+            return get_hardware(value)
+        return self.check_value(value, on_invalid)
+
+    def renamed(self, name, help=None):
+        """The same declaration under another name (and help), e.g. for a wrapper."""
+        fields = dict(self.__dict__, name=name)
+        if help is not None:
+            fields["help"] = help
+        return Arg(**fields)
+
+
+def raise_collected(errors):
+    """Raise one error for every (position in the signature, error) in ``errors``.
+
+    One error is raised as it is; several become one of the first one's type whose
+    message lists them all. Either way ``positions_by_argument`` maps each bad
+    argument to its bad positions (``[()]`` for a scalar) and ``parts`` holds the
+    individual errors (a face renaming arguments renames each part).
+    """
+    errors = [e for _, e in sorted(errors, key=lambda pair: pair[0])]
+    by_argument = {}
+    for error in errors:
+        by_argument.update(getattr(error, "positions_by_argument", None)
+                           or {error.argument: getattr(error, "positions", None) or [()]})
+    first = errors[0]
+    if len(errors) > 1:
+        combined = type(first).__new__(type(first))
+        XlplanError.__init__(combined, "; ".join(e.template.replace("{argument}", e.argument)
+                                                 if e is not first else e.template
+                                                 for e in errors),
+                             argument=first.argument, value=first.value)
+        combined.positions = getattr(first, "positions", None)
+        combined.parts = errors
+        first = combined
+    first.positions_by_argument = by_argument
+    raise first
+
+
+def _signature(function):
+    parameters = inspect.signature(function).parameters
+    return tuple(parameters), tuple(p.default for p in parameters.values())
+
+
+def gate(*args):
+    """Decorate a public engine function: check every declared argument, then run it.
+
+    ``args`` are :class:`Arg` declarations, each matching a parameter of the function
+    by name. A ``law`` declaration is resolved first, so a ``loss`` is checked against
+    its E. ``on_invalid`` (when the function takes it) is honoured: ``"nan"`` turns
+    bad array elements into NaN instead of an error. The undecorated body stays
+    reachable as ``function.kernel``, for callers whose arguments are checked.
+    """
+    def decorate(kernel):
+        names, defaults = _signature(kernel)
+        index = {name: i for i, name in enumerate(names)}
+        missing = [a.name for a in args if a.name not in index]
+        if missing:
+            raise TypeError(f"{kernel.__name__}: no parameters {missing}")
+        order = sorted(args, key=lambda a: (a.kind != "law", index[a.name]))
+        checks = tuple((index[a.name], a) for a in order)
+        fast = tuple((i, a) for i, a in checks if a.kind == "number")
+        law_at = index["law"] if any(a.kind == "law" for a in args) else None
+        invalid_at = index.get("on_invalid")
+
+        def bound(call_args, call_kwargs):
+            if len(call_args) > len(names):
+                return None
+            values = list(call_args) + list(defaults[len(call_args):])
+            for key, value in call_kwargs.items():
+                if key not in index or index[key] < len(call_args):
+                    return None  # let Python raise its own TypeError
+                values[index[key]] = value
+            if any(v is REQUIRED for v in values):
+                return None
+            return values
+
+        @functools.wraps(kernel)
+        def gated(*call_args, **call_kwargs):
+            values = bound(call_args, call_kwargs)
+            if values is None:
+                return kernel(*call_args, **call_kwargs)
+            on_invalid = "raise" if invalid_at is None else values[invalid_at]
+            if on_invalid != "raise":
+                validate.check_on_invalid(on_invalid)
+            elif all(type(values[i]) is float and a.fits(values[i]) for i, a in fast) and \
+                    len(fast) == len(checks):
+                return kernel(*values)
+            errors = []
+            for i, arg in checks:
+                value = values[i]
+                if arg.kind == "number" and type(value) is float and arg.fits(value):
+                    continue
+                if arg.kind == "loss" and (law_at is None or not hasattr(values[law_at], "E")):
+                    continue  # the law itself is bad: its error says so
+                try:
+                    values[i] = arg.check(value, on_invalid,
+                                          None if law_at is None else values[law_at])
+                except XlplanError as error:
+                    errors.append((i, error))
+            if errors:
+                raise_collected(errors)
+            return kernel(*values)
+
+        gated.kernel = kernel
+        gated.args = tuple(args)
+        return gated
+    return decorate
+
+
+# The arguments several engine functions share, declared once. The Excel functions
+# show the same help (xlplan.excel.params).
+LOSS = Arg("loss", "Target pre-training loss in nats per token; must exceed the law's E.",
+           "nats per token", kind="loss")
+PARAMS = Arg("params", "Model size: number of parameters, e.g. 7E9.", "parameters")
+TOKENS = Arg("tokens", "Training tokens, e.g. 1.4E12.", "tokens")
+REQUESTS = Arg("requests", "Lifetime inference requests, >= 0.", "requests", low_open=False)
+INFERENCE_TOKENS = Arg("inference_tokens", "Lifetime inference tokens (input + output), >= 0.",
+                       "tokens", low_open=False)
+INPUT_TOKENS = Arg("input_tokens", f"Prompt tokens per request. Default "
+                   f"{DEFAULT_INPUT_TOKENS:g}.", "tokens", low_open=False)
+OUTPUT_TOKENS = Arg("output_tokens", f"Generated tokens per request. Default "
+                    f"{DEFAULT_OUTPUT_TOKENS:g}.", "tokens", low_open=False)
+UNIQUE_TOKENS = Arg("unique_tokens", "Unique training tokens available (data may be "
+                    "repeated). Default: unlimited.", "tokens", optional_none=True)
+# Office's schemas allow at most 128 characters per argument description (tested).
+LAW = Arg("law", "Loss law: a preset such as \"chinchilla\" or a 1x5 range A, B, E, alpha, "
+          f"beta (from XLPLAN_LAW or FIT_COEFFS). Default {DEFAULT_LAW}.", kind="law")
+HARDWARE = Arg("hardware", "Hardware: a preset name such as \"paper-a100\" or a 1x7 (or "
+               f"1x10) range as XLPLAN_HARDWARE returns. Default {DEFAULT_HARDWARE}.",
+               kind="hardware")
