@@ -55,7 +55,8 @@ class Arg:
         ``"number"``: float or array in [low, high] (bounds open or closed);
         ``"loss"``: a number above the law's E (the function's ``law`` argument);
         ``"law"``/``"hardware"``: anything :func:`get_law`/:func:`get_hardware` takes;
-        ``"custom"``: ``check(value, on_invalid)`` converts and checks.
+        ``"custom"``: ``check_value(value, on_invalid, law)`` converts and checks
+        (``law`` is the function's checked law, or None).
     optional_none : bool
         ``None`` means "not given" and passes unchecked (e.g. ``unique_tokens``).
     """
@@ -94,14 +95,11 @@ class Arg:
             return get_law(value)
         if self.kind == "hardware":
             return get_hardware(value)
-        return self.check_value(value, on_invalid)
+        return self.check_value(value, on_invalid, law)
 
-    def renamed(self, name, help=None):
-        """The same declaration under another name (and help), e.g. for a wrapper."""
-        fields = dict(self.__dict__, name=name)
-        if help is not None:
-            fields["help"] = help
-        return Arg(**fields)
+    def but(self, **changes):
+        """The same declaration with some fields changed (another name, help, range)."""
+        return Arg(**dict(self.__dict__, **changes))
 
 
 def raise_collected(errors):
@@ -185,11 +183,14 @@ def gate(*args):
                 value = values[i]
                 if arg.kind == "number" and type(value) is float and arg.fits(value):
                     continue
-                if arg.kind == "loss" and (law_at is None or not hasattr(values[law_at], "E")):
+                law = None if law_at is None else values[law_at]
+                if arg.kind in ("loss", "custom") and law_at is not None and \
+                        not hasattr(law, "E"):
                     continue  # the law itself is bad: its error says so
+                if arg.kind == "loss" and type(value) is float and law.E < value < math.inf:
+                    continue
                 try:
-                    values[i] = arg.check(value, on_invalid,
-                                          None if law_at is None else values[law_at])
+                    values[i] = arg.check(value, on_invalid, law)
                 except XlplanError as error:
                     errors.append((i, error))
             if errors:

@@ -30,11 +30,13 @@ BYTES_PER_WEIGHT: Mapping[str, float] = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "
 
 
 def _divide(value, *divisors):
-    """value / d1 / d2 / ..., with overflow as inf (all divisors are > 0)."""
-    with np.errstate(over="ignore"):
-        for divisor in divisors:
-            value = float(np.divide(value, divisor))
-    return value
+    """value / d1 / d2 / ..., with overflow as inf (all divisors are checked floats > 0).
+
+    Python's float division overflows to inf without raising, as numpy's does.
+    """
+    for divisor in divisors:
+        value = value / divisor
+    return float(value)
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,8 @@ def number(name, value, *, low=0.0, low_open=True, high=math.inf, high_open=Fals
         ``value`` as a float or float64 array; with ``on_invalid="nan"`` bad
         elements are NaN.
     """
+    if type(value) is float and _in_range(value, low, low_open, high, high_open):
+        return value  # the common case of one cell: no further checks
     allowed = _range_text(low, low_open, high, high_open)
     if is_scalar(value):
         x = _as_float(value)

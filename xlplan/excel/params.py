@@ -1,35 +1,71 @@
-"""The arguments several Excel functions share, described once.
+"""The Excel arguments, built from the engine's declarations.
 
-Each :class:`~xlplan.excel.registry.Param` carries the help text Excel's
-function wizard and the add-in show; defaults come from
-:mod:`xlplan.engine.constants`, so the text cannot drift from the numbers.
+Each :class:`~xlplan.excel.registry.Param` takes its help text from the engine's
+:class:`~xlplan.engine.args.Arg` (so the function wizard, the add-in and the
+engine's checks describe an argument once) and adds what only Excel needs: the
+converter of a cell value, whether a blank is allowed and whether a range is.
+Defaults come from :mod:`xlplan.engine.constants`.
 """
 
-from ..engine.constants import (
-                                DEFAULT_HARDWARE,
-                                DEFAULT_INPUT_TOKENS,
-                                DEFAULT_LAW,
-                                DEFAULT_OUTPUT_TOKENS,
-)
+from ..engine import args
+from ..engine.constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
+from ..engine.errors import InvalidTypeError
+from . import convert
 from .registry import Param
 
-__all__ = ["LAW", "HARDWARE", "PARAMS", "TOKENS", "LOSS", "REQUESTS", "INPUT_TOKENS",
-           "OUTPUT_TOKENS"]
+__all__ = ["excel_param", "LAW", "HARDWARE", "PARAMS", "TOKENS", "LOSS", "REQUESTS",
+           "INPUT_TOKENS", "OUTPUT_TOKENS", "INF_TOKENS", "UNIQUE_TOKENS", "RUNS",
+           "whole_number"]
+
+_CONVERTERS = {"law": convert.law_cell, "hardware": convert.hardware_cell}
+
+
+def excel_param(arg, name=None, help=None, default=None, optional=None, range=False,
+                converter=None):
+    """The Excel argument of the engine argument ``arg`` (an :class:`~xlplan.engine.args.Arg`).
+
+    ``name`` and ``help`` override the engine's (``inf_tokens`` for
+    ``inference_tokens``). A number is required unless it has a ``default`` (the value
+    of a blank cell) or is ``optional``; a law or hardware is always optional.
+    ``converter`` replaces the one the kind implies.
+    """
+    if converter is None:
+        converter = _CONVERTERS.get(arg.kind)
+    if converter is None:
+        if optional or default is not None or arg.optional_none:
+            optional = True
+            converter = convert.optional(default)
+        else:
+            converter = convert.number
+    if optional is None:
+        optional = arg.kind in _CONVERTERS
+    return Param(name or arg.name, arg.help if help is None else help, optional,
+                 range or arg.kind in _CONVERTERS, converter)
+
+
+def whole_number(default):
+    """A converter: a whole number, or ``default`` for a blank cell."""
+    def convert_whole(name, value):
+        number = convert.optional_number(name, value, default)
+        if number is None or isinstance(number, int):
+            return number
+        if not float(number).is_integer():
+            raise InvalidTypeError(f"{{argument}}={number:g} must be a whole number",
+                                   argument=name, value=number)
+        return int(number)
+    return convert_whole
+
 
 # Office's schemas allow at most 128 characters per argument description (tested).
-LAW = Param("law", "Loss law: a preset such as \"chinchilla\" or a 1x5 range A, B, E, alpha, "
-            f"beta (from XLPLAN_LAW or FIT_COEFFS). Default {DEFAULT_LAW}.",
-            optional=True, range=True)
-HARDWARE = Param("hardware", "Hardware: a preset name such as \"paper-a100\" or a 1x7 (or "
-                 f"1x10) range as XLPLAN_HARDWARE returns. Default {DEFAULT_HARDWARE}.",
-                 optional=True, range=True)
-PARAMS = Param("params", "Model size: number of parameters, e.g. 7E9.")
-TOKENS = Param("tokens", "Training tokens, e.g. 1.4E12.")
-LOSS = Param("loss", "Target pre-training loss in nats per token; must exceed the law's E.")
-REQUESTS = Param("requests", "Lifetime inference requests, >= 0.")
-INPUT_TOKENS = Param("input_tokens",
-                     f"Prompt tokens per request. Default {DEFAULT_INPUT_TOKENS:g}.",
-                     optional=True)
-OUTPUT_TOKENS = Param("output_tokens",
-                      f"Generated tokens per request. Default {DEFAULT_OUTPUT_TOKENS:g}.",
-                      optional=True)
+LAW = excel_param(args.LAW)
+HARDWARE = excel_param(args.HARDWARE)
+PARAMS = excel_param(args.PARAMS)
+TOKENS = excel_param(args.TOKENS)
+LOSS = excel_param(args.LOSS)
+REQUESTS = excel_param(args.REQUESTS)
+INPUT_TOKENS = excel_param(args.INPUT_TOKENS, default=DEFAULT_INPUT_TOKENS)
+OUTPUT_TOKENS = excel_param(args.OUTPUT_TOKENS, default=DEFAULT_OUTPUT_TOKENS)
+INF_TOKENS = excel_param(args.INFERENCE_TOKENS, name="inf_tokens")
+UNIQUE_TOKENS = excel_param(args.UNIQUE_TOKENS)
+RUNS = Param("runs", "Training runs: an n x 3 range of params, tokens, loss; a header row is "
+             "allowed.", range=True, convert=convert.table)

@@ -13,8 +13,9 @@ generated from :data:`FUNCTIONS` (see :mod:`xlplan.server.metadata`).
 import functools
 import inspect
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from ..engine.args import raise_collected
 from ..engine.errors import XlplanError
 from . import limits
 from .cell_error import CellError, cell_error
@@ -36,12 +37,17 @@ def office_name(name):
 
 @dataclass(frozen=True)
 class Param:
-    """One argument: its help text, whether it may be omitted, whether it takes a range."""
+    """One argument: its help text, whether it may be omitted, whether it takes a range.
+
+    ``convert`` turns the Excel value into the engine's argument, ``convert(name,
+    value)``, as xlwings' ``@xw.arg`` converters do; None passes the value as it is.
+    """
 
     name: str
     help: str
     optional: bool = False
     range: bool = False
+    convert: object = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,37 @@ def _catching(func, bound):
     return cell_function
 
 
+def _converting(func, params):
+    """``func`` called with every argument converted; all bad arguments in one error.
+
+    A float given to a numeric converter passes as it is: one cell costs a type test.
+    """
+    converters = tuple(p.convert for p in params)
+    if all(c is None for c in converters):
+        return func
+    names = tuple(p.name for p in params)
+    numeric = tuple(getattr(c, "numeric", False) for c in converters)
+
+    @functools.wraps(func)
+    def converted(*args):
+        if len(args) > len(names):
+            return func(*args)  # Python's own TypeError, shown as #VALUE!
+        values = list(args) + [None] * (len(names) - len(args))
+        errors = []
+        for i, convert in enumerate(converters):
+            value = values[i]
+            if convert is None or (numeric[i] and type(value) is float):
+                continue
+            try:
+                values[i] = convert(names[i], value)
+            except XlplanError as error:
+                errors.append((i, error))
+        if errors:
+            raise_collected(errors)
+        return func(*values)
+    return converted
+
+
 def _xlwings_decorated(wrapped, params):
     """``wrapped`` with xlwings' UDF decorators, when xlwings is the one importing xlplan.
 
@@ -138,7 +175,7 @@ def excel_function(*params, result=(), slow=False):
         _check_signature(func, params)
         description = inspect.getdoc(func).splitlines()[0]
         bound = limits.ResultBound(func.__name__, [p.name for p in params], result)
-        wrapped = _catching(func, bound)
+        wrapped = _catching(_converting(func, params), bound)
         wrapped.__doc__ = description  # xlwings shows the docstring in the function wizard
         wrapped = _xlwings_decorated(wrapped, params)
         FUNCTIONS[func.__name__] = FunctionSpec(func.__name__, description, tuple(params),

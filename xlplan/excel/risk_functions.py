@@ -14,6 +14,7 @@ import warnings
 from ..engine.errors import PLACEHOLDER, InvalidTypeError
 from ..engine.money import regret
 from . import convert, params
+from .params import excel_param
 from .registry import Param, excel_function
 
 __all__ = ["REGRET_TABLE", "ROBUST_OPT", "PLAN_INTERVAL"]
@@ -22,81 +23,64 @@ __all__ = ["REGRET_TABLE", "ROBUST_OPT", "PLAN_INTERVAL"]
 # note goes to the log (the server's stderr) instead of being dropped.
 LOG = logging.getLogger("xlplan.excel")
 
-_LOSS = params.LOSS
-_SCENARIOS = Param("requests_scenarios", "Lifetime requests of each demand scenario: a row "
-                   "or column of at least 2 numbers > 0, e.g. low, base, high.", range=True)
-_INPUT, _OUTPUT = params.INPUT_TOKENS, params.OUTPUT_TOKENS
-_HARDWARE, _LAW = params.HARDWARE, params.LAW
 
-
-def _scenarios(value):
+def _scenarios(name, value):
     """The cells of a one-row or one-column range as numbers (each cell named on error)."""
-    rows = convert.table("requests_scenarios", value)
+    rows = convert.table(name, value)
     if len(rows) > 1 and any(len(r) > 1 for r in rows):
         raise InvalidTypeError(f"{PLACEHOLDER} must be one row or one column, got a "
                                f"{len(rows)}x{max(len(r) for r in rows)} range",
-                               argument="requests_scenarios", value=value)
+                               argument=name, value=value)
     cells = [c for r in rows for c in r]
-    return [convert.number(f"requests_scenarios[{i}]", c) for i, c in enumerate(cells, 1)]
+    return [convert.number(f"{name}[{i}]", c) for i, c in enumerate(cells, 1)]
 
 
-def _options(input_tokens, output_tokens, hardware, law):
-    input_tokens, output_tokens = convert.per_request(input_tokens, output_tokens)
-    return dict(input_tokens=input_tokens, output_tokens=output_tokens,
-                hardware=convert.hardware(hardware), law=convert.law(law))
+_SCENARIOS = excel_param(regret.SCENARIOS, range=True, converter=_scenarios)
+_OPTIONS = (params.INPUT_TOKENS, params.OUTPUT_TOKENS, params.HARDWARE, params.LAW)
 
 
 def _matrix(rows):
     return [[convert.result(v) for v in row] for row in rows]
 
 
-@excel_function(_LOSS, _SCENARIOS, _INPUT, _OUTPUT, _HARDWARE, _LAW,
+@excel_function(params.LOSS, _SCENARIOS, *_OPTIONS,
                 result=("lifetime $ under each scenario", "worst-case regret $"))
 def REGRET_TABLE(loss, requests_scenarios, input_tokens=None, output_tokens=None,
                  hardware=None, law=None):
     """Lifetime $ of each scenario's cost-optimal plan (rows) under each demand (k x k+1)."""
-    table = regret.regret_table(convert.number("loss", loss), _scenarios(requests_scenarios),
-                                **_options(input_tokens, output_tokens, hardware, law))
+    table = regret.regret_table(loss, requests_scenarios, input_tokens, output_tokens,
+                                hardware, law)
     return _matrix(table.as_rows())
 
 
-@excel_function(_LOSS, _SCENARIOS, _INPUT, _OUTPUT, _HARDWARE, _LAW,
+@excel_function(params.LOSS, _SCENARIOS, *_OPTIONS,
                 result=("params", "tokens", "worst-case regret $"))
 def ROBUST_OPT(loss, requests_scenarios, input_tokens=None, output_tokens=None, hardware=None,
                law=None):
     """Params, tokens, worst-case regret $ (1x3) of the least-regret plan over the demand range."""
-    plan = regret.robust_plan(convert.number("loss", loss), _scenarios(requests_scenarios),
-                              **_options(input_tokens, output_tokens, hardware, law))
+    plan = regret.robust_plan(loss, requests_scenarios, input_tokens, output_tokens, hardware,
+                              law)
     return convert.row(plan.params, plan.tokens, plan.worst_regret)
 
 
-def _whole(name, value, default):
-    number = convert.optional_number(name, value, default)
-    if not float(number).is_integer():
-        raise InvalidTypeError(f"{PLACEHOLDER}={number:g} must be a whole number", argument=name,
-                               value=number)
-    return int(number)
-
-
 @excel_function(
-    Param("runs", "Training runs: an n x 3 range of params, tokens, loss; a header row is "
-          "allowed.", range=True),
-    _LOSS,
-    Param("inf_tokens", "Lifetime inference tokens (input + output), >= 0."),
-    Param("level", "Two-sided level of the interval, in (0, 1). Default 0.9.", optional=True),
+    params.RUNS, params.LOSS,
+    params.INF_TOKENS,
+    Param("level", "Two-sided level of the interval, in (0, 1). Default 0.9.", optional=True,
+          convert=convert.optional(None)),
     Param("resamples", "Bootstrap refits of the law, a whole number >= 10. Default 200.",
-          optional=True),
+          optional=True, convert=params.whole_number(None)),
     Param("seed", "Seed of the resampling: same seed, same answer. Default 0.",
-          optional=True),
+          optional=True, convert=params.whole_number(0)),
     result=("params", "tokens", "total FLOPs"), slow=True)
 def PLAN_INTERVAL(runs, loss, inf_tokens, level=None, resamples=None, seed=None):
     """Low/median/high params, tokens, total FLOPs (3x3) over bootstrap refits of the law."""
+    # Imported here: the fitter pulls in the optimiser, which the cheap functions never need.
     from ..fit.plan_interval import DEFAULT_LEVEL, DEFAULT_RESAMPLES
 
-    rows = tuple(tuple(row) for row in convert.table("runs", runs))
-    key = (convert.number("loss", loss), convert.number("inf_tokens", inf_tokens),
-           convert.optional_number("level", level, DEFAULT_LEVEL),
-           _whole("resamples", resamples, DEFAULT_RESAMPLES), _whole("seed", seed, 0))
+    rows = tuple(tuple(row) for row in runs)
+    key = (loss, inf_tokens, DEFAULT_LEVEL if level is None else level,
+           DEFAULT_RESAMPLES if resamples is None else resamples, seed)
     try:
         hash(rows)
     except TypeError:  # a cell value that cannot be a cache key: compute without the cache

@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..engine.errors import InvalidTypeError, InvalidValueError
+from ..excel.convert import MAX_CELLS
 from ..excel.limits import MAX_RESULT_CELLS
 
 __all__ = ["Settings", "TOKEN_ENV", "is_loopback", "LOOPBACK_NAMES", "JS_TIMER_LIMIT_MS",
@@ -133,7 +134,7 @@ class Settings:
     keyfile: str | None = None
     public_url: str | None = None
     max_body_bytes: int = 8_000_000
-    max_cells: int = 100_000
+    max_cells: int = MAX_CELLS
     max_batch: int = 10_000
     max_result_cells: int = MAX_RESULT_CELLS
     max_response_cells: int = 10 * MAX_RESULT_CELLS

@@ -25,7 +25,7 @@ together with that paper's own A, B, E, alpha, beta.
 
 import numpy as np
 
-from .. import validate
+from ..args import LAW, PARAMS, TOKENS, UNIQUE_TOKENS, gate
 from ..laws import get_law
 from ..scalars import plain
 
@@ -81,6 +81,7 @@ def effective_params(params, tokens, unique_tokens, law=None):
     return plain(_saturated(used, params, repetition_constants(law)[1]))
 
 
+@gate(PARAMS, TOKENS, UNIQUE_TOKENS.but(optional_none=False), LAW)
 def data_constrained_loss(params, tokens, unique_tokens, law=None, on_invalid="raise"):
     """Predicted loss (nats per token) with repeated data (Muennighoff et al. 2023, Eq. 5-7).
 
@@ -105,26 +106,23 @@ def data_constrained_loss(params, tokens, unique_tokens, law=None, on_invalid="r
     >>> data_constrained_loss(6.34e9, 242e9, 25e9, "muennighoff-2023")
     2.2256440889984477
     """
-    validate.check_on_invalid(on_invalid)
-    law = get_law(law)
-    N = validate.number("params", params, on_invalid=on_invalid)
-    D = validate.number("tokens", tokens, on_invalid=on_invalid)
-    U = validate.number("unique_tokens", unique_tokens, on_invalid=on_invalid)
+    N, D, U = params, tokens, unique_tokens
     return law.plain_loss(effective_params(N, D, U, law), effective_tokens(D, U, law))
 
 
+@gate(UNIQUE_TOKENS.but(optional_none=False), LAW)
 def loss_floor(unique_tokens, law=None):
     """The lowest loss any model reaches with ``unique_tokens`` of data (an infimum).
 
     With D and N unbounded, D' tends to U (1 + R_D*) and N' to N_opt(U) (1 + R_N*):
     a target at or below this floor cannot be reached by repetition or size.
     """
-    law = get_law(law)
     r_d, r_n = repetition_constants(law)
     params = optimal_params_for_tokens(law, unique_tokens) * (1.0 + r_n)
     return law.plain_loss(params, np.multiply(unique_tokens, 1.0 + r_d))
 
 
+@gate(TOKENS, UNIQUE_TOKENS)
 def epochs(tokens, unique_tokens=None):
     """Passes over the unique data: D / min(U, D), so at least 1; 1 when U is None (unlimited).
 
@@ -133,8 +131,6 @@ def epochs(tokens, unique_tokens=None):
     >>> epochs(1e12, 2.5e11)
     4.0
     """
-    D = validate.number("tokens", tokens)
     if unique_tokens is None:
-        return plain(np.ones_like(D)) if not isinstance(D, float) else 1.0
-    U = validate.number("unique_tokens", unique_tokens)
-    return plain(np.maximum(np.divide(D, U), 1.0))
+        return plain(np.ones_like(tokens)) if not isinstance(tokens, float) else 1.0
+    return plain(np.maximum(np.divide(tokens, unique_tokens), 1.0))

@@ -22,7 +22,7 @@ __all__ = ["capped_optimum", "check_within_floor"]
 
 def check_within_floor(law, loss, unique, on_invalid):
     """``loss`` with NaN (or an error naming U) where no model reaches it from ``unique``."""
-    floor = loss_floor(unique, law)
+    floor = loss_floor.kernel(unique, law)
     with np.errstate(invalid="ignore"):
         unreachable = np.asarray(loss <= floor)
     if not unreachable.any():

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import validate
+from ..args import Arg, gate
 from ..constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from ..errors import InvalidValueError
 from ..hardware import get_hardware
@@ -46,6 +46,14 @@ DEFAULT_GRID_KG_PER_KWH = 0.481
 _WATT_HOURS_PER_MWH = 1e6
 
 
+@gate(Arg("gpu_hours", "GPU-hours, e.g. training $ / price per GPU-hour, >= 0.", "GPU-hours",
+          low_open=False),
+      Arg("power_watts", "Board power of one GPU in watts (A100 SXM 400, H100 SXM 700).",
+          "W"),
+      Arg("pue", "Data-centre power usage effectiveness, >= 1. Default 1.58 (Uptime "
+          "Institute 2023 industry average).", low=1.0, low_open=False),
+      Arg("grid_kg_per_kwh", "Grid carbon intensity, kg CO2e per kWh. Default 0.481 (Ember: "
+          "world average 2023).", "kg CO2e per kWh", low_open=False))
 def footprint(gpu_hours, power_watts, pue=DEFAULT_PUE, grid_kg_per_kwh=DEFAULT_GRID_KG_PER_KWH,
               on_invalid="raise"):
     """(energy MWh, emissions t CO2e) of ``gpu_hours`` at ``power_watts`` per GPU.
@@ -56,12 +64,7 @@ def footprint(gpu_hours, power_watts, pue=DEFAULT_PUE, grid_kg_per_kwh=DEFAULT_G
     >>> round(mwh, 1), round(tonnes, 1)
     (632.0, 304.0)
     """
-    validate.check_on_invalid(on_invalid)
-    hours = validate.number("gpu_hours", gpu_hours, low_open=False, on_invalid=on_invalid)
-    watts = validate.number("power_watts", power_watts, on_invalid=on_invalid)
-    pue = validate.number("pue", pue, low=1.0, low_open=False, on_invalid=on_invalid)
-    grid = validate.number("grid_kg_per_kwh", grid_kg_per_kwh, low_open=False,
-                           on_invalid=on_invalid)
+    hours, watts, grid = gpu_hours, power_watts, grid_kg_per_kwh
     mwh = np.multiply(hours, watts) * pue / _WATT_HOURS_PER_MWH
     tonnes = mwh * grid  # MWh x kg/kWh = 1000 kWh x kg/kWh = t
     return plain(mwh), plain(tonnes)

@@ -56,6 +56,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import validate
+from ..args import HARDWARE, INPUT_TOKENS, OUTPUT_TOKENS, PARAMS, Arg, gate
 from ..constants import (
     DEFAULT_INPUT_TOKENS,
     DEFAULT_OUTPUT_TOKENS,
@@ -112,6 +113,13 @@ class GpuNeeds:
     peak: object
 
 
+BATCH = Arg("batch", "Sequences decoded together, a whole number >= 1. Default 1.",
+            "sequences", kind="custom", check_value=lambda value, on_invalid, law:
+            _batch(value, on_invalid))
+BANDWIDTH = Arg("bandwidth_utilisation", "Share of the datasheet memory bandwidth reached, "
+                "in (0, 1]. Default 1.", high=1.0)
+
+
 def _finish(value, scalar):
     return float(value) if scalar else value
 
@@ -121,7 +129,7 @@ def _all_scalar(*values):
     return all(isinstance(v, float) for v in values)
 
 
-def _batch(batch, on_invalid):
+def _batch(batch, on_invalid, law=None):
     """A whole number of sequences >= 1."""
     b = validate.number("batch", batch, low=1.0, low_open=False, on_invalid=on_invalid)
     whole = np.floor(b) == b if not isinstance(b, float) else (math.isnan(b) or b.is_integer())
@@ -135,6 +143,7 @@ def _batch(batch, on_invalid):
                             value=bad)
 
 
+@gate(HARDWARE, BATCH, BANDWIDTH)
 def decode_mfu(hardware=None, batch=1, bandwidth_utilisation=1.0, on_invalid="raise"):
     """Decode MFU by the roofline bound: min(2 batch u W / (b P), prefill MFU).
 
@@ -152,12 +161,8 @@ def decode_mfu(hardware=None, batch=1, bandwidth_utilisation=1.0, on_invalid="ra
     >>> f"{decode_mfu('paper-a100', batch=2):.3%}"
     '0.997%'
     """
-    validate.check_on_invalid(on_invalid)
-    hw = get_hardware(hardware)
+    hw, b, u = hardware, batch, bandwidth_utilisation
     hw.require_serving_settings("the serving model")
-    b = _batch(batch, on_invalid)
-    u = validate.number("bandwidth_utilisation", bandwidth_utilisation, high=1.0,
-                        on_invalid=on_invalid)
     memory_bound = (INFERENCE_FLOPS_PER_PARAM_TOKEN * b * u * hw.inference_memory_bandwidth
                     / (hw.bytes_per_weight * hw.inference_peak_flops))
     return _finish(np.minimum(memory_bound, hw.prefill_mfu),
@@ -188,6 +193,7 @@ def at_batch(hardware=None, batch=1, bandwidth_utilisation=1.0):
                                    "memory bandwidth"))
 
 
+@gate(PARAMS, HARDWARE)
 def throughput(params, hardware=None, on_invalid="raise"):
     """Tokens/s per GPU, $ per 1M tokens and GPUs for the weights, at the hardware's MFUs.
 
@@ -211,9 +217,7 @@ def throughput(params, hardware=None, on_invalid="raise"):
     >>> f"{t.decode_tokens_per_s:.1f} tok/s, ${t.usd_per_million_output:.2f}/1M"
     '478.6 tok/s, $1.16/1M'
     """
-    validate.check_on_invalid(on_invalid)
-    hw = get_hardware(hardware)
-    n = validate.number("params", params, on_invalid=on_invalid)
+    hw, n = hardware, params
     flops_per_token = INFERENCE_FLOPS_PER_PARAM_TOKEN * np.asarray(n)
     prefill = hw.inference_peak_flops * hw.prefill_mfu / flops_per_token
     decode = hw.inference_peak_flops * hw.decode_mfu / flops_per_token
@@ -229,6 +233,10 @@ def throughput(params, hardware=None, on_invalid="raise"):
         usd_per_second / decode * TOKENS_PER_MILLION, gpus)))
 
 
+@gate(PARAMS, Arg("requests_per_month", "Requests per month, >= 0.", "requests",
+                  low_open=False), INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE,
+      Arg("peak_to_average", "Peak load over average load, >= 1. Default 1.", low=1.0,
+          low_open=False))
 def gpus_needed(params, requests_per_month, input_tokens=DEFAULT_INPUT_TOKENS,
                 output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, peak_to_average=1.0,
                 on_invalid="raise"):
@@ -258,17 +266,10 @@ def gpus_needed(params, requests_per_month, input_tokens=DEFAULT_INPUT_TOKENS,
     >>> f"{needs.gpu_hours_per_month:,.0f} GPU-h, {needs.average:.1f} avg, {needs.peak:.0f} peak"
     '15,874 GPU-h, 21.7 avg, 44 peak'
     """
-    validate.check_on_invalid(on_invalid)
-    hw = get_hardware(hardware)
+    hw, requests, d_in, d_out, ratio = (hardware, requests_per_month, input_tokens,
+                                        output_tokens, peak_to_average)
     hw.require_serving_settings("GPUs needed")
-    rate = throughput(params, hw, on_invalid)
-    requests = validate.number("requests_per_month", requests_per_month, low_open=False,
-                               on_invalid=on_invalid)
-    d_in = validate.number("input_tokens", input_tokens, low_open=False, on_invalid=on_invalid)
-    d_out = validate.number("output_tokens", output_tokens, low_open=False,
-                            on_invalid=on_invalid)
-    ratio = validate.number("peak_to_average", peak_to_average, low=1.0, low_open=False,
-                            on_invalid=on_invalid)
+    rate = throughput.kernel(params, hw, on_invalid)
     seconds = np.asarray(requests) * (d_in / np.asarray(rate.prefill_tokens_per_s)
                                       + d_out / np.asarray(rate.decode_tokens_per_s))
     hours = seconds / SECONDS_PER_HOUR

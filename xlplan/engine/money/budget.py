@@ -214,7 +214,7 @@ def _scalar_root(eq, m):
 
 def _solve_scalar(law, flops, demand):
     if demand == 0.0:
-        chin = chinchilla_from_compute(flops, law)
+        chin = chinchilla_from_compute.kernel(flops, law)
         return chin.params, chin.tokens, 0
     s, r = flops / TRAIN_FLOPS_PER_PARAM_TOKEN, demand * _R_PER_TOKEN
     eq = _Equation(law)
@@ -236,7 +236,7 @@ def _solve(law, flops, demand):
         t, iterations = _root(eq, np.where(r > 0, m, np.nan))
         tokens = np.exp(np.log(r) + t)       # r e**t without overflowing e**t
         params = s / (r + tokens)
-    chin = chinchilla_from_compute(flops_a, law, on_invalid="nan")
+    chin = chinchilla_from_compute.kernel(flops_a, law, on_invalid="nan")
     zero = r == 0  # no demand: the Chinchilla optimum, exactly
     params = np.where(zero, chin.params, params)
     tokens = np.where(zero, chin.tokens, tokens)

@@ -17,11 +17,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import validate
+from ..args import HARDWARE, INPUT_TOKENS, OUTPUT_TOKENS, PARAMS, TOKENS, gate
 from ..constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, HOURS_PER_MONTH
-from ..hardware import get_hardware
+from ..laws import get_law
 from ..paper.sizing import lifetime_cost
-from .schedule import check_rates, check_schedule, discount_factors, price_factors
+from .schedule import (
+    DISCOUNT_RATE,
+    PRICE_CHANGE,
+    REQUESTS_BY_MONTH,
+    discount_factors,
+    price_factors,
+)
 
 __all__ = ["CashFlow", "cashflow", "COLUMNS"]
 
@@ -57,6 +63,8 @@ class CashFlow:
                          self.present_value], axis=-1)
 
 
+@gate(PARAMS, TOKENS, REQUESTS_BY_MONTH, DISCOUNT_RATE, PRICE_CHANGE, INPUT_TOKENS,
+      OUTPUT_TOKENS, HARDWARE)
 def cashflow(params, tokens, requests_by_month, discount_rate=0.0, price_change=0.0,
              input_tokens=DEFAULT_INPUT_TOKENS, output_tokens=DEFAULT_OUTPUT_TOKENS,
              hardware=None):
@@ -85,20 +93,16 @@ def cashflow(params, tokens, requests_by_month, discount_rate=0.0, price_change=
     >>> flow.month.tolist(), flow.requests.tolist()
     ([0.0, 1.0, 2.0], [0.0, 100000000.0, 200000000.0])
     """
-    schedule = check_schedule(requests_by_month)
-    d, g = check_rates(discount_rate, price_change)
-    hw = get_hardware(hardware)
-    n, tokens, d_in, d_out = (
-        np.asarray(validate.number(name, value, low_open=name in ("params", "tokens")))
-        for name, value in (("params", params), ("tokens", tokens),
-                            ("input_tokens", input_tokens), ("output_tokens", output_tokens)))
+    schedule, d, g, hw = requests_by_month, discount_rate, price_change, hardware
+    n, tokens, d_in, d_out = (np.asarray(v) for v in (params, tokens, input_tokens,
+                                                      output_tokens))
     lead = np.broadcast_shapes(schedule.shape[:-1], np.shape(d), np.shape(g), n.shape,
                                tokens.shape, d_in.shape, d_out.shape)
     months = schedule.shape[-1]
     # The dollars come from lifetime_cost, the one place a cost is computed: training
     # once, and inference for each month's requests at today's price, then that month's.
-    bill = lifetime_cost(n[..., None], tokens[..., None], schedule, d_in[..., None],
-                         d_out[..., None], hw)
+    bill = lifetime_cost.kernel(n[..., None], tokens[..., None], schedule, d_in[..., None],
+                                d_out[..., None], hw, law=get_law())
     training_hours, inference_hours = hw.gpu_hours(bill.training[..., 0], bill.inference)
     training_cost = np.broadcast_to(bill.training[..., 0], lead)
     inference_cost = bill.inference * price_factors(months, g)

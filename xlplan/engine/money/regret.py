@@ -41,10 +41,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import validate
+from ..args import HARDWARE, INPUT_TOKENS, LAW, LOSS, OUTPUT_TOKENS, Arg, gate
 from ..constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from ..errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
-from ..laws import get_law
-from ..paper.sizing import cost_optimal, lifetime_cost
+from ..paper.sizing import cost_optimal, dollar_rates, lifetime_cost
 
 __all__ = ["RegretTable", "RobustPlan", "regret_table", "robust_plan", "expected_cost_plan",
            "check_scenarios", "MIN_SCENARIOS"]
@@ -144,10 +144,29 @@ def _scalar_loss(law, loss):
 
 def _rates(input_tokens, output_tokens, hardware):
     """(k_train, c): $ per parameter per training token, and per parameter per request."""
-    unit = lifetime_cost(1.0, 1.0, 1.0, input_tokens, output_tokens, hardware)
-    return unit.training, unit.inference
+    return dollar_rates(1.0, input_tokens, output_tokens, hardware)
 
 
+def _check_tokens_per_request(per_request, input_tokens, output_tokens):
+    """Requests of no tokens cost nothing: demand then cannot choose between sizes."""
+    if np.all(np.asarray(per_request) > 0):
+        return
+    raise InvalidValueError(
+        f"input_tokens={np.min(input_tokens):g} and output_tokens={np.min(output_tokens):g}: "
+        "a request of zero tokens costs nothing to serve, so the demand scenarios cannot "
+        "change the plan; give at least one input or output token per request",
+        argument="input_tokens", value=float(np.min(input_tokens)))
+
+
+SCALAR_LOSS = LOSS.but(kind="custom", check_value=lambda value, on_invalid, law:
+                       _scalar_loss(law, value))
+SCENARIOS = Arg("requests_scenarios", "Lifetime requests of each demand scenario: a row or "
+                "column of at least 2 numbers > 0, e.g. low, base, high.", "requests",
+                kind="custom",
+                check_value=lambda value, on_invalid, law: check_scenarios(value))
+
+
+@gate(SCALAR_LOSS, SCENARIOS, INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE, LAW)
 def regret_table(loss, requests_scenarios, input_tokens=DEFAULT_INPUT_TOKENS,
                  output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, law=None):
     """Lifetime $ of each scenario's cost-optimal plan under every scenario, and its regret.
@@ -171,12 +190,12 @@ def regret_table(loss, requests_scenarios, input_tokens=DEFAULT_INPUT_TOKENS,
     >>> [f"{w:.3g}" for w in t.worst_regret]
     ['1.16e+07', '2.65e+06', '1.51e+06']
     """
-    law = get_law(law)
-    loss = _scalar_loss(law, loss)
-    requests = check_scenarios(requests_scenarios)
-    plans = cost_optimal(loss, requests, input_tokens, output_tokens, hardware, law).optimal
-    cost = lifetime_cost(plans.params[:, None], plans.tokens[:, None], requests[None, :],
-                         input_tokens, output_tokens, hardware).total
+    requests = requests_scenarios
+    plans = cost_optimal.kernel(loss, requests, input_tokens, output_tokens, hardware,
+                                law).optimal
+    cost = lifetime_cost.kernel(plans.params[:, None], plans.tokens[:, None],
+                                requests[None, :], input_tokens, output_tokens, hardware,
+                                law=law).total
     # C*(R_j) is plan j's own cost under R_j, so the diagonal of regret is exactly zero.
     regret = cost - np.diag(cost)[None, :]
     return RegretTable(requests, plans.params, plans.tokens, cost, regret, regret.max(axis=1))
@@ -188,6 +207,7 @@ def _tokens_on_constraint(law, loss, params):
     return (law.B / data_gap) ** (1.0 / law.beta)
 
 
+@gate(LOSS, SCENARIOS, INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE, LAW)
 def robust_plan(loss, requests_scenarios, input_tokens=DEFAULT_INPUT_TOKENS,
                 output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, law=None):
     """The model reaching ``loss`` with the least worst-case regret over [min R, max R].
@@ -207,24 +227,23 @@ def robust_plan(loss, requests_scenarios, input_tokens=DEFAULT_INPUT_TOKENS,
     >>> f"{p.params:.4g} {p.tokens:.4g} {p.worst_regret:.4g}"
     '4.353e+09 1.591e+13 6.435e+05'
     """
-    law = get_law(law)
-    loss = law.check_reachable(loss)
-    requests = check_scenarios(requests_scenarios)
+    requests = requests_scenarios
     low, high = float(requests.min()), float(requests.max())
-    ends = cost_optimal(np.asarray(loss)[..., None], np.array([low, high]), input_tokens,
-                        output_tokens, hardware, law).optimal
+    ends = cost_optimal.kernel(np.asarray(loss)[..., None], np.array([low, high]),
+                               input_tokens, output_tokens, hardware, law).optimal
     best = ends.total
     if high == low:
         params, tokens = ends.params[..., 0], ends.tokens[..., 0]
     else:
         per_request = _rates(input_tokens, output_tokens, hardware)[1]
+        _check_tokens_per_request(per_request, input_tokens, output_tokens)
         params = (best[..., 1] - best[..., 0]) / (per_request * (high - low))
         # Rounding must not push N outside [N*(R_hi), N*(R_lo)], where D exists.
         params = np.clip(params, ends.params[..., 1], ends.params[..., 0])
         tokens = _tokens_on_constraint(law, loss, params)
     # The same formula as C*, so that a plan equal to an end's optimum has zero regret there.
-    spend = lifetime_cost(params[..., None], tokens[..., None], np.array([low, high]),
-                          input_tokens, output_tokens, hardware).total
+    spend = lifetime_cost.kernel(params[..., None], tokens[..., None], np.array([low, high]),
+                                 input_tokens, output_tokens, hardware, law=law).total
     regret = spend - best
     worst = np.maximum(regret.max(axis=-1), 0.0)
     fields = (params, tokens, loss, worst, low, high, regret[..., 0], regret[..., 1])
@@ -233,6 +252,9 @@ def robust_plan(loss, requests_scenarios, input_tokens=DEFAULT_INPUT_TOKENS,
     return RobustPlan(*fields)
 
 
+@gate(SCALAR_LOSS, SCENARIOS,
+      Arg("weights", "Weight of each scenario, >= 0; default equal.", low_open=False,
+          optional_none=True), INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE, LAW)
 def expected_cost_plan(loss, requests_scenarios, weights=None,
                        input_tokens=DEFAULT_INPUT_TOKENS, output_tokens=DEFAULT_OUTPUT_TOKENS,
                        hardware=None, law=None):
@@ -250,15 +272,12 @@ def expected_cost_plan(loss, requests_scenarios, weights=None,
         :func:`xlplan.engine.paper.sizing.cost_optimal` at sum_j w_j R_j: cost is linear
         in demand, so the expected cost of any model is its cost at the mean demand.
     """
-    requests = check_scenarios(requests_scenarios)
+    requests = requests_scenarios
     if weights is None:
         weights = np.ones_like(requests)
-    weights = validate.number("weights", weights, low_open=False)
     if np.shape(weights) != requests.shape or not np.sum(weights) > 0:
         raise InvalidValueError(
             f"{PLACEHOLDER} must be {requests.size} non-negative numbers, one per scenario, not "
             f"all zero; got {np.atleast_1d(weights).tolist()}", argument="weights", value=weights)
     mean = float(np.dot(weights, requests) / np.sum(weights))
-    law = get_law(law)
-    return cost_optimal(_scalar_loss(law, loss), mean, input_tokens, output_tokens, hardware,
-                        law)
+    return cost_optimal.kernel(loss, mean, input_tokens, output_tokens, hardware, law)

@@ -50,8 +50,10 @@ import math
 import numpy as np
 
 from .. import validate
+from ..args import HARDWARE, INPUT_TOKENS, LAW, LOSS, OUTPUT_TOKENS, PARAMS, TOKENS, Arg, gate
 from ..constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, MONTHS_PER_YEAR
 from ..errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
+from ..laws import get_law
 from ..paper.sizing import cost_optimal, lifetime_cost
 from ..scalars import plain
 
@@ -91,7 +93,7 @@ def check_schedule(requests_by_month, on_invalid="raise", name="requests_by_mont
                                value=requests_by_month) from None
     months = schedule.shape[-1]
     if not 1 <= months <= MAX_MONTHS:
-        raise InvalidValueError(f"{PLACEHOLDER} has {months} months: it must have between 1 and "
+        raise InvalidValueError(f"{PLACEHOLDER} has {months:,} months: it must have between 1 and "
                                 f"{MAX_MONTHS:,} months", argument=name, value=months)
     with np.errstate(invalid="ignore"):
         bad = ~(np.isfinite(schedule) & (schedule >= 0))
@@ -107,11 +109,20 @@ def check_schedule(requests_by_month, on_invalid="raise", name="requests_by_mont
 
 def check_rates(discount_rate, price_change, on_invalid="raise"):
     """(discount_rate >= 0, price_change > -1), annual rates, as floats or arrays."""
-    d = validate.number("discount_rate", discount_rate, low=0.0, low_open=False,
-                        on_invalid=on_invalid)
-    g = validate.number("price_change", price_change, low=-1.0, low_open=True,
-                        on_invalid=on_invalid)
-    return d, g
+    return (DISCOUNT_RATE.check(discount_rate, on_invalid),
+            PRICE_CHANGE.check(price_change, on_invalid))
+
+
+_SCHEDULE_NAME = "requests_by_month"
+REQUESTS_BY_MONTH = Arg(_SCHEDULE_NAME, "Requests per month, months 1, 2, ...: one row or one "
+                        "column, blank cells count as 0, 1 to 1,200 months.", "requests",
+                        kind="custom",
+                        check_value=lambda value, on_invalid, law: check_schedule(value,
+                                                                                  on_invalid))
+DISCOUNT_RATE = Arg("discount_rate", "Annual discount rate, >= 0 (0.1 = 10% a year). "
+                    "Default 0.", "per year", low_open=False)
+PRICE_CHANGE = Arg("price_change", "Annual change of the inference price, > -1 (-0.25 = 25% "
+                   "cheaper each year). Default 0.", "per year", low=-1.0)
 
 
 def price_factors(months, price_change=0.0):
@@ -148,6 +159,7 @@ def monthly_weights(months, discount_rate=0.0, price_change=0.0):
     return price_factors(months, price_change) * discount_factors(months, discount_rate)
 
 
+@gate(REQUESTS_BY_MONTH, DISCOUNT_RATE, PRICE_CHANGE)
 def present_value_requests(requests_by_month, discount_rate=0.0, price_change=0.0,
                            on_invalid="raise"):
     """The lump-sum demand that costs today what a monthly schedule costs: R_pv.
@@ -173,13 +185,34 @@ def present_value_requests(requests_by_month, discount_rate=0.0, price_change=0.
     >>> round(present_value_requests([1e6] * 12, 0.1, -0.25))
     10049149
     """
-    validate.check_on_invalid(on_invalid)
-    schedule = check_schedule(requests_by_month, on_invalid)
-    d, g = check_rates(discount_rate, price_change, on_invalid)
-    weights = monthly_weights(schedule.shape[-1], d, g)
-    # Multiply then numpy.sum: at zero rates the product is the schedule itself, so the
-    # sum is bit for bit the lump-sum functions' input requests.sum(axis=-1).
-    return plain(np.sum(schedule * weights, axis=-1))
+    schedule = requests_by_month
+    with np.errstate(over="ignore", invalid="ignore"):
+        weights = monthly_weights(schedule.shape[-1], discount_rate, price_change)
+        # Multiply then numpy.sum: at zero rates the product is the schedule itself, so the
+        # sum is bit for bit the lump-sum functions' input requests.sum(axis=-1).
+        total = np.sum(schedule * weights, axis=-1)
+    _check_finite(total, weights, schedule, price_change, on_invalid)
+    return plain(total)
+
+
+def _check_finite(total, weights, schedule, price_change, on_invalid):
+    """Finite, valid inputs whose present value overflows: an error naming the culprit.
+
+    A price that grows fast enough (``price_change`` of 1e6 a year over 100 years)
+    takes the monthly weights past the float range; otherwise huge months sum past it.
+    """
+    overflow = ~np.isfinite(total) & ~np.isnan(total)
+    if on_invalid != "raise" or not np.any(overflow):
+        return
+    if not np.all(np.isfinite(weights)):
+        value = float(np.max(price_change))
+        raise InvalidValueError(
+            f"{PLACEHOLDER}={value:g} is too large: the inference price it implies by month "
+            f"{schedule.shape[-1]} overflows the float range (1.8e308); give a smaller annual "
+            "price change or fewer months", argument="price_change", value=value)
+    raise InvalidValueError(
+        f"{PLACEHOLDER} sums past the float range (1.8e308) once priced and discounted: no "
+        "present value can be computed", argument=_SCHEDULE_NAME, value=float(np.max(schedule)))
 
 
 def _ramp_months(months):
@@ -193,6 +226,13 @@ def _ramp_months(months):
     return int(months)
 
 
+@gate(Arg("first_month_requests", "Requests in month 1, >= 0.", "requests", low_open=False),
+      Arg("monthly_growth", "Growth from one month to the next, > -1 (0.2 = +20% a month).",
+          low=-1.0),
+      Arg("months", "Number of months, 1 to 1,200.", "months", kind="custom",
+          check_value=lambda value, on_invalid, law: _ramp_months(value)),
+      Arg("peak_requests", "Cap on any month's requests, >= 0. Default: no cap.", "requests",
+          low_open=False, optional_none=True))
 def demand_ramp(first_month_requests, monthly_growth, months, peak_requests=None):
     """Requests per month of a launch ramp: ``min(first (1 + growth)**(t-1), peak)``.
 
@@ -216,11 +256,9 @@ def demand_ramp(first_month_requests, monthly_growth, months, peak_requests=None
     >>> demand_ramp(1e6, 0.5, 4, 2e6).tolist()
     [1000000.0, 1500000.0, 2000000.0, 2000000.0]
     """
-    first = validate.number("first_month_requests", first_month_requests, low_open=False)
-    growth = validate.number("monthly_growth", monthly_growth, low=-1.0)
-    peak = (math.inf if peak_requests is None else
-            validate.number("peak_requests", peak_requests, low_open=False))
-    t = np.arange(_ramp_months(months), dtype=np.float64)
+    first, growth = first_month_requests, monthly_growth
+    peak = math.inf if peak_requests is None else peak_requests
+    t = np.arange(months, dtype=np.float64)
     with np.errstate(over="ignore"):
         ramp = np.minimum(np.asarray(first)[..., None]
                           * np.power(1.0 + np.asarray(growth)[..., None], t),
@@ -233,6 +271,8 @@ def demand_ramp(first_month_requests, monthly_growth, months, peak_requests=None
     return ramp
 
 
+@gate(PARAMS, TOKENS, REQUESTS_BY_MONTH, DISCOUNT_RATE, PRICE_CHANGE, INPUT_TOKENS,
+      OUTPUT_TOKENS, HARDWARE)
 def lifetime_pv(params, tokens, requests_by_month, discount_rate=0.0, price_change=0.0,
                 input_tokens=DEFAULT_INPUT_TOKENS, output_tokens=DEFAULT_OUTPUT_TOKENS,
                 hardware=None, on_invalid="raise"):
@@ -255,12 +295,14 @@ def lifetime_pv(params, tokens, requests_by_month, discount_rate=0.0, price_chan
         ``training`` (month 0, undiscounted), ``inference`` (present value) and
         ``total`` in US dollars.
     """
-    r_pv = present_value_requests(requests_by_month, discount_rate, price_change,
-                                  on_invalid)
-    return lifetime_cost(params, tokens, r_pv, input_tokens, output_tokens, hardware,
-                         on_invalid)
+    r_pv = present_value_requests.kernel(requests_by_month, discount_rate, price_change,
+                                         on_invalid)
+    return lifetime_cost.kernel(params, tokens, r_pv, input_tokens, output_tokens, hardware,
+                                on_invalid, get_law())
 
 
+@gate(LOSS, REQUESTS_BY_MONTH, DISCOUNT_RATE, PRICE_CHANGE, INPUT_TOKENS, OUTPUT_TOKENS,
+      HARDWARE, LAW)
 def cost_optimal_pv(loss, requests_by_month, discount_rate=0.0, price_change=0.0,
                     input_tokens=DEFAULT_INPUT_TOKENS, output_tokens=DEFAULT_OUTPUT_TOKENS,
                     hardware=None, law=None, on_invalid="raise"):
@@ -289,6 +331,7 @@ def cost_optimal_pv(loss, requests_by_month, discount_rate=0.0, price_change=0.0
     >>> f"{plan.optimal.params:.3e} {plan.saving:.1%}"
     '2.720e+09 51.2%'
     """
-    r_pv = present_value_requests(requests_by_month, discount_rate, price_change,
-                                  on_invalid)
-    return cost_optimal(loss, r_pv, input_tokens, output_tokens, hardware, law, on_invalid)
+    r_pv = present_value_requests.kernel(requests_by_month, discount_rate, price_change,
+                                         on_invalid)
+    return cost_optimal.kernel(loss, r_pv, input_tokens, output_tokens, hardware, law,
+                               on_invalid, None)

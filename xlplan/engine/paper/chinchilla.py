@@ -13,9 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import validate
+from ..args import LAW, LOSS, PARAMS, Arg, gate
 from ..constants import TRAIN_FLOPS_PER_PARAM_TOKEN
-from ..laws import get_law
 from ..scalars import plain
 from .solver import chinchilla_point
 
@@ -54,6 +53,7 @@ def _model(law, params, tokens):
     return ChinchillaModel(*(plain(v) for v in (params, tokens, loss, flops)))
 
 
+@gate(LOSS, LAW)
 def chinchilla_from_loss(loss, law=None, on_invalid="raise"):
     """The model that reaches ``loss`` (nats) with the fewest training FLOPs.
 
@@ -63,13 +63,12 @@ def chinchilla_from_loss(loss, law=None, on_invalid="raise"):
     >>> f"{m.params:.3e} {m.tokens:.3e}"
     '1.951e+10 9.333e+11'
     """
-    law = get_law(law)
-    loss = law.check_reachable(loss, on_invalid)
     tokens, params = chinchilla_point(law, loss - law.E)
     return ChinchillaModel(params, tokens, loss,
                            TRAIN_FLOPS_PER_PARAM_TOKEN * params * tokens)
 
 
+@gate(PARAMS, LAW)
 def chinchilla_from_params(params, law=None, on_invalid="raise"):
     """The Chinchilla-style model with ``params`` parameters (its tokens, loss, FLOPs).
 
@@ -79,18 +78,16 @@ def chinchilla_from_params(params, law=None, on_invalid="raise"):
     >>> f"{m.tokens:.3e} {m.loss:.4f}"
     '4.255e+12 1.8918'
     """
-    law = get_law(law)
-    params = validate.number("params", params, on_invalid=on_invalid)
     ratio = (law.beta * law.B / (law.alpha * law.A)) ** (1.0 / law.beta)
     with np.errstate(over="ignore"):
         tokens = ratio * np.power(params, law.alpha / law.beta)
     return _model(law, params, tokens)
 
 
+@gate(Arg("training_flops", "Training compute C = 6 N D, FLOPs, > 0.", "FLOPs"), LAW)
 def chinchilla_from_compute(training_flops, law=None, on_invalid="raise"):
     """The lowest-loss model trainable with ``training_flops`` FLOPs (C = 6 N D)."""
-    law = get_law(law)
-    flops = validate.number("training_flops", training_flops, on_invalid=on_invalid)
+    flops = training_flops
     a, b = law.alpha, law.beta
     scale = (a * law.A / (b * law.B)) ** (1.0 / (a + b))
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):

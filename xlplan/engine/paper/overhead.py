@@ -16,13 +16,14 @@ parameter term alone uses up the whole gap: no amount of data reaches the loss.
 import numpy as np
 
 from .. import validate
+from ..args import LAW, Arg, gate
 from ..errors import InvalidValueError
-from ..laws import get_law
 from ..scalars import plain
 
 __all__ = ["critical_size", "tokens_multiplier", "compute_overhead"]
 
 
+@gate(LAW)
 def critical_size(law=None):
     """k*: the smallest fraction of the Chinchilla-optimal size that can reach its loss.
 
@@ -31,13 +32,13 @@ def critical_size(law=None):
     >>> round(critical_size("chinchilla"), 4)
     0.0974
     """
-    law = get_law(law)
     return (1.0 + law.alpha / law.beta) ** (-1.0 / law.alpha)
 
 
-def _size_fraction(size_fraction, law, on_invalid):
+def _size_fraction(size_fraction, on_invalid, law):
+    """k checked against the law's critical size k* (below it no data reaches the loss)."""
     k = validate.number("size_fraction", size_fraction, on_invalid=on_invalid)
-    k_star = critical_size(law)
+    k_star = critical_size.kernel(law)
     with np.errstate(invalid="ignore"):
         below = np.asarray(k <= k_star)
     if below.any():
@@ -51,15 +52,20 @@ def _size_fraction(size_fraction, law, on_invalid):
     return k
 
 
+SIZE_FRACTION = Arg("size_fraction", "Model size as a fraction of the Chinchilla-optimal size "
+                    "at the same loss, e.g. 0.3; must exceed CRITICAL_SIZE.", kind="custom",
+                    check_value=_size_fraction)
+
+
+@gate(SIZE_FRACTION, LAW)
 def tokens_multiplier(size_fraction, law=None, on_invalid="raise"):
     """k_D: training tokens of the smaller model, as a multiple of the Chinchilla tokens."""
-    validate.check_on_invalid(on_invalid)
-    law = get_law(law)
-    k = _size_fraction(size_fraction, law, on_invalid)
+    k = size_fraction
     inner = 1.0 - law.beta / law.alpha * (np.power(k, -law.alpha) - 1.0)
     return plain(np.power(inner, -1.0 / law.beta))
 
 
+@gate(SIZE_FRACTION, LAW)
 def compute_overhead(size_fraction, law=None, on_invalid="raise"):
     """Extra training compute, as a fraction, of a model k times the Chinchilla-optimal size.
 
@@ -81,7 +87,5 @@ def compute_overhead(size_fraction, law=None, on_invalid="raise"):
     >>> round(compute_overhead(0.3), 3), round(compute_overhead(0.25), 3)
     (1.056, 1.889)
     """
-    validate.check_on_invalid(on_invalid)
-    law = get_law(law)
-    k = validate.number("size_fraction", size_fraction, on_invalid=on_invalid)
-    return plain(k * tokens_multiplier(k, law, on_invalid) - 1.0)
+    k = size_fraction
+    return plain(k * tokens_multiplier.kernel(k, law, on_invalid) - 1.0)
