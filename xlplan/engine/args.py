@@ -59,6 +59,10 @@ class Arg:
         (``law`` is the function's checked law, or None).
     optional_none : bool
         ``None`` means "not given" and passes unchecked (e.g. ``unique_tokens``).
+    needs_law : bool
+        The check depends on the function's law (always for ``"loss"``). When the law
+        itself is bad, the value is still checked as a number in [low, high], so every
+        bad argument is reported at once.
     """
 
     name: str
@@ -71,6 +75,7 @@ class Arg:
     high_open: bool = False
     optional_none: bool = False
     check_value: object = None
+    needs_law: bool = False
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -85,7 +90,7 @@ class Arg:
         """``value`` converted and checked; raises an :class:`XlplanError` naming it."""
         if value is None and self.optional_none:
             return None
-        if self.kind == "number":
+        if self.kind == "number" or ((self.kind == "loss" or self.needs_law) and law is None):
             return validate.number(self.name, value, low=self.low, low_open=self.low_open,
                                    high=self.high, high_open=self.high_open,
                                    on_invalid=on_invalid)
@@ -184,10 +189,9 @@ def gate(*args):
                 if arg.kind == "number" and type(value) is float and arg.fits(value):
                     continue
                 law = None if law_at is None else values[law_at]
-                if arg.kind in ("loss", "custom") and law_at is not None and \
-                        not hasattr(law, "E"):
-                    continue  # the law itself is bad: its error says so
-                if arg.kind == "loss" and type(value) is float and law.E < value < math.inf:
+                if not hasattr(law, "E"):
+                    law = None  # the law itself is bad: its error says so
+                elif arg.kind == "loss" and type(value) is float and law.E < value < math.inf:
                     continue
                 try:
                     values[i] = arg.check(value, on_invalid, law)

@@ -158,8 +158,8 @@ def _check_tokens_per_request(per_request, input_tokens, output_tokens):
         argument="input_tokens", value=float(np.min(input_tokens)))
 
 
-SCALAR_LOSS = LOSS.but(kind="custom", check_value=lambda value, on_invalid, law:
-                       _scalar_loss(law, value))
+SCALAR_LOSS = LOSS.but(kind="custom", needs_law=True,
+                       check_value=lambda value, on_invalid, law: _scalar_loss(law, value))
 SCENARIOS = Arg("requests_scenarios", "Lifetime requests of each demand scenario: a row or "
                 "column of at least 2 numbers > 0, e.g. low, base, high.", "requests",
                 kind="custom",

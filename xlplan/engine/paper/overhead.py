@@ -54,7 +54,7 @@ def _size_fraction(size_fraction, on_invalid, law):
 
 SIZE_FRACTION = Arg("size_fraction", "Model size as a fraction of the Chinchilla-optimal size "
                     "at the same loss, e.g. 0.3; must exceed CRITICAL_SIZE.", kind="custom",
-                    check_value=_size_fraction)
+                    check_value=_size_fraction, needs_law=True)
 
 
 @gate(SIZE_FRACTION, LAW)

@@ -1,0 +1,211 @@
+"""The argument gate: every public engine function checks all its arguments before
+raising, reports every bad one in one error (``positions_by_argument``), and a single
+float cell never touches numpy."""
+
+import inspect
+import math
+
+import numpy as np
+import pytest
+
+import xlplan
+from xlplan import udfs
+from xlplan.engine import args as engine_args
+from xlplan.engine.deploy import energy, serving
+from xlplan.engine.errors import InvalidValueError, XlplanError
+from xlplan.engine.money import breakeven, budget, cashflow, schedule
+from xlplan.excel.convert import MAX_CELLS
+
+BAD_LAW = "no-such-law"
+BAD_HW = "no-such-gpu"
+
+# Each call gives several bad arguments at once; the set is what the error must name.
+# With a bad law a loss is still checked, as a number > 0 (E is unknown).
+CALLS = {
+    "chinchilla_from_loss": ((-1.0, BAD_LAW), {}, {"loss", "law"}),
+    "chinchilla_from_params": ((-1.0, BAD_LAW), {}, {"params", "law"}),
+    "chinchilla_from_compute": ((math.inf, BAD_LAW), {}, {"training_flops", "law"}),
+    "compute_optimal": ((1.0, -1.0), {"unique_tokens": 0.0},
+                        {"loss", "inference_tokens", "unique_tokens"}),
+    "cost_optimal": ((1.0, -1.0, -2.0, math.nan, BAD_HW), {"unique_tokens": -1.0},
+                     {"loss", "requests", "input_tokens", "output_tokens", "hardware",
+                      "unique_tokens"}),
+    "total_flops": ((-1.0, 0.0, -3.0), {}, {"params", "tokens", "inference_tokens"}),
+    "lifetime_cost": ((-1.0, 0.0, -1.0, -1.0, -1.0, BAD_HW), {},
+                      {"params", "tokens", "requests", "input_tokens", "output_tokens",
+                       "hardware"}),
+    "regret_table": ((1.0, [1e9], -1.0, -1.0, BAD_HW), {},
+                     {"loss", "requests_scenarios", "input_tokens", "output_tokens",
+                      "hardware"}),
+    "robust_plan": ((-1.0, [1e9, -1.0], -1.0, 70.0, None, BAD_LAW), {},
+                    {"loss", "requests_scenarios", "input_tokens", "law"}),
+    "expected_cost_plan": ((1.0, [0.0, 1e9], [-1.0, 1.0]), {"hardware": BAD_HW},
+                           {"loss", "requests_scenarios", "weights", "hardware"}),
+    "data_constrained_loss": ((-1.0, 0.0, -1.0, BAD_LAW), {},
+                              {"params", "tokens", "unique_tokens", "law"}),
+    "loss_floor": ((-1.0, BAD_LAW), {}, {"unique_tokens", "law"}),
+    "epochs": ((-1.0, 0.0), {}, {"tokens", "unique_tokens"}),
+    "compute_overhead": ((-0.5, BAD_LAW), {}, {"size_fraction", "law"}),
+}
+
+# Functions behind the Excel functions, outside xlplan.__all__.
+MORE_CALLS = {
+    budget.best_for_flops: ((0.0, -1.0, BAD_LAW), {}, {"total_flops", "inference_tokens",
+                                                        "law"}),
+    budget.best_for_budget: ((-5.0, -1.0, -1.0, 215.0, BAD_HW), {},
+                             {"dollars", "requests", "input_tokens", "hardware"}),
+    budget.loss_at_budget: ((-1.0, -1.0, -1.0), {}, {"params", "total_flops",
+                                                     "inference_tokens"}),
+    energy.footprint: ((-1.0, 0.0, 0.5, -1.0), {}, {"gpu_hours", "power_watts", "pue",
+                                                    "grid_kg_per_kwh"}),
+    cashflow.cashflow: ((-1.0, 0.0, [1e8, -1.0], -0.1, -2.0), {"hardware": BAD_HW},
+                        {"params", "tokens", "requests_by_month", "discount_rate",
+                         "price_change", "hardware"}),
+    schedule.cost_optimal_pv: ((1.0, [-1.0], -1.0, -1.0, -1.0), {},
+                               {"loss", "requests_by_month", "discount_rate", "price_change",
+                                "input_tokens"}),
+    schedule.lifetime_pv: ((0.0, 1e12, [[1.0] * 1201]), {"price_change": math.inf},
+                           {"params", "requests_by_month", "price_change"}),
+    schedule.present_value_requests: (([math.nan], -1.0, -1.0), {},
+                                      {"requests_by_month", "discount_rate",
+                                       "price_change"}),
+    schedule.demand_ramp: ((-1.0, -1.0, 0, -1.0), {}, {"first_month_requests",
+                                                       "monthly_growth", "months",
+                                                       "peak_requests"}),
+    breakeven.breakeven_requests: ((0.0, 0.0, -1.0, -1.0), {"law": BAD_LAW},
+                                   {"loss", "api_input_price", "api_output_price",
+                                    "input_tokens", "law"}),
+    serving.gpus_needed: ((0.0, -1.0, 70.0, 215.0, "h100", 0.5), {},
+                          {"params", "requests_per_month", "peak_to_average"}),
+    serving.throughput: ((-1.0, BAD_HW), {}, {"params", "hardware"}),
+    serving.decode_mfu: ((BAD_HW, 1.5, 2.0), {}, {"hardware", "batch",
+                                                  "bandwidth_utilisation"}),
+}
+
+
+def _public_numeric_functions():
+    """Names in xlplan.__all__ of engine functions taking more than one argument."""
+    names = []
+    for name in xlplan.engine.__all__:
+        value = getattr(xlplan, name)
+        if inspect.isfunction(value) and len(inspect.signature(value).parameters) > 1:
+            names.append(name)
+    return names
+
+
+def test_every_public_numeric_function_is_gated_and_listed_here():
+    names = _public_numeric_functions()
+    assert set(names) == set(CALLS), "add a call with several bad arguments for each"
+    for name in names:
+        assert hasattr(getattr(xlplan, name), "kernel"), name
+
+
+def _reports_all(function, call_args, kwargs, expected):
+    with pytest.raises(XlplanError) as caught:
+        function(*call_args, **kwargs)
+    error = caught.value
+    assert set(error.positions_by_argument) == expected
+    message = str(error)
+    for name in expected:  # each argument named in the one message
+        assert name in message, (name, message)
+
+
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_all_bad_arguments_in_one_error(name):
+    _reports_all(getattr(xlplan, name), *CALLS[name])
+
+
+@pytest.mark.parametrize("function", list(MORE_CALLS), ids=lambda f: f.__name__)
+def test_all_bad_arguments_in_one_error_behind_excel(function):
+    _reports_all(function, *MORE_CALLS[function])
+
+
+def test_positions_of_array_and_scalar_arguments():
+    with pytest.raises(InvalidValueError) as caught:
+        xlplan.total_flops(np.array([[1e9, -1.0], [0.0, 2e9]]), -1.0, np.array([1e12, 1e12]))
+    assert caught.value.positions_by_argument == {"params": [(0, 1), (1, 0)], "tokens": [()]}
+
+
+def test_one_bad_argument_keeps_its_own_error_and_lists_its_positions():
+    with pytest.raises(InvalidValueError) as caught:
+        xlplan.compute_optimal(2.1, -1.0)
+    assert str(caught.value).startswith("inference_tokens=-1 is out of range")
+    assert caught.value.positions_by_argument == {"inference_tokens": [()]}
+    assert caught.value.positions is None
+
+
+def test_a_cell_names_every_bad_argument_under_its_excel_name():
+    cell = udfs.OPT_PARAMS(1.0, -1.0, None, 0.0)
+    assert cell.code == "#NUM!"
+    assert "loss=1" in cell.message and "inf_tokens=-1" in cell.message
+    assert "unique_tokens=0" in cell.message and "inference_tokens" not in cell.message
+    text = udfs.COST_OPT("many", "lots", None, None, "h100", None, "x")
+    assert text.code == "#VALUE!"
+    for name in ("loss='many'", "requests='lots'", "unique_tokens='x'"):
+        assert name in text.message
+
+
+def test_gated_functions_keep_their_signatures():
+    for function in [getattr(xlplan, n) for n in CALLS] + list(MORE_CALLS):
+        assert inspect.signature(function) == inspect.signature(function.kernel)
+
+
+class _NoNumpy:
+    def __getattr__(self, name):
+        raise AssertionError(f"numpy.{name} used on the scalar path")
+
+
+@pytest.mark.parametrize("call", [
+    lambda: xlplan.compute_optimal(2.1, 1e12),
+    lambda: xlplan.cost_optimal(2.1, 1e9),
+    lambda: udfs.OPT_PARAMS(2.1, 1e12),
+    lambda: udfs.COST_OPT(2.1, 1e9),
+])
+def test_one_float_per_argument_never_touches_numpy(monkeypatch, call):
+    expected = call()
+    from xlplan.engine import hardware, validate
+    from xlplan.engine.paper import sizing, solver
+    for module in (sizing, solver, validate, engine_args, hardware):
+        if hasattr(module, "np"):
+            monkeypatch.setattr(module, "np", _NoNumpy())
+    assert call() == expected
+
+
+def test_present_value_overflow_names_the_price_change():
+    with pytest.raises(InvalidValueError, match=r"price_change=1e\+06 is too large") as caught:
+        schedule.present_value_requests([1e6] * 1200, 0, 1e6)
+    assert caught.value.argument == "price_change"
+    with pytest.raises(InvalidValueError, match="price_change"):
+        schedule.cost_optimal_pv(2.1, [1e6] * 1200, 0, 1e6)
+    cell = udfs.COST_OPT_PV(2.1, [[1e6] * 1200], 0, 1e6)
+    assert cell.code == "#NUM!" and cell.message.startswith("price_change=1e+06")
+    # Huge months that sum past the float range name the schedule instead.
+    with pytest.raises(InvalidValueError, match="requests_by_month sums past"):
+        schedule.present_value_requests([1.5e308, 1.5e308])
+    # A large but representable price change still gives a finite answer.
+    assert math.isfinite(schedule.present_value_requests([1e6] * 12, 0, 1e6))
+
+
+def test_zero_tokens_per_request_is_a_clear_error():
+    with pytest.raises(InvalidValueError, match="zero tokens costs nothing") as caught:
+        xlplan.robust_plan(2.0, [1e6, 1e13], 0, 0)
+    assert "nan" not in str(caught.value)
+    cell = udfs.ROBUST_OPT(2.0, [[1e6, 1e13]], 0, 0)
+    assert cell.code == "#NUM!" and "input_tokens=0 and output_tokens=0" in cell.message
+    # One token either way is a plan.
+    assert xlplan.robust_plan(2.0, [1e6, 1e13], 0, 1).params > 0
+
+
+def test_range_arguments_are_capped_on_every_route_before_copying():
+    from xlplan import lite
+    from xlplan.server.settings import Settings
+
+    with pytest.raises(lite.ExcelFunctionError, match="1,000,000,000 cells") as caught:
+        lite.FIT_COEFFS(range(10**9))
+    assert caught.value.code == "#NUM!" and f"{MAX_CELLS:,}" in str(caught.value)
+    too_many = [[1e9, 1e11, 2.5]] * (MAX_CELLS // 3 + 1)
+    cell = udfs.FIT_COEFFS(too_many)
+    assert cell.code == "#NUM!" and cell.message.startswith("runs has 100,002 cells")
+    cell = udfs.REGRET_TABLE(2.1, [[1e9] * (MAX_CELLS + 1)])
+    assert cell.code == "#NUM!" and "requests_scenarios has 100,001 cells" in cell.message
+    assert Settings().max_cells == MAX_CELLS  # the server's default is the same limit
