@@ -155,48 +155,48 @@ def gate(*args):
         if missing:
             raise TypeError(f"{kernel.__name__}: no parameters {missing}")
         order = sorted(args, key=lambda a: (a.kind != "law", index[a.name]))
-        checks = tuple((index[a.name], a) for a in order)
-        fast = tuple((i, a) for i, a in checks if a.kind == "number")
-        law_at = index["law"] if any(a.kind == "law" for a in args) else None
+        checks = tuple((index[a.name], a, a.kind == "number") for a in order)
         invalid_at = index.get("on_invalid")
+        required = sum(d is REQUIRED for d in defaults)  # Python puts them first
 
         def bound(call_args, call_kwargs):
-            if len(call_args) > len(names):
+            """The values of every parameter in order, or None for a call Python refuses."""
+            given = len(call_args)
+            if given > len(names):
                 return None
-            values = list(call_args) + list(defaults[len(call_args):])
+            values = [*call_args, *defaults[given:]]
             for key, value in call_kwargs.items():
-                if key not in index or index[key] < len(call_args):
-                    return None  # let Python raise its own TypeError
-                values[index[key]] = value
-            if any(v is REQUIRED for v in values):
+                at = index.get(key)
+                if at is None or at < given:
+                    return None
+                values[at] = value
+            if any(values[i] is REQUIRED for i in range(given, required)):
                 return None
             return values
 
         @functools.wraps(kernel)
         def gated(*call_args, **call_kwargs):
             values = bound(call_args, call_kwargs)
-            if values is None:
+            if values is None:  # let Python raise its own TypeError
                 return kernel(*call_args, **call_kwargs)
             on_invalid = "raise" if invalid_at is None else values[invalid_at]
             if on_invalid != "raise":
                 validate.check_on_invalid(on_invalid)
-            elif all(type(values[i]) is float and a.fits(values[i]) for i, a in fast) and \
-                    len(fast) == len(checks):
-                return kernel(*values)
-            errors = []
-            for i, arg in checks:
+            errors = law = None
+            for i, arg, number in checks:  # the law comes first
                 value = values[i]
-                if arg.kind == "number" and type(value) is float and arg.fits(value):
-                    continue
-                law = None if law_at is None else values[law_at]
-                if not hasattr(law, "E"):
-                    law = None  # the law itself is bad: its error says so
-                elif arg.kind == "loss" and type(value) is float and law.E < value < math.inf:
+                if number and type(value) is float and arg.fits(value):
+                    continue  # one valid cell: one comparison, no numpy
+                if arg.kind == "loss" and law is not None and type(value) is float and \
+                        law.E < value < math.inf:
                     continue
                 try:
                     values[i] = arg.check(value, on_invalid, law)
                 except XlplanError as error:
-                    errors.append((i, error))
+                    errors = (errors or []) + [(i, error)]
+                    continue
+                if arg.kind == "law":
+                    law = values[i]
             if errors:
                 raise_collected(errors)
             return kernel(*values)

@@ -114,6 +114,19 @@ def _catching(func, bound):
     return cell_function
 
 
+_NO_BLANK = object()
+
+
+def _blank(param):
+    """What an omitted argument converts to (its default), or _NO_BLANK when required."""
+    if param.convert is None or not param.optional:
+        return _NO_BLANK
+    try:
+        return param.convert(param.name, None)
+    except XlplanError:
+        return _NO_BLANK
+
+
 def _converting(func, params):
     """``func`` called with every argument converted; all bad arguments in one error.
 
@@ -124,6 +137,7 @@ def _converting(func, params):
         return func
     names = tuple(p.name for p in params)
     numeric = tuple(getattr(c, "numeric", False) for c in converters)
+    blanks = tuple(_blank(p) for p in params)
 
     @functools.wraps(func)
     def converted(*args):
@@ -134,6 +148,9 @@ def _converting(func, params):
         for i, convert in enumerate(converters):
             value = values[i]
             if convert is None or (numeric[i] and type(value) is float):
+                continue
+            if value is None and blanks[i] is not _NO_BLANK:
+                values[i] = blanks[i]
                 continue
             try:
                 values[i] = convert(names[i], value)

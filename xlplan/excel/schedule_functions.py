@@ -41,7 +41,8 @@ def _months(name, value):
                                f"{max(len(r) for r in rows)} range", argument=name,
                                value=None)
     cells = [c for r in rows for c in r]
-    return [0.0 if convert.is_blank(c) else _month(name, k, c) for k, c in enumerate(cells, 1)]
+    return [c if type(c) is float else 0.0 if convert.is_blank(c) else _month(name, k, c)
+            for k, c in enumerate(cells, 1)]
 
 
 def _month(name, k, value):

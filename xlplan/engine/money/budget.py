@@ -336,6 +336,13 @@ def best_for_budget(dollars, requests, input_tokens=DEFAULT_INPUT_TOKENS,
 
 def _loss_along(law, params, s, r, names, budget, demand, on_invalid):
     """Loss of N params given the rest of the budget N (D + r) = S as training tokens."""
+    if type(params) is float and type(s) is float and type(r) is float:
+        tokens = s / params - r  # one cell: plain floats, numpy only for the error below
+        if tokens > 0.0 and math.isfinite(params + s + r):
+            try:
+                return law.E + law.A / params ** law.alpha + law.B / tokens ** law.beta
+            except (OverflowError, ZeroDivisionError):
+                pass  # past the float range: numpy's arithmetic below gives inf
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         tokens = np.subtract(np.divide(s, params), r)
         bad = ~(tokens > 0) & np.isfinite(np.add(params, np.add(s, r)))
@@ -369,8 +376,7 @@ def loss_at_budget(params, total_flops, inference_tokens, law=None, on_invalid="
     2.0324
     """
     n, flops, demand = params, total_flops, inference_tokens
-    return _loss_along(law, n, np.divide(flops, TRAIN_FLOPS_PER_PARAM_TOKEN),
-                       np.multiply(demand, _R_PER_TOKEN),
+    return _loss_along(law, n, flops / TRAIN_FLOPS_PER_PARAM_TOKEN, demand * _R_PER_TOKEN,
                        ("total_flops", "inf_tokens", "total_flops / (2 x inf_tokens)"), flops,
                        demand, on_invalid)
 
