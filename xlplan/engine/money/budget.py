@@ -250,6 +250,10 @@ def _all_float(*values):
 
 def _plan(law, params, tokens, k_train, k_inference, iterations, unit, scalar):
     loss = law.plain_loss(params, tokens)
+    if scalar:  # one cell: the costs in plain floats
+        plan = ModelPlan(float(params), float(tokens), loss, k_train * (params * tokens),
+                         k_inference * params, unit)
+        return BudgetPlan(plan, int(iterations), math.isfinite(loss))
     with np.errstate(over="ignore", invalid="ignore"):
         training, inference = k_train * np.multiply(params, tokens), k_inference * params
     values = (params, tokens, loss, training, inference)
@@ -288,14 +292,14 @@ def best_for_flops(total_flops, inference_tokens, law=None, on_invalid="raise"):
     flops, demand = total_flops, inference_tokens
     params, tokens, iterations = _solve(law, flops, demand)
     return _plan(law, params, tokens, TRAIN_FLOPS_PER_PARAM_TOKEN,
-                 INFERENCE_FLOPS_PER_PARAM_TOKEN * np.asarray(demand), iterations, "FLOPs",
+                 INFERENCE_FLOPS_PER_PARAM_TOKEN * demand, iterations, "FLOPs",
                  _all_float(flops, demand))
 
 
 def _equivalents(dollars, k_train, k_inference):
     """Training-FLOP and inference-token equivalents of a dollar budget and demand."""
-    return (TRAIN_FLOPS_PER_PARAM_TOKEN * np.divide(dollars, k_train),
-            np.divide(k_inference, k_train) / _R_PER_TOKEN)
+    return (TRAIN_FLOPS_PER_PARAM_TOKEN * (dollars / k_train),
+            k_inference / k_train / _R_PER_TOKEN)
 
 
 @gate(DOLLARS, REQUESTS, INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE, LAW)
@@ -337,12 +341,9 @@ def best_for_budget(dollars, requests, input_tokens=DEFAULT_INPUT_TOKENS,
 def _loss_along(law, params, s, r, names, budget, demand, on_invalid):
     """Loss of N params given the rest of the budget N (D + r) = S as training tokens."""
     if type(params) is float and type(s) is float and type(r) is float:
-        tokens = s / params - r  # one cell: plain floats, numpy only for the error below
+        tokens = s / params - r  # one cell: no arrays, numpy only for the error below
         if tokens > 0.0 and math.isfinite(params + s + r):
-            try:
-                return law.E + law.A / params ** law.alpha + law.B / tokens ** law.beta
-            except (OverflowError, ZeroDivisionError):
-                pass  # past the float range: numpy's arithmetic below gives inf
+            return law.plain_loss(params, tokens)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         tokens = np.subtract(np.divide(s, params), r)
         bad = ~(tokens > 0) & np.isfinite(np.add(params, np.add(s, r)))
