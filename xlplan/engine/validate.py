@@ -24,7 +24,7 @@ import numpy as np
 
 from .errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
 
-__all__ = ["collected", "is_scalar", "number", "scalar", "whole_number", "coerce_float",
+__all__ = ["is_scalar", "number", "scalar", "whole_number", "coerce_float",
            "check_on_invalid", "valid_mask", "ON_INVALID"]
 
 ON_INVALID = ("raise", "nan")
@@ -167,34 +167,3 @@ def valid_mask(result):
     if isinstance(result, float):
         return math.isfinite(result)
     return np.isfinite(result)
-
-
-def collected(*checks):
-    """Run every check (a zero-argument callable) and return their values in order.
-
-    Array arguments are all checked before anything is raised: when several have bad
-    elements, one error lists each argument's bad positions (``positions_by_argument``
-    maps argument name to positions). A single failure, or failures of scalars only,
-    raise the first error as it is.
-    """
-    values, errors = [], []
-    for check in checks:
-        try:
-            values.append(check())
-        except InvalidValueError as error:
-            errors.append(error)
-            values.append(None)
-    arrays = [e for e in errors if e.positions is not None]
-    if len(errors) == 1 or (errors and not arrays):
-        raise errors[0]
-    if errors:
-        by_argument = {}
-        for error in arrays:
-            by_argument.update(getattr(error, "positions_by_argument", None)
-                               or {error.argument: error.positions})
-        first = arrays[0]
-        combined = type(first)("; ".join(str(e) for e in arrays), value=first.value,
-                               positions=first.positions)
-        combined.positions_by_argument = by_argument
-        raise combined
-    return values
