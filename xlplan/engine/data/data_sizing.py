@@ -100,7 +100,7 @@ def capped_optimum(law, loss, r, unique, on_invalid="raise"):
         warnings.warn(f"the optimal model repeats its unique data up to {np.nanmax(epochs):.3g} "
                       f"times (more than {EPOCH_WARNING:g} epochs): Muennighoff et al. 2023 find "
                       "repetition costs noticeably beyond about 4", RepetitionWarning,
-                      stacklevel=4)
+                      stacklevel=5)
     results = (tokens, params, iterations, chin_tokens, chin_params)
     if all(isinstance(v, float) for v in (loss, r, unique)):
         return tuple(v.item() for v in results)
