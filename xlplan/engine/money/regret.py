@@ -229,6 +229,8 @@ def robust_plan(loss, requests_scenarios, input_tokens=DEFAULT_INPUT_TOKENS,
     """
     requests = requests_scenarios
     low, high = float(requests.min()), float(requests.max())
+    if type(loss) is float and type(input_tokens) is float and type(output_tokens) is float:
+        return _robust_scalar(loss, low, high, input_tokens, output_tokens, hardware, law)
     ends = cost_optimal.kernel(np.asarray(loss)[..., None], np.array([low, high]),
                                input_tokens, output_tokens, hardware, law).optimal
     best = ends.total
@@ -250,6 +252,25 @@ def robust_plan(loss, requests_scenarios, input_tokens=DEFAULT_INPUT_TOKENS,
     if np.ndim(loss) == 0:
         fields = tuple(float(f) for f in fields)
     return RobustPlan(*fields)
+
+
+def _robust_scalar(loss, low, high, input_tokens, output_tokens, hardware, law):
+    """:func:`robust_plan` of one loss: the same formulas on plain floats (one Excel cell)."""
+    ends = [cost_optimal.kernel(loss, r, input_tokens, output_tokens, hardware, law).optimal
+            for r in (low, high)]
+    best = [end.total for end in ends]
+    if high == low:
+        params, tokens = ends[0].params, ends[0].tokens
+    else:
+        per_request = _rates(input_tokens, output_tokens, hardware)[1]
+        _check_tokens_per_request(per_request, input_tokens, output_tokens)
+        params = (best[1] - best[0]) / (per_request * (high - low))
+        params = min(max(params, ends[1].params), ends[0].params)
+        tokens = float(_tokens_on_constraint(law, loss, params))
+    regret = [lifetime_cost.kernel(params, tokens, r, input_tokens, output_tokens, hardware,
+                                   law=law).total - b for r, b in zip((low, high), best,
+                                                                      strict=True)]
+    return RobustPlan(params, tokens, loss, max(max(regret), 0.0), low, high, *regret)
 
 
 @gate(SCALAR_LOSS, SCENARIOS,
