@@ -59,6 +59,10 @@ class Arg:
         (``law`` is the function's checked law, or None).
     optional_none : bool
         ``None`` means "not given" and passes unchecked (e.g. ``unique_tokens``).
+    default : object
+        The value when the argument is omitted (``REQUIRED``: none). The gate checks
+        that the function's signature says the same; the Excel functions use it for a
+        blank cell.
     needs_law : bool
         The check depends on the function's law (always for ``"loss"``). When the law
         itself is bad, the value is still checked as a number in [low, high], so every
@@ -76,6 +80,7 @@ class Arg:
     optional_none: bool = False
     check_value: object = None
     needs_law: bool = False
+    default: object = REQUIRED
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -154,6 +159,10 @@ def gate(*args):
         missing = [a.name for a in args if a.name not in index]
         if missing:
             raise TypeError(f"{kernel.__name__}: no parameters {missing}")
+        drifted = [a.name for a in args
+                   if a.default is not REQUIRED and defaults[index[a.name]] != a.default]
+        if drifted:  # one declaration: the signature may not say something else
+            raise TypeError(f"{kernel.__name__}: defaults of {drifted} differ from their Arg")
         order = sorted(args, key=lambda a: (a.kind != "law", index[a.name]))
         checks = tuple((index[a.name], a, a.kind == "number") for a in order)
         invalid_at = index.get("on_invalid")
@@ -217,14 +226,18 @@ REQUESTS = Arg("requests", "Lifetime inference requests, >= 0.", "requests", low
 INFERENCE_TOKENS = Arg("inference_tokens", "Lifetime inference tokens (input + output), >= 0.",
                        "tokens", low_open=False)
 INPUT_TOKENS = Arg("input_tokens", f"Prompt tokens per request. Default "
-                   f"{DEFAULT_INPUT_TOKENS:g}.", "tokens", low_open=False)
+                   f"{DEFAULT_INPUT_TOKENS:g}.", "tokens", low_open=False,
+                   default=DEFAULT_INPUT_TOKENS)
 OUTPUT_TOKENS = Arg("output_tokens", f"Generated tokens per request. Default "
-                    f"{DEFAULT_OUTPUT_TOKENS:g}.", "tokens", low_open=False)
+                    f"{DEFAULT_OUTPUT_TOKENS:g}.", "tokens", low_open=False,
+                    default=DEFAULT_OUTPUT_TOKENS)
 UNIQUE_TOKENS = Arg("unique_tokens", "Unique training tokens available (data may be "
-                    "repeated). Default: unlimited.", "tokens", optional_none=True)
+                    "repeated). Default: unlimited.", "tokens", optional_none=True,
+                    default=None)
 # Office's schemas allow at most 128 characters per argument description (tested).
 LAW = Arg("law", "Loss law: a preset such as \"chinchilla\" or a 1x5 range A, B, E, alpha, "
-          f"beta (from XLPLAN_LAW or FIT_COEFFS). Default {DEFAULT_LAW}.", kind="law")
+          f"beta (from XLPLAN_LAW or FIT_COEFFS). Default {DEFAULT_LAW}.", kind="law",
+          default=None)
 HARDWARE = Arg("hardware", "Hardware: a preset name such as \"paper-a100\" or a 1x7 (or "
                f"1x10) range as XLPLAN_HARDWARE returns. Default {DEFAULT_HARDWARE}.",
-               kind="hardware")
+               kind="hardware", default=None)

@@ -56,9 +56,7 @@ def LOSS_AT_BUDGET(params, total_flops, inf_tokens, law=None):
 
 
 @excel_function(excel_param(_FOOTPRINT["gpu_hours"]), excel_param(_FOOTPRINT["power_watts"]),
-                excel_param(_FOOTPRINT["pue"], default=energy.DEFAULT_PUE),
-                excel_param(_FOOTPRINT["grid_kg_per_kwh"],
-                            default=energy.DEFAULT_GRID_KG_PER_KWH),
+                excel_param(_FOOTPRINT["pue"]), excel_param(_FOOTPRINT["grid_kg_per_kwh"]),
                 result=("MWh", "t CO2e"))
 def ENERGY_EMISSIONS(gpu_hours, power_watts, pue=None, grid_kg_per_kwh=None):
     """Energy (MWh) and emissions (t CO2e) (1x2) of GPU-hours at a board power."""

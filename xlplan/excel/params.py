@@ -4,11 +4,10 @@ Each :class:`~xlplan.excel.registry.Param` takes its help text from the engine's
 :class:`~xlplan.engine.args.Arg` (so the function wizard, the add-in and the
 engine's checks describe an argument once) and adds what only Excel needs: the
 converter of a cell value, whether a blank is allowed and whether a range is.
-Defaults come from :mod:`xlplan.engine.constants`.
+Defaults are the engine's too (``Arg.default``).
 """
 
 from ..engine import args
-from ..engine.constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from ..engine.errors import InvalidTypeError
 from . import convert
 from .registry import Param
@@ -20,25 +19,28 @@ __all__ = ["excel_param", "LAW", "HARDWARE", "PARAMS", "TOKENS", "LOSS", "REQUES
 _CONVERTERS = {"law": convert.law_cell, "hardware": convert.hardware_cell}
 
 
-def excel_param(arg, name=None, help=None, default=None, optional=None, range=False,
-                converter=None):
+def excel_param(arg, name=None, help=None, default=args.REQUIRED, optional=None,
+                range=False, converter=None):
     """The Excel argument of the engine argument ``arg`` (an :class:`~xlplan.engine.args.Arg`).
 
     ``name`` and ``help`` override the engine's (``inf_tokens`` for
-    ``inference_tokens``). A number is required unless it has a ``default`` (the value
-    of a blank cell) or is ``optional``; a law or hardware is always optional.
+    ``inference_tokens``). A blank cell takes ``default``, by default the engine's
+    (``arg.default``); a number with no default is required. A law or hardware is
+    always optional.
     ``converter`` replaces the one the kind implies.
     """
     if converter is None:
         converter = _CONVERTERS.get(arg.kind)
+    if default is args.REQUIRED:
+        default = arg.default
     if converter is None:
-        if optional or default is not None or arg.optional_none:
+        if optional or default is not args.REQUIRED:
             optional = True
-            converter = convert.optional(default)
+            converter = convert.optional(None if default is args.REQUIRED else default)
         else:
             converter = convert.number
     if optional is None:
-        optional = arg.kind in _CONVERTERS
+        optional = arg.kind in _CONVERTERS or default is not args.REQUIRED
     return Param(name or arg.name, arg.help if help is None else help, optional,
                  range or arg.kind in _CONVERTERS, converter)
 
@@ -63,8 +65,8 @@ PARAMS = excel_param(args.PARAMS)
 TOKENS = excel_param(args.TOKENS)
 LOSS = excel_param(args.LOSS)
 REQUESTS = excel_param(args.REQUESTS)
-INPUT_TOKENS = excel_param(args.INPUT_TOKENS, default=DEFAULT_INPUT_TOKENS)
-OUTPUT_TOKENS = excel_param(args.OUTPUT_TOKENS, default=DEFAULT_OUTPUT_TOKENS)
+INPUT_TOKENS = excel_param(args.INPUT_TOKENS)
+OUTPUT_TOKENS = excel_param(args.OUTPUT_TOKENS)
 INF_TOKENS = excel_param(args.INFERENCE_TOKENS, name="inf_tokens")
 UNIQUE_TOKENS = excel_param(args.UNIQUE_TOKENS)
 RUNS = Param("runs", "Training runs: an n x 3 range of params, tokens, loss; a header row is "

@@ -54,8 +54,8 @@ def _month(name, k, value):
 
 
 _SCHEDULE = excel_param(schedule.REQUESTS_BY_MONTH, range=True, converter=_months)
-_DISCOUNT = excel_param(schedule.DISCOUNT_RATE, default=0.0)
-_PRICE = excel_param(schedule.PRICE_CHANGE, default=0.0)
+_DISCOUNT = excel_param(schedule.DISCOUNT_RATE)
+_PRICE = excel_param(schedule.PRICE_CHANGE)
 _RAMP = {arg.name: arg for arg in schedule.demand_ramp.args}
 
 

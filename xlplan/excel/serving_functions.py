@@ -26,8 +26,8 @@ __all__ = ["SERVING", "GPUS_NEEDED", "BREAKEVEN_REQUESTS"]
 _HARDWARE = excel_param(args.HARDWARE, help="Hardware with ten settings: a preset such as "
                         "\"h100\" or a 1x10 range as XLPLAN_HARDWARE(name, TRUE) returns. "
                         "Default paper-a100.")
-_BATCH = excel_param(serving.BATCH, default=1.0)
-_BANDWIDTH = excel_param(serving.BANDWIDTH, default=1.0)
+_BATCH = excel_param(serving.BATCH, converter=convert.optional(serving.BATCH.default))
+_BANDWIDTH = excel_param(serving.BANDWIDTH)
 _NEEDS = {arg.name: arg for arg in serving.gpus_needed.args}
 _BREAKEVEN = {arg.name: arg for arg in breakeven.breakeven_requests.args}
 
@@ -54,7 +54,7 @@ def SERVING(params, hardware=None, batch=None, bandwidth_utilisation=None):
 
 @excel_function(PARAMS, excel_param(_NEEDS["requests_per_month"]), INPUT_TOKENS,
                 OUTPUT_TOKENS, _HARDWARE, _BATCH,
-                excel_param(_NEEDS["peak_to_average"], default=1.0), _BANDWIDTH,
+                excel_param(_NEEDS["peak_to_average"]), _BANDWIDTH,
                 result=("GPU-hours per month", "GPUs at average load", "GPUs at peak load"))
 def GPUS_NEEDED(params, requests_per_month, input_tokens=None, output_tokens=None,
                 hardware=None, batch=None, peak_to_average=None, bandwidth_utilisation=None):

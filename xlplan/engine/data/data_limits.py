@@ -25,7 +25,7 @@ together with that paper's own A, B, E, alpha, beta.
 
 import numpy as np
 
-from ..args import LAW, PARAMS, TOKENS, UNIQUE_TOKENS, gate
+from ..args import LAW, PARAMS, REQUIRED, TOKENS, UNIQUE_TOKENS, gate
 from ..laws import get_law
 from ..scalars import plain
 
@@ -81,7 +81,7 @@ def effective_params(params, tokens, unique_tokens, law=None):
     return plain(_saturated(used, params, repetition_constants(law)[1]))
 
 
-@gate(PARAMS, TOKENS, UNIQUE_TOKENS.but(optional_none=False), LAW)
+@gate(PARAMS, TOKENS, UNIQUE_TOKENS.but(optional_none=False, default=REQUIRED), LAW)
 def data_constrained_loss(params, tokens, unique_tokens, law=None, on_invalid="raise"):
     """Predicted loss (nats per token) with repeated data (Muennighoff et al. 2023, Eq. 5-7).
 
@@ -110,7 +110,7 @@ def data_constrained_loss(params, tokens, unique_tokens, law=None, on_invalid="r
     return law.plain_loss(effective_params(N, D, U, law), effective_tokens(D, U, law))
 
 
-@gate(UNIQUE_TOKENS.but(optional_none=False), LAW)
+@gate(UNIQUE_TOKENS.but(optional_none=False, default=REQUIRED), LAW)
 def loss_floor(unique_tokens, law=None):
     """The lowest loss any model reaches with ``unique_tokens`` of data (an infimum).
 

@@ -51,9 +51,10 @@ _WATT_HOURS_PER_MWH = 1e6
       Arg("power_watts", "Board power of one GPU in watts (A100 SXM 400, H100 SXM 700).",
           "W"),
       Arg("pue", "Data-centre power usage effectiveness, >= 1. Default 1.58 (Uptime "
-          "Institute 2023 industry average).", low=1.0, low_open=False),
+          "Institute 2023 industry average).", low=1.0, low_open=False, default=DEFAULT_PUE),
       Arg("grid_kg_per_kwh", "Grid carbon intensity, kg CO2e per kWh. Default 0.481 (Ember: "
-          "world average 2023).", "kg CO2e per kWh", low_open=False))
+          "world average 2023).", "kg CO2e per kWh", low_open=False,
+          default=DEFAULT_GRID_KG_PER_KWH))
 def footprint(gpu_hours, power_watts, pue=DEFAULT_PUE, grid_kg_per_kwh=DEFAULT_GRID_KG_PER_KWH,
               on_invalid="raise"):
     """(energy MWh, emissions t CO2e) of ``gpu_hours`` at ``power_watts`` per GPU.

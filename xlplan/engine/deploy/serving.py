@@ -115,9 +115,9 @@ class GpuNeeds:
 
 BATCH = Arg("batch", "Sequences decoded together, a whole number >= 1. Default 1.",
             "sequences", kind="custom", check_value=lambda value, on_invalid, law:
-            _batch(value, on_invalid))
+            _batch(value, on_invalid), default=1)
 BANDWIDTH = Arg("bandwidth_utilisation", "Share of the datasheet memory bandwidth reached, "
-                "in (0, 1]. Default 1.", high=1.0)
+                "in (0, 1]. Default 1.", high=1.0, default=1.0)
 
 
 def _finish(value, scalar):
@@ -236,7 +236,7 @@ def throughput(params, hardware=None, on_invalid="raise"):
 @gate(PARAMS, Arg("requests_per_month", "Requests per month, >= 0.", "requests",
                   low_open=False), INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE,
       Arg("peak_to_average", "Peak load over average load, >= 1. Default 1.", low=1.0,
-          low_open=False))
+          low_open=False, default=1.0))
 def gpus_needed(params, requests_per_month, input_tokens=DEFAULT_INPUT_TOKENS,
                 output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, peak_to_average=1.0,
                 on_invalid="raise"):

@@ -120,9 +120,9 @@ REQUESTS_BY_MONTH = Arg(_SCHEDULE_NAME, "Requests per month, months 1, 2, ...: o
                         check_value=lambda value, on_invalid, law: check_schedule(value,
                                                                                   on_invalid))
 DISCOUNT_RATE = Arg("discount_rate", "Annual discount rate, >= 0 (0.1 = 10% a year). "
-                    "Default 0.", "per year", low_open=False)
+                    "Default 0.", "per year", low_open=False, default=0.0)
 PRICE_CHANGE = Arg("price_change", "Annual change of the inference price, > -1 (-0.25 = 25% "
-                   "cheaper each year). Default 0.", "per year", low=-1.0)
+                   "cheaper each year). Default 0.", "per year", low=-1.0, default=0.0)
 
 
 def price_factors(months, price_change=0.0):
@@ -232,7 +232,7 @@ def _ramp_months(months):
       Arg("months", "Number of months, 1 to 1,200.", "months", kind="custom",
           check_value=lambda value, on_invalid, law: _ramp_months(value)),
       Arg("peak_requests", "Cap on any month's requests, >= 0. Default: no cap.", "requests",
-          low_open=False, optional_none=True))
+          low_open=False, optional_none=True, default=None))
 def demand_ramp(first_month_requests, monthly_growth, months, peak_requests=None):
     """Requests per month of a launch ramp: ``min(first (1 + growth)**(t-1), peak)``.
 
