@@ -209,3 +209,21 @@ def test_range_arguments_are_capped_on_every_route_before_copying():
     cell = udfs.REGRET_TABLE(2.1, [[1e9] * (MAX_CELLS + 1)])
     assert cell.code == "#NUM!" and "requests_scenarios has 100,001 cells" in cell.message
     assert Settings().max_cells == MAX_CELLS  # the server's default is the same limit
+
+
+def test_excel_arguments_come_from_the_engine_declarations():
+    from xlplan.engine.constants import DEFAULT_INPUT_TOKENS
+
+    specs = {p.name: p for p in udfs.FUNCTIONS["COST_OPT"].params}
+    for arg in (engine_args.LOSS, engine_args.REQUESTS, engine_args.INPUT_TOKENS,
+                engine_args.HARDWARE, engine_args.LAW, engine_args.UNIQUE_TOKENS):
+        assert specs[arg.name].help == arg.help
+    assert specs["input_tokens"].convert("input_tokens", None) == DEFAULT_INPUT_TOKENS
+    assert engine_args.INPUT_TOKENS.default == DEFAULT_INPUT_TOKENS
+    opt = {p.name: p for p in udfs.FUNCTIONS["OPT_PARAMS"].params}
+    assert opt["inf_tokens"].help == engine_args.INFERENCE_TOKENS.help
+    # A signature whose default differs from its declaration is refused at import.
+    with pytest.raises(TypeError, match="defaults"):
+        @engine_args.gate(engine_args.INPUT_TOKENS)
+        def drifted(input_tokens=71.0):
+            return input_tokens
