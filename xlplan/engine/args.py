@@ -1,7 +1,7 @@
 """One declaration per argument, one gate that checks every argument of a call.
 
 Each public engine function names its arguments once, as :class:`Arg` values
-(name, kind, allowed range, unit, help); :func:`gate` checks all of them before
+(name, kind, allowed range, default, unit, help); :func:`gate` checks all of them before
 the function's body runs, collects every bad argument (and every bad element of
 an array) into one error, and hands the body plain floats, float64 arrays, a
 :class:`~xlplan.engine.laws.ScalingLaw` and a
@@ -57,6 +57,8 @@ class Arg:
         ``"law"``/``"hardware"``: anything :func:`get_law`/:func:`get_hardware` takes;
         ``"custom"``: ``check_value(value, on_invalid, law)`` converts and checks
         (``law`` is the function's checked law, or None).
+    low, high : float
+        Bounds of a number; ``low_open``/``high_open`` exclude the bound itself.
     optional_none : bool
         ``None`` means "not given" and passes unchecked (e.g. ``unique_tokens``).
     default : object
