@@ -12,6 +12,7 @@ import numbers
 
 from ..engine.constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from ..engine.errors import InvalidTypeError, InvalidValueError
+from ..engine.hardware import Hardware
 from ..engine.laws import COEFFICIENT_NAMES
 from ..shared.labels import HARDWARE_LABELS, SERVING_HARDWARE_LABELS
 
@@ -162,7 +163,9 @@ def law(value, name="law"):
 
 def hardware(value, name="hardware"):
     """Hardware: blank (default), a preset name or the 7 (or 10) settings of XLPLAN_HARDWARE."""
-    return _preset_or_numbers(name, value, (7, 10), ", ".join(HARDWARE_LABELS)
+    # The counts are the engine's (Hardware.setting_names); only the message is Excel's.
+    counts = (len(Hardware.setting_names()), len(Hardware.setting_names(all=True)))
+    return _preset_or_numbers(name, value, counts, ", ".join(HARDWARE_LABELS)
                               + "[, " + ", ".join(SERVING_HARDWARE_LABELS) + "]")
 
 
