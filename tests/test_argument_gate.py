@@ -206,7 +206,7 @@ def test_range_arguments_are_capped_on_every_route_before_copying():
     too_many = [[1e9, 1e11, 2.5]] * (MAX_CELLS // 3 + 1)
     cell = udfs.FIT_COEFFS(too_many)
     assert cell.code == "#NUM!" and cell.message.startswith("runs has 100,002 cells")
-    cell = udfs.REGRET_TABLE(2.1, [[1e9] * (MAX_CELLS + 1)])
+    cell = udfs.ROBUST_OPT(2.1, [[1e9] * (MAX_CELLS + 1)])  # a 1x3 answer: the input's cap
     assert cell.code == "#NUM!" and "requests_scenarios has 100,001 cells" in cell.message
     assert Settings().max_cells == MAX_CELLS  # the server's default is the same limit
 
