@@ -181,7 +181,7 @@ def gate(*args):
                 if at is None or at < given:
                     return None
                 values[at] = value
-            if any(values[i] is REQUIRED for i in range(given, required)):
+            if given < required and any(values[i] is REQUIRED for i in range(given, required)):
                 return None
             return values
 
@@ -198,6 +198,8 @@ def gate(*args):
                 value = values[i]
                 if number and type(value) is float and arg.fits(value):
                     continue  # one valid cell: one comparison, no numpy
+                if value is None and arg.optional_none:
+                    continue
                 if arg.kind == "loss" and law is not None and type(value) is float and \
                         law.E < value < math.inf:
                     continue
