@@ -170,7 +170,7 @@ def test_a_folder_in_place_of_the_file_is_a_one_line_error(tmp_path, capsys):
     config.mkdir()
     code, _, err = _run(capsys, config)
     assert code == 2
-    assert err.startswith(f"xlplan addin: error: cannot read the xlwings config {config}: ")
+    assert err.startswith(f"xlplan addin: error: xlwings config '{config}' is a folder")
     assert err.count("\n") == 1
 
 

@@ -9,7 +9,9 @@ import argparse
 import importlib
 import os
 import re
+import signal
 import sys
+import threading
 
 from .engine.errors import XlplanError
 
@@ -52,23 +54,67 @@ def _plain_help(parser):
         choice.help = plain(choice.help)
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised like Ctrl+C so every ``finally`` (temporary files) runs."""
+
+
+def _stop(signum, frame):
+    raise Stopped(signal.Signals(signum).name)
+
+
+def _stop_on_signals():
+    """End on SIGTERM and SIGHUP as on Ctrl+C, not at once: an atomic write then removes its
+    temporary file. Returns the previous handlers, to put back."""
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            previous[getattr(signal, name)] = signal.signal(getattr(signal, name), _stop)
+    return previous
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
+    # Not for serve: its server and worker processes handle their own signals. Handlers
+    # can be set from the main thread only (main() may run in another, e.g. in a test).
+    previous = (_stop_on_signals() if args.command != "serve"
+                and threading.current_thread() is threading.main_thread() else {})
+    try:
+        return _run(args)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+# Longest line of an error message: a hostile file can put megabytes into one (a column
+# name, a value), which would bury the message.
+MESSAGE_LINE_CHARS = 1000
+
+
+def _clipped(error):
+    return "\n".join(line if len(line) <= MESSAGE_LINE_CHARS else
+                     line[:MESSAGE_LINE_CHARS] + f"... ({len(line):,} characters)"
+                     for line in str(error).splitlines())
+
+
+def _run(args):
     try:
         return args.run(args) or 0
     except XlplanError as error:
-        print(f"xlplan {args.command}: error: {error}", file=sys.stderr)
+        print(f"xlplan {args.command}: error: {_clipped(error)}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head` and the like: not an error
         # Python flushes stdout at exit; point it at /dev/null (left open until then) so
         # that flush does not raise a second BrokenPipeError.
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115
         return 0
-    except (OSError, KeyboardInterrupt) as error:
+    except KeyboardInterrupt as stop:
+        print(f"xlplan {args.command}: stopped ({stop or 'interrupted'})", file=sys.stderr)
+        return 130
+    except OSError as error:
         print(f"xlplan {args.command}: error: {error}", file=sys.stderr)
         return 1
 

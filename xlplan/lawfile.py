@@ -11,9 +11,11 @@ import dataclasses
 import json
 import os
 
-from .engine.errors import InvalidTypeError, InvalidValueError
+from .engine.errors import InvalidTypeError
 from .engine.laws import COEFFICIENT_NAMES, REPETITION_NAMES, ScalingLaw, get_law
 from .shared.atomic import atomic_path, check_not_same
+from .shared.safe_parse import parse_json
+from .shared.safe_read import read_text
 
 __all__ = ["load_law_file", "write_law_file", "is_law_file", "law_from_text"]
 
@@ -41,17 +43,7 @@ def load_law_file(path, argument="law"):
     Errors name ``argument`` (e.g. ``"--law"``) and the file.
     """
     path = os.fspath(path)
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError as error:
-        raise InvalidValueError(f"cannot read law file {path!r}: {error.strerror}",
-                                argument=argument, value=path) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InvalidTypeError(f"law file {path!r} is not valid JSON ({error})",
-                               argument=argument, value=path) from None
+    data = parse_json(read_text(path, "law file", argument), "law file", path, argument)
     missing = [k for k in COEFFICIENT_NAMES if not isinstance(data, dict) or k not in data]
     if missing:
         raise InvalidTypeError(f"law file {path!r} lacks {', '.join(missing)}: it needs "

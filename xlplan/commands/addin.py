@@ -16,6 +16,7 @@ import sys
 
 from ..engine.errors import InvalidValueError, XlplanError
 from ..shared.atomic import atomic_path
+from ..shared.safe_read import read_text
 from .extras import require_extra
 
 UDF_MODULE = "xlplan.udfs"
@@ -53,14 +54,9 @@ def read_config(path):
         When the file cannot be read or decoded, or a non-blank line is not
         ``"KEY","VALUE"``; the message names the file (and line).
     """
-    try:
-        with open(path, encoding=_encoding()) as handle:
-            lines = handle.read().splitlines()
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return []
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or error
-        raise XlplanError(f"cannot read the xlwings config {path}: {reason}") from error
+    lines = read_text(path, "xlwings config", "--config", encoding=_encoding()).splitlines()
     entries = []
     for number, line in enumerate(lines, 1):
         if not line.strip():

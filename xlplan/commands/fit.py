@@ -33,7 +33,7 @@ def _report(fit, source, intervals=None, level=None):
 OPTION_NAMES = {"params_col": "--params-col", "tokens_col": "--tokens-col",
                 "loss_col": "--loss-col", "flops_col": "--flops-col",
                 "max_tokens_per_param": "--max-tokens-per-param",
-                "delta": "--delta", "n_resamples": "--bootstrap"}
+                "delta": "--delta", "n_resamples": "--bootstrap", "seed": "--seed"}
 
 
 def as_option(error):

@@ -7,13 +7,24 @@ xlwings desktop add-in, DIR/addin/ with the names the Office add-in and xlwings 
 use (stored as ``_xldudf_XLPLAN_OPT_PARAMS``).
 """
 
+import os
 import sys
+
+from ..engine.errors import InvalidValueError
+
+
+def check_directory(path):
+    """Refuse a -d that exists but is not a folder (a file, a pipe, a device)."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise InvalidValueError(f"-d {str(path)!r} exists and is not a folder; name a folder "
+                                "(created if missing)", argument="-d", value=str(path))
 
 
 def run(args):
     # Imported here, as in every command: `xlplan --help` should not load them all.
     from ..templates.build import ROUTES, TEMPLATES, build_template, route_directory
 
+    check_directory(args.directory)
     routes = list(ROUTES) if args.route == "all" else [args.route]
     for route in routes:
         route_directory(args.directory, route).mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..engine import validate
 from ..engine.constants import DEFAULT_DELTA
+from ..engine.errors import PLACEHOLDER, InvalidValueError
 from ..engine.laws import COEFFICIENT_NAMES
 from . import search
 from .law import fit_law, select_runs
@@ -23,6 +24,7 @@ from .runs import Runs, load_runs
 __all__ = ["BootstrapResult", "bootstrap_law"]
 
 CHUNK = 50  # resamples refitted together in one batched L-BFGS run
+MAX_RESAMPLES = 100_000  # hours of refits already; beyond, only memory would run out
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,6 +78,11 @@ def bootstrap_law(runs, n_resamples, *, seed=0, progress=None, level=0.95,
     BootstrapResult
     """
     n_resamples = validate.whole_number("n_resamples", n_resamples, low=2)
+    if n_resamples > MAX_RESAMPLES:  # refused before an (n_resamples, 5) array is made
+        raise InvalidValueError(f"{PLACEHOLDER}={n_resamples} is out of range: at most "
+                                f"{MAX_RESAMPLES:,} resamples", argument="n_resamples",
+                                value=n_resamples)
+    seed = validate.whole_number("seed", seed, low=0)  # numpy refuses negative seeds
     level = validate.scalar("level", level, high=1.0, high_open=True)
     full = fit_law(runs, max_tokens_per_param=max_tokens_per_param, delta=delta,
                         grid=grid)

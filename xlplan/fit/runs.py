@@ -10,9 +10,9 @@ Row numbers are those a user sees in the sheet or file: with a header, the
 header is row 1 and the first run is row 2; without one, the first run is row 1.
 """
 
+import io
 import math
 import os
-import zipfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +20,8 @@ import pandas as pd
 
 from ..engine import validate
 from ..engine.errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
+from ..shared.safe_read import MAX_DATA_BYTES, read_text
+from ..shared.safe_xlsx import xlsx_bytes
 
 __all__ = ["Runs", "load_runs", "MIN_RUNS", "COLUMN_ALIASES"]
 
@@ -151,17 +153,21 @@ def _read_file(path):
     if ext not in _FILE_TYPES:
         raise InvalidTypeError(f"runs file {path!r} must end in {', '.join(_FILE_TYPES)}",
                                argument="source", value=path)
+    if ext == ".csv":
+        source = io.StringIO(read_text(path, "runs file", "source", limit=MAX_DATA_BYTES))
+    else:
+        source = io.BytesIO(xlsx_bytes(path, "runs file", "source"))
     try:
         if ext == ".csv":
-            return pd.read_csv(path, dtype=object, keep_default_na=False,
+            return pd.read_csv(source, dtype=object, keep_default_na=False,
                                skip_blank_lines=False)
-        return pd.read_excel(path, dtype=object, keep_default_na=False)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, ValueError,
-            zipfile.BadZipFile) as error:
-        # An empty file, or one that is not CSV/Excel inside: a message, not a traceback.
-        raise InvalidValueError(f"runs file {path!r} cannot be read as {ext[1:]}: "
-                                f"{str(error).splitlines()[0][:200]}", argument="source",
-                                value=path) from None
+        return pd.read_excel(source, dtype=object, keep_default_na=False)
+    # pandas and openpyxl raise many kinds of exception on a malformed file (ParserError,
+    # XML ParseError, KeyError, ...); every one means "not readable as this type".
+    except Exception as error:
+        reason = (str(error).splitlines() or [type(error).__name__])[0][:200]
+        raise InvalidValueError(f"runs file {path!r} cannot be read as {ext[1:]}: {reason}",
+                                argument="source", value=path) from None
 
 
 def _columns(header, width, params_col, tokens_col, loss_col, flops_col=None):

@@ -15,6 +15,7 @@ from ..engine.deploy.energy import plan_footprint
 from ..engine.money.budget import best_for_budget, loss_at_dollars
 from ..engine.paper.sizing import lifetime_cost
 from ..shared.budget_chart import CURVE_POINTS, budget_chart
+from ..shared.safe_text import write_text
 from ..shared.styles import header_row, note, page_break_before, put, set_widths, title
 from .compute import has_power
 
@@ -63,7 +64,7 @@ def budget_view(scenario, rows):
 def _table(ws, top, headers, rows):
     header_row(ws, top, 1, headers)
     for r, (label, values, fmt) in enumerate(rows, start=top + 1):
-        ws.cell(r, 1, label)
+        write_text(ws.cell(r, 1), label)
         for column, value in zip("BC", values, strict=False):
             put(ws, f"{column}{r}", float(value), "result", fmt)
 

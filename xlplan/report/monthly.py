@@ -31,6 +31,7 @@ from ..engine.errors import InvalidTypeError, InvalidValueError, XlplanError
 from ..engine.money.cashflow import COLUMNS, cashflow
 from ..engine.money.schedule import check_rates, check_schedule, demand_ramp, present_value_requests
 from ..shared.numbers import count_text
+from ..shared.safe_text import write_text
 from ..shared.spend_chart import spend_chart
 from ..shared.styles import header_row, note, put, set_widths, title
 
@@ -151,7 +152,7 @@ def _block(ws, top, scenario, plan, row):
     flow = cashflow(row["params"], row["tokens"], m.requests_by_month, m.discount_rate,
                     m.price_change, scenario.input_tokens, scenario.output_tokens,
                     scenario.hardware)
-    ws.cell(top, 1, plan.name).font = Font(bold=True, size=12)
+    write_text(ws.cell(top, 1), plan.name).font = Font(bold=True, size=12)
     note(ws, f"A{top + 1}", f"{m.description}; discount rate {m.discount_rate:.1%} a year, GPU "
          f"price change {m.price_change:+.1%} a year. Model: {count_text(row['params'])} params, "
          f"{count_text(row['tokens'])} tokens. Total present value "

@@ -18,6 +18,7 @@ from ..engine.money.regret import regret_table, robust_plan
 from ..engine.paper.sizing import cost_optimal, lifetime_cost
 from ..shared.charts import line_series, scatter_chart
 from ..shared.numbers import count_text
+from ..shared.safe_text import write_text
 from ..shared.styles import COUNT_FORMAT, header_row, note, put, set_widths, title
 
 __all__ = ["RiskBlock", "risk_blocks", "risk_sheet", "CURVE_POINTS", "INTERVAL_LEVEL",
@@ -163,9 +164,9 @@ def _write_curves(ws, top, block):
 
 
 def _write_block(ws, top, block, scenario):
-    ws[f"A{top}"] = (f"{block.name}: demand from {count_text(block.requests[0])} to "
-                     f"{count_text(block.requests[2])} lifetime requests (base "
-                     f"{count_text(block.requests[1])})")
+    write_text(ws[f"A{top}"], f"{block.name}: demand from {count_text(block.requests[0])} to "
+               f"{count_text(block.requests[2])} lifetime requests (base "
+               f"{count_text(block.requests[1])})")
     ws[f"A{top}"].font = Font(bold=True, size=12)
     row = _write_table(ws, top + 1, block) + 1
     row = _write_interval(ws, row, block, scenario)

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import yaml
-
 from ..engine import validate
 from ..engine.constants import (
     DEFAULT_HARDWARE,
@@ -28,6 +26,9 @@ from ..engine.laws import get_law
 from ..engine.money.budget import best_for_budget, best_for_flops
 from ..engine.paper.chinchilla import chinchilla_from_loss, chinchilla_from_params
 from ..lawfile import is_law_file, law_from_text
+from ..shared.safe_parse import BoundedYamlLoader, parse_toml, parse_yaml
+from ..shared.safe_read import read_text
+from ..shared.safe_text import clean_text
 from .monthly import MONTHLY_KEYS, parse_monthly
 from .serving import ServingSettings, read_serving, serving_hardware
 
@@ -50,7 +51,7 @@ ENTRY_KEYS = {"name", "requests", "requests_low", "requests_high", "unique_token
               *MONTHLY_KEYS}
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(BoundedYamlLoader):
     """YAML 1.1 reads ``13e9`` (no dot) as text; this loader reads it as a number, as TOML
     and YAML 1.2 do."""
 
@@ -118,22 +119,15 @@ def _read(path):
         text = resources.files("xlplan.data").joinpath(DEFAULT_SCENARIO).read_text("utf-8")
         return EMBEDDED, tomllib.loads(text)
     path = Path(path)
-    try:
-        text = path.read_text("utf-8")
-    except OSError as error:
-        raise InvalidValueError(f"cannot read scenario file {str(path)!r}: {error.strerror}",
-                                argument="--scenario", value=str(path)) from None
-    try:
-        if path.suffix.lower() in (".yaml", ".yml"):
-            data = yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader
-        elif path.suffix.lower() == ".toml":
-            data = tomllib.loads(text)
-        else:
-            raise InvalidValueError(f"scenario file {str(path)!r} must end in .toml, .yaml or "
-                                    ".yml", argument="--scenario", value=str(path))
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as error:
-        raise InvalidValueError(f"scenario file {str(path)!r} is not valid: {error}",
-                                argument="--scenario", value=str(path)) from None
+    suffix = path.suffix.lower()
+    if suffix not in (".toml", ".yaml", ".yml"):
+        raise InvalidValueError(f"scenario file {str(path)!r} must end in .toml, .yaml or "
+                                ".yml", argument="--scenario", value=str(path))
+    text = read_text(path, "scenario file", "--scenario")
+    if suffix == ".toml":
+        data = parse_toml(text, "scenario file", path, "--scenario")
+    else:
+        data = parse_yaml(text, "scenario file", path, "--scenario", loader=_Loader)
     if not isinstance(data, dict):
         raise InvalidTypeError(f"scenario file {str(path)!r} must hold a table of settings",
                                argument="--scenario", value=str(path))
@@ -219,7 +213,7 @@ def _plans(data, law, source):
         monthly = parse_monthly(entry, where)
         requests = (monthly.total if monthly is not None else
                     _number(f"{where}.requests", entry.get("requests"), low=0.0, low_open=False))
-        plans.append(Plan(str(entry.get("name", f"scenario {k}")), loss, size, requests,
+        plans.append(Plan(clean_text(entry.get("name", f"scenario {k}")), loss, size, requests,
                           *_demand_range(entry, where, requests),
                           _unique_tokens(data, entry, where), monthly, **budgets))
     return tuple(plans)
@@ -342,7 +336,7 @@ def load_scenario(path=None, law=None):
                         for key, default in (("input_tokens", DEFAULT_INPUT_TOKENS),
                                              ("output_tokens", DEFAULT_OUTPUT_TOKENS)))
     scenario = Scenario(
-        source, str(data.get("title", "LLM sizing report")), law, law_source, hardware,
+        source, clean_text(data.get("title", "LLM sizing report")), law, law_source, hardware,
         *per_request, sweep, _plans(data, law, source), runs, serving,
         _positive("pue", data.get("pue", DEFAULT_PUE), low=1.0, low_open=False),
         _positive("grid_kg_per_kwh", data.get("grid_kg_per_kwh", DEFAULT_GRID_KG_PER_KWH),

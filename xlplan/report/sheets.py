@@ -13,6 +13,7 @@ from ..engine.laws import COEFFICIENT_NAMES
 from ..paper import TABLE2_COLUMNS, TABLE3_COLUMNS
 from ..shared.labels import HARDWARE_LABELS, SERVING_HARDWARE_LABELS
 from ..shared.numbers import count_text
+from ..shared.safe_text import write_text
 from ..shared.styles import (
     FORMATS,
     header_row,
@@ -76,8 +77,9 @@ def summary_sheet(ws, scenario, rows, stamp):
     header_row(ws, SUMMARY_HEADER, 1, [h for h, _, _ in SUMMARY_COLUMNS])
     for r, row in enumerate(rows, start=SUMMARY_HEADER + 1):
         for c, (_, key, fmt) in enumerate(SUMMARY_COLUMNS, start=1):
-            put(ws, f"{get_column_letter(c)}{r}", _plain(row[key]), "result", fmt,
-                bold=key in ("params", "total", "saving"))
+            cell = put(ws, f"{get_column_letter(c)}{r}", None, "result", fmt,
+                       bold=key in ("params", "total", "saving"))
+            write_text(cell, _plain(row[key]))  # the scenario's name is the user's text
     ws.row_dimensions[SUMMARY_HEADER].height = 48
     # Long scenario names wrap in a wide first column instead of being cut at the next cell.
     set_widths(ws, {"A": 40} | {get_column_letter(c): 14
@@ -289,11 +291,12 @@ def assumptions_sheet(ws, scenario, stamp_rows):
              for label, value, *rest in stamp_rows]
     cells = {}
     for r, (label, value, unit, source, fmt) in enumerate(rows, start=4):
-        ws.cell(r, 1, label)
-        cell = ws.cell(r, 2, value)
+        # Names, file names and sources are the user's text: stored as text, never formulas.
+        write_text(ws.cell(r, 1), label)
+        cell = write_text(ws.cell(r, 2), value)
         cell.number_format = FORMATS[fmt if not isinstance(value, str) else "plain"]
-        ws.cell(r, 3, unit)
-        ws.cell(r, 4, source)
+        write_text(ws.cell(r, 3), unit)
+        write_text(ws.cell(r, 4), source)
         cells[label] = f"Assumptions!$B${r}"
     set_widths(ws, {"A": 34, "B": 40, "C": 30, "D": 70})
     for letter in "ABCD":

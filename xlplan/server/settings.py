@@ -4,12 +4,12 @@ import ipaddress
 import math
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..engine.errors import InvalidTypeError, InvalidValueError
 from ..excel.convert import MAX_CELLS
 from ..excel.limits import MAX_RESULT_CELLS
+from ..shared.safe_read import MAX_TEXT_BYTES, check_regular_file
 
 __all__ = ["Settings", "TOKEN_ENV", "is_loopback", "LOOPBACK_NAMES", "JS_TIMER_LIMIT_MS",
            "QUEUE_PER_WORKER", "REQUEST_MARGIN_S", "WORKER_START_S", "max_slow_workers"]
@@ -164,9 +164,8 @@ class Settings:
             raise InvalidTypeError("--keyfile needs --certfile", argument="keyfile")
         for name in ("certfile", "keyfile"):
             path = getattr(self, name)
-            if path and not Path(path).is_file():
-                raise InvalidValueError(f"{name} '{path}' is not a file", argument=name,
-                                        value=path)
+            if path:  # a regular file of sane size: not a FIFO, a device or a huge file
+                check_regular_file(path, f"--{name}", name, MAX_TEXT_BYTES)
 
     def _check_limits(self):
         for name in ("max_body_bytes", "max_cells", "max_batch", "max_result_cells",

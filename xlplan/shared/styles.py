@@ -10,6 +10,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 
+from .safe_text import write_text
+
 __all__ = ["FORMATS", "COUNT_FORMAT", "AXIS_COUNT_FORMAT", "log_axis", "put", "header_row",
            "title", "note", "set_widths", "fit_page", "repeat_rows", "page_break_before",
            "wrap_column", "fit_widths"]
@@ -71,21 +73,21 @@ def header_row(ws, row, column, labels, align=None):
     """Bold, wrapped, underlined headers; ``align="center"`` over columns of numbers, so a
     header sits above its number rather than beside the next column's."""
     for offset, label in enumerate(labels):
-        cell = ws.cell(row, column + offset, label)
+        cell = write_text(ws.cell(row, column + offset), label)
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="bottom", horizontal=align)
         cell.border = Border(bottom=_THIN)
 
 
 def title(ws, text, subtitle=""):
-    ws["A1"] = text
+    write_text(ws["A1"], text)
     ws["A1"].font = Font(bold=True, size=14)
     if subtitle:
         note(ws, "A2", subtitle)
 
 
 def note(ws, ref, text):
-    ws[ref] = text
+    write_text(ws[ref], text)
     ws[ref].font = Font(italic=True, color="595959")
 
 

@@ -17,11 +17,16 @@ from openpyxl.worksheet.formula import ArrayFormula
 from ..excel.cell_error import CellError
 from . import functions
 from .parse import UnsupportedFormula, parse
-from .values import CellText, first_error, to_number
+from .values import CellText, SparseRange, first_error, to_number
 
 __all__ = ["Evaluation", "evaluate", "address"]
 
 MAX_PASSES = 4  # extra passes only when a cell read a spill range before it was filled
+# Ranges of more cells than this are read as the cells in them that hold something
+# (SparseRange): =SUM(A2:XFD1048576) costs what the sheet holds, not 17 billion reads.
+RANGE_CELLS = 100_000
+# Functions that skip blanks, so a large range may reach them as its filled cells only.
+_SKIP_BLANKS = frozenset({"SUM", "MIN", "MAX", "AVERAGE"})
 _ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
                "^": operator.pow}
 _COMPARE = {"=": operator.eq, "<>": operator.ne, "<": operator.lt, ">": operator.gt,
@@ -66,25 +71,106 @@ class Evaluation:
 class _Evaluator:
     def __init__(self, workbook):
         self.workbook = workbook
-        self.formulas = {(ws.title, cell.row, cell.column): cell.value
-                         for ws in workbook.worksheets for row in ws.iter_rows()
-                         for cell in row if _is_formula(cell.value)}
+        # The stored cells only: iter_rows() would create every blank of the used area.
+        self.stored = {ws.title: ws._cells for ws in workbook.worksheets}
+        self.formulas = {(ws.title, row, column): cell.value
+                         for ws in workbook.worksheets
+                         for (row, column), cell in sorted(ws._cells.items())
+                         if _is_formula(cell.value)}
         self.spilled = {}  # cell -> value, from spills and array formulas
-        self.empty_reads = set()
-        self.calls = {}
+        self.empty_reads, self.empty_ranges = set(), []
+        self.calls, self.trees, self.depends = {}, {}, {}
         self.result = Evaluation()
 
     def run(self):
         for _ in range(MAX_PASSES):
             self.memo, self.active, self.empty_reads, self.calls = {}, set(), set(), {}
+            self.empty_ranges = []
             self.result.unsupported, self.result.inherited, self.errors_read = [], set(), []
             for key in self.formulas:
-                self.cell(key)
-            if not self.empty_reads & set(self.spilled):
+                self.ensure(key)
+            if not self.read_before_spilled():
                 break
         self.result.values = dict(self.memo)
         self.result.values.update(self.spilled)
         return self.result
+
+    def read_before_spilled(self):
+        """True when a cell was read empty and a spill has since filled it."""
+        if self.empty_reads & set(self.spilled):
+            return True
+        return any(sheet == s and top <= r <= bottom and left <= c <= right
+                   for sheet, left, top, right, bottom in self.empty_ranges
+                   for (s, r, c) in self.spilled)
+
+    def tree(self, key):
+        """The parsed formula of ``key`` (parsed once), or the UnsupportedFormula it raised."""
+        if key not in self.trees:
+            formula = self.formulas[key]
+            try:
+                self.trees[key] = parse(formula.text if isinstance(formula, ArrayFormula)
+                                        else formula)
+            except UnsupportedFormula as error:
+                self.trees[key] = error
+        return self.trees[key]
+
+    def dependencies(self, key):
+        """The formula cells ``key``'s formula reads (both branches of an IF)."""
+        if key not in self.depends:
+            found, tree = set(), self.tree(key)
+            nodes = [] if isinstance(tree, UnsupportedFormula) else [tree]
+            while nodes:
+                node = nodes.pop()
+                if node[0] == "ref":
+                    found.update(self.formulas_in(node[1], key[0]))
+                elif node[0] == "call":
+                    nodes.extend(node[2])
+                else:
+                    nodes.extend(part for part in node[1:] if isinstance(part, tuple))
+            self.depends[key] = sorted(found)
+        return self.depends[key]
+
+    def formulas_in(self, text, sheet):
+        """Formula cells inside the reference ``text`` (none if it cannot be read)."""
+        try:
+            sheet, (left, top, right, bottom) = self.resolve(text, sheet)
+        except UnsupportedFormula:
+            return ()
+        if (left, top) == (right, bottom):
+            return [(sheet, top, left)] if (sheet, top, left) in self.formulas else ()
+        return [key for key in self.formulas if key[0] == sheet
+                and top <= key[1] <= bottom and left <= key[2] <= right]
+
+    def ensure(self, root):
+        """Evaluate ``root`` after the formula cells it reads, without recursion.
+
+        A depth-first walk with an explicit stack, so that a chain of 5,000 cells, each
+        reading the next, is evaluated from its far end; a cell met again while its own
+        inputs are pending closes a circle and gets #CIRC!.
+        """
+        if root in self.memo:
+            return
+        stack, pending = [(root, iter(self.dependencies(root)))], {root}
+        while stack:
+            key, inputs = stack[-1]
+            for dependency in inputs:
+                if dependency in self.memo:
+                    continue
+                if dependency in pending:
+                    self.circular(dependency)
+                    continue
+                stack.append((dependency, iter(self.dependencies(dependency))))
+                pending.add(dependency)
+                break
+            else:
+                stack.pop()
+                pending.discard(key)
+                if key not in self.memo:
+                    self.cell(key)
+
+    def circular(self, key):
+        self.memo[key] = CellError("#CIRC!", "circular reference")
+        self.unsupported_at(key, "circular reference")
 
     def cell(self, key):
         value = self.cell_value(key)
@@ -100,7 +186,8 @@ class _Evaluator:
         if key in self.spilled:
             return self.spilled[key]
         sheet, row, column = key
-        value = self.workbook[sheet].cell(row, column).value
+        stored = self.stored[sheet].get((row, column))
+        value = None if stored is None else stored.value
         if value is None:
             self.empty_reads.add(key)
         if isinstance(value, str):
@@ -114,10 +201,14 @@ class _Evaluator:
             return self.memo[key]
         self.active.add(key)
         formula = self.formulas[key]
-        text = formula.text if isinstance(formula, ArrayFormula) else formula
         self.errors_read.append(set())
         try:
-            value = self.node(parse(text), key[0])
+            tree = self.tree(key)
+            if isinstance(tree, UnsupportedFormula):
+                raise tree
+            value = self.node(tree, key[0])
+            if isinstance(value, SparseRange):  # the formula is the range itself: it spills
+                value = value.dense(RANGE_CELLS, UnsupportedFormula)
         except UnsupportedFormula as error:
             self.unsupported_at(key, str(error))
             value = CellError("#NAME?", str(error))
@@ -158,11 +249,12 @@ class _Evaluator:
         return _scalar(table[0][0])
 
     def blocked(self, sheet, left, top, right, bottom, anchor):
-        worksheet = self.workbook[sheet]
+        stored = self.stored[sheet]
         for r in range(top, bottom + 1):
             for c in range(left, right + 1):
-                if (sheet, r, c) != anchor and worksheet.cell(r, c).value is not None:
-                    return f"{address(sheet, r, c)} holds {worksheet.cell(r, c).value!r}"
+                cell = stored.get((r, c))
+                if (sheet, r, c) != anchor and cell is not None and cell.value is not None:
+                    return f"{address(sheet, r, c)} holds {cell.value!r}"
         return None
 
     def node(self, tree, sheet):
@@ -182,7 +274,16 @@ class _Evaluator:
             number = _number(self.node(tree[1], sheet))
             return number if isinstance(number, CellError) else number / 100.0
         if kind == "bin":
-            return _binary(tree[1], self.node(tree[2], sheet), self.node(tree[3], sheet))
+            # =A1+A2+...+A4000 parses as a left-leaning chain: walk it in a loop, left to
+            # right as Excel does, so a long sum costs no recursion.
+            chain = []
+            while tree[0] == "bin":
+                chain.append(tree)
+                tree = tree[2]
+            value = self.node(tree, sheet)
+            for _, op, _, right in reversed(chain):
+                value = _binary(op, value, self.node(right, sheet))
+            return value
         return self.call(tree[1], tree[2], sheet)
 
     def call(self, name, args, sheet):
@@ -197,7 +298,7 @@ class _Evaluator:
             return self.node(args[1], sheet) if isinstance(value, CellError) else value
         if not functions.known(name):
             raise UnsupportedFormula(f"unknown function {name}")
-        values = [self.node(arg, sheet) for arg in args]
+        values = [self.argument(self.node(arg, sheet), name) for arg in args]
         wrong_count = functions.check_arguments(name, values)
         if wrong_count:
             raise UnsupportedFormula(wrong_count)
@@ -211,7 +312,16 @@ class _Evaluator:
                     f"{name} failed with {type(error).__name__}: {error}") from error
         return self.calls[key]
 
-    def reference(self, text, sheet):
+    @staticmethod
+    def argument(value, name):
+        """A large range as ``name`` takes it: its filled cells, or every cell (bounded)."""
+        if not isinstance(value, SparseRange):
+            return value
+        return value.present() if name in _SKIP_BLANKS else value.dense(RANGE_CELLS,
+                                                                         UnsupportedFormula)
+
+    def resolve(self, text, sheet):
+        """(sheet, (left, top, right, bottom)) of the reference ``text`` read on ``sheet``."""
         if "!" in text:
             sheet, text = text.rsplit("!", 1)
             sheet = sheet[1:-1].replace("''", "'") if sheet.startswith("'") else sheet
@@ -219,16 +329,34 @@ class _Evaluator:
             raise UnsupportedFormula(f"refers to sheet '{sheet}', which the workbook does not "
                                      f"have (sheets: {', '.join(self.workbook.sheetnames)})")
         try:
-            left, top, right, bottom = range_boundaries(text.replace("$", ""))
-        except ValueError:
+            box = range_boundaries(text.replace("$", ""))
+        except (ValueError, TypeError):
             raise UnsupportedFormula(f"cannot read reference {text!r} (defined names "
                                      "are not supported)") from None
-        if None in (left, top, right, bottom):
+        if None in box:
             raise UnsupportedFormula(f"whole-row or whole-column reference {text!r}")
+        return sheet, box
+
+    def reference(self, text, sheet):
+        sheet, (left, top, right, bottom) = self.resolve(text, sheet)
         if (left, top) == (right, bottom):
             return self.cell((sheet, top, left))
-        return [[self.cell((sheet, r, c)) for c in range(left, right + 1)]
-                for r in range(top, bottom + 1)]
+        rows, columns = bottom - top + 1, right - left + 1
+        if rows * columns <= RANGE_CELLS:
+            return [[self.cell((sheet, r, c)) for c in range(left, right + 1)]
+                    for r in range(top, bottom + 1)]
+        # The cells that hold something: stored ones and spilled results, in row order.
+        inside = {(r, c) for (r, c) in self.stored[sheet]
+                  if top <= r <= bottom and left <= c <= right}
+        inside.update((r, c) for (s, r, c) in self.spilled
+                      if s == sheet and top <= r <= bottom and left <= c <= right)
+        self.empty_ranges.append((sheet, left, top, right, bottom))
+        cells = {}
+        for r, c in sorted(inside):
+            value = self.cell((sheet, r, c))
+            if value is not None:
+                cells[(r - top, c - left)] = value
+        return SparseRange(text, rows, columns, cells)
 
 
 def _hashable(value):
@@ -250,7 +378,7 @@ def _scalar(value):
 
 
 def _number(value):
-    if isinstance(value, list):
+    if isinstance(value, (list, SparseRange)):
         raise UnsupportedFormula("arithmetic on a whole range or array")
     return to_number(value)
 
@@ -270,7 +398,7 @@ _NUMBER_RANK, _TEXT_RANK, _BOOLEAN_RANK = 0, 1, 2
 
 def _comparable(value, other):
     """``value`` as a (type rank, value) pair; a blank takes the type of ``other``."""
-    if isinstance(value, list):
+    if isinstance(value, (list, SparseRange)):
         raise UnsupportedFormula("comparison of a whole range or array")
     if value is None:
         value = "" if isinstance(other, str) else (False if isinstance(other, bool) else 0.0)

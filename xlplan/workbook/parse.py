@@ -13,7 +13,12 @@ from openpyxl.formula.tokenizer import Token, TokenizerError
 from .. import udfs  # noqa: F401  (fills FUNCTIONS)
 from ..excel.registry import FUNCTIONS, office_name
 
-__all__ = ["parse", "UnsupportedFormula"]
+__all__ = ["parse", "UnsupportedFormula", "MAX_FORMULA_CHARS", "MAX_NESTING"]
+
+MAX_FORMULA_CHARS = 8192  # Excel's own limit on the length of a formula
+# Levels of parentheses, function calls, signs and % one formula may nest (Excel allows 64
+# levels of functions). Parsing and evaluating recurse once per level, so this bounds both.
+MAX_NESTING = 100
 
 # Binary operators by binding strength (Excel: comparison < & < +- < */ < ^).
 _BINARY = {"=": 1, "<>": 1, "<": 1, ">": 1, "<=": 1, ">=": 1, "&": 2,
@@ -51,6 +56,13 @@ class _Parser:
             raise UnsupportedFormula(f"cannot read formula {formula!r}: {error}") from None
         self.tokens = [t for t in items if t.type != Token.WSPACE]
         self.pos = 0
+        self.depth = 0
+
+    def deeper(self):
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise UnsupportedFormula(f"nests parentheses, functions or signs more than "
+                                     f"{MAX_NESTING} levels deep")
 
     def peek(self):
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -61,15 +73,20 @@ class _Parser:
         return token
 
     def expression(self, min_power=0):
-        left = self.prefix()
+        self.deeper()
+        left, percents = self.prefix(), 0
         while True:
             token = self.peek()
             if token is not None and token.type == Token.OP_POST:
                 self.take()
+                percents += 1
+                if percents > MAX_NESTING:
+                    raise UnsupportedFormula(f"has more than {MAX_NESTING} % signs in a row")
                 left = ("pct", left)
                 continue
             if (token is None or token.type != Token.OP_IN
                     or _BINARY.get(token.value, 0) <= min_power):
+                self.depth -= 1
                 return left
             self.take()
             power = _BINARY[token.value]
@@ -137,6 +154,9 @@ class _Parser:
 
 def parse(formula):
     """The expression tree of ``formula`` (text starting with ``=``)."""
+    if len(formula) > MAX_FORMULA_CHARS:
+        raise UnsupportedFormula(f"is {len(formula):,} characters long; Excel's limit is "
+                                 f"{MAX_FORMULA_CHARS:,}")
     parser = _Parser(formula)
     if not parser.tokens:
         raise UnsupportedFormula("empty formula")

@@ -6,17 +6,15 @@ right as Excel places them, so any reader shows the numbers.
 """
 
 import re
-import zipfile
-from pathlib import Path
 
-import openpyxl
 from openpyxl.packaging.custom import StringProperty
-from openpyxl.utils.cell import get_column_letter, range_boundaries
-from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.utils.cell import column_index_from_string, get_column_letter, range_boundaries
 
 from ..engine.errors import XlplanError
 from ..excel.cell_error import CellError
 from ..shared.atomic import atomic_path, check_not_same
+from ..shared.safe_read import FileInputError
+from ..shared.safe_xlsx import load_workbook
 from .cache import write_cached_values
 from .evaluate import evaluate
 
@@ -28,6 +26,7 @@ SPILL_PROPERTY = "xlplan spill ranges"
 # Excel's own calculation engine id: with it, Excel shows the cached values on
 # opening instead of recalculating (and without the add-in showing #NAME?).
 EXCEL_CALC_ID = 191029
+MAX_ROW, MAX_COLUMN = 1_048_576, 16_384  # Excel's last row, and column XFD
 _SETTING = re.compile(r"^(?:'((?:[^']|'')+)'|([^!']+))!\$?([A-Za-z]{1,3})\$?([0-9]+)=(.*)$")
 
 
@@ -36,15 +35,11 @@ class WorkbookError(XlplanError):
 
 
 def load(path):
-    """An openpyxl workbook with its formulas, or a :class:`WorkbookError` saying why not."""
-    path = Path(path)
-    if not path.is_file():
-        raise WorkbookError(f"{str(path)!r} does not exist or is not a file")
+    """An openpyxl workbook with its formulas, or a one-line error saying why not."""
     try:
-        workbook = openpyxl.load_workbook(path)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
-        raise WorkbookError(f"{str(path)!r} is not a readable .xlsx workbook "
-                            f"({type(error).__name__}: {error})") from None
+        workbook = load_workbook(path, "workbook", "input")
+    except FileInputError as error:
+        raise WorkbookError(str(error)) from None
     _clear_previous_spills(workbook)
     return workbook
 
@@ -54,15 +49,19 @@ def _clear_previous_spills(workbook):
         if prop.name != SPILL_PROPERTY:
             continue
         for entry in filter(None, str(prop.value).split(";")):
-            sheet, ref = entry.rsplit("!", 1)
-            if sheet not in workbook.sheetnames:
+            sheet, _, ref = entry.rpartition("!")
+            try:
+                left, top, right, bottom = range_boundaries(ref)
+            except (ValueError, TypeError):
+                continue  # not a range xlplan wrote: nothing of ours to clear
+            if sheet not in workbook.sheetnames or None in (left, top, right, bottom):
                 continue
-            left, top, right, bottom = range_boundaries(ref)
-            for r in range(top, bottom + 1):
-                for c in range(left, right + 1):
-                    cell = workbook[sheet].cell(r, c)
-                    if (r, c) != (top, left) and cell.data_type != "f":
-                        cell.value = None
+            # The cells that exist, not every address of the range (which may be the sheet).
+            cells = workbook[sheet]._cells
+            for (r, c) in [key for key in cells if top <= key[0] <= bottom
+                           and left <= key[1] <= right and key != (top, left)]:
+                if cells[(r, c)].data_type != "f":
+                    cells[(r, c)].value = None
         workbook.custom_doc_props.props.remove(prop)
 
 
@@ -74,6 +73,12 @@ def parse_setting(text):
                             "name with spaces: 'My sheet'!B3=2e12)")
     quoted, plain, column, row, raw = match.groups()
     sheet = quoted.replace("''", "'") if quoted else plain
+    if not 1 <= column_index_from_string(column.upper()) <= MAX_COLUMN:
+        raise WorkbookError(f"--set {text!r}: column {column.upper()} is past XFD, Excel's "
+                            "last column")
+    if not 1 <= int(row) <= MAX_ROW:
+        raise WorkbookError(f"--set {text!r}: row {int(row)} is outside Excel's rows 1 to "
+                            f"{MAX_ROW:,}")
     try:
         value = float(raw)
     except ValueError:
@@ -95,8 +100,12 @@ def apply_settings(workbook, settings):
 
 
 def _check(evaluation):
+    if len(evaluation.unsupported) == 1:  # the usual case, and a hostile one: one line
+        where, formula, reason = evaluation.unsupported[0]
+        raise WorkbookError(f"{where} cannot be evaluated, nothing written: "
+                            f"{_shown(formula)}: {reason}")
     if evaluation.unsupported:
-        lines = [f"  {where}: {formula}: {reason}"
+        lines = [f"  {where}: {_shown(formula)}: {reason}"
                  for where, formula, reason in evaluation.unsupported]
         raise WorkbookError(f"{len(lines)} formula(s) cannot be evaluated, nothing written:\n"
                             + "\n".join(lines))
@@ -129,6 +138,11 @@ def save(workbook, evaluation, destination, *, live=False):
             write_cached_values(plain, final, cached)
         finally:
             plain.unlink(missing_ok=True)
+
+
+def _shown(formula, limit=80):
+    """A formula as a message quotes it: at most ``limit`` characters."""
+    return formula if len(formula) <= limit else f"{formula[:limit]}... ({len(formula):,} chars)"
 
 
 def _plain(value):

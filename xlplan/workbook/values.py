@@ -2,7 +2,7 @@
 
 from ..excel.cell_error import CellError
 
-__all__ = ["CellText", "to_number", "first_error"]
+__all__ = ["CellText", "SparseRange", "to_number", "first_error"]
 
 
 class CellText(str):
@@ -37,3 +37,29 @@ def to_number(value):
     if isinstance(value, list):
         return CellError("#VALUE!", "a range or array where one number belongs")
     return CellError("#VALUE!", f"{value!r} is not a number")
+
+
+class SparseRange:
+    """A range too large to list cell by cell: only the cells in it that hold something.
+
+    ``cells`` maps (row, column) offsets from the top-left corner to values, in row
+    order. SUM, MIN, MAX and AVERAGE skip blanks, so they need only these; anything
+    else that wants every cell gets :meth:`dense`, which refuses beyond ``limit``.
+    """
+
+    def __init__(self, reference, rows, columns, cells):
+        self.reference, self.rows, self.columns, self.cells = reference, rows, columns, cells
+
+    def present(self):
+        """The values of the cells that hold something, as a one-row range."""
+        return [list(self.cells.values())]
+
+    def dense(self, limit, unsupported):
+        """Every cell as a 2-D list; ``unsupported`` (an exception class) beyond ``limit``."""
+        if self.rows * self.columns > limit:
+            raise unsupported(f"range {self.reference} has {self.rows * self.columns:,} cells; "
+                              f"beyond {limit:,} only SUM, MIN, MAX and AVERAGE take a range")
+        table = [[None] * self.columns for _ in range(self.rows)]
+        for (r, c), value in self.cells.items():
+            table[r][c] = value
+        return table
