@@ -21,8 +21,8 @@ ROOT = Path(__file__).parent.parent
 # Compiled packages in Pyodide's own distribution (pyodide.org, "Packages built in
 # Pyodide"), by their PyPI names.
 PYODIDE_PACKAGES = {"numpy", "scipy", "pandas", "pyyaml"}
-# Pure-Python wheels on PyPI (py3-none-any): openpyxl and its et_xmlfile, tomli.
-PURE_PYTHON = {"openpyxl", "et-xmlfile", "tomli"}
+# Pure-Python wheels on PyPI (py3-none-any): openpyxl and its et_xmlfile, tomli, defusedxml.
+PURE_PYTHON = {"openpyxl", "et-xmlfile", "tomli", "defusedxml"}
 BUILD_TIMEOUT = 300
 
 

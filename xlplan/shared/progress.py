@@ -18,6 +18,7 @@ class Progress:
         self.total, self.label, self.done = total, label, 0
         self.stream = stream or sys.stderr
         self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.drawn = False  # end the bar's line only if one was drawn
 
     def step(self, what=""):
         self.show(self.done + 1, what=what)
@@ -30,11 +31,12 @@ class Progress:
             self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (WIDTH - filled)}] "
                               f"{self.done}/{self.total} {what:<24}")
             self.stream.flush()
+            self.drawn = True
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        if self.enabled:
+        if self.drawn:
             self.stream.write("\n")
             self.stream.flush()
