@@ -95,9 +95,13 @@ MESSAGE_LINE_CHARS = 1000
 
 
 def _clipped(error):
-    return "\n".join(line if len(line) <= MESSAGE_LINE_CHARS else
-                     line[:MESSAGE_LINE_CHARS] + f"... ({len(line):,} characters)"
-                     for line in str(error).splitlines())
+    """The message of ``error``, each line clipped and its control characters escaped."""
+    lines = []
+    for line in str(error).splitlines():
+        if len(line) > MESSAGE_LINE_CHARS:
+            line = line[:MESSAGE_LINE_CHARS] + f"... ({len(line):,} characters)"
+        lines.append("".join(c if c.isprintable() else repr(c)[1:-1] for c in line))
+    return "\n".join(lines)
 
 
 def _run(args):

@@ -21,7 +21,7 @@ import pandas as pd
 from ..engine import validate
 from ..engine.errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
 from ..shared.safe_read import MAX_DATA_BYTES, read_text
-from ..shared.safe_xlsx import xlsx_bytes
+from ..shared.safe_xlsx import root_cause, xlsx_bytes
 
 __all__ = ["Runs", "load_runs", "MIN_RUNS", "COLUMN_ALIASES"]
 
@@ -165,9 +165,8 @@ def _read_file(path):
     # pandas and openpyxl raise many kinds of exception on a malformed file (ParserError,
     # XML ParseError, KeyError, ...); every one means "not readable as this type".
     except Exception as error:
-        reason = (str(error).splitlines() or [type(error).__name__])[0][:200]
-        raise InvalidValueError(f"runs file {path!r} cannot be read as {ext[1:]}: {reason}",
-                                argument="source", value=path) from None
+        raise InvalidValueError(f"runs file {path!r} cannot be read as {ext[1:]}: "
+                                f"{root_cause(error)}", argument="source", value=path) from None
 
 
 def _columns(header, width, params_col, tokens_col, loss_col, flops_col=None):

@@ -58,6 +58,17 @@ def _fail(what, path, problem, argument):
                           value=str(path))
 
 
+def _refused_value(error, what, path, argument):
+    """A ValueError (or RecursionError) a parser raised on a value, as one line."""
+    if isinstance(error, RecursionError):
+        return _fail(what, path, f"nests lists or tables more than {MAX_NESTING} levels deep",
+                     argument)
+    if "int_max_str_digits" in str(error):  # Python's guard against slow int parsing
+        return _fail(what, path, f"holds a number of more than "
+                     f"{sys.get_int_max_str_digits():,} digits", argument)
+    return _fail(what, path, f"holds a value that cannot be read: {error}", argument)
+
+
 def check_nesting(data, what, path, argument=None):
     """Refuse ``data`` nested deeper than :data:`MAX_NESTING` (walked without recursion).
 
@@ -89,11 +100,8 @@ def parse_json(text, what, path, argument=None):
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise _fail(what, path, f"is not valid JSON ({error})", argument) from None
-    except RecursionError:
-        raise _fail(what, path, f"nests lists or tables more than {MAX_NESTING} levels deep",
-                    argument) from None
-    except ValueError as error:  # e.g. an integer of more than 4,300 digits
-        raise _fail(what, path, f"holds a value Python refuses: {error}", argument) from None
+    except (ValueError, RecursionError) as error:  # e.g. an integer of 5,000 digits
+        raise _refused_value(error, what, path, argument) from None
     return check_nesting(data, what, path, argument)
 
 
@@ -106,11 +114,8 @@ def parse_toml(text, what, path, argument=None):
                 and _looks_like(lambda t: isinstance(parse_yaml(t, what, path), dict), text)
                 else "")
         raise _fail(what, path, f"is not valid TOML: {error}{hint}", argument) from None
-    except RecursionError:
-        raise _fail(what, path, f"nests lists or tables more than {MAX_NESTING} levels deep",
-                    argument) from None
-    except ValueError as error:
-        raise _fail(what, path, f"holds a value Python refuses: {error}", argument) from None
+    except (ValueError, RecursionError) as error:
+        raise _refused_value(error, what, path, argument) from None
     return check_nesting(data, what, path, argument)
 
 
@@ -135,4 +140,4 @@ def parse_yaml(text, what, path, argument=None, loader=BoundedYamlLoader):
         raise _fail(what, path, f"is not valid YAML: {_yaml_problem(error)}{hint}",
                     argument) from None
     except (ValueError, RecursionError) as error:
-        raise _fail(what, path, f"holds a value Python refuses: {error}", argument) from None
+        raise _refused_value(error, what, path, argument) from None

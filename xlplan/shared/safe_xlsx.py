@@ -13,7 +13,8 @@ import zipfile
 
 from .safe_read import MAX_DATA_BYTES, FileInputError, read_bytes
 
-__all__ = ["MAX_UNZIPPED_BYTES", "MAX_PARTS", "XLSX_SUFFIXES", "xlsx_bytes", "load_workbook"]
+__all__ = ["MAX_UNZIPPED_BYTES", "MAX_PARTS", "XLSX_SUFFIXES", "xlsx_bytes", "load_workbook",
+           "root_cause"]
 
 # Unzipped size of all parts together: xlplan's templates unzip to well under 1 MB, and
 # openpyxl needs about 10 times a part's size in memory to parse it.
@@ -50,6 +51,17 @@ def xlsx_bytes(path, what="workbook", argument=None):
     return data
 
 
+def root_cause(error):
+    """``Type: message`` of the first exception in ``error``'s chain, on one short line.
+
+    openpyxl re-raises a part's parse failure as "could not read worksheets from None";
+    the first exception says what was wrong (e.g. defusedxml's EntitiesForbidden).
+    """
+    while (error.__cause__ or error.__context__) is not None:
+        error = error.__cause__ or error.__context__
+    return f"{type(error).__name__}: {' '.join(str(error).split())[:200]}"
+
+
 def load_workbook(path, what="workbook", argument=None):
     """The openpyxl workbook ``path`` (formulas kept), or a one-line :class:`FileInputError`."""
     import openpyxl  # here: `xlplan --help` need not load it
@@ -61,6 +73,5 @@ def load_workbook(path, what="workbook", argument=None):
     # (ParseError, KeyError, TypeError, defusedxml's EntitiesForbidden, ...): all mean the
     # same to the user, who needs the file named and the reason, not a traceback.
     except Exception as error:
-        reason = " ".join(str(error).split())[:200]
-        raise _fail(what, path, f"is not a readable .xlsx workbook ({type(error).__name__}: "
-                    f"{reason})", argument) from None
+        raise _fail(what, path, f"is not a readable .xlsx workbook ({root_cause(error)})",
+                    argument) from None
