@@ -196,6 +196,9 @@ def _corpus(tmp_path):
     for setting in ("S!A0=1", "S!A1048577=1", "S!XFE1=1", "S!A99999999999999999999=1"):
         cases.append((f"recalc --set {setting}",
                       ["recalc", good, "-o", str(out / "o.xlsx"), "--set", setting]))
+    pipe = _special(inputs, "output.xlsx")["fifo"]  # an output os.replace must not replace
+    cases += [("recalc -o fifo", ["recalc", good, "-o", str(pipe)]),
+              ("report -o fifo", ["report", "-o", str(pipe), "-q"])]
     cases += [("fit --seed -1", ["fit", str(RUNS), "--seed", "-1", "--bootstrap", "5"]),
               ("fit --bootstrap 10**12", ["fit", str(RUNS), "--bootstrap", str(10**12)])]
     for kind, path in _special(inputs, "cert.pem").items():
@@ -239,6 +242,7 @@ def test_every_command_refuses_every_hostile_file_in_one_line(tmp_path):
                              for k, v in result.items()})
     assert not failures, json.dumps(failures, indent=1)
     assert _fingerprint(tmp_path / "in") == before  # nothing the user gave was touched
+    assert (tmp_path / "in" / "output-fifo.xlsx").is_fifo()
     assert not list((tmp_path / "out").iterdir())
 
 

@@ -56,6 +56,11 @@ def atomic_path(destination, private=False):
     if destination.is_dir():
         raise InvalidValueError(f"output {str(destination)!r} is a folder; name a file in it",
                                 argument="-o", value=str(destination))
+    if destination.exists() and not destination.is_file():
+        # os.replace would put a file in place of a device or pipe (as root, /dev/null).
+        raise InvalidValueError(f"output {str(destination)!r} is not a regular file (a device "
+                                "or a pipe); name a file", argument="-o",
+                                value=str(destination))
     directory = destination.parent if str(destination.parent) else Path(".")
     if not directory.is_dir():
         raise InvalidValueError(f"output directory {str(directory)!r} does not exist",
