@@ -4,7 +4,7 @@ The parsers recurse once per level of nesting, so a file of 5,000 ``[`` would en
 in a RecursionError; a 5,000-digit number ends in a ValueError; YAML aliases can
 expand a few lines into billions of nodes (and a cycle into endless recursion
 in whatever prints the value later). Here each of these is a
-:class:`~xlplan.shared.safe_read.FileInputError` naming the file and the problem.
+:class:`FileContentError` naming the file and the problem.
 """
 
 import json
@@ -12,18 +12,22 @@ import sys
 
 import yaml
 
-from .safe_read import FileInputError
+from ..engine.errors import InvalidTypeError
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:
     import tomli as tomllib
 
-__all__ = ["MAX_NESTING", "BoundedYamlLoader", "parse_json", "parse_toml", "parse_yaml",
-           "check_nesting"]
+__all__ = ["MAX_NESTING", "FileContentError", "BoundedYamlLoader", "parse_json", "parse_toml",
+           "parse_yaml", "check_nesting"]
 
 # Levels of lists and tables inside each other; a scenario needs 4.
 MAX_NESTING = 32
+
+
+class FileContentError(InvalidTypeError):
+    """A file read fine whose content is not what it must be (not JSON, nested too deep)."""
 
 
 class _Refused(Exception):
@@ -54,7 +58,7 @@ class BoundedYamlLoader(yaml.SafeLoader):
 
 
 def _fail(what, path, problem, argument):
-    return FileInputError(f"{what} {str(path)!r} {problem}", argument=argument,
+    return FileContentError(f"{what} {str(path)!r} {problem}", argument=argument,
                           value=str(path))
 
 
