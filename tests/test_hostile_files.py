@@ -151,7 +151,9 @@ def _recalc_formulas(folder):
     paths = {}
     for kind, formula in (("deep-parentheses", "=" + "(" * 3000 + "1" + ")" * 3000),
                           ("unary-minus", "=" + "-" * 10_000 + "1"),
-                          ("deep-functions", "=" + "ABS(" * 500 + "1" + ")" * 500)):
+                          ("deep-functions", "=" + "ABS(" * 500 + "1" + ")" * 500),
+                          ("index-of-huge-range", "=INDEX(C1:Z300000, 2)"),
+                          ("spill-of-huge-range", "=C1:Z300000")):
         workbook = openpyxl.Workbook()
         workbook.active.title = "S"
         workbook.active["B2"] = formula
@@ -312,3 +314,16 @@ def test_recalc_evaluates_long_chains_and_huge_ranges_in_bounded_time(tmp_path):
     assert values["B1"].value == 4 + 4 + 5  # C7, D9 and Z299999
     assert values["B2"].value == 3000 + 4 + 4 + 5  # B3, C7, D9 and Z299999
     assert values["B3"].value == 3000
+
+
+def test_a_workbook_that_reads_too_many_cells_is_refused(tmp_path, monkeypatch):
+    from xlplan.workbook import evaluate
+    from xlplan.workbook.recalc import WorkbookError, recalc_file
+
+    monkeypatch.setattr(evaluate, "MAX_CELL_READS", 5_000)
+    cells = {f"A{i}": i for i in range(1, 201)}
+    cells |= {f"B{i}": f"=SUM(A1:A{i})" for i in range(1, 201)}  # 20,100 reads in all
+    _recalc_workbook(tmp_path, cells).save(tmp_path / "in.xlsx")
+    with pytest.raises(WorkbookError, match="read more than 5,000 cells"):
+        recalc_file(tmp_path / "in.xlsx", tmp_path / "out.xlsx")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.xlsx"]

@@ -7,6 +7,7 @@ missing sheet or a circular reference is listed by cell address in
 :attr:`Evaluation.unsupported`, never left silently blank.
 """
 
+import bisect
 import math
 import operator
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from . import functions
 from .parse import UnsupportedFormula, parse
 from .values import CellText, SparseRange, first_error, to_number
 
-__all__ = ["Evaluation", "evaluate", "address"]
+__all__ = ["Evaluation", "EvaluationLimit", "evaluate", "address", "MAX_CELL_READS"]
 
 MAX_PASSES = 4  # extra passes only when a cell read a spill range before it was filled
 # Ranges of more cells than this are read as the cells in them that hold something
@@ -27,6 +28,13 @@ MAX_PASSES = 4  # extra passes only when a cell read a spill range before it was
 RANGE_CELLS = 100_000
 # Functions that skip blanks, so a large range may reach them as its filled cells only.
 _SKIP_BLANKS = frozenset({"SUM", "MIN", "MAX", "AVERAGE"})
+# Cells all formulas together may read (over every pass): 10,000 formulas each summing
+# the same 10,000 cells would otherwise run for minutes. xlplan's templates read ~10,000.
+MAX_CELL_READS = 2_000_000
+
+
+class EvaluationLimit(Exception):
+    """The workbook needs more than :data:`MAX_CELL_READS` cell reads; nothing is written."""
 _ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
                "^": operator.pow}
 _COMPARE = {"=": operator.eq, "<>": operator.ne, "<": operator.lt, ">": operator.gt,
@@ -77,15 +85,21 @@ class _Evaluator:
                          for ws in workbook.worksheets
                          for (row, column), cell in sorted(ws._cells.items())
                          if _is_formula(cell.value)}
+        # Each sheet's formula cells as sorted (row, column): the formulas inside a range
+        # are found by bisection, not by a scan of every formula for every range.
+        self.formula_index = {ws.title: [] for ws in workbook.worksheets}
+        for sheet, row, column in self.formulas:
+            self.formula_index[sheet].append((row, column))
+        self.reads = 0
         self.spilled = {}  # cell -> value, from spills and array formulas
         self.empty_reads, self.empty_ranges = set(), []
-        self.calls, self.trees, self.depends = {}, {}, {}
+        self.calls, self.trees, self.depends, self.inside = {}, {}, {}, {}
         self.result = Evaluation()
 
     def run(self):
         for _ in range(MAX_PASSES):
             self.memo, self.active, self.empty_reads, self.calls = {}, set(), set(), {}
-            self.empty_ranges = []
+            self.empty_ranges, self.ranges, self.range_keys = [], {}, {}
             self.result.unsupported, self.result.inherited, self.errors_read = [], set(), []
             for key in self.formulas:
                 self.ensure(key)
@@ -95,10 +109,19 @@ class _Evaluator:
         self.result.values.update(self.spilled)
         return self.result
 
+    def count(self, reads):
+        """Add ``reads`` to the cells read so far; stop past :data:`MAX_CELL_READS`."""
+        self.reads += reads
+        if self.reads > MAX_CELL_READS:
+            raise EvaluationLimit(f"its formulas read more than {MAX_CELL_READS:,} cells in "
+                                  "all (large ranges read by many formulas); xlplan recalc "
+                                  "stops there")
+
     def read_before_spilled(self):
         """True when a cell was read empty and a spill has since filled it."""
         if self.empty_reads & set(self.spilled):
             return True
+        self.count(len(self.empty_ranges) * len(self.spilled))
         return any(sheet == s and top <= r <= bottom and left <= c <= right
                    for sheet, left, top, right, bottom in self.empty_ranges
                    for (s, r, c) in self.spilled)
@@ -117,17 +140,17 @@ class _Evaluator:
     def dependencies(self, key):
         """The formula cells ``key``'s formula reads (both branches of an IF)."""
         if key not in self.depends:
-            found, tree = set(), self.tree(key)
+            found, tree = {}, self.tree(key)  # a dict: first-seen order, deterministic
             nodes = [] if isinstance(tree, UnsupportedFormula) else [tree]
             while nodes:
                 node = nodes.pop()
                 if node[0] == "ref":
-                    found.update(self.formulas_in(node[1], key[0]))
+                    found.update(dict.fromkeys(self.formulas_in(node[1], key[0])))
                 elif node[0] == "call":
                     nodes.extend(node[2])
                 else:
                     nodes.extend(part for part in node[1:] if isinstance(part, tuple))
-            self.depends[key] = sorted(found)
+            self.depends[key] = list(found)
         return self.depends[key]
 
     def formulas_in(self, text, sheet):
@@ -138,8 +161,15 @@ class _Evaluator:
             return ()
         if (left, top) == (right, bottom):
             return [(sheet, top, left)] if (sheet, top, left) in self.formulas else ()
-        return [key for key in self.formulas if key[0] == sheet
-                and top <= key[1] <= bottom and left <= key[2] <= right]
+        box = (sheet, left, top, right, bottom)
+        if box not in self.inside:  # found once: many formulas often read one range
+            index = self.formula_index[sheet]
+            rows = index[bisect.bisect_left(index, (top, 0)):
+                         bisect.bisect_right(index, (bottom, math.inf))]
+            self.count(len(rows))
+            self.inside[box] = [(sheet, row, column) for row, column in rows
+                                if left <= column <= right]
+        return self.inside[box]
 
     def ensure(self, root):
         """Evaluate ``root`` after the formula cells it reads, without recursion.
@@ -150,7 +180,9 @@ class _Evaluator:
         """
         if root in self.memo:
             return
-        stack, pending = [(root, iter(self.dependencies(root)))], {root}
+        inputs_of = self.dependencies(root)
+        self.count(len(inputs_of))  # each walk costs its cells' inputs
+        stack, pending = [(root, iter(inputs_of))], {root}
         while stack:
             key, inputs = stack[-1]
             for dependency in inputs:
@@ -159,7 +191,9 @@ class _Evaluator:
                 if dependency in pending:
                     self.circular(dependency)
                     continue
-                stack.append((dependency, iter(self.dependencies(dependency))))
+                inputs_of = self.dependencies(dependency)
+                self.count(len(inputs_of))
+                stack.append((dependency, iter(inputs_of)))
                 pending.add(dependency)
                 break
             else:
@@ -303,7 +337,7 @@ class _Evaluator:
         if wrong_count:
             raise UnsupportedFormula(wrong_count)
         # One call per distinct arguments: five INDEX(FIT_COEFFS(runs), 1, k) cells fit once.
-        key = (name, _hashable(values))
+        key = (name, tuple(self.range_keys.get(id(v)) or _hashable(v) for v in values))
         if key not in self.calls:
             try:
                 self.calls[key] = functions.call(name, values)
@@ -312,13 +346,16 @@ class _Evaluator:
                     f"{name} failed with {type(error).__name__}: {error}") from error
         return self.calls[key]
 
-    @staticmethod
-    def argument(value, name):
+    def argument(self, value, name):
         """A large range as ``name`` takes it: its filled cells, or every cell (bounded)."""
         if not isinstance(value, SparseRange):
             return value
-        return value.present() if name in _SKIP_BLANKS else value.dense(RANGE_CELLS,
-                                                                         UnsupportedFormula)
+        if name not in _SKIP_BLANKS:
+            return value.dense(RANGE_CELLS, UnsupportedFormula)
+        present = value.present()  # the same list each time: its call-cache key is kept
+        if id(present) not in self.range_keys:
+            self.range_keys[id(present)] = _hashable(present)
+        return present
 
     def resolve(self, text, sheet):
         """(sheet, (left, top, right, bottom)) of the reference ``text`` read on ``sheet``."""
@@ -341,11 +378,31 @@ class _Evaluator:
         sheet, (left, top, right, bottom) = self.resolve(text, sheet)
         if (left, top) == (right, bottom):
             return self.cell((sheet, top, left))
+        box = (sheet, left, top, right, bottom)
+        if box in self.ranges:  # read once per pass: many formulas often read one range
+            table, errors = self.ranges[box]
+            if self.errors_read:
+                self.errors_read[-1].update(errors)
+            return table
         rows, columns = bottom - top + 1, right - left + 1
-        if rows * columns <= RANGE_CELLS:
-            return [[self.cell((sheet, r, c)) for c in range(left, right + 1)]
-                    for r in range(top, bottom + 1)]
+        if rows * columns > RANGE_CELLS:
+            return self.sparse(text, box)
+        self.count(rows * columns)
+        table = [[self.cell((sheet, r, c)) for c in range(left, right + 1)]
+                 for r in range(top, bottom + 1)]
+        self.ranges[box] = (table, {id(v) for row in table for v in row
+                                    if isinstance(v, CellError)})
+        # The call cache's key for this table, computed once; its id is stable while
+        # self.ranges holds it (this pass).
+        self.range_keys[id(table)] = _hashable(table)
+        return table
+
+    def sparse(self, text, box):
+        """A range larger than RANGE_CELLS as the cells in it that hold something."""
+        sheet, left, top, right, bottom = box
+        rows, columns = bottom - top + 1, right - left + 1
         # The cells that hold something: stored ones and spilled results, in row order.
+        self.count(len(self.stored[sheet]) + len(self.spilled))
         inside = {(r, c) for (r, c) in self.stored[sheet]
                   if top <= r <= bottom and left <= c <= right}
         inside.update((r, c) for (s, r, c) in self.spilled
@@ -356,7 +413,9 @@ class _Evaluator:
             value = self.cell((sheet, r, c))
             if value is not None:
                 cells[(r - top, c - left)] = value
-        return SparseRange(text, rows, columns, cells)
+        found = SparseRange(text, rows, columns, cells)
+        self.ranges[box] = (found, {id(v) for v in cells.values() if isinstance(v, CellError)})
+        return found
 
 
 def _hashable(value):

@@ -16,7 +16,7 @@ from ..shared.atomic import atomic_path, check_not_same
 from ..shared.safe_read import FileInputError
 from ..shared.safe_xlsx import load_workbook
 from .cache import write_cached_values
-from .evaluate import evaluate
+from .evaluate import EvaluationLimit, evaluate
 
 __all__ = ["WorkbookError", "load", "apply_settings", "save", "recalc_file", "parse_setting"]
 
@@ -154,6 +154,10 @@ def recalc_file(source, destination, settings=()):
     check_not_same(source, destination)
     workbook = load(source)
     apply_settings(workbook, settings)
-    evaluation = evaluate(workbook)
+    try:
+        evaluation = evaluate(workbook)
+    except EvaluationLimit as error:
+        raise WorkbookError(f"{str(source)!r} cannot be evaluated, nothing written: "
+                            f"{error}") from None
     save(workbook, evaluation, destination)
     return evaluation

@@ -49,10 +49,14 @@ class SparseRange:
 
     def __init__(self, reference, rows, columns, cells):
         self.reference, self.rows, self.columns, self.cells = reference, rows, columns, cells
+        self._present = None
 
     def present(self):
-        """The values of the cells that hold something, as a one-row range."""
-        return [list(self.cells.values())]
+        """The values of the cells that hold something, as a one-row range (one list,
+        made once)."""
+        if self._present is None:
+            self._present = [list(self.cells.values())]
+        return self._present
 
     def dense(self, limit, unsupported):
         """Every cell as a 2-D list; ``unsupported`` (an exception class) beyond ``limit``."""
