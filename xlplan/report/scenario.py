@@ -47,6 +47,10 @@ _KEYS = {"law", "runs", "hardware", "input_tokens", "output_tokens", "sweep_qual
 # What a scenario may give as its goal: a quality, or a budget (the best model it buys).
 _GOALS = ("chinchilla_params", "loss", "budget_dollars", "budget_flops")
 # The keys of one [[scenarios]] entry; anything else is a typo and is refused.
+# Most [[scenarios]] and sweep sizes a file may give: each is a row (or a column) of solved
+# plans; a file of 100,000 entries would run for hours and write an unreadable report.
+MAX_SCENARIOS = 200
+MAX_SWEEP = 50
 ENTRY_KEYS = {"name", "requests", "requests_low", "requests_high", "unique_tokens", *_GOALS,
               *MONTHLY_KEYS}
 
@@ -285,6 +289,10 @@ def _checked_shapes(data, source):
             raise InvalidTypeError(f"{source}: {key} must be {wanted}, got "
                                    f"{type(data[key]).__name__} {str(data[key])[:60]}",
                                    argument=key, value=data[key])
+    for key, most in (("scenarios", MAX_SCENARIOS), ("sweep_quality_params", MAX_SWEEP)):
+        if len(data.get(key) or ()) > most:
+            raise InvalidValueError(f"{source}: {key} gives {len(data[key]):,} entries; at "
+                                    f"most {most}", argument=key, value=len(data[key]))
     for k, entry in enumerate(data.get("scenarios") or [], start=1):
         if not isinstance(entry, dict):
             raise InvalidTypeError(f"{source}: scenarios[{k}] must be a table of name, loss "
