@@ -56,7 +56,8 @@ BY_FORMAT = {
               "toml-text": "[hardware]\ntrain_mfu = 0.4\n",
               "alias-bomb": "a: &a [x, x, x, x, x, x, x, x, x]\n"
                             "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\ntitle: *b\n"},
-    ".csv": {"bigint": "params,tokens,loss\n" + "9" * 5000 + ",1e9,2.0\n"},
+    ".csv": {"bigint": "params,tokens,loss\n" + "9" * 5000 + ",1e9,2.0\n",
+             "150k-rows": "params,tokens,loss\n" + "1e9,2e10,2.5\n" * 150_000},
     ".conf": {},
 }
 

@@ -38,6 +38,9 @@ COLUMN_ALIASES = {
              "val loss", "validation loss", "eval loss", "l"),
 }
 _FILE_TYPES = (".csv", ".xlsx", ".xlsm")
+# Rows a runs file may hold: read no further (64 MB of "1,1,1" lines is 11 million rows,
+# gigabytes as pandas objects). Published scaling-law studies fit a few hundred runs.
+MAX_FILE_ROWS = 100_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -159,14 +162,20 @@ def _read_file(path):
         source = io.BytesIO(xlsx_bytes(path, "runs file", "source"))
     try:
         if ext == ".csv":
-            return pd.read_csv(source, dtype=object, keep_default_na=False,
-                               skip_blank_lines=False)
-        return pd.read_excel(source, dtype=object, keep_default_na=False)
+            table = pd.read_csv(source, dtype=object, keep_default_na=False,
+                                skip_blank_lines=False, nrows=MAX_FILE_ROWS + 1)
+        else:
+            table = pd.read_excel(source, dtype=object, keep_default_na=False,
+                                  nrows=MAX_FILE_ROWS + 1)
     # pandas and openpyxl raise many kinds of exception on a malformed file (ParserError,
     # XML ParseError, KeyError, ...); every one means "not readable as this type".
     except Exception as error:
         raise InvalidValueError(f"runs file {path!r} cannot be read as {ext[1:]}: "
                                 f"{root_cause(error)}", argument="source", value=path) from None
+    if len(table) > MAX_FILE_ROWS:
+        raise InvalidValueError(f"runs file {path!r} has more than {MAX_FILE_ROWS:,} rows",
+                                argument="source", value=path)
+    return table
 
 
 def _columns(header, width, params_col, tokens_col, loss_col, flops_col=None):
