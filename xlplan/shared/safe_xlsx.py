@@ -16,9 +16,10 @@ from .safe_read import MAX_DATA_BYTES, FileInputError, read_bytes
 __all__ = ["MAX_UNZIPPED_BYTES", "MAX_PARTS", "XLSX_SUFFIXES", "xlsx_bytes", "load_workbook",
            "root_cause"]
 
-# Unzipped size of all parts together: xlplan's templates unzip to well under 1 MB, and
-# openpyxl needs about 10 times a part's size in memory to parse it.
-MAX_UNZIPPED_BYTES = 64 * 1024 * 1024
+# Unzipped size of all parts together: xlplan's templates unzip to well under 1 MB, 100,000
+# runs to about 10 MB. openpyxl needs about 10 times a part's size in memory, and a minute
+# to load and save 32 MB (a million cells) on a loaded machine: 16 MB bounds that to ~30 s.
+MAX_UNZIPPED_BYTES = 16 * 1024 * 1024
 MAX_PARTS = 10_000
 XLSX_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
 
