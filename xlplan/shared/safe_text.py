@@ -9,7 +9,7 @@ hold (openpyxl raises on them) and cuts text at Excel's cell limit.
 
 import re
 
-__all__ = ["clean_text", "write_text", "text_only", "MAX_CELL_CHARS"]
+__all__ = ["clean_text", "write_text", "MAX_CELL_CHARS"]
 
 MAX_CELL_CHARS = 32_767  # Excel's limit for the text of one cell
 # Characters XML 1.0 cannot hold (tab, line feed and carriage return it can).
@@ -34,18 +34,3 @@ def write_text(cell, value):
     else:
         cell.value = value
     return cell
-
-
-def text_only(workbook):
-    """Store every formula cell of a values-only ``workbook`` (a report) as text.
-
-    A guard for sheets written without :func:`write_text`: a report holds no formulas,
-    so a formula in it can only be user text that slipped through. Returns the count.
-    """
-    count = 0
-    for worksheet in workbook.worksheets:
-        for cell in worksheet._cells.values():  # the stored cells; iter_rows would add blanks
-            if cell.data_type == "f":
-                write_text(cell, str(cell.value))
-                count += 1
-    return count
