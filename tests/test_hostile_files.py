@@ -54,6 +54,7 @@ BY_FORMAT = {
               "bigint": "input_tokens: " + "9" * 5000,
               "python-tag": "title: !!python/object/apply:os.system ['echo pwned']\n",
               "toml-text": "[hardware]\ntrain_mfu = 0.4\n",
+              "number-key": "1: 2\ntitle: x\n", "boolean-key": "true: 1\n",
               "alias-bomb": "a: &a [x, x, x, x, x, x, x, x, x]\n"
                             "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\ntitle: *b\n"},
     ".csv": {"bigint": "params,tokens,loss\n" + "9" * 5000 + ",1e9,2.0\n",

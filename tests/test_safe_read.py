@@ -51,3 +51,5 @@ def test_nesting_is_bounded_in_every_format_and_parse_errors_are_type_errors(tmp
     assert safe_parse.parse_json(shallow, "file", "f") == [[[[[]]]]]
     with pytest.raises(InvalidTypeError, match="uses an alias"):
         safe_parse.parse_yaml("a: &x 1\nb: *x\n", "file", "f")
+    with pytest.raises(InvalidTypeError, match=r"has the key '1' \(int\)"):
+        safe_parse.parse_yaml("a:\n  1: x\n", "file", "f")

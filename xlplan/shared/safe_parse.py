@@ -74,7 +74,8 @@ def _refused_value(error, what, path, argument):
 
 
 def check_nesting(data, what, path, argument=None):
-    """Refuse ``data`` nested deeper than :data:`MAX_NESTING` (walked without recursion).
+    """Refuse ``data`` nested deeper than :data:`MAX_NESTING` (walked without recursion),
+    or with a table key that is not text (YAML allows ``1: x`` and ``true: y``).
 
     TOML dotted keys (``a.b.c.d = 1``) build deep tables without deep parsing.
     """
@@ -85,6 +86,12 @@ def check_nesting(data, what, path, argument=None):
             if depth >= MAX_NESTING:
                 raise _fail(what, path, f"nests lists or tables more than {MAX_NESTING} "
                             "levels deep", argument)
+            keys = value if isinstance(value, dict) else ()
+            odd = next((key for key in keys if not isinstance(key, str)), None)
+            if odd is not None:
+                raise _fail(what, path, f"has the key {str(odd)[:40]!r} "
+                            f"({type(odd).__name__}); keys are names: write it as text",
+                            argument)
             children = value.values() if isinstance(value, dict) else value
             stack.extend((child, depth + 1) for child in children)
     return data
@@ -135,7 +142,7 @@ def parse_yaml(text, what, path, argument=None, loader=BoundedYamlLoader):
     """The value of the YAML ``text`` read from ``path``; ``loader`` a
     :class:`BoundedYamlLoader` subclass."""
     try:
-        return yaml.load(text, Loader=loader)  # noqa: S506 (a SafeLoader subclass)
+        data = yaml.load(text, Loader=loader)  # noqa: S506 (a SafeLoader subclass)
     except _Refused as error:
         raise _fail(what, path, str(error), argument) from None
     except yaml.YAMLError as error:
@@ -145,3 +152,4 @@ def parse_yaml(text, what, path, argument=None, loader=BoundedYamlLoader):
                     argument) from None
     except (ValueError, RecursionError) as error:
         raise _refused_value(error, what, path, argument) from None
+    return check_nesting(data, what, path, argument)
