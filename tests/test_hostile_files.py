@@ -44,7 +44,9 @@ TEXT_JUNK = {
 # Contents specific to a format: nesting, huge numbers, YAML tags and aliases.
 BY_FORMAT = {
     ".json": {"deep": "[" * 5000 + "]" * 5000, "bigint": '{"A": ' + "9" * 5000 + "}",
-              "yaml-text": "A: 1\nB: 2\n"},
+              "yaml-text": "A: 1\nB: 2\n",
+              "denormal-coefficient": '{"A": 1e-320, "B": 410.7, "E": 1.69, "alpha": 0.34, '
+                                      '"beta": 0.28}'},
     ".toml": {"deep": "law = " + "[" * 5000 + "]" * 5000,
               "dotted": "title." + ".".join(["a"] * 500) + " = 1",
               "bigint": "input_tokens = " + "9" * 5000, "yaml-text": "title: x\nlaw: y\n",

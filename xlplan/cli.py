@@ -115,6 +115,13 @@ def _run(args):
         # that flush does not raise a second BrokenPipeError.
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115
         return 0
+    except ArithmeticError as error:
+        # Inputs of absurd size (a law coefficient of 1e-320) can overflow a computation the
+        # engine does not yet guard; still one line, naming what happened, not a traceback.
+        print(f"xlplan {args.command}: error: a computation failed on these inputs "
+              f"({type(error).__name__}: {error}); check the magnitudes of the inputs",
+              file=sys.stderr)
+        return 2
     except KeyboardInterrupt as stop:
         print(f"xlplan {args.command}: stopped ({stop or 'interrupted'})", file=sys.stderr)
         return 130
