@@ -60,7 +60,9 @@ BY_FORMAT = {
               "alias-bomb": "a: &a [x, x, x, x, x, x, x, x, x]\n"
                             "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\ntitle: *b\n"},
     ".csv": {"bigint": "params,tokens,loss\n" + "9" * 5000 + ",1e9,2.0\n",
-             "150k-rows": "params,tokens,loss\n" + "1e9,2e10,2.5\n" * 150_000},
+             "150k-rows": "params,tokens,loss\n" + "1e9,2e10,2.5\n" * 150_000,
+             "all-1e308": "params,tokens,loss\n" + "".join(f"1e308,{2e9 * 2**k},{3.4 - k / 9}\n"
+                                                             for k in range(8))},
     ".conf": {},
 }
 
@@ -183,7 +185,7 @@ def _corpus(tmp_path):
     csv = _text_inputs(inputs, ".csv")
     for kind, path in csv.items():
         cases.append((f"fit {kind}.csv", ["fit", str(path), "--output", str(out / "law.json")]))
-    for kind in ("latin1", "fifo", "dev-zero-link", "deep"):  # reached through a scenario
+    for kind in ("latin1", "fifo", "dev-zero-link", "all-1e308"):  # through a scenario
         if kind in csv:
             scenario = inputs / f"runs-{kind}.toml"
             scenario.write_text(f'runs = "{csv[kind].name}"\n[[scenarios]]\nloss = 2.0\n'

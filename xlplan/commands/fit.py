@@ -45,6 +45,7 @@ def as_option(error):
 def run(args):
     # Imported here: the optimiser (scipy) should not slow down `xlplan --help`.
     from ..fit.bootstrap import bootstrap_law
+    from ..fit.guard import quiet_fit
     from ..fit.law import fit_law
     from ..fit.runs import load_runs
 
@@ -52,14 +53,15 @@ def run(args):
         runs = load_runs(args.runs, params_col=args.params_col, tokens_col=args.tokens_col,
                          loss_col=args.loss_col, flops_col=args.flops_col)
         options = {"max_tokens_per_param": args.max_tokens_per_param, "delta": args.delta}
-        if args.bootstrap:
-            # Shown even off a terminal: a long bootstrap in a log should say how far it got.
-            with Progress(args.bootstrap, "bootstrap", enabled=True) as bar:
-                result = bootstrap_law(runs, args.bootstrap, seed=args.seed, progress=bar.show,
-                                       **options)
-            fit, intervals, level = result.fit, result.intervals, result.level
-        else:
-            fit, intervals, level = fit_law(runs, **options), None, None
+        with quiet_fit(args.runs):
+            if args.bootstrap:
+                # Shown even off a terminal: a long bootstrap in a log says how far it got.
+                with Progress(args.bootstrap, "bootstrap", enabled=True) as bar:
+                    result = bootstrap_law(runs, args.bootstrap, seed=args.seed,
+                                           progress=bar.show, **options)
+                fit, intervals, level = result.fit, result.intervals, result.level
+            else:
+                fit, intervals, level = fit_law(runs, **options), None, None
     except XlplanError as error:
         raise as_option(error) from None
     law = fit.law

@@ -142,6 +142,7 @@ def _law(data, source, override=None):
     if override is not None:  # --law replaces the file's law, and its runs with it
         return law_from_text(override, "--law"), f"{override} (--law)", None
     if "runs" in data:
+        from ..fit.guard import quiet_fit
         from ..fit.law import fit_law
         from ..fit.runs import load_runs
 
@@ -150,7 +151,8 @@ def _law(data, source, override=None):
             runs = load_runs(str(runs_path))
         except XlplanError as error:
             raise _runs_error(error, runs_path) from None
-        return fit_law(runs).law, f"fitted to {runs_path}", runs
+        with quiet_fit(runs_path):
+            return fit_law(runs).law, f"fitted to {runs_path}", runs
     law = data.get("law", DEFAULT_LAW)
     if isinstance(law, str):  # a preset, or a law file from `xlplan fit --output`
         if is_law_file(law) and _is_file(source):
