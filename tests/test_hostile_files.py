@@ -160,7 +160,8 @@ def _recalc_formulas(folder):
                           ("unary-minus", "=" + "-" * 10_000 + "1"),
                           ("deep-functions", "=" + "ABS(" * 500 + "1" + ")" * 500),
                           ("index-of-huge-range", "=INDEX(C1:Z300000, 2)"),
-                          ("spill-of-huge-range", "=C1:Z300000")):
+                          ("spill-of-huge-range", "=C1:Z300000"),
+                          ("if-without-arguments", "=IF()+IFERROR(1)")):
         workbook = openpyxl.Workbook()
         workbook.active.title = "S"
         workbook.active["B2"] = formula

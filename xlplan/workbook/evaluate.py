@@ -26,6 +26,8 @@ MAX_PASSES = 4  # extra passes only when a cell read a spill range before it was
 # Ranges of more cells than this are read as the cells in them that hold something
 # (SparseRange): =SUM(A2:XFD1048576) costs what the sheet holds, not 17 billion reads.
 RANGE_CELLS = 100_000
+# IF and IFERROR evaluate only the arguments they need: (fewest, most) arguments.
+_LAZY_ARGUMENTS = {"IF": (2, 3), "IFERROR": (2, 2)}
 # Functions that skip blanks, so a large range may reach them as its filled cells only.
 _SKIP_BLANKS = frozenset({"SUM", "MIN", "MAX", "AVERAGE"})
 # Cells all formulas together may read (over every pass): 10,000 formulas each summing
@@ -321,6 +323,9 @@ class _Evaluator:
         return self.call(tree[1], tree[2], sheet)
 
     def call(self, name, args, sheet):
+        lazy = _LAZY_ARGUMENTS.get(name)
+        if lazy and not lazy[0] <= len(args) <= lazy[1]:
+            raise UnsupportedFormula(f"{name} does not take {len(args)} argument(s)")
         if name == "IF":
             condition = _number(self.node(args[0], sheet))
             if isinstance(condition, CellError):
