@@ -13,6 +13,7 @@ from openpyxl.styles import Alignment, Font
 
 from ..shared.checks import highlight
 from ..shared.numbers import count_text
+from ..shared.safe_text import write_text
 from ..shared.styles import header_row, note, put, set_widths
 from .compute import has_power
 from .sheets import summary_cell
@@ -61,7 +62,8 @@ def _plans(ws, scenario, layout):
     header_row(ws, TABLE_HEADER, 1, ["Scenario"] + [h for h, _, _ in columns])
     for k, plan in enumerate(scenario.plans):
         r = TABLE_HEADER + 1 + k
-        ws.cell(r, 1, plan.name).alignment = Alignment(wrap_text=True, vertical="top")
+        write_text(ws.cell(r, 1), plan.name).alignment = Alignment(wrap_text=True,
+                                                                   vertical="top")
         for c, (header, formula, fmt) in enumerate(columns, start=2):
             value = formula(k, layout)
             if value is not None:
@@ -79,7 +81,7 @@ def _ranges(ws, top, scenario, layout, blocks):
     ranged = list(layout.risk)
     for r, (k, block) in enumerate(zip(ranged, blocks, strict=True), start=top + 1):
         first = layout.risk[k]
-        ws.cell(r, 1, scenario.plans[k].name).alignment = Alignment(wrap_text=True)
+        write_text(ws.cell(r, 1), scenario.plans[k].name).alignment = Alignment(wrap_text=True)
         put(ws, f"B{r}", float(block.requests[0]), "result", "count")
         put(ws, f"C{r}", float(block.requests[2]), "result", "count")
         for letter, ref, fmt, bold in (("D", f"B{first + 3}", "count", False),
@@ -122,9 +124,9 @@ def _assumptions(ws, top, scenario, width):
     header_row(ws, top, 1, ["Key assumptions"])
     lines = _assumption_lines(scenario)
     for r, (label, text) in enumerate(lines, start=top + 1):
-        ws.cell(r, 1, label).font = Font(bold=True)
+        write_text(ws.cell(r, 1), label).font = Font(bold=True)
         ws.cell(r, 1).alignment = Alignment(wrap_text=True, vertical="top")
-        ws.cell(r, 2, text).alignment = Alignment(wrap_text=True, vertical="top")
+        write_text(ws.cell(r, 2), text).alignment = Alignment(wrap_text=True, vertical="top")
         ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=width)
     return top + len(lines) + 1
 
@@ -132,7 +134,7 @@ def _assumptions(ws, top, scenario, width):
 def answer_sheet(ws, scenario, layout, blocks, master, stamp):
     """Write the first page; ``master`` is the Checks sheet's master check cell."""
     ws.title = SHEET
-    ws["A1"] = f"{scenario.title}: the answer"
+    write_text(ws["A1"], f"{scenario.title}: the answer")
     ws["A1"].font = Font(bold=True, size=16)
     note(ws, "A2", "For each scenario, the model to train and what it costs over its life, "
          "against the Chinchilla-style model of the same quality (Sardana et al. 2024). "

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from .safe_text import write_text
 from .styles import header_row, note, put, set_widths, title, wrap_column
 
 __all__ = ["Check", "checks_sheet", "highlight", "SHEET", "MASTER", "TOLERANCE", "FIRST_ROW"]
@@ -92,7 +93,7 @@ def checks_sheet(wb, checks, subject):
                                "Result",
                                "Where the two values come from"])
     for row, check in enumerate(checks, start=FIRST_ROW):
-        ws[f"A{row}"] = check.label
+        write_text(ws[f"A{row}"], check.label)  # a label may start with a scenario's name
         put(ws, f"B{row}", check.left, "result", check.fmt)
         put(ws, f"C{row}", check.right, "result", check.fmt)
         # a rounding residue within the tolerance would print as "-$0"

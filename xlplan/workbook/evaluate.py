@@ -86,7 +86,7 @@ class _Evaluator:
         self.formulas = {(ws.title, row, column): cell.value
                          for ws in workbook.worksheets
                          for (row, column), cell in sorted(ws._cells.items())
-                         if _is_formula(cell.value)}
+                         if _is_formula(cell)}
         # Each sheet's formula cells as sorted (row, column): the formulas inside a range
         # are found by bisection, not by a scan of every formula for every range.
         self.formula_index = {ws.title: [] for ws in workbook.worksheets}
@@ -429,8 +429,10 @@ def _hashable(value):
     return (type(value).__name__, str(value)) if isinstance(value, str) else value
 
 
-def _is_formula(value):
-    return isinstance(value, ArrayFormula) or (isinstance(value, str) and value.startswith("="))
+def _is_formula(cell):
+    """A formula cell: one openpyxl types as a formula. Text that starts with "=" but is
+    stored as text (a scenario named "=1+1", see shared/safe_text) is not evaluated."""
+    return cell.data_type == "f" or isinstance(cell.value, ArrayFormula)
 
 
 def _scalar(value):
