@@ -146,12 +146,14 @@ class _Evaluator:
             nodes = [] if isinstance(tree, UnsupportedFormula) else [tree]
             while nodes:
                 node = nodes.pop()
+                # Children pushed right to left: inputs in the order the formula reads them,
+                # so cells are evaluated (and their errors listed) in the order recursion had.
                 if node[0] == "ref":
                     found.update(dict.fromkeys(self.formulas_in(node[1], key[0])))
                 elif node[0] == "call":
-                    nodes.extend(node[2])
+                    nodes.extend(reversed(node[2]))
                 else:
-                    nodes.extend(part for part in node[1:] if isinstance(part, tuple))
+                    nodes.extend(reversed([part for part in node[1:] if isinstance(part, tuple)]))
             self.depends[key] = list(found)
         return self.depends[key]
 
