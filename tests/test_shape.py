@@ -85,7 +85,9 @@ def test_errors_name_the_argument():
         ModelShape("x", 2, 4096, 32, 5, 128, 1024, 0)
     with pytest.raises(InvalidTypeError, match="unknown model shape 'gpt-9'"):
         get_shape("gpt-9")
-    with pytest.raises(InvalidValueError, match=r"8.03e\+09 parameters, \+703.0% from params=1e\+09: must be within 10%"):
+    with pytest.raises(InvalidValueError,
+                       match=r"8.03e\+09 parameters, \+703.0% from params=1e\+09: must be "
+                             "within 10%"):
         check_params("llama-3-8b", 1e9)
     with pytest.raises(InvalidValueError, match="bytes_per_element=0"):
         SHAPE_PRESETS["llama-3-8b"].kv_bytes_per_token(0)

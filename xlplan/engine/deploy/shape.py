@@ -158,7 +158,7 @@ def rule_layers(params):
     cubic term alone) descends monotonically to the root.
 
     >>> f"{rule_layers(6.979e9):.2f}"
-    '31.59'
+    '32.00'
     """
     n = np.asarray(validate.number("params", params), dtype=np.float64)
     small = (n / ((_BLOCK + 2.0) * ASPECT_RATIO ** 2)) ** (1.0 / 3.0)
