@@ -1,0 +1,102 @@
+"""Training on a cluster: days for a number of GPUs, or GPUs for a deadline.
+
+    wall-clock seconds = 6 N D / (GPUs x peak x MFU)          (training settings)
+    GPU-hours          = training dollars / price per GPU-hour (:mod:`..paper.sizing`)
+    days               = GPU-hours / (GPUs x 24)
+
+GPU-hours come from the cost model (``lifetime_cost(...).training`` over the price),
+not a second formula, so hours x price is the plan's training dollars to the cent.
+Perfect scaling is assumed: MFU does not fall as the cluster grows.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import validate
+from ..hardware import get_hardware
+from ..paper.sizing import lifetime_cost
+
+__all__ = ["TrainingPlan", "training_time", "gpus_for_deadline", "HOURS_PER_DAY"]
+
+HOURS_PER_DAY = 24.0
+# GPU counts are whole: a count that is whole up to float noise must not become one more.
+_ROUNDING_SLACK = 1e-9
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """A training run on a cluster (floats, or arrays of the broadcast shape).
+
+    Attributes
+    ----------
+    gpus : GPUs training together.
+    days : wall-clock days.
+    gpu_hours : GPU-hours.
+    dollars : training cost, $ (= gpu_hours x the training price).
+    """
+
+    gpus: object
+    days: object
+    gpu_hours: object
+    dollars: object
+
+
+def _gpu_hours(params, tokens, hardware):
+    hw = get_hardware(hardware)
+    cost = lifetime_cost(params, tokens, 0.0, hardware=hw)
+    return cost.training / hw.train_price_per_hour, cost.training
+
+
+def _finish(*values):
+    if all(np.ndim(v) == 0 for v in values):
+        return TrainingPlan(*(float(v) for v in values))
+    return TrainingPlan(*np.broadcast_arrays(*values))
+
+
+def training_time(params, tokens, gpus, hardware=None):
+    """Wall-clock days to train ``params`` on ``tokens`` with ``gpus`` GPUs.
+
+    Parameters
+    ----------
+    params, tokens : float or array_like
+        Model parameters N and training tokens D.
+    gpus : float or array_like
+        GPUs training together, > 0.
+    hardware : str, sequence of 7 or 10 settings or Hardware
+        Its training price, peak and MFU are used. Default ``"paper-a100"``.
+
+    Returns
+    -------
+    TrainingPlan
+
+    Examples
+    --------
+    >>> plan = training_time(70e9, 1.4e12, 1024, "h100")
+    >>> f"{plan.days:.1f} days, ${plan.dollars:,.0f}"
+    '13.4 days, $660,600'
+    """
+    hours, dollars = _gpu_hours(params, tokens, hardware)
+    g = validate.number("gpus", gpus)
+    return _finish(g, hours / g / HOURS_PER_DAY, hours, dollars)
+
+
+def gpus_for_deadline(params, tokens, days, hardware=None):
+    """Fewest whole GPUs that train ``params`` on ``tokens`` within ``days``.
+
+    Returns
+    -------
+    TrainingPlan
+        ``gpus`` rounded up to a whole number; ``days`` the run's length at that count
+        (at most the deadline).
+
+    Examples
+    --------
+    >>> plan = gpus_for_deadline(70e9, 1.4e12, 30, "h100")
+    >>> f"{plan.gpus:.0f} GPUs, {plan.days:.2f} days"
+    '459 GPUs, 29.98 days'
+    """
+    hours, dollars = _gpu_hours(params, tokens, hardware)
+    deadline = validate.number("days", days)
+    g = np.ceil(hours / (deadline * HOURS_PER_DAY) * (1 - _ROUNDING_SLACK))
+    return _finish(g, hours / g / HOURS_PER_DAY, hours, dollars)
