@@ -129,7 +129,8 @@ SAMPLES = {"params": 7e9, "tokens": 2e12, "loss": 2.1, "inf_tokens": 1e13,
            "requests": 1e9, "input_tokens": 70, "output_tokens": 215, "law": "chinchilla",
            "hardware": "h100", "name": "chinchilla", "unique_tokens": 5e11,
            "size_fraction": 0.5, "requests_scenarios": [[1e8, 1e9, 1e10]], "runs": RUNS,
-           "resamples": 10, "seed": 1, "level": 0.8}
+           "resamples": 10, "seed": 1, "level": 0.8, "model": "llama-3-8b", "context": 4096,
+           "tpot_target": 0.05, "gpus": 8, "days": 30}
 CASES = [  # (function, arguments): hand-picked calls, errors included
     ("OPT_PARAMS", (2.1, "1e13")), ("OPT_PARAMS", (1.5, 1e13)), ("OPT_PARAMS", (2.1, "abc")),
     ("OPT_PARAMS", (2.1, 1e13, [[406.4, 410.7, 1.69, 0.336, 0.283]])),
