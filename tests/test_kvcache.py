@@ -46,7 +46,9 @@ def _brute_step(n, name, batch, context, kv, d_in, u, gpus):
     flops_rate = gpus * hw.inference_peak_flops * hw.prefill_mfu
     bytes_rate = gpus * u * hw.inference_memory_bandwidth
     tpot = max(2 * n * batch / flops_rate, (weights + batch * context * kv) / bytes_rate)
-    ttft = max(2 * n * batch * d_in / flops_rate, (weights + batch * d_in * kv) / bytes_rate)
+    ttft = 2 * n * batch * d_in / flops_rate
+    if context > 0:  # context 0 is today's model: prefill compute-bound
+        ttft = max(ttft, (weights + batch * d_in * kv) / bytes_rate)
     return tpot, ttft
 
 
@@ -57,7 +59,9 @@ def test_step_times_against_first_principles(name):
         n = 10 ** rng.uniform(8, 11.5)
         batch, context = float(rng.integers(1, 512)), float(rng.integers(1, 32768))
         kv, d_in, u = rng.uniform(1e4, 4e5), float(rng.integers(1, 4000)), rng.uniform(0.3, 1)
-        gpus = float(rng.integers(1, 9))
+        hw = HARDWARE_PRESETS[name]
+        fit = np.ceil((n * hw.bytes_per_weight + batch * context * kv) / hw.inference_memory)
+        gpus = max(float(rng.integers(1, 9)), fit)
         got = kv_serving(n, name, batch, context, kv, d_in, u, gpus)
         tpot, ttft = _brute_step(n, name, batch, context, kv, d_in, u, gpus)
         assert_allclose([got.tpot, got.ttft], [tpot, ttft], rtol=1e-13)
@@ -98,11 +102,14 @@ def test_largest_batch_against_a_scan(case):
     tpot, ttft = case.get("tpot_target", np.inf), case.get("ttft_target", np.inf)
     hw = HARDWARE_PRESETS[case["hardware"]]
     batches = np.arange(1.0, 20001.0)
-    args = {k: v for k, v in case.items() if k not in ("tpot_target", "ttft_target")}
     g = case.get("gpus", np.ceil(case["params"] * hw.bytes_per_weight / hw.inference_memory))
-    s = kv_serving(batch=batches, **{**args, "gpus": g})
-    ok = ((s.tpot <= tpot) & (s.ttft <= ttft)
-          & (case["params"] * hw.bytes_per_weight + s.kv_cache_bytes <= g * hw.inference_memory))
+    kv = kv_bytes_for_params(case["params"], hw.bytes_per_weight)
+    times = [_brute_step(case["params"], case["hardware"], b, case["context"], kv,
+                         case.get("input_tokens", 70.0), case.get("bandwidth_utilisation", 1.0),
+                         g) for b in batches]
+    fits = case["params"] * hw.bytes_per_weight + batches * case["context"] * kv
+    ok = ((np.array([t[0] for t in times]) <= tpot) & (np.array([t[1] for t in times]) <= ttft)
+          & (fits <= g * hw.inference_memory))
     assert ok[0] and not ok[-1]
     assert plan.batch == batches[ok].max()
     assert plan.serving.tpot <= tpot and plan.serving.ttft <= ttft
@@ -132,5 +139,8 @@ def test_infeasible_targets_name_the_target_and_the_best_value():
         kv_serving(7e9, "h100", 1.5, 100)
     with pytest.raises(InvalidValueError, match="context=-1"):
         kv_serving(7e9, "h100", 1, -1)
+    with pytest.raises(InvalidValueError, match="gpus=1 cannot hold the weights and the batch's "
+                       "KV cache: it must be at least 2"):
+        kv_serving(SHAPE_PRESETS["llama-3-70b"].params, "h100", 32, 8192, 327_680, gpus=1)
     with pytest.raises(InvalidTypeError, match="lacks"):
         kv_serving(7e9, [2.0, 3e14, 0.5, 1.1, 6e14, 0.5, 0.01], 1, 100)

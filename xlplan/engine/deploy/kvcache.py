@@ -32,6 +32,7 @@ from ..constants import (
     DEFAULT_OUTPUT_TOKENS,
     INFERENCE_FLOPS_PER_PARAM_TOKEN,
 )
+from ..errors import PLACEHOLDER, InvalidValueError
 from ..hardware import SECONDS_PER_HOUR, get_hardware
 from . import shape as shapes
 from .serving import (
@@ -130,7 +131,7 @@ def kv_serving(params, hardware=None, batch=1, context=0.0, kv_bytes_per_token=N
         Share of the datasheet bandwidth reached, (0, 1].
     gpus : float or array_like, optional
         GPUs of one copy (tensor parallelism); default the fewest that hold the weights
-        and the cache. Fewer than that is allowed for latency only if given explicitly.
+        and the cache; fewer is an error.
 
     Returns
     -------
@@ -145,6 +146,22 @@ def kv_serving(params, hardware=None, batch=1, context=0.0, kv_bytes_per_token=N
     hw, (n, b, c, d_in, u), kv, scalar = _inputs(params, hardware, batch, context,
                                                  kv_bytes_per_token, input_tokens,
                                                  bandwidth_utilisation)
+    if gpus is not None:
+        gpus = _enough_gpus(validate.number("gpus", gpus), _fit(hw, n, b * c * kv))
+    return serve(hw, n, b, c, kv, d_in, u, gpus, scalar)
+
+
+def _fit(hw, n, cache):
+    """Fewest GPUs whose memory holds the weights and ``cache`` bytes."""
+    return np.ceil((n * hw.bytes_per_weight + cache) / hw.inference_memory
+                   * (1 - _ROUNDING_SLACK))
+
+
+def serve(hw, n, b, c, kv, d_in, u, gpus=None, scalar=False):
+    """:func:`kv_serving` on checked inputs, with no memory check when ``gpus`` is given.
+
+    :mod:`.latency` scans batches past the memory limit on a fixed copy with it.
+    """
     cache = b * c * kv
     decode = roofline_mfu(hw, b, cache / n, u)
     on = c > 0  # off: prefill compute-bound, as serving.throughput
@@ -154,9 +171,8 @@ def kv_serving(params, hardware=None, batch=1, context=0.0, kv_bytes_per_token=N
     prefill_rate = hw.inference_peak_flops * prefill / flops_per_token
     usd_per_second = hw.inference_price_per_hour / SECONDS_PER_HOUR
     weights = np.ceil(n * hw.bytes_per_weight / hw.inference_memory * (1 - _ROUNDING_SLACK))
-    fit = np.ceil((n * hw.bytes_per_weight + cache) / hw.inference_memory
-                  * (1 - _ROUNDING_SLACK))
-    copy = fit if gpus is None else validate.number("gpus", gpus) + 0.0 * fit
+    fit = _fit(hw, n, cache)
+    copy = fit if gpus is None else gpus + 0.0 * fit
     tpot = b / (copy * decode_rate)
     ttft = b * d_in / (copy * prefill_rate)
     fields = (decode, prefill, decode_rate, prefill_rate,
@@ -166,6 +182,18 @@ def kv_serving(params, hardware=None, batch=1, context=0.0, kv_bytes_per_token=N
     shape = np.broadcast_shapes(*(np.shape(f) for f in fields))
     return KvServing(*(float(f) if scalar else np.broadcast_to(f, shape).copy()
                        for f in fields))
+
+
+def _enough_gpus(gpus, fit):
+    """``gpus`` broadcast against ``fit``; an error where they cannot hold weights and cache."""
+    short = np.asarray(gpus < fit)
+    if np.any(short):
+        given = float(np.ravel(np.broadcast_to(gpus, short.shape))[np.flatnonzero(short)[0]])
+        need = float(np.ravel(np.broadcast_to(fit, short.shape))[np.flatnonzero(short)[0]])
+        raise InvalidValueError(f"{PLACEHOLDER}={given:g} cannot hold the weights and the "
+                                f"batch's KV cache: it must be at least {need:g}",
+                                argument="gpus", value=given)
+    return gpus
 
 
 def kv_gpus_needed(params, requests_per_month, input_tokens=DEFAULT_INPUT_TOKENS,

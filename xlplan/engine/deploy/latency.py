@@ -21,7 +21,7 @@ from .. import validate
 from ..constants import DEFAULT_INPUT_TOKENS, INFERENCE_FLOPS_PER_PARAM_TOKEN
 from ..errors import PLACEHOLDER, InvalidValueError
 from ..hardware import get_hardware
-from .kvcache import kv_bytes_default, kv_serving
+from .kvcache import kv_bytes_default, serve
 
 __all__ = ["BatchPlan", "max_batch"]
 
@@ -107,14 +107,14 @@ def max_batch(params, hardware=None, context=0.0, tpot_target=None, ttft_target=
     # Rounding in a cap can land one past a target: step down where the forward fails.
     best = np.where(_meets(best, n, hw, c, kv, d_in, u, g, tpot, ttft), best, best - 1.0)
     limited = np.asarray(LIMITS)[np.argmin(np.stack(caps), axis=0)]
-    serving = kv_serving(n, hw, best, c, kv, d_in, u, g)
     scalar = np.ndim(best) == 0
+    serving = serve(hw, n, best, c, kv, d_in, u, g, scalar)
     return BatchPlan(float(best) if scalar else best,
                      str(limited) if scalar else limited, serving)
 
 
 def _meets(batch, n, hw, c, kv, d_in, u, g, tpot, ttft):
-    s = kv_serving(n, hw, np.maximum(batch, 1.0), c, kv, d_in, u, g)
+    s = serve(hw, n, np.maximum(batch, 1.0), c, kv, d_in, u, g)
     ok = (s.kv_cache_bytes + n * hw.bytes_per_weight) <= g * hw.inference_memory
     if tpot is not None:
         ok = ok & (s.tpot <= tpot)
@@ -131,7 +131,7 @@ def _check_feasible(best, caps, n, hw, c, kv, d_in, u, g, targets):
     bad = ~(best >= 1)
     if not np.any(bad):
         return
-    at_one = kv_serving(n, hw, 1.0, c, kv, d_in, u, g)
+    at_one = serve(hw, n, 1.0, c, kv, d_in, u, g)
     first = np.flatnonzero(np.broadcast_to(bad, np.shape(best)).ravel())[0]
 
     def pick(value):
