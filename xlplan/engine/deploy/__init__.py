@@ -1,1 +1,2 @@
-"""Deployment: serving throughput and GPUs (roofline), energy and emissions."""
+"""Deployment: serving throughput and GPUs (roofline), the KV cache, model shapes, latency
+targets, training time on a cluster, KV-aware sizing, energy and emissions."""
