@@ -4,7 +4,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from xlplan import udfs
-from xlplan.engine.deploy import kvcache, latency, training
+from xlplan.engine.deploy import kv_sizing, kvcache, latency, training
 from xlplan.engine.deploy.shape import SHAPE_PRESETS, kv_bytes_for_params, shape_for_params
 from xlplan.excel.cell_error import CellError
 
@@ -34,6 +34,16 @@ def test_serving_and_largest_batch_are_the_engines():
     assert again[0][5] == row[6]
 
 
+def test_cost_opt_kv_is_the_engines_and_context_zero_is_cost_opt():
+    plan = kv_sizing.kv_cost_optimal(2.05, 3.51e11, hardware="h100", batch=32, context=4096)
+    assert udfs.COST_OPT_KV(2.05, 3.51e11, 4096, None, None, "h100", 32) == [[
+        plan.optimal.params, plan.optimal.tokens]]
+    batch32 = udfs.XLPLAN_HARDWARE("h100", True)
+    batch32[0][6] = udfs.SERVING(7e9, "h100", 32)[0][0]  # decode MFU of the roofline at 32
+    assert udfs.COST_OPT_KV(2.05, 3.51e11, 0, None, None, "h100", 32) == udfs.COST_OPT(
+        2.05, 3.51e11, None, None, batch32)
+
+
 def test_training_functions():
     plan = training.training_time(70e9, 1.4e12, 1024, "h100")
     assert udfs.TRAINING_TIME(70e9, 1.4e12, 1024, "h100") == [[plan.days, plan.gpu_hours,
@@ -56,6 +66,8 @@ def test_training_functions():
      "tpot_target=0.001 s cannot be met: the best achievable is 0.00217 s"),
     (lambda: udfs.MAX_BATCH(7e9, 0), "#NUM!", "unbounded"),
     (lambda: udfs.TRAINING_TIME(7e9, 1e12, -4), "#NUM!", "gpus=-4"),
+    (lambda: udfs.COST_OPT_KV(1.5, 1e9, 4096), "#NUM!", "loss=1.5"),
+    (lambda: udfs.COST_OPT_KV(2.0, 1e9, 4096, None, None, "h100", 0.5), "#NUM!", "batch=0.5"),
     (lambda: udfs.TRAINING_GPUS(7e9, 1e12, "soon"), "#VALUE!", "days='soon'"),
 ])
 def test_errors_are_cell_values(call, code, text):

@@ -119,6 +119,7 @@ def other_cells():
         ("FIT_COEFFS", _fit_runs()),
         ("MODEL_SHAPE", "llama-3-70b"), ("MODEL_SHAPE", 7e9), ("KV_BYTES", 7e9, 2),
         ("SERVING_KV", 7e9, 4096, "h100", 32), ("MAX_BATCH", 7e9, 4096, 0.05, None, "h100"),
+        ("COST_OPT_KV", 2.05, 3.51e11, 4096, None, None, "h100", 32),
         ("TRAINING_TIME", 70e9, 1.4e12, 1024, "h100"), ("TRAINING_GPUS", 7e10, 1.4e12, 30),
         *[("XLPLAN_LAW", name) for name in xlplan.engine.laws.law_names()],
         *[("XLPLAN_HARDWARE", name) for name in xlplan.engine.hardware.hardware_names()],

@@ -12,15 +12,15 @@ rule turns into a shape. Hardware for the serving functions needs its ten settin
 """
 
 from ..engine.constants import DEFAULT_INPUT_TOKENS
-from ..engine.deploy import kvcache, latency, shape, training
+from ..engine.deploy import kv_sizing, kvcache, latency, shape, training
 from ..engine.errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
 from ..engine.hardware import get_hardware
 from . import convert
 from . import params as shared
 from .registry import Param, excel_function
 
-__all__ = ["MODEL_SHAPE", "KV_BYTES", "SERVING_KV", "MAX_BATCH", "TRAINING_TIME",
-           "TRAINING_GPUS"]
+__all__ = ["MODEL_SHAPE", "KV_BYTES", "SERVING_KV", "MAX_BATCH", "COST_OPT_KV",
+           "TRAINING_TIME", "TRAINING_GPUS"]
 
 _MODEL = Param("model", "A shape preset such as \"llama-3-70b\", or a number of parameters "
                "(the default shape rule).")
@@ -130,6 +130,20 @@ def MAX_BATCH(params, context, tpot_target=None, ttft_target=None, hardware=None
     return convert.row(plan.batch, s.decode_mfu, s.decode_tokens_per_s,
                        s.usd_per_million_input, s.usd_per_million_output, s.gpus_per_copy,
                        s.tpot, s.ttft, s.kv_cache_bytes)
+
+
+@excel_function(shared.LOSS, shared.REQUESTS, _CONTEXT, shared.INPUT_TOKENS,
+                shared.OUTPUT_TOKENS, _HARDWARE, _BATCH, shared.LAW, result=("params", "tokens"))
+def COST_OPT_KV(loss, requests, context, input_tokens=None, output_tokens=None, hardware=None,
+                batch=None, law=None):
+    """Params, tokens (1x2) minimising lifetime dollars with decode priced with the KV cache."""
+    plan = kv_sizing.kv_cost_optimal(
+        convert.number("loss", loss), convert.number("requests", requests),
+        *convert.per_request(input_tokens, output_tokens),
+        hardware=_serving_hardware(hardware, "COST_OPT_KV"), law=convert.law(law),
+        batch=convert.optional_number("batch", batch, 1.0),
+        context=convert.number("context", context))
+    return convert.size_row(plan.optimal.params, plan.optimal.tokens)
 
 
 def _training(solve, params, tokens, name, value, hardware):
