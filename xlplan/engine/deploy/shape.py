@@ -161,18 +161,24 @@ def rule_layers(params):
     '32.00'
     """
     n = np.asarray(validate.number("params", params), dtype=np.float64)
-    small = (n / ((_BLOCK + 2.0) * ASPECT_RATIO ** 2)) ** (1.0 / 3.0)
-    layers = (n / (_BLOCK * ASPECT_RATIO ** 2)) ** (1.0 / 3.0)
+    flat = np.atleast_1d(n)
+    layers = (flat / ((_BLOCK + 2.0) * ASPECT_RATIO ** 2)) ** (1.0 / 3.0)
+    above = layers > _KINK_LAYERS
+    if np.any(above):  # Newton only where the closed form below the kink does not apply
+        big = flat[above]
+        layers[above] = _newton_layers(big, (big / (_BLOCK * ASPECT_RATIO ** 2)) ** (1.0 / 3.0))
+    return float(layers[0]) if np.ndim(n) == 0 else layers
+
+
+def _newton_layers(n, layers):
     for _ in range(_MAX_NEWTON):
         value, slope = _rule_params(layers)
         step = (value - n) / slope
         layers = layers - step
         if np.all(np.abs(step) <= _LAYER_TOLERANCE * layers):
-            break
-    else:  # pragma: no cover  (monotone Newton on a convex cubic: a handful of steps)
-        raise ConvergenceError(f"rule_layers did not converge in {_MAX_NEWTON} steps")
-    layers = np.where(small <= _KINK_LAYERS, small, layers)
-    return float(layers) if np.ndim(layers) == 0 else layers
+            return layers
+    # pragma: no cover (monotone Newton on a convex cubic takes a handful of steps)
+    raise ConvergenceError(f"rule_layers did not converge in {_MAX_NEWTON} steps")
 
 
 def kv_bytes_for_params(params, bytes_per_element=2.0):
