@@ -144,3 +144,14 @@ def test_infeasible_targets_name_the_target_and_the_best_value():
         kv_serving(SHAPE_PRESETS["llama-3-70b"].params, "h100", 32, 8192, 327_680, gpus=1)
     with pytest.raises(InvalidTypeError, match="lacks"):
         kv_serving(7e9, [2.0, 3e14, 0.5, 1.1, 6e14, 0.5, 0.01], 1, 100)
+
+
+def test_short_prompts_are_bandwidth_bound_as_the_issue_says():
+    # 70-token prompt at batch 1: 2 x 70 x W / (b x P); 35% on A100-40GB int8, 24% on H100 fp8
+    a100 = kv_serving(7e9, "a100-40gb", 1, 1.0, kv_bytes_per_token=0.0).prefill_mfu
+    h100 = kv_serving(7e9, "h100", 1, 1.0, kv_bytes_per_token=0.0).prefill_mfu
+    assert_allclose([a100, h100], [2 * 70 * 1.555e12 / 6.24e14, 2 * 70 * 3.35e12 / 1.979e15],
+                    rtol=1e-15)
+    assert (f"{a100:.0%}", f"{h100:.0%}") == ("35%", "24%")
+    # a long prompt is compute-bound: the preset's 50%
+    assert kv_serving(7e9, "h100", 1, 1.0, 0.0, input_tokens=2000).prefill_mfu == 0.5
