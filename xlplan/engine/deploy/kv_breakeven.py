@@ -1,0 +1,116 @@
+"""Build versus buy with the KV cache: break-even requests when decode reads the cache.
+
+As in :mod:`xlplan.engine.money.breakeven`, break-even is the root of
+f(R) = a R - C*(R), with ``a`` the API's $ per request and C*(R) the lifetime cost of
+the cost-optimal model serving R requests, now priced by the KV-aware roofline
+(:func:`.kv_sizing.kv_cost_optimal`). C* is still a minimum of costs affine in R,
+so f is convex; by the envelope theorem f'(R) = a - c(N*(R)), with c(N) the $ per
+request of a model of N parameters (:func:`.kv_sizing.kv_request_cost`, increasing
+in N). f has one root when a exceeds c(N_min), the floor, and none otherwise
+(``inf``). Newton's step is R <- T(R) / (a - c(N*(R))), T the training dollars of
+the optimum, from an upper bracket R' = k_train N' D' / (a - c(N')) for the grid
+model N' with c(N') < a that gives the smallest R'. Near the root the step is flat
+in N* (it is the total cost minus a R over a - c), so the search's 1e-8 error in N*
+moves R by ~1e-16 only. Context 0 is :func:`~xlplan.engine.money.breakeven.breakeven_requests`
+at the roofline decode MFU of the batch.
+"""
+
+import numpy as np
+
+from .. import validate
+from ..constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, TRAIN_FLOPS_PER_PARAM_TOKEN
+from ..errors import ConvergenceError
+from ..hardware import get_hardware
+from ..laws import get_law
+from ..money.breakeven import TOKENS_PER_MILLION, BreakEven, breakeven_requests
+from ..paper.solver import chinchilla_point
+from .kv_sizing import GRID_POINTS, Z_SPAN, kv_cost_optimal, kv_request_cost
+from .serving import _batch, at_batch
+
+__all__ = ["kv_breakeven_requests", "RTOL", "MAX_ITERATIONS"]
+
+RTOL = 1e-12
+MAX_ITERATIONS = 100
+
+
+def _upper_bracket(law, gap, a, per_request, k_train):
+    """Smallest R' = k_train N' D' / (a - c(N')) over a grid of N' with c(N') < a."""
+    n_min = (law.A / gap) ** (1.0 / law.alpha)
+    _, n_chin = chinchilla_point(law, gap)
+    z = np.log(np.log(n_chin / n_min)) - Z_SPAN * np.linspace(1.0, 0.0, GRID_POINTS)[:, None]
+    s = np.exp(z)
+    n = n_min * np.exp(s)
+    tokens = (law.B / (-gap * np.expm1(-law.alpha * s))) ** (1.0 / law.beta)
+    margin = a - per_request(n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bound = np.where(margin > 0, k_train * n * tokens / margin, np.inf)
+    return np.min(bound, axis=0)
+
+
+def kv_breakeven_requests(loss, api_input_price, api_output_price,
+                          input_tokens=DEFAULT_INPUT_TOKENS, output_tokens=DEFAULT_OUTPUT_TOKENS,
+                          hardware=None, law=None, batch=1, context=0.0,
+                          bandwidth_utilisation=1.0):
+    """Lifetime requests above which your own model, served with its KV cache, beats an API.
+
+    Parameters are those of :func:`~xlplan.engine.money.breakeven.breakeven_requests`
+    and of :func:`.kv_sizing.kv_cost_optimal` (``batch``, ``context``,
+    ``bandwidth_utilisation``; the cache at the inference precision).
+
+    Returns
+    -------
+    BreakEven
+        ``floor_cost_per_request`` is c(N_min); ``requests`` is ``inf`` where the API
+        is cheaper at every volume.
+
+    Examples
+    --------
+    >>> b = kv_breakeven_requests(2.1, 0.20, 0.60, hardware="h100", batch=32, context=4096)
+    >>> f"{b.requests:.4g} requests"
+    '1.608e+08 requests'
+    """
+    law, hw = get_law(law), get_hardware(hardware)
+    hw.require_serving_settings("KV-aware break-even")
+    b = float(_batch(validate.scalar("batch", batch, low=1.0, low_open=False), "raise"))
+    u = validate.scalar("bandwidth_utilisation", bandwidth_utilisation, high=1.0)
+    c = validate.number("context", context, low_open=False)
+    if np.all(np.asarray(c) == 0):
+        return breakeven_requests(loss, api_input_price, api_output_price, input_tokens,
+                                  output_tokens, at_batch(hw, b, u), law)
+    loss, p_in, p_out, d_in, d_out = validate.collected(
+        lambda: law.check_reachable(loss),
+        lambda: validate.number("api_input_price", api_input_price),
+        lambda: validate.number("api_output_price", api_output_price),
+        lambda: validate.number("input_tokens", input_tokens, low_open=False),
+        lambda: validate.number("output_tokens", output_tokens, low_open=False))
+    scalar = all(np.ndim(v) == 0 for v in (loss, p_in, p_out, d_in, d_out, c))
+    loss, a, d_in, d_out, c = np.broadcast_arrays(*(np.atleast_1d(np.asarray(
+        v, dtype=np.float64)) for v in (loss, (d_in * p_in + d_out * p_out) / TOKENS_PER_MILLION,
+                                          d_in, d_out, c)))
+    gap = loss - law.E
+
+    def per_request(n):
+        return kv_request_cost(n, hw, 1.0, d_in, d_out, b, c, hw.bytes_per_weight, u)
+
+    floor = per_request((law.A / gap) ** (1.0 / law.alpha))
+    requests, iterations = np.full(loss.shape, np.inf), 0
+    crosses = a > floor
+    if crosses.any():
+        k_train = TRAIN_FLOPS_PER_PARAM_TOKEN * hw.train_cost_per_flop
+        start = _upper_bracket(law, gap, a, per_request, k_train)[crosses]
+        requests[crosses], iterations = _newton(
+            start, a[crosses], lambda r: kv_cost_optimal(
+                loss[crosses], r, d_in[crosses], d_out[crosses], hw, law, b, c[crosses], u))
+    return BreakEven(*(float(v[0]) if scalar else v for v in (requests, a, floor)), iterations)
+
+
+def _newton(r, a, optimum):
+    """Newton's method from above on f(R) = a R - C*(R); returns (root, iterations)."""
+    for iteration in range(1, MAX_ITERATIONS + 1):
+        plan = optimum(r).optimal
+        following = plan.training / (a - plan.inference / r)
+        if np.all(np.abs(following - r) <= RTOL * np.abs(r)):
+            return following, iteration
+        r = np.minimum(following, r)  # never above the previous point (float noise)
+    raise ConvergenceError(f"KV-aware break-even did not converge in {MAX_ITERATIONS} "
+                           f"iterations (last value {np.ravel(r)[0]:.6g} requests)")
