@@ -155,3 +155,16 @@ def test_short_prompts_are_bandwidth_bound_as_the_issue_says():
     assert (f"{a100:.0%}", f"{h100:.0%}") == ("35%", "24%")
     # a long prompt is compute-bound: the preset's 50%
     assert kv_serving(7e9, "h100", 1, 1.0, 0.0, input_tokens=2000).prefill_mfu == 0.5
+
+
+def test_gpus_needed_with_the_cache_reserve_whole_copies():
+    shape = SHAPE_PRESETS["llama-3-70b"]
+    kv = shape.kv_bytes_per_token(1.0)
+    s = kv_serving(shape.params, "h100", 64, 8192, kv, input_tokens=3000)
+    needs = kv_gpus_needed(shape.params, 3e8, 3000, 300, "h100", 64, 8192, kv,
+                           peak_to_average=1.5)
+    hours = 3e8 * (3000 / s.prefill_tokens_per_s + 300 / s.decode_tokens_per_s) / 3600
+    assert_allclose(needs.gpu_hours_per_month, hours, rtol=1e-15)
+    assert_allclose(needs.average, hours / 730, rtol=1e-15)
+    assert s.gpus_per_copy == 2  # 70.6 GB of fp8 weights + 85.9 GB of cache <= 160 GB
+    assert needs.peak % 2 == 0 and needs.peak >= 1.5 * needs.average > needs.peak - 2
