@@ -77,12 +77,12 @@ def kv_breakeven_requests(loss, api_input_price, api_output_price,
     if np.all(np.asarray(c) == 0):
         return breakeven_requests(loss, api_input_price, api_output_price, input_tokens,
                                   output_tokens, at_batch(hw, b, u), law)
-    loss, p_in, p_out, d_in, d_out = validate.collected(
-        lambda: law.check_reachable(loss),
-        lambda: validate.number("api_input_price", api_input_price),
-        lambda: validate.number("api_output_price", api_output_price),
-        lambda: validate.number("input_tokens", input_tokens, low_open=False),
-        lambda: validate.number("output_tokens", output_tokens, low_open=False))
+    loss, p_in, p_out, d_in, d_out = (
+        law.check_reachable(loss),
+        validate.number("api_input_price", api_input_price),
+        validate.number("api_output_price", api_output_price),
+        validate.number("input_tokens", input_tokens, low_open=False),
+        validate.number("output_tokens", output_tokens, low_open=False))
     scalar = all(np.ndim(v) == 0 for v in (loss, p_in, p_out, d_in, d_out, c))
     loss, a, d_in, d_out, c = np.broadcast_arrays(*(np.atleast_1d(np.asarray(
         v, dtype=np.float64)) for v in (loss, (d_in * p_in + d_out * p_out) / TOKENS_PER_MILLION,

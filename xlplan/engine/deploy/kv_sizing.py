@@ -139,12 +139,12 @@ def kv_cost_optimal(loss, requests, input_tokens=DEFAULT_INPUT_TOKENS,
     u = _scalar_setting("bandwidth_utilisation", bandwidth_utilisation, 0.0, 1.0)
     kv_element = hw.bytes_per_weight if kv_bytes_per_element is None else _scalar_setting(
         "kv_bytes_per_element", kv_bytes_per_element, 0.0)
-    loss, requests, d_in, d_out, c = validate.collected(
-        lambda: law.check_reachable(loss),
-        lambda: validate.number("requests", requests, low_open=False),
-        lambda: validate.number("input_tokens", input_tokens, low_open=False),
-        lambda: validate.number("output_tokens", output_tokens, low_open=False),
-        lambda: validate.number("context", context, low_open=False))
+    loss, requests, d_in, d_out, c = (
+        law.check_reachable(loss),
+        validate.number("requests", requests, low_open=False),
+        validate.number("input_tokens", input_tokens, low_open=False),
+        validate.number("output_tokens", output_tokens, low_open=False),
+        validate.number("context", context, low_open=False))
     closed = cost_optimal(loss, requests, d_in, d_out, at_batch(hw, batch, u), law)
     if np.all(np.asarray(c) == 0):
         return closed

@@ -97,12 +97,12 @@ def _inputs(params, hardware, batch, context, kv_bytes_per_token, input_tokens,
             bandwidth_utilisation):
     hw = get_hardware(hardware)
     hw.require_serving_settings("serving with the KV cache")
-    values = validate.collected(
-        lambda: validate.number("params", params),
-        lambda: _batch(batch, "raise"),
-        lambda: validate.number("context", context, low_open=False),
-        lambda: validate.number("input_tokens", input_tokens),
-        lambda: validate.number("bandwidth_utilisation", bandwidth_utilisation, high=1.0))
+    values = (
+        validate.number("params", params),
+        _batch(batch, "raise"),
+        validate.number("context", context, low_open=False),
+        validate.number("input_tokens", input_tokens),
+        validate.number("bandwidth_utilisation", bandwidth_utilisation, high=1.0))
     kv = kv_bytes_default(values[0], hw, kv_bytes_per_token)
     scalar = all(isinstance(v, float) for v in values) and np.ndim(kv) == 0
     return hw, values, kv, scalar
@@ -209,11 +209,11 @@ def kv_gpus_needed(params, requests_per_month, input_tokens=DEFAULT_INPUT_TOKENS
     """
     rate = kv_serving(params, hardware, batch, context, kv_bytes_per_token, input_tokens,
                       bandwidth_utilisation)
-    requests, d_in, d_out, ratio = validate.collected(
-        lambda: validate.number("requests_per_month", requests_per_month, low_open=False),
-        lambda: validate.number("input_tokens", input_tokens, low_open=False),
-        lambda: validate.number("output_tokens", output_tokens, low_open=False),
-        lambda: validate.number("peak_to_average", peak_to_average, low=1.0, low_open=False))
+    requests, d_in, d_out, ratio = (
+        validate.number("requests_per_month", requests_per_month, low_open=False),
+        validate.number("input_tokens", input_tokens, low_open=False),
+        validate.number("output_tokens", output_tokens, low_open=False),
+        validate.number("peak_to_average", peak_to_average, low=1.0, low_open=False))
     seconds = np.asarray(requests) * (d_in / np.asarray(rate.prefill_tokens_per_s)
                                       + d_out / np.asarray(rate.decode_tokens_per_s))
     hours = seconds / SECONDS_PER_HOUR

@@ -92,11 +92,11 @@ def max_batch(params, hardware=None, context=0.0, tpot_target=None, ttft_target=
     """
     hw = get_hardware(hardware)
     hw.require_serving_settings("the largest batch")
-    n, c, d_in, u = validate.collected(
-        lambda: validate.number("params", params),
-        lambda: validate.number("context", context, low_open=False),
-        lambda: validate.number("input_tokens", input_tokens),
-        lambda: validate.number("bandwidth_utilisation", bandwidth_utilisation, high=1.0))
+    n, c, d_in, u = (
+        validate.number("params", params),
+        validate.number("context", context, low_open=False),
+        validate.number("input_tokens", input_tokens),
+        validate.number("bandwidth_utilisation", bandwidth_utilisation, high=1.0))
     tpot, ttft = _target("tpot_target", tpot_target), _target("ttft_target", ttft_target)
     kv = kv_bytes_default(n, hw, kv_bytes_per_token)
     g = np.ceil(n * hw.bytes_per_weight / hw.inference_memory) if gpus is None else (
