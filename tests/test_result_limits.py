@@ -32,7 +32,8 @@ SAMPLES = {"params": 7e9, "tokens": 2e12, "loss": 2.1, "inf_tokens": 1e13, "requ
            "level": 0.8, "first_month_requests": 1e6, "monthly_growth": 0.1, "months": 24,
            "requests_by_month": [[1e6] * 36], "total_flops": 1e24, "dollars": 1e7,
            "gpu_hours": 1e5, "power_watts": 700, "requests_per_month": 1e8,
-           "api_input_price": 0.5, "api_output_price": 1.5, "hardware": None}
+           "api_input_price": 0.5, "api_output_price": 1.5, "hardware": None,
+           "model": "llama-3-8b", "context": 4096, "tpot_target": 0.05, "gpus": 8, "days": 30}
 SAMPLES_BY_FUNCTION = {("XLPLAN_HARDWARE", "name"): "h100", ("XLPLAN_HARDWARE", "all"): True,
                        ("SERVING", "hardware"): "h100", ("GPUS_NEEDED", "hardware"): "h100",
                        ("BREAKEVEN_REQUESTS", "hardware"): "h100"}
