@@ -167,8 +167,9 @@ def serve(hw, n, b, c, kv, d_in, u, gpus=None, scalar=False):
     on = c > 0  # off: prefill compute-bound, as serving.throughput
     prefill = np.where(on, roofline_mfu(hw, b * d_in, b * d_in * kv / n, u), hw.prefill_mfu)
     flops_per_token = INFERENCE_FLOPS_PER_PARAM_TOKEN * np.asarray(n)
-    decode_rate = hw.inference_peak_flops * decode / flops_per_token
-    prefill_rate = hw.inference_peak_flops * prefill / flops_per_token
+    with np.errstate(over="ignore"):  # a subnormal N: inf tokens/s, reported by the callers
+        decode_rate = hw.inference_peak_flops * decode / flops_per_token
+        prefill_rate = hw.inference_peak_flops * prefill / flops_per_token
     usd_per_second = hw.inference_price_per_hour / SECONDS_PER_HOUR
     weights = np.ceil(n * hw.bytes_per_weight / hw.inference_memory * (1 - _ROUNDING_SLACK))
     fit = _fit(hw, n, cache)
