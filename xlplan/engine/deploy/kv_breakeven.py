@@ -17,9 +17,8 @@ at the roofline decode MFU of the batch.
 
 import numpy as np
 
-from .. import validate
+from .. import roots, validate
 from ..constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, TRAIN_FLOPS_PER_PARAM_TOKEN
-from ..errors import ConvergenceError
 from ..hardware import get_hardware
 from ..laws import get_law
 from ..money.breakeven import TOKENS_PER_MILLION, BreakEven, breakeven_requests
@@ -29,8 +28,8 @@ from .serving import _batch, at_batch
 
 __all__ = ["kv_breakeven_requests", "RTOL", "MAX_ITERATIONS"]
 
-RTOL = 1e-12
-MAX_ITERATIONS = 100
+RTOL = 1e-12                       # relative step: the root to ~1e-13 (quadratic)
+MAX_ITERATIONS = roots.MAX_ITERATIONS
 
 
 def _upper_bracket(law, gap, a, per_request, k_train):
@@ -98,19 +97,26 @@ def kv_breakeven_requests(loss, api_input_price, api_output_price,
     if crosses.any():
         k_train = TRAIN_FLOPS_PER_PARAM_TOKEN * hw.train_cost_per_flop
         start = _upper_bracket(law, gap, a, per_request, k_train)[crosses]
+        scenario = tuple(v[crosses] for v in (a, loss, d_in, d_out, c))
         requests[crosses], iterations = _newton(
-            start, a[crosses], lambda r: kv_cost_optimal(
-                loss[crosses], r, d_in[crosses], d_out[crosses], hw, law, b, c[crosses], u))
+            start, scenario, lambda r, loss, d_in, d_out, c: kv_cost_optimal(
+                loss, r, d_in, d_out, hw, law, b, c, u))
     return BreakEven(*(float(v[0]) if scalar else v for v in (requests, a, floor)), iterations)
 
 
-def _newton(r, a, optimum):
-    """Newton's method from above on f(R) = a R - C*(R); returns (root, iterations)."""
-    for iteration in range(1, MAX_ITERATIONS + 1):
-        plan = optimum(r).optimal
-        following = plan.training / (a - plan.inference / r)
-        if np.all(np.abs(following - r) <= RTOL * np.abs(r)):
-            return following, iteration
-        r = np.minimum(following, r)  # never above the previous point (float noise)
-    raise ConvergenceError(f"KV-aware break-even did not converge in {MAX_ITERATIONS} "
-                           f"iterations (last value {np.ravel(r)[0]:.6g} requests)")
+def _newton(start, scenario, optimum):
+    """Newton's method from above on f(R) = a R - C*(R), 1-D arrays; (roots, iterations).
+
+    ``scenario`` is (a, loss, d_in, d_out, context) per element; ``optimum(R, loss, d_in,
+    d_out, context)`` the KV-aware cost-optimal plan.
+    """
+    def terms(requests, a, *rest):
+        plan = optimum(requests, *rest).optimal
+        margin = a - plan.inference / requests  # f = R margin - training; f' = margin
+        weight = a * requests                   # the size of the terms that cancel in f
+        return (requests * margin - plan.training) / weight, margin / weight, None
+
+    found = roots.halley(terms, start, np.zeros(start.shape), start, scenario, shrink=True,
+                         ftol=roots.NOISE_TOLERANCE, rtol=RTOL, max_iterations=MAX_ITERATIONS)
+    roots.check(found, "KV-aware break-even", "value (requests)")
+    return found.root, int(found.iterations.max(initial=0))

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import validate
-from ..errors import PLACEHOLDER, ConvergenceError, InvalidTypeError, InvalidValueError
+from .. import roots, validate
+from ..errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
 
 __all__ = ["ModelShape", "SHAPE_PRESETS", "get_shape", "shape_for_params",
            "kv_bytes_for_params", "rule_layers", "check_params", "ASPECT_RATIO", "HEAD_DIM",
@@ -46,7 +46,7 @@ FFN_RATIO = 3.5           # gated FFN width / d_model: 14,336 / 4,096
 # Newton steps on N(L) from above converge monotonically (N is convex in L): a
 # relative step below this is the answer to the last bits of a float.
 _LAYER_TOLERANCE = 1e-14
-_MAX_NEWTON = 60
+_MAX_NEWTON = roots.MAX_ITERATIONS
 
 
 @dataclass(frozen=True)
@@ -154,8 +154,9 @@ def rule_layers(params):
     """Layers (fractional) of the default rule for ``params`` block parameters.
 
     Below the kink (d_model < 1024) N = (12.5 + 2) 128^2 L^3 is inverted exactly.
-    Above, Newton's method on the convex, increasing N(L) from an upper bound (the
-    cubic term alone) descends monotonically to the root.
+    Above, Newton's method (:func:`xlplan.engine.roots.halley`) on the convex,
+    increasing N(L) from an upper bound (the cubic term alone) descends
+    monotonically to the root, inside [8, that bound].
 
     >>> f"{rule_layers(6.979e9):.2f}"
     '32.00'
@@ -170,15 +171,16 @@ def rule_layers(params):
     return float(layers[0]) if np.ndim(n) == 0 else layers
 
 
-def _newton_layers(n, layers):
-    for _ in range(_MAX_NEWTON):
+def _newton_layers(n, top):
+    """Newton's method (the engine's kernel) on N(L) = n from the upper bound ``top``."""
+    def terms(layers, n):
         value, slope = _rule_params(layers)
-        step = (value - n) / slope
-        layers = layers - step
-        if np.all(np.abs(step) <= _LAYER_TOLERANCE * layers):
-            return layers
-    # pragma: no cover (monotone Newton on a convex cubic takes a handful of steps)
-    raise ConvergenceError(f"rule_layers did not converge in {_MAX_NEWTON} steps")
+        return value - n, slope, None
+
+    found = roots.halley(terms, top, np.full(top.shape, _KINK_LAYERS), top, (n,),
+                         shrink=False, rtol=_LAYER_TOLERANCE, max_iterations=_MAX_NEWTON)
+    roots.check(found, "shape rule", "layers")
+    return found.root
 
 
 def kv_bytes_for_params(params, bytes_per_element=2.0):
