@@ -30,14 +30,15 @@ from .. import validate
 from ..constants import (
     DEFAULT_INPUT_TOKENS,
     DEFAULT_OUTPUT_TOKENS,
+    HOURS_PER_MONTH,
     INFERENCE_FLOPS_PER_PARAM_TOKEN,
+    SECONDS_PER_HOUR,
 )
 from ..errors import PLACEHOLDER, InvalidValueError
-from ..hardware import SECONDS_PER_HOUR, get_hardware
+from ..hardware import get_hardware
 from . import shape as shapes
 from .serving import (
     _ROUNDING_SLACK,
-    HOURS_PER_MONTH,
     TOKENS_PER_MILLION,
     GpuNeeds,
     _batch,

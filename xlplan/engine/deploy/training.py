@@ -1,7 +1,7 @@
 """Training on a cluster: days for a number of GPUs, or GPUs for a deadline.
 
     wall-clock seconds = 6 N D / (GPUs x peak x MFU)          (training settings)
-    GPU-hours          = training dollars / price per GPU-hour (:mod:`..paper.sizing`)
+    GPU-hours          = training dollars / price per GPU-hour (``Hardware.gpu_hours``)
     days               = GPU-hours / (GPUs x 24)
 
 GPU-hours come from the cost model (``lifetime_cost(...).training`` over the price),
@@ -14,12 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import validate
+from ..constants import HOURS_PER_DAY
 from ..hardware import get_hardware
 from ..paper.sizing import lifetime_cost
 
-__all__ = ["TrainingPlan", "training_time", "gpus_for_deadline", "HOURS_PER_DAY"]
+__all__ = ["TrainingPlan", "training_time", "gpus_for_deadline"]
 
-HOURS_PER_DAY = 24.0
 # GPU counts are whole: a count that is whole up to float noise must not become one more.
 _ROUNDING_SLACK = 1e-9
 
@@ -45,7 +45,7 @@ class TrainingPlan:
 def _gpu_hours(params, tokens, hardware):
     hw = get_hardware(hardware)
     cost = lifetime_cost(params, tokens, 0.0, hardware=hw)
-    return cost.training / hw.train_price_per_hour, cost.training
+    return hw.gpu_hours(cost.training, cost.inference)[0], cost.training
 
 
 def _finish(*values):
