@@ -147,8 +147,10 @@ peak_requests = 1.5e9
 def _cash_flow_average_gpus(path):
     ws = openpyxl.load_workbook(path, data_only=True)["Cash flow"]
     header = next(r for r in range(1, ws.max_row + 1) if ws[f"D{r}"].value == "average GPUs")
+    # Months 1 on: month 0 is training, and the totals row has no month number.
     return [ws[f"D{r}"].value for r in range(header + 1, ws.max_row + 1)
-            if isinstance(ws[f"D{r}"].value, float) and ws[f"A{r}"].value != 0]  # 0: training
+            if isinstance(ws[f"D{r}"].value, float)
+            and isinstance(ws[f"A{r}"].value, (int, float)) and ws[f"A{r}"].value >= 1]
 
 
 def test_gpus_to_reserve_with_a_schedule_serve_its_peak_month(tmp_path):

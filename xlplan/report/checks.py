@@ -70,7 +70,7 @@ def _priced(plan, s, a):
 def _serving(scenario, row, plan, s, a):
     """The serving model's GPU-hours against the cost model's (plans without a schedule)."""
     months = scenario.serving.months
-    needs = gpus_needed(row["params"], row["requests"] / months, scenario.input_tokens,
+    needs = gpus_needed(row.params, row.requests / months, scenario.input_tokens,
                         scenario.output_tokens, scenario.hardware)
     hours = float(needs.gpu_hours_per_month) * months
     return [Check(f"{plan.name}: serving GPU-hours ({hours:,.0f}, GPUS_NEEDED over "
@@ -109,7 +109,7 @@ def _schedule(scenario, row, plan, s, a, rows):
               f"{a['Peak load / average load']}", "ratio", f"Summary GPUs to reserve; Cash "
               f"flow D{m0 + 1}:D{last}", at_least=True)]
     if scenario.hardware.has_serving_settings:
-        hours = float(np.sum(gpus_needed(row["params"], np.array(plan.monthly.requests_by_month),
+        hours = float(np.sum(gpus_needed(row.params, np.array(plan.monthly.requests_by_month),
                                          scenario.input_tokens, scenario.output_tokens,
                                          scenario.hardware).gpu_hours_per_month))
         checks.append(Check(f"{plan.name}: serving GPU-hours of the months (GPUS_NEEDED) = "
@@ -148,11 +148,13 @@ def _budget(scenario, layout):
     checks = []
     for sheet, k in (layout.budget_sheets or {BUDGET[1:-2]: layout.budget_plan}).items():
         plan, ref = scenario.plans[k], f"'{sheet}'!"
-        checks += [Check(f"{sheet}: the best model's lifetime cost = the budget",
-                         f"={ref}$B$14", f"={ref}$B$5", "usd", f"{sheet} B14; B5"),
-                   Check(f"{sheet} spends the money of '{plan.name}' on the same model "
-                         "(params)", f"={ref}$B$9", f"={summary_cell('params', k)}", "count",
-                         f"{sheet} B9; Summary recommended params")]
+        checks.append(Check(f"{sheet}: the best model's lifetime cost = the budget",
+                            f"={ref}$B$14", f"={ref}$B$5", "usd", f"{sheet} B14; B5"))
+        if plan.unique_tokens is None:  # the sheet buys with unlimited data (its note says)
+            checks.append(Check(f"{sheet} spends the money of '{plan.name}' on the same "
+                                "model (params)", f"={ref}$B$9",
+                                f"={summary_cell('params', k)}", "count",
+                                f"{sheet} B9; Summary recommended params"))
     for k, plan in enumerate(scenario.plans):
         if not np.isnan(plan.budget_dollars):
             checks.append(Check(f"{plan.name}: lifetime cost = the budget given",
