@@ -126,8 +126,9 @@ def test_report_first_page_is_the_answer(rendered, name):
     page = " ".join(texts[0].split())
     summary = openpyxl.load_workbook(path, data_only=True)["Summary"]
     header = [c.value for c in summary[5]]
-    params, cost = header.index("Recommended params"), header.index("Chinchilla-style lifetime "
-                                                                      "cost $")
+    params = header.index("Recommended params")
+    cost = next(i for i, h in enumerate(header)  # its money basis follows in brackets
+                if str(h).startswith("Same-quality Chinchilla-style model: lifetime cost $"))
     for row in summary.iter_rows(min_row=6):
         if row[0].value is None:  # the plans end at the first blank row
             break
