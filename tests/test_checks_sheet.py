@@ -3,8 +3,8 @@
 Templates: the checks are live formulas, evaluated by xlplan's evaluator; a result typed over
 a formula turns the master check to ERROR. Reports: formulas over the report's values,
 cached on writing; a value patched into the Summary and recalculated turns it to ERROR.
-Checks that fail because of a cross-face disagreement another change fixes are marked
-xfail(strict=True), naming the disagreement, so they flip when the fix lands.
+Issue 23's disagreements 1-4 made checks fail here until they were fixed (branch basis);
+KNOWN lists any check still expected to fail, with its reason (none today).
 """
 
 import openpyxl
@@ -23,21 +23,8 @@ from report_scenarios import BUDGET, RANGES, SCHEDULE, UNIQUE
 MASTER_KEY = (SHEET, 5, 2)
 assert MASTER.endswith("$B$5")
 
-# Known disagreements of issue 23, fixed on another branch: the labels of the checks they fail.
-SERVING_MFU = ("issue 23 #1: the planner's serving block (GPUS_NEEDED at batch 2, roofline "
-               "decode MFU) prices the plan's demand differently from the plan (decode MFU H13)")
-UNIQUE_TOKENS = ("issue 23 #2: with unique_tokens the Summary's energy and GPUs columns, and "
-                 "the budget sheet, come from the unconstrained model")
-PEAK_MONTH = ("issue 23 #3: with a schedule, GPUs to reserve come from lifetime requests over "
-              "the serving months, not from the peak month")
-BUDGET_BASIS = ("issue 23 #4: the budget sheet spends a present value as cash at today's "
-                "prices")
 # {file: {part of a check's label: the disagreement that check finds today}}
-KNOWN = {"budget_planner.xlsx": {"Serving: GPU-hours per month": SERVING_MFU},
-         "schedule": {"GPUs to reserve cover the peak month": PEAK_MONTH,
-                      "What a budget buys spends the money": BUDGET_BASIS},
-         "unique": {"energy = ": UNIQUE_TOKENS, "GPUs to reserve cover the average":
-                    UNIQUE_TOKENS, "What a budget buys spends the money": UNIQUE_TOKENS}}
+KNOWN = {}
 
 REPORTS = {"default": None, "schedule": SCHEDULE, "ranges": RANGES, "budget": BUDGET,
            "unique": UNIQUE}
@@ -76,9 +63,7 @@ def _labels(workbook):
     return {(SHEET, r, 1): ws.cell(r, 1).value for r in range(FIRST_ROW, ws.max_row + 1)}
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=SERVING_MFU))
-    if name == budget.FILENAME else name for name in TEMPLATES])
+@pytest.mark.parametrize("name", list(TEMPLATES))
 def test_every_template_master_check_is_ok(templates, name):
     workbook, values = templates[name]
     assert values[MASTER_KEY] == "OK"
@@ -115,14 +100,14 @@ def test_a_result_typed_over_a_formula_shows_error(name):
 
 
 def test_switching_the_planner_to_h100_is_checked(tmp_path, templates):
-    """recalc --set the hardware preset: the planner's checks follow it (the serving block and
-    the plan still disagree, issue 23 #1; every other identity holds)."""
+    """recalc --set the hardware preset: the planner's checks follow it, every identity holds
+    (the serving block and the plan agree since issue 23 #1 was fixed)."""
     source = tmp_path / "planner.xlsx"
     templates[budget.FILENAME][0].save(source)
     evaluation = recalc_file(source, tmp_path / "h100.xlsx", [("Planner", "B11", "h100")])
     workbook = openpyxl.load_workbook(tmp_path / "h100.xlsx")
     rows = _rows(evaluation.values | _labels(workbook))
-    assert all(_known(budget.FILENAME, label) for label, row in rows.items() if row[3] != "OK")
+    assert rows and all(row[3] == "OK" for row in rows.values())
 
 
 @pytest.fixture(scope="module")
@@ -155,11 +140,8 @@ def test_report_master_check_is_ok(reports, name):
     assert first.title == "Answer" and first["B4"].value == "OK"
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param("schedule", marks=pytest.mark.xfail(strict=True, reason=f"{PEAK_MONTH}; "
-                                                     f"{BUDGET_BASIS}")),
-    pytest.param("unique", marks=pytest.mark.xfail(strict=True, reason=UNIQUE_TOKENS))])
-def test_report_master_check_is_ok_once_the_known_disagreements_are_fixed(reports, name):
+@pytest.mark.parametrize("name", ["schedule", "unique"])
+def test_report_master_check_is_ok_now_the_disagreements_are_fixed(reports, name):
     assert _report_rows(reports[name])[0] == "OK"
 
 

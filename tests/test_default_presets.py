@@ -112,9 +112,13 @@ def test_templates_start_from_the_default_presets(filename, sheet, law_cell, har
 
 
 def test_the_budget_sheet_writes_the_default_presets_board_powers():
-    ws = _sheet("budget_planner.xlsx", "What a budget buys", data_only=False)
+    """The board powers follow the Planner's preset (issue 23 #5): as built, the default's."""
+    ws = _sheet("budget_planner.xlsx", "What a budget buys", data_only=True)
     hw = get_hardware(DEFAULT_HARDWARE)
     assert (ws["B9"].value, ws["B10"].value) == (hw.train_power_watts, hw.inference_power_watts)
+    formulas = _sheet("budget_planner.xlsx", "What a budget buys", data_only=False)
+    assert all("XLPLAN_HARDWARE(Planner!$B$11,TRUE,TRUE)" in formulas[ref].value
+               for ref in ("B9", "B10"))
 
 
 def test_the_report_defaults_are_the_default_presets(tmp_path):

@@ -63,7 +63,8 @@ def test_summary_sizes_monthly_plans_on_present_value(report):
     for k, expected in ((0, plan), (2, listed)):
         row = frame.iloc[k]
         assert row["Recommended params"] == pytest.approx(expected.optimal.params, rel=1e-12)
-        assert row["Lifetime cost $"] == pytest.approx(expected.optimal.total, rel=1e-12)
+        assert row["Lifetime cost $ (present value)"] == pytest.approx(expected.optimal.total,
+                                                                      rel=1e-12)
         assert row["Saving"] == pytest.approx(expected.saving, rel=1e-9)
     assert frame.iloc[0]["Lifetime requests"] == pytest.approx(ramp.sum(), rel=1e-15)
     lump = xlplan.cost_optimal(xlplan.chinchilla_from_params(13e9).loss, 3.51e9,

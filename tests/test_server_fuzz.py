@@ -109,8 +109,8 @@ def _widths(spec, result):
     """The row widths a function may answer with: most have one; a few vary."""
     if spec.name == "REGRET_TABLE":  # k x (k + 1)
         return {len(result) + 1}
-    if spec.name == "XLPLAN_HARDWARE":  # seven settings, or ten with all=TRUE
-        return {7, 10}
+    if spec.name == "XLPLAN_HARDWARE":  # seven settings, or ten with all=TRUE,
+        return {7, 9, 10, 12}   # and two more board-power columns with power=TRUE
     return {max(1, len(spec.result))}
 
 

@@ -9,9 +9,15 @@ from scipy.optimize import bisect
 
 import xlplan
 from xlplan import udfs
-from xlplan.engine.deploy.serving import at_batch, decode_mfu, gpus_needed, throughput
+from xlplan.engine.deploy.serving import (
+    at_batch,
+    decode_mfu,
+    gpus_needed,
+    implied_batch,
+    throughput,
+)
 from xlplan.engine.errors import InvalidTypeError, InvalidValueError
-from xlplan.engine.hardware import BYTES_PER_WEIGHT, GPUS, HARDWARE_PRESETS, Hardware
+from xlplan.engine.hardware import BYTES_PER_WEIGHT, GPUS, HARDWARE_PRESETS, Hardware, get_hardware
 from xlplan.engine.money.breakeven import breakeven_requests
 from xlplan.engine.paper.sizing import cost_optimal, lifetime_cost
 from xlplan.excel.cell_error import CellError
@@ -259,22 +265,25 @@ def test_budget_planner_serving_block_is_the_engine():
     assert all(str(formulas[ref].value).startswith("=") for ref in results)
     values = [ws[ref].value for ref in results]
     params, lifetime, days = ws["B19"].value, ws["B18"].value, ws["B7"].value
-    assert [ws[refs[label]].value for label, *_ in block.INPUTS] == [2, 1, 2, 0.2, 0.6]
-    hw = at_batch("paper-a100", 2)
+    # No batch by default: serving uses the preset's decode MFU, as the plan does.
+    assert [ws[refs[label]].value for label, *_ in block.INPUTS] == [None, 1, 2, 0.2, 0.6]
+    hw = get_hardware("paper-a100")
     rate = throughput(params, hw)
-    assert_allclose(values[:6], [rate.decode_mfu, rate.decode_tokens_per_s,
-                                 rate.prefill_tokens_per_s, rate.usd_per_million_input,
-                                 rate.usd_per_million_output, rate.gpus_for_weights],
-                    rtol=1e-12)
+    assert_allclose([values[0]] + values[2:7], [
+        rate.decode_mfu, rate.decode_tokens_per_s, rate.prefill_tokens_per_s,
+        rate.usd_per_million_input, rate.usd_per_million_output, rate.gpus_for_weights],
+        rtol=1e-12)
+    assert_allclose(values[1], implied_batch(hw), rtol=1e-12)
     needs = gpus_needed(params, lifetime / days * 365 / 12, hardware=hw, peak_to_average=2)
-    assert_allclose(values[7:10], [needs.gpu_hours_per_month, needs.average, needs.peak],
+    assert_allclose(values[8:11], [needs.gpu_hours_per_month, needs.average, needs.peak],
                     rtol=1e-12)
+    assert_allclose(values[11], ws["B22"].value, rtol=1e-9)  # GPU-hours x price x months
     loss = xlplan.chinchilla_from_params(7e9).loss
     breakeven = breakeven_requests(loss, 0.20, 0.60, hardware="paper-a100")
-    assert_allclose(values[10], breakeven.requests, rtol=1e-10)
+    assert_allclose(values[12], breakeven.requests, rtol=1e-10)
     # Above break-even the plan's own lifetime cost is below the API's bill, and says so.
-    assert lifetime > breakeven.requests and ws["B23"].value < values[12]
-    assert values[13].startswith("build")
+    assert lifetime > breakeven.requests and ws["B23"].value < values[14]
+    assert values[15].startswith("build")
 
 
 def _summary(tmp_path, text):
@@ -306,7 +315,7 @@ def test_report_serving_table_derives_the_decode_mfu_from_a_batch(tmp_path):
                      'batch = 8\n[[scenarios]]\nname = "mine"\nloss = 2.2\nrequests = 5e9\n')
     hw = at_batch("h100", 8)
     plan = cost_optimal(2.2, 5e9, hardware=hw)
-    assert_allclose(frame["Lifetime cost $"][0], plan.optimal.total, rtol=1e-12)
+    assert_allclose(frame["Lifetime cost $ (nominal)"][0], plan.optimal.total, rtol=1e-12)
     needs = gpus_needed(plan.optimal.params, 5e9 / 12, hardware=hw, peak_to_average=2)
     assert frame["GPUs to reserve"][0] == needs.peak
     # Seven settings know no memory: the GPUs column says n/a, the rest still works.

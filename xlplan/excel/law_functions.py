@@ -15,7 +15,7 @@ import numpy as np
 from ..engine import laws
 from ..engine.constants import DEFAULT_DELTA
 from ..engine.hardware import get_hardware
-from ..shared.labels import HARDWARE_LABELS, SERVING_HARDWARE_LABELS
+from ..shared.labels import HARDWARE_LABELS, POWER_LABELS, SERVING_HARDWARE_LABELS
 from . import convert
 from .params import RUNS
 from .registry import Param, excel_function
@@ -77,7 +77,14 @@ def XLPLAN_LAW(name):
                 Param("all", "TRUE: all ten settings (adds memory bandwidth, memory, bytes "
                       "per weight for SERVING, GPUS_NEEDED). Default FALSE: seven.",
                       optional=True, convert=convert.flag),
-                result=HARDWARE_LABELS + SERVING_HARDWARE_LABELS)
-def XLPLAN_HARDWARE(name, all=None):
+                Param("power", "TRUE: two more columns, board power (W) of the training and "
+                      "the inference GPU, for ENERGY_EMISSIONS. Default FALSE.", optional=True,
+                      convert=convert.flag),
+                result=HARDWARE_LABELS + SERVING_HARDWARE_LABELS + POWER_LABELS)
+def XLPLAN_HARDWARE(name, all=None, power=None):
     """Settings (1x7, or 1x10 with all) of a hardware preset: prices, peaks, utilisations."""
-    return convert.row(*get_hardware(name).as_tuple(all=all))
+    hardware = get_hardware(name)
+    settings = hardware.as_tuple(all=all)
+    if power:
+        settings += (hardware.train_power_watts, hardware.inference_power_watts)
+    return convert.row(*settings)

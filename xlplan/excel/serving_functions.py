@@ -26,16 +26,27 @@ __all__ = ["SERVING", "GPUS_NEEDED", "BREAKEVEN_REQUESTS"]
 _HARDWARE = excel_param(args.HARDWARE, help="Hardware with ten settings: a preset such as "
                         "\"h100\" or a 1x10 range as XLPLAN_HARDWARE(name, TRUE) returns. "
                         "Default paper-a100.")
-_BATCH = excel_param(serving.BATCH, converter=convert.optional(serving.BATCH.default))
-_BANDWIDTH = excel_param(serving.BANDWIDTH)
+# A blank batch is not batch 1: it keeps the hardware's own decode MFU (the one rule).
+_BATCH = excel_param(serving.BATCH, help="Sequences decoded together (>= 1): decode MFU by "
+                     "the roofline. Default: the hardware's own decode MFU.",
+                     default=None, converter=convert.optional(None))
+_BANDWIDTH = excel_param(serving.BANDWIDTH, help="With batch: share of the datasheet memory "
+                         "bandwidth reached, in (0, 1]. Default 1.")
 _NEEDS = {arg.name: arg for arg in serving.gpus_needed.args}
 _BREAKEVEN = {arg.name: arg for arg in breakeven.breakeven_requests.args}
 
 
 def _hardware_at_batch(hardware, batch, bandwidth_utilisation, purpose):
-    """The ten-setting hardware with its decode MFU from the roofline at this batch."""
+    """The ten-setting hardware; with a batch, its decode MFU from the roofline at that batch.
+
+    Without one it keeps its own decode MFU, the one LIFETIME_COST, COST_OPT and CASHFLOW
+    price with, so serving and the cost model agree by default (see serving.implied_batch).
+    """
     hw = get_hardware(hardware)
     hw.require_serving_settings(purpose)
+    if batch is None:
+        serving.implied_batch(hw, bandwidth_utilisation)  # checks the share all the same
+        return hw
     return serving.at_batch(hw, batch, bandwidth_utilisation)
 
 

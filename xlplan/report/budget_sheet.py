@@ -1,9 +1,13 @@
-"""The report's "What a budget buys" sheet: the best model for a dollar budget, and the chart.
+"""The report's "What a budget buys" sheets: the best model for a dollar budget, and the chart.
 
-The budget is the first scenario's ``budget_dollars``; without one, the first
-scenario's recommended lifetime cost (whose best model is, by duality, that
-recommended model). Values only, computed by :mod:`xlplan.engine.money.budget` and
-:mod:`xlplan.engine.deploy.energy`; the chart is the same as the budget planner's.
+Every budget scenario gets a sheet, its budget on its plan's money basis (present
+value with a monthly schedule, priced on present-value requests; else nominal);
+without a budget scenario, one sheet spends the first scenario's recommended
+lifetime cost, on the same basis, and buys (by duality) that recommended model.
+The "all to training" column is the largest model the budget trains (T = 0), not
+the Summary's same-quality Chinchilla-style model. Values only, computed by
+:mod:`xlplan.engine.money.budget` and :mod:`xlplan.engine.deploy.energy`; the chart
+is the same as the budget planner's.
 """
 
 import math
@@ -17,9 +21,13 @@ from ..engine.paper.sizing import lifetime_cost
 from ..shared.budget_chart import CURVE_POINTS, budget_chart
 from ..shared.safe_text import write_text
 from ..shared.styles import header_row, note, page_break_before, put, set_widths, title
-from .compute import has_power
+from .compute import PRESENT_VALUE, has_power
 
-__all__ = ["budget_view", "budget_sheet", "CURVE_HEADER"]
+__all__ = ["budget_plans", "budget_view", "budget_sheet", "sheet_name", "CURVE_HEADER",
+           "SHEET", "ALL_TO_TRAINING"]
+
+SHEET = "What a budget buys"
+ALL_TO_TRAINING = "All to training (T = 0): the largest model it trains, unserved"
 
 CURVE_HEADER = 30
 # Inference curve: a tenth of the best size up to 10x, or 0.9 of the size whose serving
@@ -27,26 +35,36 @@ CURVE_HEADER = 30
 _SPAN, _SERVING_SHARE = 10.0, 0.9
 
 
-def _choose(scenario, rows):
-    """(dollars, requests, where the budget comes from, index of that scenario)."""
-    for k, plan in enumerate(scenario.plans):
-        if not math.isnan(plan.budget_dollars):
-            return plan.budget_dollars, plan.requests, f"scenario '{plan.name}'", k
-    first = rows[0]
-    return (float(first["total"]), scenario.plans[0].requests,
-            f"the recommended lifetime cost of scenario '{first['name']}'", 0)
+def budget_plans(scenario):
+    """Indices of the plans that get a sheet: every budget scenario, else the first."""
+    return [k for k, p in enumerate(scenario.plans) if p.has_budget] or [0]
 
 
-def budget_view(scenario, rows):
-    """Everything the sheet shows, as a dict of engine results."""
-    dollars, requests, origin, index = _choose(scenario, rows)
+def sheet_name(n):
+    """The n-th budget sheet's name (n from 1)."""
+    return SHEET if n == 1 else f"{SHEET} ({n})"
+
+
+def _choose(plan, row):
+    """(dollars, requests to price, where the dollars come from) on the row's basis."""
+    if not math.isnan(plan.budget_dollars):
+        return plan.budget_dollars, row.sizing_requests, f"scenario '{plan.name}'"
+    return (row.total, row.sizing_requests,
+            f"the recommended lifetime cost of scenario '{plan.name}'")
+
+
+def budget_view(scenario, rows, k):
+    """Everything the sheet of plan ``k`` shows, as a dict of engine results."""
+    plan, row = scenario.plans[k], rows[k]
+    dollars, requests, origin = _choose(plan, row)
     options = dict(input_tokens=scenario.input_tokens, output_tokens=scenario.output_tokens,
                    hardware=scenario.hardware, law=scenario.law)
     best = best_for_budget(dollars, requests, **options)
     chin = best_for_budget(dollars, 0.0, **options)
     costs = [lifetime_cost(m.params, m.tokens, requests, scenario.input_tokens,
                            scenario.output_tokens, scenario.hardware) for m in (best, chin)]
-    footprints = [plan_footprint(m.params, m.tokens, requests, scenario.input_tokens,
+    # Energy serves the requests themselves, not their present value.
+    footprints = [plan_footprint(m.params, m.tokens, plan.requests, scenario.input_tokens,
                                  scenario.output_tokens, scenario.hardware, scenario.pue,
                                  scenario.grid_kg_per_kwh) for m in (best, chin)
                   ] if has_power(scenario.hardware) else None
@@ -54,8 +72,8 @@ def budget_view(scenario, rows):
         _SPAN, _SERVING_SHARE * dollars / costs[0].inference)
     x0 = chin.params * np.logspace(-1, 1, CURVE_POINTS)
     xt = best.params * 0.1 * (span / 0.1) ** np.linspace(0, 1, CURVE_POINTS)
-    return {"dollars": dollars, "requests": requests, "origin": origin, "plan": index,
-            "best": best,
+    return {"dollars": dollars, "requests": requests, "origin": origin, "plan": k,
+            "best": best, "basis": row.basis, "unique_tokens": plan.unique_tokens,
             "chinchilla": chin, "costs": costs, "footprints": footprints,
             "curves": (x0, loss_at_dollars(x0, dollars, 0.0, **options),
                        xt, loss_at_dollars(xt, dollars, requests, **options))}
@@ -70,24 +88,36 @@ def _table(ws, top, headers, rows):
 
 
 def budget_sheet(ws, scenario, view):
+    basis = view["basis"]
     title(ws, "What a budget buys: the best model you can train and serve for a fixed budget",
-          f"Budget: {view['origin']}. Hardware: {scenario.hardware.name}; law: "
+          f"Budget: {view['origin']}. Every $ on this sheet is {basis}"
+          + (" (each month discounted, at its GPU price)" if basis == PRESENT_VALUE else
+             " (today's prices)") + f". Hardware: {scenario.hardware.name}; law: "
           f"{scenario.law_source}.")
-    note(ws, "A3", "Spending it all on training (Chinchilla) buys a bigger model that the "
-         "budget then cannot serve; the best model is smaller and trained on more tokens.")
+    limit = ("" if view["unique_tokens"] is None else
+             f" This sheet assumes unlimited data; the Summary's plan has "
+             f"{view['unique_tokens']:,.0f} unique tokens, so there the same money buys "
+             "a different model.")
+    note(ws, "A3", "Spending it all on training (T = 0) buys a bigger model that the budget "
+         "then cannot serve; the best model is smaller and trained on more tokens. (Not the "
+         "Summary's same-quality Chinchilla-style model, which costs more than the budget.)"
+         + limit)
+    requests = ("Present-value requests (each month's, discounted and priced as its dollars)"
+                if basis == PRESENT_VALUE else "Lifetime requests")
     _table(ws, 4, ["Inputs", "", ""], [
-        ("Total lifetime budget ($)", [view["dollars"]], "usd"),
-        ("Lifetime requests", [view["requests"]], "count")])
+        (f"Total lifetime budget $ ({basis})", [view["dollars"]], "usd"),
+        (requests, [view["requests"]], "count")])
     best, chin, costs = view["best"], view["chinchilla"], view["costs"]
     _table(ws, 8, ["The best model for the budget", "Serving the requests",
-                   "Chinchilla (T = 0): all to training"], [
+                   ALL_TO_TRAINING], [
         ("Model size (parameters)", [best.params, chin.params], "count"),
         ("Training tokens", [best.tokens, chin.tokens], "count"),
         ("Loss (nats/token)", [best.loss, chin.loss], "loss"),
-        ("Training $", [c.training for c in costs], "usd"),
-        ("Serving the lifetime requests $", [c.inference for c in costs], "usd"),
-        ("Lifetime cost $", [c.total for c in costs], "usd"),
-        ("Over the budget by $", [c.total - view["dollars"] for c in costs], "usd")])
+        (f"Training $ ({basis})", [c.training for c in costs], "usd"),
+        (f"Serving the requests $ ({basis})", [c.inference for c in costs], "usd"),
+        (f"Lifetime cost $ ({basis})", [c.total for c in costs], "usd"),
+        (f"Over the budget by $ ({basis})", [c.total - view["dollars"] for c in costs],
+         "usd")])
     f = view["footprints"]
     if f is None:
         note(ws, "A17", "Energy and emissions: give train_power_watts and "
@@ -96,8 +126,9 @@ def budget_sheet(ws, scenario, view):
         _energy_table(ws, scenario, f)
     _curves(ws, view)
     set_widths(ws, {"A": 40, "B": 18, "C": 18, "D": 18, "E": 16, "F": 12})
-    for r in (8, 17, CURVE_HEADER):
+    for r in (17, CURVE_HEADER):
         ws.row_dimensions[r].height = 30
+    ws.row_dimensions[8].height = 48  # the T = 0 header wraps to three lines
 
 
 def _energy_table(ws, scenario, f):
@@ -113,7 +144,7 @@ def _curves(ws, view):
     page_break_before(ws, CURVE_HEADER - 1)  # the chart's data: a page of its own, titled
     ws[f"A{CURVE_HEADER - 1}"] = "Chart data: loss of each model size at the budget"
     ws[f"A{CURVE_HEADER - 1}"].font = Font(bold=True)
-    header_row(ws, CURVE_HEADER, 1, ["Params (T = 0 curve)", "Loss, all to training",
+    header_row(ws, CURVE_HEADER, 1, ["Params (T = 0 curve)", "Loss, all to training (T = 0)",
                                      "Params (inference curve)", "Loss, serving the requests",
                                      "Optimum: params", "loss"])
     first = CURVE_HEADER + 1

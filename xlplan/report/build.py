@@ -18,7 +18,7 @@ from ..workbook.evaluate import evaluate
 from ..workbook.recalc import save
 from . import compute, data_limits, monthly, risk, sheets
 from .answer import answer_sheet, fit_one_page
-from .budget_sheet import budget_sheet, budget_view
+from .budget_sheet import budget_plans, budget_sheet, budget_view, sheet_name
 from .checks import Layout, report_checks
 from .scenario import EMBEDDED, load_scenario
 
@@ -35,7 +35,7 @@ def build_report(scenario, progress=None):
     stamp = f"xlplan {__version__}, {now}."
     wb = openpyxl.Workbook()
     first = wb.active  # the answer page, written last: it reads every other sheet
-    rows = data_limits.add_data_columns(compute.plan_rows(scenario), scenario)
+    rows = compute.plan_rows(scenario)
     summary = wb.create_sheet("Summary")
     sheets.summary_sheet(summary, scenario, rows, stamp)
     if data_limits.epoch_note(rows):
@@ -47,10 +47,13 @@ def build_report(scenario, progress=None):
     cashflow = {}
     if monthly.has_monthly(scenario):
         note(summary, "A4", "Scenarios with a monthly schedule are sized on present value: "
-             "their dollars are present values (see the Cash flow sheet).")
+             "every $ here is a present value (a scenario without a schedule is undiscounted); "
+             "cash paid is in the last column and on the Cash flow sheet.")
         cashflow = monthly.cashflow_sheet(wb.create_sheet(monthly.SHEET), scenario, rows)
-    view = budget_view(scenario, rows)
-    budget_sheet(wb.create_sheet("What a budget buys"), scenario, view)
+    budget_sheets = {}
+    for n, k in enumerate(budget_plans(scenario), start=1):
+        budget_sheet(wb.create_sheet(sheet_name(n)), scenario, budget_view(scenario, rows, k))
+        budget_sheets[sheet_name(n)] = k
     progress.step("what a budget buys")
     appendix = scenario.source != EMBEDDED  # a plan of one's own: the paper goes last
     if not appendix:
@@ -76,7 +79,8 @@ def build_report(scenario, progress=None):
                                       f"{openpyxl.__version__}", "this report")])
     progress.step("assumptions")
     ranged = [k for k, plan in enumerate(scenario.plans) if plan.has_range]
-    layout = Layout(assumptions, cashflow, dict(zip(ranged, tops, strict=True)), view["plan"])
+    layout = Layout(assumptions, cashflow, dict(zip(ranged, tops, strict=True)),
+                    budget_sheets=budget_sheets)
     master = checks_sheet(wb, report_checks(scenario, rows, layout), "the report")
     answer_sheet(first, scenario, layout, blocks, master, stamp)
     if appendix:

@@ -32,6 +32,7 @@ class Layout:
     cashflow: dict = field(default_factory=dict)   # plan -> (month 0, last month, totals row)
     risk: dict = field(default_factory=dict)       # plan -> first row of its Risk block
     budget_plan: int = 0                           # plan the budget sheet's dollars come from
+    budget_sheets: dict = field(default_factory=dict)  # every budget sheet -> its plan
 
 
 def _cells(plan):
@@ -69,7 +70,7 @@ def _priced(plan, s, a):
 def _serving(scenario, row, plan, s, a):
     """The serving model's GPU-hours against the cost model's (plans without a schedule)."""
     months = scenario.serving.months
-    needs = gpus_needed(row["params"], row["requests"] / months, scenario.input_tokens,
+    needs = gpus_needed(row.params, row.requests / months, scenario.input_tokens,
                         scenario.output_tokens, scenario.hardware)
     hours = float(needs.gpu_hours_per_month) * months
     return [Check(f"{plan.name}: serving GPU-hours ({hours:,.0f}, GPUS_NEEDED over "
@@ -108,7 +109,7 @@ def _schedule(scenario, row, plan, s, a, rows):
               f"{a['Peak load / average load']}", "ratio", f"Summary GPUs to reserve; Cash "
               f"flow D{m0 + 1}:D{last}", at_least=True)]
     if scenario.hardware.has_serving_settings:
-        hours = float(np.sum(gpus_needed(row["params"], np.array(plan.monthly.requests_by_month),
+        hours = float(np.sum(gpus_needed(row.params, np.array(plan.monthly.requests_by_month),
                                          scenario.input_tokens, scenario.output_tokens,
                                          scenario.hardware).gpu_hours_per_month))
         checks.append(Check(f"{plan.name}: serving GPU-hours of the months (GPUS_NEEDED) = "
@@ -144,14 +145,16 @@ def _energy(plan, s, a):
 
 
 def _budget(scenario, layout):
-    k = layout.budget_plan
-    plan = scenario.plans[k]
-    checks = [Check("What a budget buys: the best model's lifetime cost = the budget",
-                    f"={BUDGET}$B$14", f"={BUDGET}$B$5", "usd",
-                    "What a budget buys B14; B5"),
-              Check(f"What a budget buys spends the money of '{plan.name}' on the same model "
-                    "(params)", f"={BUDGET}$B$9", f"={summary_cell('params', k)}", "count",
-                    "What a budget buys B9; Summary recommended params")]
+    checks = []
+    for sheet, k in (layout.budget_sheets or {BUDGET[1:-2]: layout.budget_plan}).items():
+        plan, ref = scenario.plans[k], f"'{sheet}'!"
+        checks.append(Check(f"{sheet}: the best model's lifetime cost = the budget",
+                            f"={ref}$B$14", f"={ref}$B$5", "usd", f"{sheet} B14; B5"))
+        if plan.unique_tokens is None:  # the sheet buys with unlimited data (its note says)
+            checks.append(Check(f"{sheet} spends the money of '{plan.name}' on the same "
+                                "model (params)", f"={ref}$B$9",
+                                f"={summary_cell('params', k)}", "count",
+                                f"{sheet} B9; Summary recommended params"))
     for k, plan in enumerate(scenario.plans):
         if not np.isnan(plan.budget_dollars):
             checks.append(Check(f"{plan.name}: lifetime cost = the budget given",

@@ -1,86 +1,201 @@
-"""The numbers of a report, all from the engine: plans, and the demand sweeps.
+"""The numbers of a report, all from the engine: resolved scenarios, plan rows, sweeps.
 
-The sweeps are the paper's Figure 2 (compute-optimal: FLOP saving and size
-ratio against inference tokens) and Figure 6 (cost-optimal: cost saving and
-size ratio against requests), one curve per quality level, each one call.
+* :func:`resolved` turns a parsed scenario into one ready to price: a law fitted
+  to its runs, each plan's loss and Chinchilla size from its goal, and a budget
+  plan's loss that of the best model its budget buys.
+* :func:`plan_rows` sizes each plan once, with all its constraints (quality or
+  budget, monthly schedule, unique tokens), and derives every column a sheet shows
+  from that one result: a :class:`PlanRow`, frozen, that no other module patches.
+* The sweeps are the paper's Figure 2 (compute-optimal: FLOP saving and size ratio
+  against inference tokens) and Figure 6 (cost-optimal: cost saving and size ratio
+  against requests), one curve per quality level, each one call.
 """
+
+import dataclasses
+import math
+import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
+from ..engine.data.data_limits import RepetitionWarning
 from ..engine.deploy.energy import plan_footprint
+from ..engine.deploy.serving import gpus_needed, throughput
 from ..engine.money.budget import best_for_budget, best_for_flops
+from ..engine.money.cashflow import cashflow
 from ..engine.paper.chinchilla import chinchilla_from_loss, chinchilla_from_params
 from ..engine.paper.sizing import compute_optimal, cost_optimal, lifetime_cost
 from ..shared.numbers import flops_text
 from .monthly import demand_for_sizing
-from .serving import serving_columns
 
-__all__ = ["plan_rows", "flops_sweep", "cost_sweep", "SWEEP_POINTS"]
+__all__ = ["PlanRow", "resolved", "plan_rows", "sizing_demand", "has_power", "flops_sweep",
+           "cost_sweep", "SWEEP_POINTS", "PRESENT_VALUE", "NOMINAL"]
 
 SWEEP_POINTS = 57
 INFERENCE_TOKENS = np.logspace(9, 16, SWEEP_POINTS)   # Figure 2's x axis
 REQUESTS = np.logspace(6, 13, SWEEP_POINTS)           # Figure 6's x axis
+# The two money bases a sheet can state: a scheduled plan is sized and priced on
+# present value; a plan of lifetime requests on nominal dollars at today's prices.
+PRESENT_VALUE, NOMINAL = "present value", "nominal"
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """Every number the report shows for one plan, from one sizing of it.
+
+    Dollars (``training``, ``inference``, ``total``, ``chinchilla_total``) are on
+    ``basis``: present value for a plan with a monthly schedule, else nominal at
+    today's prices; ``cash_total`` is always the nominal cash paid (the sum of the
+    cash-flow months). ``requests`` counts the requests served; ``sizing_requests``
+    is what the plan was sized on (present-value requests with a schedule).
+    ``gpus_basis`` says which load the GPUs to reserve were sized for. Energy and
+    emissions are None when the hardware's board power is unknown.
+    """
+
+    name: str
+    quality: float
+    loss: float
+    requests: float
+    sizing_requests: float
+    basis: str
+    params: float
+    tokens: float
+    training: float
+    inference: float
+    total: float
+    cash_total: float
+    chinchilla_tokens: float
+    chinchilla_total: float
+    saving: float
+    epochs: float
+    overhead: float
+    budget: str
+    training_mwh: object
+    inference_mwh: object
+    training_t: object
+    inference_t: object
+    usd_per_million_output: float
+    gpus_to_reserve: float
+    gpus_basis: str
+
+
+def sizing_demand(plan):
+    """(requests a plan is sized on, the basis of its dollars)."""
+    if getattr(plan, "monthly", None) is None:
+        return plan.requests, NOMINAL
+    return demand_for_sizing(plan), PRESENT_VALUE
+
+
+def resolved(scenario):
+    """The parsed scenario with its law fitted (if it gives runs) and every plan's loss."""
+    if scenario.law is None:  # the file gives runs: the law is fitted to them
+        from ..fit.guard import quiet_fit
+        from ..fit.law import fit_law
+
+        with quiet_fit(scenario.law_source.removeprefix("fitted to ")):
+            scenario = dataclasses.replace(scenario, law=fit_law(scenario.runs).law)
+    plans = tuple(_with_loss(scenario, plan) for plan in scenario.plans)
+    return dataclasses.replace(scenario, plans=plans)
+
+
+def _with_loss(scenario, plan):
+    """A plan with loss and Chinchilla size from its goal (quality, or budget)."""
+    law = scenario.law
+    if plan.has_budget:
+        loss = _budget_model(scenario, plan).loss
+    elif math.isnan(plan.loss):
+        loss = float(chinchilla_from_params(plan.chinchilla_params, law).loss)
+        return dataclasses.replace(plan, loss=loss)
+    else:
+        loss = plan.loss
+    return dataclasses.replace(plan, loss=loss,
+                               chinchilla_params=float(chinchilla_from_loss(loss, law).params))
+
+
+def _budget_model(scenario, plan):
+    """The best model a budget plan's dollars (on its basis) or FLOPs buy."""
+    requests, _ = sizing_demand(plan)
+    per_request = (scenario.input_tokens, scenario.output_tokens)
+    if math.isnan(plan.budget_flops):
+        return best_for_budget(plan.budget_dollars, requests, *per_request,
+                               hardware=scenario.hardware, law=scenario.law)
+    return best_for_flops(plan.budget_flops, plan.requests * sum(per_request), scenario.law)
 
 
 def plan_rows(scenario):
-    """One dict per scenario plan: the recommended model and its dollars, energy, emissions.
-
-    A quality scenario's model is the cost-optimal one (a plan with a monthly schedule
-    is sized on its present-value requests, so its dollars are present values); a
-    budget scenario's is the best model its budget buys (in dollars, or in FLOPs and
-    then priced), beside the Chinchilla-style model of the same loss.
-    """
-    rows = [_budget_row(scenario, p) if p.has_budget else None for p in scenario.plans]
-    quality = [k for k, row in enumerate(rows) if row is None]
-    if quality:
-        losses = np.array([scenario.plans[k].loss for k in quality])
-        requests = np.array([demand_for_sizing(scenario.plans[k]) for k in quality])
-        plan = cost_optimal(losses, requests, scenario.input_tokens, scenario.output_tokens,
-                            hardware=scenario.hardware, law=scenario.law)
-        for i, k in enumerate(quality):
-            rows[k] = _row(scenario.plans[k], scenario.plans[k].loss,
-                           scenario.plans[k].chinchilla_params, plan, i)
-    # GPUs serve the requests themselves, not their present value.
-    served = np.array([p.requests for p in scenario.plans])
-    usd_per_million_output, gpus = serving_columns(
-        scenario, np.array([row["params"] for row in rows]), served)
-    for k, row in enumerate(rows):
-        row.update(_energy(scenario, row), usd_per_million_output=usd_per_million_output[k],
-                   gpus_to_reserve=gpus[k])
-    return rows
+    """One :class:`PlanRow` per plan of a resolved scenario, in the scenario's order."""
+    return tuple(_plan_row(scenario, plan) for plan in scenario.plans)
 
 
-def _row(p, loss, quality, plan, i, budget=""):
-    return {
-        "name": p.name, "quality": quality, "loss": loss, "requests": p.requests,
-        "params": plan.optimal.params[i], "tokens": plan.optimal.tokens[i],
-        "training": plan.optimal.training[i], "inference": plan.optimal.inference[i],
-        "total": plan.optimal.total[i], "chinchilla_tokens": plan.chinchilla.tokens[i],
-        "chinchilla_total": plan.chinchilla.total[i], "saving": plan.saving[i],
-        "budget": budget}
+def _plan_row(scenario, plan):
+    requests, basis = sizing_demand(plan)
+    options = dict(input_tokens=scenario.input_tokens, output_tokens=scenario.output_tokens,
+                   hardware=scenario.hardware, law=scenario.law)
+    # The Chinchilla-style reference is that of unlimited data, whatever the plan's limit.
+    reference = cost_optimal(plan.loss, requests, **options).chinchilla
+    model, epochs, budget = _model(scenario, plan, requests, options)
+    cost = lifetime_cost(model.params, model.tokens, requests, scenario.input_tokens,
+                         scenario.output_tokens, scenario.hardware)
+    gpus, gpus_basis = _gpus_to_reserve(scenario, plan, model.params)
+    return PlanRow(
+        name=plan.name, quality=plan.chinchilla_params, loss=plan.loss, requests=plan.requests,
+        sizing_requests=requests, basis=basis, params=float(model.params),
+        tokens=float(model.tokens), training=float(cost.training),
+        inference=float(cost.inference), total=float(cost.total),
+        cash_total=_cash_total(scenario, plan, model, cost),
+        chinchilla_tokens=float(reference.tokens), chinchilla_total=float(reference.total),
+        saving=1.0 - float(cost.total) / float(reference.total), epochs=epochs,
+        overhead=float(cost.training) / float(reference.training) - 1.0, budget=budget,
+        **_energy(scenario, model, plan.requests),
+        usd_per_million_output=float(throughput(model.params, scenario.hardware)
+                                     .usd_per_million_output),
+        gpus_to_reserve=gpus, gpus_basis=gpus_basis)
 
 
-def _budget_row(scenario, p):
-    """The best model of a budget scenario, priced, beside the equal-loss Chinchilla model."""
-    per_request = (scenario.input_tokens, scenario.output_tokens)
-    if np.isnan(p.budget_flops):
-        best = best_for_budget(p.budget_dollars, p.requests, *per_request,
-                               hardware=scenario.hardware, law=scenario.law)
-        budget = f"${p.budget_dollars:,.0f}"
+def _model(scenario, plan, requests, options):
+    """(model with params and tokens, epochs over the unique data, budget text)."""
+    if plan.has_budget and plan.unique_tokens is None:
+        model = _budget_model(scenario, plan)
+        budget = (f"${plan.budget_dollars:,.0f}" if math.isnan(plan.budget_flops) else
+                  flops_text(plan.budget_flops))
+        return model, 1.0, budget  # unlimited data: one pass, as OptimalPlan.epochs counts
+    with warnings.catch_warnings():  # the summary carries its own note (epoch_note)
+        warnings.simplefilter("ignore", RepetitionWarning)
+        sized = cost_optimal(plan.loss, requests, **options, unique_tokens=plan.unique_tokens)
+    budget = "" if not plan.has_budget else (
+        f"${plan.budget_dollars:,.0f} (model sized at its loss under the data limit)"
+        if math.isnan(plan.budget_flops) else flops_text(plan.budget_flops))
+    return sized.optimal, float(sized.epochs), budget
+
+
+def _cash_total(scenario, plan, model, cost):
+    """Nominal cash paid: the cash-flow months' sum with a schedule, else the total."""
+    monthly = getattr(plan, "monthly", None)
+    if monthly is None:
+        return float(cost.total)
+    flow = cashflow(model.params, model.tokens, monthly.requests_by_month,
+                    monthly.discount_rate, monthly.price_change, scenario.input_tokens,
+                    scenario.output_tokens, scenario.hardware)
+    return float(np.sum(flow.cost))
+
+
+def _gpus_to_reserve(scenario, plan, params):
+    """(GPUs to reserve, the load they are sized for): the peak month of a schedule, else
+    lifetime requests spread over the serving months; NaN without memory settings."""
+    settings, monthly = scenario.serving, getattr(plan, "monthly", None)
+    if monthly is None:
+        per_month = plan.requests / settings.months
+        basis = f"lifetime requests over {settings.months:g} months"
     else:
-        best = best_for_flops(p.budget_flops, p.requests * sum(per_request), scenario.law)
-        budget = flops_text(p.budget_flops)
-    # the Chinchilla-style comparison at the loss the budget reaches
-    plan = cost_optimal(np.array([best.loss]), p.requests, *per_request,
-                        hardware=scenario.hardware, law=scenario.law)
-    row = _row(p, best.loss, float(chinchilla_from_loss(best.loss, scenario.law).params),
-               plan, 0, budget)
-    cost = lifetime_cost(best.params, best.tokens, p.requests, *per_request,
-                         hardware=scenario.hardware)
-    row.update(params=best.params, tokens=best.tokens, training=cost.training,
-               inference=cost.inference, total=cost.total,
-               saving=1.0 - cost.total / row["chinchilla_total"])
-    return row
+        months = np.asarray(monthly.requests_by_month)
+        peak = int(np.argmax(months))
+        per_month = float(months[peak])
+        basis = f"peak month {peak + 1} of {len(months)}"
+    if not scenario.hardware.has_serving_settings:
+        return math.nan, basis
+    needs = gpus_needed(params, per_month, scenario.input_tokens, scenario.output_tokens,
+                        scenario.hardware, settings.peak_to_average)
+    return float(needs.peak), f"{basis}, x{settings.peak_to_average:g} at peak"
 
 
 def has_power(hardware):
@@ -88,14 +203,16 @@ def has_power(hardware):
     return not (np.isnan(hardware.train_power_watts) or np.isnan(hardware.inference_power_watts))
 
 
-def _energy(scenario, row):
+def _energy(scenario, model, requests):
+    """Energy and emissions of training the model and serving ``requests`` (physical
+    requests: energy has no present value)."""
+    keys = ("training_mwh", "inference_mwh", "training_t", "inference_t")
     if not has_power(scenario.hardware):  # energy left blank rather than failing the report
-        return dict.fromkeys(("training_mwh", "inference_mwh", "training_t", "inference_t"))
-    f = plan_footprint(row["params"], row["tokens"], row["requests"], scenario.input_tokens,
+        return dict.fromkeys(keys)
+    f = plan_footprint(model.params, model.tokens, requests, scenario.input_tokens,
                        scenario.output_tokens, scenario.hardware, scenario.pue,
                        scenario.grid_kg_per_kwh)
-    return {"training_mwh": f.training_mwh, "inference_mwh": f.inference_mwh,
-            "training_t": f.training_t, "inference_t": f.inference_t}
+    return {key: float(getattr(f, key)) for key in keys}
 
 
 def _losses(scenario):

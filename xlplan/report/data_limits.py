@@ -1,64 +1,27 @@
 """The report's data limits: epochs and training-compute overhead per plan, the overhead curve.
 
-* :func:`add_data_columns` re-sizes the plans of scenarios that give
-  ``unique_tokens`` (Muennighoff et al. 2023) and adds to every row the epochs
-  over the unique data and the training-compute overhead against the
-  Chinchilla-style model (de Vries 2023).
+* A plan's epochs over its unique data (Muennighoff et al. 2023) and its
+  training-compute overhead against the Chinchilla-style model (de Vries 2023) are
+  columns of its :class:`~xlplan.report.compute.PlanRow`, sized once with its data
+  limit; :func:`epoch_note` and :func:`assumption_rows` describe them.
 * :func:`overhead_sheet` draws the overhead curve for k = 0.1 to 1 with the
   critical size k* marked.
 """
 
-import warnings
-
 import numpy as np
 
-from ..engine.data.data_limits import EPOCH_WARNING, RepetitionWarning, repetition_constants
+from ..engine.data.data_limits import EPOCH_WARNING, repetition_constants
 from ..engine.paper.overhead import compute_overhead, critical_size
-from ..engine.paper.sizing import cost_optimal
 from ..shared.charts import line_series, scatter_chart
 from ..shared.numbers import count_text
 from ..shared.styles import header_row, note, put, set_widths, title
-from .monthly import demand_for_sizing
 
-__all__ = ["add_data_columns", "overhead_sheet", "epoch_note", "assumption_rows",
+__all__ = ["overhead_sheet", "epoch_note", "assumption_rows",
            "SIZE_FRACTIONS"]
 
 SIZE_FRACTIONS = np.round(np.linspace(0.1, 1.0, 37), 6)
 # The curve rises without bound towards k*: the chart's overhead axis stops here.
 AXIS_MAX = 4.0
-
-
-def _plan(plan, scenario):
-    with warnings.catch_warnings():  # the summary carries its own note (epoch_note)
-        warnings.simplefilter("ignore", RepetitionWarning)
-        # a monthly schedule is sized on its present-value requests (report.monthly)
-        return cost_optimal(plan.loss, demand_for_sizing(plan), scenario.input_tokens,
-                            scenario.output_tokens, hardware=scenario.hardware,
-                            law=scenario.law, unique_tokens=plan.unique_tokens)
-
-
-def add_data_columns(rows, scenario):
-    """Add ``epochs`` and ``overhead`` to each row; re-size the rows with a data limit.
-
-    The Chinchilla-style columns stay those of unlimited data, so the saving of a
-    data-limited plan is against the same reference as without a limit.
-    """
-    for row, plan in zip(rows, scenario.plans, strict=True):
-        sized = _plan(plan, scenario)
-        optimal = sized.optimal
-        if plan.unique_tokens is not None:
-            row.update(params=optimal.params, tokens=optimal.tokens, training=optimal.training,
-                       inference=optimal.inference, total=optimal.total,
-                       saving=1.0 - optimal.total / row["chinchilla_total"])
-        row.update(epochs=sized.epochs, overhead=optimal.training / _chinchilla_training(
-            plan, scenario) - 1.0)
-    return rows
-
-
-def _chinchilla_training(plan, scenario):
-    """Training $ of the unlimited-data Chinchilla-style model of the plan's loss."""
-    return cost_optimal(plan.loss, plan.requests, scenario.input_tokens, scenario.output_tokens,
-                        hardware=scenario.hardware, law=scenario.law).chinchilla.training
 
 
 def assumption_rows(scenario):
@@ -76,7 +39,7 @@ def assumption_rows(scenario):
 
 def epoch_note(rows):
     """A note for the summary when some plan repeats its data more than 4 times, else None."""
-    many = [row["name"] for row in rows if row["epochs"] > EPOCH_WARNING]
+    many = [row.name for row in rows if row.epochs > EPOCH_WARNING]
     if not many:
         return None
     return (f"More than {EPOCH_WARNING:g} epochs over the unique data in: {', '.join(many)}. "

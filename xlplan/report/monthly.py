@@ -42,6 +42,7 @@ SHEET = "Cash flow"
 MONTHLY_KEYS = ("monthly_ramp", "requests_by_month", "discount_rate", "price_change")
 _RAMP_KEYS = ("first_month_requests", "monthly_growth", "months", "peak_requests")
 _CHART_ROWS = 20  # rows a chart covers: the next block starts below it
+_NOMINAL_HEADERS = {"cost $": "cost $ (nominal, that month's price)"}
 
 
 @dataclass(frozen=True)
@@ -149,18 +150,20 @@ def _block(ws, top, scenario, plan, row):
     """One plan's cash flow from row ``top``; returns the first free row below it and the
     rows (month 0, last month, totals) of its table."""
     m = plan.monthly
-    flow = cashflow(row["params"], row["tokens"], m.requests_by_month, m.discount_rate,
+    flow = cashflow(row.params, row.tokens, m.requests_by_month, m.discount_rate,
                     m.price_change, scenario.input_tokens, scenario.output_tokens,
                     scenario.hardware)
     write_text(ws.cell(top, 1), plan.name).font = Font(bold=True, size=12)
     note(ws, f"A{top + 1}", f"{m.description}; discount rate {m.discount_rate:.1%} a year, GPU "
-         f"price change {m.price_change:+.1%} a year. Model: {count_text(row['params'])} params, "
-         f"{count_text(row['tokens'])} tokens. Total present value "
+         f"price change {m.price_change:+.1%} a year. Model: {count_text(row.params)} params, "
+         f"{count_text(row.tokens)} tokens. Total present value "
          f"${float(np.sum(flow.present_value)):,.0f}.")
     ws.merge_cells(f"A{top + 1}:I{top + 1}")  # wrapped beside the chart, not under it
     ws[f"A{top + 1}"].alignment = Alignment(wrap_text=True, vertical="top")
     header = top + 2
-    labels = list(COLUMNS) + ["training $", "inference $", "cumulative spend $"]
+    # Money headers say their basis: cash at that month's price, or present value.
+    labels = [_NOMINAL_HEADERS.get(c, c) for c in COLUMNS] + [
+        "training $ (nominal)", "inference $ (nominal)", "cumulative spend $ (nominal)"]
     header_row(ws, header, 1, labels)
     cost = flow.cost
     columns = (flow.month, flow.requests, flow.gpu_hours, flow.average_gpus, cost,

@@ -108,10 +108,13 @@ def _cost_chart(ws, first, last, y_columns, title_text, y_title, robust_column):
 
 def _write_table(ws, top, block):
     header_row(ws, top, 1, ["Plan", "Params", "Training tokens",
-                            f"Lifetime $ if low demand ({count_text(block.requests[0])} requests)",
-                            f"Lifetime $ if base demand ({count_text(block.requests[1])})",
-                            f"Lifetime $ if high demand ({count_text(block.requests[2])})",
-                            "Worst-case regret $ over [low, high]"])
+                            f"Lifetime $ (nominal) if low demand "
+                            f"({count_text(block.requests[0])} requests)",
+                            f"Lifetime $ (nominal) if base demand "
+                            f"({count_text(block.requests[1])})",
+                            f"Lifetime $ (nominal) if high demand "
+                            f"({count_text(block.requests[2])})",
+                            "Worst-case regret $ (nominal) over [low, high]"])
     for i, label in enumerate(PLAN_LABELS):
         r = top + 1 + i
         put(ws, f"A{r}", label, "result", bold=i == 3)
@@ -151,7 +154,7 @@ def _write_interval(ws, top, block, scenario):
 def _write_curves(ws, top, block):
     labels = list(PLAN_LABELS) + ["Best possible (plan made knowing the demand)"]
     header_row(ws, top, 1, ["Realised lifetime requests"] + labels
-               + [f"Regret $: {label}" for label in PLAN_LABELS])
+               + [f"Regret $ (nominal): {label}" for label in PLAN_LABELS])
     for k, demand in enumerate(block.demand):
         r = top + 1 + k
         put(ws, f"A{r}", float(demand), "result", "count")

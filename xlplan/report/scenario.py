@@ -2,6 +2,10 @@
 
 Read from TOML or YAML (same keys; see ``xlplan/data/paper_scenario.toml``, the
 embedded default with the paper's settings). Every problem names the file and key.
+This module only parses: :func:`parse_scenario` gives each plan's goal as written
+(a loss or a Chinchilla size, or a budget) and the runs to fit a law to;
+:func:`xlplan.report.compute.resolved` fits the law and solves the goals, and
+:func:`load_scenario` is the two together.
 """
 
 import dataclasses
@@ -23,12 +27,11 @@ from ..engine.deploy.energy import DEFAULT_GRID_KG_PER_KWH, DEFAULT_PUE
 from ..engine.errors import InvalidTypeError, InvalidValueError, XlplanError
 from ..engine.hardware import Hardware, get_hardware
 from ..engine.laws import get_law
-from ..engine.money.budget import best_for_budget, best_for_flops
-from ..engine.paper.chinchilla import chinchilla_from_loss, chinchilla_from_params
 from ..lawfile import is_law_file, law_from_text
 from ..shared.safe_parse import BoundedYamlLoader, parse_toml, parse_yaml
 from ..shared.safe_read import read_text
 from ..shared.safe_text import clean_text
+from .compute import resolved
 from .monthly import MONTHLY_KEYS, parse_monthly
 from .serving import ServingSettings, read_serving, serving_hardware
 
@@ -37,7 +40,7 @@ if sys.version_info >= (3, 11):
 else:
     import tomli as tomllib
 
-__all__ = ["Plan", "Scenario", "load_scenario", "DEFAULT_SCENARIO", "EMBEDDED"]
+__all__ = ["Plan", "Scenario", "parse_scenario", "load_scenario", "DEFAULT_SCENARIO", "EMBEDDED"]
 
 DEFAULT_SCENARIO = "paper_scenario.toml"
 EMBEDDED = "embedded default (the paper's settings)"
@@ -69,6 +72,9 @@ _Loader.add_implicit_resolver(
 @dataclass(frozen=True)
 class Plan:
     """One demand scenario: a name, a target loss (and its Chinchilla size), requests.
+
+    As parsed, a quality plan knows one of ``loss`` and ``chinchilla_params`` (the
+    other NaN) and a budget plan neither; :func:`load_scenario` fills them in.
 
     ``unique_tokens``: unique training tokens available (None: unlimited).
     ``monthly`` is a :class:`~xlplan.report.monthly.MonthlyDemand` when the scenario
@@ -141,9 +147,7 @@ def _read(path):
 def _law(data, source, override=None):
     if override is not None:  # --law replaces the file's law, and its runs with it
         return law_from_text(override, "--law"), f"{override} (--law)", None
-    if "runs" in data:
-        from ..fit.guard import quiet_fit
-        from ..fit.law import fit_law
+    if "runs" in data:  # the law (None here) is fitted by report.compute.resolved
         from ..fit.runs import load_runs
 
         runs_path = Path(source).parent / data["runs"]
@@ -151,8 +155,7 @@ def _law(data, source, override=None):
             runs = load_runs(str(runs_path))
         except XlplanError as error:
             raise _runs_error(error, runs_path) from None
-        with quiet_fit(runs_path):
-            return fit_law(runs).law, f"fitted to {runs_path}", runs
+        return None, f"fitted to {runs_path}", runs
     law = data.get("law", DEFAULT_LAW)
     if isinstance(law, str):  # a preset, or a law file from `xlplan fit --output`
         if is_law_file(law) and _is_file(source):
@@ -191,7 +194,7 @@ def _number(where, value, **bounds):
         raise error.renamed(where, assign=" = ") from None
 
 
-def _plans(data, law, source):
+def _plans(data, source):
     entries = data.get("scenarios") or []
     if not entries:
         raise InvalidValueError(f"{source}: no [[scenarios]] given", argument="scenarios",
@@ -207,14 +210,12 @@ def _plans(data, law, source):
                 + (f" (it gives {', '.join(goals)})" if goals else ""), argument=where,
                 value=entry)
         goal, budgets = goals[0], {}
+        loss = size = math.nan
         if goal == "chinchilla_params":
             size = _number(f"{where}.chinchilla_params", entry["chinchilla_params"], low=0.0)
-            loss = float(chinchilla_from_params(size, law).loss)
         elif goal == "loss":
             loss = _number(f"{where}.loss", entry["loss"], low=0.0)
-            size = float(chinchilla_from_loss(loss, law).params)
         else:
-            loss = size = math.nan
             budgets[goal] = _positive(f"{where}.{goal}", entry[goal])
         monthly = parse_monthly(entry, where)
         requests = (monthly.total if monthly is not None else
@@ -322,10 +323,16 @@ def _hardware(hardware, source):
 
 
 def load_scenario(path=None, law=None):
-    """The :class:`Scenario` in ``path`` (TOML or YAML), or the embedded paper default.
+    """The :class:`Scenario` in ``path`` (TOML or YAML), or the embedded paper default,
+    with its law fitted (if it gives runs) and every plan's loss solved from its goal.
 
     ``law`` (a preset name or a law file), if given, replaces the file's ``law`` or ``runs``.
     """
+    return resolved(parse_scenario(path, law))
+
+
+def parse_scenario(path=None, law=None):
+    """The :class:`Scenario` in ``path`` as written: goals unsolved, a ``runs`` law None."""
     source, data = _read(path)
     unknown = sorted(set(data) - _KEYS)
     if unknown:
@@ -347,26 +354,8 @@ def load_scenario(path=None, law=None):
                                              ("output_tokens", DEFAULT_OUTPUT_TOKENS)))
     scenario = Scenario(
         source, clean_text(data.get("title", "LLM sizing report")), law, law_source, hardware,
-        *per_request, sweep, _plans(data, law, source), runs, serving,
+        *per_request, sweep, _plans(data, source), runs, serving,
         _positive("pue", data.get("pue", DEFAULT_PUE), low=1.0, low_open=False),
         _positive("grid_kg_per_kwh", data.get("grid_kg_per_kwh", DEFAULT_GRID_KG_PER_KWH),
                   low_open=False))
-    return dataclasses.replace(scenario, plans=_budget_losses(scenario))
-
-
-def _budget_losses(scenario):
-    """Plans with the loss (and Chinchilla size) of the best model each budget buys."""
-    plans = []
-    for plan in scenario.plans:
-        if plan.has_budget:
-            per_request = (scenario.input_tokens, scenario.output_tokens)
-            if math.isnan(plan.budget_flops):
-                loss = best_for_budget(plan.budget_dollars, plan.requests, *per_request,
-                                       hardware=scenario.hardware, law=scenario.law).loss
-            else:
-                loss = best_for_flops(plan.budget_flops, plan.requests * sum(per_request),
-                                      scenario.law).loss
-            size = float(chinchilla_from_loss(loss, scenario.law).params)
-            plan = dataclasses.replace(plan, loss=loss, chinchilla_params=size)
-        plans.append(plan)
-    return tuple(plans)
+    return scenario

@@ -1,4 +1,4 @@
-"""The report's serving columns: $ per 1M output tokens and GPUs to reserve, per scenario.
+"""The report's serving settings and columns: $ per 1M output tokens and GPUs to reserve.
 
 A scenario file may hold a ``[serving]`` table::
 
@@ -8,18 +8,19 @@ A scenario file may hold a ``[serving]`` table::
     batch = 8              # optional: decode MFU from the roofline at this batch size
 
 With ``batch`` the scenario's hardware becomes ``at_batch(hardware, batch)`` for
-the whole report, so its costs and its serving columns use the same decode MFU.
+the whole report, so its costs and its serving columns use the same decode MFU;
+without, both use the preset's. A plan with a monthly schedule reserves GPUs for
+its peak month instead of lifetime requests over ``months``
+(:mod:`xlplan.report.compute` computes the columns).
 """
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from ..engine import validate
-from ..engine.deploy.serving import at_batch, gpus_needed, throughput
+from ..engine.deploy.serving import at_batch
 from ..engine.errors import InvalidTypeError, InvalidValueError, XlplanError
 
-__all__ = ["ServingSettings", "read_serving", "serving_columns", "SERVING_COLUMNS"]
+__all__ = ["ServingSettings", "read_serving", "serving_hardware", "SERVING_COLUMNS"]
 
 DEFAULT_MONTHS = 24.0
 _KEYS = {"months", "peak_to_average", "batch"}
@@ -27,6 +28,7 @@ _KEYS = {"months", "peak_to_average", "batch"}
 SERVING_COLUMNS = (
     ("$ per 1M output tokens", "usd_per_million_output", "usd_rate"),
     ("GPUs to reserve", "gpus_to_reserve", "integer"),
+    ("GPUs sized for (load, horizon)", "gpus_basis", "plain"),
 )
 
 
@@ -68,15 +70,3 @@ def read_serving(table, source):
 def serving_hardware(hardware, settings):
     """The scenario's hardware, with its decode MFU from the roofline if a batch is given."""
     return hardware if settings.batch is None else at_batch(hardware, settings.batch)
-
-
-def serving_columns(scenario, params, requests):
-    """($ per 1M output tokens, GPUs to reserve) arrays; GPUs NaN without memory settings."""
-    settings = scenario.serving
-    usd = np.asarray(throughput(params, scenario.hardware).usd_per_million_output)
-    if not scenario.hardware.has_serving_settings:
-        return usd, np.full_like(usd, np.nan)
-    needs = gpus_needed(params, np.asarray(requests) / settings.months,
-                        scenario.input_tokens, scenario.output_tokens, scenario.hardware,
-                        settings.peak_to_average)
-    return usd, np.asarray(needs.peak)

@@ -26,12 +26,14 @@ from ..shared.styles import (
     wrap_column,
 )
 from .charts import CHART_ROWS, sweep_chart
+from .compute import NOMINAL, PRESENT_VALUE
 from .serving import SERVING_COLUMNS
 
-__all__ = ["summary_sheet", "table_sheet", "sweep_sheet", "assumptions_sheet", "SUMMARY_HEADER",
-           "SWEEP_HEADER", "summary_cell"]
+__all__ = ["summary_sheet", "summary_columns", "summary_basis", "table_sheet", "sweep_sheet",
+           "assumptions_sheet", "SUMMARY_HEADER", "SWEEP_HEADER", "summary_cell"]
 
 SUMMARY_HEADER = 5
+# (header, PlanRow attribute, number format); "{basis}" is the sheet's money basis.
 SUMMARY_COLUMNS = (
     ("Scenario", "name", "plain"),
     ("Quality (Chinchilla-style params)", "quality", "count"),
@@ -39,10 +41,11 @@ SUMMARY_COLUMNS = (
     ("Lifetime requests", "requests", "count"),
     ("Recommended params", "params", "count"),
     ("Recommended training tokens", "tokens", "count"),
-    ("Training $", "training", "usd"),
-    ("Inference $", "inference", "usd"),
-    ("Lifetime cost $", "total", "usd"),
-    ("Chinchilla-style lifetime cost $", "chinchilla_total", "usd"),
+    ("Training $ ({basis})", "training", "usd"),
+    ("Inference $ ({basis})", "inference", "usd"),
+    ("Lifetime cost $ ({basis})", "total", "usd"),
+    ("Same-quality Chinchilla-style model: lifetime cost $ ({basis})", "chinchilla_total",
+     "usd"),
     ("Saving", "saving", "percent"),
     ("Epochs over the unique data", "epochs", "ratio"),
     ("Training-compute overhead vs Chinchilla-style", "overhead", "percent"),
@@ -52,6 +55,21 @@ SUMMARY_COLUMNS = (
     ("Inference emissions t CO2e", "inference_t", "energy"),
     ("Budget given (the best model it buys)", "budget", "plain"),
 ) + SERVING_COLUMNS
+# With a monthly schedule somewhere, the cash actually paid, beside the present values.
+CASH_COLUMN = ("Cash paid $ (nominal, all months)", "cash_total", "usd")
+
+
+def summary_basis(rows):
+    """The Summary's one money basis: present value if any plan has a schedule (a plan
+    without one is undiscounted, so its present value is its nominal cost)."""
+    return PRESENT_VALUE if any(row.basis == PRESENT_VALUE for row in rows) else NOMINAL
+
+
+def summary_columns(rows):
+    """(header, attribute, format) of the Summary for these rows, money headers on its basis."""
+    basis = summary_basis(rows)
+    columns = SUMMARY_COLUMNS + ((CASH_COLUMN,) if basis == PRESENT_VALUE else ())
+    return tuple((header.format(basis=basis), key, fmt) for header, key, fmt in columns)
 
 
 def summary_cell(key, plan):
@@ -69,21 +87,23 @@ def summary_sheet(ws, scenario, rows, stamp):
     tokens = (count_text(scenario.input_tokens), count_text(scenario.output_tokens))
     serving = scenario.serving
     note(ws, "A3", f"Law: {scenario.law_source}. Hardware: {scenario.hardware.name}. "
-         f"{tokens[0]} input + {tokens[1]} output tokens per request. GPUs to reserve: "
-         f"lifetime requests over {count_text(serving.months)} months, "
+         f"{tokens[0]} input + {tokens[1]} output tokens per request. GPUs to reserve: for "
+         f"the load in 'GPUs sized for' (lifetime requests over {count_text(serving.months)} "
+         f"months, or a schedule's peak month), "
          f"{count_text(serving.peak_to_average)}x the average load at peak (roofline bound, "
          f"KV cache ignored). Energy = GPU-hours x board power x PUE {scenario.pue:g}; "
          f"emissions at {scenario.grid_kg_per_kwh:g} kg CO2e/kWh. Details on the other sheets.")
-    header_row(ws, SUMMARY_HEADER, 1, [h for h, _, _ in SUMMARY_COLUMNS])
+    columns = summary_columns(rows)
+    header_row(ws, SUMMARY_HEADER, 1, [h for h, _, _ in columns])
     for r, row in enumerate(rows, start=SUMMARY_HEADER + 1):
-        for c, (_, key, fmt) in enumerate(SUMMARY_COLUMNS, start=1):
+        for c, (_, key, fmt) in enumerate(columns, start=1):
             cell = put(ws, f"{get_column_letter(c)}{r}", None, "result", fmt,
                        bold=key in ("params", "total", "saving"))
-            write_text(cell, _plain(row[key]))  # the scenario's name is the user's text
+            write_text(cell, _plain(getattr(row, key)))  # the scenario's name is user text
     ws.row_dimensions[SUMMARY_HEADER].height = 48
     # Long scenario names wrap in a wide first column instead of being cut at the next cell.
     set_widths(ws, {"A": 40} | {get_column_letter(c): 14
-                                for c in range(2, len(SUMMARY_COLUMNS) + 1)})
+                                for c in range(2, len(columns) + 1)})
     wrap_column(ws, "A", top=SUMMARY_HEADER + 1)
     for row in (2, 3, 4):  # notes wrap within the first printed page, not run off onto blank ones
         ws.merge_cells(f"A{row}:H{row}")
@@ -229,11 +249,12 @@ def _assumption_rows(scenario):
 def _serving_rows(scenario):
     """How the serving columns are computed: months, peak load, batch."""
     serving = scenario.serving
-    batch = ("not given: the decode MFU is the hardware's" if serving.batch is None else
+    batch = ("not given: the decode MFU is the hardware's (the roofline at the batch it "
+             "implies), for costs and serving alike" if serving.batch is None else
              serving.batch)
     return [("Serving months", serving.months, "months: lifetime requests are served over "
-             "them (plans without a monthly schedule)", "scenario key serving.months "
-             "(default 24)", "plain"),
+             "them (plans without a monthly schedule; a schedule's GPUs serve its peak "
+             "month)", "scenario key serving.months (default 24)", "plain"),
             ("Peak load / average load", serving.peak_to_average, "ratio: GPUs are reserved "
              "for the peak", "scenario key serving.peak_to_average (default 1)", "ratio"),
             ("Serving batch", batch, "sequences decoded together (roofline decode MFU)",

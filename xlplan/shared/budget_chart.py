@@ -31,9 +31,10 @@ def _series(ws, x_column, y_column, first, last, title, color, marker=None):
 def budget_chart(ws, first, last, columns, optimum_rows, y_range=None, x_range=(None, None)):
     """The chart from curve columns (x0, y0, xT, yT) and optimum rows in columns x0, y0.
 
-    ``optimum_rows`` = (row of the Chinchilla optimum, row of the inference-aware one),
-    both in ``columns[4:6]``; ``y_range`` = (min, max) fixes the loss axis and ``x_range``
-    the sizes the axis must span (values-only sheets); None leaves them to the spreadsheet.
+    ``optimum_rows`` = (row of the all-to-training (T = 0) optimum, row of the
+    inference-aware one), both in ``columns[4:6]``; ``y_range`` = (min, max) fixes the loss
+    axis and ``x_range`` the sizes the axis must span (values-only sheets); None leaves them
+    to the spreadsheet.
     """
     x0, y0, xt, yt, ox, oy = columns
     # 12 cm tall: room for the plot under a two-line title and legend. 100M, 1B, 10B on
@@ -44,12 +45,12 @@ def budget_chart(ws, first, last, columns, optimum_rows, y_range=None, x_range=(
     log_axis(chart.x_axis, *x_range)
     if y_range is not None:
         chart.y_axis.scaling.min, chart.y_axis.scaling.max = y_range
-    chart.series.append(_series(ws, x0, y0, first, last, "Chinchilla (T = 0): all to training",
+    chart.series.append(_series(ws, x0, y0, first, last, "All to training (T = 0)",
                                 "1F4E9A"))
     chart.series.append(_series(ws, xt, yt, first, last, "With the scenario's inference",
                                 "C0504D"))
     chinchilla, best = optimum_rows
-    chart.series.append(_series(ws, ox, oy, chinchilla, chinchilla, "Chinchilla optimum",
+    chart.series.append(_series(ws, ox, oy, chinchilla, chinchilla, "All-to-training optimum",
                                 "1F4E9A", marker="diamond"))
     chart.series.append(_series(ws, ox, oy, best, best, "Best model for the budget",
                                 "C0504D", marker="circle"))

@@ -5,12 +5,12 @@ buys one best model (``BEST_FOR_BUDGET``); spending it all on training
 (Chinchilla, T = 0) buys a bigger model that then cannot be served within the
 budget. A native chart shows the loss of every model size at that budget, both
 curves and both optima. Below: energy and emissions of the budget's model and of
-the Planner's recommended model (``ENERGY_EMISSIONS``).
+the Planner's recommended model (``ENERGY_EMISSIONS``), at the board powers of the
+Planner's hardware preset (``XLPLAN_HARDWARE(preset, TRUE, TRUE)``) unless a value
+is typed beside them, as the Planner's settings follow its preset.
 """
 
-from ..engine.constants import DEFAULT_HARDWARE
 from ..engine.deploy.energy import DEFAULT_GRID_KG_PER_KWH, DEFAULT_PUE
-from ..engine.hardware import get_hardware
 from ..shared.budget_chart import CURVE_POINTS, budget_chart
 from ..shared.styles import header_row, note, page_break_before, put, set_widths, title
 from .inputs import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, number_rule
@@ -21,7 +21,8 @@ SHEET = "What a budget buys"
 P = "Planner!"
 PER_REQUEST = f"{P}$B$8,{P}$B$9,{P}$B$13:$H$13"
 LAW = f"{P}$B$10"
-_HW = get_hardware(DEFAULT_HARDWARE)  # the Planner's preset: its board powers
+# Board powers are the last two of the preset's twelve columns (XLPLAN_HARDWARE power=TRUE).
+_POWER = "=IF(ISBLANK($C${r}),INDEX(XLPLAN_HARDWARE(" + P + "$B$11,TRUE,TRUE),1,{k}),$C${r})"
 # (label, cell, value or formula, kind, format) of the inputs.
 INPUTS = (
     ("Total lifetime budget ($): training plus serving", "B5", 5e6, "input", "usd"),
@@ -30,11 +31,12 @@ INPUTS = (
      "input", "ratio"),
     ("Grid carbon intensity, kg CO2e/kWh (Ember: world average 2023, 0.481)", "B8",
      DEFAULT_GRID_KG_PER_KWH, "input", "loss"),
-    ("Board power of a training GPU, W (NVIDIA: A100 SXM 400, H100 SXM 700)", "B9",
-     _HW.train_power_watts, "input", "integer"),
-    ("Board power of an inference GPU, W", "B10", _HW.inference_power_watts, "input",
-     "integer"),
+    ("Board power of a training GPU, W (the Planner's preset; NVIDIA: A100 SXM 400, H100 SXM "
+     "700)", "B9", _POWER.format(r=9, k=11), "result", "integer"),
+    ("Board power of an inference GPU, W (the Planner's preset)", "B10",
+     _POWER.format(r=10, k=12), "result", "integer"),
 )
+OVERRIDES = ("C9", "C10")  # your own board powers (blank = the preset's)
 _BEST = "BEST_FOR_BUDGET($B$5,{requests}," + PER_REQUEST + "," + LAW + ")"
 # (label, formula with {c} = column and {requests}, format); rows 13-19, columns B and C.
 RESULT_ROWS = (
@@ -82,20 +84,24 @@ CURVE = (
 
 
 def _inputs(ws):
-    header_row(ws, 4, 1, ["Inputs"])
+    header_row(ws, 4, 1, ["Inputs", "In force", "Your own value (blank = the preset's)"])
     for label, ref, value, kind, fmt in INPUTS:
         ws[f"A{ref[1:]}"] = label
         put(ws, ref, value, kind, fmt)
+    for ref in OVERRIDES:
+        put(ws, ref, None, "input", "integer")
+    # B9:B10 are formulas now (the preset's board power): the rule guards the overrides.
     for ref, rule, what in (("B5", POSITIVE, "Budget"), ("B7", AT_LEAST_ONE, "PUE"),
                             ("B8", NON_NEGATIVE, "Grid carbon intensity"),
-                            ("B9", POSITIVE, "Board power"), ("B10", POSITIVE, "Board power")):
+                            ("C9", POSITIVE, "Board power"), ("C10", POSITIVE, "Board power")):
         number_rule(ws, ref, rule, what)
 
 
 def _results(ws):
     header_row(ws, RESULT_HEADER, 1, ["The best model for the budget",
                                       "Serving the Planner's requests",
-                                      "Chinchilla (T = 0): all to training"])
+                                      "All to training (T = 0): the largest model it trains, "
+                                      "unserved"])
     for offset, (label, formula, fmt) in enumerate(RESULT_ROWS):
         r = RESULT_HEADER + 1 + offset
         ws[f"A{r}"] = label
@@ -141,7 +147,7 @@ def add_sheet(wb):
     _results(ws)
     _curves(ws)
     set_widths(ws, {"A": 66, "B": 18, "C": 18, "D": 16, "E": 16, "F": 12})
-    ws.row_dimensions[RESULT_HEADER].height = 30
+    ws.row_dimensions[RESULT_HEADER].height = 48  # the T = 0 header wraps to three lines
     ws.row_dimensions[ENERGY_HEADER].height = 30
     ws.row_dimensions[CURVE_HEADER].height = 30
     return ws

@@ -23,6 +23,13 @@ formulas do (2N FLOPs per token at that MFU is the same dollars as one token at
 the throughput above). Example: A100-40GB, int8 (b = 1), batch 2, u = 1:
 2 x 2 x 1.555e12 / (1 x 6.24e14) = 0.997%, the paper's "1% decode MFU".
 
+The one rule for decode MFU and batch: a hardware's own decode MFU *is* the
+roofline at the batch that implies it (:func:`implied_batch`: 2.01 for
+paper-a100, 1.53 for a100-80gb, 2.95 for h100, 2.06 for h200, all at 1% and full
+bandwidth), and every function here uses it unless told a batch. Given a batch,
+``at_batch`` makes a hardware whose decode MFU is the roofline at that batch, and
+that hardware must then price the plan too, so serving and cost stay one model.
+
 With tensor parallelism over k GPUs each GPU reads 1/k of the weights per step
 and the k GPUs make the batch's tokens together, so tokens/s *per GPU* is
 unchanged; k is the number of GPUs that hold the weights.
@@ -67,8 +74,8 @@ from ..constants import (
 from ..errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
 from ..hardware import get_hardware
 
-__all__ = ["Throughput", "GpuNeeds", "decode_mfu", "at_batch", "throughput", "gpus_needed",
-           "TOKENS_PER_MILLION"]
+__all__ = ["Throughput", "GpuNeeds", "decode_mfu", "at_batch", "implied_batch", "throughput",
+           "gpus_needed", "TOKENS_PER_MILLION"]
 
 TOKENS_PER_MILLION = 1e6
 # GPU counts are rounded up; a count that is whole up to float noise (3.0000000000000004)
@@ -169,6 +176,27 @@ def decode_mfu(hardware=None, batch=1, bandwidth_utilisation=1.0, on_invalid="ra
                    _all_scalar(b, u))
 
 
+def implied_batch(hardware=None, bandwidth_utilisation=1.0):
+    """The batch at which the roofline gives the hardware's own decode MFU (a float).
+
+    decode MFU x b x P / (2 u W): not necessarily whole, since a preset's MFU is a
+    round figure. Infinite when the decode MFU exceeds the prefill MFU (the
+    roofline's ceiling, which no batch passes).
+
+    Examples
+    --------
+    >>> f"{implied_batch('paper-a100'):.2f}, {implied_batch('h100'):.2f}"
+    '2.01, 2.95'
+    """
+    hw = get_hardware(hardware)
+    hw.require_serving_settings("the batch a decode MFU implies")
+    u = validate.number("bandwidth_utilisation", bandwidth_utilisation, high=1.0)
+    if hw.decode_mfu > hw.prefill_mfu:
+        return math.inf
+    return (hw.decode_mfu * hw.bytes_per_weight * hw.inference_peak_flops
+            / (INFERENCE_FLOPS_PER_PARAM_TOKEN * u * hw.inference_memory_bandwidth))
+
+
 def at_batch(hardware=None, batch=1, bandwidth_utilisation=1.0):
     """The hardware with its decode MFU derived from a batch size (a :class:`Hardware`).
 
@@ -197,8 +225,9 @@ def at_batch(hardware=None, batch=1, bandwidth_utilisation=1.0):
 def throughput(params, hardware=None, on_invalid="raise"):
     """Tokens/s per GPU, $ per 1M tokens and GPUs for the weights, at the hardware's MFUs.
 
-    Use ``at_batch(hardware, batch)`` to take the decode MFU from the roofline
-    (``SERVING`` in Excel does); otherwise the hardware's own decode MFU is used.
+    The hardware's own decode MFU is used (the roofline at :func:`implied_batch`);
+    ``at_batch(hardware, batch)`` gives the roofline at another batch (``SERVING``
+    in Excel does when given a batch).
 
     Parameters
     ----------
