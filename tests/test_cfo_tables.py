@@ -1,13 +1,14 @@
 """xlplan tables (issue 15): our values to 3 significant figures; the README agrees."""
 
 import re
-from pathlib import Path
 
 from xlplan.cli import main
 from xlplan.commands.tables import significant
 from xlplan.paper import table3
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+import doc_pages
+
+README = doc_pages.text()  # the README and docs/, where the reference lives
 
 
 def _summaries(capsys):

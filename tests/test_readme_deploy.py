@@ -1,6 +1,5 @@
 """The README's deployment figures are what the engine computes today."""
 
-from pathlib import Path
 
 import pytest
 
@@ -12,7 +11,9 @@ from xlplan.engine.deploy.training import gpus_for_deadline, training_time
 from xlplan.engine.paper.chinchilla import chinchilla_from_params
 from xlplan.paper import TABLE3_PRINTED, _parse
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+import doc_pages
+
+README = doc_pages.text()  # the README and docs/, where the reference lives
 
 
 @pytest.mark.parametrize("context, label", [(0, "without the KV cache (today)"),

@@ -1,11 +1,12 @@
 """The README names every registered Excel function, and counts them truly."""
 
 import re
-from pathlib import Path
 
 from xlplan.udfs import FUNCTIONS
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+import doc_pages
+
+README = doc_pages.text()  # the README and docs/, where the reference lives
 NUMBER_WORDS = {"thirty-four": 34}
 
 
