@@ -140,7 +140,7 @@ def test_bad_interpreter_is_refused_before_writing(tmp_path, capsys, name):
             pytest.skip("Windows file names cannot hold quotes")
         (tmp_path / name).write_text("")
     config = tmp_path / "xlwings.conf"
-    code, out, err = _run(capsys, config, "--interpreter", str(tmp_path / name))
+    code, _out, err = _run(capsys, config, "--interpreter", str(tmp_path / name))
     assert code == 2
     assert err.startswith("xlplan addin: error: --interpreter ") and err.count("\n") == 1
     assert not config.exists()

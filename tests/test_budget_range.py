@@ -99,6 +99,6 @@ def test_bad_range_is_an_error_cell():
 
 def test_labels_are_where_the_block_says():
     ws = budget.build()["Planner"]
-    rows, top = _block(ws)
+    _rows, top = _block(ws)
     assert ws.cell(top + 2, 1).value == LOW_LABEL and ws.cell(top + 3, 1).value == HIGH_LABEL
     assert ws.cell(top, 2).value == "Base case" and ws.cell(top, 3).value == "Robust plan"

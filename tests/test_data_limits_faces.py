@@ -131,5 +131,5 @@ def test_bad_unique_tokens_in_a_scenario(tmp_path, value):
     scenario = tmp_path / "plan.toml"
     literal = f'"{value}"' if isinstance(value, str) else value
     scenario.write_text(f'[[scenarios]]\nloss = 2.1\nrequests = 1e9\nunique_tokens = {literal}\n')
-    with pytest.raises(xlplan.XlplanError, match="scenarios\\[1\\].unique_tokens"):
+    with pytest.raises(xlplan.XlplanError, match=r"scenarios\[1\]\.unique_tokens"):
         write_report(tmp_path / "r.xlsx", scenario, show_progress=False)

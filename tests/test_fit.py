@@ -357,7 +357,7 @@ def test_law_file_errors(tmp_path):
     bad.write_text("not json")
     with pytest.raises(InvalidTypeError, match="not valid JSON"):
         load_law_file(str(bad))
-    with pytest.raises(InvalidValueError, match="law file .*missing.json.* does not exist"):
+    with pytest.raises(InvalidValueError, match=r"law file .*missing.json.* does not exist"):
         load_law_file(str(tmp_path / "missing.json"))
     # The engine never opens files: a path is an unknown preset whether or not it exists.
     with pytest.raises(InvalidTypeError, match="unknown law"):

@@ -260,7 +260,7 @@ def test_a_server_that_never_answers_gives_na_after_the_time_limit(tmp_path):
         silent.bind(("127.0.0.1", port))
         silent.listen()
         try:
-            out, err = node.communicate("recalculate\n", timeout=RUN_TIMEOUT)
+            out, _err = node.communicate("recalculate\n", timeout=RUN_TIMEOUT)
         finally:
             node.kill()
     report = json.loads(out)

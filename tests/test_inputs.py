@@ -88,7 +88,7 @@ def test_unknown_names_list_the_valid_ones():
         xlplan.get_law([1, 2, 3, 4])
     with pytest.raises(InvalidTypeError, match="exactly 7 settings"):
         xlplan.get_hardware([1, 2, 3])
-    with pytest.raises(InvalidValueError, match="alpha=-0.3"):
+    with pytest.raises(InvalidValueError, match=r"alpha=-0.3"):
         xlplan.get_law([406.4, 410.7, 1.69, -0.3, 0.28])
 
 

@@ -90,7 +90,7 @@ def test_array_equals_loop_and_mixes_context_zero():
 
 
 def test_errors():
-    with pytest.raises(UnreachableLossError, match="loss=1.5"):
+    with pytest.raises(UnreachableLossError, match=r"loss=1.5"):
         kv_cost_optimal(1.5, 1e9, hardware="h100", context=4096)
     with pytest.raises(InvalidValueError, match="context=-5"):
         kv_cost_optimal(2.0, 1e9, hardware="h100", context=-5)

@@ -135,7 +135,7 @@ def test_infeasible_targets_name_the_target_and_the_best_value():
         max_batch(7e10, "h100", 4e6, tpot_target=0.1)
     with pytest.raises(InvalidValueError, match="unbounded"):
         max_batch(7e9, "h100", 0)
-    with pytest.raises(InvalidValueError, match="batch=1.5 is not a whole number"):
+    with pytest.raises(InvalidValueError, match=r"batch=1.5 is not a whole number"):
         kv_serving(7e9, "h100", 1.5, 100)
     with pytest.raises(InvalidValueError, match="context=-1"):
         kv_serving(7e9, "h100", 1, -1)

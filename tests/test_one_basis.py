@@ -168,7 +168,7 @@ def test_gpus_to_reserve_with_a_schedule_serve_its_peak_month(tmp_path):
 
 
 def test_the_budget_sheet_given_the_summary_cost_buys_the_summary_plan(tmp_path):
-    path, out = _scenario(tmp_path, RAMP)
+    _path, out = _scenario(tmp_path, RAMP)
     ws = openpyxl.load_workbook(out, data_only=True)["What a budget buys"]
     frame = _summary(out)
     total = next(c for c in frame.columns if c.startswith("Lifetime cost $"))
@@ -191,7 +191,7 @@ requests = 1e10
 
 
 def test_every_budget_scenario_gets_its_sheet_and_the_two_chinchillas_differ_by_name(tmp_path):
-    path, out = _scenario(tmp_path, BUDGETS)
+    _path, out = _scenario(tmp_path, BUDGETS)
     wb = openpyxl.load_workbook(out, data_only=True)
     frame = _summary(out)
     budget_sheets = [name for name in wb.sheetnames if name.startswith("What a budget buys")]

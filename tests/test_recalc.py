@@ -98,7 +98,7 @@ def test_bad_settings(tmp_path, setting, message):
 def test_corrupt_and_missing_files(tmp_path):
     corrupt = tmp_path / "corrupt.xlsx"
     corrupt.write_text("not a zip")
-    with pytest.raises(WorkbookError, match="not a readable .xlsx workbook"):
+    with pytest.raises(WorkbookError, match=r"not a readable .xlsx workbook"):
         recalc_file(corrupt, tmp_path / "out.xlsx")
     with pytest.raises(WorkbookError, match="does not exist"):
         recalc_file(tmp_path / "absent.xlsx", tmp_path / "out.xlsx")

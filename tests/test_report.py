@@ -113,7 +113,7 @@ def test_bad_scenario_keeps_earlier_output_and_input(tmp_path):
     with pytest.raises(XlplanError, match="unknown key"):
         write_report(out, scenario)
     scenario.write_text('[[scenarios]]\nloss = 1.5\nrequests = 1e9\n')
-    with pytest.raises(XlplanError, match="E=1.69"):
+    with pytest.raises(XlplanError, match=r"E=1.69"):
         write_report(out, scenario)
     assert out.read_bytes() == b"earlier"
     with pytest.raises(XlplanError, match="never overwrites"):

@@ -32,7 +32,7 @@ def test_robust_opt_regret_is_the_minimax_over_the_whole_demand_interval():
     # on a dense grid of demands including the interval's interior.
     lo, hi, loss = 1e8, 1e12, 2.3
     law = get_law()
-    params, tokens, regret = udfs.ROBUST_OPT(loss, [lo, hi])[0]
+    params, _tokens, regret = udfs.ROBUST_OPT(loss, [lo, hi])[0]
     demands = np.geomspace(lo, hi, 41)
     best = np.array([_cost(*udfs.COST_OPT(loss, R)[0], R) for R in demands])
     n_min = (law.A / (loss - law.E)) ** (1 / law.alpha)

@@ -90,7 +90,7 @@ def test_too_few_runs_says_how_many_are_needed():
 
 
 def test_missing_column_lists_candidates():
-    with pytest.raises(InvalidTypeError, match="no loss column.*loss_c4_val"):
+    with pytest.raises(InvalidTypeError, match=r"no loss column.*loss_c4_val"):
         load_runs({"params": N, "tokens": D, "loss_c4_val": L, "loss_de_en": L})
     with pytest.raises(InvalidTypeError, match="loss_col='final' is not a column"):
         load_runs({"params": N, "tokens": D, "loss": L}, loss_col="final")
@@ -103,5 +103,5 @@ def test_bad_shapes_and_sources(tmp_path):
         load_runs([r + [1.0] for r in _rows()])
     with pytest.raises(InvalidTypeError, match="need a header row"):
         load_runs(_rows(), loss_col="loss")
-    with pytest.raises(InvalidTypeError, match="must end in .csv"):
+    with pytest.raises(InvalidTypeError, match=r"must end in .csv"):
         load_runs(str(tmp_path / "runs.txt"))

@@ -332,10 +332,10 @@ def test_random_calls_never_break_the_server(server):
 def test_public_url_goes_into_the_manifest_and_the_script():
     public = "https://xlplan.example.com:8443"
     with running_server("--public-url", public + "/") as base:
-        status, text = request(f"{base}/manifest.xml")
+        _status, text = request(f"{base}/manifest.xml")
         root = ET.fromstring(text.encode())
         urls = [u.get("DefaultValue") for u in root.iter(f"{BT}Url")]
         assert urls and all(u.startswith(public + "/") and "//" not in u[8:] for u in urls)
         assert root.find(f"{OFFICE}AppDomains/{OFFICE}AppDomain").text == public
-        status, script = request(f"{base}/functions.js")
+        _status, script = request(f"{base}/functions.js")
         assert f'"url": "{public}"' in script.splitlines()[0]

@@ -245,7 +245,7 @@ def test_engine_errors():
         gpus_needed(7e9, 1e9, hardware=Hardware(*H100.as_tuple()))
     with pytest.raises(InvalidTypeError, match="one number"):
         at_batch("h100", [1, 2])
-    with pytest.raises(InvalidTypeError, match="exactly 7 settings .* or 10"):
+    with pytest.raises(InvalidTypeError, match=r"exactly 7 settings .* or 10"):
         Hardware.from_settings([1.0] * 8)
     assert Hardware.from_settings(H100.as_tuple(all=True)) == H100.replace(name="custom")
 

@@ -22,7 +22,7 @@ def __getattr__(name):
     raise AttributeError(f"module 'xlplan' has no attribute {name!r}")
 
 
-__all__ = [
+__all__ = [  # noqa: PLE0604 (the engine's names, listed once in engine.__all__)
     *engine.__all__,
     "load_law_file", "write_law_file",
     *_FIT_NAMES,

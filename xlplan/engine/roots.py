@@ -171,7 +171,7 @@ def softplus_root(m, p, q, x, low, high, *, shrink, ftol=0.0, xtol=0.0, rtol=0.0
         e = math.exp(-abs(x))
         sigma = (1.0 if x > 0 else e) / (1.0 + e)
         f = p * x + q * (max(x, 0.0) + math.log1p(e)) - m
-        if not abs(f) >= ftol or shrink and high - low < xtol:  # the first also for NaN
+        if not abs(f) >= ftol or (shrink and high - low < xtol):  # the first also for NaN
             if f != f:
                 return _new(RootResult, (math.nan, iteration, False, _NAN, low, high))
             return _new(RootResult, (x, iteration, True, _CONVERGED, low, high))

@@ -127,7 +127,7 @@ def estimated_shape(estimate, args):
     will refuse them with its own error)."""
     try:
         return estimate(tuple(args))
-    except Exception:  # noqa: BLE001  (malformed arguments: the function explains them)
+    except Exception:
         return None
 
 

@@ -108,7 +108,7 @@ def _catching(func, bound):
             value = func(*args)
         except XlplanError as error:
             return cell_error(error, _EXCEL_NAMES)
-        except Exception as error:  # noqa: BLE001  (a cell shows an error, never a traceback)
+        except Exception as error:
             return _unexpected(name, error)
         return bound.checked(value)
     return cell_function

@@ -119,7 +119,7 @@ class Scenario:
     sweep_quality_params: tuple
     plans: tuple
     runs: object = None  # the Runs the law was fitted to, when the file gives `runs`
-    serving: ServingSettings = ServingSettings()
+    serving: ServingSettings = dataclasses.field(default_factory=ServingSettings)
     pue: float = DEFAULT_PUE
     grid_kg_per_kwh: float = DEFAULT_GRID_KG_PER_KWH
 

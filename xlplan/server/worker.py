@@ -53,7 +53,7 @@ def _answer(name, args):
 
     try:
         return udfs.FUNCTIONS[name].func(*args)
-    except BaseException as error:  # noqa: BLE001  (the registry wrapper already catches)
+    except BaseException as error:
         from ..excel.cell_error import CellError
 
         return CellError("#VALUE!", f"{name}: {type(error).__name__}: {error}"[:500])

@@ -142,7 +142,7 @@ def parse_yaml(text, what, path, argument=None, loader=BoundedYamlLoader):
     """The value of the YAML ``text`` read from ``path``; ``loader`` a
     :class:`BoundedYamlLoader` subclass."""
     try:
-        data = yaml.load(text, Loader=loader)  # noqa: S506 (a SafeLoader subclass)
+        data = yaml.load(text, Loader=loader)
     except _Refused as error:
         raise _fail(what, path, str(error), argument) from None
     except yaml.YAMLError as error:
