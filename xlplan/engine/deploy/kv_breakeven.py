@@ -17,14 +17,14 @@ at the roofline decode MFU of the batch.
 
 import numpy as np
 
-from .. import roots, validate
+from .. import roots
+from ..args import gate
 from ..constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS, TRAIN_FLOPS_PER_PARAM_TOKEN
-from ..hardware import get_hardware
-from ..laws import get_law
 from ..money.breakeven import TOKENS_PER_MILLION, BreakEven, breakeven_requests
 from ..paper.solver import chinchilla_point
+from .arguments import CONTEXT, SCALAR_BANDWIDTH, SCALAR_BATCH, serving_hardware
 from .kv_sizing import GRID_POINTS, Z_SPAN, kv_cost_optimal, kv_request_cost
-from .serving import _batch, at_batch
+from .serving import at_batch
 
 __all__ = ["kv_breakeven_requests", "RTOL", "MAX_ITERATIONS"]
 
@@ -46,6 +46,12 @@ def _upper_bracket(law, gap, a, per_request, k_train):
     return np.min(bound, axis=0)
 
 
+# The API's prices, tokens and law as breakeven_requests declares them.
+_BREAKEVEN = [arg for arg in breakeven_requests.args if arg.name != "hardware"]
+
+
+@gate(*_BREAKEVEN, serving_hardware("KV-aware break-even"), SCALAR_BATCH, CONTEXT,
+      SCALAR_BANDWIDTH)
 def kv_breakeven_requests(loss, api_input_price, api_output_price,
                           input_tokens=DEFAULT_INPUT_TOKENS, output_tokens=DEFAULT_OUTPUT_TOKENS,
                           hardware=None, law=None, batch=1, context=0.0,
@@ -68,20 +74,10 @@ def kv_breakeven_requests(loss, api_input_price, api_output_price,
     >>> f"{b.requests:.4g} requests"
     '1.608e+08 requests'
     """
-    law, hw = get_law(law), get_hardware(hardware)
-    hw.require_serving_settings("KV-aware break-even")
-    b = float(_batch(validate.scalar("batch", batch, low=1.0, low_open=False), "raise"))
-    u = validate.scalar("bandwidth_utilisation", bandwidth_utilisation, high=1.0)
-    c = validate.number("context", context, low_open=False)
+    hw, b, u, c = hardware, batch, bandwidth_utilisation, context
+    p_in, p_out, d_in, d_out = api_input_price, api_output_price, input_tokens, output_tokens
     if np.all(np.asarray(c) == 0):
-        return breakeven_requests(loss, api_input_price, api_output_price, input_tokens,
-                                  output_tokens, at_batch(hw, b, u), law)
-    loss, p_in, p_out, d_in, d_out = (
-        law.check_reachable(loss),
-        validate.number("api_input_price", api_input_price),
-        validate.number("api_output_price", api_output_price),
-        validate.number("input_tokens", input_tokens, low_open=False),
-        validate.number("output_tokens", output_tokens, low_open=False))
+        return breakeven_requests.kernel(loss, p_in, p_out, d_in, d_out, at_batch(hw, b, u), law)
     scalar = all(np.ndim(v) == 0 for v in (loss, p_in, p_out, d_in, d_out, c))
     loss, a, d_in, d_out, c = np.broadcast_arrays(*(np.atleast_1d(np.asarray(
         v, dtype=np.float64)) for v in (loss, (d_in * p_in + d_out * p_out) / TOKENS_PER_MILLION,
@@ -89,7 +85,7 @@ def kv_breakeven_requests(loss, api_input_price, api_output_price,
     gap = loss - law.E
 
     def per_request(n):
-        return kv_request_cost(n, hw, 1.0, d_in, d_out, b, c, hw.bytes_per_weight, u)
+        return kv_request_cost.kernel(n, hw, 1.0, d_in, d_out, b, c, hw.bytes_per_weight, u)
 
     floor = per_request((law.A / gap) ** (1.0 / law.alpha))
     requests, iterations = np.full(loss.shape, np.inf), 0
@@ -99,8 +95,8 @@ def kv_breakeven_requests(loss, api_input_price, api_output_price,
         start = _upper_bracket(law, gap, a, per_request, k_train)[crosses]
         scenario = tuple(v[crosses] for v in (a, loss, d_in, d_out, c))
         requests[crosses], iterations = _newton(
-            start, scenario, lambda r, loss, d_in, d_out, c: kv_cost_optimal(
-                loss, r, d_in, d_out, hw, law, b, c, u))
+            start, scenario, lambda r, loss, d_in, d_out, c: kv_cost_optimal.kernel(
+                loss, r, d_in, d_out, hw, law, b, c, u, None))
     return BreakEven(*(float(v[0]) if scalar else v for v in (requests, a, floor)), iterations)
 
 

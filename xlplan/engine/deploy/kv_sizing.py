@@ -24,6 +24,7 @@ import math
 import numpy as np
 
 from .. import validate
+from ..args import INPUT_TOKENS, LAW, LOSS, OUTPUT_TOKENS, PARAMS, REQUESTS, REQUIRED, gate
 from ..constants import (
     DEFAULT_INPUT_TOKENS,
     DEFAULT_OUTPUT_TOKENS,
@@ -31,13 +32,12 @@ from ..constants import (
     TRAIN_FLOPS_PER_PARAM_TOKEN,
 )
 from ..errors import ConvergenceError
-from ..hardware import get_hardware
-from ..laws import get_law
 from ..paper.sizing import ModelPlan, OptimalPlan, cost_optimal
 from ..paper.solver import chinchilla_point
+from .arguments import CONTEXT, SCALAR_BANDWIDTH, SCALAR_BATCH, scalar_arg, serving_hardware
 from .kvcache import roofline_mfu
-from .serving import _batch, at_batch
-from .shape import kv_bytes_for_params
+from .serving import BANDWIDTH, BATCH, at_batch
+from .shape import BYTES_PER_ELEMENT, kv_bytes_for_params
 
 __all__ = ["kv_cost_optimal", "kv_request_cost", "GRID_POINTS", "Z_SPAN", "Z_TOLERANCE"]
 
@@ -51,6 +51,14 @@ MAX_ITERATIONS = 200
 CERTIFY_SLACK = 1e-13
 
 
+def _required(arg, name):
+    return arg.but(name=name, default=REQUIRED)
+
+
+@gate(PARAMS, _required(serving_hardware("the KV-aware request cost"), "hw"), REQUESTS,
+      _required(INPUT_TOKENS, "d_in"), _required(OUTPUT_TOKENS, "d_out"),
+      _required(BATCH, "batch"), _required(CONTEXT, "context"),
+      _required(BYTES_PER_ELEMENT, "kv_element"), _required(BANDWIDTH, "u"))
 def kv_request_cost(params, hw, requests, d_in, d_out, batch, context, kv_element, u):
     """Lifetime inference dollars of ``requests`` at the KV-aware roofline.
 
@@ -58,10 +66,10 @@ def kv_request_cost(params, hw, requests, d_in, d_out, batch, context, kv_elemen
     the MFUs of :func:`.kvcache.kv_serving` with k(N) of the shape rule.
     """
     n = np.asarray(params, dtype=np.float64)
-    kv = kv_bytes_for_params(n, kv_element)
-    decode = roofline_mfu(hw, batch, batch * context * kv / n, u)
-    prefill = np.where(context > 0, roofline_mfu(hw, batch * d_in, batch * d_in * kv / n, u),
-                       hw.prefill_mfu)
+    kv = kv_bytes_for_params.kernel(n, kv_element)
+    decode = roofline_mfu.kernel(hw, batch, batch * context * kv / n, u)
+    prefill = np.where(context > 0, roofline_mfu.kernel(hw, batch * d_in, batch * d_in * kv / n,
+                                                        u), hw.prefill_mfu)
     flops = INFERENCE_FLOPS_PER_PARAM_TOKEN * n * hw.inference_cost_per_peak_flop
     return requests * flops * (d_in / prefill + d_out / decode)
 
@@ -95,10 +103,13 @@ def _golden(f, low, high):
                            f"golden-section steps (widest bracket {np.nanmax(b - a):g} in z)")
 
 
-def _scalar_setting(name, value, low=1.0, high=math.inf):
-    return validate.scalar(name, value, low=low, low_open=low == 0.0, high=high)
+KV_BYTES_PER_ELEMENT = scalar_arg("kv_bytes_per_element", "Bytes per cached key or value "
+                                  "element. Default: the inference precision's.", "bytes",
+                                  optional_none=True)
 
 
+@gate(LAW, LOSS, REQUESTS, INPUT_TOKENS, OUTPUT_TOKENS, serving_hardware("KV-aware sizing"),
+      SCALAR_BATCH, CONTEXT, SCALAR_BANDWIDTH, KV_BYTES_PER_ELEMENT)
 def kv_cost_optimal(loss, requests, input_tokens=DEFAULT_INPUT_TOKENS,
                     output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, law=None, batch=1,
                     context=0.0, bandwidth_utilisation=1.0, kv_bytes_per_element=None):
@@ -133,19 +144,10 @@ def kv_cost_optimal(loss, requests, input_tokens=DEFAULT_INPUT_TOKENS,
     >>> f"{plan.optimal.params:.3e}, saving {plan.saving:.1%}"
     '3.941e+09, saving 50.8%'
     """
-    law, hw = get_law(law), get_hardware(hardware)
-    hw.require_serving_settings("KV-aware sizing")
-    batch = float(_batch(_scalar_setting("batch", batch), "raise"))
-    u = _scalar_setting("bandwidth_utilisation", bandwidth_utilisation, 0.0, 1.0)
-    kv_element = hw.bytes_per_weight if kv_bytes_per_element is None else _scalar_setting(
-        "kv_bytes_per_element", kv_bytes_per_element, 0.0)
-    loss, requests, d_in, d_out, c = (
-        law.check_reachable(loss),
-        validate.number("requests", requests, low_open=False),
-        validate.number("input_tokens", input_tokens, low_open=False),
-        validate.number("output_tokens", output_tokens, low_open=False),
-        validate.number("context", context, low_open=False))
-    closed = cost_optimal(loss, requests, d_in, d_out, at_batch(hw, batch, u), law)
+    hw, u, d_in, d_out, c = (hardware, bandwidth_utilisation, input_tokens, output_tokens,
+                             context)
+    kv_element = hw.bytes_per_weight if kv_bytes_per_element is None else kv_bytes_per_element
+    closed = cost_optimal.kernel(loss, requests, d_in, d_out, at_batch(hw, batch, u), law)
     if np.all(np.asarray(c) == 0):
         return closed
     scalar = all(np.ndim(v) == 0 for v in (loss, requests, d_in, d_out, c))
@@ -164,7 +166,7 @@ def _search(law, hw, loss, requests, d_in, d_out, c, batch, u, kv_element):
     k_train = TRAIN_FLOPS_PER_PARAM_TOKEN * hw.train_cost_per_flop
 
     def demand(n):
-        return kv_request_cost(n, hw, requests, d_in, d_out, batch, c, kv_element, u)
+        return kv_request_cost.kernel(n, hw, requests, d_in, d_out, batch, c, kv_element, u)
 
     def f(z):
         return _objective(z, law, gap, n_min, k_train, demand)[0]

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import validate
+from ..args import HARDWARE, OUTPUT_TOKENS, PARAMS, REQUIRED, Arg, gate
 from ..constants import (
     DEFAULT_INPUT_TOKENS,
     DEFAULT_OUTPUT_TOKENS,
@@ -35,14 +35,17 @@ from ..constants import (
     SECONDS_PER_HOUR,
 )
 from ..errors import PLACEHOLDER, InvalidValueError
-from ..hardware import get_hardware
 from . import shape as shapes
-from .serving import (
-    _ROUNDING_SLACK,
-    TOKENS_PER_MILLION,
-    GpuNeeds,
-    _batch,
+from .arguments import (
+    BANDWIDTH,
+    BATCH,
+    CONTEXT,
+    COPY_GPUS,
+    KV_BYTES_PER_TOKEN,
+    PROMPT_TOKENS,
+    serving_hardware,
 )
+from .serving import _ROUNDING_SLACK, TOKENS_PER_MILLION, GpuNeeds, gpus_needed
 
 __all__ = ["KvServing", "kv_serving", "kv_gpus_needed", "kv_bytes_default", "roofline_mfu"]
 
@@ -75,6 +78,13 @@ class KvServing:
     ttft: object
 
 
+_HW = HARDWARE.but(name="hw", help="Hardware: a preset name, settings or a Hardware.",
+                  default=REQUIRED)
+
+
+@gate(_HW, Arg("tokens", "Tokens made per step, > 0.", "tokens"),
+      Arg("extra_bytes_per_param", "KV-cache bytes the step reads per parameter, >= 0.",
+          "bytes per parameter", low_open=False), BANDWIDTH.but(default=REQUIRED))
 def roofline_mfu(hw, tokens, extra_bytes_per_param, bandwidth_utilisation):
     """min(2 x tokens x u W / ((b + extra) P), prefill MFU): the step's MFU by the roofline.
 
@@ -87,28 +97,18 @@ def roofline_mfu(hw, tokens, extra_bytes_per_param, bandwidth_utilisation):
     return np.minimum(memory_bound, hw.prefill_mfu)
 
 
+@gate(PARAMS, _HW, KV_BYTES_PER_TOKEN)
 def kv_bytes_default(params, hw, kv_bytes_per_token=None):
     """KV bytes per token given, or the default shape rule's at the inference precision."""
     if kv_bytes_per_token is None:
-        return shapes.kv_bytes_for_params(params, hw.bytes_per_weight)
-    return validate.number("kv_bytes_per_token", kv_bytes_per_token, low_open=False)
+        return shapes.kv_bytes_for_params.kernel(params, hw.bytes_per_weight)
+    return kv_bytes_per_token
 
 
-def _inputs(params, hardware, batch, context, kv_bytes_per_token, input_tokens,
-            bandwidth_utilisation):
-    hw = get_hardware(hardware)
-    hw.require_serving_settings("serving with the KV cache")
-    values = (
-        validate.number("params", params),
-        _batch(batch, "raise"),
-        validate.number("context", context, low_open=False),
-        validate.number("input_tokens", input_tokens),
-        validate.number("bandwidth_utilisation", bandwidth_utilisation, high=1.0))
-    kv = kv_bytes_default(values[0], hw, kv_bytes_per_token)
-    scalar = all(isinstance(v, float) for v in values) and np.ndim(kv) == 0
-    return hw, values, kv, scalar
+_SERVING = serving_hardware("serving with the KV cache")
 
 
+@gate(PARAMS, _SERVING, BATCH, CONTEXT, KV_BYTES_PER_TOKEN, PROMPT_TOKENS, BANDWIDTH, COPY_GPUS)
 def kv_serving(params, hardware=None, batch=1, context=0.0, kv_bytes_per_token=None,
                input_tokens=DEFAULT_INPUT_TOKENS, bandwidth_utilisation=1.0, gpus=None):
     """Throughput, dollars, GPUs and latency of one copy serving ``batch`` at ``context``.
@@ -144,11 +144,12 @@ def kv_serving(params, hardware=None, batch=1, context=0.0, kv_bytes_per_token=N
     >>> f"{s.tpot * 1e3:.1f} ms, {s.gpus_per_copy:.0f} GPU(s), ${s.usd_per_million_output:.2f}/1M"
     '4.7 ms, 1 GPU(s), $0.08/1M'
     """
-    hw, (n, b, c, d_in, u), kv, scalar = _inputs(params, hardware, batch, context,
-                                                 kv_bytes_per_token, input_tokens,
-                                                 bandwidth_utilisation)
+    hw, n, b, c, d_in, u = (hardware, params, batch, context, input_tokens,
+                            bandwidth_utilisation)
+    kv = kv_bytes_default.kernel(n, hw, kv_bytes_per_token)
+    scalar = all(isinstance(v, float) for v in (n, b, c, d_in, u)) and np.ndim(kv) == 0
     if gpus is not None:
-        gpus = _enough_gpus(validate.number("gpus", gpus), _fit(hw, n, b * c * kv))
+        gpus = _enough_gpus(gpus, _fit(hw, n, b * c * kv))
     return serve(hw, n, b, c, kv, d_in, u, gpus, scalar)
 
 
@@ -198,6 +199,11 @@ def _enough_gpus(gpus, fit):
     return gpus
 
 
+_NEEDS = {arg.name: arg for arg in gpus_needed.args}
+
+
+@gate(PARAMS, _NEEDS["requests_per_month"], PROMPT_TOKENS, OUTPUT_TOKENS, _SERVING, BATCH,
+      CONTEXT, KV_BYTES_PER_TOKEN, BANDWIDTH, _NEEDS["peak_to_average"])
 def kv_gpus_needed(params, requests_per_month, input_tokens=DEFAULT_INPUT_TOKENS,
                    output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, batch=1, context=0.0,
                    kv_bytes_per_token=None, bandwidth_utilisation=1.0, peak_to_average=1.0):
@@ -209,13 +215,10 @@ def kv_gpus_needed(params, requests_per_month, input_tokens=DEFAULT_INPUT_TOKENS
     -------
     serving.GpuNeeds
     """
-    rate = kv_serving(params, hardware, batch, context, kv_bytes_per_token, input_tokens,
-                      bandwidth_utilisation)
-    requests, d_in, d_out, ratio = (
-        validate.number("requests_per_month", requests_per_month, low_open=False),
-        validate.number("input_tokens", input_tokens, low_open=False),
-        validate.number("output_tokens", output_tokens, low_open=False),
-        validate.number("peak_to_average", peak_to_average, low=1.0, low_open=False))
+    rate = kv_serving.kernel(params, hardware, batch, context, kv_bytes_per_token,
+                             input_tokens, bandwidth_utilisation)
+    requests, d_in, d_out, ratio = (requests_per_month, input_tokens, output_tokens,
+                                    peak_to_average)
     seconds = np.asarray(requests) * (d_in / np.asarray(rate.prefill_tokens_per_s)
                                       + d_out / np.asarray(rate.decode_tokens_per_s))
     hours = seconds / SECONDS_PER_HOUR

@@ -17,10 +17,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import validate
+from ..args import PARAMS, gate
 from ..constants import DEFAULT_INPUT_TOKENS, INFERENCE_FLOPS_PER_PARAM_TOKEN
 from ..errors import PLACEHOLDER, InvalidValueError
-from ..hardware import get_hardware
+from .arguments import (
+    BANDWIDTH,
+    CONTEXT,
+    COPY_GPUS,
+    KV_BYTES_PER_TOKEN,
+    PROMPT_TOKENS,
+    TPOT_TARGET,
+    TTFT_TARGET,
+    serving_hardware,
+)
 from .kvcache import kv_bytes_default, serve
 
 __all__ = ["BatchPlan", "max_batch"]
@@ -44,10 +53,6 @@ class BatchPlan:
     serving: object
 
 
-def _target(name, value):
-    return None if value is None else validate.number(name, value)
-
-
 def _caps(n, hw, g, c, kv, d_in, u, tpot, ttft):
     """Real-valued caps on B: memory, TPOT, TTFT (inf where absent)."""
     n, g, c, kv, d_in, u = (np.asarray(x, dtype=np.float64) for x in (n, g, c, kv, d_in, u))
@@ -66,6 +71,10 @@ def _caps(n, hw, g, c, kv, d_in, u, tpot, ttft):
     return np.broadcast_arrays(memory, tpot_cap, ttft_cap)
 
 
+@gate(PARAMS, serving_hardware("the largest batch"), CONTEXT, TPOT_TARGET, TTFT_TARGET,
+      KV_BYTES_PER_TOKEN, PROMPT_TOKENS, BANDWIDTH,
+      COPY_GPUS.but(help="GPUs of one copy. Default: the fewest that hold the weights; the "
+                    "cache takes the rest."))
 def max_batch(params, hardware=None, context=0.0, tpot_target=None, ttft_target=None,
               kv_bytes_per_token=None, input_tokens=DEFAULT_INPUT_TOKENS,
               bandwidth_utilisation=1.0, gpus=None):
@@ -90,17 +99,10 @@ def max_batch(params, hardware=None, context=0.0, tpot_target=None, ttft_target=
     >>> plan.batch, plan.limited_by
     (271.0, 'memory')
     """
-    hw = get_hardware(hardware)
-    hw.require_serving_settings("the largest batch")
-    n, c, d_in, u = (
-        validate.number("params", params),
-        validate.number("context", context, low_open=False),
-        validate.number("input_tokens", input_tokens),
-        validate.number("bandwidth_utilisation", bandwidth_utilisation, high=1.0))
-    tpot, ttft = _target("tpot_target", tpot_target), _target("ttft_target", ttft_target)
-    kv = kv_bytes_default(n, hw, kv_bytes_per_token)
-    g = np.ceil(n * hw.bytes_per_weight / hw.inference_memory) if gpus is None else (
-        validate.number("gpus", gpus))
+    hw, n, c, d_in, u = hardware, params, context, input_tokens, bandwidth_utilisation
+    tpot, ttft = tpot_target, ttft_target
+    kv = kv_bytes_default.kernel(n, hw, kv_bytes_per_token)
+    g = np.ceil(n * hw.bytes_per_weight / hw.inference_memory) if gpus is None else gpus
     caps = _caps(n, hw, g, c, kv, d_in, u, tpot, ttft)
     best = np.floor(np.minimum.reduce(caps))
     _check_feasible(best, caps, n, hw, c, kv, d_in, u, g, (tpot, ttft))

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import roots, validate
+from ..args import PARAMS, Arg, gate
 from ..errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
 
 __all__ = ["ModelShape", "SHAPE_PRESETS", "get_shape", "shape_for_params",
@@ -128,14 +129,27 @@ SHAPE_PRESETS = {s.name: s for s in (
 )}
 
 
-def get_shape(shape):
-    """A :class:`ModelShape` from a preset name or a shape."""
+def _get_shape(shape):
     if isinstance(shape, ModelShape):
         return shape
     if isinstance(shape, str) and shape.strip().lower() in SHAPE_PRESETS:
         return SHAPE_PRESETS[shape.strip().lower()]
     raise InvalidTypeError(f"unknown model shape {shape!r}: use one of "
                            f"{', '.join(SHAPE_PRESETS)}", argument="shape", value=shape)
+
+
+SHAPE = Arg("shape", "A shape preset such as \"llama-3-70b\", or a ModelShape.", kind="custom",
+            check_value=lambda value, on_invalid, law: _get_shape(value))
+BYTES_PER_ELEMENT = Arg("bytes_per_element", "Bytes per cached key or value element (2 for 16 "
+                        "bits). Default 2.", "bytes", default=2.0)
+ONE_PARAMS = Arg("params", PARAMS.help, PARAMS.unit, kind="custom",
+                 check_value=lambda value, on_invalid, law: validate.scalar("params", value))
+
+
+@gate(SHAPE)
+def get_shape(shape):
+    """A :class:`ModelShape` from a preset name or a shape."""
+    return shape
 
 
 _BLOCK = 2.0 + 3.0 * FFN_RATIO   # d^2 coefficient of a layer: queries, outputs, gated FFN
@@ -150,6 +164,7 @@ def _rule_params(layers):
     return value, 3.0 * _BLOCK * d * d + 4.0 * d * _KINK_WIDTH
 
 
+@gate(PARAMS)
 def rule_layers(params):
     """Layers (fractional) of the default rule for ``params`` block parameters.
 
@@ -161,7 +176,7 @@ def rule_layers(params):
     >>> f"{rule_layers(6.979e9):.2f}"
     '32.00'
     """
-    n = np.asarray(validate.number("params", params), dtype=np.float64)
+    n = np.asarray(params, dtype=np.float64)
     flat = np.atleast_1d(n)
     layers = (flat / ((_BLOCK + 2.0) * ASPECT_RATIO ** 2)) ** (1.0 / 3.0)
     above = layers > _KINK_LAYERS
@@ -183,26 +198,27 @@ def _newton_layers(n, top):
     return found.root
 
 
+@gate(PARAMS, BYTES_PER_ELEMENT)
 def kv_bytes_for_params(params, bytes_per_element=2.0):
     """KV bytes per token of the default rule's (fractional) shape for ``params``.
 
     2 x L x min(8 x 128, d_model) x bytes, with L from :func:`rule_layers`.
     """
-    layers = rule_layers(params)
-    b = validate.number("bytes_per_element", bytes_per_element)
+    layers, b = rule_layers.kernel(params), bytes_per_element
     kv_width = np.minimum(_KINK_WIDTH, ASPECT_RATIO * np.asarray(layers))
     result = 2.0 * layers * kv_width * b
     return float(result) if np.ndim(result) == 0 else result
 
 
+@gate(ONE_PARAMS)
 def shape_for_params(params):
     """The default rule's shape for ``params``, rounded to whole layers and heads.
 
     >>> s = shape_for_params(7e9); (s.layers, s.d_model, s.kv_heads)
     (32, 4096, 8)
     """
-    n = validate.scalar("params", params)
-    exact = ASPECT_RATIO * rule_layers(n) / HEAD_DIM
+    n = params
+    exact = ASPECT_RATIO * rule_layers.kernel(n) / HEAD_DIM
     if exact < RULE_KV_HEADS:
         candidates = [max(1, round(exact))]
     else:  # a multiple of the 8 KV heads: the one whose aspect ratio is nearest 128
@@ -223,14 +239,16 @@ def _rounded(n, heads):
                       published_params=n, source="default rule (xlplan.engine.deploy.shape)")
 
 
+@gate(SHAPE, ONE_PARAMS, Arg("tolerance", "Largest relative difference allowed, >= 0. "
+                              "Default 0.1.", low_open=False, default=0.1))
 def check_params(shape, params, tolerance=0.1):
     """Relative difference of ``shape``'s parameter count from ``params``; error beyond it."""
-    n = validate.scalar("params", params)
-    counted = get_shape(shape).params
+    n = params
+    counted = shape.params
     difference = counted / n - 1.0
     if abs(difference) > tolerance:
         raise InvalidValueError(
-            f"shape {get_shape(shape).name} has {counted:.4g} parameters, {difference:+.1%} "
+            f"shape {shape.name} has {counted:.4g} parameters, {difference:+.1%} "
             f"from {PLACEHOLDER}={n:g}: must be within {tolerance:.0%}", argument="params",
             value=n)
     return difference

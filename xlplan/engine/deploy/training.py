@@ -13,10 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import validate
+from ..args import HARDWARE, PARAMS, TOKENS, Arg, gate
 from ..constants import HOURS_PER_DAY
-from ..hardware import get_hardware
-from ..paper.sizing import lifetime_cost
+from ..paper.sizing import dollar_rates
 
 __all__ = ["TrainingPlan", "training_time", "gpus_for_deadline"]
 
@@ -42,10 +41,15 @@ class TrainingPlan:
     dollars: object
 
 
-def _gpu_hours(params, tokens, hardware):
-    hw = get_hardware(hardware)
-    cost = lifetime_cost(params, tokens, 0.0, hardware=hw)
-    return hw.gpu_hours(cost.training, cost.inference)[0], cost.training
+GPUS = Arg("gpus", "GPUs training together, > 0.", "GPUs")
+DAYS = Arg("days", "Deadline in days, > 0.", "days")
+
+
+def _gpu_hours(params, tokens, hw):
+    """Training GPU-hours and dollars: the cost model's training term (``lifetime_cost``)."""
+    k_train = dollar_rates(0.0, 0.0, 0.0, hw)[0]
+    dollars = k_train * params * tokens
+    return hw.gpu_hours(dollars, 0.0)[0], dollars
 
 
 def _finish(*values):
@@ -54,6 +58,7 @@ def _finish(*values):
     return TrainingPlan(*np.broadcast_arrays(*values))
 
 
+@gate(PARAMS, TOKENS, GPUS, HARDWARE)
 def training_time(params, tokens, gpus, hardware=None):
     """Wall-clock days to train ``params`` on ``tokens`` with ``gpus`` GPUs.
 
@@ -77,10 +82,11 @@ def training_time(params, tokens, gpus, hardware=None):
     '13.4 days, $660,600'
     """
     hours, dollars = _gpu_hours(params, tokens, hardware)
-    g = validate.number("gpus", gpus)
+    g = gpus
     return _finish(g, hours / g / HOURS_PER_DAY, hours, dollars)
 
 
+@gate(PARAMS, TOKENS, DAYS, HARDWARE)
 def gpus_for_deadline(params, tokens, days, hardware=None):
     """Fewest whole GPUs that train ``params`` on ``tokens`` within ``days``.
 
@@ -97,6 +103,6 @@ def gpus_for_deadline(params, tokens, days, hardware=None):
     '459 GPUs, 29.98 days'
     """
     hours, dollars = _gpu_hours(params, tokens, hardware)
-    deadline = validate.number("days", days)
+    deadline = days
     g = np.ceil(hours / (deadline * HOURS_PER_DAY) * (1 - _ROUNDING_SLACK))
     return _finish(g, hours / g / HOURS_PER_DAY, hours, dollars)
