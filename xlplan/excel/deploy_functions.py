@@ -1,9 +1,12 @@
 """Excel functions of deployment as it runs: model shape, KV cache, latency, training time.
 
 Thin adapters over :mod:`xlplan.engine.deploy` (``shape``, ``kvcache``, ``latency``,
-``training``), re-exported by :mod:`xlplan.udfs`. A ``model`` argument is a shape
-preset name (``"llama-3-70b"``) or a number of parameters, which the default shape
-rule turns into a shape. Hardware for the serving functions needs its ten settings.
+``kv_sizing``, ``training``), re-exported by :mod:`xlplan.udfs`: the registry
+converts every cell with the engine's declarations (:mod:`xlplan.excel.params`), the
+engine checks every value, so each body is one call and the shaping of its result.
+A ``model`` argument is a shape preset name (``"llama-3-70b"``) or a number of
+parameters, which the default shape rule turns into a shape. Hardware for the serving
+functions needs its ten settings.
 
 >>> KV_BYTES("llama-3-70b", 2)
 327680.0
@@ -11,158 +14,140 @@ rule turns into a shape. Hardware for the serving functions needs its ten settin
 [[13.43994..., 330299.96..., 660599.93...]]
 """
 
-from ..engine.constants import DEFAULT_INPUT_TOKENS
-from ..engine.deploy import kv_sizing, kvcache, latency, shape, training
-from ..engine.errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
+from ..engine.deploy import arguments, kv_sizing, kvcache, latency, shape, training
+from ..engine.errors import PLACEHOLDER, InvalidTypeError, InvalidValueError, XlplanError
 from ..engine.hardware import get_hardware
 from . import convert
-from . import params as shared
-from .registry import Param, excel_function
+from .params import (
+    HARDWARE,
+    INPUT_TOKENS,
+    LAW,
+    LOSS,
+    OUTPUT_TOKENS,
+    PARAMS,
+    REQUESTS,
+    TOKENS,
+    excel_param,
+)
+from .registry import excel_function
 
 __all__ = ["MODEL_SHAPE", "KV_BYTES", "SERVING_KV", "MAX_BATCH", "COST_OPT_KV",
            "TRAINING_TIME", "TRAINING_GPUS"]
 
-_MODEL = Param("model", "A shape preset such as \"llama-3-70b\", or a number of parameters "
-               "(the default shape rule).")
-_HARDWARE = Param("hardware", "Hardware with ten settings: a preset such as \"h100\" or a "
-                  "1x10 range from XLPLAN_HARDWARE(name, TRUE). Default paper-a100.",
-                  optional=True, range=True)
-_CONTEXT = Param("context", "Tokens each sequence holds in the KV cache, >= 0; 0 switches the "
-                 "cache off (today's SERVING).")
-_BATCH = Param("batch", "Sequences decoded together, a whole number >= 1. Default 1.",
-               optional=True)
-_TPOT = Param("tpot_target", "Largest time per output token, seconds (e.g. 0.05). Default: "
-              "none.", optional=True)
-_TTFT = Param("ttft_target", "Largest time to first token, seconds (e.g. 1). Default: none.",
-              optional=True)
-_KV = Param("kv_bytes_per_token", "KV-cache bytes per token (KV_BYTES). Default: the shape "
-            "rule at the inference precision.", optional=True)
-_GPUS = Param("gpus", "GPUs of one copy of the model. Default: the fewest that hold the "
-              "weights and the cache.", optional=True)
-_SERVING_RESULT = ("decode MFU", "decode tokens/s per GPU", "$ per 1M input tokens",
-                   "$ per 1M output tokens", "GPUs per copy", "TPOT (s)", "TTFT (s)",
-                   "KV cache (bytes)")
-_TRAINING = (Param("params", "Model size: number of parameters, e.g. 7E9."), shared.TOKENS)
 
-
-def _model(value):
-    """A ModelShape for a preset name, or the number of parameters."""
-    value = convert.single("model", value)
+def _model_cell(name, value):
+    """A preset name as text, anything else one number (text that is neither stays text,
+    and the engine's error lists the presets)."""
+    value = convert.single(name, value)
     if isinstance(value, str) and value.strip().lower() in shape.SHAPE_PRESETS:
-        return shape.get_shape(value)
+        return value
     try:
-        return convert.number("model", value)
+        return convert.number(name, value)
     except InvalidTypeError:
         if isinstance(value, str):
-            return shape.get_shape(value)  # not a number: the error lists the presets
+            return value
         raise
 
 
-def _serving_hardware(hardware, purpose):
-    hw = get_hardware(convert.hardware(hardware))
-    hw.require_serving_settings(purpose)
-    return hw
+def _serving_hardware_cell(purpose):
+    """The converter of a hardware that needs its ten settings: a message naming the Excel
+    function (``purpose``) when they are missing; an unknown hardware is left to the
+    engine, which reports it with every other bad argument."""
+    def convert_hardware(name, value):
+        value = convert.hardware(value, name)
+        try:
+            hw = get_hardware(value)
+        except XlplanError:
+            return value
+        hw.require_serving_settings(purpose)
+        return hw
+    return convert_hardware
+
+
+def _serving_hardware(purpose):
+    return excel_param(arguments.serving_hardware(purpose), range=True,
+                       converter=_serving_hardware_cell(purpose))
+
+
+_MODEL = excel_param(shape.MODEL, converter=_model_cell)
+# Required in Excel: the engine's default of 0 (no cache) serves Python callers.
+_CONTEXT = excel_param(arguments.CONTEXT, optional=False, converter=convert.number)
+_BATCH = excel_param(arguments.BATCH, converter=convert.optional(arguments.BATCH.default))
+_TPOT = excel_param(arguments.TPOT_TARGET)
+_TTFT = excel_param(arguments.TTFT_TARGET)
+_KV = excel_param(arguments.KV_BYTES_PER_TOKEN)
+_KV_BYTES = {arg.name: arg for arg in shape.model_kv_bytes.args}
+_MAX_BATCH = {arg.name: arg for arg in latency.max_batch.args}
+_SERVING_RESULT = ("decode MFU", "decode tokens/s per GPU", "$ per 1M input tokens",
+                   "$ per 1M output tokens", "GPUs per copy", "TPOT (s)", "TTFT (s)",
+                   "KV cache (bytes)")
+
+
+def _serving_row(s):
+    return (s.decode_mfu, s.decode_tokens_per_s, s.usd_per_million_input,
+            s.usd_per_million_output, s.gpus_per_copy, s.tpot, s.ttft, s.kv_cache_bytes)
 
 
 @excel_function(_MODEL, result=("layers", "d_model", "heads", "KV heads", "head dim",
                                 "FFN dim", "vocabulary", "parameters"))
 def MODEL_SHAPE(model):
     """Shape (1x8) of a preset or of the default rule for N: layers, widths, heads, params."""
-    found = _model(model)
-    found = found if isinstance(found, shape.ModelShape) else shape.shape_for_params(found)
-    return convert.row(*found.as_tuple())
+    return convert.row(*shape.model_shape(model).as_tuple())
 
 
-@excel_function(_MODEL, Param("bytes_per_element", "Bytes per cached key or value element "
-                              "(2 for 16 bits). Default: the hardware's inference precision.",
-                              optional=True), shared.HARDWARE)
+@excel_function(_MODEL, excel_param(_KV_BYTES["bytes_per_element"]), HARDWARE)
 def KV_BYTES(model, bytes_per_element=None, hardware=None):
     """KV-cache bytes per token: 2 x layers x KV heads x head dim x bytes per element."""
-    found = _model(model)
-    # seven-setting hardware has no inference precision: 16 bits
-    default = get_hardware(convert.hardware(hardware)).bytes_per_weight or 2.0
-    b = convert.optional_number("bytes_per_element", bytes_per_element, default)
-    if isinstance(found, shape.ModelShape):
-        return convert.result(found.kv_bytes_per_token(b))
-    return convert.result(shape.kv_bytes_for_params(found, b))
+    return convert.result(shape.model_kv_bytes(model, bytes_per_element, hardware))
 
 
-@excel_function(shared.PARAMS, _CONTEXT, _HARDWARE, _BATCH, _TPOT, _TTFT, shared.INPUT_TOKENS,
-                _KV, _GPUS, result=_SERVING_RESULT)
+@excel_function(PARAMS, _CONTEXT, _serving_hardware("SERVING_KV"), _BATCH, _TPOT, _TTFT,
+                INPUT_TOKENS, _KV, excel_param(arguments.COPY_GPUS), result=_SERVING_RESULT)
 def SERVING_KV(params, context, hardware=None, batch=None, tpot_target=None, ttft_target=None,
                input_tokens=None, kv_bytes_per_token=None, gpus=None):
     """Serving a batch with its KV cache (1x8); a latency target it misses is #NUM!."""
-    hw = _serving_hardware(hardware, "SERVING_KV")
-    s = kvcache.kv_serving(
-        convert.number("params", params), hw, convert.optional_number("batch", batch, 1.0),
-        convert.number("context", context), convert.optional_number(
-            "kv_bytes_per_token", kv_bytes_per_token, None),
-        convert.optional_number("input_tokens", input_tokens, DEFAULT_INPUT_TOKENS),
-        1.0, convert.optional_number("gpus", gpus, None))
-    for name, target, value in (("tpot_target", tpot_target, s.tpot),
-                                ("ttft_target", ttft_target, s.ttft)):
-        limit = convert.optional_number(name, target, None)
+    s = kvcache.kv_serving(params, hardware, batch, context, kv_bytes_per_token, input_tokens,
+                           gpus=gpus)
+    for name, limit, value in (("tpot_target", tpot_target, s.tpot),
+                               ("ttft_target", ttft_target, s.ttft)):
         if limit is not None and value > limit:
             raise InvalidValueError(f"{PLACEHOLDER}={limit:g} s is not met at this batch: it "
                                     f"takes {value:.4g} s (MAX_BATCH finds the largest batch "
                                     "that meets it)", argument=name, value=limit)
-    return convert.row(s.decode_mfu, s.decode_tokens_per_s, s.usd_per_million_input,
-                       s.usd_per_million_output, s.gpus_per_copy, s.tpot, s.ttft,
-                       s.kv_cache_bytes)
+    return convert.row(*_serving_row(s))
 
 
-@excel_function(shared.PARAMS, _CONTEXT, _TPOT, _TTFT, _HARDWARE, shared.INPUT_TOKENS, _KV,
-                Param("gpus", "GPUs of one copy. Default: the fewest that hold the weights; "
-                      "the cache takes the rest.", optional=True),
-                result=("batch",) + _SERVING_RESULT)
+@excel_function(PARAMS, _CONTEXT, _TPOT, _TTFT, _serving_hardware("MAX_BATCH"), INPUT_TOKENS,
+                _KV, excel_param(_MAX_BATCH["gpus"]), result=("batch",) + _SERVING_RESULT)
 def MAX_BATCH(params, context, tpot_target=None, ttft_target=None, hardware=None,
               input_tokens=None, kv_bytes_per_token=None, gpus=None):
     """Largest batch meeting the targets and memory (1x9): batch, then SERVING_KV's row."""
-    plan = latency.max_batch(
-        convert.number("params", params), _serving_hardware(hardware, "MAX_BATCH"),
-        convert.number("context", context), convert.optional_number("tpot_target",
-                                                                    tpot_target, None),
-        convert.optional_number("ttft_target", ttft_target, None),
-        convert.optional_number("kv_bytes_per_token", kv_bytes_per_token, None),
-        convert.optional_number("input_tokens", input_tokens, DEFAULT_INPUT_TOKENS),
-        1.0, convert.optional_number("gpus", gpus, None))
-    s = plan.serving
-    return convert.row(plan.batch, s.decode_mfu, s.decode_tokens_per_s,
-                       s.usd_per_million_input, s.usd_per_million_output, s.gpus_per_copy,
-                       s.tpot, s.ttft, s.kv_cache_bytes)
+    plan = latency.max_batch(params, hardware, context, tpot_target, ttft_target,
+                             kv_bytes_per_token, input_tokens, gpus=gpus)
+    return convert.row(plan.batch, *_serving_row(plan.serving))
 
 
-@excel_function(shared.LOSS, shared.REQUESTS, _CONTEXT, shared.INPUT_TOKENS,
-                shared.OUTPUT_TOKENS, _HARDWARE, _BATCH, shared.LAW, result=("params", "tokens"))
+@excel_function(LOSS, REQUESTS, _CONTEXT, INPUT_TOKENS, OUTPUT_TOKENS,
+                _serving_hardware("COST_OPT_KV"), _BATCH, LAW, result=("params", "tokens"))
 def COST_OPT_KV(loss, requests, context, input_tokens=None, output_tokens=None, hardware=None,
                 batch=None, law=None):
     """Params, tokens (1x2) minimising lifetime dollars with decode priced with the KV cache."""
-    plan = kv_sizing.kv_cost_optimal(
-        convert.number("loss", loss), convert.number("requests", requests),
-        *convert.per_request(input_tokens, output_tokens),
-        hardware=_serving_hardware(hardware, "COST_OPT_KV"), law=convert.law(law),
-        batch=convert.optional_number("batch", batch, 1.0),
-        context=convert.number("context", context))
+    plan = kv_sizing.kv_cost_optimal(loss, requests, input_tokens, output_tokens, hardware, law,
+                                     batch, context)
     return convert.size_row(plan.optimal.params, plan.optimal.tokens)
 
 
-def _training(solve, params, tokens, name, value, hardware):
-    """A :class:`~xlplan.engine.deploy.training.TrainingPlan` from Excel values."""
-    return solve(convert.number("params", params), convert.number("tokens", tokens),
-                 convert.number(name, value), convert.hardware(hardware))
-
-
-@excel_function(*_TRAINING, Param("gpus", "GPUs training together, > 0."), shared.HARDWARE,
+@excel_function(PARAMS, TOKENS, excel_param(training.GPUS), HARDWARE,
                 result=("days", "GPU-hours", "training $"))
 def TRAINING_TIME(params, tokens, gpus, hardware=None):
     """Days, GPU-hours and dollars (1x3) to train params on tokens with gpus GPUs."""
-    plan = _training(training.training_time, params, tokens, "gpus", gpus, hardware)
+    plan = training.training_time(params, tokens, gpus, hardware)
     return convert.row(plan.days, plan.gpu_hours, plan.dollars)
 
 
-@excel_function(*_TRAINING, Param("days", "Deadline in days, > 0."), shared.HARDWARE,
+@excel_function(PARAMS, TOKENS, excel_param(training.DAYS), HARDWARE,
                 result=("GPUs", "days", "training $"))
 def TRAINING_GPUS(params, tokens, days, hardware=None):
     """Fewest GPUs to train within a deadline (1x3): GPUs, days at that count, dollars."""
-    plan = _training(training.gpus_for_deadline, params, tokens, "days", days, hardware)
+    plan = training.gpus_for_deadline(params, tokens, days, hardware)
     return convert.row(plan.gpus, plan.days, plan.dollars)

@@ -33,12 +33,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import roots, validate
-from ..args import PARAMS, Arg, gate
+from ..args import HARDWARE, PARAMS, Arg, gate
 from ..errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
 
 __all__ = ["ModelShape", "SHAPE_PRESETS", "get_shape", "shape_for_params",
-           "kv_bytes_for_params", "rule_layers", "check_params", "ASPECT_RATIO", "HEAD_DIM",
-           "RULE_KV_HEADS", "FFN_RATIO"]
+           "kv_bytes_for_params", "model_shape", "model_kv_bytes", "MODEL", "rule_layers",
+           "check_params", "ASPECT_RATIO", "HEAD_DIM", "RULE_KV_HEADS", "FFN_RATIO"]
 
 ASPECT_RATIO = 128.0      # d_model / layers: Llama-3-8B, Mistral-7B
 HEAD_DIM = 128            # Llama-3, Mistral, MPT-7B
@@ -129,13 +129,13 @@ SHAPE_PRESETS = {s.name: s for s in (
 )}
 
 
-def _get_shape(shape):
+def _get_shape(shape, name="shape"):
     if isinstance(shape, ModelShape):
         return shape
     if isinstance(shape, str) and shape.strip().lower() in SHAPE_PRESETS:
         return SHAPE_PRESETS[shape.strip().lower()]
     raise InvalidTypeError(f"unknown model shape {shape!r}: use one of "
-                           f"{', '.join(SHAPE_PRESETS)}", argument="shape", value=shape)
+                           f"{', '.join(SHAPE_PRESETS)}", argument=name, value=shape)
 
 
 SHAPE = Arg("shape", "A shape preset such as \"llama-3-70b\", or a ModelShape.", kind="custom",
@@ -252,3 +252,46 @@ def check_params(shape, params, tolerance=0.1):
             f"from {PLACEHOLDER}={n:g}: must be within {tolerance:.0%}", argument="params",
             value=n)
     return difference
+
+
+def _model(value, on_invalid, law):
+    """A preset name or shape as a :class:`ModelShape`; anything else one parameter count."""
+    if isinstance(value, (str, ModelShape)):
+        return _get_shape(value, "model")
+    return validate.scalar("model", value)
+
+
+MODEL = Arg("model", "A shape preset such as \"llama-3-70b\", or a number of parameters (the "
+            "default shape rule).", kind="custom", check_value=_model)
+# Seven-setting hardware has no inference precision: the cache is then 16-bit.
+_SIXTEEN_BITS = 2.0
+
+
+@gate(MODEL)
+def model_shape(model):
+    """A preset's shape, or the default rule's for a number of parameters (whole layers).
+
+    >>> model_shape(7e9).layers, model_shape("mistral-7b").vocab
+    (32, 32000)
+    """
+    return model if isinstance(model, ModelShape) else shape_for_params.kernel(model)
+
+
+@gate(MODEL, BYTES_PER_ELEMENT.but(help="Bytes per cached key or value element (2 for 16 "
+                                   "bits). Default: the hardware's inference precision.",
+                                   optional_none=True, default=None), HARDWARE)
+def model_kv_bytes(model, bytes_per_element=None, hardware=None):
+    """KV-cache bytes per token of a preset's shape, or of the rule's for a parameter count.
+
+    ``bytes_per_element`` defaults to the hardware's bytes per weight (16 bits for
+    hardware without its serving settings).
+
+    >>> model_kv_bytes("llama-3-70b", hardware="h100")
+    163840.0
+    """
+    b = bytes_per_element
+    if b is None:
+        b = hardware.bytes_per_weight or _SIXTEEN_BITS
+    if isinstance(model, ModelShape):
+        return model.kv_bytes_per_token(b)
+    return kv_bytes_for_params.kernel(model, b)
