@@ -11,7 +11,16 @@ import pytest
 import xlplan
 from xlplan import udfs
 from xlplan.engine import args as engine_args
-from xlplan.engine.deploy import energy, serving
+from xlplan.engine.deploy import (
+    energy,
+    kv_breakeven,
+    kv_sizing,
+    kvcache,
+    latency,
+    serving,
+    shape,
+    training,
+)
 from xlplan.engine.errors import InvalidValueError, XlplanError
 from xlplan.engine.money import breakeven, budget, cashflow, schedule
 from xlplan.excel.convert import MAX_CELLS
@@ -83,6 +92,69 @@ MORE_CALLS = {
 }
 
 
+# Every function in the __all__ of these deployment modules must be gated and listed in
+# DEPLOY_CALLS (test_every_public_deployment_function_is_gated_and_listed_here).
+DEPLOY_MODULES = (shape, kvcache, latency, training, kv_sizing, kv_breakeven)
+# A parameter named ``hw`` takes a hardware: its error names "hardware", as everywhere.
+DEPLOY_CALLS = {
+    shape.get_shape: (("gpt-9",), {}, {"shape"}),
+    shape.rule_layers: ((-1.0,), {}, {"params"}),
+    shape.shape_for_params: (([7e9],), {}, {"params"}),
+    shape.model_shape: (("gpt-9",), {}, {"model"}),
+    shape.kv_bytes_for_params: ((-1.0, 0.0), {}, {"params", "bytes_per_element"}),
+    shape.model_kv_bytes: (("gpt-9", -1.0, BAD_HW), {},
+                           {"model", "bytes_per_element", "hardware"}),
+    shape.check_params: (("gpt-9", [1e9], -0.1), {}, {"shape", "params", "tolerance"}),
+    kvcache.roofline_mfu: ((BAD_HW, 0.0, -1.0, 2.0), {},
+                           {"hardware", "tokens", "extra_bytes_per_param",
+                            "bandwidth_utilisation"}),
+    kvcache.kv_bytes_default: ((-1.0, BAD_HW, -1.0), {},
+                               {"params", "hardware", "kv_bytes_per_token"}),
+    kvcache.kv_serving: ((-1.0, BAD_HW, 1.5, -1.0, -1.0, 0.0, 2.0, 0.0), {},
+                         {"params", "hardware", "batch", "context", "kv_bytes_per_token",
+                          "input_tokens", "bandwidth_utilisation", "gpus"}),
+    kvcache.kv_gpus_needed: ((-1.0, -1.0, 0.0, -1.0, BAD_HW, 0, -1.0, -1.0, 0.0, 0.5), {},
+                             {"params", "requests_per_month", "input_tokens", "output_tokens",
+                              "hardware", "batch", "context", "kv_bytes_per_token",
+                              "bandwidth_utilisation", "peak_to_average"}),
+    latency.max_batch: ((-1.0, BAD_HW, -1.0, 0.0, -1.0, -1.0, 0.0, 2.0, 0.0), {},
+                        {"params", "hardware", "context", "tpot_target", "ttft_target",
+                         "kv_bytes_per_token", "input_tokens", "bandwidth_utilisation",
+                         "gpus"}),
+    training.training_time: ((-1.0, 0.0, 0.0, BAD_HW), {},
+                             {"params", "tokens", "gpus", "hardware"}),
+    training.gpus_for_deadline: ((-1.0, 0.0, -2.0, BAD_HW), {},
+                                 {"params", "tokens", "days", "hardware"}),
+    kv_sizing.kv_request_cost: ((-1.0, BAD_HW, -1.0, -1.0, -1.0, 0.5, -1.0, 0.0, 2.0), {},
+                                {"params", "hardware", "requests", "d_in", "d_out", "batch",
+                                 "context", "kv_element", "u"}),
+    kv_sizing.kv_cost_optimal: ((-1.0, -1.0, -1.0, -1.0, BAD_HW, BAD_LAW, [2.0], -1.0, 2.0,
+                                 0.0), {},
+                                {"loss", "requests", "input_tokens", "output_tokens",
+                                 "hardware", "law", "batch", "context",
+                                 "bandwidth_utilisation", "kv_bytes_per_element"}),
+    kv_breakeven.kv_breakeven_requests: ((-1.0, 0.0, 0.0, -1.0, -1.0, BAD_HW, BAD_LAW, 0.5,
+                                          -1.0, 2.0), {},
+                                         {"loss", "api_input_price", "api_output_price",
+                                          "input_tokens", "output_tokens", "hardware", "law",
+                                          "batch", "context", "bandwidth_utilisation"}),
+}
+
+
+def test_every_public_deployment_function_is_gated_and_listed_here():
+    for module in DEPLOY_MODULES:
+        for name in module.__all__:
+            value = getattr(module, name)
+            if inspect.isfunction(value):
+                assert value in DEPLOY_CALLS, f"add a call of {module.__name__}.{name}"
+                assert hasattr(value, "kernel"), name
+
+
+@pytest.mark.parametrize("function", list(DEPLOY_CALLS), ids=lambda f: f.__name__)
+def test_all_bad_arguments_in_one_error_in_deployment(function):
+    _reports_all(function, *DEPLOY_CALLS[function])
+
+
 def _public_numeric_functions():
     """Names in xlplan.__all__ of engine functions taking more than one argument."""
     names = []
@@ -146,7 +218,7 @@ def test_a_cell_names_every_bad_argument_under_its_excel_name():
 
 
 def test_gated_functions_keep_their_signatures():
-    for function in [getattr(xlplan, n) for n in CALLS] + list(MORE_CALLS):
+    for function in [getattr(xlplan, n) for n in CALLS] + list(MORE_CALLS) + list(DEPLOY_CALLS):
         assert inspect.signature(function) == inspect.signature(function.kernel)
 
 

@@ -75,6 +75,19 @@ def test_errors_are_cell_values(call, code, text):
     assert isinstance(result, CellError) and result.code == code and text in result.message
 
 
+def test_a_cell_names_every_bad_argument():
+    cell = udfs.SERVING_KV(-1, -5, "h100", 0.5, None, None, 0, -1, 0)
+    assert cell.code == "#NUM!"
+    for text in ("params=-1", "context=-5", "batch=0.5", "input_tokens=0",
+                 "kv_bytes_per_token=-1", "gpus=0"):
+        assert text in cell.message
+    cell = udfs.COST_OPT_KV(1.5, -1, -3, None, None, "no-such-gpu", 0)
+    for text in ("loss=1.5", "requests=-1", "context=-3", "batch=0", "no-such-gpu"):
+        assert text in cell.message
+    cell = udfs.TRAINING_GPUS(-1, 0, 0)
+    assert all(t in cell.message for t in ("params=-1", "tokens=0", "days=0"))
+
+
 def test_published_presets_are_reachable_by_name():
     for name, shape in SHAPE_PRESETS.items():
         assert udfs.MODEL_SHAPE(name)[0][-1] == shape.params

@@ -13,6 +13,8 @@ from xlplan.engine.deploy.shape import (
     check_params,
     get_shape,
     kv_bytes_for_params,
+    model_kv_bytes,
+    model_shape,
     rule_layers,
     shape_for_params,
 )
@@ -92,3 +94,18 @@ def test_errors_name_the_argument():
     with pytest.raises(InvalidValueError, match="bytes_per_element=0"):
         SHAPE_PRESETS["llama-3-8b"].kv_bytes_per_token(0)
     assert math.isclose(kv_bytes_for_params(7e9, 1.0) * 2, kv_bytes_for_params(7e9, 2.0))
+
+
+def test_a_model_is_a_preset_or_a_parameter_count():
+    assert model_shape("Mistral-7B") is SHAPE_PRESETS["mistral-7b"]
+    assert model_shape(7e9) == shape_for_params(7e9)
+    assert model_kv_bytes("llama-3-70b", 2.0) == 327_680
+    # default: the hardware's bytes per weight (paper-a100: int8), 16 bits without it
+    assert model_kv_bytes("llama-3-70b") == 163_840
+    seven = [2, 1e15, 0.5, 2, 1e15, 0.5, 0.01]
+    assert model_kv_bytes(7e9, None, seven) == kv_bytes_for_params(7e9, 2.0)
+    with pytest.raises(InvalidTypeError, match="unknown model shape 'gpt-9'") as caught:
+        model_shape("gpt-9")
+    assert caught.value.argument == "model"
+    with pytest.raises(InvalidTypeError, match="must be a number"):
+        model_shape([7e9, 8e9])
