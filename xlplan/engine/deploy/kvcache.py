@@ -165,9 +165,10 @@ def serve(hw, n, b, c, kv, d_in, u, gpus=None, scalar=False):
     :mod:`.latency` scans batches past the memory limit on a fixed copy with it.
     """
     cache = b * c * kv
-    decode = roofline_mfu(hw, b, cache / n, u)
+    decode = roofline_mfu.kernel(hw, b, cache / n, u)
     on = c > 0  # off: prefill compute-bound, as serving.throughput
-    prefill = np.where(on, roofline_mfu(hw, b * d_in, b * d_in * kv / n, u), hw.prefill_mfu)
+    prefill = np.where(on, roofline_mfu.kernel(hw, b * d_in, b * d_in * kv / n, u),
+                       hw.prefill_mfu)
     flops_per_token = INFERENCE_FLOPS_PER_PARAM_TOKEN * np.asarray(n)
     with np.errstate(over="ignore"):  # a subnormal N: inf tokens/s, reported by the callers
         decode_rate = hw.inference_peak_flops * decode / flops_per_token
