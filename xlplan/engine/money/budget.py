@@ -72,6 +72,7 @@ limit: 1e23 FLOPs for 1e30 inference tokens gives 5e-8 "parameters". Read
 """
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,6 +86,7 @@ from ..args import (
     OUTPUT_TOKENS,
     PARAMS,
     REQUESTS,
+    UNIQUE_TOKENS,
     Arg,
     gate,
 )
@@ -94,6 +96,8 @@ from ..constants import (
     INFERENCE_FLOPS_PER_PARAM_TOKEN,
     TRAIN_FLOPS_PER_PARAM_TOKEN,
 )
+from ..data.data_limits import RepetitionWarning, data_constrained_loss, loss_floor
+from ..data.data_sizing import capped_optimum
 from ..errors import InvalidValueError
 from ..paper.chinchilla import chinchilla_from_compute
 from ..paper.sizing import ModelPlan, dollar_rates
@@ -123,6 +127,9 @@ VECTOR_SWEEPS = 4
 _LOG2 = math.log(2.0)
 # 6 N D = C and 2 N T: training-token equivalents of one inference token.
 _R_PER_TOKEN = INFERENCE_FLOPS_PER_PARAM_TOKEN / TRAIN_FLOPS_PER_PARAM_TOKEN
+# Capped data: the bracket in x = log(loss - floor) grows by this step (a factor e in
+# the gap above the data floor) until it holds the root; 60 steps span e**60 ~ 1e26.
+_EXPAND_STEP, _MAX_EXPANSIONS = 1.0, 60
 
 
 @dataclass(frozen=True)
@@ -302,10 +309,10 @@ def _equivalents(dollars, k_train, k_inference):
             k_inference / k_train / _R_PER_TOKEN)
 
 
-@gate(DOLLARS, REQUESTS, INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE, LAW)
+@gate(DOLLARS, REQUESTS, INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE, LAW, UNIQUE_TOKENS)
 def best_for_budget(dollars, requests, input_tokens=DEFAULT_INPUT_TOKENS,
                     output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, law=None,
-                    on_invalid="raise"):
+                    on_invalid="raise", unique_tokens=None):
     """The lowest-loss model whose training + serving ``requests`` costs ``dollars``.
 
     Parameters
@@ -318,6 +325,11 @@ def best_for_budget(dollars, requests, input_tokens=DEFAULT_INPUT_TOKENS,
         Tokens per request (defaults 70 and 215).
     hardware, law : optional
         As for :func:`xlplan.engine.paper.sizing.cost_optimal`.
+    unique_tokens : float or array_like, optional
+        Unique training tokens available, > 0. None (default): unlimited data.
+        Given: the loss is Muennighoff et al.'s data-constrained one, as in
+        ``cost_optimal(..., unique_tokens=)``, and the answer is the cost-optimal
+        plan whose lifetime cost is ``dollars`` (:func:`_capped_solve`).
 
     Returns
     -------
@@ -334,16 +346,109 @@ def best_for_budget(dollars, requests, input_tokens=DEFAULT_INPUT_TOKENS,
     k_train, k_inference = dollar_rates(requests, input_tokens, output_tokens, hardware)
     flops, demand = _equivalents(budget, k_train, k_inference)
     params, tokens, iterations = _solve(law, flops, demand)
+    if unique_tokens is not None:
+        return _capped_plan(law, budget, k_train, k_inference, unique_tokens,
+                            law.plain_loss(params, tokens), on_invalid)
     return _plan(law, params, tokens, k_train, k_inference, iterations, "USD",
                  _all_float(budget, k_inference))
 
 
-def _loss_along(law, params, s, r, names, budget, demand, on_invalid):
-    """Loss of N params given the rest of the budget N (D + r) = S as training tokens."""
+def _capped_log_cost(law, x, floor, r, unique):
+    """log(cost / k_train) of the cost-optimal plan at loss floor + e**x; inf if unreachable."""
+    with warnings.catch_warnings():  # the search's trial losses: only the answer may warn
+        warnings.simplefilter("ignore", RepetitionWarning)
+        tokens, params = capped_optimum(law, floor + np.exp(x), r, unique, on_invalid="nan")[:2]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cost = np.log(params) + np.log(tokens + r)
+    return np.where(np.isnan(cost) & np.isfinite(x), np.inf, cost)
+
+
+def _capped_bracket(fun, x0, args):
+    """[low, high] around the root of the increasing ``fun``, stepping out from x0."""
+    low, high = x0.copy(), x0 + _EXPAND_STEP
+    f_low, f_high = fun(low, *args), fun(high, *args)
+    for _ in range(_MAX_EXPANSIONS):
+        up, down = f_low > 0, f_high < 0  # root left of low / right of high
+        if not (up.any() or down.any()):
+            break
+        high, f_high = np.where(up, low, high), np.where(up, f_low, f_high)
+        low, f_low = np.where(down, high, low), np.where(down, f_high, f_low)
+        low, high = low - up * _EXPAND_STEP, high + down * _EXPAND_STEP
+        f_low = np.where(up, fun(low, *args), f_low)
+        f_high = np.where(down, fun(high, *args), f_high)
+    return low, high, f_low, f_high
+
+
+def _capped_solve(law, dollars, k_train, r, unique, start):
+    """Loss whose cost-optimal plan under the data cap costs ``dollars`` (1-D arrays).
+
+    The plan's lifetime cost falls strictly as the target loss rises (a higher
+    target admits more models), from +inf at the data floor ``loss_floor(U)`` to 0,
+    so every budget has one answer. The unknown is x = log(loss - floor) (the cost
+    explodes near the floor); the unlimited-data answer ``start`` has a cost under
+    the cap of at least the budget (the capped loss is never below the plain one),
+    so it is a left end whenever above the floor. Illinois steps on
+    log(dollars) - log(cost), which has no cheap derivative (the capped solve).
+    """
+    floor = loss_floor.kernel(unique, law)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        x0 = np.log(np.where(start > floor, start - floor, floor - law.E))
+        log_s = np.log(dollars / k_train)
+
+    def fun(x, log_s, floor, r, unique):
+        return log_s - _capped_log_cost(law, x, floor, r, unique)
+
+    args = (log_s, floor, r, unique)
+    low, high, f_low, f_high = _capped_bracket(fun, x0, args)
+    stuck = ~((f_low <= 0) & (f_high >= 0)) & np.isfinite(log_s)
+    if stuck.any():
+        k = np.flatnonzero(stuck)[0]
+        raise InvalidValueError(
+            f"dollars={dollars[k]:g} buys a loss within rounding of {floor[k]:.6g}, the "
+            f"lowest any model reaches with unique_tokens={unique[k]:g} under law "
+            f"'{law.name}': past that point more money buys no better model (more unique "
+            "data does)", argument="dollars", value=float(dollars[k]))
+    found = roots.illinois(fun, low, high, f_low, f_high, args, xtol=T_TOLERANCE,
+                           max_iterations=MAX_ITERATIONS)
+    roots.check(found, "capped budget solver", "log(loss - floor)")
+    return floor + np.exp(found.root), found.iterations
+
+
+def _capped_plan(law, dollars, k_train, k_inference, unique, start, on_invalid):
+    """:func:`best_for_budget` with ``unique`` tokens: the cost-optimal plan costing dollars."""
+    scalar = _all_float(dollars, k_inference, unique)
+    arrays = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in
+                                   (dollars, k_inference, unique, start)))
+    shape = arrays[0].shape
+    dollars_f, k_inf_f, unique_f, start_f = (a.ravel() for a in arrays)
+    r = k_inf_f / k_train
+    loss, iterations = _capped_solve(law, dollars_f, k_train, r, unique_f, start_f)
+    tokens, params = capped_optimum(law, loss, r, unique_f, on_invalid)[:2]
+    loss = data_constrained_loss.kernel(params, tokens, unique_f, law)
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = [v.reshape(shape) for v in (params, tokens, loss, k_train * params * tokens,
+                                             k_inf_f * params)]
+    iterations = iterations.reshape(shape)
+    if scalar:
+        values, iterations = [float(v) for v in values], int(iterations)
+    plan = ModelPlan(*values, "USD")
+    return BudgetPlan(plan, iterations, validate.valid_mask(plan.loss))
+
+
+def _loss_along(law, params, s, r, names, budget, demand, on_invalid, unique=None):
+    """Loss of N params given the rest of the budget N (D + r) = S as training tokens.
+
+    With ``unique`` (unique tokens) the loss is the data-constrained one.
+    """
+    def loss_of(n, d):
+        if unique is None:
+            return law.plain_loss(n, d)
+        return data_constrained_loss.kernel(n, d, unique, law, on_invalid="nan")
+
     if type(params) is float and type(s) is float and type(r) is float:
         tokens = s / params - r  # one cell: no arrays, numpy only for the error below
         if tokens > 0.0 and math.isfinite(params + s + r):
-            return law.plain_loss(params, tokens)
+            return loss_of(params, tokens)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         tokens = np.subtract(np.divide(s, params), r)
         bad = ~(tokens > 0) & np.isfinite(np.add(params, np.add(s, r)))
@@ -360,7 +465,7 @@ def _loss_along(law, params, s, r, names, budget, demand, on_invalid):
             f"be < {limit:g} ({names[2]})"
             + (f" ({int(np.sum(bad))} element(s), first at {first})" if np.ndim(bad) else ""),
             argument="params", value=pick(params))
-    return law.plain_loss(params, np.where(bad, np.nan, tokens))
+    return loss_of(params, np.where(bad, np.nan, tokens))
 
 
 @gate(PARAMS, TOTAL_FLOPS, INFERENCE_TOKENS, LAW)
@@ -382,13 +487,17 @@ def loss_at_budget(params, total_flops, inference_tokens, law=None, on_invalid="
                        demand, on_invalid)
 
 
-@gate(PARAMS, DOLLARS, REQUESTS, INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE, LAW)
+@gate(PARAMS, DOLLARS, REQUESTS, INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE, LAW, UNIQUE_TOKENS)
 def loss_at_dollars(params, dollars, requests, input_tokens=DEFAULT_INPUT_TOKENS,
                     output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, law=None,
-                    on_invalid="raise"):
-    """Loss of an N-parameter model that spends the rest of a dollar budget on training."""
+                    on_invalid="raise", unique_tokens=None):
+    """Loss of an N-parameter model that spends the rest of a dollar budget on training.
+
+    With ``unique_tokens`` (None: unlimited data) the loss is the data-constrained one
+    of :func:`xlplan.engine.data.data_limits.data_constrained_loss`.
+    """
     n, budget = params, dollars
     k_train, k_inference = dollar_rates(requests, input_tokens, output_tokens, hardware)
     return _loss_along(law, n, np.divide(budget, k_train), np.divide(k_inference, k_train),
                        ("dollars", "requests", "dollars / inference $ per parameter"), budget,
-                       requests, on_invalid)
+                       requests, on_invalid, unique_tokens)
