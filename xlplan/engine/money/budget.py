@@ -130,6 +130,9 @@ _R_PER_TOKEN = INFERENCE_FLOPS_PER_PARAM_TOKEN / TRAIN_FLOPS_PER_PARAM_TOKEN
 # Capped data: the bracket in x = log(loss - floor) grows by this step (a factor e in
 # the gap above the data floor) until it holds the root; 60 steps span e**60 ~ 1e26.
 _EXPAND_STEP, _MAX_EXPANSIONS = 1.0, 60
+# |log(dollars / cost)| at the answer: the budget is spent (a root to T_TOLERANCE in x
+# leaves ~1e-13), or the budget is past what the data allow.
+_SPENT_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -400,17 +403,24 @@ def _capped_solve(law, dollars, k_train, r, unique, start):
 
     args = (log_s, floor, r, unique)
     low, high, f_low, f_high = _capped_bracket(fun, x0, args)
-    stuck = ~((f_low <= 0) & (f_high >= 0)) & np.isfinite(log_s)
-    if stuck.any():
-        k = np.flatnonzero(stuck)[0]
-        raise InvalidValueError(
-            f"dollars={dollars[k]:g} buys a loss within rounding of {floor[k]:.6g}, the "
-            f"lowest any model reaches with unique_tokens={unique[k]:g} under law "
-            f"'{law.name}': past that point more money buys no better model (more unique "
-            "data does)", argument="dollars", value=float(dollars[k]))
     found = roots.illinois(fun, low, high, f_low, f_high, args, xtol=T_TOLERANCE,
                            max_iterations=MAX_ITERATIONS)
     roots.check(found, "capped budget solver", "log(loss - floor)")
+    # The cost grows only like log(1 / (loss - floor)): a large enough budget has its
+    # root closer to the floor than a double resolves (its left end is then an
+    # unreachable loss, f = -inf), and no plan spends it.
+    spent = fun(found.root, *args)
+    past = ~(np.abs(spent) <= _SPENT_TOLERANCE) & np.isfinite(log_s)
+    if past.any():
+        k = np.flatnonzero(past)[0]
+        raise InvalidValueError(
+            f"dollars={dollars[k]:g} is more than unique_tokens={unique[k]:g} can use: it "
+            f"buys a loss within {np.exp(found.root[k]):.1g} of {floor[k]:.10g}, the lowest "
+            f"any model reaches with that much data under law '{law.name}', closer than "
+            "double precision resolves the plan (the nearest resolved one costs about "
+            f"${dollars[k] / np.exp(spent[k]):.4g}); past this point more money buys almost "
+            "no better model, more unique data does", argument="dollars",
+            value=float(dollars[k]))
     return floor + np.exp(found.root), found.iterations
 
 
