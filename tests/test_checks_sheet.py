@@ -161,3 +161,11 @@ def test_a_patched_summary_value_shows_error(reports, tmp_path):
     assert evaluation.values[MASTER_KEY] == "ERROR"
     answer = openpyxl.load_workbook(out, data_only=True)["Answer"]
     assert answer["B4"].value == "ERROR"
+
+
+def test_a_data_limited_report_checks_its_budget_sheet_buys_the_summary_model(reports):
+    """The budget sheet buys under the plan's data cap, so its same-model row is checked."""
+    master, rows = _report_rows(reports["unique"])
+    same = [label for label in rows if "on the same model" in label]
+    assert master == "OK" and len(same) == 1
+    assert rows[same[0]][3] == "OK" and rows[same[0]][2] <= 1e-9

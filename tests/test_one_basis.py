@@ -248,3 +248,17 @@ def test_the_scenario_file_is_parsed_without_computing_and_resolved_by_compute(t
     assert loaded.plans[0].loss == pytest.approx(best_for_budget(5e6, 1e11).loss, rel=1e-12)
     with pytest.raises(dataclasses.FrozenInstanceError):
         plan_rows(loaded)[0].params = 1.0
+
+
+def test_a_data_limited_budget_sheet_buys_the_summary_plan_under_its_cap(tmp_path):
+    """The budget sheet buys with the plan's data cap: the Summary's cost buys its plan."""
+    path, out = _scenario(tmp_path, DATA_LIMITED)
+    ws = openpyxl.load_workbook(out, data_only=True)["What a budget buys"]
+    frame = _summary(out)
+    total = next(c for c in frame.columns if c.startswith("Lifetime cost $"))
+    assert ws["B5"].value == pytest.approx(frame[total][0], rel=1e-12)
+    assert ws["B9"].value == pytest.approx(frame["Recommended params"][0], rel=1e-9)
+    assert ws["B10"].value == pytest.approx(frame["Recommended training tokens"][0], rel=1e-9)
+    assert "unlimited" not in str(ws["A3"].value) and "unique tokens" in str(ws["A3"].value)
+    free = best_for_budget(frame[total][0], 1e10, hardware="h100")
+    assert ws["B11"].value > free.loss + 1e-3  # the cap costs quality at the same money

@@ -3,7 +3,9 @@
 Every budget scenario gets a sheet, its budget on its plan's money basis (present
 value with a monthly schedule, priced on present-value requests; else nominal);
 without a budget scenario, one sheet spends the first scenario's recommended
-lifetime cost, on the same basis, and buys (by duality) that recommended model.
+lifetime cost, on the same basis, and buys (by duality) that recommended model. A plan
+with ``unique_tokens`` buys under that data cap (data-constrained loss) as its Summary
+row is sized.
 The "all to training" column is the largest model the budget trains (T = 0), not
 the Summary's same-quality Chinchilla-style model. Values only, computed by
 :mod:`xlplan.engine.money.budget` and :mod:`xlplan.engine.deploy.energy`; the chart
@@ -11,10 +13,12 @@ is the same as the budget planner's.
 """
 
 import math
+import warnings
 
 import numpy as np
 from openpyxl.styles import Font
 
+from ..engine.data.data_limits import RepetitionWarning
 from ..engine.deploy.energy import plan_footprint
 from ..engine.money.budget import best_for_budget, loss_at_dollars
 from ..engine.paper.sizing import lifetime_cost
@@ -57,10 +61,14 @@ def budget_view(scenario, rows, k):
     """Everything the sheet of plan ``k`` shows, as a dict of engine results."""
     plan, row = scenario.plans[k], rows[k]
     dollars, requests, origin = _choose(plan, row)
+    # The plan's data cap too: the same money buys the Summary's plan (by duality).
     options = dict(input_tokens=scenario.input_tokens, output_tokens=scenario.output_tokens,
-                   hardware=scenario.hardware, law=scenario.law)
-    best = best_for_budget(dollars, requests, **options)
-    chin = best_for_budget(dollars, 0.0, **options)
+                   hardware=scenario.hardware, law=scenario.law,
+                   unique_tokens=plan.unique_tokens)
+    with warnings.catch_warnings():  # the Summary's epoch note covers the repetition
+        warnings.simplefilter("ignore", RepetitionWarning)
+        best = best_for_budget(dollars, requests, **options)
+        chin = best_for_budget(dollars, 0.0, **options)
     costs = [lifetime_cost(m.params, m.tokens, requests, scenario.input_tokens,
                            scenario.output_tokens, scenario.hardware) for m in (best, chin)]
     # Energy serves the requests themselves, not their present value.
@@ -95,9 +103,8 @@ def budget_sheet(ws, scenario, view):
              " (today's prices)") + f". Hardware: {scenario.hardware.name}; law: "
           f"{scenario.law_source}.")
     limit = ("" if view["unique_tokens"] is None else
-             f" This sheet assumes unlimited data; the Summary's plan has "
-             f"{view['unique_tokens']:,.0f} unique tokens, so there the same money buys "
-             "a different model.")
+             f" Both models train on the plan's {view['unique_tokens']:,.0f} unique tokens, "
+             "repeated as needed (data-constrained loss, Muennighoff et al. 2023).")
     note(ws, "A3", "Spending it all on training (T = 0) buys a bigger model that the budget "
          "then cannot serve; the best model is smaller and trained on more tokens. (Not the "
          "Summary's same-quality Chinchilla-style model, which costs more than the budget.)"

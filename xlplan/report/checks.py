@@ -150,11 +150,10 @@ def _budget(scenario, layout):
         plan, ref = scenario.plans[k], f"'{sheet}'!"
         checks.append(Check(f"{sheet}: the best model's lifetime cost = the budget",
                             f"={ref}$B$14", f"={ref}$B$5", "usd", f"{sheet} B14; B5"))
-        if plan.unique_tokens is None:  # the sheet buys with unlimited data (its note says)
-            checks.append(Check(f"{sheet} spends the money of '{plan.name}' on the same "
-                                "model (params)", f"={ref}$B$9",
-                                f"={summary_cell('params', k)}", "count",
-                                f"{sheet} B9; Summary recommended params"))
+        checks.append(Check(f"{sheet} spends the money of '{plan.name}' on the same "
+                            "model (params)", f"={ref}$B$9",
+                            f"={summary_cell('params', k)}", "count",
+                            f"{sheet} B9; Summary recommended params"))
     for k, plan in enumerate(scenario.plans):
         if not np.isnan(plan.budget_dollars):
             checks.append(Check(f"{plan.name}: lifetime cost = the budget given",
