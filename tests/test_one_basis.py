@@ -167,13 +167,20 @@ def test_gpus_to_reserve_with_a_schedule_serve_its_peak_month(tmp_path):
     assert "peak month" in row["GPUs sized for (load, horizon)"]
 
 
-def test_the_budget_sheet_given_the_summary_cost_buys_the_summary_plan(tmp_path):
-    _path, out = _scenario(tmp_path, RAMP)
+def _budget_sheet_buys_the_summary_plan(out):
+    """(budget sheet, Summary frame, its lifetime cost column) once the sheet is checked to
+    spend the Summary's lifetime cost on the Summary's model."""
     ws = openpyxl.load_workbook(out, data_only=True)["What a budget buys"]
     frame = _summary(out)
     total = next(c for c in frame.columns if c.startswith("Lifetime cost $"))
     assert ws["B5"].value == pytest.approx(frame[total][0], rel=1e-12)
     assert ws["B9"].value == pytest.approx(frame["Recommended params"][0], rel=1e-9)
+    return ws, frame, total
+
+
+def test_the_budget_sheet_given_the_summary_cost_buys_the_summary_plan(tmp_path):
+    _path, out = _scenario(tmp_path, RAMP)
+    ws, frame, total = _budget_sheet_buys_the_summary_plan(out)
     money = [ws[f"A{r}"].value for r in range(1, 20) if "$" in str(ws[f"A{r}"].value)]
     assert money and all("present value" in label for label in money)
     assert "present value" in total
@@ -253,11 +260,7 @@ def test_the_scenario_file_is_parsed_without_computing_and_resolved_by_compute(t
 def test_a_data_limited_budget_sheet_buys_the_summary_plan_under_its_cap(tmp_path):
     """The budget sheet buys with the plan's data cap: the Summary's cost buys its plan."""
     path, out = _scenario(tmp_path, DATA_LIMITED)
-    ws = openpyxl.load_workbook(out, data_only=True)["What a budget buys"]
-    frame = _summary(out)
-    total = next(c for c in frame.columns if c.startswith("Lifetime cost $"))
-    assert ws["B5"].value == pytest.approx(frame[total][0], rel=1e-12)
-    assert ws["B9"].value == pytest.approx(frame["Recommended params"][0], rel=1e-9)
+    ws, frame, total = _budget_sheet_buys_the_summary_plan(out)
     assert ws["B10"].value == pytest.approx(frame["Recommended training tokens"][0], rel=1e-9)
     assert "unlimited" not in str(ws["A3"].value) and "unique tokens" in str(ws["A3"].value)
     free = best_for_budget(frame[total][0], 1e10, hardware="h100")
