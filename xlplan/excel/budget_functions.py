@@ -22,6 +22,7 @@ from .params import (
     OUTPUT_TOKENS,
     PARAMS,
     REQUESTS,
+    UNIQUE_TOKENS,
     excel_param,
 )
 from .registry import excel_function
@@ -41,11 +42,12 @@ def BEST_FOR_FLOPS(total_flops, inf_tokens, law=None):
 
 
 @excel_function(excel_param(budget.DOLLARS), REQUESTS, INPUT_TOKENS, OUTPUT_TOKENS,
-                HARDWARE, LAW, result=_RESULT)
+                HARDWARE, LAW, UNIQUE_TOKENS, result=_RESULT)
 def BEST_FOR_BUDGET(dollars, requests, input_tokens=None, output_tokens=None, hardware=None,
-                    law=None):
+                    law=None, unique_tokens=None):
     """Params, tokens, loss (1x3) of the best model that training + serving can buy."""
-    plan = budget.best_for_budget(dollars, requests, input_tokens, output_tokens, hardware, law)
+    plan = budget.best_for_budget(dollars, requests, input_tokens, output_tokens, hardware, law,
+                                  unique_tokens=unique_tokens)
     return convert.row(plan.params, plan.tokens, plan.loss)
 
 
