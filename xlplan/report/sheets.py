@@ -33,6 +33,8 @@ __all__ = ["summary_sheet", "summary_columns", "summary_basis", "table_sheet", "
            "assumptions_sheet", "SUMMARY_HEADER", "SWEEP_HEADER", "summary_cell"]
 
 SUMMARY_HEADER = 5
+# Width of the Summary's "GPUs sized for" text column: the last page block's room left.
+_BASIS_WIDTH = 22
 # (header, PlanRow attribute, number format); "{basis}" is the sheet's money basis.
 SUMMARY_COLUMNS = (
     ("Scenario", "name", "plain"),
@@ -115,6 +117,27 @@ def summary_sheet(ws, scenario, rows, stamp):
     ws.print_title_cols = "A:A"
     for last in ("H", "N"):
         ws.col_breaks.append(Break(id=ws[f"{last}1"].column))
+    _print_blocks(ws, columns, SUMMARY_HEADER + len(rows))
+
+
+def _print_blocks(ws, columns, bottom):
+    """One print area per page block: the title and notes (merged over A:H) print on the
+    first page only; the later blocks start at the table's header, so the repeated column
+    A does not show the notes cut at its edge. The serving basis text wraps in its column
+    (it ran past the page edge)."""
+    basis = next((c for c, (_, key, _) in enumerate(columns, start=1) if key == "gpus_basis"),
+                 None)
+    if basis is not None:
+        letter = get_column_letter(basis)
+        ws.column_dimensions[letter].width = _BASIS_WIDTH
+        wrap_column(ws, letter, top=SUMMARY_HEADER + 1)
+        for row in ws.iter_rows(min_row=SUMMARY_HEADER + 1, max_row=bottom):
+            for cell in row:  # numbers level with the first line of the wrapped texts
+                cell.alignment = Alignment(wrap_text=cell.alignment.wrap_text, vertical="top",
+                                           horizontal=cell.alignment.horizontal)
+    last = get_column_letter(len(columns))
+    ws.print_area = [f"A1:H{bottom}", f"I{SUMMARY_HEADER}:N{bottom}",
+                     f"O{SUMMARY_HEADER}:{last}{bottom}"]
 
 
 def _plain(value):
