@@ -184,3 +184,19 @@ def test_every_page_has_its_header_footer_and_more_than_a_note(rendered):
             assert "Printed " in text, (name, number)
             lines = [line for line in text.splitlines() if line.strip()]
             assert len(lines) >= 6, (name, number, lines)
+
+
+@pytest.mark.parametrize("name", list(REPORTS))
+def test_summary_notes_print_whole_on_its_first_page_only(rendered, name):
+    """The Summary's title and notes print on its first page, whole; its later pages (the
+    table's other columns, column A repeated) start at the table, with no note cut."""
+    texts, _, _ = rendered[name]
+    pages = [t for t in texts if t.lstrip().startswith("Summary")]
+    assert len(pages) >= 3, name
+    first = " ".join(pages[0].split())
+    assert "Details on the other sheets." in first and "Recommended = the model" in first
+    for text in pages[1:]:
+        assert "Recommended =" not in text and "Law:" not in text, name
+        assert "Scenario" in text
+    words = " ".join(" ".join(pages).split())
+    assert "at peak" in words or "peak month" in words  # the serving basis, not cut
