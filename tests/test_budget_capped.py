@@ -99,3 +99,12 @@ def test_a_budget_past_what_the_data_allows_names_budget_and_cap():
         best_for_budget(1e40, 1e10, hardware=HW, unique_tokens=1e9)
     with pytest.raises(InvalidValueError, match="unique_tokens"):
         best_for_budget(1e6, 1e10, hardware=HW, unique_tokens=0.0)
+
+
+def test_invalid_elements_are_nan_with_on_invalid_nan():
+    plans = best_for_budget(np.array([1e6, -1.0, 3e5]), 1e10, hardware=HW,
+                            unique_tokens=np.array([1e11, 1e11, np.nan]), on_invalid="nan")
+    assert_array_equal(plans.valid, [True, False, False])
+    assert np.isnan(plans.params[1:]).all()
+    assert_allclose(plans.params[0], best_for_budget(1e6, 1e10, hardware=HW,
+                                                     unique_tokens=1e11).params, rtol=1e-12)

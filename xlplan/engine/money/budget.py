@@ -397,6 +397,9 @@ def _capped_solve(law, dollars, k_train, r, unique, start):
     with np.errstate(invalid="ignore", divide="ignore"):
         x0 = np.log(np.where(start > floor, start - floor, floor - law.E))
         log_s = np.log(dollars / k_train)
+    # An element the unlimited solve found invalid (NaN start, on_invalid="nan") stays NaN.
+    valid = np.isfinite(log_s + floor + r + start)
+    x0 = np.where(valid, x0, np.nan)
 
     def fun(x, log_s, floor, r, unique):
         return log_s - _capped_log_cost(law, x, floor, r, unique)
@@ -410,7 +413,7 @@ def _capped_solve(law, dollars, k_train, r, unique, start):
     # root closer to the floor than a double resolves (its left end is then an
     # unreachable loss, f = -inf), and no plan spends it.
     spent = fun(found.root, *args)
-    past = ~(np.abs(spent) <= _SPENT_TOLERANCE) & np.isfinite(log_s)
+    past = ~(np.abs(spent) <= _SPENT_TOLERANCE) & valid
     if past.any():
         k = np.flatnonzero(past)[0]
         raise InvalidValueError(
