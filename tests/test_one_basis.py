@@ -180,7 +180,7 @@ def _budget_sheet_buys_the_summary_plan(out):
 
 def test_the_budget_sheet_given_the_summary_cost_buys_the_summary_plan(tmp_path):
     _path, out = _scenario(tmp_path, RAMP)
-    ws, frame, total = _budget_sheet_buys_the_summary_plan(out)
+    ws, _frame, total = _budget_sheet_buys_the_summary_plan(out)
     money = [ws[f"A{r}"].value for r in range(1, 20) if "$" in str(ws[f"A{r}"].value)]
     assert money and all("present value" in label for label in money)
     assert "present value" in total
@@ -259,7 +259,7 @@ def test_the_scenario_file_is_parsed_without_computing_and_resolved_by_compute(t
 
 def test_a_data_limited_budget_sheet_buys_the_summary_plan_under_its_cap(tmp_path):
     """The budget sheet buys with the plan's data cap: the Summary's cost buys its plan."""
-    path, out = _scenario(tmp_path, DATA_LIMITED)
+    _path, out = _scenario(tmp_path, DATA_LIMITED)
     ws, frame, total = _budget_sheet_buys_the_summary_plan(out)
     assert ws["B10"].value == pytest.approx(frame["Recommended training tokens"][0], rel=1e-9)
     assert "unlimited" not in str(ws["A3"].value) and "unique tokens" in str(ws["A3"].value)
