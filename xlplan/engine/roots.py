@@ -13,7 +13,8 @@ equations that Excel cells solve, p x + q log(1 + e**x) = m (sizing: p = beta,
 q = 1; budgets: p = 1 + beta, q = alpha - 1), so its loop calls no function per
 step: a generic scalar kernel calling ``terms`` made the sizing solver's scalar root
 about 20% slower than its old inlined loop; this one costs 7% more instructions
-(the call and the result object). Solvers turn an
+(the call and the result object). Equations whose every ``terms`` is itself a solve
+(break-even) take :func:`halley_scalar`, the generic scalar loop. Solvers turn an
 unconverged result into a :class:`~xlplan.engine.errors.ConvergenceError`
 (:func:`check`), so failure is loud for their callers, never a silent best guess.
 
@@ -49,8 +50,8 @@ import numpy as np
 from .errors import ConvergenceError
 
 __all__ = ["FLAGS", "MAX_ITERATIONS", "NOISE_TOLERANCE", "RELATIVE_TOLERANCE",
-           "RootResult", "STEP_TOLERANCE", "X_TOLERANCE", "check", "halley", "illinois",
-           "softplus_root", "softplus_terms"]
+           "RootResult", "STEP_TOLERANCE", "X_TOLERANCE", "check", "halley", "halley_scalar",
+           "illinois", "softplus_root", "softplus_terms"]
 
 # Measured needs: 3-4 Halley steps for sizing; 3 for budgets of 1e18-1e28 FLOPs and
 # up to 39 (mostly bisections) for 1e27+ FLOPs serving a few tokens; at most 5 Newton
@@ -181,6 +182,40 @@ def softplus_root(m, p, q, x, low, high, *, shrink, ftol=0.0, xtol=0.0, rtol=0.0
         step = f / f1 / (1.0 - f * (q * sigma * (1.0 - sigma)) / (2.0 * f1 * f1))
         if shrink:
             low, high = (x, high) if f < 0 else (low, x)
+            new = x - step
+            x = new if low <= new <= high else 0.5 * (low + high)
+        else:
+            x = min(max(x - step, low), high)
+        if abs(step) <= rtol * max(1.0, abs(x)):
+            return _new(RootResult, (x, iteration + 1, True, _CONVERGED, low, high))
+    return _new(RootResult, (x, max_iterations, False, _MAX_ITERATIONS, low, high))
+
+
+def halley_scalar(terms, x, low, high, args=(), *, shrink, ftol=0.0, xtol=0.0, rtol=0.0,
+                  max_iterations=MAX_ITERATIONS):
+    """:func:`halley` for floats: one element, no numpy, the same steps and tests.
+
+    For equations whose ``terms`` already cost far more than a function call (each
+    break-even step solves a sizing problem), so one generic loop serves them; the
+    sizing equations keep :func:`softplus_root`. ``terms(x, *args)`` returns floats
+    (f'' None for Newton). Returns a :class:`RootResult` of floats and ints, equal to
+    what :func:`halley` gives a one-element array whose ``terms`` compute the same
+    floats.
+    """
+    for iteration in range(max_iterations + 1):
+        f, f1, f2 = terms(x, *args)
+        if not abs(f) >= ftol or shrink and high - low < xtol:  # the first also for NaN
+            if f != f:
+                return _new(RootResult, (math.nan, iteration, False, _NAN, low, high))
+            return _new(RootResult, (x, iteration, True, _CONVERGED, low, high))
+        if iteration == max_iterations:
+            break
+        step = f / f1 if f2 is None else f / f1 / (1.0 - f * f2 / (2.0 * f1 * f1))
+        if shrink:
+            if f < 0:
+                low = x
+            elif f > 0:
+                high = x
             new = x - step
             x = new if low <= new <= high else 0.5 * (low + high)
         else:

@@ -28,6 +28,11 @@ computed better than a few rounding errors of a R: iterates stall at a relative
 step of about eps a / (a - N* c) (1e-12 for an API 0.1% above the floor). The
 iteration therefore also stops once |f| < NOISE_TOLERANCE a R, where R is a root
 of f as computed.
+
+One float per argument (an Excel cell) takes the same Newton iteration in ``math``
+(:func:`xlplan.engine.roots.halley_scalar`, each step a scalar sizing solve), within
+1e-12 of a one-element array's answer; within ``SCALAR_FLOOR_MULTIPLE`` of the
+floor, where R is ill-conditioned, it keeps the array arithmetic.
 """
 
 import math
@@ -39,8 +44,9 @@ from .. import roots
 from ..args import HARDWARE, INPUT_TOKENS, LAW, LOSS, OUTPUT_TOKENS, Arg, gate
 from ..constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from ..paper.sizing import cost_optimal, dollar_rates
+from ..paper.solver import solve_tokens
 
-__all__ = ["BreakEven", "breakeven_requests", "MAX_ITERATIONS", "RTOL"]
+__all__ = ["BreakEven", "breakeven_requests", "MAX_ITERATIONS", "RTOL", "SCALAR_FLOOR_MULTIPLE"]
 
 # The kernel's limit and tolerances (engine.roots gives the reasons), under the names
 # tests and callers use; read at call time. A relative step below RTOL, or a residual
@@ -50,6 +56,13 @@ MAX_ITERATIONS = roots.MAX_ITERATIONS
 RTOL = roots.RELATIVE_TOLERANCE
 NOISE_TOLERANCE = roots.NOISE_TOLERANCE
 TOKENS_PER_MILLION = 1e6
+# One float per argument takes the ``math`` path only for an API at least this many
+# floors dear. Nearer the floor R is ill-conditioned (kappa = a / (a - N* c) exceeds
+# a / (a - floor)): the last-bit differences between math's exp, log and ** and numpy's
+# vectorised ones grow by kappa, to 1e-4 relative 1e-12 above the floor, so there a
+# cell keeps the array arithmetic and answers bit for bit as an element of an array
+# does. From twice the floor up the two agree within 1e-12 (tests/test_breakeven.py).
+SCALAR_FLOOR_MULTIPLE = 2.0
 
 
 @dataclass(frozen=True)
@@ -100,6 +113,47 @@ def _newton(law, loss, a, c, start, d_in, d_out, hardware):
     return found.root, int(found.iterations.max(initial=0))
 
 
+def _newton_scalar(law, loss, a, c, start, d_in, d_out, hardware):
+    """:func:`_newton` for floats: each step sizes on the ``math`` path, the same f."""
+    gap = loss - law.E
+
+    def terms(requests):
+        k_train, k_inference = dollar_rates(requests, d_in, d_out, hardware)
+        r = k_inference / k_train
+        solved = solve_tokens(law, gap, r)
+        params, training = solved.params, k_train * solved.params * solved.tokens
+        if not math.isfinite(r + training):  # cost_optimal's checks, and its messages
+            plan = cost_optimal.kernel(loss, requests, d_in, d_out, hardware, law).optimal
+            params, training = plan.params, plan.training
+        margin = a - params * c  # f = R margin - training; f' = margin (envelope)
+        weight = a * requests
+        return (requests * margin - training) / weight, margin / weight, None
+
+    found = roots.halley_scalar(terms, start, 0.0, start, shrink=True, ftol=NOISE_TOLERANCE,
+                                rtol=RTOL, max_iterations=MAX_ITERATIONS)
+    roots.check(found, "break-even", "value (requests)")
+    return found.root, found.iterations
+
+
+def _breakeven_scalar(law, loss, p_in, p_out, d_in, d_out, hw):
+    """:func:`breakeven_requests` for one float of each: ``math`` only (one Excel cell).
+
+    None where the API costs less than ``SCALAR_FLOOR_MULTIPLE`` floors (the caller
+    takes the array path); OverflowError or ZeroDivisionError past the float range,
+    where the array path's numpy gives inf instead.
+    """
+    k_train, c = dollar_rates(1.0, d_in, d_out, hw)
+    a = (d_in * p_in + d_out * p_out) / TOKENS_PER_MILLION
+    gap = loss - law.E
+    n_min = (law.A / gap) ** (1.0 / law.alpha)
+    floor = n_min * c
+    if not a >= SCALAR_FLOOR_MULTIPLE * floor:
+        return None
+    start = _upper_bracket(law, gap, a, c, n_min, k_train)
+    requests, iterations = _newton_scalar(law, loss, a, c, start, d_in, d_out, hw)
+    return BreakEven(requests, a, floor, iterations)
+
+
 @gate(LOSS, Arg("api_input_price", "The API's $ per 1M input tokens, > 0.", "USD per 1M tokens"),
       Arg("api_output_price", "The API's $ per 1M output tokens, > 0.", "USD per 1M tokens"),
       INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE, LAW)
@@ -134,6 +188,13 @@ def breakeven_requests(loss, api_input_price, api_output_price,
     """
     hw, p_in, p_out, d_in, d_out = (hardware, api_input_price, api_output_price, input_tokens,
                                     output_tokens)
+    if type(loss) is float and all(type(v) is float for v in (p_in, p_out, d_in, d_out)):
+        try:
+            found = _breakeven_scalar(law, loss, p_in, p_out, d_in, d_out, hw)
+        except (OverflowError, ZeroDivisionError):
+            found = None  # past the float range: numpy's arithmetic below gives inf instead
+        if found is not None:
+            return found
     k_train, c = dollar_rates(1.0, d_in, d_out, hw)
     a = (d_in * p_in + d_out * p_out) / TOKENS_PER_MILLION
     gap = np.asarray(loss) - law.E
