@@ -274,3 +274,30 @@ def test_engine_errors_for_many_schedules_name_schedule_and_month():
         schedule.present_value_requests([[1.0, "x"]])
     with pytest.raises(InvalidValueError, match=r"discount_rate\[1\]=-0.1"):
         schedule.cost_optimal_pv(2.1, np.ones((2, 5)), [0.1, -0.1])
+
+
+@pytest.mark.parametrize("months", [1, 7, 8, 12, 100, 129, 300, 1200])
+def test_a_list_of_floats_sums_as_the_array_path_does(months):
+    """One cell's schedule (a list) is priced in math: bit for bit at zero rates, within
+    1e-15 with rates (one power per month, math's and numpy's may differ in the last bit)."""
+    rng = np.random.default_rng(months)
+    ramp = (rng.uniform(0, 1, months) * 10 ** rng.uniform(3, 12, months)).tolist()
+    for d, g in [(0.0, 0.0), (0.1, -0.25), (0.0, 0.5), (0.3, 0.0)]:
+        one = schedule.present_value_requests(ramp, d, g)
+        array = schedule.present_value_requests(np.array(ramp), d, g)
+        assert isinstance(one, float)
+        if d == g == 0.0:
+            assert one == array == float(np.sum(ramp))
+        else:
+            assert one == pytest.approx(array, rel=1e-15, abs=0)
+        plan = schedule.cost_optimal_pv(2.1, ramp, d, g).optimal
+        assert plan.params == pytest.approx(
+            schedule.cost_optimal_pv([2.1], np.array(ramp), d, g).optimal.params[0], rel=1e-13)
+
+
+def test_a_list_past_the_float_range_names_the_culprit_as_an_array_does():
+    with pytest.raises(InvalidValueError, match="price_change=1e\\+40 is too large"):
+        schedule.present_value_requests([1e6] * schedule.LIST_MONTHS, 0.0, 1e40)
+    with pytest.raises(InvalidValueError, match="sums past the float range"):
+        schedule.present_value_requests([1.5e308, 1.5e308])
+    assert cashflow(7e9, 1.4e11, [1e8, 2e8]).requests.tolist() == [0.0, 1e8, 2e8]

@@ -93,7 +93,8 @@ def cashflow(params, tokens, requests_by_month, discount_rate=0.0, price_change=
     >>> flow.month.tolist(), flow.requests.tolist()
     ([0.0, 1.0, 2.0], [0.0, 100000000.0, 200000000.0])
     """
-    schedule, d, g, hw = requests_by_month, discount_rate, price_change, hardware
+    d, g, hw = discount_rate, price_change, hardware
+    schedule = np.asarray(requests_by_month, dtype=np.float64)  # a list of floats stays one
     n, tokens, d_in, d_out = (np.asarray(v) for v in (params, tokens, input_tokens,
                                                       output_tokens))
     lead = np.broadcast_shapes(schedule.shape[:-1], np.shape(d), np.shape(g), n.shape,
