@@ -26,6 +26,8 @@ REPETITION_NAMES = ("R_D_star", "R_N_star")
 # exactly this range (xlplan.fit.search), so every fitted law is valid.
 EXPONENT_MIN = 0.01
 EXPONENT_MAX = 5.0
+# Sizes whose powers N**alpha stay inside [1e-300, 1e300] for every exponent allowed.
+_ORDINARY = (1e-60, 1e60)
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ class ScalingLaw:
                                     low_open=not exponent,
                                     high=EXPONENT_MAX if exponent else math.inf)
             object.__setattr__(self, key, value)
+        # (alpha, beta) as one array, for plain_loss's one numpy call on a single model
+        object.__setattr__(self, "_exponents", np.array((self.alpha, self.beta)))
 
     @classmethod
     def from_coefficients(cls, coefficients, name="custom", source=""):
@@ -113,6 +117,13 @@ class ScalingLaw:
         # gives a loss of inf (an Excel cell shows #NUM!), never a Python
         # ZeroDivisionError/OverflowError, and a scalar call matches an array's element
         # bit for bit (Python's ** and numpy's vectorised power may differ in the last bit).
+        if (type(params) is float and type(tokens) is float
+                and _ORDINARY[0] < params < _ORDINARY[1] and _ORDINARY[0] < tokens < _ORDINARY[1]):
+            # One model of ordinary size (an Excel cell): both powers in one call on a
+            # pair, the same vectorised loop as an array's, and no errstate (no power can
+            # leave the float range): a third of the time of the general path.
+            power_n, power_d = np.power(np.array((params, tokens)), self._exponents).tolist()
+            return self.E + self.A / power_n + self.B / power_d
         with np.errstate(over="ignore", divide="ignore", under="ignore", invalid="ignore"):
             value = self.E + self.A / np.power(params, self.alpha) + self.B / np.power(
                 tokens, self.beta)

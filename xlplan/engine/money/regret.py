@@ -36,6 +36,7 @@ For a risk-neutral team the expected cost of a model is cost(N, D, E[R])
 cost-optimal plan at the mean demand: :func:`expected_cost_plan`.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -135,6 +136,16 @@ def check_scenarios(requests_scenarios, name="requests_scenarios"):
     return values
 
 
+def _scenario_list(requests_scenarios):
+    """A list of valid scenarios as floats (an Excel range) stays a list: no numpy for a
+    cell of :func:`robust_plan`; anything else is :func:`check_scenarios`' array."""
+    values = requests_scenarios
+    if type(values) is list and len(values) >= MIN_SCENARIOS and all(
+            type(x) is float and 0.0 < x < math.inf for x in values):
+        return values
+    return check_scenarios(values)
+
+
 def _scalar_loss(law, loss):
     if not validate.is_scalar(loss):
         raise InvalidTypeError(f"{PLACEHOLDER}={loss!r} must be one number (nats per token)",
@@ -149,7 +160,7 @@ def _rates(input_tokens, output_tokens, hardware):
 
 def _check_tokens_per_request(per_request, input_tokens, output_tokens):
     """Requests of no tokens cost nothing: demand then cannot choose between sizes."""
-    if np.all(np.asarray(per_request) > 0):
+    if per_request > 0 if type(per_request) is float else np.all(np.asarray(per_request) > 0):
         return
     raise InvalidValueError(
         f"input_tokens={np.min(input_tokens):g} and output_tokens={np.min(output_tokens):g}: "
@@ -207,7 +218,8 @@ def _tokens_on_constraint(law, loss, params):
     return (law.B / data_gap) ** (1.0 / law.beta)
 
 
-@gate(LOSS, SCENARIOS, INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE, LAW)
+@gate(LOSS, SCENARIOS.but(check_value=lambda value, on_invalid, law: _scenario_list(value)),
+      INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE, LAW)
 def robust_plan(loss, requests_scenarios, input_tokens=DEFAULT_INPUT_TOKENS,
                 output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, law=None):
     """The model reaching ``loss`` with the least worst-case regret over [min R, max R].
@@ -228,7 +240,10 @@ def robust_plan(loss, requests_scenarios, input_tokens=DEFAULT_INPUT_TOKENS,
     '4.353e+09 1.591e+13 6.435e+05'
     """
     requests = requests_scenarios
-    low, high = float(requests.min()), float(requests.max())
+    if type(requests) is list:
+        low, high = min(requests), max(requests)
+    else:
+        low, high = float(requests.min()), float(requests.max())
     if type(loss) is float and type(input_tokens) is float and type(output_tokens) is float:
         return _robust_scalar(loss, low, high, input_tokens, output_tokens, hardware, law)
     ends = cost_optimal.kernel(np.asarray(loss)[..., None], np.array([low, high]),
