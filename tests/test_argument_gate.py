@@ -22,7 +22,7 @@ from xlplan.engine.deploy import (
     training,
 )
 from xlplan.engine.errors import InvalidValueError, XlplanError
-from xlplan.engine.money import breakeven, budget, cashflow, schedule
+from xlplan.engine.money import breakeven, budget, cashflow, regret, schedule
 from xlplan.excel.convert import MAX_CELLS
 
 BAD_LAW = "no-such-law"
@@ -232,12 +232,19 @@ class _NoNumpy:
     lambda: xlplan.cost_optimal(2.1, 1e9),
     lambda: udfs.OPT_PARAMS(2.1, 1e12),
     lambda: udfs.COST_OPT(2.1, 1e9),
+    lambda: breakeven.breakeven_requests(2.1, 0.5, 1.5),
+    lambda: udfs.BREAKEVEN_REQUESTS(2.1, 0.2, 0.6, None, None, "h100", "epoch-2024"),
+    lambda: schedule.cost_optimal_pv(2.1, [1e8] * 12, 0.1, -0.25),
+    lambda: udfs.COST_OPT_PV(2.1, [[1e8] * 36]),
+    lambda: udfs.COST_OPT_PV(2.1, [[1e8] * 1200]),  # zero rates: no powers at all
+    lambda: udfs.ROBUST_OPT(2.1, [[1e8, 1e9, 1e10]]),  # numpy only in ScalingLaw.plain_loss
 ])
 def test_one_float_per_argument_never_touches_numpy(monkeypatch, call):
     expected = call()
-    from xlplan.engine import hardware, validate
+    from xlplan.engine import hardware, roots, validate
     from xlplan.engine.paper import sizing, solver
-    for module in (sizing, solver, validate, engine_args, hardware):
+    for module in (sizing, solver, validate, engine_args, hardware, roots, breakeven, schedule,
+                   regret):
         if hasattr(module, "np"):
             monkeypatch.setattr(module, "np", _NoNumpy())
     assert call() == expected

@@ -237,3 +237,14 @@ def test_robust_plan_of_an_array_of_losses_equals_the_loop():
     assert type(robust_plan(2.0, scenarios).params) is float
     with pytest.raises(UnreachableLossError):
         robust_plan(np.array([2.0, 1.5]), scenarios)
+
+
+def test_scenarios_as_a_list_of_floats_answer_as_an_array_does():
+    """An Excel range arrives as a list of floats and stays one (no numpy); same plan."""
+    for scenarios in ([1e8, 1e9, 1e10], [3e9, 3e9], [5e11, 2e7, 9e9, 1e9]):
+        one = robust_plan(2.1, scenarios, hardware="h100")
+        array = robust_plan(2.1, np.array(scenarios), hardware="h100")
+        assert one == array
+        assert (one.requests_low, one.requests_high) == (min(scenarios), max(scenarios))
+    with pytest.raises(InvalidValueError, match=r"requests_scenarios\[2\]=-1"):
+        robust_plan(2.1, [1e9, -1.0])
