@@ -32,7 +32,9 @@ def _scenarios(name, value):
                                f"{len(rows)}x{max(len(r) for r in rows)} range",
                                argument=name, value=value)
     cells = [c for r in rows for c in r]
-    return [convert.number(f"{name}[{i}]", c) for i, c in enumerate(cells, 1)]
+    # A float is a number already: the engine checks its range and names the cell.
+    return [c if type(c) is float else convert.number(f"{name}[{i}]", c)
+            for i, c in enumerate(cells, 1)]
 
 
 _SCENARIOS = excel_param(regret.SCENARIOS, range=True, converter=_scenarios)
