@@ -204,7 +204,7 @@ def halley_scalar(terms, x, low, high, args=(), *, shrink, ftol=0.0, xtol=0.0, r
     """
     for iteration in range(max_iterations + 1):
         f, f1, f2 = terms(x, *args)
-        if not abs(f) >= ftol or shrink and high - low < xtol:  # the first also for NaN
+        if not abs(f) >= ftol or (shrink and high - low < xtol):  # the first also for NaN
             if f != f:
                 return _new(RootResult, (math.nan, iteration, False, _NAN, low, high))
             return _new(RootResult, (x, iteration, True, _CONVERGED, low, high))
