@@ -36,8 +36,12 @@ def scipy_objective(law, loss, r, unique):
         params = capped_params(law, gap, np.exp(np.array([x])), cap)[0]
         return math.log(params * (math.exp(x) + r)) if np.isfinite(params) else 1e300
 
-    found = minimize_scalar(objective, bounds=(math.log(1e8), math.log(1e17)),
-                            method="bounded", options={"xatol": 1e-10})
+    found = minimize_scalar(
+        objective,
+        bounds=(math.log(1e8), math.log(1e17)),
+        method="bounded",
+        options={"xatol": 1e-10},
+    )
     return math.exp(found.fun)
 
 
@@ -63,33 +67,49 @@ def main():
     law = xlplan.get_law("chinchilla")
     loss, demand, unique = scenarios(args.scenarios)
     n = loss.size
-    vector = best_time(lambda: xlplan.compute_optimal(loss, demand, unique_tokens=unique),
-                       args.repeats)
+    vector = best_time(
+        lambda: xlplan.compute_optimal(loss, demand, unique_tokens=unique), args.repeats
+    )
     uncapped = best_time(lambda: xlplan.compute_optimal(loss, demand), args.repeats)
     one = (float(loss[0]), float(demand[0]), float(unique[0]))
     calls = 500
-    scalar = best_time(lambda: [xlplan.compute_optimal(one[0], one[1], unique_tokens=one[2])
-                                for _ in range(calls)], args.repeats) / calls
+    scalar = (
+        best_time(
+            lambda: [
+                xlplan.compute_optimal(one[0], one[1], unique_tokens=one[2]) for _ in range(calls)
+            ],
+            args.repeats,
+        )
+        / calls
+    )
 
     m = min(args.baseline_scenarios, n)
-    baseline = best_time(lambda: [scipy_objective(law, loss[i], demand[i] / 3, unique[i])
-                                  for i in range(m)], 1) / m
+    baseline = (
+        best_time(
+            lambda: [scipy_objective(law, loss[i], demand[i] / 3, unique[i]) for i in range(m)], 1
+        )
+        / m
+    )
     ours = xlplan.compute_optimal(loss[:m], demand[:m], unique_tokens=unique[:m])
     ours_objective = ours.optimal.params * (ours.optimal.tokens + demand[:m] / 3)
-    theirs = np.array([scipy_objective(law, loss[i], demand[i] / 3, unique[i])
-                       for i in range(m)])
+    theirs = np.array([scipy_objective(law, loss[i], demand[i] / 3, unique[i]) for i in range(m)])
     worse = np.max(ours_objective / theirs - 1)
 
-    print(f"capped, vectorised: {n:,} binding scenarios in {vector * 1e3:.0f} ms = "
-          f"{n / vector / 1e3:.0f} thousand scenarios/s ({vector / uncapped:.0f}x the uncapped "
-          f"solve of the same scenarios, {uncapped * 1e3:.1f} ms)")
+    print(
+        f"capped, vectorised: {n:,} binding scenarios in {vector * 1e3:.0f} ms = "
+        f"{n / vector / 1e3:.0f} thousand scenarios/s ({vector / uncapped:.0f}x the uncapped "
+        f"solve of the same scenarios, {uncapped * 1e3:.1f} ms)"
+    )
     print(f"capped, scalar call (both models): {scalar * 1e6:.0f} us")
-    print(f"baseline scipy minimize_scalar per scenario (optimal model only): "
-          f"{baseline * 1e6:.0f} us")
+    print(
+        f"baseline scipy minimize_scalar per scenario (optimal model only): {baseline * 1e6:.0f} us"
+    )
     print(f"ratio baseline / vectorised per scenario: {baseline * n / vector:,.0f}x")
     print(f"ratio baseline / scalar call: {baseline / scalar:.1f}x")
-    print(f"objective vs baseline: ours at most {worse:+.1e} relative above it "
-          f"(negative: ours is lower)")
+    print(
+        f"objective vs baseline: ours at most {worse:+.1e} relative above it "
+        f"(negative: ours is lower)"
+    )
 
 
 if __name__ == "__main__":

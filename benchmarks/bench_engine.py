@@ -55,10 +55,14 @@ def cell_times(baseline_call, repeats, calls=2000, baseline_calls=100):
             raise SystemExit(f"{name}{args} gave {value}")
         ours = theirs = math.inf
         for _ in range(repeats):
-            theirs = min(theirs, best_time(lambda: [baseline_call(i) for i in
-                                                    range(baseline_calls)], 1) / baseline_calls)
-            ours = min(ours, best_time(lambda f=function, a=args: [f(*a) for _ in range(calls)],
-                                       1) / calls)
+            theirs = min(
+                theirs,
+                best_time(lambda: [baseline_call(i) for i in range(baseline_calls)], 1)
+                / baseline_calls,
+            )
+            ours = min(
+                ours, best_time(lambda f=function, a=args: [f(*a) for _ in range(calls)], 1) / calls
+            )
         times[name] = ours, theirs
     return times
 
@@ -68,8 +72,11 @@ def paper_style_tokens(law, loss, demand):
     b, e, alpha, beta = law.B, law.E, law.alpha, law.beta
 
     def foc(d):
-        return (e - loss) + (beta * b / alpha + b) * d ** -beta + demand * beta * b / (
-            3 * alpha) * d ** (-beta - 1)
+        return (
+            (e - loss)
+            + (beta * b / alpha + b) * d**-beta
+            + demand * beta * b / (3 * alpha) * d ** (-beta - 1)
+        )
 
     with warnings.catch_warnings():  # its "Tolerance reached" warnings: counted, not printed
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -94,29 +101,44 @@ def main():
 
     scalar_loss, scalar_demand = float(loss[0]), float(demand[0])
     calls = 20000
-    scalar = best_time(lambda: [xlplan.compute_optimal(scalar_loss, scalar_demand)
-                                for _ in range(calls)], args.repeats) / calls
+    scalar = (
+        best_time(
+            lambda: [xlplan.compute_optimal(scalar_loss, scalar_demand) for _ in range(calls)],
+            args.repeats,
+        )
+        / calls
+    )
 
     sample = range(args.baseline_pairs)
-    baseline = best_time(lambda: [paper_style_tokens(law, loss[i], demand[i]) for i in sample],
-                         max(1, args.repeats // 2)) / args.baseline_pairs
-    ours = xlplan.compute_optimal(loss[:args.baseline_pairs], demand[:args.baseline_pairs])
+    baseline = (
+        best_time(
+            lambda: [paper_style_tokens(law, loss[i], demand[i]) for i in sample],
+            max(1, args.repeats // 2),
+        )
+        / args.baseline_pairs
+    )
+    ours = xlplan.compute_optimal(loss[: args.baseline_pairs], demand[: args.baseline_pairs])
     theirs = np.array([paper_style_tokens(law, loss[i], demand[i]) for i in sample])
     failed = np.isnan(theirs)
     agreement = np.max(np.abs(theirs[~failed] / ours.optimal.tokens[~failed] - 1))
 
-    print(f"vectorised: {args.pairs:,} solves in {vector * 1e3:.1f} ms = "
-          f"{rate / 1e6:.2f} million solves/s (target >= 5)")
+    print(
+        f"vectorised: {args.pairs:,} solves in {vector * 1e3:.1f} ms = "
+        f"{rate / 1e6:.2f} million solves/s (target >= 5)"
+    )
     print(f"scalar call: {scalar * 1e6:.1f} us (target < 30)")
     print(f"baseline scipy.optimize.newton per pair: {baseline * 1e6:.1f} us per solve")
     print(f"ratio baseline / vectorised per solve: {baseline * rate:,.0f}x")
     print(f"ratio baseline / scalar call: {baseline / scalar:.1f}x")
-    print(f"baseline failed to converge on {failed.sum()} of {failed.size} pairs; "
-          f"xlplan converged on all")
-    print(f"largest relative difference in tokens where the baseline converged: "
-          f"{agreement:.1e}")
-    print(f"Excel cells (one float per argument; target < {CELL_TARGET_US:g} us and "
-          f">= {CELL_TARGET_RATIO:g}x the baseline per solve):")
+    print(
+        f"baseline failed to converge on {failed.sum()} of {failed.size} pairs; "
+        f"xlplan converged on all"
+    )
+    print(f"largest relative difference in tokens where the baseline converged: {agreement:.1e}")
+    print(
+        f"Excel cells (one float per argument; target < {CELL_TARGET_US:g} us and "
+        f">= {CELL_TARGET_RATIO:g}x the baseline per solve):"
+    )
 
     def baseline_call(i):
         return paper_style_tokens(law, loss[i], demand[i])
@@ -125,8 +147,10 @@ def main():
         ratio = beside / seconds
         # The ratio is the verdict: on a shared machine the microseconds follow the load
         # (the baseline beside each function shows how loaded the machine was).
-        print(f"  {name:<20} {seconds * 1e6:6.1f} us  {ratio:5.1f}x  (baseline beside it "
-              f"{beside * 1e6:.0f} us)  {'ok' if ratio >= CELL_TARGET_RATIO else 'MISSED'}")
+        print(
+            f"  {name:<20} {seconds * 1e6:6.1f} us  {ratio:5.1f}x  (baseline beside it "
+            f"{beside * 1e6:.0f} us)  {'ok' if ratio >= CELL_TARGET_RATIO else 'MISSED'}"
+        )
 
 
 if __name__ == "__main__":

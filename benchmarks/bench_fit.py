@@ -59,15 +59,16 @@ def synthetic(count, seed=0):
     law = LAW_PRESETS["chinchilla"]
     n = np.exp(rng.uniform(math.log(1e7), math.log(1e10), count))
     d = n * np.exp(rng.uniform(math.log(5), math.log(1000), count))
-    loss = (law.E + law.A / n ** law.alpha + law.B / d ** law.beta) * np.exp(
-        rng.normal(0, 0.01, count))
+    loss = (law.E + law.A / n**law.alpha + law.B / d**law.beta) * np.exp(rng.normal(0, 0.01, count))
     return load_runs(np.column_stack([n, d, loss]))
 
 
 def datasets():
     frame = pd.read_csv(GADRE)
-    yield "Gadre c4_original", load_runs(frame[frame.dataset == "c4_original"],
-                                         loss_col="loss_c4_val")
+    yield (
+        "Gadre c4_original",
+        load_runs(frame[frame.dataset == "c4_original"], loss_col="loss_c4_val"),
+    )
     yield "Gadre, all 3 datasets", load_runs(frame, loss_col="loss_c4_val")
     yield "synthetic (chinchilla + 1% noise)", synthetic(300)
 
@@ -84,8 +85,9 @@ def time_fast(runs, repeats=3):
 def time_baseline(runs, starts):
     table = np.column_stack([runs.params, runs.tokens, runs.loss])
     start = time.perf_counter()
-    values = [minimize(row_by_row_objective, x0, args=(table,), method="L-BFGS-B").fun
-              for x0 in starts]
+    values = [
+        minimize(row_by_row_objective, x0, args=(table,), method="L-BFGS-B").fun for x0 in starts
+    ]
     return (time.perf_counter() - start) / len(starts), min(values)
 
 
@@ -97,8 +99,10 @@ def timed(function, *args):
 
 def table1():
     """Old pruned search and the new one on the paper's Table 1 subsets."""
-    print(f"\n{'Table 1 subset (47 runs)':<28}{'n':>4}{'old (s)':>10}{'new (s)':>10}"
-          f"{'old objective':>16}{'new objective':>16}")
+    print(
+        f"\n{'Table 1 subset (47 runs)':<28}{'n':>4}{'old (s)':>10}{'new (s)':>10}"
+        f"{'old objective':>16}{'new objective':>16}"
+    )
     grid = hoffmann_grid()
     for cut in (100, 250, 500, None):
         runs, _ = select_runs(load_runs(SARDANA), cut)
@@ -106,8 +110,10 @@ def table1():
         t_old, (_, f_old) = timed(pruned_search, fun, grid)
         t_new, new = timed(lambda fun=fun: search(fun, grid, fun.profile_starts()))
         label = "all runs" if cut is None else f"<= {cut} tokens/param"
-        print(f"{label:<28}{len(runs):>4}{t_old:>10.2f}{t_new:>10.2f}{f_old:>16.10g}"
-              f"{new.values[0]:>16.10g}")
+        print(
+            f"{label:<28}{len(runs):>4}{t_old:>10.2f}{t_new:>10.2f}{f_old:>16.10g}"
+            f"{new.values[0]:>16.10g}"
+        )
 
 
 def recorded_set(count, sample):
@@ -130,17 +136,23 @@ def recorded_set(count, sample):
             misses["new"].append((record["index"], new.values[0] / record["objective"] - 1))
         if k < sample:
             times["exhaustive"].append(timed(exhaustive_search, fun, grid)[0])
-    print(f"\nrecorded set: {len(problems)} problems, 8-300 runs "
-          f"(exhaustive timed on the first {min(sample, len(problems))})")
+    print(
+        f"\nrecorded set: {len(problems)} problems, 8-300 runs "
+        f"(exhaustive timed on the first {min(sample, len(problems))})"
+    )
     print(f"{'search':<12}{'median (s)':>12}{'max (s)':>10}{'total (s)':>11}{'misses':>8}")
     for name, values in times.items():
         missed = "-" if name == "exhaustive" else str(len(misses[name]))
-        print(f"{name:<12}{np.median(values):>12.3f}{max(values):>10.3f}"
-              f"{sum(values):>11.1f}{missed:>8}")
+        print(
+            f"{name:<12}{np.median(values):>12.3f}{max(values):>10.3f}"
+            f"{sum(values):>11.1f}{missed:>8}"
+        )
     gaps = sorted(gap for _, gap in misses["old"])
     if gaps:
-        print(f"old search misses: {len(gaps)} of {len(problems)}, objective above the "
-              f"optimum by {gaps[0]:.1e} to {gaps[-1]:.1e} (median {np.median(gaps):.1e})")
+        print(
+            f"old search misses: {len(gaps)} of {len(problems)}, objective above the "
+            f"optimum by {gaps[0]:.1e} to {gaps[-1]:.1e} (median {np.median(gaps):.1e})"
+        )
 
 
 def main(argv=None):
@@ -151,16 +163,22 @@ def main(argv=None):
     args = parser.parse_args(argv)
     grid = hoffmann_grid()
     sample = grid[np.linspace(0, len(grid) - 1, args.baseline_starts).round().astype(int)]
-    print(f"{'runs':<36}{'n':>5}{'grid fit (s)':>14}{'baseline/start (s)':>20}"
-          f"{'baseline x4500 (s)':>20}{'ratio':>9}")
+    print(
+        f"{'runs':<36}{'n':>5}{'grid fit (s)':>14}{'baseline/start (s)':>20}"
+        f"{'baseline x4500 (s)':>20}{'ratio':>9}"
+    )
     for label, runs in datasets():
         fast, fit = time_fast(runs)
         per_start, _ = time_baseline(runs, sample)
         total = per_start * len(grid)
-        print(f"{label:<36}{len(runs):>5}{fast:>14.3f}{per_start:>20.2f}{total:>20.0f}"
-              f"{total / fast:>9.0f}")
-        print(f"{'':<36}best objective {fit.objective:.6g}, {fit.n_pruned} of "
-              f"{fit.n_starts} starts dropped early, {fit.n_converged} run to convergence")
+        print(
+            f"{label:<36}{len(runs):>5}{fast:>14.3f}{per_start:>20.2f}{total:>20.0f}"
+            f"{total / fast:>9.0f}"
+        )
+        print(
+            f"{'':<36}best objective {fit.objective:.6g}, {fit.n_pruned} of "
+            f"{fit.n_starts} starts dropped early, {fit.n_converged} run to convergence"
+        )
     table1()
     recorded_set(args.problems, args.exhaustive_sample)
 

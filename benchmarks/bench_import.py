@@ -21,8 +21,12 @@ def import_seconds(module, repeat):
     """Median seconds to import ``module`` in ``repeat`` fresh interpreters."""
     times = []
     for _ in range(repeat):
-        done = subprocess.run([sys.executable, "-c", TIMER.format(module=module)],
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", TIMER.format(module=module)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         times.append(float(done.stdout))
     return statistics.median(times)
 
@@ -36,8 +40,10 @@ def main():
     for module in ("xlplan", "xlplan.udfs"):
         seconds = import_seconds(module, args.repeat)
         target = "  (target < 0.15 s)" if module == "xlplan" else ""
-        print(f"import {module}: {seconds:.3f} s{target}; ratio to numpy {seconds / numpy:.2f}x; "
-              f"beyond numpy {seconds - numpy:+.3f} s")
+        print(
+            f"import {module}: {seconds:.3f} s{target}; ratio to numpy {seconds / numpy:.2f}x; "
+            f"beyond numpy {seconds - numpy:+.3f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -29,8 +29,11 @@ HARDWARE, BATCH = "h100", 32
 
 def scenarios(count, seed=24):
     rng = np.random.default_rng(seed)
-    return (rng.uniform(1.9, 2.6, count), 10 ** rng.uniform(6, 12, count),
-            rng.uniform(512, 32768, count))
+    return (
+        rng.uniform(1.9, 2.6, count),
+        10 ** rng.uniform(6, 12, count),
+        rng.uniform(512, 32768, count),
+    )
 
 
 def scipy_minimum(law, hw, loss, requests, context):
@@ -40,13 +43,18 @@ def scipy_minimum(law, hw, loss, requests, context):
 
     def cost(x):
         n = math.exp(x)
-        tokens = (law.B / (gap - law.A / n ** law.alpha)) ** (1 / law.beta)
-        inference = kv_request_cost(n, hw, requests, 70.0, 215.0, BATCH, context,
-                                    hw.bytes_per_weight, 1.0)
+        tokens = (law.B / (gap - law.A / n**law.alpha)) ** (1 / law.beta)
+        inference = kv_request_cost(
+            n, hw, requests, 70.0, 215.0, BATCH, context, hw.bytes_per_weight, 1.0
+        )
         return 6 * hw.train_cost_per_flop * n * tokens + float(inference)
 
-    found = minimize_scalar(cost, bounds=(math.log(n_min) + 1e-12, math.log(n_chin)),
-                            method="bounded", options={"xatol": 1e-10})
+    found = minimize_scalar(
+        cost,
+        bounds=(math.log(n_min) + 1e-12, math.log(n_chin)),
+        method="bounded",
+        options={"xatol": 1e-10},
+    )
     return found.fun
 
 
@@ -58,22 +66,32 @@ def main():
     args = parser.parse_args()
     law, hw = get_law("chinchilla"), get_hardware(HARDWARE)
     loss, requests, context = scenarios(args.scenarios)
-    ours = best_time(lambda: kv_cost_optimal(loss, requests, hardware=HARDWARE, batch=BATCH,
-                                             context=context), args.repeats)
+    ours = best_time(
+        lambda: kv_cost_optimal(loss, requests, hardware=HARDWARE, batch=BATCH, context=context),
+        args.repeats,
+    )
     plan = kv_cost_optimal(loss, requests, hardware=HARDWARE, batch=BATCH, context=context)
     m = min(args.baseline_scenarios, args.scenarios)
     minima = []
-    baseline = best_time(lambda: minima.__setitem__(slice(None), [
-        scipy_minimum(law, hw, loss[i], requests[i], context[i]) for i in range(m)]), 1)
+    baseline = best_time(
+        lambda: minima.__setitem__(
+            slice(None),
+            [scipy_minimum(law, hw, loss[i], requests[i], context[i]) for i in range(m)],
+        ),
+        1,
+    )
     gap = (np.array(minima) - plan.optimal.total[:m]) / plan.optimal.total[:m]
     per_ours, per_scipy = ours / args.scenarios, baseline / m
-    print(f"xlplan, {args.scenarios:,} scenarios in one call: {ours:.3f} s "
-          f"({per_ours * 1e6:.1f} us per scenario)")
-    print(f"scipy minimize_scalar, {m} scenarios one by one: {baseline:.3f} s "
-          f"({per_scipy * 1e6:.1f} us per scenario)")
+    print(
+        f"xlplan, {args.scenarios:,} scenarios in one call: {ours:.3f} s "
+        f"({per_ours * 1e6:.1f} us per scenario)"
+    )
+    print(
+        f"scipy minimize_scalar, {m} scenarios one by one: {baseline:.3f} s "
+        f"({per_scipy * 1e6:.1f} us per scenario)"
+    )
     print(f"ratio (scipy / xlplan, per scenario): {per_scipy / per_ours:.0f}x")
-    print(f"largest (scipy - xlplan) / xlplan minimum: {gap.max():.2e}; "
-          f"smallest: {gap.min():.2e}")
+    print(f"largest (scipy - xlplan) / xlplan minimum: {gap.max():.2e}; smallest: {gap.min():.2e}")
 
 
 if __name__ == "__main__":

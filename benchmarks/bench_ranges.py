@@ -37,15 +37,15 @@ RESAMPLES, INF_TOKENS, TARGET = 200, 1e13, 2.0
 def grid_robust(loss, scenarios, hardware=None, law=None):
     """Baseline: the least worst-case regret over 10,000 values of D on the constraint."""
     law = xlplan.get_law(law)
-    best = xlplan.cost_optimal(loss, np.asarray(scenarios), hardware=hardware,
-                               law=law).optimal
+    best = xlplan.cost_optimal(loss, np.asarray(scenarios), hardware=hardware, law=law).optimal
     chinchilla = xlplan.chinchilla_from_loss(loss, law)
     # D from just above the smallest feasible count to 1,000x the Chinchilla tokens
     smallest = (law.B / (loss - law.E)) ** (1 / law.beta)
     tokens = np.geomspace(smallest * 1.0001, 1000 * chinchilla.tokens, GRID_POINTS)
-    params = (law.A / (loss - law.E - law.B / tokens ** law.beta)) ** (1 / law.alpha)
-    cost = xlplan.lifetime_cost(params[:, None], tokens[:, None], np.asarray(scenarios)[None],
-                                hardware=hardware).total
+    params = (law.A / (loss - law.E - law.B / tokens**law.beta)) ** (1 / law.alpha)
+    cost = xlplan.lifetime_cost(
+        params[:, None], tokens[:, None], np.asarray(scenarios)[None], hardware=hardware
+    ).total
     worst = (cost - best.total[None, :]).max(axis=1)
     i = int(np.argmin(worst))
     return params[i], tokens[i], worst[i]
@@ -68,19 +68,24 @@ def bench_robust():
     base = per_call(lambda: grid_robust(LOSS, SCENARIOS, HARDWARE), number=20)
     params, tokens, regret = udfs.ROBUST_OPT(LOSS, row, None, None, HARDWARE)[0]
     g_params, _, g_regret = grid_robust(LOSS, SCENARIOS, HARDWARE)
-    print(f"ROBUST_OPT, {len(SCENARIOS)} scenarios: {ours * 1e3:.3f} ms per call "
-          f"(target < 5 ms); grid of {GRID_POINTS:,} D: {base * 1e3:.2f} ms per call; "
-          f"ratio {base / ours:.0f}x")
-    print(f"  robust plan {params:.6g} params, {tokens:.6g} tokens, worst regret ${regret:,.0f};"
-          f" grid {g_params:.6g} params (off by {abs(g_params / params - 1):.1e}), "
-          f"worst regret ${g_regret:,.0f} ({g_regret / regret - 1:+.1e})")
+    print(
+        f"ROBUST_OPT, {len(SCENARIOS)} scenarios: {ours * 1e3:.3f} ms per call "
+        f"(target < 5 ms); grid of {GRID_POINTS:,} D: {base * 1e3:.2f} ms per call; "
+        f"ratio {base / ours:.0f}x"
+    )
+    print(
+        f"  robust plan {params:.6g} params, {tokens:.6g} tokens, worst regret ${regret:,.0f};"
+        f" grid {g_params:.6g} params (off by {abs(g_params / params - 1):.1e}), "
+        f"worst regret ${g_regret:,.0f} ({g_regret / regret - 1:+.1e})"
+    )
 
 
 def bench_interval(baseline_resamples):
     frame = pd.read_csv(GADRE)
     runs = load_runs(frame, loss_col="loss_c4_val")
-    rows = [["params", "tokens", "loss"]] + frame[["params", "tokens",
-                                                   "loss_c4_val"]].values.tolist()
+    rows = [["params", "tokens", "loss"]] + frame[
+        ["params", "tokens", "loss_c4_val"]
+    ].values.tolist()
     times = []
     for _ in range(3):
         risk_functions._interval.cache_clear()
@@ -96,10 +101,12 @@ def bench_interval(baseline_resamples):
         pick = rng.integers(0, len(runs), len(runs))
         fit_law(np.column_stack([runs.params[pick], runs.tokens[pick], runs.loss[pick]]))
     each = (time.perf_counter() - start) / baseline_resamples
-    print(f"PLAN_INTERVAL, {RESAMPLES} resamples on {len(runs)} runs: {ours:.2f} s "
-          f"(best of 3, cold cache; target < 10 s); full 4,500-start grid refit: "
-          f"{each:.3f} s per resample x {RESAMPLES} = {each * RESAMPLES:.1f} s "
-          f"(timed on {baseline_resamples}, extrapolated); ratio {each * RESAMPLES / ours:.0f}x")
+    print(
+        f"PLAN_INTERVAL, {RESAMPLES} resamples on {len(runs)} runs: {ours:.2f} s "
+        f"(best of 3, cold cache; target < 10 s); full 4,500-start grid refit: "
+        f"{each:.3f} s per resample x {RESAMPLES} = {each * RESAMPLES:.1f} s "
+        f"(timed on {baseline_resamples}, extrapolated); ratio {each * RESAMPLES / ours:.0f}x"
+    )
     labels = ("low", "median", "high")
     for label, (params, tokens, flops) in zip(labels, result, strict=True):
         print(f"  {label:>6}: {params:.3e} params, {tokens:.3e} tokens, {flops:.3e} FLOPs")

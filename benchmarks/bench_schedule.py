@@ -32,16 +32,26 @@ def best_time(function, repeats):
 def scenarios(count, months, seed=0):
     rng = np.random.default_rng(seed)
     first = 10 ** rng.uniform(5, 8, count)
-    ramps = demand_ramp(first, rng.uniform(0.0, 0.4, count), months,
-                        first * 10 ** rng.uniform(0, 2.5, count))
-    return (rng.uniform(1.9, 2.6, count), ramps, rng.uniform(0.05, 0.2, count),
-            rng.uniform(-0.4, 0.1, count))
+    ramps = demand_ramp(
+        first, rng.uniform(0.0, 0.4, count), months, first * 10 ** rng.uniform(0, 2.5, count)
+    )
+    return (
+        rng.uniform(1.9, 2.6, count),
+        ramps,
+        rng.uniform(0.05, 0.2, count),
+        rng.uniform(-0.4, 0.1, count),
+    )
 
 
 def loop(losses, ramps, discount, change):
-    return np.array([cost_optimal_pv(float(losses[k]), ramps[k], float(discount[k]),
-                                     float(change[k])).optimal.params
-                     for k in range(len(losses))])
+    return np.array(
+        [
+            cost_optimal_pv(
+                float(losses[k]), ramps[k], float(discount[k]), float(change[k])
+            ).optimal.params
+            for k in range(len(losses))
+        ]
+    )
 
 
 def main():
@@ -52,14 +62,15 @@ def main():
     args = parser.parse_args()
 
     losses, ramps, discount, change = scenarios(args.scenarios, args.months)
-    vector, plan = best_time(lambda: cost_optimal_pv(losses, ramps, discount, change),
-                             args.repeats)
+    vector, plan = best_time(lambda: cost_optimal_pv(losses, ramps, discount, change), args.repeats)
     baseline, params = best_time(lambda: loop(losses, ramps, discount, change), 2)
     worst = float(np.max(np.abs(plan.optimal.params / params - 1)))
     print(f"{args.scenarios:,} scenarios x {args.months} months, PV-optimal sizing")
     print(f"  vectorised, one call: {vector * 1e3:8.1f} ms   (target < 100 ms)")
-    print(f"  per-scenario loop:    {baseline * 1e3:8.1f} ms   "
-          f"({baseline / args.scenarios * 1e6:.0f} us per scenario)")
+    print(
+        f"  per-scenario loop:    {baseline * 1e3:8.1f} ms   "
+        f"({baseline / args.scenarios * 1e6:.0f} us per scenario)"
+    )
     print(f"  ratio:                {baseline / vector:8.0f}x")
     print(f"  largest relative difference in params between the two: {worst:.1e}")
 

@@ -36,26 +36,37 @@ def peak_rss_mb(pid):
 
 
 def amplification(helpers, scenarios):
-    body = json.dumps({"func_name": "REGRET_TABLE",
-                       "args": [[[2.1]], [[1e9 * (i + 1) for i in range(scenarios)]]]})
+    body = json.dumps(
+        {
+            "func_name": "REGRET_TABLE",
+            "args": [[[2.1]], [[1e9 * (i + 1) for i in range(scenarios)]]],
+        }
+    )
     with helpers.server_process() as server:
         httpx.post(f"{server.base}/call", json=CALL)  # warm: imports, first-call set-up
         idle = peak_rss_mb(server.process.pid)
         started = time.perf_counter()
-        response = httpx.post(f"{server.base}/call", content=body, timeout=600,
-                              headers={"content-type": "application/json"})
+        response = httpx.post(
+            f"{server.base}/call",
+            content=body,
+            timeout=600,
+            headers={"content-type": "application/json"},
+        )
         seconds = time.perf_counter() - started
         peak = peak_rss_mb(server.process.pid)
-    print(f"REGRET_TABLE with {scenarios} scenarios: {len(body):,} B request -> "
-          f"{response.status_code}, {len(response.content):,} B answer in {seconds:.2f} s; "
-          f"server peak RSS {peak:.0f} MB (idle {idle:.0f} MB)")
+    print(
+        f"REGRET_TABLE with {scenarios} scenarios: {len(body):,} B request -> "
+        f"{response.status_code}, {len(response.content):,} B answer in {seconds:.2f} s; "
+        f"server peak RSS {peak:.0f} MB (idle {idle:.0f} MB)"
+    )
     if response.status_code != 200:
         print(f"  {response.json()['error']['message']}")
 
 
 def idle_connections(helpers, read_timeout):
-    with helpers.server_process("--max-connections", "5", "--read-timeout",
-                                str(read_timeout)) as server:
+    with helpers.server_process(
+        "--max-connections", "5", "--read-timeout", str(read_timeout)
+    ) as server:
         port = int(server.base.rsplit(":", 1)[1])
         silent = [socket.create_connection(("127.0.0.1", port)) for _ in range(5)]
         started, refused = time.perf_counter(), 0
@@ -66,10 +77,15 @@ def idle_connections(helpers, read_timeout):
         seconds = time.perf_counter() - started
         for connection in silent:
             connection.close()
-    outcome = (f"answered after {seconds:.2f} s" if seconds <= GIVE_UP_S
-               else f"still refused after {GIVE_UP_S} s")
-    print(f"5 silent connections, --read-timeout {read_timeout:g}: a legitimate call was "
-          f"{outcome} ({refused} refused with 503 before)")
+    outcome = (
+        f"answered after {seconds:.2f} s"
+        if seconds <= GIVE_UP_S
+        else f"still refused after {GIVE_UP_S} s"
+    )
+    print(
+        f"5 silent connections, --read-timeout {read_timeout:g}: a legitimate call was "
+        f"{outcome} ({refused} refused with 503 before)"
+    )
 
 
 def main():

@@ -35,8 +35,11 @@ def _polish(fun, x0):
 def pruned_search(fun, starts):
     """(best x, best objective) of the old pruned search."""
     state = BatchState.start(fun, starts)
-    schedule = ((FIRST_ITERATIONS, KEEP_AFTER_FIRST), (SECOND_ITERATIONS, KEEP_TO_CONVERGENCE),
-                (BATCH_MAX_ITER, None))
+    schedule = (
+        (FIRST_ITERATIONS, KEEP_AFTER_FIRST),
+        (SECOND_ITERATIONS, KEEP_TO_CONVERGENCE),
+        (BATCH_MAX_ITER, None),
+    )
     for iterations, keep in schedule:
         batch_lbfgs(fun, state, iterations, BATCH_FTOL, BATCH_GTOL)
         if keep is not None and len(state.f) > keep:

@@ -27,17 +27,24 @@ OUT = Path(__file__).resolve().parent.parent / "tests" / "data" / "fit_optima.js
 
 def checksum(runs):
     """Sum of log N + 2 log D + 3 log L: changes if any generated number changes."""
-    return float(np.log(runs.params).sum() + 2 * np.log(runs.tokens).sum()
-                 + 3 * np.log(runs.loss).sum())
+    return float(
+        np.log(runs.params).sum() + 2 * np.log(runs.tokens).sum() + 3 * np.log(runs.loss).sum()
+    )
 
 
 def record(index, seed=DEFAULT_SEED):
     problem = make_problem(index, seed)
     fun = make_objective(problem.runs, DEFAULT_DELTA)
     result = exhaustive_search(fun, hoffmann_grid())
-    return {"index": index, "runs": len(problem.runs), "noise": problem.noise,
-            "checksum": checksum(problem.runs), "law": list(problem.law.as_tuple()),
-            "objective": float(result.values[0]), "x": [float(v) for v in result.ends[0]]}
+    return {
+        "index": index,
+        "runs": len(problem.runs),
+        "noise": problem.noise,
+        "checksum": checksum(problem.runs),
+        "law": list(problem.law.as_tuple()),
+        "objective": float(result.values[0]),
+        "x": [float(v) for v in result.ends[0]],
+    }
 
 
 def main(argv=None):

@@ -64,10 +64,19 @@ def main():
     request = json.load(sys.stdin)
     results = []
     for case in request["cases"]:
-        status, err, problem, seconds, new = run_case(case["argv"], request["folder"],
-                                                      request["seconds"])
-        results.append({"id": case["id"], "status": status, "stderr": err,
-                        "problem": problem, "seconds": seconds, "new_files": new})
+        status, err, problem, seconds, new = run_case(
+            case["argv"], request["folder"], request["seconds"]
+        )
+        results.append(
+            {
+                "id": case["id"],
+                "status": status,
+                "stderr": err,
+                "problem": problem,
+                "seconds": seconds,
+                "new_files": new,
+            }
+        )
     json.dump(results, sys.stdout)
 
 

@@ -10,10 +10,12 @@ import pytest
 SOFFICE = shutil.which("soffice")
 PDFTOPPM = shutil.which("pdftoppm")
 needs_soffice = pytest.mark.skipif(
-    SOFFICE is None, reason="LibreOffice (soffice) not installed: apt-get install "
-    "libreoffice-calc-nogui")
+    SOFFICE is None,
+    reason="LibreOffice (soffice) not installed: apt-get install libreoffice-calc-nogui",
+)
 needs_pdftoppm = pytest.mark.skipif(
-    PDFTOPPM is None, reason="pdftoppm not installed: apt-get install poppler-utils")
+    PDFTOPPM is None, reason="pdftoppm not installed: apt-get install poppler-utils"
+)
 
 
 def convert(path, fmt, outdir):
@@ -21,8 +23,20 @@ def convert(path, fmt, outdir):
     outdir = Path(outdir)
     profile = outdir / "lo-profile"
     result = subprocess.run(
-        [SOFFICE, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to",
-         fmt, "--outdir", str(outdir), str(path)], capture_output=True, text=True, timeout=180)
+        [
+            SOFFICE,
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--convert-to",
+            fmt,
+            "--outdir",
+            str(outdir),
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     out = outdir / (Path(path).stem + "." + fmt.split(":")[0])
     assert result.returncode == 0 and out.exists(), result.stderr + result.stdout
     return out

@@ -9,8 +9,18 @@ from pathlib import Path
 import httpx
 import pandas as pd
 
-__all__ = ["GADRE", "LONG", "gadre_runs", "fit_call", "process_stat", "processes",
-           "wait_for", "health", "ready_worker", "in_background"]
+__all__ = [
+    "GADRE",
+    "LONG",
+    "gadre_runs",
+    "fit_call",
+    "process_stat",
+    "processes",
+    "wait_for",
+    "health",
+    "ready_worker",
+    "in_background",
+]
 
 GADRE = Path(__file__).parent / "data" / "gadre_overtraining_104runs.csv"
 LONG = 120  # seconds: a bound on a wait for an event that is expected within a second
@@ -19,8 +29,10 @@ LONG = 120  # seconds: a bound on a wait for an event that is expected within a 
 def gadre_runs(everything=False):
     frame = pd.read_csv(GADRE)
     frame = frame if everything else frame[frame.dataset == "c4_original"]
-    return [["params", "tokens", "loss"], *frame[["params", "tokens", "loss_c4_val"]]
-            .values.tolist()]
+    return [
+        ["params", "tokens", "loss"],
+        *frame[["params", "tokens", "loss_c4_val"]].values.tolist(),
+    ]
 
 
 def fit_call(runs, delta=None):
@@ -33,7 +45,7 @@ def process_stat(pid):
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    fields = text[text.rindex(")") + 2:].split()
+    fields = text[text.rindex(")") + 2 :].split()
     return fields[0], int(fields[1]), int(fields[3])
 
 
@@ -59,16 +71,21 @@ def health(base):
 def ready_worker(server):
     """The pid of the server's one worker, once it has started and imported the fitter."""
     wait_for("a ready worker", lambda: health(server.base)["slow_workers_ready"] == 1)
-    (worker,) = wait_for("the worker process", lambda: processes(
-        lambda stat: stat[1] == server.process.pid))
+    (worker,) = wait_for(
+        "the worker process", lambda: processes(lambda stat: stat[1] == server.process.pid)
+    )
     return worker
 
 
 def in_background(base, body, answers, key):
     def post():
         response = httpx.post(f"{base}/batch", json={"calls": [body]}, timeout=LONG)
-        answers[key] = response.json()["results"][0] if response.status_code == 200 else {
-            "status": response.status_code, "body": response.text}
+        answers[key] = (
+            response.json()["results"][0]
+            if response.status_code == 200
+            else {"status": response.status_code, "body": response.text}
+        )
+
     thread = threading.Thread(target=post)
     thread.start()
     return thread

@@ -61,8 +61,7 @@ def _wait_until_answering(server, token, context):
         if server.process.poll() is not None:
             raise RuntimeError(f"xlplan serve exited: {server.output()}")
         try:
-            status, _ = request(f"{server.base}/health", token=token, context=context,
-                                timeout=2)
+            status, _ = request(f"{server.base}/health", token=token, context=context, timeout=2)
             if status in (200, 401):
                 return
         except (OSError, ssl.SSLError):
@@ -73,17 +72,21 @@ def _wait_until_answering(server, token, context):
 
 
 @contextmanager
-def server_process(*args, env=None, scheme="http", context=None, token=None,
-                   new_session=False):
+def server_process(*args, env=None, scheme="http", context=None, token=None, new_session=False):
     """Start ``xlplan serve --port <free> *args``; yield a :class:`ServerProcess` once it
     answers; stop it afterwards (if the test has not). Output goes to a file, so a
     talkative server never blocks on a full pipe."""
     port = free_port()
     command = [sys.executable, "-m", "xlplan", "serve", "--port", str(port), *args]
     with tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False) as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                   env={**os.environ, **(env or {})}, text=True,
-                                   start_new_session=new_session)
+        process = subprocess.Popen(
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            text=True,
+            start_new_session=new_session,
+        )
     server = ServerProcess(f"{scheme}://127.0.0.1:{port}", process, log.name)
     try:
         _wait_until_answering(server, token, context)

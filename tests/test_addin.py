@@ -35,27 +35,35 @@ def test_fresh_file_in_a_new_folder(tmp_path, capsys):
     assert (code, err) == (0, "")
     assert _lines(config) == OURS
     assert f"wrote {config}" in out
-    for step in ("xlwings addin install", "Trust access to the VBA project object model",
-                 "Import Functions", "=OPT_PARAMS(2.1, 1E12)", "xlplan serve"):
+    for step in (
+        "xlwings addin install",
+        "Trust access to the VBA project object model",
+        "Import Functions",
+        "=OPT_PARAMS(2.1, 1E12)",
+        "xlplan serve",
+    ):
         assert step in out
     assert os.listdir(config.parent) == ["xlwings.conf"]
 
 
-def test_xlwings_own_reader_sees_the_settings_in_the_default_file(tmp_path, capsys,
-                                                                  monkeypatch):
+def test_xlwings_own_reader_sees_the_settings_in_the_default_file(tmp_path, capsys, monkeypatch):
     config = tmp_path / "home" / ".xlwings" / "xlwings.conf"
     monkeypatch.setattr(xlwings, "USER_CONFIG_FILE", str(config))
     assert main(["addin"]) == 0
-    assert xlwings.utils.read_user_config() == {"udf modules": "xlplan.udfs",
-                                                KEY.lower(): PYTHON}
+    assert xlwings.utils.read_user_config() == {"udf modules": "xlplan.udfs", KEY.lower(): PYTHON}
 
 
 def test_other_settings_are_kept_verbatim_and_in_order(tmp_path, capsys):
     config = tmp_path / "xlwings.conf"
-    kept = ['"LICENSE_KEY","abc-123"', '"PYTHONPATH","C:\\code,D:\\more"',
-            ' "SHOW CONSOLE" , "False" ', '"INTERPRETER","pythonw"']
-    config.write_text("\n".join(kept[:2] + ["", kept[2], kept[3]]) + "\n",
-                      encoding=addin._encoding())
+    kept = [
+        '"LICENSE_KEY","abc-123"',
+        '"PYTHONPATH","C:\\code,D:\\more"',
+        ' "SHOW CONSOLE" , "False" ',
+        '"INTERPRETER","pythonw"',
+    ]
+    config.write_text(
+        "\n".join(kept[:2] + ["", kept[2], kept[3]]) + "\n", encoding=addin._encoding()
+    )
     code, out, _ = _run(capsys, config)
     assert code == 0
     assert _lines(config) == kept + OURS  # the blank line goes, as with xlwings' own writer
@@ -64,19 +72,23 @@ def test_other_settings_are_kept_verbatim_and_in_order(tmp_path, capsys):
 
 def test_an_existing_interpreter_key_is_replaced_where_it_stands(tmp_path, capsys):
     config = tmp_path / "xlwings.conf"
-    config.write_text(f'"{KEY.lower()}","C:\\old\\python.exe"\n"LICENSE_KEY","abc"\n',
-                      encoding=addin._encoding())
+    config.write_text(
+        f'"{KEY.lower()}","C:\\old\\python.exe"\n"LICENSE_KEY","abc"\n', encoding=addin._encoding()
+    )
     assert _run(capsys, config)[0] == 0
     assert _lines(config) == [OURS[1], '"LICENSE_KEY","abc"', OURS[0]]
 
 
-@pytest.mark.parametrize("before, after", [
-    ("mymodule", "mymodule;xlplan.udfs"),
-    ("mymodule; other ;", "mymodule;other;xlplan.udfs"),
-    ("a;xlplan.udfs;b", "a;xlplan.udfs;b"),
-    ("xlplan.udfs;xlplan.udfs", "xlplan.udfs"),
-    ("", "xlplan.udfs"),
-])
+@pytest.mark.parametrize(
+    "before, after",
+    [
+        ("mymodule", "mymodule;xlplan.udfs"),
+        ("mymodule; other ;", "mymodule;other;xlplan.udfs"),
+        ("a;xlplan.udfs;b", "a;xlplan.udfs;b"),
+        ("xlplan.udfs;xlplan.udfs", "xlplan.udfs"),
+        ("", "xlplan.udfs"),
+    ],
+)
 def test_udf_modules_list_gains_ours_once(tmp_path, capsys, before, after):
     config = tmp_path / "xlwings.conf"
     config.write_text(f'"UDF MODULES","{before}"\n', encoding=addin._encoding())
@@ -86,11 +98,12 @@ def test_udf_modules_list_gains_ours_once(tmp_path, capsys, before, after):
 
 def test_repeated_and_lower_case_udf_modules_lines_merge_into_one(tmp_path, capsys):
     config = tmp_path / "xlwings.conf"
-    config.write_text('"udf modules","one"\n"LICENSE_KEY","k"\n"UDF MODULES","two;one"\n',
-                      encoding=addin._encoding())
+    config.write_text(
+        '"udf modules","one"\n"LICENSE_KEY","k"\n"UDF MODULES","two;one"\n',
+        encoding=addin._encoding(),
+    )
     assert _run(capsys, config)[0] == 0
-    assert _lines(config) == ['"UDF MODULES","one;two;xlplan.udfs"', '"LICENSE_KEY","k"',
-                              OURS[1]]
+    assert _lines(config) == ['"UDF MODULES","one;two;xlplan.udfs"', '"LICENSE_KEY","k"', OURS[1]]
 
 
 def test_second_run_changes_nothing(tmp_path, capsys):
@@ -146,19 +159,23 @@ def test_bad_interpreter_is_refused_before_writing(tmp_path, capsys, name):
     assert not config.exists()
 
 
-@pytest.mark.parametrize("content, line", [
-    (b'"LICENSE_KEY","abc"\nUDF MODULES=mymodule\n', 2),
-    (b'"UDF MODULES"\n"LICENSE_KEY","abc"\n', 1),  # xlwings' own reader fails on this one
-    (b'"A","1","B"\n', 1),
-    (b'"PYTHONPATH","C:\\x"y"\n', 1),
-])
+@pytest.mark.parametrize(
+    "content, line",
+    [
+        (b'"LICENSE_KEY","abc"\nUDF MODULES=mymodule\n', 2),
+        (b'"UDF MODULES"\n"LICENSE_KEY","abc"\n', 1),  # xlwings' own reader fails on this one
+        (b'"A","1","B"\n', 1),
+        (b'"PYTHONPATH","C:\\x"y"\n', 1),
+    ],
+)
 def test_malformed_file_is_left_untouched(tmp_path, capsys, content, line):
     config = tmp_path / "xlwings.conf"
     config.write_bytes(content)
     code, out, err = _run(capsys, config)
     assert code == 2
-    assert err.startswith(f"xlplan addin: error: the xlwings config {config} is malformed "
-                          f"at line {line} (")
+    assert err.startswith(
+        f"xlplan addin: error: the xlwings config {config} is malformed at line {line} ("
+    )
     assert err.count("\n") == 1 and "left unchanged" in err
     assert out == ""
     assert config.read_bytes() == content
@@ -237,8 +254,9 @@ PROBE = textwrap.dedent("""
 
 @pytest.fixture(scope="module")
 def xlwings_view():
-    done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 

@@ -34,24 +34,42 @@ CALLS = {
     "chinchilla_from_loss": ((-1.0, BAD_LAW), {}, {"loss", "law"}),
     "chinchilla_from_params": ((-1.0, BAD_LAW), {}, {"params", "law"}),
     "chinchilla_from_compute": ((math.inf, BAD_LAW), {}, {"training_flops", "law"}),
-    "compute_optimal": ((1.0, -1.0), {"unique_tokens": 0.0},
-                        {"loss", "inference_tokens", "unique_tokens"}),
-    "cost_optimal": ((1.0, -1.0, -2.0, math.nan, BAD_HW), {"unique_tokens": -1.0},
-                     {"loss", "requests", "input_tokens", "output_tokens", "hardware",
-                      "unique_tokens"}),
+    "compute_optimal": (
+        (1.0, -1.0),
+        {"unique_tokens": 0.0},
+        {"loss", "inference_tokens", "unique_tokens"},
+    ),
+    "cost_optimal": (
+        (1.0, -1.0, -2.0, math.nan, BAD_HW),
+        {"unique_tokens": -1.0},
+        {"loss", "requests", "input_tokens", "output_tokens", "hardware", "unique_tokens"},
+    ),
     "total_flops": ((-1.0, 0.0, -3.0), {}, {"params", "tokens", "inference_tokens"}),
-    "lifetime_cost": ((-1.0, 0.0, -1.0, -1.0, -1.0, BAD_HW), {},
-                      {"params", "tokens", "requests", "input_tokens", "output_tokens",
-                       "hardware"}),
-    "regret_table": ((1.0, [1e9], -1.0, -1.0, BAD_HW), {},
-                     {"loss", "requests_scenarios", "input_tokens", "output_tokens",
-                      "hardware"}),
-    "robust_plan": ((-1.0, [1e9, -1.0], -1.0, 70.0, None, BAD_LAW), {},
-                    {"loss", "requests_scenarios", "input_tokens", "law"}),
-    "expected_cost_plan": ((1.0, [0.0, 1e9], [-1.0, 1.0]), {"hardware": BAD_HW},
-                           {"loss", "requests_scenarios", "weights", "hardware"}),
-    "data_constrained_loss": ((-1.0, 0.0, -1.0, BAD_LAW), {},
-                              {"params", "tokens", "unique_tokens", "law"}),
+    "lifetime_cost": (
+        (-1.0, 0.0, -1.0, -1.0, -1.0, BAD_HW),
+        {},
+        {"params", "tokens", "requests", "input_tokens", "output_tokens", "hardware"},
+    ),
+    "regret_table": (
+        (1.0, [1e9], -1.0, -1.0, BAD_HW),
+        {},
+        {"loss", "requests_scenarios", "input_tokens", "output_tokens", "hardware"},
+    ),
+    "robust_plan": (
+        (-1.0, [1e9, -1.0], -1.0, 70.0, None, BAD_LAW),
+        {},
+        {"loss", "requests_scenarios", "input_tokens", "law"},
+    ),
+    "expected_cost_plan": (
+        (1.0, [0.0, 1e9], [-1.0, 1.0]),
+        {"hardware": BAD_HW},
+        {"loss", "requests_scenarios", "weights", "hardware"},
+    ),
+    "data_constrained_loss": (
+        (-1.0, 0.0, -1.0, BAD_LAW),
+        {},
+        {"params", "tokens", "unique_tokens", "law"},
+    ),
     "loss_floor": ((-1.0, BAD_LAW), {}, {"unique_tokens", "law"}),
     "epochs": ((-1.0, 0.0), {}, {"tokens", "unique_tokens"}),
     "compute_overhead": ((-0.5, BAD_LAW), {}, {"size_fraction", "law"}),
@@ -59,36 +77,55 @@ CALLS = {
 
 # Functions behind the Excel functions, outside xlplan.__all__.
 MORE_CALLS = {
-    budget.best_for_flops: ((0.0, -1.0, BAD_LAW), {}, {"total_flops", "inference_tokens",
-                                                        "law"}),
-    budget.best_for_budget: ((-5.0, -1.0, -1.0, 215.0, BAD_HW), {},
-                             {"dollars", "requests", "input_tokens", "hardware"}),
-    budget.loss_at_budget: ((-1.0, -1.0, -1.0), {}, {"params", "total_flops",
-                                                     "inference_tokens"}),
-    energy.footprint: ((-1.0, 0.0, 0.5, -1.0), {}, {"gpu_hours", "power_watts", "pue",
-                                                    "grid_kg_per_kwh"}),
-    cashflow.cashflow: ((-1.0, 0.0, [1e8, -1.0], -0.1, -2.0), {"hardware": BAD_HW},
-                        {"params", "tokens", "requests_by_month", "discount_rate",
-                         "price_change", "hardware"}),
-    schedule.cost_optimal_pv: ((1.0, [-1.0], -1.0, -1.0, -1.0), {},
-                               {"loss", "requests_by_month", "discount_rate", "price_change",
-                                "input_tokens"}),
-    schedule.lifetime_pv: ((0.0, 1e12, [[1.0] * 1201]), {"price_change": math.inf},
-                           {"params", "requests_by_month", "price_change"}),
-    schedule.present_value_requests: (([math.nan], -1.0, -1.0), {},
-                                      {"requests_by_month", "discount_rate",
-                                       "price_change"}),
-    schedule.demand_ramp: ((-1.0, -1.0, 0, -1.0), {}, {"first_month_requests",
-                                                       "monthly_growth", "months",
-                                                       "peak_requests"}),
-    breakeven.breakeven_requests: ((0.0, 0.0, -1.0, -1.0), {"law": BAD_LAW},
-                                   {"loss", "api_input_price", "api_output_price",
-                                    "input_tokens", "law"}),
-    serving.gpus_needed: ((0.0, -1.0, 70.0, 215.0, "h100", 0.5), {},
-                          {"params", "requests_per_month", "peak_to_average"}),
+    budget.best_for_flops: ((0.0, -1.0, BAD_LAW), {}, {"total_flops", "inference_tokens", "law"}),
+    budget.best_for_budget: (
+        (-5.0, -1.0, -1.0, 215.0, BAD_HW),
+        {},
+        {"dollars", "requests", "input_tokens", "hardware"},
+    ),
+    budget.loss_at_budget: ((-1.0, -1.0, -1.0), {}, {"params", "total_flops", "inference_tokens"}),
+    energy.footprint: (
+        (-1.0, 0.0, 0.5, -1.0),
+        {},
+        {"gpu_hours", "power_watts", "pue", "grid_kg_per_kwh"},
+    ),
+    cashflow.cashflow: (
+        (-1.0, 0.0, [1e8, -1.0], -0.1, -2.0),
+        {"hardware": BAD_HW},
+        {"params", "tokens", "requests_by_month", "discount_rate", "price_change", "hardware"},
+    ),
+    schedule.cost_optimal_pv: (
+        (1.0, [-1.0], -1.0, -1.0, -1.0),
+        {},
+        {"loss", "requests_by_month", "discount_rate", "price_change", "input_tokens"},
+    ),
+    schedule.lifetime_pv: (
+        (0.0, 1e12, [[1.0] * 1201]),
+        {"price_change": math.inf},
+        {"params", "requests_by_month", "price_change"},
+    ),
+    schedule.present_value_requests: (
+        ([math.nan], -1.0, -1.0),
+        {},
+        {"requests_by_month", "discount_rate", "price_change"},
+    ),
+    schedule.demand_ramp: (
+        (-1.0, -1.0, 0, -1.0),
+        {},
+        {"first_month_requests", "monthly_growth", "months", "peak_requests"},
+    ),
+    breakeven.breakeven_requests: (
+        (0.0, 0.0, -1.0, -1.0),
+        {"law": BAD_LAW},
+        {"loss", "api_input_price", "api_output_price", "input_tokens", "law"},
+    ),
+    serving.gpus_needed: (
+        (0.0, -1.0, 70.0, 215.0, "h100", 0.5),
+        {},
+        {"params", "requests_per_month", "peak_to_average"},
+    ),
     serving.throughput: ((-1.0, BAD_HW), {}, {"params", "hardware"}),
-    serving.decode_mfu: ((BAD_HW, 1.5, 2.0), {}, {"hardware", "batch",
-                                                  "bandwidth_utilisation"}),
+    serving.decode_mfu: ((BAD_HW, 1.5, 2.0), {}, {"hardware", "batch", "bandwidth_utilisation"}),
 }
 
 
@@ -102,42 +139,110 @@ DEPLOY_CALLS = {
     shape.shape_for_params: (([7e9],), {}, {"params"}),
     shape.model_shape: (("gpt-9",), {}, {"model"}),
     shape.kv_bytes_for_params: ((-1.0, 0.0), {}, {"params", "bytes_per_element"}),
-    shape.model_kv_bytes: (("gpt-9", -1.0, BAD_HW), {},
-                           {"model", "bytes_per_element", "hardware"}),
+    shape.model_kv_bytes: (("gpt-9", -1.0, BAD_HW), {}, {"model", "bytes_per_element", "hardware"}),
     shape.check_params: (("gpt-9", [1e9], -0.1), {}, {"shape", "params", "tolerance"}),
-    kvcache.roofline_mfu: ((BAD_HW, 0.0, -1.0, 2.0), {},
-                           {"hardware", "tokens", "extra_bytes_per_param",
-                            "bandwidth_utilisation"}),
-    kvcache.kv_bytes_default: ((-1.0, BAD_HW, -1.0), {},
-                               {"params", "hardware", "kv_bytes_per_token"}),
-    kvcache.kv_serving: ((-1.0, BAD_HW, 1.5, -1.0, -1.0, 0.0, 2.0, 0.0), {},
-                         {"params", "hardware", "batch", "context", "kv_bytes_per_token",
-                          "input_tokens", "bandwidth_utilisation", "gpus"}),
-    kvcache.kv_gpus_needed: ((-1.0, -1.0, 0.0, -1.0, BAD_HW, 0, -1.0, -1.0, 0.0, 0.5), {},
-                             {"params", "requests_per_month", "input_tokens", "output_tokens",
-                              "hardware", "batch", "context", "kv_bytes_per_token",
-                              "bandwidth_utilisation", "peak_to_average"}),
-    latency.max_batch: ((-1.0, BAD_HW, -1.0, 0.0, -1.0, -1.0, 0.0, 2.0, 0.0), {},
-                        {"params", "hardware", "context", "tpot_target", "ttft_target",
-                         "kv_bytes_per_token", "input_tokens", "bandwidth_utilisation",
-                         "gpus"}),
-    training.training_time: ((-1.0, 0.0, 0.0, BAD_HW), {},
-                             {"params", "tokens", "gpus", "hardware"}),
-    training.gpus_for_deadline: ((-1.0, 0.0, -2.0, BAD_HW), {},
-                                 {"params", "tokens", "days", "hardware"}),
-    kv_sizing.kv_request_cost: ((-1.0, BAD_HW, -1.0, -1.0, -1.0, 0.5, -1.0, 0.0, 2.0), {},
-                                {"params", "hardware", "requests", "d_in", "d_out", "batch",
-                                 "context", "kv_element", "u"}),
-    kv_sizing.kv_cost_optimal: ((-1.0, -1.0, -1.0, -1.0, BAD_HW, BAD_LAW, [2.0], -1.0, 2.0,
-                                 0.0), {},
-                                {"loss", "requests", "input_tokens", "output_tokens",
-                                 "hardware", "law", "batch", "context",
-                                 "bandwidth_utilisation", "kv_bytes_per_element"}),
-    kv_breakeven.kv_breakeven_requests: ((-1.0, 0.0, 0.0, -1.0, -1.0, BAD_HW, BAD_LAW, 0.5,
-                                          -1.0, 2.0), {},
-                                         {"loss", "api_input_price", "api_output_price",
-                                          "input_tokens", "output_tokens", "hardware", "law",
-                                          "batch", "context", "bandwidth_utilisation"}),
+    kvcache.roofline_mfu: (
+        (BAD_HW, 0.0, -1.0, 2.0),
+        {},
+        {"hardware", "tokens", "extra_bytes_per_param", "bandwidth_utilisation"},
+    ),
+    kvcache.kv_bytes_default: (
+        (-1.0, BAD_HW, -1.0),
+        {},
+        {"params", "hardware", "kv_bytes_per_token"},
+    ),
+    kvcache.kv_serving: (
+        (-1.0, BAD_HW, 1.5, -1.0, -1.0, 0.0, 2.0, 0.0),
+        {},
+        {
+            "params",
+            "hardware",
+            "batch",
+            "context",
+            "kv_bytes_per_token",
+            "input_tokens",
+            "bandwidth_utilisation",
+            "gpus",
+        },
+    ),
+    kvcache.kv_gpus_needed: (
+        (-1.0, -1.0, 0.0, -1.0, BAD_HW, 0, -1.0, -1.0, 0.0, 0.5),
+        {},
+        {
+            "params",
+            "requests_per_month",
+            "input_tokens",
+            "output_tokens",
+            "hardware",
+            "batch",
+            "context",
+            "kv_bytes_per_token",
+            "bandwidth_utilisation",
+            "peak_to_average",
+        },
+    ),
+    latency.max_batch: (
+        (-1.0, BAD_HW, -1.0, 0.0, -1.0, -1.0, 0.0, 2.0, 0.0),
+        {},
+        {
+            "params",
+            "hardware",
+            "context",
+            "tpot_target",
+            "ttft_target",
+            "kv_bytes_per_token",
+            "input_tokens",
+            "bandwidth_utilisation",
+            "gpus",
+        },
+    ),
+    training.training_time: (
+        (-1.0, 0.0, 0.0, BAD_HW),
+        {},
+        {"params", "tokens", "gpus", "hardware"},
+    ),
+    training.gpus_for_deadline: (
+        (-1.0, 0.0, -2.0, BAD_HW),
+        {},
+        {"params", "tokens", "days", "hardware"},
+    ),
+    kv_sizing.kv_request_cost: (
+        (-1.0, BAD_HW, -1.0, -1.0, -1.0, 0.5, -1.0, 0.0, 2.0),
+        {},
+        {"params", "hardware", "requests", "d_in", "d_out", "batch", "context", "kv_element", "u"},
+    ),
+    kv_sizing.kv_cost_optimal: (
+        (-1.0, -1.0, -1.0, -1.0, BAD_HW, BAD_LAW, [2.0], -1.0, 2.0, 0.0),
+        {},
+        {
+            "loss",
+            "requests",
+            "input_tokens",
+            "output_tokens",
+            "hardware",
+            "law",
+            "batch",
+            "context",
+            "bandwidth_utilisation",
+            "kv_bytes_per_element",
+        },
+    ),
+    kv_breakeven.kv_breakeven_requests: (
+        (-1.0, 0.0, 0.0, -1.0, -1.0, BAD_HW, BAD_LAW, 0.5, -1.0, 2.0),
+        {},
+        {
+            "loss",
+            "api_input_price",
+            "api_output_price",
+            "input_tokens",
+            "output_tokens",
+            "hardware",
+            "law",
+            "batch",
+            "context",
+            "bandwidth_utilisation",
+        },
+    ),
 }
 
 
@@ -227,24 +332,37 @@ class _NoNumpy:
         raise AssertionError(f"numpy.{name} used on the scalar path")
 
 
-@pytest.mark.parametrize("call", [
-    lambda: xlplan.compute_optimal(2.1, 1e12),
-    lambda: xlplan.cost_optimal(2.1, 1e9),
-    lambda: udfs.OPT_PARAMS(2.1, 1e12),
-    lambda: udfs.COST_OPT(2.1, 1e9),
-    lambda: breakeven.breakeven_requests(2.1, 0.5, 1.5),
-    lambda: udfs.BREAKEVEN_REQUESTS(2.1, 0.2, 0.6, None, None, "h100", "epoch-2024"),
-    lambda: schedule.cost_optimal_pv(2.1, [1e8] * 12, 0.1, -0.25),
-    lambda: udfs.COST_OPT_PV(2.1, [[1e8] * 36]),
-    lambda: udfs.COST_OPT_PV(2.1, [[1e8] * 1200]),  # zero rates: no powers at all
-    lambda: udfs.ROBUST_OPT(2.1, [[1e8, 1e9, 1e10]]),  # numpy only in ScalingLaw.plain_loss
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: xlplan.compute_optimal(2.1, 1e12),
+        lambda: xlplan.cost_optimal(2.1, 1e9),
+        lambda: udfs.OPT_PARAMS(2.1, 1e12),
+        lambda: udfs.COST_OPT(2.1, 1e9),
+        lambda: breakeven.breakeven_requests(2.1, 0.5, 1.5),
+        lambda: udfs.BREAKEVEN_REQUESTS(2.1, 0.2, 0.6, None, None, "h100", "epoch-2024"),
+        lambda: schedule.cost_optimal_pv(2.1, [1e8] * 12, 0.1, -0.25),
+        lambda: udfs.COST_OPT_PV(2.1, [[1e8] * 36]),
+        lambda: udfs.COST_OPT_PV(2.1, [[1e8] * 1200]),  # zero rates: no powers at all
+        lambda: udfs.ROBUST_OPT(2.1, [[1e8, 1e9, 1e10]]),  # numpy only in ScalingLaw.plain_loss
+    ],
+)
 def test_one_float_per_argument_never_touches_numpy(monkeypatch, call):
     expected = call()
     from xlplan.engine import hardware, roots, validate
     from xlplan.engine.paper import sizing, solver
-    for module in (sizing, solver, validate, engine_args, hardware, roots, breakeven, schedule,
-                   regret):
+
+    for module in (
+        sizing,
+        solver,
+        validate,
+        engine_args,
+        hardware,
+        roots,
+        breakeven,
+        schedule,
+        regret,
+    ):
         if hasattr(module, "np"):
             monkeypatch.setattr(module, "np", _NoNumpy())
     assert call() == expected
@@ -294,8 +412,14 @@ def test_excel_arguments_come_from_the_engine_declarations():
     from xlplan.engine.constants import DEFAULT_INPUT_TOKENS
 
     specs = {p.name: p for p in udfs.FUNCTIONS["COST_OPT"].params}
-    for arg in (engine_args.LOSS, engine_args.REQUESTS, engine_args.INPUT_TOKENS,
-                engine_args.HARDWARE, engine_args.LAW, engine_args.UNIQUE_TOKENS):
+    for arg in (
+        engine_args.LOSS,
+        engine_args.REQUESTS,
+        engine_args.INPUT_TOKENS,
+        engine_args.HARDWARE,
+        engine_args.LAW,
+        engine_args.UNIQUE_TOKENS,
+    ):
         assert specs[arg.name].help == arg.help
     assert specs["input_tokens"].convert("input_tokens", None) == DEFAULT_INPUT_TOKENS
     assert engine_args.INPUT_TOKENS.default == DEFAULT_INPUT_TOKENS
@@ -303,6 +427,7 @@ def test_excel_arguments_come_from_the_engine_declarations():
     assert opt["inf_tokens"].help == engine_args.INFERENCE_TOKENS.help
     # A signature whose default differs from its declaration is refused at import.
     with pytest.raises(TypeError, match="defaults"):
+
         @engine_args.gate(engine_args.INPUT_TOKENS)
         def drifted(input_tokens=71.0):
             return input_tokens

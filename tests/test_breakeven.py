@@ -10,16 +10,19 @@ from xlplan.engine.money import breakeven
 from xlplan.engine.money.breakeven import breakeven_requests
 
 # (loss, hardware, law): the floor moves with each, so prices are set from it below.
-SETTINGS = [(2.1, "h100", "chinchilla"), (1.95, "paper-a100", "chinchilla"),
-            (2.6, "a100-40gb", "epoch-2024"), (2.3, "paper-a100-table3", "sardana-all"),
-            (1.75, "h200", "hoffmann-unrounded")]
+SETTINGS = [
+    (2.1, "h100", "chinchilla"),
+    (1.95, "paper-a100", "chinchilla"),
+    (2.6, "a100-40gb", "epoch-2024"),
+    (2.3, "paper-a100-table3", "sardana-all"),
+    (1.75, "h200", "hoffmann-unrounded"),
+]
 # API price over the floor: from the scalar path's lowest, SCALAR_FLOOR_MULTIPLE, up.
 MULTIPLES = [2.0, 2.5, 4.0, 10.0, 100.0, 1e4, 1e7]
 
 
 def _floor(loss, hardware, law):
-    return breakeven_requests(loss, 1e-9, 1e-9, hardware=hardware,
-                              law=law).floor_cost_per_request
+    return breakeven_requests(loss, 1e-9, 1e-9, hardware=hardware, law=law).floor_cost_per_request
 
 
 @pytest.mark.parametrize("loss, hardware, law", SETTINGS)
@@ -27,12 +30,13 @@ def test_one_float_per_argument_equals_a_one_element_array(loss, hardware, law):
     prices = _floor(loss, hardware, law) * np.array(MULTIPLES) * 1e6 / 285  # 70 + 215 tokens
     for price, d_out in ((p, d) for p in prices for d in (215.0, 1.0)):
         one = breakeven_requests(loss, float(price), float(price), 70.0, d_out, hardware, law)
-        array = breakeven_requests([loss], float(price), float(price), 70.0, d_out, hardware,
-                                   law)
+        array = breakeven_requests([loss], float(price), float(price), 70.0, d_out, hardware, law)
         assert isinstance(one.requests, float) and isinstance(one.iterations, int)
-        for scalar, element in ((one.requests, array.requests[0]),
-                                (one.api_cost_per_request, array.api_cost_per_request[0]),
-                                (one.floor_cost_per_request, array.floor_cost_per_request[0])):
+        for scalar, element in (
+            (one.requests, array.requests[0]),
+            (one.api_cost_per_request, array.api_cost_per_request[0]),
+            (one.floor_cost_per_request, array.floor_cost_per_request[0]),
+        ):
             assert scalar == pytest.approx(element, rel=1e-12, abs=0)
         assert one.requests < math.inf and one.crosses
 

@@ -26,7 +26,7 @@ from xlplan.excel.cell_error import CellError
 def _loss_on_budget(law, n, flops, demand):
     """L(N, D) with D = (C - 2 N T) / (6 N), written out independently of the module."""
     d = (flops - 2 * n * demand) / (6 * n)
-    return law.E + law.A / n ** law.alpha + law.B / d ** law.beta
+    return law.E + law.A / n**law.alpha + law.B / d**law.beta
 
 
 def _brute_force_params(law, flops, demand):
@@ -36,14 +36,17 @@ def _brute_force_params(law, flops, demand):
     n = np.exp(grid)
     k = int(np.argmin(_loss_on_budget(law, n, flops, demand)))
     low, high = grid[max(k - 1, 0)], grid[min(k + 1, grid.size - 1)]
-    result = minimize_scalar(lambda x: _loss_on_budget(law, math.exp(x), flops, demand),
-                             bounds=(low, high), method="bounded", options={"xatol": 1e-10})
+    result = minimize_scalar(
+        lambda x: _loss_on_budget(law, math.exp(x), flops, demand),
+        bounds=(low, high),
+        method="bounded",
+        options={"xatol": 1e-10},
+    )
     return math.exp(result.x)
 
 
 @pytest.mark.parametrize("law_name", list(LAW_PRESETS))
-@pytest.mark.parametrize("flops, demand", [(1e23, 2e12), (1e20, 1e13), (1e25, 1e9),
-                                           (3e21, 1e14)])
+@pytest.mark.parametrize("flops, demand", [(1e23, 2e12), (1e20, 1e13), (1e25, 1e9), (3e21, 1e14)])
 def test_optimum_matches_brute_force_along_the_budget(law_name, flops, demand):
     law = LAW_PRESETS[law_name]
     plan = best_for_flops(flops, demand, law)
@@ -58,8 +61,8 @@ def test_first_order_condition_holds_to_1e10():
     law = xlplan.get_law("chinchilla")
     plan = best_for_flops(np.logspace(18, 28, 41)[:, None], np.logspace(6, 16, 41)[None, :])
     n, d, r = plan.params, plan.tokens, np.logspace(6, 16, 41)[None, :] / 3
-    lhs = law.alpha * law.A / n ** law.alpha
-    rhs = law.beta * law.B / d ** law.beta * (1 + r / d)
+    lhs = law.alpha * law.A / n**law.alpha
+    rhs = law.beta * law.B / d**law.beta * (1 + r / d)
     assert_allclose(lhs, rhs, rtol=1e-10)
 
 
@@ -68,8 +71,9 @@ def test_the_whole_budget_is_spent():
     demand = np.logspace(0, 18, 19)[None, :]
     plan = best_for_flops(flops, demand)
     assert_allclose(plan.best.total, np.broadcast_to(flops, plan.params.shape), rtol=1e-13)
-    assert_allclose(plan.best.total, 6 * plan.params * plan.tokens + 2 * plan.params * demand,
-                    rtol=1e-13)
+    assert_allclose(
+        plan.best.total, 6 * plan.params * plan.tokens + 2 * plan.params * demand, rtol=1e-13
+    )
     assert np.all(plan.valid)
 
 
@@ -83,8 +87,10 @@ def test_no_demand_is_chinchilla_from_compute_exactly():
     assert_array_equal(plan.best.training, chin.training_flops)
     one = best_for_flops(1e23, 0)
     assert (one.params, one.loss, one.iterations) == (
-        xlplan.chinchilla_from_compute(1e23).params, xlplan.chinchilla_from_compute(1e23).loss,
-        0)
+        xlplan.chinchilla_from_compute(1e23).params,
+        xlplan.chinchilla_from_compute(1e23).loss,
+        0,
+    )
     mixed = best_for_flops(flops, np.where(np.arange(31) % 2 == 0, 0.0, 1e12))
     assert_array_equal(mixed.params[::2], chin.params[::2])
 
@@ -131,19 +137,24 @@ def test_dollars_match_brute_force_with_rates_from_lifetime_cost():
 
     def loss(x):
         n = math.exp(x)
-        return law.E + law.A / n ** law.alpha + law.B / ((dollars - k_inf * n) /
-                                                          (k_train * n)) ** law.beta
+        return (
+            law.E
+            + law.A / n**law.alpha
+            + law.B / ((dollars - k_inf * n) / (k_train * n)) ** law.beta
+        )
 
     top = math.log(dollars / k_inf)
     grid = np.linspace(top - 40, top - 1e-9, 40001)
     k = int(np.argmin([loss(x) for x in grid]))
-    result = minimize_scalar(loss, bounds=(grid[k - 1], grid[k + 1]), method="bounded",
-                             options={"xatol": 1e-10})
+    result = minimize_scalar(
+        loss, bounds=(grid[k - 1], grid[k + 1]), method="bounded", options={"xatol": 1e-10}
+    )
     best = best_for_budget(dollars, requests, hardware="h100")
     assert_allclose(best.params, math.exp(result.x), rtol=1e-6)
     assert_allclose(best.best.total, dollars, rtol=1e-13)
-    assert_allclose(loss_at_dollars(best.params, dollars, requests, hardware="h100"),
-                    best.loss, rtol=1e-12)
+    assert_allclose(
+        loss_at_dollars(best.params, dollars, requests, hardware="h100"), best.loss, rtol=1e-12
+    )
 
 
 def test_loss_at_budget_is_the_curve_and_its_minimum_is_the_best_model():
@@ -151,8 +162,9 @@ def test_loss_at_budget_is_the_curve_and_its_minimum_is_the_best_model():
     best = best_for_flops(flops, demand)
     sizes = best.params * np.logspace(-1, 0.4, 141)
     curve = loss_at_budget(sizes, flops, demand)
-    assert_allclose(curve, _loss_on_budget(xlplan.get_law("chinchilla"), sizes, flops, demand),
-                    rtol=1e-13)
+    assert_allclose(
+        curve, _loss_on_budget(xlplan.get_law("chinchilla"), sizes, flops, demand), rtol=1e-13
+    )
     assert curve.min() >= best.loss
     assert loss_at_budget(best.params, flops, demand) == pytest.approx(best.loss, rel=1e-14)
     # T = 0: the Chinchilla curve, whose minimum is chinchilla_from_compute
@@ -168,8 +180,11 @@ def test_array_equals_loop():
     for k in range(200):
         one = best_for_flops(float(flops[k]), float(demand[k]))
         assert isinstance(one.params, float) and isinstance(one.iterations, int)
-        assert_allclose([one.params, one.tokens, one.loss],
-                        [plan.params[k], plan.tokens[k], plan.loss[k]], rtol=1e-12)
+        assert_allclose(
+            [one.params, one.tokens, one.loss],
+            [plan.params[k], plan.tokens[k], plan.loss[k]],
+            rtol=1e-12,
+        )
 
 
 def test_extreme_but_valid_inputs_get_an_answer():
@@ -194,17 +209,20 @@ def test_never_returns_unconverged(monkeypatch):
         best_for_flops(1e23, 2e12)  # the scalar path too
 
 
-@pytest.mark.parametrize("call, argument, text", [
-    (lambda: best_for_flops(0, 1e12), "total_flops", "total_flops=0 is out of range"),
-    (lambda: best_for_flops(-1e20, 1e12), "total_flops", "must be a finite number > 0"),
-    (lambda: best_for_flops(math.nan, 1e12), "total_flops", "total_flops=nan"),
-    (lambda: best_for_flops(1e23, -5), "inference_tokens", "must be a finite number >= 0"),
-    (lambda: best_for_budget(0, 1e9), "dollars", "dollars=0 is out of range"),
-    (lambda: best_for_budget(1e6, -1), "requests", "requests=-1"),
-    (lambda: loss_at_budget(3e10, 1e23, 2e12), "params", "params must be < 2.5e+10"),
-    (lambda: loss_at_budget([1e9, 2.5e10], 1e23, 2e12), "params", "1 element"),
-    (lambda: loss_at_dollars(1e12, 1e6, 1e12), "params", "uses the whole budget dollars=1e+06"),
-])
+@pytest.mark.parametrize(
+    "call, argument, text",
+    [
+        (lambda: best_for_flops(0, 1e12), "total_flops", "total_flops=0 is out of range"),
+        (lambda: best_for_flops(-1e20, 1e12), "total_flops", "must be a finite number > 0"),
+        (lambda: best_for_flops(math.nan, 1e12), "total_flops", "total_flops=nan"),
+        (lambda: best_for_flops(1e23, -5), "inference_tokens", "must be a finite number >= 0"),
+        (lambda: best_for_budget(0, 1e9), "dollars", "dollars=0 is out of range"),
+        (lambda: best_for_budget(1e6, -1), "requests", "requests=-1"),
+        (lambda: loss_at_budget(3e10, 1e23, 2e12), "params", "params must be < 2.5e+10"),
+        (lambda: loss_at_budget([1e9, 2.5e10], 1e23, 2e12), "params", "1 element"),
+        (lambda: loss_at_dollars(1e12, 1e6, 1e12), "params", "uses the whole budget dollars=1e+06"),
+    ],
+)
 def test_bad_input_names_the_argument(call, argument, text):
     with pytest.raises(InvalidValueError, match=re.escape(text)) as info:
         call()
@@ -222,23 +240,26 @@ def test_bad_elements_become_nan_on_request():
 
 def test_excel_functions():
     assert {"BEST_FOR_FLOPS", "BEST_FOR_BUDGET", "LOSS_AT_BUDGET", "ENERGY_EMISSIONS"} <= set(
-        udfs.FUNCTIONS) & set(udfs.__all__)
+        udfs.FUNCTIONS
+    ) & set(udfs.__all__)
     assert udfs.FUNCTIONS["BEST_FOR_BUDGET"].result == ("params", "tokens", "loss")
     plan = best_for_flops(1e23, 2e12)
     assert udfs.BEST_FOR_FLOPS(1e23, "2e12") == [[plan.params, plan.tokens, plan.loss]]
     dollars = best_for_budget(5e6, 2e9, 70, 215, hardware="h100")
     assert udfs.BEST_FOR_BUDGET(5e6, 2e9, None, "", "h100") == [
-        [dollars.params, dollars.tokens, dollars.loss]]
+        [dollars.params, dollars.tokens, dollars.loss]
+    ]
     assert udfs.LOSS_AT_BUDGET(1e10, 1e23, 2e12) == loss_at_budget(1e10, 1e23, 2e12)
-    errors = [udfs.LOSS_AT_BUDGET(3e10, 1e23, 2e12), udfs.BEST_FOR_FLOPS(0, 1),
-              udfs.BEST_FOR_FLOPS("abc", 1), udfs.BEST_FOR_BUDGET(1e6, "many"),
-              udfs.BEST_FOR_FLOPS(1e23, -1), udfs.LOSS_AT_BUDGET(1e9, 1e23, 1e12, "nope")]
-    assert [e.code for e in errors] == ["#NUM!", "#NUM!", "#VALUE!", "#VALUE!", "#NUM!",
-                                        "#VALUE!"]
+    errors = [
+        udfs.LOSS_AT_BUDGET(3e10, 1e23, 2e12),
+        udfs.BEST_FOR_FLOPS(0, 1),
+        udfs.BEST_FOR_FLOPS("abc", 1),
+        udfs.BEST_FOR_BUDGET(1e6, "many"),
+        udfs.BEST_FOR_FLOPS(1e23, -1),
+        udfs.LOSS_AT_BUDGET(1e9, 1e23, 1e12, "nope"),
+    ]
+    assert [e.code for e in errors] == ["#NUM!", "#NUM!", "#VALUE!", "#VALUE!", "#NUM!", "#VALUE!"]
     assert all(isinstance(e, CellError) for e in errors)
     assert "whole budget" in errors[0].message and "params=3e+10" in errors[0].message
     assert errors[4].message.startswith("inf_tokens=-1")  # the Excel argument's name
     assert "requests='many'" in errors[3].message
-
-
-

@@ -32,17 +32,19 @@ def _scan_loss(dollars, requests, unique):
         cost = cost_optimal(losses, requests, hardware=HW, unique_tokens=unique).optimal.total
         k = int(np.flatnonzero(cost <= dollars)[0])  # cost falls as the loss rises
         low, high = losses[k - 1], losses[k]
-    log_low, log_high = (np.log(cost_optimal(x, requests, hardware=HW,
-                                              unique_tokens=unique).optimal.total)
-                         for x in (low, high))
+    log_low, log_high = (
+        np.log(cost_optimal(x, requests, hardware=HW, unique_tokens=unique).optimal.total)
+        for x in (low, high)
+    )
     return low + (high - low) * (log_low - np.log(dollars)) / (log_low - log_high)
 
 
 @pytest.mark.parametrize("dollars, requests, unique", CASES)
 def test_matches_a_dense_scan_of_cost_optimal_plans(dollars, requests, unique):
     plan = best_for_budget(dollars, requests, hardware=HW, unique_tokens=unique)
-    scanned = cost_optimal(_scan_loss(dollars, requests, unique), requests, hardware=HW,
-                           unique_tokens=unique).optimal
+    scanned = cost_optimal(
+        _scan_loss(dollars, requests, unique), requests, hardware=HW, unique_tokens=unique
+    ).optimal
     assert_allclose(plan.params, scanned.params, rtol=1e-9)
     assert_allclose(plan.tokens, scanned.tokens, rtol=1e-9)
     assert_allclose(plan.loss, scanned.loss, rtol=1e-12)
@@ -80,8 +82,9 @@ def test_arrays_equal_a_loop():
     assert plans.params.shape == (3, 2)
     for i in range(3):
         for j in range(2):
-            one = best_for_budget(float(dollars[i, 0]), 1e10, hardware=HW,
-                                  unique_tokens=float(unique[j]))
+            one = best_for_budget(
+                float(dollars[i, 0]), 1e10, hardware=HW, unique_tokens=float(unique[j])
+            )
             assert_allclose(plans.params[i, j], one.params, rtol=1e-12)
             assert_allclose(plans.loss[i, j], one.loss, rtol=1e-14)
 
@@ -102,9 +105,17 @@ def test_a_budget_past_what_the_data_allows_names_budget_and_cap():
 
 
 def test_invalid_elements_are_nan_with_on_invalid_nan():
-    plans = best_for_budget(np.array([1e6, -1.0, 3e5]), 1e10, hardware=HW,
-                            unique_tokens=np.array([1e11, 1e11, np.nan]), on_invalid="nan")
+    plans = best_for_budget(
+        np.array([1e6, -1.0, 3e5]),
+        1e10,
+        hardware=HW,
+        unique_tokens=np.array([1e11, 1e11, np.nan]),
+        on_invalid="nan",
+    )
     assert_array_equal(plans.valid, [True, False, False])
     assert np.isnan(plans.params[1:]).all()
-    assert_allclose(plans.params[0], best_for_budget(1e6, 1e10, hardware=HW,
-                                                     unique_tokens=1e11).params, rtol=1e-12)
+    assert_allclose(
+        plans.params[0],
+        best_for_budget(1e6, 1e10, hardware=HW, unique_tokens=1e11).params,
+        rtol=1e-12,
+    )

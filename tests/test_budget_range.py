@@ -24,8 +24,10 @@ DAYS = 730
 def _block(ws):
     """{label: (base-case value, robust value)} of the block, found by its labels."""
     top = next(c.row for c in ws["A"] if c.value == LOW_LABEL) - 2
-    return {ws.cell(r, 1).value: (ws.cell(r, 2).value, ws.cell(r, 3).value)
-            for r in range(top + 2, top + 12)}, top
+    return {
+        ws.cell(r, 1).value: (ws.cell(r, 2).value, ws.cell(r, 3).value)
+        for r in range(top + 2, top + 12)
+    }, top
 
 
 def _expected(low, base, high):
@@ -45,8 +47,10 @@ def _check(ws, low, base, high):
     assert_allclose(rows["Training tokens"], [plan.tokens, robust.tokens], rtol=1e-12)
     for k, which in enumerate(("low", "base", "high")):
         label = f"Lifetime cost if {which} demand happens ($)"
-        costs = [xlplan.lifetime_cost(n, d, requests[k]).total
-                 for n, d in ((plan.params, plan.tokens), (robust.params, robust.tokens))]
+        costs = [
+            xlplan.lifetime_cost(n, d, requests[k]).total
+            for n, d in ((plan.params, plan.tokens), (robust.params, robust.tokens))
+        ]
         assert_allclose(rows[label], costs, rtol=1e-12)
     base_regret, robust_regret = rows["Worst-case regret over the range ($)"]
     assert_allclose(base_regret, table.worst_regret[1], rtol=1e-9)
@@ -67,9 +71,15 @@ def test_changing_the_range_recalculates(tmp_path):
     ws = openpyxl.load_workbook(path)["Planner"]
     _, top = _block(ws)
     out = tmp_path / "mine.xlsx"
-    recalc_file(path, out, [parse_setting(f"Planner!B{top + 2}=1e5"),
-                            parse_setting(f"Planner!B{top + 3}=2e7"),
-                            parse_setting("Planner!B6=2e6")])
+    recalc_file(
+        path,
+        out,
+        [
+            parse_setting(f"Planner!B{top + 2}=1e5"),
+            parse_setting(f"Planner!B{top + 3}=2e7"),
+            parse_setting("Planner!B6=2e6"),
+        ],
+    )
     _check(openpyxl.load_workbook(out, data_only=True)["Planner"], 1e5, 2e6, 2e7)
 
 

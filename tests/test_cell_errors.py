@@ -14,16 +14,19 @@ TINY_EXPONENT_LAW = [[406.4, 410.7, 1.69, 0.34, 0.01]]
 EXTREME_HARDWARE = [[1e-300, 1e308, 1, 1, 1e-300, 1, 1]]
 
 
-@pytest.mark.parametrize("call, code", [
-    (lambda: udfs.CHINCHILLA_OPT(1e300), "#NUM!"),  # the sizes underflow to 0
-    (lambda: udfs.CHINCHILLA_MODEL(7e9, TINY_EXPONENT_LAW), "#NUM!"),
-    (lambda: udfs.OPT_PARAMS(2.1, 1e12, [[406.4, 410.7, 1.69, 0.001, 0.28]]), "#NUM!"),
-    (lambda: udfs.COST_OPT(2.1, 1e9, None, None, EXTREME_HARDWARE), "#NUM!"),
-    (lambda: udfs.OPT_PARAMS(10**400, 1e12), "#NUM!"),
-    (lambda: udfs.TOTAL_FLOPS(10**400, 1, 1), "#NUM!"),
-    (lambda: udfs.FIT_COEFFS([[]]), "#VALUE!"),
-    (lambda: udfs.FIT_COEFFS([]), "#VALUE!"),
-])
+@pytest.mark.parametrize(
+    "call, code",
+    [
+        (lambda: udfs.CHINCHILLA_OPT(1e300), "#NUM!"),  # the sizes underflow to 0
+        (lambda: udfs.CHINCHILLA_MODEL(7e9, TINY_EXPONENT_LAW), "#NUM!"),
+        (lambda: udfs.OPT_PARAMS(2.1, 1e12, [[406.4, 410.7, 1.69, 0.001, 0.28]]), "#NUM!"),
+        (lambda: udfs.COST_OPT(2.1, 1e9, None, None, EXTREME_HARDWARE), "#NUM!"),
+        (lambda: udfs.OPT_PARAMS(10**400, 1e12), "#NUM!"),
+        (lambda: udfs.TOTAL_FLOPS(10**400, 1, 1), "#NUM!"),
+        (lambda: udfs.FIT_COEFFS([[]]), "#VALUE!"),
+        (lambda: udfs.FIT_COEFFS([]), "#VALUE!"),
+    ],
+)
 def test_inputs_that_used_to_raise_give_a_cell_error(call, code):
     value = call()
     assert isinstance(value, CellError), value

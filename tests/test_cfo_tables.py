@@ -36,8 +36,12 @@ def test_readme_summary_agrees_with_the_command(capsys):
     assert f"{table2_differ} of 45 cells" in README
     assert f"within {table2_worst:.2f}% of the print" in README
     assert f"{print_differ} of 45 cells differ" in README
-    assert f"+{print_worst:.2f}% on the 2-digit \"27T\"" in README
+    assert f'+{print_worst:.2f}% on the 2-digit "27T"' in README
     # Every other amount of the reproducing setting: the README's bound is the true maximum.
-    others = [abs(c.deviation) for row in table3("paper-a100-table3") for c in row
-              if not c.is_percent and c.reference_text != "27T"]
+    others = [
+        abs(c.deviation)
+        for row in table3("paper-a100-table3")
+        for c in row
+        if not c.is_percent and c.reference_text != "27T"
+    ]
     assert f"within {100 * max(others):.2f}%" in README

@@ -26,12 +26,21 @@ assert MASTER.endswith("$B$5")
 # {file: {part of a check's label: the disagreement that check finds today}}
 KNOWN = {}
 
-REPORTS = {"default": None, "schedule": SCHEDULE, "ranges": RANGES, "budget": BUDGET,
-           "unique": UNIQUE}
+REPORTS = {
+    "default": None,
+    "schedule": SCHEDULE,
+    "ranges": RANGES,
+    "budget": BUDGET,
+    "unique": UNIQUE,
+}
 # A result each template shows, typed over with a number: (module, sheet, cell).
-TYPED_OVER = {table2.FILENAME: ("Table 2", "E7"), table3.FILENAME: ("Table 3", "H14"),
-              budget.FILENAME: ("Planner", "B21"), fit.FILENAME: ("Fit", "G14"),
-              monthly.FILENAME: ("Monthly", "B25")}
+TYPED_OVER = {
+    table2.FILENAME: ("Table 2", "E7"),
+    table3.FILENAME: ("Table 3", "H14"),
+    budget.FILENAME: ("Planner", "B21"),
+    fit.FILENAME: ("Fit", "G14"),
+    monthly.FILENAME: ("Monthly", "B25"),
+}
 
 
 def _rows(values):
@@ -72,8 +81,7 @@ def test_every_template_master_check_is_ok(templates, name):
 
 def _master_cell(workbook):
     first = workbook.worksheets[0]
-    return next(c.coordinate for row in first.iter_rows() for c in row
-                if c.value == f"={MASTER}")
+    return next(c.coordinate for row in first.iter_rows() for c in row if c.value == f"={MASTER}")
 
 
 @pytest.mark.parametrize("name", list(TEMPLATES))
@@ -126,8 +134,11 @@ def reports(tmp_path_factory):
 
 def _report_rows(path):
     ws = openpyxl.load_workbook(path, data_only=True)[SHEET]
-    values = {(SHEET, r, c): ws.cell(r, c).value for r in range(FIRST_ROW, ws.max_row + 1)
-              for c in range(1, 7)}
+    values = {
+        (SHEET, r, c): ws.cell(r, c).value
+        for r in range(FIRST_ROW, ws.max_row + 1)
+        for c in range(1, 7)
+    }
     return ws["B5"].value, _rows(values)
 
 

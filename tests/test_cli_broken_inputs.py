@@ -14,23 +14,34 @@ from xlplan.engine.errors import InvalidValueError
 from xlplan.engine.laws import get_law
 
 PAPER = (Path(xlplan.__file__).parent / "data" / "paper_scenario.toml").read_text()
-HARDWARE_KEYS = ("train_price_per_hour", "train_peak_flops", "train_mfu",
-                 "inference_price_per_hour", "inference_peak_flops", "prefill_mfu",
-                 "decode_mfu")
-GOOD_HARDWARE = dict(zip(HARDWARE_KEYS, (2.0, 3.12e14, 0.4, 2.0, 3.12e14, 0.5, 0.1),
-                         strict=True))
+HARDWARE_KEYS = (
+    "train_price_per_hour",
+    "train_peak_flops",
+    "train_mfu",
+    "inference_price_per_hour",
+    "inference_peak_flops",
+    "prefill_mfu",
+    "decode_mfu",
+)
+GOOD_HARDWARE = dict(zip(HARDWARE_KEYS, (2.0, 3.12e14, 0.4, 2.0, 3.12e14, 0.5, 0.1), strict=True))
 
 
 def _xlplan(*args, cwd=None):
-    done = subprocess.run([sys.executable, "-m", "xlplan", *map(str, args)],
-                          capture_output=True, text=True, timeout=300, cwd=cwd)
+    done = subprocess.run(
+        [sys.executable, "-m", "xlplan", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+    )
     return done.returncode, done.stdout + done.stderr
 
 
 def _scenario(tmp_path, name, top_lines):
     """The paper's scenario with ``top_lines`` in place of its law and hardware lines."""
-    body = "\n".join(line for line in PAPER.splitlines()
-                     if not line.startswith(("law =", "hardware =")))
+    body = "\n".join(
+        line for line in PAPER.splitlines() if not line.startswith(("law =", "hardware ="))
+    )
     path = tmp_path / name
     path.write_text(top_lines + "\n" + body)
     return path
@@ -40,18 +51,24 @@ def _inline(table):
     return "{" + ", ".join(f"{k} = {v!r}" for k, v in table.items()) + "}"
 
 
-@pytest.mark.parametrize("top, words", [
-    (f"hardware = {_inline({**GOOD_HARDWARE, 'train_price': 2.0})}",
-     ["unknown key 'train_price'", *HARDWARE_KEYS]),
-    (f"hardware = {_inline({k: v for k, v in GOOD_HARDWARE.items() if k != 'decode_mfu'})}",
-     ["missing decode_mfu", *HARDWARE_KEYS]),
-    ('runs = {file = "runs.csv"}', ["runs must be a file name", "runs.csv"]),
-    ("hardware = 7", ["hardware needs exactly 7 settings", *HARDWARE_KEYS]),
-    (f"hardware = {_inline({**GOOD_HARDWARE, 'decode_mfu': 'fast'})}",
-     ["decode_mfu='fast'"]),
-    ("title = [1, 2]", ["title must be text"]),
-    ("law = 2.5", ["law must be a preset name"]),
-])
+@pytest.mark.parametrize(
+    "top, words",
+    [
+        (
+            f"hardware = {_inline({**GOOD_HARDWARE, 'train_price': 2.0})}",
+            ["unknown key 'train_price'", *HARDWARE_KEYS],
+        ),
+        (
+            f"hardware = {_inline({k: v for k, v in GOOD_HARDWARE.items() if k != 'decode_mfu'})}",
+            ["missing decode_mfu", *HARDWARE_KEYS],
+        ),
+        ('runs = {file = "runs.csv"}', ["runs must be a file name", "runs.csv"]),
+        ("hardware = 7", ["hardware needs exactly 7 settings", *HARDWARE_KEYS]),
+        (f"hardware = {_inline({**GOOD_HARDWARE, 'decode_mfu': 'fast'})}", ["decode_mfu='fast'"]),
+        ("title = [1, 2]", ["title must be text"]),
+        ("law = 2.5", ["law must be a preset name"]),
+    ],
+)
 def test_scenario_mistakes_are_one_line_errors_naming_the_key(tmp_path, top, words):
     path = _scenario(tmp_path, "plan.toml", top)
     status, output = _xlplan("report", "--scenario", path, "-o", tmp_path / "r.xlsx", "-q")
@@ -86,13 +103,23 @@ def _broken_inputs(tmp_path):
     bad_toml.write_text("law = = 3\n")
     missing = tmp_path / "missing.csv"
     return [
-        ["tables", "--no-such-option"], ["no-such-command"],
-        ["fit", missing], ["fit", empty], ["fit", junk], ["fit", wrong_cols], ["fit", tmp_path],
-        ["fit", junk, "--max-tokens-per-param", "-5"], ["fit", junk, "--loss-col", "nope"],
-        ["fit", junk, "--bootstrap", "-1"], ["fit", junk, "--output", tmp_path / "no" / "x.json"],
-        ["workbooks"], ["workbooks", "build", "-d", text],
-        ["recalc", missing, "-o", tmp_path / "o.xlsx"], ["recalc", text, "-o", tmp_path / "o.xlsx"],
-        ["recalc", fake_xlsx, "-o", tmp_path / "o.xlsx"], ["recalc", fake_xlsx, "-o", fake_xlsx],
+        ["tables", "--no-such-option"],
+        ["no-such-command"],
+        ["fit", missing],
+        ["fit", empty],
+        ["fit", junk],
+        ["fit", wrong_cols],
+        ["fit", tmp_path],
+        ["fit", junk, "--max-tokens-per-param", "-5"],
+        ["fit", junk, "--loss-col", "nope"],
+        ["fit", junk, "--bootstrap", "-1"],
+        ["fit", junk, "--output", tmp_path / "no" / "x.json"],
+        ["workbooks"],
+        ["workbooks", "build", "-d", text],
+        ["recalc", missing, "-o", tmp_path / "o.xlsx"],
+        ["recalc", text, "-o", tmp_path / "o.xlsx"],
+        ["recalc", fake_xlsx, "-o", tmp_path / "o.xlsx"],
+        ["recalc", fake_xlsx, "-o", fake_xlsx],
         ["report", "--scenario", missing, "-o", tmp_path / "r.xlsx"],
         ["report", "--scenario", yaml_list, "-o", tmp_path / "r.xlsx"],
         ["report", "--scenario", bad_toml, "-o", tmp_path / "r.xlsx"],
@@ -100,10 +127,14 @@ def _broken_inputs(tmp_path):
         ["report", "--scenario", tmp_path, "-o", tmp_path / "r.xlsx"],
         ["report", "-o", tmp_path / "no" / "such" / "dir" / "r.xlsx", "-q"],
         ["report", "--law", "no-such-law", "-o", tmp_path / "r.xlsx"],
-        ["serve", "--port", "70000"], ["serve", "--token", "short"],
-        ["serve", "--public-url", "javascript:alert(1)"], ["serve", "--slow-timeout", "inf"],
-        ["serve", "--certfile", missing], ["serve", "--max-body-bytes", "0"],
-        ["addin", "--config", tmp_path], ["addin", "--interpreter", missing, "--dry-run"],
+        ["serve", "--port", "70000"],
+        ["serve", "--token", "short"],
+        ["serve", "--public-url", "javascript:alert(1)"],
+        ["serve", "--slow-timeout", "inf"],
+        ["serve", "--certfile", missing],
+        ["serve", "--max-body-bytes", "0"],
+        ["addin", "--config", tmp_path],
+        ["addin", "--interpreter", missing, "--dry-run"],
     ]
 
 
@@ -133,15 +164,19 @@ def test_array_errors_list_the_bad_positions_of_every_argument():
     demand = np.array([1e12, -1.0, -5.0, 1e13])
     with pytest.raises(InvalidValueError) as caught:
         xlplan.compute_optimal(loss, demand)
-    assert caught.value.positions_by_argument == {"loss": [(1,), (3,)],
-                                                  "inference_tokens": [(1,), (2,)]}
+    assert caught.value.positions_by_argument == {
+        "loss": [(1,), (3,)],
+        "inference_tokens": [(1,), (2,)],
+    }
     message = str(caught.value)
     assert "loss[1]=1.5" in message and "inference_tokens[2]=-5" in message
     with pytest.raises(InvalidValueError) as caught:
         xlplan.cost_optimal(loss, demand, input_tokens=np.array([70, 70, -3, 70]))
-    assert caught.value.positions_by_argument == {"loss": [(1,), (3,)],
-                                                  "requests": [(1,), (2,)],
-                                                  "input_tokens": [(2,)]}
+    assert caught.value.positions_by_argument == {
+        "loss": [(1,), (3,)],
+        "requests": [(1,), (2,)],
+        "input_tokens": [(2,)],
+    }
     with pytest.raises(InvalidValueError) as caught:
         xlplan.lifetime_cost(np.array([-1.0, 7e9]), 1e12, np.array([1e9, -2.0]))
     assert caught.value.positions_by_argument == {"params": [(0,)], "requests": [(1,)]}

@@ -63,11 +63,15 @@ def _epoch_style_runs(tmp_path):
     law = get_law("chinchilla")
     params = np.repeat([7e7, 1.5e8, 3e8, 6e8, 1.2e9], 4)
     tokens = params * np.tile([5.0, 10.0, 20.0, 40.0], 5)
-    loss = law.E + law.A / params ** law.alpha + law.B / tokens ** law.beta
+    loss = law.E + law.A / params**law.alpha + law.B / tokens**law.beta
     path = tmp_path / "epoch.csv"
-    path.write_text("Model Size,Training Compute (FLOP),Loss\n" + "".join(
-        f"{float(n)!r},{float(6 * n * d)!r},{float(lo)!r}\n"
-        for n, d, lo in zip(params, tokens, loss, strict=True)))
+    path.write_text(
+        "Model Size,Training Compute (FLOP),Loss\n"
+        + "".join(
+            f"{float(n)!r},{float(6 * n * d)!r},{float(lo)!r}\n"
+            for n, d, lo in zip(params, tokens, loss, strict=True)
+        )
+    )
     return path, tokens
 
 
@@ -82,8 +86,21 @@ def test_load_runs_reads_tokens_from_training_compute(tmp_path):
 def test_fit_flops_col_recovers_the_law(tmp_path, capsys):
     path, _ = _epoch_style_runs(tmp_path)
     out = tmp_path / "law.json"
-    assert main(["fit", str(path), "--params-col", "Model Size", "--flops-col",
-                 "Training Compute (FLOP)", "--output", str(out)]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                str(path),
+                "--params-col",
+                "Model Size",
+                "--flops-col",
+                "Training Compute (FLOP)",
+                "--output",
+                str(out),
+            ]
+        )
+        == 0
+    )
     fitted, truth = load_law_file(out), get_law("chinchilla")
     for key in ("E", "alpha", "beta"):
         assert getattr(fitted, key) == pytest.approx(getattr(truth, key), rel=1e-3)

@@ -34,8 +34,11 @@ def _planner(unique=None):
 def test_planner_blank_means_unlimited():
     got = _planner()
     plan = xlplan.cost_optimal(PLANNER_LOSS, PLANNER_REQUESTS)
-    assert got["Recommended size with this data (parameters)"] == got[
-        "Recommended model size (parameters)"] == plan.optimal.params
+    assert (
+        got["Recommended size with this data (parameters)"]
+        == got["Recommended model size (parameters)"]
+        == plan.optimal.params
+    )
     assert got[EPOCHS_LABEL] == 1.0 and got["Repetition check"] == "OK: at most 4 epochs"
     assert got["Extra lifetime cost of the data limit (%)"] == 0.0
     # The overhead is de Vries's: same loss, k = N / N_chinchilla.
@@ -51,7 +54,8 @@ def test_planner_with_a_data_limit_is_the_engine():
         plan = xlplan.cost_optimal(PLANNER_LOSS, PLANNER_REQUESTS, unique_tokens=2e11)
     free = xlplan.cost_optimal(PLANNER_LOSS, PLANNER_REQUESTS)
     assert got["Recommended size with this data (parameters)"] == pytest.approx(
-        plan.optimal.params, rel=1e-12)
+        plan.optimal.params, rel=1e-12
+    )
     assert got[EPOCHS_LABEL] == pytest.approx(plan.optimal.tokens / 2e11, rel=1e-12)
     assert got[EPOCHS_LABEL] > 4 and got["Repetition check"].startswith("Above 4 epochs")
     assert _planner(1e12)["Repetition check"] == "OK: at most 4 epochs"
@@ -71,11 +75,13 @@ def test_committed_planner_has_the_block():
 def capped_report(tmp_path_factory):
     directory = tmp_path_factory.mktemp("capped")
     scenario = directory / "plan.toml"
-    scenario.write_text('unique_tokens = 1e12\n'
-                        '[[scenarios]]\nname = "13B, 1T unique"\nchinchilla_params = 13e9\n'
-                        'requests = 3.51e9\n'
-                        '[[scenarios]]\nname = "13B, 100B unique"\nchinchilla_params = 13e9\n'
-                        'requests = 3.51e9\nunique_tokens = 1e11\n')
+    scenario.write_text(
+        "unique_tokens = 1e12\n"
+        '[[scenarios]]\nname = "13B, 1T unique"\nchinchilla_params = 13e9\n'
+        "requests = 3.51e9\n"
+        '[[scenarios]]\nname = "13B, 100B unique"\nchinchilla_params = 13e9\n'
+        "requests = 3.51e9\nunique_tokens = 1e11\n"
+    )
     out = directory / "r.xlsx"
     write_report(out, scenario, show_progress=False)
     return out
@@ -93,11 +99,15 @@ def test_report_summary_epochs_and_overhead(capped_report):
         assert got["Recommended params"] == pytest.approx(plan.optimal.params, rel=1e-12)
         assert got["Epochs over the unique data"] == pytest.approx(plan.epochs, rel=1e-12)
         assert got["Training-compute overhead vs Chinchilla-style"] == pytest.approx(
-            plan.optimal.training / free.chinchilla.training - 1, rel=1e-12)
+            plan.optimal.training / free.chinchilla.training - 1, rel=1e-12
+        )
     notes = " ".join(str(v) for v in frame["Scenario"])
     assert "More than 4 epochs" in notes and "13B, 100B unique" in notes
-    text = [str(c.value) for row in openpyxl.load_workbook(capped_report)["Assumptions"]
-            .iter_rows() for c in row]
+    text = [
+        str(c.value)
+        for row in openpyxl.load_workbook(capped_report)["Assumptions"].iter_rows()
+        for c in row
+    ]
     assert any("100B, 1.00T" in t for t in text)  # as a reader writes them, no e+11
     assert any("R_D* = 15.3878" in t and "an approximation" in t for t in text)
 
@@ -110,7 +120,8 @@ def test_report_without_limits_has_one_epoch(tmp_path):
     loss = xlplan.chinchilla_from_params(7e9).loss
     plan = xlplan.cost_optimal(loss, 702e6)
     assert frame.iloc[1]["Training-compute overhead vs Chinchilla-style"] == pytest.approx(
-        xlplan.compute_overhead(plan.params_ratio), rel=1e-9)
+        xlplan.compute_overhead(plan.params_ratio), rel=1e-9
+    )
 
 
 def test_report_overhead_sheet_and_chart(capped_report):
@@ -118,8 +129,9 @@ def test_report_overhead_sheet_and_chart(capped_report):
     ws = wb["Overhead"]
     frame = pd.read_excel(capped_report, sheet_name="Overhead", header=4)
     np.testing.assert_allclose(frame["Size fraction k"], SIZE_FRACTIONS)
-    np.testing.assert_allclose(frame["Training-compute overhead"],
-                               xlplan.compute_overhead(SIZE_FRACTIONS), rtol=1e-12)
+    np.testing.assert_allclose(
+        frame["Training-compute overhead"], xlplan.compute_overhead(SIZE_FRACTIONS), rtol=1e-12
+    )
     k_star = xlplan.critical_size()
     assert list(frame["k* marker: k"][:2]) == [k_star, k_star]
     assert list(frame["k* marker: overhead"][:2]) == [0.0, AXIS_MAX]
@@ -130,6 +142,6 @@ def test_report_overhead_sheet_and_chart(capped_report):
 def test_bad_unique_tokens_in_a_scenario(tmp_path, value):
     scenario = tmp_path / "plan.toml"
     literal = f'"{value}"' if isinstance(value, str) else value
-    scenario.write_text(f'[[scenarios]]\nloss = 2.1\nrequests = 1e9\nunique_tokens = {literal}\n')
+    scenario.write_text(f"[[scenarios]]\nloss = 2.1\nrequests = 1e9\nunique_tokens = {literal}\n")
     with pytest.raises(xlplan.XlplanError, match=r"scenarios\[1\]\.unique_tokens"):
         write_report(tmp_path / "r.xlsx", scenario, show_progress=False)

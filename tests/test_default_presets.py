@@ -27,10 +27,19 @@ from xlplan.templates import presets
 
 PACKAGE = Path(xlplan.__file__).resolve().parent
 WORKBOOKS = PACKAGE.parent / "workbooks"
-SINGLE_HOMES = ("DEFAULT_LAW", "DEFAULT_HARDWARE", "DEFAULT_INPUT_TOKENS",
-                "DEFAULT_OUTPUT_TOKENS", "DEFAULT_DELTA", "TRAIN_FLOPS_PER_PARAM_TOKEN",
-                "INFERENCE_FLOPS_PER_PARAM_TOKEN", "SECONDS_PER_HOUR", "HOURS_PER_MONTH",
-                "MONTHS_PER_YEAR", "DAYS_PER_YEAR")
+SINGLE_HOMES = (
+    "DEFAULT_LAW",
+    "DEFAULT_HARDWARE",
+    "DEFAULT_INPUT_TOKENS",
+    "DEFAULT_OUTPUT_TOKENS",
+    "DEFAULT_DELTA",
+    "TRAIN_FLOPS_PER_PARAM_TOKEN",
+    "INFERENCE_FLOPS_PER_PARAM_TOKEN",
+    "SECONDS_PER_HOUR",
+    "HOURS_PER_MONTH",
+    "MONTHS_PER_YEAR",
+    "DAYS_PER_YEAR",
+)
 # A preset other than the default, to show a test would notice a different one.
 OTHER_LAW, OTHER_HARDWARE = "epoch-2024", "h100"
 
@@ -39,8 +48,11 @@ def _assigned_names(path):
     """Module-level names bound by assignment in ``path``."""
     names = set()
     for node in ast.parse(path.read_text()).body:
-        targets = node.targets if isinstance(node, ast.Assign) else (
-            [node.target] if isinstance(node, ast.AnnAssign) else [])
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else ([node.target] if isinstance(node, ast.AnnAssign) else [])
+        )
         for target in targets:
             for leaf in ast.walk(target):
                 if isinstance(leaf, ast.Name):
@@ -92,13 +104,17 @@ def _sheet(filename, sheet, data_only):
     return openpyxl.load_workbook(WORKBOOKS / filename, data_only=data_only)[sheet]
 
 
-@pytest.mark.parametrize(("filename", "sheet", "law_cell", "hardware_cell", "settings_row"), [
-    ("budget_planner.xlsx", "Planner", "B10", "B11", 13),
-    ("monthly_budget.xlsx", "Monthly", "B13", "B14", 16),
-    ("fit_coefficients.xlsx", "Fit", None, "G13", None),
-])
-def test_templates_start_from_the_default_presets(filename, sheet, law_cell, hardware_cell,
-                                                  settings_row):
+@pytest.mark.parametrize(
+    ("filename", "sheet", "law_cell", "hardware_cell", "settings_row"),
+    [
+        ("budget_planner.xlsx", "Planner", "B10", "B11", 13),
+        ("monthly_budget.xlsx", "Monthly", "B13", "B14", 16),
+        ("fit_coefficients.xlsx", "Fit", None, "G13", None),
+    ],
+)
+def test_templates_start_from_the_default_presets(
+    filename, sheet, law_cell, hardware_cell, settings_row
+):
     # The committed workbooks equal the generator's (tests/test_workbooks.py).
     ws = _sheet(filename, sheet, data_only=True)
     if law_cell:
@@ -108,7 +124,8 @@ def test_templates_start_from_the_default_presets(filename, sheet, law_cell, har
         row = [ws[f"{c}{settings_row}"].value for c in "BCDEFGH"]
         assert_allclose(row, get_hardware(DEFAULT_HARDWARE).as_tuple(), rtol=1e-12)
     assert inspect.signature(presets.hardware_block).parameters["preset"].default == (
-        DEFAULT_HARDWARE)
+        DEFAULT_HARDWARE
+    )
 
 
 def test_the_budget_sheet_writes_the_default_presets_board_powers():
@@ -117,8 +134,9 @@ def test_the_budget_sheet_writes_the_default_presets_board_powers():
     hw = get_hardware(DEFAULT_HARDWARE)
     assert (ws["B9"].value, ws["B10"].value) == (hw.train_power_watts, hw.inference_power_watts)
     formulas = _sheet("budget_planner.xlsx", "What a budget buys", data_only=False)
-    assert all("XLPLAN_HARDWARE(Planner!$B$11,TRUE,TRUE)" in formulas[ref].value
-               for ref in ("B9", "B10"))
+    assert all(
+        "XLPLAN_HARDWARE(Planner!$B$11,TRUE,TRUE)" in formulas[ref].value for ref in ("B9", "B10")
+    )
 
 
 def test_the_report_defaults_are_the_default_presets(tmp_path):
@@ -141,7 +159,12 @@ def test_gpu_hours_have_one_formula_across_cash_flow_and_serving():
     needs = [gpus_needed(7e9, r, 70, 215, hw) for r in (3e8, 1e9)]
     assert_allclose(flow.gpu_hours[1:], [n.gpu_hours_per_month for n in needs], rtol=1e-13)
     assert_allclose(flow.average_gpus[1:], [n.average for n in needs], rtol=1e-13)
-    by_hand = 2 * 7e9 * 1e9 * (70 / hw.prefill_mfu + 215 / hw.decode_mfu) / (
-        3600 * hw.inference_peak_flops)
+    by_hand = (
+        2
+        * 7e9
+        * 1e9
+        * (70 / hw.prefill_mfu + 215 / hw.decode_mfu)
+        / (3600 * hw.inference_peak_flops)
+    )
     assert_allclose(flow.gpu_hours[2], by_hand, rtol=1e-13)
     assert_allclose(flow.average_gpus[2], by_hand / 730, rtol=1e-13)

@@ -26,7 +26,10 @@ def test_site_builds_with_warnings_as_errors(tmp_path):
     pytest.importorskip("mkdocstrings", reason="the docs extra is not installed")
     done = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True)
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert (tmp_path / "reference" / "engine" / "index.html").is_file()
 
@@ -42,8 +45,7 @@ def test_examples_run(page, tmp_path, monkeypatch):
     parser, runner = doctest.DocTestParser(), doctest.DocTestRunner(optionflags=FLAGS)
     for number, block in enumerate(blocks, 1):
         if ">>>" in block:
-            test = parser.get_doctest(block, namespace, f"{page.name} block {number}",
-                                      str(page), 0)
+            test = parser.get_doctest(block, namespace, f"{page.name} block {number}", str(page), 0)
             result = runner.run(test, clear_globs=False)
             assert result.failed == 0, f"{page.name} block {number}: see the output above"
         else:

@@ -50,20 +50,25 @@ def test_plan_footprint_counts_gpu_hours_from_flops():
     assert f.training_gpu_hours == pytest.approx(train_hours, rel=1e-13)
     assert f.inference_gpu_hours == pytest.approx(infer_hours, rel=1e-13)
     assert f.training_mwh == pytest.approx(train_hours * 0.4 * 1.1 / 1000, rel=1e-13)
-    assert f.total_t == pytest.approx((train_hours + infer_hours) * 0.4 * 1.1 * 0.2 / 1000,
-                                      rel=1e-13)
+    assert f.total_t == pytest.approx(
+        (train_hours + infer_hours) * 0.4 * 1.1 * 0.2 / 1000, rel=1e-13
+    )
     assert hw.train_power_watts == 400
 
 
 def _emissions_kg(hw, loss, log_tokens, requests, pue, grid):
     """kg CO2e of the model of ``loss`` trained on e**log_tokens tokens, written out."""
     d = math.exp(log_tokens)
-    n = (LAW.A / (loss - LAW.E - LAW.B / d ** LAW.beta)) ** (1 / LAW.alpha)
+    n = (LAW.A / (loss - LAW.E - LAW.B / d**LAW.beta)) ** (1 / LAW.alpha)
     train_h = 6 * n * d / (3600 * hw.train_peak_flops * hw.train_mfu)
-    infer_h = 2 * n * requests * (70 / hw.prefill_mfu + 215 / hw.decode_mfu) / (
-        3600 * hw.inference_peak_flops)
-    return (train_h * hw.train_power_watts + infer_h * hw.inference_power_watts) * pue * grid \
-        / 1000
+    infer_h = (
+        2
+        * n
+        * requests
+        * (70 / hw.prefill_mfu + 215 / hw.decode_mfu)
+        / (3600 * hw.inference_peak_flops)
+    )
+    return (train_h * hw.train_power_watts + infer_h * hw.inference_power_watts) * pue * grid / 1000
 
 
 @pytest.mark.parametrize("loss, requests", [(2.0, 1e10), (2.3, 1e8), (1.9, 3e11)])
@@ -71,33 +76,48 @@ def test_carbon_recipe_is_the_brute_force_emissions_minimum(loss, requests):
     # train on H100s (700 W), serve on A100s (400 W): dollars and kg rank plans differently
     hw = Hardware.from_gpus("h100", "a100-40gb", name="mixed")
     pue, grid = 1.2, 0.35
-    plan = xlplan.cost_optimal(loss, requests, 70, 215,
-                               hardware=carbon_hardware(hw, pue, grid))
+    plan = xlplan.cost_optimal(loss, requests, 70, 215, hardware=carbon_hardware(hw, pue, grid))
     floor = math.log(xlplan.chinchilla_from_loss(loss).tokens) + 1e-9
     grid_d = np.linspace(floor, floor + 12, 12001)
     k = int(np.argmin([_emissions_kg(hw, loss, x, requests, pue, grid) for x in grid_d]))
-    best = minimize_scalar(lambda x: _emissions_kg(hw, loss, x, requests, pue, grid),
-                           bounds=(grid_d[max(k - 1, 0)], grid_d[k + 1]), method="bounded",
-                           options={"xatol": 1e-10})
+    best = minimize_scalar(
+        lambda x: _emissions_kg(hw, loss, x, requests, pue, grid),
+        bounds=(grid_d[max(k - 1, 0)], grid_d[k + 1]),
+        method="bounded",
+        options={"xatol": 1e-10},
+    )
     assert plan.optimal.tokens == pytest.approx(math.exp(best.x), rel=1e-5)
     assert plan.optimal.total == pytest.approx(best.fun, rel=1e-9)
-    f = plan_footprint(plan.optimal.params, plan.optimal.tokens, requests, hardware=hw,
-                       pue=pue, grid_kg_per_kwh=grid)
+    f = plan_footprint(
+        plan.optimal.params,
+        plan.optimal.tokens,
+        requests,
+        hardware=hw,
+        pue=pue,
+        grid_kg_per_kwh=grid,
+    )
     assert f.total_t * 1000 == pytest.approx(plan.optimal.total, rel=1e-12)
     dollars = xlplan.cost_optimal(loss, requests, 70, 215, hardware=hw)
     assert abs(dollars.optimal.tokens / plan.optimal.tokens - 1) > 1e-3  # a different plan
 
 
-@pytest.mark.parametrize("call, argument", [
-    (lambda: footprint(10, 400, pue=0.9), "pue"),
-    (lambda: footprint(10, -1), "power_watts"),
-    (lambda: footprint(-5, 400), "gpu_hours"),
-    (lambda: footprint(10, 400, grid_kg_per_kwh=-0.1), "grid_kg_per_kwh"),
-    (lambda: plan_footprint(7e9, 1e12, 1e9, hardware=[2, 1e15, .5, 2, 1e15, .5, .01]),
-     "train_power_watts"),
-    (lambda: carbon_hardware([2, 1e15, .5, 2, 1e15, .5, .01], train_power_watts=500),
-     "inference_power_watts"),
-])
+@pytest.mark.parametrize(
+    "call, argument",
+    [
+        (lambda: footprint(10, 400, pue=0.9), "pue"),
+        (lambda: footprint(10, -1), "power_watts"),
+        (lambda: footprint(-5, 400), "gpu_hours"),
+        (lambda: footprint(10, 400, grid_kg_per_kwh=-0.1), "grid_kg_per_kwh"),
+        (
+            lambda: plan_footprint(7e9, 1e12, 1e9, hardware=[2, 1e15, 0.5, 2, 1e15, 0.5, 0.01]),
+            "train_power_watts",
+        ),
+        (
+            lambda: carbon_hardware([2, 1e15, 0.5, 2, 1e15, 0.5, 0.01], train_power_watts=500),
+            "inference_power_watts",
+        ),
+    ],
+)
 def test_bad_input(call, argument):
     with pytest.raises(InvalidValueError) as info:
         call()
@@ -106,6 +126,7 @@ def test_bad_input(call, argument):
 
 def test_excel_function():
     from xlplan import udfs
+
     assert udfs.ENERGY_EMISSIONS(1000, 700, 1.2, 0.3) == [list(footprint(1000, 700, 1.2, 0.3))]
     assert udfs.ENERGY_EMISSIONS(1000, "400") == [list(footprint(1000, 400))]
     bad = udfs.ENERGY_EMISSIONS(1000, 400, 0.5)

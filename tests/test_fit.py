@@ -38,7 +38,7 @@ def _gadre_c4():
 def _synthetic(law, noise=0.0, seed=0):
     n = np.repeat([5e7, 1.5e8, 5e8, 1.5e9, 5e9], 4)
     d = n * np.tile([5.0, 20.0, 80.0, 320.0], 5)
-    loss = law.E + law.A / n ** law.alpha + law.B / d ** law.beta
+    loss = law.E + law.A / n**law.alpha + law.B / d**law.beta
     loss = loss * np.exp(np.random.default_rng(seed).normal(0.0, noise, loss.shape))
     return np.column_stack([n, d, loss])
 
@@ -58,8 +58,9 @@ def _plain_objective(x, table, delta):
 def test_objective_matches_row_by_row_formula_single_and_batched():
     table = np.column_stack([_gadre_c4().params, _gadre_c4().tokens, _gadre_c4().loss])
     logs = [np.log(table[:, k]) for k in range(3)]
-    points = np.array([[5.0, 6.0, 0.5, 0.3, 0.3], [0.0, 25.0, -1.0, 2.0, 0.0],
-                       [4.8, 5.5, 0.48, 0.25, 0.26]])
+    points = np.array(
+        [[5.0, 6.0, 0.5, 0.3, 0.3], [0.0, 25.0, -1.0, 2.0, 0.0], [4.8, 5.5, 0.48, 0.25, 0.26]]
+    )
     f, _ = objective_and_gradient(points, *logs, 1e-3)
     expected = [_plain_objective(p, table, 1e-3) for p in points]
     assert_allclose(f, expected, rtol=1e-12)
@@ -70,16 +71,25 @@ def test_analytic_gradient_matches_central_differences():
     runs = _gadre_c4()
     logs = np.log(runs.params), np.log(runs.tokens), np.log(runs.loss)
     rng = np.random.default_rng(3)
-    points = np.column_stack([rng.uniform(2, 8, 6), rng.uniform(2, 8, 6), rng.uniform(-1, 1, 6),
-                              rng.uniform(0.1, 0.6, 6), rng.uniform(0.1, 0.6, 6)])
+    points = np.column_stack(
+        [
+            rng.uniform(2, 8, 6),
+            rng.uniform(2, 8, 6),
+            rng.uniform(-1, 1, 6),
+            rng.uniform(0.1, 0.6, 6),
+            rng.uniform(0.1, 0.6, 6),
+        ]
+    )
     _, grad = objective_and_gradient(points, *logs, 1e-3)
     h = 1e-6  # central differences: error ~h**2 * f''' plus rounding ~eps * f / h
     numeric = np.empty_like(points)
     for k in range(5):
         step = np.zeros(5)
         step[k] = h
-        numeric[:, k] = (objective_and_gradient(points + step, *logs, 1e-3)[0]
-                         - objective_and_gradient(points - step, *logs, 1e-3)[0]) / (2 * h)
+        numeric[:, k] = (
+            objective_and_gradient(points + step, *logs, 1e-3)[0]
+            - objective_and_gradient(points - step, *logs, 1e-3)[0]
+        ) / (2 * h)
     assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)
 
 
@@ -108,8 +118,13 @@ def test_recovers_known_coefficients_with_noise():
 # Gadre et al. 2024, dataset c4_original (34 runs), loss_c4_val: the fit as recorded
 # on the machine this was written on. Deterministic code and a tight polish make it
 # reproducible far beyond the digits shown; rtol 1e-7 leaves room only for BLAS rounding.
-GADRE_C4_FIT = {"A": 122.55311736277999, "B": 242.6088873135281, "E": 1.6200235245687222,
-                "alpha": 0.25257405659584126, "beta": 0.26222922563967477}
+GADRE_C4_FIT = {
+    "A": 122.55311736277999,
+    "B": 242.6088873135281,
+    "E": 1.6200235245687222,
+    "alpha": 0.25257405659584126,
+    "beta": 0.26222922563967477,
+}
 GADRE_C4_OBJECTIVE = 0.0005299541304503386
 
 
@@ -121,12 +136,15 @@ def test_gadre_fit_reproducible_to_the_digit():
     assert (first.n_used, first.n_skipped, first.n_excluded) == (34, 0, 0)
     # 4,500 grid starts, 39 x 39 profile starts and restarts near the best; the best
     # optimum confirmed in round one, long before every start has run
-    assert first.n_starts > 4500 + 39 ** 2 and first.n_pruned > 5000
+    assert first.n_starts > 4500 + 39**2 and first.n_pruned > 5000
     assert first.n_confirmed >= 3 and not first.exhaustive
     assert first.warnings == ()
     assert get_law(first) is first.law  # the engine takes a fit result directly
-    assert_allclose(first.law.loss(1e9, 2e10), 1.62002352 + 122.553117 / 1e9 ** 0.252574057
-                    + 242.608887 / 2e10 ** 0.262229226, rtol=1e-7)
+    assert_allclose(
+        first.law.loss(1e9, 2e10),
+        1.62002352 + 122.553117 / 1e9**0.252574057 + 242.608887 / 2e10**0.262229226,
+        rtol=1e-7,
+    )
 
 
 def _lean_objective(x, log_n, log_d, log_loss, delta=1e-3):
@@ -140,8 +158,9 @@ def _lean_objective(x, log_n, log_d, log_loss, delta=1e-3):
     psi = np.clip(r, -delta, delta)
     q = psi / total
     p1, p2 = q * w1, q * w2
-    return psi @ (r - 0.5 * psi), np.array([p1.sum(), p2.sum(), q @ w3, -(p1 @ log_n),
-                                             -(p2 @ log_d)])
+    return psi @ (r - 0.5 * psi), np.array(
+        [p1.sum(), p2.sum(), q @ w3, -(p1 @ log_n), -(p2 @ log_d)]
+    )
 
 
 def _exhaustive_chunk(args):
@@ -150,8 +169,9 @@ def _exhaustive_chunk(args):
     for x in starts:
         f = math.inf
         for _ in range(restarts):  # fresh L-BFGS memory while it still gains
-            res = minimize(_lean_objective, x, args=logs, jac=True, method="L-BFGS-B",
-                           options=options)
+            res = minimize(
+                _lean_objective, x, args=logs, jac=True, method="L-BFGS-B", options=options
+            )
             if not res.fun < f * (1 - 1e-13):
                 f = min(f, float(res.fun))
                 break
@@ -176,12 +196,16 @@ def test_same_best_optimum_as_every_start_run_to_convergence(monkeypatch, data, 
     logs = (np.log(runs.params), np.log(runs.tokens), np.log(runs.loss))
     chunks = np.array_split(hoffmann_grid(), 2)
     with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn")) as pool:
-        ends = [e for part in pool.map(_exhaustive_chunk, [(c, logs, {}, 1) for c in chunks])
-                for e in part]
+        ends = [
+            e
+            for part in pool.map(_exhaustive_chunk, [(c, logs, {}, 1) for c in chunks])
+            for e in part
+        ]
     best = sorted(ends, key=lambda e: e[0])[:10]
     tight = {"ftol": 1e-15, "gtol": 1e-11, "maxiter": 20000}
-    f_best, x_best = min(_exhaustive_chunk(([x for _, x in best], logs, tight, 20)),
-                         key=lambda e: e[0])
+    f_best, x_best = min(
+        _exhaustive_chunk(([x for _, x in best], logs, tight, 20)), key=lambda e: e[0]
+    )
     fit = fit_law(runs)
     assert fit.n_used == 34
     assert fit.objective <= f_best * (1 + 1e-12)
@@ -202,9 +226,14 @@ def test_same_best_optimum_as_every_start_run_to_convergence(monkeypatch, data, 
         # thresholds the rival-optimum warning uses for "very different" (0.1 in
         # log A, log B, log E; 0.01 in the exponents).
         fun = make_objective(runs, 1e-3)
-        floor = minimize(lambda x: fun(x)[0], x_best, jac=lambda x: fun(x)[1],
-                         hess=lambda x: fun.fgh(x)[2], method="trust-exact",
-                         options={"gtol": 1e-14, "maxiter": 2000})
+        floor = minimize(
+            lambda x: fun(x)[0],
+            x_best,
+            jac=lambda x: fun(x)[1],
+            hess=lambda x: fun.fgh(x)[2],
+            method="trust-exact",
+            options={"gtol": 1e-14, "maxiter": 2000},
+        )
         assert fit.objective <= floor.fun * (1 + 1e-12)
         assert fit.objective >= floor.fun * (1 - 1e-12)
         assert_allclose(fit.x[:3], floor.x[:3], atol=0.1)
@@ -218,17 +247,42 @@ def test_same_best_optimum_as_every_start_run_to_convergence(monkeypatch, data, 
 # every printed digit but B's last (35.81 vs 35.80); <= 100 and <= 250 agree to
 # ~1.5% in A and B and to the printed digit in the exponents, E differs by 0.017
 # and 0.006; all runs: A +5.1%, B -4.2%, beta 0.232 vs 0.24.
-TABLE1_PRINT = {100: (7.199, 25.97, 0.17, 0.08, 0.13), 250: (14.23, 39.54, 0.98, 0.13, 0.16),
-                500: (17.07, 35.80, 0.95, 0.13, 0.16), None: (33.66, 138.9, 1.45, 0.18, 0.24)}
+TABLE1_PRINT = {
+    100: (7.199, 25.97, 0.17, 0.08, 0.13),
+    250: (14.23, 39.54, 0.98, 0.13, 0.16),
+    500: (17.07, 35.80, 0.95, 0.13, 0.16),
+    None: (33.66, 138.9, 1.45, 0.18, 0.24),
+}
 TABLE1_OURS = {
-    100: (7.144466317473603, 26.0003066515709, 0.15314722440665965, 0.07679033912049914,
-          0.12574971844684538),
-    250: (14.435298647492473, 39.465327748103014, 0.9861844827518987, 0.13072283809440946,
-          0.1569187882841349),
-    500: (17.07213167765793, 35.80926027671971, 0.9457337158011987, 0.13213004742045995,
-          0.1577381951269012),
-    None: (35.38824950740668, 133.02014199263246, 1.4629629783471008, 0.1788380648447332,
-           0.23160197634016472)}
+    100: (
+        7.144466317473603,
+        26.0003066515709,
+        0.15314722440665965,
+        0.07679033912049914,
+        0.12574971844684538,
+    ),
+    250: (
+        14.435298647492473,
+        39.465327748103014,
+        0.9861844827518987,
+        0.13072283809440946,
+        0.1569187882841349,
+    ),
+    500: (
+        17.07213167765793,
+        35.80926027671971,
+        0.9457337158011987,
+        0.13213004742045995,
+        0.1577381951269012,
+    ),
+    None: (
+        35.38824950740668,
+        133.02014199263246,
+        1.4629629783471008,
+        0.1788380648447332,
+        0.23160197634016472,
+    ),
+}
 TABLE1_RUNS = {100: 34, 250: 39, 500: 43, None: 47}
 
 
@@ -241,9 +295,9 @@ def test_paper_table1_subsets(cut):
     # flagged valley of the <= 100 fit. Far below the printed digits either way.
     assert_allclose(fit.law.as_tuple(), TABLE1_OURS[cut], rtol=1e-4 if cut == 100 else 1e-5)
     ours, printed = np.array(fit.law.as_tuple()), np.array(TABLE1_PRINT[cut])
-    assert_allclose(ours[:2], printed[:2], rtol=0.06)   # A, B: within 6% (worst: all runs)
-    assert_allclose(ours[2], printed[2], atol=0.02)     # E, nats
-    assert_allclose(ours[3:], printed[3:], atol=0.01)   # exponents: printed to 2 decimals
+    assert_allclose(ours[:2], printed[:2], rtol=0.06)  # A, B: within 6% (worst: all runs)
+    assert_allclose(ours[2], printed[2], atol=0.02)  # E, nats
+    assert_allclose(ours[3:], printed[3:], atol=0.01)  # exponents: printed to 2 decimals
 
 
 def test_poorly_identified_fit_is_flagged():
@@ -261,16 +315,27 @@ def test_custom_grid_and_delta():
     assert fit_law(data, grid=[[5.0, 5.0, 0.0, 0.5, 0.5]]).n_starts == 1
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    ({"delta": 0.0}, InvalidValueError, r"delta=0 is out of range: it must be a finite number > 0"),
-    ({"delta": "x"}, InvalidTypeError, r"delta='x' must be a number"),
-    ({"max_tokens_per_param": -5}, InvalidValueError, r"max_tokens_per_param=-5 is out of range"),
-    ({"max_tokens_per_param": 9}, InvalidValueError, r"leaves 0 of 47 runs: .* at least 5"),
-    ({"max_tokens_per_param": "100"}, InvalidTypeError, r"must be a number"),
-    ({"grid": np.zeros((3, 4))}, InvalidTypeError, r"grid must have shape \(starts, 5\)"),
-    ({"grid": {"a": [1.0]}}, InvalidTypeError, r"grid is missing axes b, e, alpha, beta"),
-    ({"grid": [[np.nan, 0, 0, 0, 0]]}, InvalidValueError, r"non-finite"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (
+            {"delta": 0.0},
+            InvalidValueError,
+            r"delta=0 is out of range: it must be a finite number > 0",
+        ),
+        ({"delta": "x"}, InvalidTypeError, r"delta='x' must be a number"),
+        (
+            {"max_tokens_per_param": -5},
+            InvalidValueError,
+            r"max_tokens_per_param=-5 is out of range",
+        ),
+        ({"max_tokens_per_param": 9}, InvalidValueError, r"leaves 0 of 47 runs: .* at least 5"),
+        ({"max_tokens_per_param": "100"}, InvalidTypeError, r"must be a number"),
+        ({"grid": np.zeros((3, 4))}, InvalidTypeError, r"grid must have shape \(starts, 5\)"),
+        ({"grid": {"a": [1.0]}}, InvalidTypeError, r"grid is missing axes b, e, alpha, beta"),
+        ({"grid": [[np.nan, 0, 0, 0, 0]]}, InvalidValueError, r"non-finite"),
+    ],
+)
 def test_bad_fit_arguments(kwargs, error, message):
     with pytest.raises(error, match=message):
         fit_law(SARDANA, **kwargs)
@@ -334,16 +399,28 @@ def test_cli_fit_writes_a_law_file_other_commands_accept(tmp_path, capsys):
     assert law.as_tuple() == tuple(saved[k] for k in COEFFS)  # the file round-trips exactly
     assert sorted(os.listdir(tmp_path)) == ["c4.csv", "fitted.json"]  # no temp file left
     # never overwrite the input
-    assert main(["fit", str(runs_csv), "--loss-col", "loss_c4_val", "--output",
-                 str(runs_csv)]) == 2
+    assert main(["fit", str(runs_csv), "--loss-col", "loss_c4_val", "--output", str(runs_csv)]) == 2
     assert "refusing to overwrite the input" in capsys.readouterr().err
     assert main(["fit", str(runs_csv)]) == 2
     assert "no loss column" in capsys.readouterr().err
 
 
 def test_cli_bootstrap_shows_progress_on_stderr(capsys):
-    assert main(["fit", str(SARDANA), "--max-tokens-per-param", "500", "--bootstrap", "50",
-                 "--seed", "1"]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                str(SARDANA),
+                "--max-tokens-per-param",
+                "500",
+                "--bootstrap",
+                "50",
+                "--seed",
+                "1",
+            ]
+        )
+        == 0
+    )
     captured = capsys.readouterr()
     assert "bootstrap [" in captured.err and "50/50" in captured.err
     assert "95% interval" in captured.out and "4 excluded as above 500" in captured.out
@@ -369,8 +446,9 @@ def test_law_file_errors(tmp_path):
 def test_cli_names_its_options_in_fit_errors(capsys):
     """Errors of the fitter's keyword arguments come back under the command's option names."""
     assert main(["fit", str(SARDANA), "--bootstrap", "1"]) == 2
-    assert "--bootstrap 1 is out of range: it must be a whole number >= 2" in \
-        capsys.readouterr().err
+    assert (
+        "--bootstrap 1 is out of range: it must be a whole number >= 2" in capsys.readouterr().err
+    )
     assert main(["fit", str(SARDANA), "--delta", "0"]) == 2
     assert "--delta 0 is out of range" in capsys.readouterr().err
     assert main(["fit", str(SARDANA), "--max-tokens-per-param", "9"]) == 2

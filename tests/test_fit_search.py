@@ -40,8 +40,9 @@ def _logs(runs):
 
 
 def _checksum(runs):
-    return float(np.log(runs.params).sum() + 2 * np.log(runs.tokens).sum()
-                 + 3 * np.log(runs.loss).sum())
+    return float(
+        np.log(runs.params).sum() + 2 * np.log(runs.tokens).sum() + 3 * np.log(runs.loss).sum()
+    )
 
 
 def test_recorded_set_is_large_and_spans_the_issue_ranges():
@@ -63,13 +64,14 @@ def _check_recorded(args):
     if fun(np.array(record["x"]))[0] != pytest.approx(record["objective"], rel=1e-12):
         return record["index"], "the objective at the recorded optimum changed"
     law = problem.law
-    truth = fun(np.array([np.log(law.A), np.log(law.B), np.log(law.E), law.alpha,
-                          law.beta]))[0]
+    truth = fun(np.array([np.log(law.A), np.log(law.B), np.log(law.E), law.alpha, law.beta]))[0]
     result = search(fun, hoffmann_grid(), fun.profile_starts())
     best, x = result.values[0], result.ends[0]
     if best > min(record["objective"], truth) * (1 + 1e-9):
-        return record["index"], (f"objective {best!r} above the exhaustive {record['objective']!r}"
-                                 f" or the generating law's {truth!r}")
+        return record["index"], (
+            f"objective {best!r} above the exhaustive {record['objective']!r}"
+            f" or the generating law's {truth!r}"
+        )
     if not ((x >= fun.lower).all() and (x <= fun.upper).all()):
         return record["index"], f"end point {x} outside the box of valid laws"
     return record["index"], None
@@ -101,9 +103,16 @@ def test_hessian_matches_central_differences_of_the_gradient():
         f, g, hess = objective_gradient_hessian(x, *logs, 1e-3)
         f2, g2 = objective_and_gradient(x, *logs, 1e-3)
         assert f == pytest.approx(f2, rel=1e-14) and np.allclose(g, g2, rtol=1e-13, atol=0)
-        numeric = np.array([(objective_and_gradient(x + h * e, *logs, 1e-3)[1]
-                             - objective_and_gradient(x - h * e, *logs, 1e-3)[1]) / (2 * h)
-                            for e in np.eye(5)])
+        numeric = np.array(
+            [
+                (
+                    objective_and_gradient(x + h * e, *logs, 1e-3)[1]
+                    - objective_and_gradient(x - h * e, *logs, 1e-3)[1]
+                )
+                / (2 * h)
+                for e in np.eye(5)
+            ]
+        )
         assert_allclose(hess, numeric, rtol=1e-5, atol=1e-8 * np.abs(hess).max())
         assert_allclose(hess, hess.T, rtol=1e-14, atol=1e-17)
 
@@ -113,9 +122,13 @@ def test_newton_polish_reaches_scipy_tight_minimum_from_an_lbfgs_end():
     runs = runs.subset(runs.tokens_per_param <= 100)  # the flat valley of Table 1
     fun = make_objective(runs, 1e-3)
     start = np.array([2.0, 3.3, -1.9, 0.08, 0.13])
-    reference = minimize(lambda x: fun(x), start, jac=True, method="L-BFGS-B",
-                         options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 50000,
-                                  "maxfun": 100000})
+    reference = minimize(
+        lambda x: fun(x),
+        start,
+        jac=True,
+        method="L-BFGS-B",
+        options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 50000, "maxfun": 100000},
+    )
     x, f, steps = newton_polish(fun.fgh, start, fun.lower, fun.upper)
     assert f <= reference.fun * (1 + 1e-12)
     # At the floor: the Newton step from x predicts a decrease below the rounding of f.
@@ -144,8 +157,16 @@ def test_batched_lbfgs_with_bounds_stays_in_the_box_and_matches_scipy_bounded():
     batch_lbfgs(fun, state, 3000, 1e-12, 1e-12)
     assert (state.x >= fun.lower).all() and (state.x <= fun.upper).all()
     box = list(zip(np.maximum(fun.lower, -1e300), np.minimum(fun.upper, 1e300), strict=True))
-    scipy_best = min(minimize(lambda x: fun(x), np.clip(s, fun.lower, fun.upper), jac=True,
-                              method="L-BFGS-B", bounds=box).fun for s in starts)
+    scipy_best = min(
+        minimize(
+            lambda x: fun(x),
+            np.clip(s, fun.lower, fun.upper),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=box,
+        ).fun
+        for s in starts
+    )
     assert state.f.min() <= scipy_best * (1 + 1e-6)
 
 
@@ -158,8 +179,10 @@ def test_profile_starts_are_the_nonnegative_least_squares_fit_per_exponent_pair(
     rng = np.random.default_rng(2)
     for row in rng.choice(len(starts), 25, replace=False):
         alpha, beta = starts[row, 3:]
-        matrix = np.column_stack([np.ones(len(runs)), runs.params ** -alpha,
-                                  runs.tokens ** -beta]) / runs.loss[:, None]
+        matrix = (
+            np.column_stack([np.ones(len(runs)), runs.params**-alpha, runs.tokens**-beta])
+            / runs.loss[:, None]
+        )
         coef, _ = nnls(matrix, np.ones(len(runs)))
         cost = np.sum((matrix @ coef - 1) ** 2)
         ours = np.exp(starts[row, [2, 0, 1]])
@@ -173,7 +196,7 @@ def test_unconfirmed_optimum_falls_back_to_every_start():
     runs = make_problem(1).runs
     fun = make_objective(runs, 1e-3)
     starts = hoffmann_grid()[::15]
-    result = search(fun, starts, confirmations=10 ** 6, revive=False)
+    result = search(fun, starts, confirmations=10**6, revive=False)
     assert result.exhaustive and result.n_run == len(starts)
     assert result.values[0] <= exhaustive_search(fun, starts).values[0] * (1 + 1e-9)
 
@@ -202,6 +225,7 @@ def test_objective_in_blocks_equals_one_pass_and_survives_pickling():
     again = pickle.loads(pickle.dumps(fun))  # a closure could not cross to a process pool
     assert np.array_equal(again(x, ids)[0], f)
     point = np.array([2.0, 3.5, -0.1, 0.13, 0.16])
-    assert_allclose(fun.fgh(point)[2], objective_gradient_hessian(point, *logs, 1e-3)[2],
-                    rtol=1e-15, atol=0)
+    assert_allclose(
+        fun.fgh(point)[2], objective_gradient_hessian(point, *logs, 1e-3)[2], rtol=1e-15, atol=0
+    )
     assert np.all(fun.lower[3:] == EXPONENT_MIN) and np.all(fun.upper[3:] == EXPONENT_MAX)

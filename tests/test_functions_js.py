@@ -25,8 +25,10 @@ from xlplan.server.settings import WORKER_START_S, Settings
 from server_helpers import request, running_server
 
 NODE = shutil.which("node")
-pytestmark = pytest.mark.skipif(NODE is None, reason="node is not installed: the served "
-                                "functions.js is tested by running it in Node")
+pytestmark = pytest.mark.skipif(
+    NODE is None,
+    reason="node is not installed: the served functions.js is tested by running it in Node",
+)
 
 STANDIN = Path(__file__).parent / "js" / "excel_standin.mjs"
 TOKEN = "s3cret-token-for-tests"
@@ -50,8 +52,12 @@ def _cells_file(tmp_path, cells):
 
 def run_standin(base, cells, tmp_path, *options):
     """The stand-in's report on ``cells`` recalculated against the server at ``base``."""
-    done = subprocess.run([NODE, STANDIN, base, _cells_file(tmp_path, cells), *options],
-                          capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    done = subprocess.run(
+        [NODE, STANDIN, base, _cells_file(tmp_path, cells), *options],
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -86,10 +92,13 @@ def _floats(value):
 
 
 def assert_cells_match_python(report, cells):
-    got = [{**cell, "value": _floats(cell["value"])} if "value" in cell else cell
-           for cell in report["cells"]]
-    mismatches = [(g, want) for g, want in zip(got, map(expected, cells), strict=False)
-                  if g != want]
+    got = [
+        {**cell, "value": _floats(cell["value"])} if "value" in cell else cell
+        for cell in report["cells"]
+    ]
+    mismatches = [
+        (g, want) for g, want in zip(got, map(expected, cells), strict=False) if g != want
+    ]
     assert len(report["cells"]) == len(cells)
     assert not mismatches, f"{len(mismatches)} cells differ, e.g. {mismatches[:3]}"
 
@@ -97,30 +106,45 @@ def assert_cells_match_python(report, cells):
 def _fit_runs():
     law = xlplan.get_law("chinchilla")
     return [["params", "tokens", "loss"]] + [
-        [n, n * r, law.loss(n, n * r)] for n in (1e8, 3e8, 1e9, 3e9, 1e10) for r in (5, 20, 80)]
+        [n, n * r, law.loss(n, n * r)] for n in (1e8, 3e8, 1e9, 3e9, 1e10) for r in (5, 20, 80)
+    ]
 
 
 def other_cells():
     """A few cells of every function but OPT_PARAMS, with ranges and omitted arguments."""
-    epoch = udfs.XLPLAN_LAW("epoch-2024")          # a 1x5 range, as a sheet would pass it
-    h100 = udfs.XLPLAN_HARDWARE("h100")            # a 1x7 range
+    epoch = udfs.XLPLAN_LAW("epoch-2024")  # a 1x5 range, as a sheet would pass it
+    h100 = udfs.XLPLAN_HARDWARE("h100")  # a 1x7 range
     calls = [
-        ("SCALING_LOSS", 7e9, 1.4e12), ("SCALING_LOSS", 7e9, 1.4e12, "epoch-2024"),
-        ("SCALING_LOSS", 1e8, 2e9, epoch), ("SCALING_LOSS", 70e9, 1.4e12, None),
-        ("CHINCHILLA_MODEL", 7e9), ("CHINCHILLA_MODEL", 1e9, epoch),
+        ("SCALING_LOSS", 7e9, 1.4e12),
+        ("SCALING_LOSS", 7e9, 1.4e12, "epoch-2024"),
+        ("SCALING_LOSS", 1e8, 2e9, epoch),
+        ("SCALING_LOSS", 70e9, 1.4e12, None),
+        ("CHINCHILLA_MODEL", 7e9),
+        ("CHINCHILLA_MODEL", 1e9, epoch),
         ("CHINCHILLA_MODEL", 70e9, "sardana-all"),
-        ("CHINCHILLA_OPT", 2.1), ("CHINCHILLA_OPT", 2.5, epoch), ("CHINCHILLA_OPT", 1.95, None),
-        ("OPT_PARAMS", 2.1, 1e12, epoch), ("OPT_PARAMS", 2.3, 1e13, "sardana-250"),
-        ("TOTAL_FLOPS", 7e9, 1.4e12, 0), ("TOTAL_FLOPS", 7e9, 1.4e12, 1e13),
-        ("COST_OPT", 2.1, 1e9), ("COST_OPT", 2.1, 1e9, 100, 300, "h100", "sardana-all"),
-        ("COST_OPT", 2.1, 1e9, None, None, h100), ("COST_OPT", 2.2, 1e10, None, 500, None, epoch),
-        ("LIFETIME_COST", 7e9, 1e12, 1e9), ("LIFETIME_COST", 7e9, 1e12, 1e9, None, None, h100),
+        ("CHINCHILLA_OPT", 2.1),
+        ("CHINCHILLA_OPT", 2.5, epoch),
+        ("CHINCHILLA_OPT", 1.95, None),
+        ("OPT_PARAMS", 2.1, 1e12, epoch),
+        ("OPT_PARAMS", 2.3, 1e13, "sardana-250"),
+        ("TOTAL_FLOPS", 7e9, 1.4e12, 0),
+        ("TOTAL_FLOPS", 7e9, 1.4e12, 1e13),
+        ("COST_OPT", 2.1, 1e9),
+        ("COST_OPT", 2.1, 1e9, 100, 300, "h100", "sardana-all"),
+        ("COST_OPT", 2.1, 1e9, None, None, h100),
+        ("COST_OPT", 2.2, 1e10, None, 500, None, epoch),
+        ("LIFETIME_COST", 7e9, 1e12, 1e9),
+        ("LIFETIME_COST", 7e9, 1e12, 1e9, None, None, h100),
         ("LIFETIME_COST", 70e9, 2e12, 1e10, 50, 100, "a100-40gb"),
         ("FIT_COEFFS", _fit_runs()),
-        ("MODEL_SHAPE", "llama-3-70b"), ("MODEL_SHAPE", 7e9), ("KV_BYTES", 7e9, 2),
-        ("SERVING_KV", 7e9, 4096, "h100", 32), ("MAX_BATCH", 7e9, 4096, 0.05, None, "h100"),
+        ("MODEL_SHAPE", "llama-3-70b"),
+        ("MODEL_SHAPE", 7e9),
+        ("KV_BYTES", 7e9, 2),
+        ("SERVING_KV", 7e9, 4096, "h100", 32),
+        ("MAX_BATCH", 7e9, 4096, 0.05, None, "h100"),
         ("COST_OPT_KV", 2.05, 3.51e11, 4096, None, None, "h100", 32),
-        ("TRAINING_TIME", 70e9, 1.4e12, 1024, "h100"), ("TRAINING_GPUS", 7e10, 1.4e12, 30),
+        ("TRAINING_TIME", 70e9, 1.4e12, 1024, "h100"),
+        ("TRAINING_GPUS", 7e10, 1.4e12, 30),
         *[("XLPLAN_LAW", name) for name in xlplan.engine.laws.law_names()],
         *[("XLPLAN_HARDWARE", name) for name in xlplan.engine.hardware.hardware_names()],
     ]
@@ -132,9 +156,11 @@ def recalculation(size):
     others = other_cells()
     losses = np.linspace(1.9, 3.0, 40)
     inf_tokens = np.concatenate([[0.0], np.logspace(6, 14, 24)])
-    grid = [_cell(i, 1 + j, "OPT_PARAMS", float(loss), float(inf))
-            for (i, loss), (j, inf) in product(enumerate(losses), enumerate(inf_tokens))]
-    return others + grid[:size - len(others)]
+    grid = [
+        _cell(i, 1 + j, "OPT_PARAMS", float(loss), float(inf))
+        for (i, loss), (j, inf) in product(enumerate(losses), enumerate(inf_tokens))
+    ]
+    return others + grid[: size - len(others)]
 
 
 def test_every_function_registers(server, tmp_path):
@@ -191,9 +217,13 @@ def test_server_down_after_loading_rejects_every_cell_with_na(tmp_path):
     cells = [_cell(i, 0, "OPT_PARAMS", 2.1, 1e12) for i in range(5)]
     cells.append(_cell(5, 0, "XLPLAN_LAW", "chinchilla"))
     with running_server() as base:
-        node = subprocess.Popen([NODE, STANDIN, base, _cells_file(tmp_path, cells), "--pause"],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        node = subprocess.Popen(
+            [NODE, STANDIN, base, _cells_file(tmp_path, cells), "--pause"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         assert node.stderr.readline() == "loaded\n"
     # The server has stopped; Excel recalculates.
     try:
@@ -250,9 +280,13 @@ def test_a_fit_cell_goes_in_a_request_of_its_own(server, tmp_path):
 def test_a_server_that_never_answers_gives_na_after_the_time_limit(tmp_path):
     cells = [_cell(0, 0, "OPT_PARAMS", 2.1, 1e12)]
     with running_server("--slow-timeout", "0.5") as base:
-        node = subprocess.Popen([NODE, STANDIN, base, _cells_file(tmp_path, cells), "--pause"],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        node = subprocess.Popen(
+            [NODE, STANDIN, base, _cells_file(tmp_path, cells), "--pause"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         assert node.stderr.readline() == "loaded\n"
     port = int(base.rsplit(":", 1)[1])
     with socket.socket() as silent:  # accepts connections, never answers

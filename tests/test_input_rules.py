@@ -25,8 +25,9 @@ def _numeric_rules(ws):
     for validation in ws.data_validations.dataValidation:
         if validation.type in ("decimal", "whole"):
             for cell_range in validation.sqref.ranges:
-                for row in ws[cell_range.coord] if ":" in cell_range.coord else [[
-                        ws[cell_range.coord]]]:
+                for row in (
+                    ws[cell_range.coord] if ":" in cell_range.coord else [[ws[cell_range.coord]]]
+                ):
                     for cell in row:
                         rules[cell.coordinate] = validation
     return rules
@@ -38,8 +39,11 @@ def _allows(validation, value):
     high = None if validation.formula2 is None else float(validation.formula2)
     if validation.type == "whole" and value != int(value):
         return False
-    return {"greaterThan": lambda: value > low, "greaterThanOrEqual": lambda: value >= low,
-            "between": lambda: low <= value <= high}[validation.operator]()
+    return {
+        "greaterThan": lambda: value > low,
+        "greaterThanOrEqual": lambda: value >= low,
+        "between": lambda: low <= value <= high,
+    }[validation.operator]()
 
 
 @pytest.mark.parametrize("name", list(TEMPLATES))
@@ -50,8 +54,11 @@ def test_every_numeric_input_has_a_rule(built, name):
         for row in ws.iter_rows():
             for cell in row:
                 numeric = cell.number_format != "General" or isinstance(cell.value, float)
-                if cell.fill.fgColor.rgb == INPUT_FILL and numeric and not isinstance(
-                        cell.value, str):
+                if (
+                    cell.fill.fgColor.rgb == INPUT_FILL
+                    and numeric
+                    and not isinstance(cell.value, str)
+                ):
                     assert cell.coordinate in rules, (name, ws.title, cell.coordinate)
                     checked += 1
                     assert rules[cell.coordinate].showErrorMessage
@@ -60,9 +67,16 @@ def test_every_numeric_input_has_a_rule(built, name):
     assert checked >= 3, name  # the yellow inputs were found
 
 
-@pytest.mark.parametrize("sheet, cell, bad, good", [
-    ("Planner", "B5", -5, 7e9), ("Planner", "B7", 0, 730), ("Planner", "D14", 1.5, 0.4),
-    ("Planner", "B64", 2.5, 8), ("What a budget buys", "B7", 0.9, 1.2)])
+@pytest.mark.parametrize(
+    "sheet, cell, bad, good",
+    [
+        ("Planner", "B5", -5, 7e9),
+        ("Planner", "B7", 0, 730),
+        ("Planner", "D14", 1.5, 0.4),
+        ("Planner", "B64", 2.5, 8),
+        ("What a budget buys", "B7", 0.9, 1.2),
+    ],
+)
 def test_a_typed_bad_number_is_refused_in_the_cell(built, sheet, cell, bad, good):
     rule = _numeric_rules(built["budget_planner.xlsx"][sheet])[cell]
     assert not _allows(rule, bad) and _allows(rule, good)
@@ -77,11 +91,27 @@ def test_monthly_rates_are_checked_in_range(built):
     assert not _allows(rules["C39"], -1) and rules["C39"].allow_blank
 
 
-@pytest.mark.parametrize("name, names", [
-    ("budget_planner.xlsx", {"TargetParams": "Planner!$B$5", "DaysInService": "Planner!$B$7",
-                             "Budget": "'What a budget buys'!$B$5"}),
-    ("monthly_budget.xlsx", {"DiscountRate": "Monthly!$B$11", "PriceChange": "Monthly!$B$12",
-                             "HardwarePreset": "Monthly!$B$14"})])
+@pytest.mark.parametrize(
+    "name, names",
+    [
+        (
+            "budget_planner.xlsx",
+            {
+                "TargetParams": "Planner!$B$5",
+                "DaysInService": "Planner!$B$7",
+                "Budget": "'What a budget buys'!$B$5",
+            },
+        ),
+        (
+            "monthly_budget.xlsx",
+            {
+                "DiscountRate": "Monthly!$B$11",
+                "PriceChange": "Monthly!$B$12",
+                "HardwarePreset": "Monthly!$B$14",
+            },
+        ),
+    ],
+)
 def test_key_inputs_are_named(built, name, names):
     defined = built[name].defined_names
     for key, reference in names.items():
@@ -95,7 +125,7 @@ def test_every_template_names_its_inputs(built, name):
     workbook = built[name]
     assert workbook.defined_names
     for defined in workbook.defined_names.values():
-        (sheet, cells), = defined.destinations
+        ((sheet, cells),) = defined.destinations
         block = workbook[sheet][cells.replace("$", "")]
         block = block if isinstance(block, tuple) else ((block,),)
         assert any(c.fill.fgColor.rgb == INPUT_FILL for row in block for c in row), defined.name
@@ -104,19 +134,27 @@ def test_every_template_names_its_inputs(built, name):
 def test_recalc_names_the_input_typed(tmp_path, capsys, built):
     source = tmp_path / "planner.xlsx"
     built["budget_planner.xlsx"].save(source)
-    assert main(["recalc", str(source), "-o", str(tmp_path / "out.xlsx"), "--set",
-                 "Planner!B5=-5"]) == 1
+    assert (
+        main(["recalc", str(source), "-o", str(tmp_path / "out.xlsx"), "--set", "Planner!B5=-5"])
+        == 1
+    )
     err = capsys.readouterr().err
-    assert ("from your input Planner!B5 = -5 (Target quality: as good as a Chinchilla-style "
-            "model of this many parameters)") in err
+    assert (
+        "from your input Planner!B5 = -5 (Target quality: as good as a Chinchilla-style "
+        "model of this many parameters)"
+    ) in err
 
 
 def test_the_monthly_horizon_is_an_input(tmp_path, built):
     """No month count is a constant in a formula: B34 sets the months in service; the table's
     later months carry no requests, and every check still holds."""
     ws = built["monthly_budget.xlsx"]["Monthly"]
-    formulas = [c.value for row in ws.iter_rows() for c in row
-                if isinstance(c.value, str) and c.value.startswith("=")]
+    formulas = [
+        c.value
+        for row in ws.iter_rows()
+        for c in row
+        if isinstance(c.value, str) and c.value.startswith("=")
+    ]
     assert not any(f",{monthly.MONTHS}," in f for f in formulas)
     source = tmp_path / "monthly.xlsx"
     built["monthly_budget.xlsx"].save(source)

@@ -14,8 +14,7 @@ def test_law_presets_hold_the_published_coefficients():
     assert xlplan.get_law().as_tuple() == (406.4, 410.7, 1.69, 0.336, 0.283)
     assert xlplan.get_law("Chinchilla-Rounded").as_tuple() == (406.4, 410.7, 1.69, 0.34, 0.28)
     unrounded = xlplan.get_law("hoffmann-unrounded")
-    assert_allclose(unrounded.as_tuple(), (406.4, 410.7, 1.6934, 0.33917084, 0.2849083),
-                    rtol=2e-4)
+    assert_allclose(unrounded.as_tuple(), (406.4, 410.7, 1.6934, 0.33917084, 0.2849083), rtol=2e-4)
     assert xlplan.get_law("epoch-2024").as_tuple() == (482.01, 2085.43, 1.8172, 0.3478, 0.3658)
     assert xlplan.get_law("sardana-all").as_tuple() == (33.66, 138.9, 1.45, 0.18, 0.24)
     assert set(xlplan.LAW_PRESETS) >= {"sardana-100", "sardana-250", "sardana-500"}
@@ -34,8 +33,11 @@ def test_hardware_presets_and_cost_per_flop():
     assert paper.as_tuple() == (1.50, 3.12e14, 0.5, 1.10, 6.24e14, 0.5, 0.01)
     assert_allclose(paper.train_cost_per_flop, 1.50 / (3600 * 3.12e14 * 0.5), rtol=1e-15)
     h100 = xlplan.get_hardware("H100")
-    assert (h100.train_peak_flops, h100.inference_peak_flops,
-            h100.train_price_per_hour) == (9.89e14, 1.979e15, 2.00)
+    assert (h100.train_peak_flops, h100.inference_peak_flops, h100.train_price_per_hour) == (
+        9.89e14,
+        1.979e15,
+        2.00,
+    )
     inferred = xlplan.get_hardware("paper-a100-table3")
     assert inferred.inference_price_per_hour == 0.986
     assert "INFERRED" in inferred.description
@@ -48,17 +50,20 @@ def test_unreachable_loss_names_e(loss):
         xlplan.compute_optimal(loss, 1e12)
 
 
-@pytest.mark.parametrize("call,argument", [
-    (lambda: xlplan.compute_optimal(2.0, -1.0), "inference_tokens=-1"),
-    (lambda: xlplan.compute_optimal(2.0, math.nan), "inference_tokens=nan"),
-    (lambda: xlplan.compute_optimal(math.inf, 1.0), "loss=inf"),
-    (lambda: xlplan.cost_optimal(2.0, -5.0), "requests=-5"),
-    (lambda: xlplan.cost_optimal(2.0, 1e9, input_tokens=math.inf), "input_tokens=inf"),
-    (lambda: xlplan.chinchilla_from_params(0.0), "params=0"),
-    (lambda: xlplan.chinchilla_from_compute(-1e20), "training_flops=-1e"),
-    (lambda: xlplan.total_flops(1e9, -1.0, 0.0), "tokens=-1"),
-    (lambda: xlplan.lifetime_cost(1e9, 1e10, 1e6, output_tokens=-1.0), "output_tokens=-1"),
-])
+@pytest.mark.parametrize(
+    "call,argument",
+    [
+        (lambda: xlplan.compute_optimal(2.0, -1.0), "inference_tokens=-1"),
+        (lambda: xlplan.compute_optimal(2.0, math.nan), "inference_tokens=nan"),
+        (lambda: xlplan.compute_optimal(math.inf, 1.0), "loss=inf"),
+        (lambda: xlplan.cost_optimal(2.0, -5.0), "requests=-5"),
+        (lambda: xlplan.cost_optimal(2.0, 1e9, input_tokens=math.inf), "input_tokens=inf"),
+        (lambda: xlplan.chinchilla_from_params(0.0), "params=0"),
+        (lambda: xlplan.chinchilla_from_compute(-1e20), "training_flops=-1e"),
+        (lambda: xlplan.total_flops(1e9, -1.0, 0.0), "tokens=-1"),
+        (lambda: xlplan.lifetime_cost(1e9, 1e10, 1e6, output_tokens=-1.0), "output_tokens=-1"),
+    ],
+)
 def test_out_of_range_values_name_the_argument_and_value(call, argument):
     with pytest.raises(InvalidValueError) as error:
         call()
@@ -66,9 +71,16 @@ def test_out_of_range_values_name_the_argument_and_value(call, argument):
     assert "must be" in str(error.value)
 
 
-@pytest.mark.parametrize("setting,value", [("train_mfu", 1.5), ("decode_mfu", 0.0),
-                                           ("prefill_mfu", -0.1), ("train_price_per_hour", 0.0),
-                                           ("inference_peak_flops", math.nan)])
+@pytest.mark.parametrize(
+    "setting,value",
+    [
+        ("train_mfu", 1.5),
+        ("decode_mfu", 0.0),
+        ("prefill_mfu", -0.1),
+        ("train_price_per_hour", 0.0),
+        ("inference_peak_flops", math.nan),
+    ],
+)
 def test_bad_hardware_settings_are_rejected(setting, value):
     with pytest.raises(InvalidValueError, match=setting):
         xlplan.get_hardware("paper-a100").replace(**{setting: value})

@@ -13,17 +13,19 @@ from xlplan.engine.laws import get_law
 from xlplan.engine.paper.sizing import cost_optimal
 
 
-def _brute_force(loss, requests, hardware, batch, context, law="chinchilla", d_in=70.0,
-                 d_out=215.0):
+def _brute_force(
+    loss, requests, hardware, batch, context, law="chinchilla", d_in=70.0, d_out=215.0
+):
     """Cheapest N on a dense grid of the constraint, then a dense grid around the best."""
     law, hw = get_law(law), HARDWARE_PRESETS[hardware]
     gap = loss - law.E
     n_min = (law.A / gap) ** (1 / law.alpha)
 
     def cost(n):
-        tokens = (law.B / (gap - law.A / n ** law.alpha)) ** (1 / law.beta)
-        inference = kv_request_cost(n, hw, requests, d_in, d_out, batch, context,
-                                    hw.bytes_per_weight, 1.0)
+        tokens = (law.B / (gap - law.A / n**law.alpha)) ** (1 / law.beta)
+        inference = kv_request_cost(
+            n, hw, requests, d_in, d_out, batch, context, hw.bytes_per_weight, 1.0
+        )
         return 6 * hw.train_cost_per_flop * n * tokens + inference
 
     low, high = np.log(n_min) + 1e-12, np.log(n_min) + 5.0
@@ -35,14 +37,17 @@ def _brute_force(loss, requests, hardware, batch, context, law="chinchilla", d_i
     return np.exp(x[i]), values[i]
 
 
-@pytest.mark.parametrize("loss, requests, hardware, batch, context", [
-    (2.05, 3.51e9, "paper-a100", 2, 4096),
-    (2.05, 3.51e11, "h100", 32, 4096),
-    (1.96, 1.75e10, "h100", 8, 32768),
-    (2.53, 1.75e8, "a100-80gb", 64, 8192),
-    (1.89, 1e6, "h200", 1, 128),
-    (2.2, 1e13, "h100", 256, 16384),
-])
+@pytest.mark.parametrize(
+    "loss, requests, hardware, batch, context",
+    [
+        (2.05, 3.51e9, "paper-a100", 2, 4096),
+        (2.05, 3.51e11, "h100", 32, 4096),
+        (1.96, 1.75e10, "h100", 8, 32768),
+        (2.53, 1.75e8, "a100-80gb", 64, 8192),
+        (1.89, 1e6, "h200", 1, 128),
+        (2.2, 1e13, "h100", 256, 16384),
+    ],
+)
 def test_optimum_matches_a_dense_brute_force(loss, requests, hardware, batch, context):
     plan = kv_cost_optimal(loss, requests, hardware=hardware, batch=batch, context=context)
     n, cost = _brute_force(loss, requests, hardware, batch, context)
@@ -69,8 +74,9 @@ def test_context_zero_is_the_closed_form():
     plan = kv_cost_optimal(losses, requests, hardware="h100", batch=8, context=0)
     for side in ("optimal", "chinchilla"):
         for field in ("params", "tokens", "training", "inference"):
-            assert_array_equal(getattr(getattr(plan, side), field),
-                               getattr(getattr(closed, side), field))
+            assert_array_equal(
+                getattr(getattr(plan, side), field), getattr(getattr(closed, side), field)
+            )
 
 
 def test_array_equals_loop_and_mixes_context_zero():
@@ -80,8 +86,7 @@ def test_array_equals_loop_and_mixes_context_zero():
     context = np.where(rng.random(40) < 0.25, 0.0, rng.uniform(100, 32000, 40))
     plan = kv_cost_optimal(loss, requests, hardware="h100", batch=16, context=context)
     for i in range(40):
-        one = kv_cost_optimal(loss[i], requests[i], hardware="h100", batch=16,
-                              context=context[i])
+        one = kv_cost_optimal(loss[i], requests[i], hardware="h100", batch=16, context=context[i])
         assert_allclose(plan.optimal.params[i], one.optimal.params, rtol=1e-8)
         assert_allclose(plan.optimal.total[i], one.optimal.total, rtol=1e-13)
         if context[i] == 0:  # the closed form's array and scalar paths agree to 1e-15
@@ -101,6 +106,7 @@ def test_errors():
 def test_a_search_worse_than_its_grid_is_an_error():
     from xlplan.engine.deploy.kv_sizing import _certify
     from xlplan.engine.errors import ConvergenceError
+
     _certify(np.array([1.0, 2.0]), np.array([1.0, 2.0 + 1e-9]), np.zeros(2))
     with pytest.raises(ConvergenceError, match=r"scenario 1\): the cost is not unimodal"):
         _certify(np.array([1.0, 2.0]), np.array([1.0, 1.9]), np.zeros(2))

@@ -37,6 +37,7 @@ def _record_func(f=None, **options):
     def mark(f):
         f.recorded_func = options
         return f
+
     return mark if f is None else mark(f)
 
 
@@ -44,6 +45,7 @@ def _record_arg(name, convert=None, **options):
     def mark(f):
         f.__dict__.setdefault("recorded_args", {})[name] = options
         return f
+
     return mark
 
 
@@ -66,8 +68,9 @@ def test_every_registered_function_is_exported(recorded):
     namespace = {}
     exec("from xlplan.lite import *", namespace)  # main.py's one line
     assert sorted(k for k in namespace if not k.startswith("__")) == sorted(recorded.__all__)
-    assert all(getattr(recorded, office_name(name)) is getattr(recorded, name)
-               for name in FUNCTIONS)  # the Python names stay, for Python callers
+    assert all(
+        getattr(recorded, office_name(name)) is getattr(recorded, name) for name in FUNCTIONS
+    )  # the Python names stay, for Python callers
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
@@ -109,8 +112,9 @@ def test_office_names_match_the_add_in(recorded):
         assert shown == f"{NAMESPACE}.{office_name(name)}"
         assert "XLPLAN.XLPLAN" not in shown
         params = [(p["name"], p["optional"]) for p in addin[office_name(name)]["parameters"]]
-        lite = [(p.name, p.default is not p.empty)
-                for p in inspect.signature(f).parameters.values()]
+        lite = [
+            (p.name, p.default is not p.empty) for p in inspect.signature(f).parameters.values()
+        ]
         assert lite == params
 
 
@@ -125,19 +129,42 @@ def test_preset_names_are_dropdowns(recorded):
 
 
 # One valid value per argument name; an argument not listed gets None (blank cell).
-SAMPLES = {"params": 7e9, "tokens": 2e12, "loss": 2.1, "inf_tokens": 1e13,
-           "requests": 1e9, "input_tokens": 70, "output_tokens": 215, "law": "chinchilla",
-           "hardware": "h100", "name": "chinchilla", "unique_tokens": 5e11,
-           "size_fraction": 0.5, "requests_scenarios": [[1e8, 1e9, 1e10]], "runs": RUNS,
-           "resamples": 10, "seed": 1, "level": 0.8, "model": "llama-3-8b", "context": 4096,
-           "tpot_target": 0.05, "gpus": 8, "days": 30}
+SAMPLES = {
+    "params": 7e9,
+    "tokens": 2e12,
+    "loss": 2.1,
+    "inf_tokens": 1e13,
+    "requests": 1e9,
+    "input_tokens": 70,
+    "output_tokens": 215,
+    "law": "chinchilla",
+    "hardware": "h100",
+    "name": "chinchilla",
+    "unique_tokens": 5e11,
+    "size_fraction": 0.5,
+    "requests_scenarios": [[1e8, 1e9, 1e10]],
+    "runs": RUNS,
+    "resamples": 10,
+    "seed": 1,
+    "level": 0.8,
+    "model": "llama-3-8b",
+    "context": 4096,
+    "tpot_target": 0.05,
+    "gpus": 8,
+    "days": 30,
+}
 CASES = [  # (function, arguments): hand-picked calls, errors included
-    ("OPT_PARAMS", (2.1, "1e13")), ("OPT_PARAMS", (1.5, 1e13)), ("OPT_PARAMS", (2.1, "abc")),
+    ("OPT_PARAMS", (2.1, "1e13")),
+    ("OPT_PARAMS", (1.5, 1e13)),
+    ("OPT_PARAMS", (2.1, "abc")),
     ("OPT_PARAMS", (2.1, 1e13, [[406.4, 410.7, 1.69, 0.336, 0.283]])),
     ("COST_OPT", (2.0, 1e10, None, None, "paper-a100", "sardana-all")),
-    ("XLPLAN_HARDWARE", ("paper-a100",)), ("XLPLAN_HARDWARE", ("nope",)),
-    ("XLPLAN_LAW", ("epoch-2024",)), ("SCALING_LOSS", (1e9, 2e10, None, 1e10)),
-    ("TOTAL_FLOPS", (-1, 1e12, 0)), ("LIFETIME_COST", (7e9, 2e12, 1e9)),
+    ("XLPLAN_HARDWARE", ("paper-a100",)),
+    ("XLPLAN_HARDWARE", ("nope",)),
+    ("XLPLAN_LAW", ("epoch-2024",)),
+    ("SCALING_LOSS", (1e9, 2e10, None, 1e10)),
+    ("TOTAL_FLOPS", (-1, 1e12, 0)),
+    ("LIFETIME_COST", (7e9, 2e12, 1e9)),
 ]
 
 
@@ -149,16 +176,16 @@ def _generic_cases():
         yield name, ("not a number",) + tuple(SAMPLES.get(p.name) for p in spec.params[1:])
 
 
-ALL_CASES = CASES + list(_generic_cases()) + [
-    ("PLAN_INTERVAL", (RUNS, 2.1, 1e13, 0.8, 10, 1))]
+ALL_CASES = CASES + list(_generic_cases()) + [("PLAN_INTERVAL", (RUNS, 2.1, 1e13, 0.8, 10, 1))]
 
 
 def test_every_function_has_a_case():
     assert {name for name, _ in ALL_CASES} == set(FUNCTIONS)
 
 
-@pytest.mark.parametrize("name, args", ALL_CASES, ids=[f"{n}-{i}" for i, (n, _) in
-                                                        enumerate(ALL_CASES)])
+@pytest.mark.parametrize(
+    "name, args", ALL_CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(ALL_CASES)]
+)
 def test_results_and_errors_as_udfs(name, args):
     expected = getattr(udfs, name)(*args)
     lite = getattr(xlplan.lite, name)
@@ -180,10 +207,13 @@ def test_some_cases_are_errors_and_some_numbers():
 
 def test_import_needs_no_noncommercial_xlwings_component():
     """Fresh interpreter: func/arg come from the BSD package; xlwings.pro never loads."""
-    code = ("import sys, xlwings, xlplan.lite; "
-            "print(xlwings.func.__module__, xlwings.arg.__module__, "
-            "'xlwings.pro' in sys.modules, 'xlwings.server' in sys.modules)")
+    code = (
+        "import sys, xlwings, xlplan.lite; "
+        "print(xlwings.func.__module__, xlwings.arg.__module__, "
+        "'xlwings.pro' in sys.modules, 'xlwings.server' in sys.modules)"
+    )
     env = {k: v for k, v in os.environ.items() if k != "XLWINGS_ON_SERVER"}
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=env, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
     assert done.stdout.split() == ["xlwings", "xlwings", "False", "False"]

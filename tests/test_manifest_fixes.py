@@ -14,7 +14,7 @@ def test_show_taskpane_has_no_taskpane_id():
     """A long-lived shared runtime has one task pane: no <TaskpaneId> (Microsoft's
     "avoid multiple task panes" guidance for the shared runtime)."""
     assert "TaskpaneId" not in manifest_xml("https://localhost:8443", TOKEN)
-    assert "<Action xsi:type=\"ShowTaskpane\">" in manifest_xml("https://localhost:8443")
+    assert '<Action xsi:type="ShowTaskpane">' in manifest_xml("https://localhost:8443")
 
 
 def test_support_url_answers_in_token_mode():

@@ -72,8 +72,11 @@ def test_recalc_with_overridden_months_and_rates(tmp_path):
     out = tmp_path / "mine.xlsx"
     overrides = {monthly.FIRST_MONTH_ROW + 4: 0.0, monthly.FIRST_MONTH_ROW + 20: 9e8}
     settings = [(monthly.SHEET, f"C{r}", v) for r, v in overrides.items()]
-    settings += [(monthly.SHEET, "B11", 0.2), (monthly.SHEET, "B12", 0.05),
-                 (monthly.SHEET, "B6", 5e7)]
+    settings += [
+        (monthly.SHEET, "B11", 0.2),
+        (monthly.SHEET, "B12", 0.05),
+        (monthly.SHEET, "B6", 5e7),
+    ]
     evaluation = recalc_file(WORKBOOK, out, settings)
     assert not evaluation.errors and not evaluation.unsupported
     months = demand_ramp(5e7, 0.25, monthly.MONTHS, 3e8)
@@ -98,7 +101,8 @@ def test_the_chart_has_spend_columns_and_a_cumulative_line():
 def test_evaluator_npv_and_isblank():
     costs = [[100.0], [None], ["text"], [200.0]]
     assert call("NPV", [0.1, costs, 50.0]) == pytest.approx(
-        100 / 1.1 + 200 / 1.1 ** 2 + 50 / 1.1 ** 3, rel=1e-15)
+        100 / 1.1 + 200 / 1.1**2 + 50 / 1.1**3, rel=1e-15
+    )
     assert call("NPV", [-1.0, [[1.0]]]).code == "#DIV/0!"
     assert call("ISBLANK", [None]) is True and call("ISBLANK", [0.0]) is False
 
@@ -128,4 +132,5 @@ def test_libreoffice_computes_npv_of_the_cash_flow_equal_to_lifetime_pv(tmp_path
     inference = udfs.LIFETIME_PV(params, tokens, [[m] for m in months], 0.1, -0.25)[0][1]
     assert npv == pytest.approx(inference, rel=1e-9)
     assert float(rows[monthly.LAST_ROW - 1][10]) == pytest.approx(
-        cached[f"K{monthly.LAST_ROW}"].value, rel=1e-12)
+        cached[f"K{monthly.LAST_ROW}"].value, rel=1e-12
+    )

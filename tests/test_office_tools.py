@@ -29,18 +29,21 @@ TOOLS = Path(__file__).parent / "js" / "office-tools"
 NODE = shutil.which("node")
 pytestmark = [
     pytest.mark.skipif(NODE is None, reason="node is not installed (apt-get install nodejs)"),
-    pytest.mark.skipif(not (TOOLS / "node_modules" / "custom-functions-metadata").is_dir() or
-                       not (TOOLS / "node_modules" / "office-addin-manifest-converter").is_dir(),
-                       reason="Microsoft's npm tools are not installed: run `npm ci` in "
-                       "tests/js/office-tools (.ci/run does)"),
+    pytest.mark.skipif(
+        not (TOOLS / "node_modules" / "custom-functions-metadata").is_dir()
+        or not (TOOLS / "node_modules" / "office-addin-manifest-converter").is_dir(),
+        reason="Microsoft's npm tools are not installed: run `npm ci` in "
+        "tests/js/office-tools (.ci/run does)",
+    ),
 ]
 BASE = "https://localhost:8443"
 RUN_TIMEOUT = 120
 
 
 def _node(script, path):
-    done = subprocess.run([NODE, TOOLS / script, path], capture_output=True, text=True,
-                          timeout=RUN_TIMEOUT, cwd=TOOLS)
+    done = subprocess.run(
+        [NODE, TOOLS / script, path], capture_output=True, text=True, timeout=RUN_TIMEOUT, cwd=TOOLS
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -90,10 +93,14 @@ def jsdoc_twin():
             name = f"[{p.name}]" if p.optional else p.name
             lines.append(f" * @param {{{_js_type(p)}}} {name} {p.help}")
         # functions.js reads the cell address from the invocation, which Excel passes last
-        lines += [" * @param {CustomFunctions.Invocation} invocation The calling cell.",
-                  " * @requiresAddress",
-                  f" * @returns {{{'number[][]' if spec.result else 'number'}}} result", " */",
-                  f"function {spec.name}({_arguments(spec)}) {{}}", ""]
+        lines += [
+            " * @param {CustomFunctions.Invocation} invocation The calling cell.",
+            " * @requiresAddress",
+            f" * @returns {{{'number[][]' if spec.result else 'number'}}} result",
+            " */",
+            f"function {spec.name}({_arguments(spec)}) {{}}",
+            "",
+        ]
         blocks.append("\n".join(lines))
     return "\n".join(blocks)
 
@@ -104,14 +111,23 @@ DEFAULTS = {"optional": False, "dimensionality": "scalar"}
 
 def _comparable(metadata):
     """The fields functions.json and the generator both write, defaults filled in."""
-    return [{"id": f["id"], "name": f["name"], "description": f["description"],
-             "parameters": [{k: p.get(k, DEFAULTS.get(k)) for k in
-                             ("name", "description", "type", "dimensionality", "optional")}
-                            for p in f["parameters"]],
-             "result": {k: f["result"].get(k, DEFAULTS.get(k)) for k in
-                        ("type", "dimensionality")},
-             "requiresAddress": f["options"].get("requiresAddress")}
-            for f in metadata["functions"]]
+    return [
+        {
+            "id": f["id"],
+            "name": f["name"],
+            "description": f["description"],
+            "parameters": [
+                {
+                    k: p.get(k, DEFAULTS.get(k))
+                    for k in ("name", "description", "type", "dimensionality", "optional")
+                }
+                for p in f["parameters"]
+            ],
+            "result": {k: f["result"].get(k, DEFAULTS.get(k)) for k in ("type", "dimensionality")},
+            "requiresAddress": f["options"].get("requiresAddress"),
+        }
+        for f in metadata["functions"]
+    ]
 
 
 def test_microsofts_generator_makes_our_functions_json(tmp_path):

@@ -43,14 +43,16 @@ def test_gpus_needed_by_default_is_the_gpu_hours_the_cost_model_pays_for(preset)
     from xlplan.engine.deploy.serving import implied_batch
 
     assert decode_mfu(get_hardware(preset).replace(decode_mfu=0.5), 1) * implied_batch(
-        preset) == pytest.approx(get_hardware(preset).decode_mfu, rel=1e-12)
+        preset
+    ) == pytest.approx(get_hardware(preset).decode_mfu, rel=1e-12)
 
 
 def test_an_explicit_batch_is_the_roofline_and_prices_the_plan_alike():
     hw = at_batch("h100", 8)
     hours = udfs.GPUS_NEEDED(7e9, 1e9, None, None, "h100", 8)[0][0]
-    inference = udfs.LIFETIME_COST(7e9, 1.4e11, 1e9, None, None,
-                                   [list(hw.as_tuple(all=True))])[0][1]
+    inference = udfs.LIFETIME_COST(7e9, 1.4e11, 1e9, None, None, [list(hw.as_tuple(all=True))])[0][
+        1
+    ]
     assert hours * hw.inference_price_per_hour == pytest.approx(inference, rel=1e-9)
     assert udfs.SERVING(7e9, "h100", 8)[0][0] == pytest.approx(decode_mfu("h100", 8), rel=0)
 
@@ -65,17 +67,24 @@ def _planner(tmp_path, *settings):
 
 
 def _by_label(ws):
-    return {ws[f"A{r}"].value: ws[f"B{r}"].value for r in range(1, ws.max_row + 1)
-            if ws[f"A{r}"].value}
+    return {
+        ws[f"A{r}"].value: ws[f"B{r}"].value for r in range(1, ws.max_row + 1) if ws[f"A{r}"].value
+    }
 
 
 @pytest.mark.parametrize(("batch", "override"), [(None, None), (8, None), (8, 0.02)])
 def test_planner_serving_block_costs_what_the_plan_costs(tmp_path, batch, override):
     ws = openpyxl.load_workbook(PLANNER)["Planner"]
-    batch_cell = next(f"Planner!B{r}" for r in range(1, ws.max_row + 1)
-                      if ws[f"A{r}"].value == serving_block.BATCH)
-    settings = (["Planner!B11=h100"] + ([f"{batch_cell}={batch}"] if batch else [])
-                + ([f"Planner!H14={override}"] if override else []))
+    batch_cell = next(
+        f"Planner!B{r}"
+        for r in range(1, ws.max_row + 1)
+        if ws[f"A{r}"].value == serving_block.BATCH
+    )
+    settings = (
+        ["Planner!B11=h100"]
+        + ([f"{batch_cell}={batch}"] if batch else [])
+        + ([f"Planner!H14={override}"] if override else [])
+    )
     ws = _planner(tmp_path, *settings)["Planner"]
     values = _by_label(ws)
     gpu_hours = values["GPU-hours per month"]
@@ -83,8 +92,7 @@ def test_planner_serving_block_costs_what_the_plan_costs(tmp_path, batch, overri
     assert gpu_hours * ws["E13"].value * months == pytest.approx(ws["B22"].value, rel=1e-9)
     # H13, the decode MFU in force: the override, else the roofline at the batch, else the
     # preset's; the plan (B22) and the serving block both use it.
-    expected = (override or (decode_mfu("h100", batch) if batch else
-                             get_hardware("h100").decode_mfu))
+    expected = override or (decode_mfu("h100", batch) if batch else get_hardware("h100").decode_mfu)
     assert ws["H13"].value == pytest.approx(expected, rel=1e-12)
     label = next(label for label in values if str(label).startswith("Decode MFU in force"))
     assert values[label] == ws["H13"].value
@@ -119,8 +127,9 @@ def test_summary_energy_and_gpus_are_those_of_the_data_limited_model(tmp_path):
     with pytest.warns(RepetitionWarning):  # 30 epochs over the unique data
         plan = cost_optimal(scenario.plans[0].loss, 1e10, hardware="h100", unique_tokens=1e11)
     assert row["Recommended params"] == pytest.approx(plan.optimal.params, rel=1e-9)
-    f = plan_footprint(row["Recommended params"], row["Recommended training tokens"], 1e10,
-                       hardware="h100")
+    f = plan_footprint(
+        row["Recommended params"], row["Recommended training tokens"], 1e10, hardware="h100"
+    )
     assert row["Training energy MWh"] == pytest.approx(f.training_mwh, rel=1e-9)
     assert row["Inference energy MWh"] == pytest.approx(f.inference_mwh, rel=1e-9)
     needs = gpus_needed(row["Recommended params"], 1e10 / 24, hardware="h100")
@@ -148,17 +157,22 @@ def _cash_flow_average_gpus(path):
     ws = openpyxl.load_workbook(path, data_only=True)["Cash flow"]
     header = next(r for r in range(1, ws.max_row + 1) if ws[f"D{r}"].value == "average GPUs")
     # Months 1 on: month 0 is training, and the totals row has no month number.
-    return [ws[f"D{r}"].value for r in range(header + 1, ws.max_row + 1)
-            if isinstance(ws[f"D{r}"].value, float)
-            and isinstance(ws[f"A{r}"].value, (int, float)) and ws[f"A{r}"].value >= 1]
+    return [
+        ws[f"D{r}"].value
+        for r in range(header + 1, ws.max_row + 1)
+        if isinstance(ws[f"D{r}"].value, float)
+        and isinstance(ws[f"A{r}"].value, (int, float))
+        and ws[f"A{r}"].value >= 1
+    ]
 
 
 def test_gpus_to_reserve_with_a_schedule_serve_its_peak_month(tmp_path):
     path, out = _scenario(tmp_path, RAMP)
     row = _summary(out).iloc[0]
     months = load_scenario(path).plans[0].monthly.requests_by_month
-    needs = gpus_needed(row["Recommended params"], max(months), hardware="h100",
-                        peak_to_average=1.5)
+    needs = gpus_needed(
+        row["Recommended params"], max(months), hardware="h100", peak_to_average=1.5
+    )
     assert row["GPUs to reserve"] == needs.peak
     # The cash-flow sheet's busiest month fits in the reserve, with the headroom asked for.
     busiest = max(_cash_flow_average_gpus(out))
@@ -218,11 +232,16 @@ def test_planner_board_power_follows_the_preset_with_an_override(tmp_path):
     wb = _planner(tmp_path, "Planner!B11=h100")
     ws = wb[budget_buys.SHEET]
     h100 = get_hardware("h100")
-    assert (ws["B9"].value, ws["B10"].value) == (h100.train_power_watts,
-                                                 h100.inference_power_watts)
+    assert (ws["B9"].value, ws["B10"].value) == (h100.train_power_watts, h100.inference_power_watts)
     planner = wb["Planner"]
-    f = plan_footprint(planner["B19"].value, planner["B20"].value, planner["B18"].value,
-                       hardware="h100", pue=ws["B7"].value, grid_kg_per_kwh=ws["B8"].value)
+    f = plan_footprint(
+        planner["B19"].value,
+        planner["B20"].value,
+        planner["B18"].value,
+        hardware="h100",
+        pue=ws["B7"].value,
+        grid_kg_per_kwh=ws["B8"].value,
+    )
     values = {ws[f"A{r}"].value: ws[f"C{r}"].value for r in range(22, 28)}
     assert values["Training energy (MWh)"] == pytest.approx(f.training_mwh, rel=1e-9)
     assert values["Inference emissions (t CO2e)"] == pytest.approx(f.inference_t, rel=1e-9)
@@ -233,8 +252,10 @@ def test_planner_board_power_follows_the_preset_with_an_override(tmp_path):
 
 def test_the_report_and_the_planner_use_the_same_board_power():
     scenario = load_scenario(None)
-    assert math.isclose(scenario.hardware.train_power_watts,
-                        udfs.XLPLAN_HARDWARE(scenario.hardware.name, True, True)[0][10])
+    assert math.isclose(
+        scenario.hardware.train_power_watts,
+        udfs.XLPLAN_HARDWARE(scenario.hardware.name, True, True)[0][10],
+    )
     assert np.isfinite(udfs.XLPLAN_HARDWARE("h100", None, True)[0][8])
 
 
@@ -244,8 +265,9 @@ def test_the_scenario_file_is_parsed_without_computing_and_resolved_by_compute(t
     from xlplan.report.scenario import parse_scenario
 
     path = tmp_path / "plan.toml"
-    path.write_text(BUDGETS + "[[scenarios]]\nname = \"7B\"\nchinchilla_params = 7e9\n"
-                    "requests = 1e9\n")
+    path.write_text(
+        BUDGETS + '[[scenarios]]\nname = "7B"\nchinchilla_params = 7e9\nrequests = 1e9\n'
+    )
     parsed = parse_scenario(path)
     assert all(math.isnan(p.loss) for p in parsed.plans)
     assert [math.isnan(p.chinchilla_params) for p in parsed.plans] == [True, True, False]

@@ -22,8 +22,11 @@ def overhead_the_slow_way(law, k, budget):
     def loss_gap(log_tokens):
         return law.loss(small, math.exp(log_tokens)) - chin.loss
 
-    tokens = math.exp(brentq(loss_gap, math.log(chin.tokens) - 20, math.log(chin.tokens) + 60,
-                             xtol=1e-14, rtol=1e-15))
+    tokens = math.exp(
+        brentq(
+            loss_gap, math.log(chin.tokens) - 20, math.log(chin.tokens) + 60, xtol=1e-14, rtol=1e-15
+        )
+    )
     return small * tokens / (chin.params * chin.tokens) - 1.0
 
 
@@ -34,8 +37,7 @@ def test_de_vries_published_figures():
     assert critical_size() == pytest.approx(0.097, abs=0.001)
 
 
-@pytest.mark.parametrize("law", ["chinchilla", "hoffmann-unrounded", "epoch-2024",
-                                 "sardana-all"])
+@pytest.mark.parametrize("law", ["chinchilla", "hoffmann-unrounded", "epoch-2024", "sardana-all"])
 @pytest.mark.parametrize("budget", [1e20, 1e23, 1e26])
 def test_derivation_by_shrinking_the_model(law, budget):
     law = get_law(law)
@@ -49,12 +51,14 @@ def test_critical_size_is_where_it_becomes_infinite():
     k_star = critical_size(law)
     # The parameter term of k* N_c alone uses up the loss gap of the Chinchilla model.
     chin = chinchilla_from_compute(1e23, law)
-    assert law.A / (k_star * chin.params) ** law.alpha == pytest.approx(chin.loss - law.E,
-                                                                         rel=1e-12)
+    assert law.A / (k_star * chin.params) ** law.alpha == pytest.approx(
+        chin.loss - law.E, rel=1e-12
+    )
     just_above = compute_overhead(k_star * (1 + 1e-6), law)
     assert just_above > 1e6 and tokens_multiplier(k_star * (1 + 1e-6)) > 1e6
     assert compute_overhead(np.array([0.2, 0.3, 0.6])).tolist() == sorted(
-        compute_overhead(np.array([0.2, 0.3, 0.6])).tolist(), reverse=True)
+        compute_overhead(np.array([0.2, 0.3, 0.6])).tolist(), reverse=True
+    )
 
 
 def test_below_critical_size_names_k_star():

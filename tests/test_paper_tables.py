@@ -20,12 +20,22 @@ def test_table2_every_cell_within_half_a_percent_or_matches_the_print():
 def test_table2_known_values_to_four_digits():
     rows = table2()
     assert [round(c.computed / 1e6) for c in _cells(rows, "Optimal params")] == [
-        633, 5400, 8323, 16412, 41551]
+        633,
+        5400,
+        8323,
+        16412,
+        41551,
+    ]
     # The 70B row's Chinchilla tokens compute to 4.25T against a printed 4.26T.
     tokens_70b = _cells(rows, "Chinchilla tokens")[4]
     assert tokens_70b.as_printed == "4.25T" and tokens_70b.printed_text == "4.26T"
     assert [round(100 * c.computed, 2) for c in _cells(rows, "FLOP reduction")] == [
-        9.01, 2.6, 8.51, 16.28, 11.95]
+        9.01,
+        2.6,
+        8.51,
+        16.28,
+        11.95,
+    ]
 
 
 def test_table2_typo_is_flagged_not_hidden():
@@ -65,6 +75,8 @@ def test_tables_are_consistent_with_their_flops(column):
     for row in table2():
         get = {c.column: c.computed for c in row}
         prefix = column.split()[0]
-        flops = (6 * get[f"{prefix} params"] * get[column]
-                 + 2 * get[f"{prefix} params"] * get["Inference tokens"])
+        flops = (
+            6 * get[f"{prefix} params"] * get[column]
+            + 2 * get[f"{prefix} params"] * get["Inference tokens"]
+        )
         assert flops == pytest.approx(get[f"{prefix} FLOPs"], rel=1e-12)

@@ -26,6 +26,7 @@ def no_threads(monkeypatch):
 
     def refuse(*args):
         raise AssertionError("a thread pool was requested on emscripten")
+
     monkeypatch.setattr(parallel, "_pool", refuse)
 
 
@@ -55,6 +56,7 @@ def test_threaded_path_really_uses_the_pool(monkeypatch):
     def counting(*args):
         calls.append(args)
         return real(*args)
+
     monkeypatch.setattr(parallel, "_pool", counting)
     monkeypatch.setattr(solver.os, "cpu_count", lambda: 2)  # threads even on one core
     loss, demand = _big_sweep()

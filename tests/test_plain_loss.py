@@ -45,9 +45,9 @@ def test_plain_loss_does_not_check_but_loss_does():
 
 def test_sizes_past_the_float_range_give_inf_not_an_exception():
     steep = ScalingLaw(400.0, 400.0, 1.7, 5.0, 5.0, "steep")
-    assert steep.plain_loss(1e-70, 1e12) == math.inf      # (1e-70)**5 underflows to 0
+    assert steep.plain_loss(1e-70, 1e12) == math.inf  # (1e-70)**5 underflows to 0
     assert steep.plain_loss(1e12, 1e-70) == math.inf
-    assert steep.plain_loss(1e300, 1e300) == 1.7          # both terms underflow: E
+    assert steep.plain_loss(1e300, 1e300) == 1.7  # both terms underflow: E
 
 
 def _by_hand(law, n, d):
@@ -57,8 +57,11 @@ def _by_hand(law, n, d):
 def test_callers_report_the_loss_of_their_own_sizes():
     law = get_law("sardana-all")
     model = chinchilla_from_compute(np.array([1e21, 1e23]), law)
-    assert_allclose(model.loss, [_by_hand(law, n, d) for n, d in zip(model.params, model.tokens,
-                                                                     strict=True)], rtol=1e-14)
+    assert_allclose(
+        model.loss,
+        [_by_hand(law, n, d) for n, d in zip(model.params, model.tokens, strict=True)],
+        rtol=1e-14,
+    )
     best = best_for_flops(1e23, 1e13, law).best
     assert best.loss == pytest.approx(_by_hand(law, best.params, best.tokens), rel=1e-14)
 

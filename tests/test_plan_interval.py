@@ -32,7 +32,7 @@ def _exact_runs(law_name="chinchilla"):
     law = xlplan.get_law(law_name)
     N = np.repeat(np.geomspace(1e8, 1e10, 6), 5)
     D = N * np.tile([5, 20, 80, 300, 1000], 6)
-    return np.column_stack([N, D, law.E + law.A / N ** law.alpha + law.B / D ** law.beta])
+    return np.column_stack([N, D, law.E + law.A / N**law.alpha + law.B / D**law.beta])
 
 
 def _noisy_runs(count=80, noise=0.01, seed=3):
@@ -40,8 +40,9 @@ def _noisy_runs(count=80, noise=0.01, seed=3):
     law = xlplan.get_law("chinchilla")
     N = np.exp(rng.uniform(np.log(1e8), np.log(1e10), count))
     D = N * np.exp(rng.uniform(np.log(5), np.log(1000), count))
-    loss = (law.E + law.A / N ** law.alpha + law.B / D ** law.beta) * np.exp(
-        rng.normal(0, noise, count))
+    loss = (law.E + law.A / N**law.alpha + law.B / D**law.beta) * np.exp(
+        rng.normal(0, noise, count)
+    )
     return np.column_stack([N, D, loss])
 
 
@@ -53,7 +54,8 @@ def _gadre(dataset=None):
 
 def _rows(runs):
     return [["params", "tokens", "loss"]] + np.column_stack(
-        [runs.params, runs.tokens, runs.loss]).tolist()
+        [runs.params, runs.tokens, runs.loss]
+    ).tolist()
 
 
 @pytest.mark.parametrize("law_name, loss", [("chinchilla", 2.0), ("epoch-2024", 2.3)])
@@ -68,8 +70,15 @@ def test_exact_runs_collapse_onto_the_point_plan(law_name, loss):
     assert result.n_excluded == 0 and result.message == ""
 
 
-@pytest.mark.parametrize("runs, loss", [(_noisy_runs(), 2.0), (_noisy_runs(40, 0.02, 7), 2.2),
-                                        ("gadre c4_original", 2.5), ("gadre all", 2.0)])
+@pytest.mark.parametrize(
+    "runs, loss",
+    [
+        (_noisy_runs(), 2.0),
+        (_noisy_runs(40, 0.02, 7), 2.2),
+        ("gadre c4_original", 2.5),
+        ("gadre all", 2.0),
+    ],
+)
 def test_noisy_runs_give_an_interval_around_the_point_plan(runs, loss):
     if isinstance(runs, str):
         runs = _gadre(None if runs.endswith("all") else runs.split()[1])
@@ -88,10 +97,16 @@ def test_the_distribution_is_each_bootstrap_law_sized_independently():
     for k in range(0, 40, 7):
         law = xlplan.ScalingLaw(*boot.samples[k])
         plan = xlplan.compute_optimal(2.0, INF_TOKENS, law).optimal
-        assert_allclose([dist.params[k], dist.tokens[k], dist.total_flops[k]],
-                        [plan.params, plan.tokens, plan.total], rtol=1e-13)
-        assert_allclose(dist.total_flops[k], xlplan.total_flops(plan.params, plan.tokens,
-                                                                 INF_TOKENS), rtol=1e-13)
+        assert_allclose(
+            [dist.params[k], dist.tokens[k], dist.total_flops[k]],
+            [plan.params, plan.tokens, plan.total],
+            rtol=1e-13,
+        )
+        assert_allclose(
+            dist.total_flops[k],
+            xlplan.total_flops(plan.params, plan.tokens, INF_TOKENS),
+            rtol=1e-13,
+        )
     # the 90% interval leaves about 5% of the refits below its low end and 5% above its high
     interval = dist.interval(0.9)
     below = np.mean(dist.params < interval.low[0])
@@ -124,7 +139,8 @@ def test_unreachable_resamples_are_counted_excluded_and_reported(caplog):
     assert np.all(np.isnan(dist.params[dist.excluded]))
     assert np.all(np.isfinite(dist.params[~dist.excluded]))
     assert f"{unreachable} of 200 bootstrap laws have E at or above loss=1.8" in str(
-        record[0].message)
+        record[0].message
+    )
     with pytest.warns(PlanIntervalWarning, match=f"{unreachable} of 200"):
         result = plan_interval(runs, 1.8, INF_TOKENS, seed=0)
     assert (result.n_excluded, result.n_used) == (unreachable, 200 - unreachable)
@@ -134,8 +150,7 @@ def test_unreachable_resamples_are_counted_excluded_and_reported(caplog):
     with caplog.at_level(logging.WARNING, logger="xlplan.excel"):
         cells = udfs.PLAN_INTERVAL(_rows(runs), 1.8, INF_TOKENS)
     assert cells == result.as_rows()
-    assert any(f"PLAN_INTERVAL: {unreachable} of 200" in r.getMessage()
-               for r in caplog.records)
+    assert any(f"PLAN_INTERVAL: {unreachable} of 200" in r.getMessage() for r in caplog.records)
 
 
 def test_more_than_half_excluded_is_an_error():
@@ -154,15 +169,18 @@ def test_more_than_half_excluded_is_an_error():
     assert value.code == "#NUM!" and "more than half" in value.message
 
 
-@pytest.mark.parametrize("options, error, words", [
-    ({"level": 0.0}, InvalidValueError, ["level=0", "(0, 1)"]),
-    ({"level": 1.0}, InvalidValueError, ["level=1", "(0, 1)"]),
-    ({"level": -0.5}, InvalidValueError, ["level=-0.5"]),
-    ({"level": "high"}, InvalidTypeError, ["level='high'"]),
-    ({"resamples": 9}, InvalidValueError, ["resamples=9", ">= 10"]),
-    ({"resamples": 50.5}, InvalidTypeError, ["resamples=50.5", "whole number"]),
-    ({"seed": -1}, InvalidValueError, ["seed=-1"]),
-])
+@pytest.mark.parametrize(
+    "options, error, words",
+    [
+        ({"level": 0.0}, InvalidValueError, ["level=0", "(0, 1)"]),
+        ({"level": 1.0}, InvalidValueError, ["level=1", "(0, 1)"]),
+        ({"level": -0.5}, InvalidValueError, ["level=-0.5"]),
+        ({"level": "high"}, InvalidTypeError, ["level='high'"]),
+        ({"resamples": 9}, InvalidValueError, ["resamples=9", ">= 10"]),
+        ({"resamples": 50.5}, InvalidTypeError, ["resamples=50.5", "whole number"]),
+        ({"seed": -1}, InvalidValueError, ["seed=-1"]),
+    ],
+)
 def test_bad_options_name_the_argument(options, error, words):
     with pytest.raises(error) as caught:
         plan_interval(_exact_runs(), 2.0, INF_TOKENS, **options)
@@ -172,14 +190,16 @@ def test_bad_options_name_the_argument(options, error, words):
 
 def test_excel_errors():
     rows = _exact_runs().tolist()
-    cases = [((rows, 2.0, INF_TOKENS, 1.5), "#NUM!", "level=1.5"),
-             ((rows, 2.0, INF_TOKENS, 0), "#NUM!", "level=0"),
-             ((rows, 2.0, INF_TOKENS, None, 9), "#NUM!", "resamples=9"),
-             ((rows, 2.0, INF_TOKENS, None, 10.5), "#VALUE!", "resamples=10.5"),
-             ((rows, 2.0, "lots"), "#VALUE!", "inf_tokens='lots'"),
-             ((rows, 2.0, -1.0), "#NUM!", "inf_tokens=-1"),
-             ((rows, 1.6, INF_TOKENS), "#NUM!", "loss=1.6"),
-             ((rows[:4], 2.0, INF_TOKENS), "#NUM!", "at least 5 runs")]
+    cases = [
+        ((rows, 2.0, INF_TOKENS, 1.5), "#NUM!", "level=1.5"),
+        ((rows, 2.0, INF_TOKENS, 0), "#NUM!", "level=0"),
+        ((rows, 2.0, INF_TOKENS, None, 9), "#NUM!", "resamples=9"),
+        ((rows, 2.0, INF_TOKENS, None, 10.5), "#VALUE!", "resamples=10.5"),
+        ((rows, 2.0, "lots"), "#VALUE!", "inf_tokens='lots'"),
+        ((rows, 2.0, -1.0), "#NUM!", "inf_tokens=-1"),
+        ((rows, 1.6, INF_TOKENS), "#NUM!", "loss=1.6"),
+        ((rows[:4], 2.0, INF_TOKENS), "#NUM!", "at least 5 runs"),
+    ]
     for args, code, word in cases:
         value = udfs.PLAN_INTERVAL(*args)
         assert value.code == code and word in value.message, value
@@ -204,14 +224,19 @@ def test_in_the_server_worker_with_the_exclusion_in_its_log(tmp_path):
     log = tmp_path / "serve.log"
     port = free_port()
     with open(log, "w") as sink:
-        process = subprocess.Popen([sys.executable, "-m", "xlplan", "serve", "--port",
-                                    str(port)], stdout=sink, stderr=subprocess.STDOUT,
-                                   env=dict(os.environ))
+        process = subprocess.Popen(
+            [sys.executable, "-m", "xlplan", "serve", "--port", str(port)],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=dict(os.environ),
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(base, process)
-        body = {"func_name": "PLAN_INTERVAL",
-                "args": [rows, [[1.8]], [[INF_TOKENS]], [[None]], [[None]], [[0]]]}
+        body = {
+            "func_name": "PLAN_INTERVAL",
+            "args": [rows, [[1.8]], [[INF_TOKENS]], [[None]], [[None]], [[0]]],
+        }
         status, answer = request(f"{base}/call", body, timeout=120)
     finally:
         process.terminate()

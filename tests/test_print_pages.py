@@ -18,8 +18,11 @@ from lo_helpers import PDFTOPPM, convert, needs_pdftoppm, needs_soffice
 from report_scenarios import BUDGET, RANGES, SCHEDULE
 
 PDFTOTEXT = shutil.which("pdftotext")
-pytestmark = [needs_soffice, needs_pdftoppm,
-              pytest.mark.skipif(PDFTOTEXT is None, reason="pdftotext (poppler-utils) missing")]
+pytestmark = [
+    needs_soffice,
+    needs_pdftoppm,
+    pytest.mark.skipif(PDFTOTEXT is None, reason="pdftotext (poppler-utils) missing"),
+]
 
 CUSTOM = """title = "Chatbot on H100s"
 hardware = "h100"
@@ -38,12 +41,13 @@ requests = 3e8
 def _pages(path, folder):
     """(text of each printed page, PNG of each page) of a workbook."""
     pdf = convert(path, "pdf", folder)
-    text = subprocess.run([PDFTOTEXT, "-layout", str(pdf), "-"], check=True,
-                          capture_output=True, text=True).stdout
+    text = subprocess.run(
+        [PDFTOTEXT, "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
     stem = folder / f"{path.stem}-page"
     subprocess.run([PDFTOPPM, "-png", "-r", "40", str(pdf), str(stem)], check=True)
     pngs = sorted(folder.glob(f"{path.stem}-page*.png"))
-    return text.split("\f")[:len(pngs)], pngs
+    return text.split("\f")[: len(pngs)], pngs
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +64,13 @@ def rendered(tmp_path_factory):
     return {path.name: (*_pages(path, folder), path) for path in files}
 
 
-REPORTS = {"default.xlsx": None, "custom.xlsx": CUSTOM, "schedule.xlsx": SCHEDULE,
-           "ranges.xlsx": RANGES, "budget.xlsx": BUDGET}
+REPORTS = {
+    "default.xlsx": None,
+    "custom.xlsx": CUSTOM,
+    "schedule.xlsx": SCHEDULE,
+    "ranges.xlsx": RANGES,
+    "budget.xlsx": BUDGET,
+}
 
 
 def test_every_page_is_rendered(rendered):
@@ -85,8 +94,11 @@ def test_sweep_pages_all_carry_their_headers(rendered):
     texts, _, _ = rendered["custom.xlsx"]
     last = f"{REQUESTS[-2] / 1e12:.2f}T"  # the sweep's next-to-last row: on the last page
     first = f"{REQUESTS[1] / 1e6:.2f}M"
-    table_pages = [t for t in texts if re.search(rf"^\s*({re.escape(last)}|{re.escape(first)})\s",
-                                                 t, re.M) and "%" in t]
+    table_pages = [
+        t
+        for t in texts
+        if re.search(rf"^\s*({re.escape(last)}|{re.escape(first)})\s", t, re.M) and "%" in t
+    ]
     assert len(table_pages) >= 2
     for text in table_pages:
         assert "Cost saving:" in text or "FLOP saving:" in text
@@ -127,8 +139,11 @@ def test_report_first_page_is_the_answer(rendered, name):
     summary = openpyxl.load_workbook(path, data_only=True)["Summary"]
     header = [c.value for c in summary[5]]
     params = header.index("Recommended params")
-    cost = next(i for i, h in enumerate(header)  # its money basis follows in brackets
-                if str(h).startswith("Same-quality Chinchilla-style model: lifetime cost $"))
+    cost = next(
+        i
+        for i, h in enumerate(header)  # its money basis follows in brackets
+        if str(h).startswith("Same-quality Chinchilla-style model: lifetime cost $")
+    )
     for row in summary.iter_rows(min_row=6):
         if row[0].value is None:  # the plans end at the first blank row
             break
@@ -157,8 +172,11 @@ def test_ranges_first_page_shows_low_high_and_the_robust_plan(rendered):
     texts, _, path = rendered["ranges.xlsx"]
     page = " ".join(texts[0].split())
     risk = openpyxl.load_workbook(path, data_only=True)["Risk"]
-    robust = next(r for r in risk.iter_rows(values_only=True)
-                  if r[0] == "Robust plan (least worst-case regret)")
+    robust = next(
+        r
+        for r in risk.iter_rows(values_only=True)
+        if r[0] == "Robust plan (least worst-case regret)"
+    )
     assert "Robust plan" in page and _shown_count(robust[1]) in page  # headers wrap
     assert f"${robust[6]:,.0f}" in page  # its worst-case regret
     assert "500.00M" in page and "10.00B" in page  # the low and high lifetime requests

@@ -29,8 +29,21 @@ def _sheet(cells, path):
 
 def test_recalc_with_a_new_input_gives_the_engine_numbers(tmp_path):
     out = tmp_path / "out.xlsx"
-    assert main(["recalc", str(PLANNER), "-o", str(out), "--set", "Planner!B5=13e9",
-                 "--set", "'Planner'!B6=5e6"]) == 0
+    assert (
+        main(
+            [
+                "recalc",
+                str(PLANNER),
+                "-o",
+                str(out),
+                "--set",
+                "Planner!B5=13e9",
+                "--set",
+                "'Planner'!B6=5e6",
+            ]
+        )
+        == 0
+    )
     plan = xlplan.cost_optimal(xlplan.chinchilla_from_params(13e9).loss, 5e6 * 730)
     ws = openpyxl.load_workbook(out, data_only=True)["Planner"]
     assert ws["B19"].value == pytest.approx(plan.optimal.params, rel=1e-12)
@@ -40,8 +53,9 @@ def test_recalc_with_a_new_input_gives_the_engine_numbers(tmp_path):
 
 
 def test_a_bare_multi_value_formula_spills_right_and_recalculates_again(tmp_path):
-    source = _sheet({"A1": 2.1, "B1": 1e12, "C1": "=OPT_PARAMS(A1,B1)", "E1": "=D1*2"},
-                    tmp_path / "in.xlsx")
+    source = _sheet(
+        {"A1": 2.1, "B1": 1e12, "C1": "=OPT_PARAMS(A1,B1)", "E1": "=D1*2"}, tmp_path / "in.xlsx"
+    )
     first, second = tmp_path / "first.xlsx", tmp_path / "second.xlsx"
     recalc_file(source, first)
     evaluation = recalc_file(first, second, [("S", "B1", 2e12)])
@@ -49,13 +63,14 @@ def test_a_bare_multi_value_formula_spills_right_and_recalculates_again(tmp_path
     plan = xlplan.compute_optimal(2.1, 2e12)
     frame = pd.read_excel(second, header=None)
     assert list(frame.iloc[0, 2:5]) == pytest.approx(
-        [plan.optimal.params, plan.optimal.tokens, 2 * plan.optimal.tokens], rel=1e-12)
+        [plan.optimal.params, plan.optimal.tokens, 2 * plan.optimal.tokens], rel=1e-12
+    )
 
 
 def test_an_occupied_spill_range_is_a_spill_error(tmp_path):
     source = _sheet({"A1": "=OPT_PARAMS(2.1,1e12)", "B1": 5}, tmp_path / "in.xlsx")
     evaluation = recalc_file(source, tmp_path / "out.xlsx")
-    (where, error), = evaluation.errors
+    ((where, error),) = evaluation.errors
     assert where == "S!A1" and error.code == "#SPILL!" and "S!B1" in error.message
 
 
@@ -85,11 +100,14 @@ def test_text_where_a_number_belongs_names_the_cell(tmp_path, capsys):
     assert "#VALUE! Planner!B6 holds text 'lots' where a number belongs\n    in Planner!B18," in err
 
 
-@pytest.mark.parametrize("setting, message", [
-    ("Nope!B3=1", "no sheet 'Nope'"),
-    ("Planner!B19=1", "holds the formula"),
-    ("B3=1", "must look like Sheet!B3=2e12"),
-])
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ("Nope!B3=1", "no sheet 'Nope'"),
+        ("Planner!B19=1", "holds the formula"),
+        ("B3=1", "must look like Sheet!B3=2e12"),
+    ],
+)
 def test_bad_settings(tmp_path, setting, message):
     with pytest.raises(WorkbookError, match=message):
         recalc_file(PLANNER, tmp_path / "out.xlsx", [parse_setting(setting)])

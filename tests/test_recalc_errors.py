@@ -55,8 +55,9 @@ def test_one_bad_run_is_one_cause_and_a_count(tmp_path, capsys):
     out = tmp_path / "out.xlsx"
     assert main(["recalc", str(FIT), "-o", str(out), "--set", "Fit!A7=-5"]) == 1
     lines = capsys.readouterr().err.splitlines()[1:]
-    assert lines[0] == ("  #NUM! FIT_COEFFS: row 2: params=-5 is out of range: it must be a "
-                        "finite number > 0")
+    assert lines[0] == (
+        "  #NUM! FIT_COEFFS: row 2: params=-5 is out of range: it must be a finite number > 0"
+    )
     assert lines[1] == "    in Fit!F7, Fit!G7, Fit!H7, Fit!I7, Fit!J7"
     assert lines[2] == "    from your input Fit!A7 = -5"  # a run: no label beside it
     # the four sizing cells G14:G17, and the Checks sheet's value, difference and relative

@@ -28,7 +28,7 @@ def _rates(hardware):
 
 def _constraint(law, loss, params):
     """Training tokens reaching ``loss`` with ``params`` (the law solved for D)."""
-    gap = loss - law.E - law.A / params ** law.alpha
+    gap = loss - law.E - law.A / params**law.alpha
     return (law.B / gap) ** (1.0 / law.beta)
 
 
@@ -47,8 +47,12 @@ def _refine(function, grid):
     values = function(grid)
     i = int(np.argmin(values))
     step = grid[1] - grid[0]
-    found = minimize_scalar(lambda t: function(grid[i] + t), bounds=(-step, step),
-                            method="bounded", options={"xatol": 1e-13})
+    found = minimize_scalar(
+        lambda t: function(grid[i] + t),
+        bounds=(-step, step),
+        method="bounded",
+        options={"xatol": 1e-13},
+    )
     return grid[i] + found.x, found.fun, grid[i], values[i]
 
 
@@ -75,33 +79,34 @@ def test_regret_entries_are_lifetime_costs_of_the_plans(loss, scenarios, hardwar
         for j, r_j in enumerate(scenarios):
             total = udfs.LIFETIME_COST(params, tokens, r_j, None, None, hardware)[0][2]
             assert_allclose(rows[i][j], total, rtol=1e-13)
-            assert_allclose(table.regret[i, j], total - table.cost[j, j], rtol=1e-12,
-                            atol=1e-9 * total)
+            assert_allclose(
+                table.regret[i, j], total - table.cost[j, j], rtol=1e-12, atol=1e-9 * total
+            )
         assert_allclose(rows[i][k], max(table.regret[i]), rtol=1e-13)
 
 
 @pytest.mark.parametrize("loss, scenarios, hardware, law", CASES)
-def test_diagonal_is_zero_and_each_plan_is_best_for_its_own_demand(loss, scenarios, hardware,
-                                                                   law):
+def test_diagonal_is_zero_and_each_plan_is_best_for_its_own_demand(loss, scenarios, hardware, law):
     table = regret_table(loss, scenarios, hardware=hardware, law=law)
     assert np.all(np.diag(table.regret) == 0.0)
     assert np.all(table.regret >= 0)
     law_ = xlplan.get_law(law)
     for j, requests in enumerate(scenarios):  # the diagonal is C*(R_j), found by brute force
-        assert_allclose(table.cost[j, j], _best_cost(law_, loss, hardware, requests),
-                        rtol=1e-10)
+        assert_allclose(table.cost[j, j], _best_cost(law_, loss, hardware, requests), rtol=1e-10)
 
 
 @pytest.mark.parametrize("loss, scenarios, hardware, law", CASES)
-def test_worst_regret_over_scenarios_is_worst_over_the_whole_interval(loss, scenarios,
-                                                                      hardware, law):
+def test_worst_regret_over_scenarios_is_worst_over_the_whole_interval(
+    loss, scenarios, hardware, law
+):
     # Regret is convex in demand, so no demand between the scenarios is worse.
     table = regret_table(loss, scenarios, hardware=hardware, law=law)
     demand = np.linspace(min(scenarios), max(scenarios), 401)
     best = xlplan.cost_optimal(loss, demand, hardware=hardware, law=law).optimal.total
     for i in range(len(scenarios)):
-        cost = xlplan.lifetime_cost(table.params[i], table.tokens[i], demand,
-                                    hardware=hardware).total
+        cost = xlplan.lifetime_cost(
+            table.params[i], table.tokens[i], demand, hardware=hardware
+        ).total
         assert_allclose(np.max(cost - best), table.worst_regret[i], rtol=1e-9)
 
 
@@ -115,6 +120,7 @@ def _worst_regret_along_constraint(law, loss, hardware, low, high):
         n = np.exp(log_n)
         spend = n * k_train * _constraint(law, loss, n)
         return np.maximum(spend + n * c * low - best_low, spend + n * c * high - best_high)
+
     return worst
 
 
@@ -125,8 +131,7 @@ def test_robust_plan_beats_every_row_and_matches_a_dense_grid(loss, scenarios, h
     assert np.all(plan.worst_regret <= table.worst_regret * (1 + 1e-12))
     law_ = xlplan.get_law(law)
     assert_allclose(law_.loss(plan.params, plan.tokens), loss, rtol=1e-13)
-    worst = _worst_regret_along_constraint(law_, loss, hardware, min(scenarios),
-                                           max(scenarios))
+    worst = _worst_regret_along_constraint(law_, loss, hardware, min(scenarios), max(scenarios))
     grid = np.linspace(*_size_range(law_, loss), GRID)
     log_n, least, grid_best, grid_least = _refine(worst, grid)
     assert abs(grid_best - np.log(plan.params)) <= grid[1] - grid[0]
@@ -144,9 +149,11 @@ def test_robust_plan_beats_every_row_and_matches_a_dense_grid(loss, scenarios, h
 def test_robust_opt_excel_function_matches_the_engine():
     plan = robust_plan(2.1, [5e8, 2e9, 3e10], hardware="h100")
     assert udfs.ROBUST_OPT(2.1, [[5e8], [2e9], [3e10]], None, None, "h100") == [
-        [plan.params, plan.tokens, plan.worst_regret]]
+        [plan.params, plan.tokens, plan.worst_regret]
+    ]
     assert udfs.ROBUST_OPT("2.1", [["5e8", 2e9, 3e10]], "", "", "h100", "") == [
-        [plan.params, plan.tokens, plan.worst_regret]]
+        [plan.params, plan.tokens, plan.worst_regret]
+    ]
 
 
 def test_equal_scenarios_give_the_plan_itself_with_no_regret():
@@ -169,21 +176,26 @@ def test_expected_cost_plan_is_the_plan_at_mean_demand(weights):
 
     def expected(log_n):
         n = np.exp(log_n)
-        return sum(wj * n * (k_train * _constraint(law, 2.0, n) + c * rj)
-                   for wj, rj in zip(w, scenarios, strict=True))
+        return sum(
+            wj * n * (k_train * _constraint(law, 2.0, n) + c * rj)
+            for wj, rj in zip(w, scenarios, strict=True)
+        )
 
     log_n, least, _, _ = _refine(expected, np.linspace(*_size_range(law, 2.0), GRID))
     assert_allclose(plan.optimal.params, np.exp(log_n), rtol=1e-6)
     assert_allclose(plan.optimal.total, least, rtol=1e-12)
 
 
-@pytest.mark.parametrize("scenarios, words", [
-    ([1e9], ["requests_scenarios", "at least 2"]),
-    ([], ["requests_scenarios", "at least 2"]),
-    ([1e9, 0.0], ["requests_scenarios[2]=0", "> 0"]),
-    ([-1e9, 1e9, np.nan], ["requests_scenarios[1]=-1e+09", "requests_scenarios[3]=nan"]),
-    ([1e9, np.inf], ["requests_scenarios[2]=inf"]),
-])
+@pytest.mark.parametrize(
+    "scenarios, words",
+    [
+        ([1e9], ["requests_scenarios", "at least 2"]),
+        ([], ["requests_scenarios", "at least 2"]),
+        ([1e9, 0.0], ["requests_scenarios[2]=0", "> 0"]),
+        ([-1e9, 1e9, np.nan], ["requests_scenarios[1]=-1e+09", "requests_scenarios[3]=nan"]),
+        ([1e9, np.inf], ["requests_scenarios[2]=inf"]),
+    ],
+)
 @pytest.mark.parametrize("function", [regret_table, robust_plan, expected_cost_plan])
 def test_bad_scenarios_name_the_argument(function, scenarios, words):
     with pytest.raises(InvalidValueError) as error:
@@ -230,10 +242,18 @@ def test_robust_plan_of_an_array_of_losses_equals_the_loop():
     assert plans.params.shape == losses.shape and plans.worst_regret.shape == losses.shape
     for index, loss in np.ndenumerate(losses):
         one = robust_plan(float(loss), scenarios, 100, 300, "h100", "epoch-2024")
-        got = [plans.params[index], plans.tokens[index], plans.worst_regret[index],
-               plans.regret_low[index], plans.regret_high[index]]
-        assert_allclose(got, [one.params, one.tokens, one.worst_regret, one.regret_low,
-                              one.regret_high], rtol=1e-13)
+        got = [
+            plans.params[index],
+            plans.tokens[index],
+            plans.worst_regret[index],
+            plans.regret_low[index],
+            plans.regret_high[index],
+        ]
+        assert_allclose(
+            got,
+            [one.params, one.tokens, one.worst_regret, one.regret_low, one.regret_high],
+            rtol=1e-13,
+        )
     assert type(robust_plan(2.0, scenarios).params) is float
     with pytest.raises(UnreachableLossError):
         robust_plan(np.array([2.0, 1.5]), scenarios)

@@ -40,9 +40,19 @@ def test_summary_is_the_engine_at_the_paper_settings(report):
 
 def test_sheets_tables_charts_and_provenance(report):
     wb = openpyxl.load_workbook(report)
-    assert wb.sheetnames == ["Answer", "Summary", "What a budget buys", "Table 2",
-                             "Table 3 stated", "Table 3 print",
-                             "Sweep FLOPs", "Sweep cost", "Overhead", "Assumptions", "Checks"]
+    assert wb.sheetnames == [
+        "Answer",
+        "Summary",
+        "What a budget buys",
+        "Table 2",
+        "Table 3 stated",
+        "Table 3 print",
+        "Sweep FLOPs",
+        "Sweep cost",
+        "Overhead",
+        "Assumptions",
+        "Checks",
+    ]
     assert len(wb["Sweep FLOPs"]._charts) == 2 and len(wb["Sweep cost"]._charts) == 2
     table2 = wb["Table 2"]  # deviation grid: rows 22-26, amounts within 0.5%
     deviations = [table2.cell(r, c).value for r in range(22, 27) for c in range(2, 10)]
@@ -59,12 +69,21 @@ def test_sweep_is_figure_6_from_the_engine(report):
     assert frame["Cost saving: 7B-class quality"].to_numpy() == pytest.approx(plan.saving)
 
 
-@pytest.mark.parametrize("suffix, text", [
-    (".toml", 'law = "epoch-2024"\nhardware = "h100"\n[[scenarios]]\nname = "mine"\n'
-              'loss = 2.3\nrequests = 1e9\n'),
-    (".yaml", "law: epoch-2024\nhardware: h100\nscenarios:\n  - name: mine\n    loss: 2.3\n"
-              "    requests: 1.0e+9\n"),
-])
+@pytest.mark.parametrize(
+    "suffix, text",
+    [
+        (
+            ".toml",
+            'law = "epoch-2024"\nhardware = "h100"\n[[scenarios]]\nname = "mine"\n'
+            "loss = 2.3\nrequests = 1e9\n",
+        ),
+        (
+            ".yaml",
+            "law: epoch-2024\nhardware: h100\nscenarios:\n  - name: mine\n    loss: 2.3\n"
+            "    requests: 1.0e+9\n",
+        ),
+    ],
+)
 def test_scenario_files(tmp_path, suffix, text):
     scenario = tmp_path / f"plan{suffix}"
     scenario.write_text(text)
@@ -85,7 +104,7 @@ def test_law_file_in_a_scenario_and_the_law_option(tmp_path, capsys):
     for args in ([], ["--law", str(law_file)], ["--law", "epoch-2024"]):
         out = tmp_path / "r.xlsx"
         plain = tmp_path / "plain.toml"
-        plain.write_text('[[scenarios]]\nloss = 2.3\nrequests = 1e9\n')
+        plain.write_text("[[scenarios]]\nloss = 2.3\nrequests = 1e9\n")
         source = scenario if not args else plain  # the plain scenario's law is chinchilla
         assert main(["report", "-o", str(out), "-q", "--scenario", str(source), *args]) == 0
         frame = pd.read_excel(out, sheet_name="Summary", header=4)
@@ -112,7 +131,7 @@ def test_bad_scenario_keeps_earlier_output_and_input(tmp_path):
     scenario.write_text('law = "chinchilla"\nbudget = 3\n')
     with pytest.raises(XlplanError, match="unknown key"):
         write_report(out, scenario)
-    scenario.write_text('[[scenarios]]\nloss = 1.5\nrequests = 1e9\n')
+    scenario.write_text("[[scenarios]]\nloss = 1.5\nrequests = 1e9\n")
     with pytest.raises(XlplanError, match=r"E=1.69"):
         write_report(out, scenario)
     assert out.read_bytes() == b"earlier"
@@ -136,9 +155,11 @@ def test_libreoffice_renders_the_report(report, tmp_path):
     plan = xlplan.cost_optimal(xlplan.chinchilla_from_params(1e9).loss, 175e6)
     # its first plan's parameters: a formula reading the Summary, shown from its cached result
     assert float(rows[6][1]) == pytest.approx(plan.optimal.params, rel=1e-12)
-    subprocess.run([PDFTOPPM, "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf),
-                    str(tmp_path / "page")], check=True)
-    page, = tmp_path.glob("page*.png")
+    subprocess.run(
+        [PDFTOPPM, "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
+        check=True,
+    )
+    (page,) = tmp_path.glob("page*.png")
     assert page.stat().st_size > 5000
 
 
@@ -155,8 +176,17 @@ def test_written_files_get_ordinary_permissions(tmp_path):
         write_report(shared, show_progress=False)
         assert stat.S_IMODE(shared.stat().st_mode) == 0o664 and shared.read_bytes() != b"old"
         law = tmp_path / "law.json"
-        assert main(["fit", str(Path(__file__).parent / "data" / "sardana_mpt_47runs.csv"),
-                     "--output", str(law)]) == 0
+        assert (
+            main(
+                [
+                    "fit",
+                    str(Path(__file__).parent / "data" / "sardana_mpt_47runs.csv"),
+                    "--output",
+                    str(law),
+                ]
+            )
+            == 0
+        )
         assert stat.S_IMODE(law.stat().st_mode) == 0o644
     finally:
         os.umask(old_umask)

@@ -13,9 +13,15 @@ from xlplan.shared.safe_text import MAX_CELL_CHARS, clean_text, write_text
 
 # Starts a spreadsheet may read as a formula (=, +, -, @) or hide one behind (tab, CR);
 # each carries a marker no formula of xlplan's own contains.
-HOSTILE = ["=cmd|' /C calc'!A0", "+1+cmd|' /C calc'!A1", "-2+cmd|' /C calc'!A2",
-           "@SUM(1+1)*cmd|' /C calc'!A3", "\t=cmd|' /C calc'!A4", "\r=cmd|' /C calc'!A5",
-           '=HYPERLINK("http://evil.example","x")']
+HOSTILE = [
+    "=cmd|' /C calc'!A0",
+    "+1+cmd|' /C calc'!A1",
+    "-2+cmd|' /C calc'!A2",
+    "@SUM(1+1)*cmd|' /C calc'!A3",
+    "\t=cmd|' /C calc'!A4",
+    "\r=cmd|' /C calc'!A5",
+    '=HYPERLINK("http://evil.example","x")',
+]
 MARKERS = ("cmd|", "HYPERLINK", "evil.example", "TITLE()", "LAW()", "SOURCE()")
 
 
@@ -27,18 +33,35 @@ def _toml(text):
 def report(tmp_path_factory):
     folder = tmp_path_factory.mktemp("injection")
     law = folder / "=law.json"
-    law.write_text(json.dumps({"name": "=LAW()", "source": "=SOURCE()", "A": 406.4,
-                               "B": 410.7, "E": 1.69, "alpha": 0.34, "beta": 0.28}))
-    kinds = ["chinchilla_params = 7e9\nrequests = 1e9",
-             "chinchilla_params = 7e9\nrequests = 1e9\nrequests_low = 5e8\n"
-             "requests_high = 2e9",  # a Risk sheet block
-             "chinchilla_params = 7e9\nrequests_by_month = [1e6, 2e6, 4e6]",  # a Cash flow block
-             "budget_dollars = 2e6\nrequests = 1e9"]  # the budget sheet's label
-    entries = [f"[[scenarios]]\nname = {_toml(name)}\n{kinds[k % len(kinds)]}\n"
-               for k, name in enumerate(HOSTILE)]
+    law.write_text(
+        json.dumps(
+            {
+                "name": "=LAW()",
+                "source": "=SOURCE()",
+                "A": 406.4,
+                "B": 410.7,
+                "E": 1.69,
+                "alpha": 0.34,
+                "beta": 0.28,
+            }
+        )
+    )
+    kinds = [
+        "chinchilla_params = 7e9\nrequests = 1e9",
+        "chinchilla_params = 7e9\nrequests = 1e9\nrequests_low = 5e8\n"
+        "requests_high = 2e9",  # a Risk sheet block
+        "chinchilla_params = 7e9\nrequests_by_month = [1e6, 2e6, 4e6]",  # a Cash flow block
+        "budget_dollars = 2e6\nrequests = 1e9",
+    ]  # the budget sheet's label
+    entries = [
+        f"[[scenarios]]\nname = {_toml(name)}\n{kinds[k % len(kinds)]}\n"
+        for k, name in enumerate(HOSTILE)
+    ]
     scenario = folder / "plan.toml"
-    scenario.write_text(f"title = {_toml('=TITLE()')}\nlaw = {_toml(law.name)}\n"
-                        "hardware = \"h100\"\n" + "\n".join(entries))
+    scenario.write_text(
+        f"title = {_toml('=TITLE()')}\nlaw = {_toml(law.name)}\n"
+        'hardware = "h100"\n' + "\n".join(entries)
+    )
     out = folder / "report.xlsx"
     write_report(out, scenario, show_progress=False)
     return out
@@ -46,8 +69,11 @@ def report(tmp_path_factory):
 
 def test_no_formula_of_a_report_carries_a_hostile_name(report):
     with zipfile.ZipFile(report) as archive:
-        sheets = {name: archive.read(name).decode("utf-8") for name in archive.namelist()
-                  if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", name)}
+        sheets = {
+            name: archive.read(name).decode("utf-8")
+            for name in archive.namelist()
+            if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", name)
+        }
     assert sheets
     for name, xml in sheets.items():
         formulas = re.findall(r"<f(?:\s[^>]*)?>(.*?)</f>", xml, re.DOTALL)
@@ -56,8 +82,13 @@ def test_no_formula_of_a_report_carries_a_hostile_name(report):
 
 def test_every_hostile_name_is_there_as_text(report):
     workbook = openpyxl.load_workbook(report)
-    texts = {cell.value for sheet in workbook.worksheets for row in sheet.iter_rows()
-             for cell in row if cell.data_type == "s"}
+    texts = {
+        cell.value
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.data_type == "s"
+    }
     for name in HOSTILE:
         name = name.replace("\r", "\n")  # XML readers turn a raw CR into a line feed
         assert name in texts or any(t.startswith(f"{name}:") for t in texts), name

@@ -53,8 +53,10 @@ def report(tmp_path_factory):
 def _expected():
     ramp = demand_ramp(2e7, 0.25, 36, 3e8)
     loss7 = xlplan.chinchilla_from_params(7e9).loss
-    return [(ramp, cost_optimal_pv(loss7, ramp, 0.10, -0.25, hardware="h100"), 0.10, -0.25),
-            (LISTED, cost_optimal_pv(2.4, LISTED, 0.2, hardware="h100"), 0.2, 0.0)]
+    return [
+        (ramp, cost_optimal_pv(loss7, ramp, 0.10, -0.25, hardware="h100"), 0.10, -0.25),
+        (LISTED, cost_optimal_pv(2.4, LISTED, 0.2, hardware="h100"), 0.2, 0.0),
+    ]
 
 
 def test_summary_sizes_monthly_plans_on_present_value(report):
@@ -63,12 +65,12 @@ def test_summary_sizes_monthly_plans_on_present_value(report):
     for k, expected in ((0, plan), (2, listed)):
         row = frame.iloc[k]
         assert row["Recommended params"] == pytest.approx(expected.optimal.params, rel=1e-12)
-        assert row["Lifetime cost $ (present value)"] == pytest.approx(expected.optimal.total,
-                                                                      rel=1e-12)
+        assert row["Lifetime cost $ (present value)"] == pytest.approx(
+            expected.optimal.total, rel=1e-12
+        )
         assert row["Saving"] == pytest.approx(expected.saving, rel=1e-9)
     assert frame.iloc[0]["Lifetime requests"] == pytest.approx(ramp.sum(), rel=1e-15)
-    lump = xlplan.cost_optimal(xlplan.chinchilla_from_params(13e9).loss, 3.51e9,
-                               hardware="h100")
+    lump = xlplan.cost_optimal(xlplan.chinchilla_from_params(13e9).loss, 3.51e9, hardware="h100")
     assert frame.iloc[1]["Recommended params"] == pytest.approx(lump.optimal.params, rel=1e-12)
 
 
@@ -80,8 +82,9 @@ def test_cash_flow_sheet_is_the_engine_with_one_chart_per_schedule(report):
     blocks = [r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "month"]
     assert len(blocks) == 2
     for header, (months, plan, discount, change) in zip(blocks, _expected(), strict=True):
-        flow = cashflow(plan.optimal.params, plan.optimal.tokens, months, discount, change,
-                        hardware="h100")
+        flow = cashflow(
+            plan.optimal.params, plan.optimal.tokens, months, discount, change, hardware="h100"
+        )
         rows = range(header + 1, header + 2 + len(months))
         table = np.array([[ws.cell(r, c).value for c in range(1, 10)] for r in rows])
         assert_allclose(table[:, :6], flow.table(), rtol=1e-12)
@@ -95,25 +98,43 @@ def test_a_report_without_schedules_has_no_cash_flow_sheet(tmp_path):
     assert SHEET not in openpyxl.load_workbook(tmp_path / "r.xlsx").sheetnames
 
 
-@pytest.mark.parametrize("entry, words", [
-    ("requests_by_month = [1e6, -4, 2e6]", ["scenarios[1].requests_by_month", "month 2",
-                                            "-4", ">= 0"]),
-    ("requests_by_month = [1e6, 'x']", ["scenarios[1].requests_by_month", "list of numbers"]),
-    ("requests_by_month = [1e6]\ndiscount_rate = -0.1",
-     ["scenarios[1].discount_rate = -0.1", ">= 0"]),
-    ("requests_by_month = [1e6]\nprice_change = -1.5",
-     ["scenarios[1].price_change = -1.5", "> -1"]),
-    ("requests_by_month = [1e6]\nrequests = 1e9", ["both requests and a monthly schedule"]),
-    ("requests_by_month = [1e6]\nmonthly_ramp = { first_month_requests = 1, "
-     "monthly_growth = 0, months = 2 }", ["exactly one of"]),
-    ("monthly_ramp = { first_month_requests = 1e6, monthly_growth = 0.1 }",
-     ["missing ['months']"]),
-    ("monthly_ramp = { first_month_requests = 1e6, monthly_growth = 0.1, months = 2000 }",
-     ["scenarios[1].monthly_ramp.months = 2000", "1 to 1,200"]),
-    ("discount_rate = 0.1", ["exactly one of"]),
-    ("requests_by_month = [1e6]\nrequests_low = 1e5\nrequests_high = 1e7",
-     ["requests_low with a monthly schedule"]),
-])
+@pytest.mark.parametrize(
+    "entry, words",
+    [
+        (
+            "requests_by_month = [1e6, -4, 2e6]",
+            ["scenarios[1].requests_by_month", "month 2", "-4", ">= 0"],
+        ),
+        ("requests_by_month = [1e6, 'x']", ["scenarios[1].requests_by_month", "list of numbers"]),
+        (
+            "requests_by_month = [1e6]\ndiscount_rate = -0.1",
+            ["scenarios[1].discount_rate = -0.1", ">= 0"],
+        ),
+        (
+            "requests_by_month = [1e6]\nprice_change = -1.5",
+            ["scenarios[1].price_change = -1.5", "> -1"],
+        ),
+        ("requests_by_month = [1e6]\nrequests = 1e9", ["both requests and a monthly schedule"]),
+        (
+            "requests_by_month = [1e6]\nmonthly_ramp = { first_month_requests = 1, "
+            "monthly_growth = 0, months = 2 }",
+            ["exactly one of"],
+        ),
+        (
+            "monthly_ramp = { first_month_requests = 1e6, monthly_growth = 0.1 }",
+            ["missing ['months']"],
+        ),
+        (
+            "monthly_ramp = { first_month_requests = 1e6, monthly_growth = 0.1, months = 2000 }",
+            ["scenarios[1].monthly_ramp.months = 2000", "1 to 1,200"],
+        ),
+        ("discount_rate = 0.1", ["exactly one of"]),
+        (
+            "requests_by_month = [1e6]\nrequests_low = 1e5\nrequests_high = 1e7",
+            ["requests_low with a monthly schedule"],
+        ),
+    ],
+)
 def test_bad_schedules_name_the_key_the_value_and_the_range(tmp_path, entry, words):
     scenario = tmp_path / "bad.toml"
     scenario.write_text(f"[[scenarios]]\nchinchilla_params = 7e9\n{entry}\n")
@@ -126,8 +147,10 @@ def test_bad_schedules_name_the_key_the_value_and_the_range(tmp_path, entry, wor
 
 def test_yaml_schedules(tmp_path):
     scenario = tmp_path / "plan.yaml"
-    scenario.write_text("scenarios:\n  - name: y\n    loss: 2.4\n    requests_by_month: "
-                        "[1.0e+6, 2.0e+6]\n    discount_rate: 0.05\n    price_change: -0.3\n")
+    scenario.write_text(
+        "scenarios:\n  - name: y\n    loss: 2.4\n    requests_by_month: "
+        "[1.0e+6, 2.0e+6]\n    discount_rate: 0.05\n    price_change: -0.3\n"
+    )
     write_report(tmp_path / "r.xlsx", scenario, show_progress=False)
     frame = pd.read_excel(tmp_path / "r.xlsx", sheet_name="Summary", header=4)
     plan = cost_optimal_pv(2.4, [1e6, 2e6], 0.05, -0.3)
@@ -139,10 +162,20 @@ def test_libreoffice_opens_the_cash_flow_sheet(report, tmp_path):
     convert(report, "pdf", tmp_path)
     # The last filter option (-1) writes every sheet to its own "<name>-<sheet>.csv".
     done = subprocess.run(
-        [SOFFICE, f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}", "--headless",
-         "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,"
-         "false,false,-1", "--outdir", str(tmp_path), str(report)],
-        capture_output=True, text=True, timeout=180)
+        [
+            SOFFICE,
+            f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}",
+            "--headless",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
+            "--outdir",
+            str(tmp_path),
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stderr
     rows = read_csv(tmp_path / f"r-{SHEET}.csv")
     header = next(k for k, row in enumerate(rows) if row and row[0] == "month")

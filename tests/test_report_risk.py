@@ -73,8 +73,9 @@ def test_regret_table_and_robust_plan_are_the_engine(ranged):
     first = _find(ws, PLAN_LABELS[0])
     for i in range(4):
         row = [ws.cell(first + i, c).value for c in range(2, 8)]
-        params, tokens = (robust.params, robust.tokens) if i == 3 else (table.params[i],
-                                                                         table.tokens[i])
+        params, tokens = (
+            (robust.params, robust.tokens) if i == 3 else (table.params[i], table.tokens[i])
+        )
         assert_allclose(row[:2], [params, tokens], rtol=1e-14)
         for j, r in enumerate(requests):  # each cost is LIFETIME_COST of the plan
             total = udfs.LIFETIME_COST(params, tokens, r, 100, 300, "h100")[0][2]
@@ -90,8 +91,9 @@ def test_plan_interval_is_the_fit_module(ranged):
     plan = scenario.plans[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PlanIntervalWarning)
-        expected = plan_interval(xlplan.fit.load_runs(str(SARDANA)), plan.loss,
-                                 plan.requests * 400, 0.9, 200, 0)
+        expected = plan_interval(
+            xlplan.fit.load_runs(str(SARDANA)), plan.loss, plan.requests * 400, 0.9, 200, 0
+        )
     first = _find(ws, "low")
     for i, values in enumerate([*expected.as_rows(), expected.point]):
         assert_allclose([ws.cell(first + i, c).value for c in range(2, 5)], values, rtol=1e-14)
@@ -132,14 +134,17 @@ def test_only_ranged_scenarios_get_a_block_and_no_runs_means_no_interval(tmp_pat
     assert any("give `runs" in t for t in text)
 
 
-@pytest.mark.parametrize("entry, words", [
-    ("requests_low = 5e8", ["requests_low alone"]),
-    ("requests_high = 5e9", ["requests_high alone"]),
-    ("requests_low = 3e9\nrequests_high = 5e9", ["requests_low = 3e+09", "<= requests"]),
-    ("requests_low = 5e8\nrequests_high = 1e9", ["requests_high = 1e+09"]),
-    ("requests_low = 0\nrequests_high = 5e9", ["0 < requests_low"]),
-    ("requests_low = \"few\"\nrequests_high = 5e9", ["scenarios[1].requests_low"]),
-])
+@pytest.mark.parametrize(
+    "entry, words",
+    [
+        ("requests_low = 5e8", ["requests_low alone"]),
+        ("requests_high = 5e9", ["requests_high alone"]),
+        ("requests_low = 3e9\nrequests_high = 5e9", ["requests_low = 3e+09", "<= requests"]),
+        ("requests_low = 5e8\nrequests_high = 1e9", ["requests_high = 1e+09"]),
+        ("requests_low = 0\nrequests_high = 5e9", ["0 < requests_low"]),
+        ('requests_low = "few"\nrequests_high = 5e9', ["scenarios[1].requests_low"]),
+    ],
+)
 def test_bad_ranges_name_the_key(tmp_path, entry, words):
     path = tmp_path / "bad.toml"
     path.write_text(f"[[scenarios]]\nloss = 2.1\nrequests = 2e9\n{entry}\n")

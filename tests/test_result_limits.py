@@ -26,22 +26,50 @@ _RUNS = load_runs(Path(__file__).parent / "data" / "sardana_mpt_47runs.csv")
 RUNS = np.column_stack([_RUNS.params, _RUNS.tokens, _RUNS.loss]).tolist()
 
 # One valid value per argument name, so that every function answers a result.
-SAMPLES = {"params": 7e9, "tokens": 2e12, "loss": 2.1, "inf_tokens": 1e13, "requests": 1e9,
-           "name": "chinchilla", "size_fraction": 0.5, "runs": RUNS,
-           "requests_scenarios": [[1e8, 1e9, 1e10, 1e11]], "resamples": 10, "seed": 1,
-           "level": 0.8, "first_month_requests": 1e6, "monthly_growth": 0.1, "months": 24,
-           "requests_by_month": [[1e6] * 36], "total_flops": 1e24, "dollars": 1e7,
-           "gpu_hours": 1e5, "power_watts": 700, "requests_per_month": 1e8,
-           "api_input_price": 0.5, "api_output_price": 1.5, "hardware": None,
-           "model": "llama-3-8b", "context": 4096, "tpot_target": 0.05, "gpus": 8, "days": 30}
-SAMPLES_BY_FUNCTION = {("XLPLAN_HARDWARE", "name"): "h100", ("XLPLAN_HARDWARE", "all"): True,
-                       ("SERVING", "hardware"): "h100", ("GPUS_NEEDED", "hardware"): "h100",
-                       ("BREAKEVEN_REQUESTS", "hardware"): "h100"}
+SAMPLES = {
+    "params": 7e9,
+    "tokens": 2e12,
+    "loss": 2.1,
+    "inf_tokens": 1e13,
+    "requests": 1e9,
+    "name": "chinchilla",
+    "size_fraction": 0.5,
+    "runs": RUNS,
+    "requests_scenarios": [[1e8, 1e9, 1e10, 1e11]],
+    "resamples": 10,
+    "seed": 1,
+    "level": 0.8,
+    "first_month_requests": 1e6,
+    "monthly_growth": 0.1,
+    "months": 24,
+    "requests_by_month": [[1e6] * 36],
+    "total_flops": 1e24,
+    "dollars": 1e7,
+    "gpu_hours": 1e5,
+    "power_watts": 700,
+    "requests_per_month": 1e8,
+    "api_input_price": 0.5,
+    "api_output_price": 1.5,
+    "hardware": None,
+    "model": "llama-3-8b",
+    "context": 4096,
+    "tpot_target": 0.05,
+    "gpus": 8,
+    "days": 30,
+}
+SAMPLES_BY_FUNCTION = {
+    ("XLPLAN_HARDWARE", "name"): "h100",
+    ("XLPLAN_HARDWARE", "all"): True,
+    ("SERVING", "hardware"): "h100",
+    ("GPUS_NEEDED", "hardware"): "h100",
+    ("BREAKEVEN_REQUESTS", "hardware"): "h100",
+}
 
 
 def _sample_args(spec):
-    return tuple(SAMPLES_BY_FUNCTION.get((spec.name, p.name), SAMPLES.get(p.name))
-                 for p in spec.params)
+    return tuple(
+        SAMPLES_BY_FUNCTION.get((spec.name, p.name), SAMPLES.get(p.name)) for p in spec.params
+    )
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
@@ -59,14 +87,17 @@ def test_every_function_declares_its_answers_shape(name):
         assert (rows, columns) == estimated, (name, value)
 
 
-@pytest.mark.parametrize("name, args, shape", [
-    ("REGRET_TABLE", (2.1, [[1e9 * (i + 1) for i in range(7)]]), (7, 8)),
-    ("REGRET_TABLE", (2.1, [[1e9 * (i + 1)] for i in range(12)]), (12, 13)),
-    ("DEMAND_RAMP", (1e6, 0.1, 1200), (1200, 1)),
-    ("DEMAND_RAMP", (1e6, 0.1, "30", 1e7), (30, 1)),
-    ("CASHFLOW", (7e9, 2e12, [[1e6]] * 1200), (1201, 6)),
-    ("CASHFLOW", (7e9, 2e12, [[1e6] * 5]), (6, 6)),
-])
+@pytest.mark.parametrize(
+    "name, args, shape",
+    [
+        ("REGRET_TABLE", (2.1, [[1e9 * (i + 1) for i in range(7)]]), (7, 8)),
+        ("REGRET_TABLE", (2.1, [[1e9 * (i + 1)] for i in range(12)]), (12, 13)),
+        ("DEMAND_RAMP", (1e6, 0.1, 1200), (1200, 1)),
+        ("DEMAND_RAMP", (1e6, 0.1, "30", 1e7), (30, 1)),
+        ("CASHFLOW", (7e9, 2e12, [[1e6]] * 1200), (1201, 6)),
+        ("CASHFLOW", (7e9, 2e12, [[1e6] * 5]), (6, 6)),
+    ],
+)
 def test_growing_answers_are_estimated_exactly(name, args, shape):
     assert FUNCTIONS[name].result_shape(args) == shape
     assert limits.shape(FUNCTIONS[name].func(*args)) == shape
@@ -90,8 +121,10 @@ def test_an_answer_over_the_limit_is_refused_before_anything_is_computed(monkeyp
     error = udfs.REGRET_TABLE(2.1, [[1e9 * (i + 1) for i in range(4000)]])
     assert time.perf_counter() - started < 5  # a bound on a refusal that takes ~ms
     assert error.code == "#VALUE!"
-    assert error.message.startswith("REGRET_TABLE: the result would be 16,004,000 cells "
-                                     "(4000 x 4001), more than the limit of 100,000 cells")
+    assert error.message.startswith(
+        "REGRET_TABLE: the result would be 16,004,000 cells "
+        "(4000 x 4001), more than the limit of 100,000 cells"
+    )
 
 
 def test_a_route_may_set_its_own_limit_for_the_calls_it_makes():
@@ -148,15 +181,18 @@ def _answer(stream):
 
 
 def test_the_worker_process_applies_the_servers_limit():
-    worker = subprocess.Popen([sys.executable, "-m", "xlplan.server.worker",
-                               "--max-result-cells", "4"], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "xlplan.server.worker", "--max-result-cells", "4"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
     try:
         assert _answer(worker.stdout) == "ready"
         _message(worker.stdin, ("FIT_COEFFS", (RUNS, None, None)))
         error = _answer(worker.stdout)
-        assert error.code == "#VALUE!" and "5 cells (1 x 5), more than the limit of 4" in \
-            error.message
+        assert (
+            error.code == "#VALUE!" and "5 cells (1 x 5), more than the limit of 4" in error.message
+        )
     finally:
         worker.stdin.close()
         assert worker.wait(timeout=60) == 0  # stdin closed: it ends
@@ -164,8 +200,15 @@ def test_the_worker_process_applies_the_servers_limit():
 
 def test_the_cell_limit_bounds_the_bytes_of_an_answer():
     """A cell is a finite float: its JSON is at most BYTES_PER_CELL bytes with its comma."""
-    longest = max(len(json.dumps(v)) for v in (-2.2250738585072014e-308, -1.7976931348623157e308,
-                                                -5e-324, -1.2345678901234567e-100))
+    longest = max(
+        len(json.dumps(v))
+        for v in (
+            -2.2250738585072014e-308,
+            -1.7976931348623157e308,
+            -5e-324,
+            -1.2345678901234567e-100,
+        )
+    )
     assert longest + 1 <= limits.BYTES_PER_CELL
     table = udfs.REGRET_TABLE(2.1, [[1e8 * (i + 1) for i in range(315)]])
     text = json.dumps({"result": table}, separators=(",", ":"))

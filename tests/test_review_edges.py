@@ -1,4 +1,5 @@
 """Adversarial edge cases of the monthly, data-limit and range functions (review)."""
+
 import numpy as np
 
 import xlplan.udfs as udfs
@@ -38,7 +39,7 @@ def test_robust_opt_regret_is_the_minimax_over_the_whole_demand_interval():
     n_min = (law.A / (loss - law.E)) ** (1 / law.alpha)
 
     def worst(n):
-        d = (law.B / ((loss - law.E) - law.A / n ** law.alpha)) ** (1 / law.beta)
+        d = (law.B / ((loss - law.E) - law.A / n**law.alpha)) ** (1 / law.beta)
         return max(_cost(n, d, R) - b for R, b in zip(demands, best, strict=True))
 
     # The cost-optimal sizes for lo and hi lie inside [1.01, 10] x n_min here.

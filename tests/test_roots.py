@@ -17,7 +17,7 @@ from xlplan.engine.money import breakeven
 from xlplan.engine.money.breakeven import breakeven_requests
 from xlplan.engine.paper.sizing import cost_optimal, lifetime_cost
 
-EPS = 2.0 ** -52
+EPS = 2.0**-52
 
 
 def _cubic(x, m):
@@ -37,15 +37,33 @@ def _one(value):
 
 
 # A fixed bracket (shrink=False) suits a convex f: there the bracket is kept to x >= 0.
-@pytest.mark.parametrize("root, shrink", [(-3.0, True), (-0.5, True), (0.75, True),
-                                          (2.0, True), (10.25, True), (1000.5, True),
-                                          (0.75, False), (10.25, False), (1000.5, False)])
+@pytest.mark.parametrize(
+    "root, shrink",
+    [
+        (-3.0, True),
+        (-0.5, True),
+        (0.75, True),
+        (2.0, True),
+        (10.25, True),
+        (1000.5, True),
+        (0.75, False),
+        (10.25, False),
+        (1000.5, False),
+    ],
+)
 def test_halley_finds_the_cubic_root(root, shrink):
     m = root * root * root + root
     low, high = -abs(m) - 1.0, abs(m) + 1.0  # |root| <= |m| since |x**3 + x| >= |x|
     low = low if shrink else 0.0
-    found = roots.halley(_cubic, _one(high), _one(low), _one(high), (_one(m),), shrink=shrink,
-                         rtol=roots.STEP_TOLERANCE)
+    found = roots.halley(
+        _cubic,
+        _one(high),
+        _one(low),
+        _one(high),
+        (_one(m),),
+        shrink=shrink,
+        rtol=roots.STEP_TOLERANCE,
+    )
     assert found.converged.tolist() == [True] and found.flag.tolist() == ["converged"]
     assert_allclose(found.root, root, rtol=2 * EPS)
     assert abs(_cubic(found.root, m)[0][0]) <= 4 * EPS * max(1.0, abs(m))  # residual
@@ -64,8 +82,9 @@ def _softplus(x):
 def test_scalar_kernel_finds_softplus_roots(p, q, shrink, root):
     m = p * root + q * _softplus(root)
     low, high = root - 2.0, root + 1.0
-    found = roots.softplus_root(m, p, q, high, low, high, shrink=shrink,
-                                rtol=roots.STEP_TOLERANCE, ftol=1e-300)
+    found = roots.softplus_root(
+        m, p, q, high, low, high, shrink=shrink, rtol=roots.STEP_TOLERANCE, ftol=1e-300
+    )
     assert found.converged is True and found.flag == "converged"
     assert isinstance(found.root, float) and isinstance(found.iterations, int)
     assert 1 <= found.iterations <= 6
@@ -81,23 +100,29 @@ def _linear(x, m):
 
 def test_exact_step_counts():
     # Newton on a line lands on the root (exactly representable) in one step ...
-    found = roots.halley(_linear, _one(10.0), _one(-10.0), _one(10.0), (_one(3.0),),
-                         shrink=True, ftol=1e-300)
+    found = roots.halley(
+        _linear, _one(10.0), _one(-10.0), _one(10.0), (_one(3.0),), shrink=True, ftol=1e-300
+    )
     assert (found.root[0], found.iterations[0]) == (1.5, 1)
     one = roots.softplus_root(3.0, 2.0, 0.0, 10.0, -10.0, 10.0, shrink=True, ftol=1e-300)
     assert (one.root, one.iterations) == (1.5, 1)  # q = 0: the same line
     # ... and without a residual test the zero step taken there ends it: a second step.
-    found = roots.halley(_linear, _one(10.0), _one(-10.0), _one(10.0), (_one(3.0),),
-                         shrink=True)
+    found = roots.halley(_linear, _one(10.0), _one(-10.0), _one(10.0), (_one(3.0),), shrink=True)
     assert (found.root[0], found.iterations[0]) == (1.5, 2)
     one = roots.softplus_root(3.0, 2.0, 0.0, 10.0, -10.0, 10.0, shrink=True)
     assert (one.root, one.iterations) == (1.5, 2)
     # A step that always leaves the bracket is a bisection: from [0, 1] the bracket
     # after j steps is 2**-j wide, so xtol = 2**-10 stops at the 11th evaluation.
-    found = roots.halley(lambda x: (x - 0.3, np.full(x.shape, 1e-9), None), _one(0.5),
-                         _one(0.0), _one(1.0), shrink=True, xtol=2.0 ** -10)
+    found = roots.halley(
+        lambda x: (x - 0.3, np.full(x.shape, 1e-9), None),
+        _one(0.5),
+        _one(0.0),
+        _one(1.0),
+        shrink=True,
+        xtol=2.0**-10,
+    )
     assert found.iterations.tolist() == [11]
-    assert found.high[0] - found.low[0] == 2.0 ** -11 and found.low[0] <= 0.3 <= found.high[0]
+    assert found.high[0] - found.low[0] == 2.0**-11 and found.low[0] <= 0.3 <= found.high[0]
 
 
 @pytest.mark.parametrize("shrink, sweeps", [(True, 1), (True, 4), (False, 3)])
@@ -107,12 +132,12 @@ def test_array_equals_the_per_element_loop(shrink, sweeps):
     low, high = -np.abs(m) - 1.0, np.abs(m) + 1.0
     if not shrink:  # a fixed bracket suits a convex f only: keep x >= 0 (roots > 0)
         m, low = np.abs(m), np.zeros(m.shape)
-    options = {"shrink": shrink, "rtol": roots.STEP_TOLERANCE, "ftol": 1e-300,
-               "sweeps": sweeps}
+    options = {"shrink": shrink, "rtol": roots.STEP_TOLERANCE, "ftol": 1e-300, "sweeps": sweeps}
     array = roots.halley(_cubic, high, low, high, (m,), **options)
     for i in range(m.size):
-        one = roots.halley(_cubic, high[i:i + 1], low[i:i + 1], high[i:i + 1], (m[i:i + 1],),
-                           **options)
+        one = roots.halley(
+            _cubic, high[i : i + 1], low[i : i + 1], high[i : i + 1], (m[i : i + 1],), **options
+        )
         assert array.root[i] == one.root[0] and array.iterations[i] == one.iterations[0], i
     assert array.converged.all() and set(array.flag) == {"converged"}
     assert _brackets_root(array.root, m)
@@ -122,6 +147,7 @@ def test_array_equals_the_per_element_loop(shrink, sweeps):
 def test_softplus_array_path_equals_the_scalar_kernel(p, q, shrink):
     rng = np.random.default_rng(3)
     m = rng.uniform(-40, 40, 500)
+
     # the bracket from max(x, 0) <= log(1 + e**x) <= max(x, 0) + log 2, inverting the
     # increasing p x + q max(x, 0) piece by piece
     def inverse(v):
@@ -129,8 +155,7 @@ def test_softplus_array_path_equals_the_scalar_kernel(p, q, shrink):
 
     low, high = inverse(m - max(q, 0) * math.log(2)), inverse(m - min(q, 0) * math.log(2))
     options = {"shrink": shrink, "rtol": roots.STEP_TOLERANCE, "ftol": 1e-300}
-    array = roots.halley(partial(roots.softplus_terms, p=p, q=q), high, low, high, (m,),
-                         **options)
+    array = roots.halley(partial(roots.softplus_terms, p=p, q=q), high, low, high, (m,), **options)
     assert array.converged.all()
     for i in range(m.size):
         one = roots.softplus_root(m[i], p, q, high[i], low[i], high[i], **options)
@@ -141,20 +166,21 @@ def test_softplus_array_path_equals_the_scalar_kernel(p, q, shrink):
 def test_too_few_iterations_say_so_and_raise():
     m = np.array([2.0, 1e3, 5.0])
     low, high = -np.abs(m) - 1.0, np.abs(m) + 1.0
-    scalar = roots.softplus_root(30.0, 0.28, 1.0, 50.0, -50.0, 50.0, shrink=True,
-                                 rtol=roots.STEP_TOLERANCE, max_iterations=1)
+    scalar = roots.softplus_root(
+        30.0, 0.28, 1.0, 50.0, -50.0, 50.0, shrink=True, rtol=roots.STEP_TOLERANCE, max_iterations=1
+    )
     assert scalar.converged is False and scalar.flag == "max-iterations"
     assert scalar.iterations == 1 and scalar.low <= 30.0 / 1.28 <= scalar.high
     with pytest.raises(ConvergenceError, match=r"did not converge in 1 iterations \(last x"):
         roots.check(scalar, "softplus", "x")
-    array = roots.halley(_cubic, high, low, high, (m,), shrink=True,
-                         rtol=roots.STEP_TOLERANCE, max_iterations=2)
+    array = roots.halley(
+        _cubic, high, low, high, (m,), shrink=True, rtol=roots.STEP_TOLERANCE, max_iterations=2
+    )
     assert not array.converged.any() and array.flag.tolist() == ["max-iterations"] * 3
     assert np.all(_cubic(array.low, m)[0] <= 0) and np.all(_cubic(array.high, m)[0] >= 0)
     with pytest.raises(ConvergenceError, match="in 2 iterations for 3 element"):
         roots.check(array, "cubic", "x")
-    enough = roots.halley(_cubic, high, low, high, (m,), shrink=True,
-                          rtol=roots.STEP_TOLERANCE)
+    enough = roots.halley(_cubic, high, low, high, (m,), shrink=True, rtol=roots.STEP_TOLERANCE)
     assert roots.check(enough, "cubic", "x") is enough
 
 
@@ -182,8 +208,7 @@ def test_illinois_without_a_derivative():
     assert found.converged.all() and (found.high - found.low <= 1e-12).all()
     assert np.all(f(found.low, m) <= 0) and np.all(f(found.high, m) >= 0)  # a bracket
     assert ((found.low <= found.root) & (found.root <= found.high)).all()
-    short = roots.illinois(f, low, high, f(low, m), f(high, m), (m,), xtol=1e-12,
-                           max_iterations=2)
+    short = roots.illinois(f, low, high, f(low, m), f(high, m), (m,), xtol=1e-12, max_iterations=2)
     assert short.flag.tolist()[:2] == ["max-iterations"] * 2
     with pytest.raises(ConvergenceError, match="did not converge in 2 iterations"):
         roots.check(short, "cubic", "x")
@@ -228,14 +253,14 @@ def test_breakeven_near_the_floor_always_answers_with_a_root():
     assert np.all(np.isfinite(batch.requests)) and np.all(batch.requests > 0)
     assert np.all(np.diff(batch.requests) < 0)  # a dearer API breaks even sooner
     kappas = []
-    for price, requests, api_cost in zip(prices, batch.requests,
-                                         batch.api_cost_per_request, strict=True):
+    for price, requests, api_cost in zip(
+        prices, batch.requests, batch.api_cost_per_request, strict=True
+    ):
         one = breakeven_requests(LOSS, float(price), float(price), hardware=HARDWARE)
         assert one.requests == requests  # array equals the per-element loop
         kappas.append(_assert_root(requests, api_cost))
     # so from 0.2% above the floor up, every answer was checked within 1e-9
-    assert all(1024 * EPS * k <= 1e-9 for k, m in zip(kappas, margins, strict=True)
-               if m >= 2e-3)
+    assert all(1024 * EPS * k <= 1e-9 for k, m in zip(kappas, margins, strict=True) if m >= 2e-3)
 
 
 def test_breakeven_reported_case_and_the_last_bits_of_its_price():

@@ -19,8 +19,13 @@ def _rows():
 
 def test_excel_range_with_header_and_blank_and_text_rows():
     # What =FIT_COEFFS(A1:C9) passes: a header of text, blank cells as None.
-    table = [["Params", "Tokens", "Loss"], *_rows()[:3], [None, None, None],
-             [8e8, "n/a", 2.7], *_rows()[4:]]
+    table = [
+        ["Params", "Tokens", "Loss"],
+        *_rows()[:3],
+        [None, None, None],
+        [8e8, "n/a", 2.7],
+        *_rows()[4:],
+    ]
     runs = load_runs(table)
     assert len(runs) == 5
     assert runs.skipped_rows == (5, 6)  # header is row 1, first run row 2

@@ -42,9 +42,12 @@ def test_size_limit_bom_and_encoding(tmp_path):
 def test_nesting_is_bounded_in_every_format_and_parse_errors_are_type_errors(tmp_path):
     deep = safe_parse.MAX_NESTING + 1
     nested = "[" * deep + "]" * deep
-    for parse, text in ((safe_parse.parse_json, nested), (safe_parse.parse_toml, f"a = {nested}"),
-                        (safe_parse.parse_yaml, f"a: {nested}"),
-                        (safe_parse.parse_toml, "a." + ".".join("b" * deep) + " = 1")):
+    for parse, text in (
+        (safe_parse.parse_json, nested),
+        (safe_parse.parse_toml, f"a = {nested}"),
+        (safe_parse.parse_yaml, f"a: {nested}"),
+        (safe_parse.parse_toml, "a." + ".".join("b" * deep) + " = 1"),
+    ):
         with pytest.raises(InvalidTypeError, match=f"more than {safe_parse.MAX_NESTING} levels"):
             parse(text, "file", tmp_path / "f")
     shallow = "[" * 5 + "]" * 5

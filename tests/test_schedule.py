@@ -30,9 +30,14 @@ def _ramps(count, months, seed):
 
 # ---- independent arithmetic, month by month in plain Python ---------------------------
 
+
 def _dollars_per_param_request(hw, d_in=70.0, d_out=215.0):
-    return 2 * hw.inference_price_per_hour / (3600 * hw.inference_peak_flops) * (
-        d_in / hw.prefill_mfu + d_out / hw.decode_mfu)
+    return (
+        2
+        * hw.inference_price_per_hour
+        / (3600 * hw.inference_peak_flops)
+        * (d_in / hw.prefill_mfu + d_out / hw.decode_mfu)
+    )
 
 
 def _training_dollars(hw, n, d):
@@ -50,25 +55,31 @@ def _monthly_pv(n, d, months, discount, change, hw=HW):
 
 
 def _tokens_on_constraint(loss, n):
-    return (LAW.B / (loss - LAW.E - LAW.A / n ** LAW.alpha)) ** (1 / LAW.beta)
+    return (LAW.B / (loss - LAW.E - LAW.A / n**LAW.alpha)) ** (1 / LAW.beta)
 
 
 def _brute_force_params(loss, months, discount, change):
     """Minimise the month-by-month total PV over log N along the loss constraint."""
-    n_floor = (LAW.A / (loss - LAW.E)) ** (1 / LAW.alpha)   # below it, no D reaches loss
-    n_chin = xlplan.chinchilla_from_loss(loss).params       # the optimum is never above it
+    n_floor = (LAW.A / (loss - LAW.E)) ** (1 / LAW.alpha)  # below it, no D reaches loss
+    n_chin = xlplan.chinchilla_from_loss(loss).params  # the optimum is never above it
 
     def total(log_n):
         n = math.exp(log_n)
-        return math.log(sum(_monthly_pv(n, _tokens_on_constraint(loss, n), months,
-                                        discount, change)))
+        return math.log(
+            sum(_monthly_pv(n, _tokens_on_constraint(loss, n), months, discount, change))
+        )
 
-    result = minimize_scalar(total, bounds=(math.log(n_floor) + 1e-6, math.log(n_chin) + 0.1),
-                             method="bounded", options={"xatol": 1e-9})
+    result = minimize_scalar(
+        total,
+        bounds=(math.log(n_floor) + 1e-6, math.log(n_chin) + 0.1),
+        method="bounded",
+        options={"xatol": 1e-9},
+    )
     return math.exp(result.x), math.exp(result.fun)
 
 
 # ---- zero rates: the lump-sum functions, bit for bit --------------------------------------
+
 
 def test_zero_rates_give_the_lump_sum_results_bit_for_bit():
     ramps = _ramps(50, 60, seed=1)
@@ -78,8 +89,9 @@ def test_zero_rates_give_the_lump_sum_results_bit_for_bit():
     lump = xlplan.cost_optimal(losses, total)
     for side in ("optimal", "chinchilla"):
         for field in ("params", "tokens", "training", "inference", "total"):
-            assert np.array_equal(getattr(getattr(pv, side), field),
-                                  getattr(getattr(lump, side), field)), (side, field)
+            assert np.array_equal(
+                getattr(getattr(pv, side), field), getattr(getattr(lump, side), field)
+            ), (side, field)
     for k in range(3):  # the scalar path too
         one = schedule.cost_optimal_pv(losses[k], ramps[k])
         assert one.optimal.params == xlplan.cost_optimal(losses[k], total[k]).optimal.params
@@ -93,8 +105,9 @@ def test_zero_rates_in_excel_equal_cost_opt_and_lifetime_cost():
     total = float(np.sum(RAMP))
     loss = float(xlplan.chinchilla_from_params(7e9).loss)
     assert udfs.COST_OPT_PV(loss, months) == udfs.COST_OPT(loss, total)
-    assert udfs.COST_OPT_PV(loss, months, 0, 0, 100, 300, "h100", "epoch-2024") == \
-        udfs.COST_OPT(loss, total, 100, 300, "h100", "epoch-2024")
+    assert udfs.COST_OPT_PV(loss, months, 0, 0, 100, 300, "h100", "epoch-2024") == udfs.COST_OPT(
+        loss, total, 100, 300, "h100", "epoch-2024"
+    )
     assert udfs.LIFETIME_PV(7e9, 2e12, months) == udfs.LIFETIME_COST(7e9, 2e12, total)
     flow = np.array(udfs.CASHFLOW(7e9, 2e12, months))
     assert np.array_equal(flow[:, 4], flow[:, 5])  # nothing discounted at zero rates
@@ -110,8 +123,10 @@ def test_an_all_zero_schedule_gives_the_chinchilla_model():
 
 # ---- present value: a month-by-month loop, brute force, monotonicity -----------------
 
-@pytest.mark.parametrize("discount, change", [(0.05, -0.4), (0.1, -0.25), (0.2, 0.1),
-                                              (0.0, -0.1), (0.15, 0.0)])
+
+@pytest.mark.parametrize(
+    "discount, change", [(0.05, -0.4), (0.1, -0.25), (0.2, 0.1), (0.0, -0.1), (0.15, 0.0)]
+)
 def test_lifetime_pv_is_the_month_by_month_sum(discount, change):
     training, inference = _monthly_pv(7e9, 2e12, RAMP, discount, change)
     plan = schedule.lifetime_pv(7e9, 2e12, RAMP, discount, change)
@@ -129,10 +144,12 @@ def test_pv_optimum_is_the_brute_force_minimum(discount, change):
     assert_allclose(plan.optimal.params, params, rtol=2e-5)
     assert_allclose(plan.optimal.total, total, rtol=1e-10)
     assert plan.optimal.total <= total * (1 + 1e-12)  # never above the brute-force minimum
-    training, inference = _monthly_pv(plan.optimal.params, plan.optimal.tokens, months,
-                                      discount, change)
-    assert_allclose([plan.optimal.training, plan.optimal.inference], [training, inference],
-                    rtol=1e-12)
+    training, inference = _monthly_pv(
+        plan.optimal.params, plan.optimal.tokens, months, discount, change
+    )
+    assert_allclose(
+        [plan.optimal.training, plan.optimal.inference], [training, inference], rtol=1e-12
+    )
     assert LAW.loss(plan.optimal.params, plan.optimal.tokens) == pytest.approx(loss, abs=1e-12)
 
 
@@ -155,16 +172,23 @@ def test_many_schedules_at_once_equal_one_at_a_time():
     plan = schedule.cost_optimal_pv(losses, ramps, discount, change)
     r_pv = schedule.present_value_requests(ramps, discount, change)
     for k in range(40):
-        one = schedule.cost_optimal_pv(float(losses[k]), ramps[k], float(discount[k]),
-                                       float(change[k]))
+        one = schedule.cost_optimal_pv(
+            float(losses[k]), ramps[k], float(discount[k]), float(change[k])
+        )
         assert isinstance(one.optimal.params, float)
         assert_allclose(plan.optimal.params[k], one.optimal.params, rtol=1e-12)
-        assert_allclose(r_pv[k], sum(ramps[k][t] * (1 + change[k]) ** (t / 12)
-                                     / (1 + discount[k]) ** ((t + 1) / 12)
-                                     for t in range(120)), rtol=1e-12)
+        assert_allclose(
+            r_pv[k],
+            sum(
+                ramps[k][t] * (1 + change[k]) ** (t / 12) / (1 + discount[k]) ** ((t + 1) / 12)
+                for t in range(120)
+            ),
+            rtol=1e-12,
+        )
 
 
 # ---- cash flow ------------------------------------------------------------------------
+
 
 def test_cashflow_rows_and_columns():
     n, d, discount, change = 7e9, 2e12, 0.1, -0.25
@@ -210,6 +234,7 @@ def test_excel_cashflow_is_the_engine_and_sums_to_lifetime_pv():
 
 # ---- the demand ramp -----------------------------------------------------------------
 
+
 def test_demand_ramp_values():
     ramp = udfs.DEMAND_RAMP(1e6, 0.5, 6, 4e6)
     assert ramp == [[1e6], [1.5e6], [2.25e6], [3.375e6], [4e6], [4e6]]
@@ -228,6 +253,7 @@ def test_blank_months_count_as_zero_and_one_cell_is_one_month():
 
 # ---- bad input -----------------------------------------------------------------------
 
+
 def _error(value, code, *words):
     assert isinstance(value, CellError), value
     assert value.code == code, value
@@ -237,17 +263,27 @@ def _error(value, code, *words):
 
 def test_bad_rates_and_months_name_argument_value_and_range():
     months = [[1e8], [2e8], [-5.0], [1e8]]
-    _error(udfs.LIFETIME_PV(7e9, 2e12, months), "#NUM!", "requests_by_month", "month 3",
-           "-5", ">= 0")
-    _error(udfs.COST_OPT_PV(2.1, [[1e8], ["lots"]]), "#VALUE!", "requests_by_month",
-           "month 2", "'lots'")
+    _error(
+        udfs.LIFETIME_PV(7e9, 2e12, months), "#NUM!", "requests_by_month", "month 3", "-5", ">= 0"
+    )
+    _error(
+        udfs.COST_OPT_PV(2.1, [[1e8], ["lots"]]),
+        "#VALUE!",
+        "requests_by_month",
+        "month 2",
+        "'lots'",
+    )
     _error(udfs.CASHFLOW(7e9, 2e12, [[True]]), "#VALUE!", "month 1")
     _error(udfs.COST_OPT_PV(2.1, [[1e8]], -0.01), "#NUM!", "discount_rate=-0.01", ">= 0")
     _error(udfs.COST_OPT_PV(2.1, [[1e8]], 0.1, -1), "#NUM!", "price_change=-1", "> -1")
     _error(udfs.COST_OPT_PV(2.1, [[1e8]], "ten"), "#VALUE!", "discount_rate")
     _error(udfs.LIFETIME_PV(7e9, 2e12, [[1.0]] * 1201), "#NUM!", "1,201 months", "1,200")
-    _error(udfs.LIFETIME_PV(7e9, 2e12, [[1.0, 2.0], [3.0, 4.0]]), "#VALUE!",
-           "one row or one column", "2x2")
+    _error(
+        udfs.LIFETIME_PV(7e9, 2e12, [[1.0, 2.0], [3.0, 4.0]]),
+        "#VALUE!",
+        "one row or one column",
+        "2x2",
+    )
     _error(udfs.COST_OPT_PV(1.5, [[1e8]]), "#NUM!", "loss=1.5")
     _error(udfs.DEMAND_RAMP(1e6, 0.1, 0), "#NUM!", "months=0", "1 to 1,200")
     _error(udfs.DEMAND_RAMP(1e6, 0.1, 12.5), "#NUM!", "months=12.5", "whole number")
@@ -262,8 +298,11 @@ def test_engine_errors_for_many_schedules_name_schedule_and_month():
     ramps = np.ones((3, 10))
     ramps[1, 4] = np.nan
     ramps[2, 0] = -2
-    with pytest.raises(InvalidValueError, match=r"schedule \(1,\) month 5 = nan.*"
-                       r"schedule \(2,\) month 1 = -2") as error:
+    with pytest.raises(
+        InvalidValueError,
+        match=r"schedule \(1,\) month 5 = nan.*"
+        r"schedule \(2,\) month 1 = -2",
+    ) as error:
         schedule.present_value_requests(ramps)
     assert error.value.positions == [(1, 4), (2, 0)]
     plan = schedule.cost_optimal_pv(2.1, ramps, on_invalid="nan")
@@ -292,7 +331,8 @@ def test_a_list_of_floats_sums_as_the_array_path_does(months):
             assert one == pytest.approx(array, rel=1e-15, abs=0)
         plan = schedule.cost_optimal_pv(2.1, ramp, d, g).optimal
         assert plan.params == pytest.approx(
-            schedule.cost_optimal_pv([2.1], np.array(ramp), d, g).optimal.params[0], rel=1e-13)
+            schedule.cost_optimal_pv([2.1], np.array(ramp), d, g).optimal.params[0], rel=1e-13
+        )
 
 
 def test_a_list_past_the_float_range_names_the_culprit_as_an_array_does():

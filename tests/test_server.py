@@ -28,9 +28,14 @@ BT = "{http://schemas.microsoft.com/office/officeappbasictypes/1.0}"
 
 def _call(name, *args):
     """A call body in the xlwings convention: one 2-D matrix per argument."""
-    return {"func_name": name, "args": [a if isinstance(a, list) else [[a]] for a in args],
-            "caller_address": "Sheet1!A1", "version": "test", "runtime": "1.4",
-            "client": "pytest"}
+    return {
+        "func_name": name,
+        "args": [a if isinstance(a, list) else [[a]] for a in args],
+        "caller_address": "Sheet1!A1",
+        "version": "test",
+        "runtime": "1.4",
+        "client": "pytest",
+    }
 
 
 def _gadre_runs(everything=False):
@@ -79,9 +84,11 @@ def test_manifest_is_well_formed_and_points_at_this_server(server):
     root = ET.fromstring(text.encode())
     assert root.tag == f"{OFFICE}OfficeApp"
     urls = {u.get("id"): u.get("DefaultValue") for u in root.iter(f"{BT}Url")}
-    assert urls == {"Functions.Script.Url": f"{server}/functions.js",
-                    "Functions.Metadata.Url": f"{server}/functions.json",
-                    "Taskpane.Url": f"{server}/taskpane.html"}
+    assert urls == {
+        "Functions.Script.Url": f"{server}/functions.js",
+        "Functions.Metadata.Url": f"{server}/functions.json",
+        "Taskpane.Url": f"{server}/taskpane.html",
+    }
     images = [i.get("DefaultValue") for i in root.iter(f"{BT}Image") if i.get("DefaultValue")]
     assert images and all(u.startswith(server) for u in images)
     for url in [*urls.values(), *images]:
@@ -93,11 +100,18 @@ def test_manifest_is_well_formed_and_points_at_this_server(server):
 
 
 def test_single_calls_equal_the_python_functions(server):
-    cases = [("OPT_PARAMS", 2.1, 1e12), ("OPT_PARAMS", "2.1", "1e13", "epoch-2024"),
-             ("COST_OPT", 2.0, 1e9, None, None, "h100"), ("TOTAL_FLOPS", 7e9, 1e12, 1e13),
-             ("SCALING_LOSS", 7e9, 1.4e12), ("CHINCHILLA_MODEL", 7e9),
-             ("CHINCHILLA_OPT", 2.0), ("LIFETIME_COST", 7e9, 1e12, 1e9),
-             ("XLPLAN_LAW", "sardana-all"), ("XLPLAN_HARDWARE", "paper-a100")]
+    cases = [
+        ("OPT_PARAMS", 2.1, 1e12),
+        ("OPT_PARAMS", "2.1", "1e13", "epoch-2024"),
+        ("COST_OPT", 2.0, 1e9, None, None, "h100"),
+        ("TOTAL_FLOPS", 7e9, 1e12, 1e13),
+        ("SCALING_LOSS", 7e9, 1.4e12),
+        ("CHINCHILLA_MODEL", 7e9),
+        ("CHINCHILLA_OPT", 2.0),
+        ("LIFETIME_COST", 7e9, 1e12, 1e9),
+        ("XLPLAN_LAW", "sardana-all"),
+        ("XLPLAN_HARDWARE", "paper-a100"),
+    ]
     for name, *args in cases:
         status, body = request(f"{server}/call", _call(name, *args))
         expected = udfs.FUNCTIONS[name].func(*args)
@@ -108,16 +122,19 @@ def test_single_calls_equal_the_python_functions(server):
     assert body["result"] == udfs.OPT_PARAMS(2.1, 1e12, "epoch-2024")
 
 
-@pytest.mark.parametrize("call, status, code, words", [
-    (_call("OPT_PARAMS", 1.5, 1e12), 400, "#NUM!", ["loss=1.5", "1.69"]),
-    (_call("OPT_PARAMS", 2.1, -1), 400, "#NUM!", ["inf_tokens=-1"]),
-    (_call("OPT_PARAMS", "abc", 1e12), 400, "#VALUE!", ["loss", "abc"]),
-    (_call("OPT_PARAMS", 2.1, 1e12, "nope"), 400, "#VALUE!", ["nope", "chinchilla"]),
-    (_call("OPT_PARAMS", 2.1, 1e12, [[1, 2, 3, 4]]), 400, "#VALUE!", ["law"]),
-    (_call("OPT_PARAMS", 2.1), 400, "#VALUE!", ["takes 2 to 4 arguments, got 1"]),
-    (_call("os.system", "ls"), 404, "#NAME?", ["unknown function", "OPT_PARAMS"]),
-    (_call("__import__", "os"), 404, "#NAME?", ["unknown function"]),
-])
+@pytest.mark.parametrize(
+    "call, status, code, words",
+    [
+        (_call("OPT_PARAMS", 1.5, 1e12), 400, "#NUM!", ["loss=1.5", "1.69"]),
+        (_call("OPT_PARAMS", 2.1, -1), 400, "#NUM!", ["inf_tokens=-1"]),
+        (_call("OPT_PARAMS", "abc", 1e12), 400, "#VALUE!", ["loss", "abc"]),
+        (_call("OPT_PARAMS", 2.1, 1e12, "nope"), 400, "#VALUE!", ["nope", "chinchilla"]),
+        (_call("OPT_PARAMS", 2.1, 1e12, [[1, 2, 3, 4]]), 400, "#VALUE!", ["law"]),
+        (_call("OPT_PARAMS", 2.1), 400, "#VALUE!", ["takes 2 to 4 arguments, got 1"]),
+        (_call("os.system", "ls"), 404, "#NAME?", ["unknown function", "OPT_PARAMS"]),
+        (_call("__import__", "os"), 404, "#NAME?", ["unknown function"]),
+    ],
+)
 def test_bad_calls_get_a_clear_4xx(server, call, status, code, words):
     got_status, body = request(f"{server}/call", call)
     assert got_status == status and body["error"]["code"] == code, body
@@ -138,20 +155,26 @@ def test_a_path_in_a_cell_is_never_opened_by_the_server(server, tmp_path):
         assert status == 400 and body["error"]["code"] == "#VALUE!", body
         assert f"unknown law '{path}'" in body["error"]["message"], body
         bodies.append(body)
-    assert (bodies[0]["error"]["message"].replace("real", "X")
-            == bodies[1]["error"]["message"].replace("nothere", "X"))
-    status, body = request(f"{server}/batch", {"calls": [
-        _call("XLPLAN_LAW", str(real)), _call("SCALING_LOSS", 7e9, 1e12, str(real))]})
+    assert bodies[0]["error"]["message"].replace("real", "X") == bodies[1]["error"][
+        "message"
+    ].replace("nothere", "X")
+    status, body = request(
+        f"{server}/batch",
+        {"calls": [_call("XLPLAN_LAW", str(real)), _call("SCALING_LOSS", 7e9, 1e12, str(real))]},
+    )
     assert status == 200
     assert [a["error"]["code"] for a in body["results"]] == ["#VALUE!", "#VALUE!"], body
 
 
-@pytest.mark.parametrize("raw, words", [
-    (b"{not json", ["malformed request body", "JSON"]),
-    (b'{"args": []}', ["malformed request body", "func_name"]),
-    (b'{"func_name": "OPT_PARAMS", "args": [2.1, 1e12]}', ["malformed request body", "args"]),
-    (b"", ["malformed request body"]),
-])
+@pytest.mark.parametrize(
+    "raw, words",
+    [
+        (b"{not json", ["malformed request body", "JSON"]),
+        (b'{"args": []}', ["malformed request body", "func_name"]),
+        (b'{"func_name": "OPT_PARAMS", "args": [2.1, 1e12]}', ["malformed request body", "args"]),
+        (b"", ["malformed request body"]),
+    ],
+)
 def test_malformed_bodies_get_400_and_the_server_keeps_serving(server, raw, words):
     status, body = request(f"{server}/call", raw=raw)
     assert status == 400 and body["error"]["code"] == "#VALUE!"
@@ -191,8 +214,9 @@ def test_a_slow_fit_never_blocks_cheap_calls(server):
     fit = {}
 
     def run_fit():  # a delta of its own: not a fit the workers remember
-        fit["status"], _ = request(f"{server}/call", _call("FIT_COEFFS", runs, None, 0.0015),
-                                   timeout=120)
+        fit["status"], _ = request(
+            f"{server}/call", _call("FIT_COEFFS", runs, None, 0.0015), timeout=120
+        )
         fit["end"] = time.monotonic()
 
     thread = threading.Thread(target=run_fit)
@@ -210,8 +234,16 @@ def test_a_slow_fit_never_blocks_cheap_calls(server):
 def test_limits_on_size_cells_batch_and_time():
     runs = _gadre_runs()
     all_runs = _gadre_runs(everything=True)  # 104 runs: a 0.3 s fit, 15x the time limit
-    with running_server("--max-body-bytes", "20000", "--max-cells", "400", "--max-batch", "5",
-                        "--slow-timeout", "0.02") as base:
+    with running_server(
+        "--max-body-bytes",
+        "20000",
+        "--max-cells",
+        "400",
+        "--max-batch",
+        "5",
+        "--slow-timeout",
+        "0.02",
+    ) as base:
         status, body = request(f"{base}/call", _call("FIT_COEFFS", runs * 20))
         assert status == 413 and "over the limit of 20000 bytes" in body["error"]["message"]
         status, body = request(f"{base}/call", _call("FIT_COEFFS", all_runs + all_runs[1:34]))
@@ -247,13 +279,21 @@ def test_concurrent_load_loses_no_answer(server):
 
 def test_token_is_required_off_loopback_and_checked_on_every_request():
     port = free_port()
-    refused = subprocess.run([sys.executable, "-m", "xlplan", "serve", "--host", "0.0.0.0",
-                              "--port", str(port)], capture_output=True, text=True, timeout=60,
-                             env={"PATH": "/usr/bin:/bin", "HOME": str(Path.home())})
+    refused = subprocess.run(
+        [sys.executable, "-m", "xlplan", "serve", "--host", "0.0.0.0", "--port", str(port)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(Path.home())},
+    )
     assert refused.returncode == 2
     assert "without an access token" in refused.stderr and "Traceback" not in refused.stderr
-    short = subprocess.run([sys.executable, "-m", "xlplan", "serve", "--token", "abc"],
-                           capture_output=True, text=True, timeout=60)
+    short = subprocess.run(
+        [sys.executable, "-m", "xlplan", "serve", "--token", "abc"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert short.returncode == 2 and "at least 8 characters" in short.stderr
 
     with running_server("--host", "0.0.0.0", env={"XLPLAN_TOKEN": TOKEN}, token=TOKEN) as base:
@@ -271,17 +311,37 @@ def test_token_is_required_off_loopback_and_checked_on_every_request():
         assert all(request(u)[0] == 200 for u in urls)  # Office fetches these as they are
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed; "
-                    ".ci/run installs it")
+@pytest.mark.skipif(
+    shutil.which("openssl") is None, reason="openssl is not installed; .ci/run installs it"
+)
 def test_https_with_a_certificate_made_here(tmp_path):
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ],
+        check=True,
+        capture_output=True,
+    )
     context = ssl.create_default_context(cafile=str(cert))
-    with running_server("--certfile", str(cert), "--keyfile", str(key), scheme="https",
-                        context=context) as base:
+    with running_server(
+        "--certfile", str(cert), "--keyfile", str(key), scheme="https", context=context
+    ) as base:
         assert base.startswith("https://")
         status, body = request(f"{base}/call", _call("OPT_PARAMS", 2.1, 1e12), context=context)
         assert status == 200 and body["result"] == udfs.OPT_PARAMS(2.1, 1e12)
@@ -289,17 +349,39 @@ def test_https_with_a_certificate_made_here(tmp_path):
         assert f"{base}/functions.js" in manifest
         with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
             request(f"{base}/health", context=ssl.create_default_context())
-    missing = subprocess.run([sys.executable, "-m", "xlplan", "serve", "--certfile",
-                              str(tmp_path / "nope.pem")], capture_output=True, text=True,
-                             timeout=60)
+    missing = subprocess.run(
+        [sys.executable, "-m", "xlplan", "serve", "--certfile", str(tmp_path / "nope.pem")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert missing.returncode == 2 and "nope.pem" in missing.stderr
 
 
 def test_random_calls_never_break_the_server(server):
     """Seeded junk in every argument: each answer is a result or an Excel error, never a 5xx."""
     rng = random.Random(7)
-    values = [None, True, 0, -1, 1.5, 2.1, 1e12, 1e308, -1e308, 5e-324, "", " ", "abc", "1e12",
-              "nan", "-inf", "chinchilla", "h100", "Ω"]
+    values = [
+        None,
+        True,
+        0,
+        -1,
+        1.5,
+        2.1,
+        1e12,
+        1e308,
+        -1e308,
+        5e-324,
+        "",
+        " ",
+        "abc",
+        "1e12",
+        "nan",
+        "-inf",
+        "chinchilla",
+        "h100",
+        "Ω",
+    ]
     names = [*udfs.FUNCTIONS, "NOPE", ""]
 
     def matrix():
@@ -309,8 +391,9 @@ def test_random_calls_never_break_the_server(server):
     # 20 fits whatever the registry's size: more than may wait for the slow workers
     picked = [rng.choice(names) for _ in range(480)] + ["FIT_COEFFS"] * 20
     rng.shuffle(picked)
-    calls = [{"func_name": name, "args": [matrix() for _ in range(rng.randint(0, 7))]}
-             for name in picked]
+    calls = [
+        {"func_name": name, "args": [matrix() for _ in range(rng.randint(0, 7))]} for name in picked
+    ]
     status, body = request(f"{server}/batch", {"calls": calls})
     assert status == 200 and len(body["results"]) == 500
     codes = {"#NUM!", "#VALUE!", "#NAME?", "#N/A"}
@@ -319,14 +402,16 @@ def test_random_calls_never_break_the_server(server):
         if answer["status"] == 200:
             expected = udfs.FUNCTIONS[call["func_name"]]
             assert all(isinstance(v, float) for row in answer["result"] for v in row), answer
-            width = (len(answer["result"]) + 1 if expected.name == "REGRET_TABLE"  # k x k+1
-                     else max(1, len(expected.result)))
+            width = (
+                len(answer["result"]) + 1
+                if expected.name == "REGRET_TABLE"  # k x k+1
+                else max(1, len(expected.result))
+            )
             assert len(answer["result"][0]) == width
         else:
             assert answer["status"] in (400, 404, 503) and answer["error"]["code"] in codes, answer
             if answer["status"] == 503:  # refused: too many distinct fits waiting
-                assert udfs.FUNCTIONS[call["func_name"]].slow and "recalculate later" in str(
-                    answer)
+                assert udfs.FUNCTIONS[call["func_name"]].slow and "recalculate later" in str(answer)
 
 
 def test_public_url_goes_into_the_manifest_and_the_script():

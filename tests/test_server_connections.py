@@ -33,8 +33,7 @@ def _port(base):
 
 
 def _connect(base):
-    connection = socket.create_connection(("127.0.0.1", _port(base)),
-                                          timeout=READ_TIMEOUT * SLACK)
+    connection = socket.create_connection(("127.0.0.1", _port(base)), timeout=READ_TIMEOUT * SLACK)
     return connection
 
 
@@ -82,8 +81,10 @@ def test_idle_connections_are_closed_and_clients_recover_within_the_timeout(serv
         for connection in idle:
             connection.close()
     assert recovered_in < READ_TIMEOUT * SLACK
-    print(f"a legitimate client was answered {recovered_in:.2f} s after 5 idle connects "
-          f"(read timeout {READ_TIMEOUT:g} s)")
+    print(
+        f"a legitimate client was answered {recovered_in:.2f} s after 5 idle connects "
+        f"(read timeout {READ_TIMEOUT:g} s)"
+    )
 
 
 def test_slow_headers_get_408_and_the_connection_is_closed(server):
@@ -129,8 +130,10 @@ def test_a_body_dribbled_a_byte_at_a_time_gets_408_within_the_timeout(server):
     """The read timeout is for the whole body, not for each piece of it."""
     connection = _connect(server.base)
     with connection:
-        connection.sendall(b"POST /call HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
-                           b"application/json\r\nContent-Length: 1000\r\n\r\n")
+        connection.sendall(
+            b"POST /call HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+            b"application/json\r\nContent-Length: 1000\r\n\r\n"
+        )
         started = time.monotonic()
         connection.settimeout(0.2)
         answer = b""
@@ -190,9 +193,14 @@ def test_a_client_that_never_reads_its_answers_is_dropped(server):
     """Answers pile up until writing stalls; a stall as long as the read timeout drops the
     connection (and its buffered answers), so the slot is free again."""
     body = json.dumps({"func_name": "CASHFLOW", "args": [[[7e9]], [[2e12]], [[1e6]] * 1200]})
-    request = (f"POST /call HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-               f"Content-Length: {len(body)}\r\n\r\n{body}").encode()
+    request = (
+        f"POST /call HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n{body}"
+    ).encode()
     with _pipelined_without_reading(server.base, request):
-        wait_for("the server to drop it", lambda: "dropped a connection that read none of its "
-                 "answer for 2 s" in server.output(), timeout=READ_TIMEOUT * SLACK * 6)
+        wait_for(
+            "the server to drop it",
+            lambda: "dropped a connection that read none of its answer for 2 s" in server.output(),
+            timeout=READ_TIMEOUT * SLACK * 6,
+        )
     # (Reading what the kernel still buffers would take minutes through a 4 kB window.)

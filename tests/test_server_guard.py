@@ -37,8 +37,13 @@ def _port(base):
 
 def _serve_refused(*args, env=None):
     """Run ``xlplan serve`` with options it must refuse; (exit status, stderr)."""
-    done = subprocess.run([sys.executable, "-m", "xlplan", "serve", "--port", "0", *args],
-                          capture_output=True, text=True, timeout=60, env=env)
+    done = subprocess.run(
+        [sys.executable, "-m", "xlplan", "serve", "--port", "0", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     return done.returncode, done.stderr
 
 
@@ -50,8 +55,16 @@ def test_loopback_host_names_are_served(server, host):
     assert f'"url": "http://{host}:{port}"' in response.text.splitlines()[0]
 
 
-@pytest.mark.parametrize("host", ["rebind.attacker.example", "127.0.0.1.nip.io", "",
-                                  "evil.example:80", "localhost.evil.example"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "rebind.attacker.example",
+        "127.0.0.1.nip.io",
+        "",
+        "evil.example:80",
+        "localhost.evil.example",
+    ],
+)
 def test_other_host_names_are_refused_on_every_route(server, host):
     for path in ("/health", "/functions.js", "/manifest.xml", "/taskpane.html"):
         response = httpx.get(f"{server.base}{path}", headers={"host": host})
@@ -65,27 +78,28 @@ def test_other_host_names_are_refused_on_every_route(server, host):
 def test_public_url_host_is_served_and_escaped_in_the_manifest():
     public = "https://xlplan.example.com:8443/a&b"
     with running_server("--public-url", public) as base:
-        response = httpx.get(f"{base}/manifest.xml",
-                             headers={"host": "xlplan.example.com:8443"})
+        response = httpx.get(f"{base}/manifest.xml", headers={"host": "xlplan.example.com:8443"})
         assert response.status_code == 200
         root = ET.fromstring(response.content)  # well-formed although the URL has a '&'
         assert root.find(f"{OFFICE}AppDomains/{OFFICE}AppDomain").text == public
         urls = [u.get("DefaultValue") for u in root.iter(f"{BT}Url")]
         assert urls and all(u.startswith(public + "/") for u in urls)
-        assert httpx.get(f"{base}/health", headers={"host": "other.example.com"}
-                         ).status_code == 421
+        assert httpx.get(f"{base}/health", headers={"host": "other.example.com"}).status_code == 421
 
 
-@pytest.mark.parametrize("url, words", [
-    ("javascript:alert(1)//", ["scheme must be http or https"]),
-    ("file:///etc/passwd", ["scheme must be http or https"]),
-    ("http://xlplan.example.com", ["only over https"]),
-    ("https://", ["names no host"]),
-    ("https://xlplan.example.com/?a=1&b=2", ["query"]),
-    ("https://user:pw@xlplan.example.com", ["user name"]),
-    ('https://xlplan.example.com/"onload="x', ["not allowed in a URL"]),
-    ("https://xlplan.example.com:99999", ["port"]),
-])
+@pytest.mark.parametrize(
+    "url, words",
+    [
+        ("javascript:alert(1)//", ["scheme must be http or https"]),
+        ("file:///etc/passwd", ["scheme must be http or https"]),
+        ("http://xlplan.example.com", ["only over https"]),
+        ("https://", ["names no host"]),
+        ("https://xlplan.example.com/?a=1&b=2", ["query"]),
+        ("https://user:pw@xlplan.example.com", ["user name"]),
+        ('https://xlplan.example.com/"onload="x', ["not allowed in a URL"]),
+        ("https://xlplan.example.com:99999", ["port"]),
+    ],
+)
 def test_unusable_public_urls_are_refused_at_start_up(url, words):
     with pytest.raises(ValueError) as caught:
         Settings(public_url=url)
@@ -101,11 +115,11 @@ def test_loopback_public_url_may_be_plain_http():
     assert Settings(public_url="http://[::1]:8000").allowed_hosts >= {"::1"}
 
 
-@pytest.mark.parametrize("origin", ["https://evil.example", "null", "http://127.0.0.1",
-                                    "http://localhost:1"])
+@pytest.mark.parametrize(
+    "origin", ["https://evil.example", "null", "http://127.0.0.1", "http://localhost:1"]
+)
 def test_requests_from_other_origins_are_refused_and_run_nothing(server, origin):
-    runs = [["params", "tokens", "loss"]] + [[1e8 * k, 2e9 * k, 3.0 - k / 10]
-                                             for k in range(1, 7)]
+    runs = [["params", "tokens", "loss"]] + [[1e8 * k, 2e9 * k, 3.0 - k / 10] for k in range(1, 7)]
     fit = {"func_name": "FIT_COEFFS", "args": [runs]}
     before = httpx.get(f"{server.base}/health").json()["slow_calls_computed"]
     for path, body in (("/call", fit), ("/batch", {"calls": [fit, CALL]})):
@@ -118,21 +132,33 @@ def test_requests_from_other_origins_are_refused_and_run_nothing(server, origin)
 
 def test_the_add_ins_own_origin_may_call(server):
     port = _port(server.base)
-    for origin, host in ((server.base, f"127.0.0.1:{port}"),
-                         (f"http://localhost:{port}", f"localhost:{port}")):
-        response = httpx.post(f"{server.base}/call", json=CALL,
-                              headers={"origin": origin, "host": host})
+    for origin, host in (
+        (server.base, f"127.0.0.1:{port}"),
+        (f"http://localhost:{port}", f"localhost:{port}"),
+    ):
+        response = httpx.post(
+            f"{server.base}/call", json=CALL, headers={"origin": origin, "host": host}
+        )
         assert response.status_code == 200 and response.json()["result"] == udfs.OPT_PARAMS(
-            2.1, 1e12)
+            2.1, 1e12
+        )
 
 
-@pytest.mark.parametrize("kind", ["text/plain", "application/x-www-form-urlencoded",
-                                  "multipart/form-data; boundary=x", None, "application/jsonp"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        None,
+        "application/jsonp",
+    ],
+)
 def test_post_bodies_must_be_declared_json(server, kind):
     headers = {} if kind is None else {"content-type": kind}
     before = httpx.get(f"{server.base}/health").json()["slow_calls_computed"]
     fit = b'{"func_name": "FIT_COEFFS", "args": [[[1e8, 2e9, 3.0]]]}'
-    for path, body in (("/call", fit), ("/batch", b'{"calls": [' + fit + b']}')):
+    for path, body in (("/call", fit), ("/batch", b'{"calls": [' + fit + b"]}")):
         response = httpx.post(f"{server.base}{path}", content=body, headers=headers)
         assert response.status_code == 415, response.text
         assert "application/json" in response.json()["error"]["message"]
@@ -140,25 +166,32 @@ def test_post_bodies_must_be_declared_json(server, kind):
 
 
 def test_json_with_a_charset_is_json(server):
-    response = httpx.post(f"{server.base}/call", content=b'{"func_name": "OPT_PARAMS", '
-                          b'"args": [[[2.1]], [[1e12]]]}',
-                          headers={"content-type": "Application/JSON; charset=utf-8"})
+    response = httpx.post(
+        f"{server.base}/call",
+        content=b'{"func_name": "OPT_PARAMS", "args": [[[2.1]], [[1e12]]]}',
+        headers={"content-type": "Application/JSON; charset=utf-8"},
+    )
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("token, words", [
-    (" s3cret-token-for-tests", ["starts or ends with a space"]),
-    ("s3cret-token-for-tests\t", ["starts or ends with a space"]),
-    ("s3cret-tökén-for-tests", ["not printable ASCII"]),
-    ("s3cret-token\x00-for", ["not printable ASCII"]),
-])
+@pytest.mark.parametrize(
+    "token, words",
+    [
+        (" s3cret-token-for-tests", ["starts or ends with a space"]),
+        ("s3cret-token-for-tests\t", ["starts or ends with a space"]),
+        ("s3cret-tökén-for-tests", ["not printable ASCII"]),
+        ("s3cret-token\x00-for", ["not printable ASCII"]),
+    ],
+)
 def test_tokens_the_add_in_cannot_send_are_refused_at_start_up(token, words):
     with pytest.raises(ValueError) as caught:
         Settings(token=token)
     assert all(word in str(caught.value) for word in words)
     if "\x00" not in token:  # a NUL cannot go in a command line or the environment
-        for args, env in ((("--token", token), None),
-                          ((), {"XLPLAN_TOKEN": token, "PATH": "/usr/bin:/bin"})):
+        for args, env in (
+            (("--token", token), None),
+            ((), {"XLPLAN_TOKEN": token, "PATH": "/usr/bin:/bin"}),
+        ):
             status, stderr = _serve_refused(*args, env=env)
             assert status == 2 and "Traceback" not in stderr, stderr
             assert words[0] in stderr
@@ -176,14 +209,17 @@ def test_headers_nosniff_no_store_and_the_task_panes_policy():
             assert response.status_code == 200
             assert response.headers["cache-control"] == "no-store", path
             assert response.headers["x-content-type-options"] == "nosniff"
-        for response in (httpx.get(f"{base}/health?token={TOKEN}"),
-                         httpx.get(f"{base}/health"),  # 401
-                         httpx.post(f"{base}/call", json=CALL,
-                                    headers={"authorization": f"Bearer {TOKEN}"})):
+        for response in (
+            httpx.get(f"{base}/health?token={TOKEN}"),
+            httpx.get(f"{base}/health"),  # 401
+            httpx.post(f"{base}/call", json=CALL, headers={"authorization": f"Bearer {TOKEN}"}),
+        ):
             assert response.headers["x-content-type-options"] == "nosniff"
         page = httpx.get(f"{base}/taskpane.html?token={TOKEN}")
-        policy = dict(part.strip().split(" ", 1) for part in
-                      page.headers["content-security-policy"].split(";"))
+        policy = dict(
+            part.strip().split(" ", 1)
+            for part in page.headers["content-security-policy"].split(";")
+        )
         scripts = policy["script-src"].split()
         assert "'unsafe-inline'" not in scripts
         assert f"'sha256-{_inline_script_hash(page.text)}'" in scripts
@@ -208,9 +244,11 @@ def test_the_access_log_never_shows_the_token():
 
 def test_echoed_input_is_cut_short(server):
     huge = "x" * 3_000_000
-    for body in ({"func_name": huge, "args": []},
-                 {"func_name": "OPT_PARAMS", "args": [[[huge]], [[1e12]]]},
-                 {"func_name": "OPT_PARAMS", "args": [[[2.1]], [[1e12]], [[huge]]]}):
+    for body in (
+        {"func_name": huge, "args": []},
+        {"func_name": "OPT_PARAMS", "args": [[[huge]], [[1e12]]]},
+        {"func_name": "OPT_PARAMS", "args": [[[2.1]], [[1e12]], [[huge]]]},
+    ):
         response = httpx.post(f"{server.base}/call", json=body, timeout=60)
         assert response.status_code in (400, 404)
         assert len(response.content) < 3000, response.text[:300]
@@ -226,9 +264,11 @@ def test_a_chunked_body_over_the_limit_gets_413():
         response = httpx.post(f"{started.base}/call", content=chunks(), headers=JSON)
         assert response.status_code == 413
         assert "over the limit of 20000 bytes" in response.json()["error"]["message"]
-        small = httpx.post(f"{started.base}/call", content=iter([b'{"func_name": "OPT_',
-                                                                  b'PARAMS", "args": [[[2.1]],',
-                                                                  b' [[1e12]]]}']), headers=JSON)
+        small = httpx.post(
+            f"{started.base}/call",
+            content=iter([b'{"func_name": "OPT_', b'PARAMS", "args": [[[2.1]],', b" [[1e12]]]}"]),
+            headers=JSON,
+        )
         assert small.status_code == 200  # chunked within the limit is fine
         log = started.output()
     assert "Traceback" not in log and "500" not in log
@@ -240,8 +280,10 @@ def _held_connection(base, first_request=True):
     if first_request:  # a complete request first: the server has surely taken the connection
         connection.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         assert b"200 OK" in connection.recv(65536)
-    connection.sendall(b"POST /call HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
-                       b"application/json\r\nContent-Length: 100\r\n\r\n{\"func_")
+    connection.sendall(
+        b"POST /call HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+        b'application/json\r\nContent-Length: 100\r\n\r\n{"func_'
+    )
     return connection
 
 
@@ -273,15 +315,18 @@ def test_connections_beyond_the_limit_get_503():
                 connection.close()
 
 
-@pytest.mark.parametrize("option, value, words", [
-    ("--slow-workers", "1000000", ["slow_workers=1000000", f"at most {max_slow_workers()}"]),
-    ("--slow-timeout", "inf", ["slow_timeout=inf", "finite"]),
-    ("--slow-timeout", "nan", ["slow_timeout=nan", "finite"]),
-    ("--slow-timeout", "1e9", ["2^31-1 ms", "at most"]),
-    ("--slow-timeout", "0", ["slow_timeout=0"]),
-    ("--read-timeout", "-1", ["read_timeout=-1"]),
-    ("--max-connections", "0", ["max_connections=0"]),
-])
+@pytest.mark.parametrize(
+    "option, value, words",
+    [
+        ("--slow-workers", "1000000", ["slow_workers=1000000", f"at most {max_slow_workers()}"]),
+        ("--slow-timeout", "inf", ["slow_timeout=inf", "finite"]),
+        ("--slow-timeout", "nan", ["slow_timeout=nan", "finite"]),
+        ("--slow-timeout", "1e9", ["2^31-1 ms", "at most"]),
+        ("--slow-timeout", "0", ["slow_timeout=0"]),
+        ("--read-timeout", "-1", ["read_timeout=-1"]),
+        ("--max-connections", "0", ["max_connections=0"]),
+    ],
+)
 def test_options_that_would_break_the_machine_or_the_add_in_are_refused(option, value, words):
     status, stderr = _serve_refused(option, value)
     assert status == 2 and "Traceback" not in stderr

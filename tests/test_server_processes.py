@@ -75,8 +75,9 @@ def test_a_crashed_worker_is_noticed_at_once_and_replaced():
         fresh = ready_worker(server)
         assert fresh != worker
         os.kill(fresh, signal.SIGKILL)
-        wait_for("the server to see it gone", lambda: health(server.base)[
-            "slow_workers_ready"] == 0)
+        wait_for(
+            "the server to see it gone", lambda: health(server.base)["slow_workers_ready"] == 0
+        )
         response = httpx.post(f"{server.base}/call", json=fit_call(runs, 0.0013), timeout=LONG)
         assert response.status_code == 200
         assert response.json()["result"] == udfs.FIT_COEFFS(runs, None, 0.0013)
@@ -90,19 +91,18 @@ def test_time_spent_waiting_for_a_worker_does_not_count():
         os.kill(worker, signal.SIGSTOP)  # the first call will surely use up its 5 s
         answers = {}
         first = in_background(server.base, fit_call(runs, 0.0011), answers, "first")
-        wait_for("the first fit in the worker",
-                 lambda: health(server.base)["slow_calls_in_workers"])
+        wait_for(
+            "the first fit in the worker", lambda: health(server.base)["slow_calls_in_workers"]
+        )
         second = in_background(server.base, fit_call(runs, 0.0012), answers, "second")
-        wait_for("the second fit waiting", lambda: health(server.base)["slow_calls_running"]
-                 == 2)
+        wait_for("the second fit waiting", lambda: health(server.base)["slow_calls_running"] == 2)
         first.join(LONG)
         second.join(LONG)
     assert answers["first"]["status"] == 504, answers
     assert "longer than 5 s" in answers["first"]["error"]["message"]
     # It waited more than 5 s (the first call's whole limit, then a worker's start) and
     # still had its own 5 s: a 0.1-0.5 s fit.
-    assert answers["second"] == {"status": 200,
-                                 "result": udfs.FIT_COEFFS(runs, None, 0.0012)}
+    assert answers["second"] == {"status": 200, "result": udfs.FIT_COEFFS(runs, None, 0.0012)}
 
 
 def test_fits_wait_their_turn_and_identical_fits_share_one_computation():
@@ -157,8 +157,12 @@ print(json.dumps(outcome))
 def test_a_call_that_cannot_get_a_worker_in_time_is_refused():
     """The server's promise to the add-in: an answer within max_wait + timeout. (In a
     process of its own: asyncio's child watcher upsets pytest's own AST rewriting.)"""
-    done = subprocess.run([sys.executable, "-c", _REFUSAL_SCENARIO, json.dumps(gadre_runs())],
-                          capture_output=True, text=True, timeout=LONG)
+    done = subprocess.run(
+        [sys.executable, "-c", _REFUSAL_SCENARIO, json.dumps(gadre_runs())],
+        capture_output=True,
+        text=True,
+        timeout=LONG,
+    )
     assert done.returncode == 0, done.stderr
     outcome = json.loads(done.stdout)
     status, code, message = outcome["refusal"]

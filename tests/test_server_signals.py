@@ -23,18 +23,22 @@ GONE_WITHIN = 30  # seconds: a bound on workers exiting once the server is gone 
 
 def _endless_call(seed):
     """A PLAN_INTERVAL of 10,000 refits: minutes of work, surely running when signalled."""
-    return {"func_name": "PLAN_INTERVAL", "args": [gadre_runs(), [[2.5]], [[1e12]], [[0.9]],
-                                                   [[10_000]], [[seed]]]}
+    return {
+        "func_name": "PLAN_INTERVAL",
+        "args": [gadre_runs(), [[2.5]], [[1e12]], [[0.9]], [[10_000]], [[seed]]],
+    }
 
 
 def _post_in_background(base, body, answers, key):
     """POST in a thread; the answer, or the exception's name (a reset when killed)."""
+
     def post():
         try:
             response = httpx.post(f"{base}/call", json=body, timeout=LONG)
             answers[key] = {"status": response.status_code, **response.json()}
         except httpx.HTTPError as error:
             answers[key] = {"status": None, "error": type(error).__name__}
+
     thread = threading.Thread(target=post)
     thread.start()
     return thread
@@ -46,8 +50,9 @@ def _two_workers_busy(server):
     workers = processes(lambda stat: stat[1] == server.process.pid)
     assert len(workers) == 2
     answers = {}
-    threads = [_post_in_background(server.base, _endless_call(seed), answers, seed)
-               for seed in (1, 2)]
+    threads = [
+        _post_in_background(server.base, _endless_call(seed), answers, seed) for seed in (1, 2)
+    ]
     wait_for("both calls in workers", lambda: health(server.base)["slow_calls_in_workers"] == 2)
     return workers, answers, threads
 
@@ -66,8 +71,7 @@ def _alive(pid):
 def test_hangup_and_quit_stop_the_server_cleanly_mid_fit(sig):
     """As SIGTERM: the calls in flight are answered 503, both workers are killed and
     reaped, the server exits with status 0 and no traceback."""
-    with server_process("--slow-workers", "2", "--slow-timeout", "600",
-                        new_session=True) as server:
+    with server_process("--slow-workers", "2", "--slow-timeout", "600", new_session=True) as server:
         workers, answers, threads = _two_workers_busy(server)
         started = time.monotonic()
         os.kill(server.process.pid, sig)
@@ -75,8 +79,9 @@ def test_hangup_and_quit_stop_the_server_cleanly_mid_fit(sig):
         stopped_in = time.monotonic() - started
         for thread in threads:
             thread.join(LONG)
-        wait_for("the workers to be gone", lambda: not any(map(_alive, workers)),
-                 timeout=GONE_WITHIN)
+        wait_for(
+            "the workers to be gone", lambda: not any(map(_alive, workers)), timeout=GONE_WITHIN
+        )
         left = processes(lambda stat: stat[2] == server.process.pid)
         output = server.output()
     assert left == [], f"processes left behind: {left}"
@@ -90,14 +95,14 @@ def test_hangup_and_quit_stop_the_server_cleanly_mid_fit(sig):
 def test_workers_die_with_a_server_killed_by_sigkill():
     """SIGKILL runs no handler in the server: the workers notice on their own (the kernel's
     parent-death signal on Linux, and their stdin closing everywhere)."""
-    with server_process("--slow-workers", "2", "--slow-timeout", "600",
-                        new_session=True) as server:
+    with server_process("--slow-workers", "2", "--slow-timeout", "600", new_session=True) as server:
         workers, answers, threads = _two_workers_busy(server)
         started = time.monotonic()
         os.kill(server.process.pid, signal.SIGKILL)
         server.process.wait(timeout=LONG)
-        wait_for("the workers to be gone", lambda: not any(map(_alive, workers)),
-                 timeout=GONE_WITHIN)
+        wait_for(
+            "the workers to be gone", lambda: not any(map(_alive, workers)), timeout=GONE_WITHIN
+        )
         print(f"workers gone {time.monotonic() - started:.2f} s after SIGKILL")
         for thread in threads:
             thread.join(LONG)
@@ -109,15 +114,17 @@ def test_workers_die_with_a_server_killed_by_sigkill():
 def test_a_worker_mid_call_exits_when_its_stdin_closes():
     """The portable half (no prctl): the worker's calls are read by a thread, which ends
     the process the moment stdin closes, even while the main thread computes."""
-    worker = subprocess.Popen([sys.executable, "-m", "xlplan.server.worker"],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "xlplan.server.worker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
     try:
         assert worker.stdout.read(4)  # the length of "ready": it is reading calls
         from xlplan.server.worker import write_message
 
         body = _endless_call(3)
-        write_message(worker.stdin, ("PLAN_INTERVAL", [body["args"][0],
-                                                       2.5, 1e12, 0.9, 10_000, 3]))
+        write_message(worker.stdin, ("PLAN_INTERVAL", [body["args"][0], 2.5, 1e12, 0.9, 10_000, 3]))
         worker.stdin.close()
         assert worker.wait(timeout=GONE_WITHIN) == 0
     finally:
@@ -141,15 +148,17 @@ signal.pause()
 def test_the_kernel_kills_a_worker_whose_parent_dies():
     """The Linux half: a worker whose stdin stays open (here the test holds it) still dies
     with its parent."""
-    parent = subprocess.Popen([sys.executable, "-c", _PARENT], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _PARENT], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         worker = int(parent.stdout.readline())
         assert parent.stdout.readline().strip() == "ready"
         parent.kill()
         parent.wait(timeout=LONG)
-        wait_for("the worker to die with its parent", lambda: not _alive(worker),
-                 timeout=GONE_WITHIN)
+        wait_for(
+            "the worker to die with its parent", lambda: not _alive(worker), timeout=GONE_WITHIN
+        )
     finally:
         parent.stdin.close()
         parent.stdout.close()

@@ -32,8 +32,9 @@ def test_kv_bytes_on_published_shapes():
     assert SHAPE_PRESETS["mpt-6b"].kv_bytes_per_token(2.0) == 524_288
 
 
-@pytest.mark.parametrize("name, tolerance", [("llama-3-8b", 1e-3), ("llama-3-70b", 1e-3),
-                                             ("mistral-7b", 1e-3)])
+@pytest.mark.parametrize(
+    "name, tolerance", [("llama-3-8b", 1e-3), ("llama-3-70b", 1e-3), ("mistral-7b", 1e-3)]
+)
 def test_parameter_count_matches_the_published_one(name, tolerance):
     shape = SHAPE_PRESETS[name]
     assert abs(check_params(shape, shape.published_params, tolerance)) < tolerance
@@ -50,9 +51,14 @@ def test_llama_3_8b_count_by_hand():
 def test_mpt_presets_follow_table_4():
     # Table 4 (d_model, heads, layers); its Params column is not reproduced exactly by
     # the MPT layout (4x FFN, tied 50,368-token embeddings): within 20%, 18% at 150M.
-    table4 = {"mpt-150m": (768, 12, 12), "mpt-370m": (1024, 16, 24),
-              "mpt-750m": (1536, 12, 24), "mpt-1.3b": (2048, 16, 24),
-              "mpt-2.5b": (2560, 20, 32), "mpt-6b": (4096, 32, 32)}
+    table4 = {
+        "mpt-150m": (768, 12, 12),
+        "mpt-370m": (1024, 16, 24),
+        "mpt-750m": (1536, 12, 24),
+        "mpt-1.3b": (2048, 16, 24),
+        "mpt-2.5b": (2560, 20, 32),
+        "mpt-6b": (4096, 32, 32),
+    }
     for name, (d, heads, layers) in table4.items():
         shape = SHAPE_PRESETS[name]
         assert (shape.d_model, shape.heads, shape.layers) == (d, heads, layers)
@@ -73,7 +79,12 @@ def test_rule_matches_llama_3_8b_blocks():
     blocks = SHAPE_PRESETS["llama-3-8b"].params - 2 * 128256 * 4096 - 4096
     shape = shape_for_params(blocks)
     assert (shape.layers, shape.d_model, shape.heads, shape.kv_heads, shape.ffn_dim) == (
-        32, 4096, 32, 8, 14336)
+        32,
+        4096,
+        32,
+        8,
+        14336,
+    )
     assert_allclose(kv_bytes_for_params(blocks, 2.0), 131_072, rtol=2e-3)
 
 
@@ -87,9 +98,11 @@ def test_errors_name_the_argument():
         ModelShape("x", 2, 4096, 32, 5, 128, 1024, 0)
     with pytest.raises(InvalidTypeError, match="unknown model shape 'gpt-9'"):
         get_shape("gpt-9")
-    with pytest.raises(InvalidValueError,
-                       match=r"8.03e\+09 parameters, \+703.0% from params=1e\+09: must be "
-                             "within 10%"):
+    with pytest.raises(
+        InvalidValueError,
+        match=r"8.03e\+09 parameters, \+703.0% from params=1e\+09: must be "
+        "within 10%",
+    ):
         check_params("llama-3-8b", 1e9)
     with pytest.raises(InvalidValueError, match="bytes_per_element=0"):
         SHAPE_PRESETS["llama-3-8b"].kv_bytes_per_token(0)

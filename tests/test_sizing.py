@@ -17,7 +17,7 @@ LAW = xlplan.get_law("chinchilla")
 
 def _params_on_constraint(law, loss, tokens):
     """N such that L(N, tokens) = loss."""
-    return (law.A / (loss - law.E - law.B / tokens ** law.beta)) ** (1 / law.alpha)
+    return (law.A / (loss - law.E - law.B / tokens**law.beta)) ** (1 / law.alpha)
 
 
 def _brute_force(law, loss, r):
@@ -29,8 +29,9 @@ def _brute_force(law, loss, r):
         d = math.exp(log_d)
         return math.log(_params_on_constraint(law, loss, d) * (d + r))
 
-    result = minimize_scalar(cost, bounds=(floor, floor + 12), method="bounded",
-                             options={"xatol": 1e-10})
+    result = minimize_scalar(
+        cost, bounds=(floor, floor + 12), method="bounded", options={"xatol": 1e-10}
+    )
     return math.exp(result.x)
 
 
@@ -137,8 +138,9 @@ def test_lifetime_cost_by_hand_for_table3_first_row():
     cost = xlplan.lifetime_cost(1e9, 27.4e9, 175e6)
     train = 6 * 1e9 * 27.4e9 * 1.50 / (3600 * 3.12e14 * 0.5)
     infer = 2 * 1e9 * 175e6 * (70 / 0.5 + 215 / 0.01) * 1.10 / (3600 * 6.24e14)
-    assert_allclose([cost.training, cost.inference, cost.total],
-                    [train, infer, train + infer], rtol=1e-14)
+    assert_allclose(
+        [cost.training, cost.inference, cost.total], [train, infer, train + infer], rtol=1e-14
+    )
     assert_allclose(cost.total, 4147.6, rtol=1e-4)
 
 
@@ -152,8 +154,12 @@ def test_cost_optimum_is_a_true_minimum_of_dollars():
     assert_allclose(best, plan.optimal.total, rtol=1e-14)
     for factor in (0.995, 1.005):
         d2 = d * factor
-        assert xlplan.lifetime_cost(_params_on_constraint(LAW, loss, d2), d2, requests,
-                                    hardware=hw).total > best
+        assert (
+            xlplan.lifetime_cost(
+                _params_on_constraint(LAW, loss, d2), d2, requests, hardware=hw
+            ).total
+            > best
+        )
 
 
 def test_paper_headline_numbers():
@@ -173,7 +179,7 @@ def test_solver_residual_is_at_machine_precision():
     tokens = solver.solve_tokens(law, gap, r).tokens
     c1 = law.B * (law.alpha + law.beta) / law.alpha
     c2 = law.beta * law.B * r / law.alpha
-    residual = (c1 * tokens ** -law.beta + c2 * tokens ** (-law.beta - 1)) / gap - 1
+    residual = (c1 * tokens**-law.beta + c2 * tokens ** (-law.beta - 1)) / gap - 1
     assert np.all(np.abs(residual) < 1e-13)
 
 
@@ -187,8 +193,11 @@ def test_halley_iterations_over_the_useful_range_are_bounded_as_the_solver_says(
     for name, law in LAW_PRESETS.items():
         loss, demand = _useful_range(law)
         iterations = xlplan.compute_optimal(loss, demand, law).iterations
-        scalar = [xlplan.compute_optimal(float(x), float(d), law).iterations
-                  for x in loss[::30, 0] for d in demand[0, ::30]]
+        scalar = [
+            xlplan.compute_optimal(float(x), float(d), law).iterations
+            for x in loss[::30, 0]
+            for d in demand[0, ::30]
+        ]
         expected = 4 if law.beta < 0.2 else 3
         assert iterations.max() == expected and max(scalar) <= expected, name
         assert iterations.min() == solver.VECTOR_SWEEPS, name
@@ -215,7 +224,7 @@ def test_too_few_iterations_raise_convergence_error(shape, monkeypatch):
     iterations = xlplan.compute_optimal(loss, demand, law).iterations
     i, j = np.argwhere(iterations == 4)[0]
     monkeypatch.setattr(solver, "MAX_ITERATIONS", 3)
-    args = ((float(loss[i, 0]), float(demand[0, j])) if shape == "scalar" else (loss, demand))
+    args = (float(loss[i, 0]), float(demand[0, j])) if shape == "scalar" else (loss, demand)
     with pytest.raises(ConvergenceError, match="did not converge in 3 iterations"):
         xlplan.compute_optimal(*args, law)
     # Within the limit, the same inputs still solve.

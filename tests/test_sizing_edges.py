@@ -44,15 +44,28 @@ def _reference(law, loss, r):
 
 
 def _random_case(rng):
-    law = ScalingLaw(10 ** rng.uniform(0, 5), 10 ** rng.uniform(0, 5), rng.uniform(0.1, 3),
-                     rng.uniform(EXPONENT_MIN, 1.0) if rng.random() < 0.7
-                     else rng.uniform(EXPONENT_MIN, EXPONENT_MAX),
-                     rng.uniform(EXPONENT_MIN, 1.0) if rng.random() < 0.7
-                     else rng.uniform(EXPONENT_MIN, EXPONENT_MAX))
+    law = ScalingLaw(
+        10 ** rng.uniform(0, 5),
+        10 ** rng.uniform(0, 5),
+        rng.uniform(0.1, 3),
+        rng.uniform(EXPONENT_MIN, 1.0)
+        if rng.random() < 0.7
+        else rng.uniform(EXPONENT_MIN, EXPONENT_MAX),
+        rng.uniform(EXPONENT_MIN, 1.0)
+        if rng.random() < 0.7
+        else rng.uniform(EXPONENT_MIN, EXPONENT_MAX),
+    )
     loss = law.E + 10 ** rng.uniform(-4, 1)
     kind = rng.random()
-    demand = (0.0 if kind < 0.05 else 10 ** rng.uniform(-323, -290) if kind < 0.15
-              else 10 ** rng.uniform(290, 307.9) if kind < 0.25 else 10 ** rng.uniform(-5, 25))
+    demand = (
+        0.0
+        if kind < 0.05
+        else 10 ** rng.uniform(-323, -290)
+        if kind < 0.15
+        else 10 ** rng.uniform(290, 307.9)
+        if kind < 0.25
+        else 10 ** rng.uniform(-5, 25)
+    )
     return law, loss, demand
 
 
@@ -75,13 +88,20 @@ def test_sizing_agrees_with_brute_force_or_raises_cleanly():
             # Only where the answer or its bill is past the float range (or the demand
             # term overflows), never for an answer a float can hold.
             assert _out_of_float_range(n_ref, d_ref, n_chin, d_chin, *costs, 2 * demand), (
-                case, law, loss, demand)
+                case,
+                law,
+                loss,
+                demand,
+            )
             continue
         agreed += 1
         info = (case, law, loss, demand)
-        pairs = [(plan.optimal.params, n_ref), (plan.chinchilla.params, n_chin),
-                 (plan.chinchilla.tokens, d_chin),
-                 (plan.optimal.total, 6 * n_ref * d_ref + 2 * n_ref * demand)]
+        pairs = [
+            (plan.optimal.params, n_ref),
+            (plan.chinchilla.params, n_chin),
+            (plan.chinchilla.tokens, d_chin),
+            (plan.optimal.total, 6 * n_ref * d_ref + 2 * n_ref * demand),
+        ]
         # D* itself is defined to 1e-12 only while the bill is not all inference: the
         # cost moves by about (dD/D)**2 D / (D + r), below 40 digits once r > 1e12 D.
         if demand / 3 < 1e12 * d_ref:
@@ -90,7 +110,7 @@ def test_sizing_agrees_with_brute_force_or_raises_cleanly():
             assert math.isfinite(got) and abs(got / float(want) - 1) < 1e-12, (*info, got, want)
         with mpmath.workdps(40):  # and always: the plan reaches the target loss
             n, d = mpmath.mpf(plan.optimal.params), mpmath.mpf(plan.optimal.tokens)
-            reached = law.E + law.A / n ** law.alpha + law.B / d ** law.beta
+            reached = law.E + law.A / n**law.alpha + law.B / d**law.beta
             assert abs(reached - loss) < 1e-12 * (loss - law.E), info
         # The array path gives the same numbers to the last digit or so.
         array = compute_optimal(np.array([loss]), np.array([demand]), law)
@@ -121,10 +141,13 @@ def test_invalid_scalar_in_nan_mode_is_nan_in_every_field_like_arrays():
     assert math.isnan(bad_loss.optimal.params) and math.isnan(bad_loss.chinchilla.tokens)
 
 
-@pytest.mark.parametrize("call", [
-    lambda d: compute_optimal(2.0, d),
-    lambda d: compute_optimal(np.array([2.0, 2.0]), np.array([1e12, d])),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda d: compute_optimal(2.0, d),
+        lambda d: compute_optimal(np.array([2.0, 2.0]), np.array([1e12, d])),
+    ],
+)
 def test_overflowing_demand_raises_for_scalars_and_arrays_alike(call):
     with pytest.raises(xlplan.InvalidValueError, match=r"inference_tokens=9e\+307 is too large"):
         call(9e307)
@@ -138,8 +161,10 @@ def test_overflowing_cost_ratio_raises_for_scalars_and_arrays_alike():
     assert math.isnan(plan.optimal.params[1]) and not plan.valid[1] and plan.valid[0]
 
 
-@pytest.mark.parametrize("alpha, beta", [(1e300, 0.28), (0.34, 1e300), (5.01, 0.3),
-                                         (0.009, 0.3), (0.3, 0.0), (-0.3, 0.3)])
+@pytest.mark.parametrize(
+    "alpha, beta",
+    [(1e300, 0.28), (0.34, 1e300), (5.01, 0.3), (0.009, 0.3), (0.3, 0.0), (-0.3, 0.3)],
+)
 def test_law_exponents_outside_the_plausible_range_are_an_error(alpha, beta):
     with pytest.raises(xlplan.InvalidValueError, match=r"must be a number in \[0.01, 5\]"):
         ScalingLaw(406.4, 410.7, 1.69, alpha, beta)
@@ -154,15 +179,35 @@ RAW_ARITHMETIC_ERRORS = [
     ("SCALING_LOSS", (1e-200, 1e-300, [406.4, 410.7, 1.69, 5, 5])),
     ("CHINCHILLA_OPT", (1.7, [1e300, 1e300, 1.69, 0.34, 0.28])),
     ("OPT_PARAMS", (1.7, 1e-300, [1e300, 1e300, 1.69, 0.01, 0.01])),
-    ("OPT_PARAMS", (2.0, 10 ** 400)),
-    ("TOTAL_FLOPS", (1.7, 1, 10 ** 400)),
-    ("COST_OPT", (1e-200, 1e-200, 5e-324, 1e-20,
-                  [1e300, 1e15, 0.5, 1e300, 1e14, 0.5, 0.01], [406.4, 410.7, 1e-300, 0.34, 0.28])),
-    ("COST_OPT", (1, 1e-20, 1e-300, 1e300, [1.5, 1e-300, 1e-300, 1.1, 1e300, 1e-300, 1e-300],
-                  [406.4, 410.7, 1e-300, 0.34, 0.28])),
-    ("LIFETIME_COST", (1e100, 1e300, 1e100, 1e-20, 1e12,
-                       [1.5, 1e-300, 1e-300, 1.1, 1e300, 1e-300, 1e-300])),
-    ("CHINCHILLA_MODEL", (10 ** 400, "chinchilla")),
+    ("OPT_PARAMS", (2.0, 10**400)),
+    ("TOTAL_FLOPS", (1.7, 1, 10**400)),
+    (
+        "COST_OPT",
+        (
+            1e-200,
+            1e-200,
+            5e-324,
+            1e-20,
+            [1e300, 1e15, 0.5, 1e300, 1e14, 0.5, 0.01],
+            [406.4, 410.7, 1e-300, 0.34, 0.28],
+        ),
+    ),
+    (
+        "COST_OPT",
+        (
+            1,
+            1e-20,
+            1e-300,
+            1e300,
+            [1.5, 1e-300, 1e-300, 1.1, 1e300, 1e-300, 1e-300],
+            [406.4, 410.7, 1e-300, 0.34, 0.28],
+        ),
+    ),
+    (
+        "LIFETIME_COST",
+        (1e100, 1e300, 1e100, 1e-20, 1e12, [1.5, 1e-300, 1e-300, 1.1, 1e300, 1e-300, 1e-300]),
+    ),
+    ("CHINCHILLA_MODEL", (10**400, "chinchilla")),
 ]
 
 
@@ -176,27 +221,55 @@ def test_scaling_loss_of_a_model_past_the_float_range_is_the_limit_not_an_error(
     # N**5 overflows for N = 9e307: the parameter term is 0 to double precision, so the
     # loss is E + B / D**beta (this raised OverflowError before).
     answer = udfs.SCALING_LOSS(9e307, 1e-20, [1e-300, 1e-300, 1e-300, 5, 0.01])
-    assert answer == pytest.approx(1e-300 + 1e-300 / 1e-20 ** 0.01, rel=1e-15)
+    assert answer == pytest.approx(1e-300 + 1e-300 / 1e-20**0.01, rel=1e-15)
 
 
 def test_seeded_extreme_calls_never_raise_from_an_excel_function():
-    values = [0, 1e-310, 5e-324, 1e-300, 1e-20, 0.01, 1, 1.7, 2.0, 1e12, 1e100, 1e300, 9e307,
-              1.7e308, -1, math.inf, math.nan, 10 ** 400]
-    laws = ["chinchilla", [406.4, 410.7, 1.69, 0.01, 0.28], [1e300, 1e300, 1.69, 0.34, 0.28],
-            [1e-300, 1e-300, 1e-300, 5, 0.01], [406.4, 410.7, 1e-300, 5, 5]]
-    hardware = ["paper-a100", [1e-300, 1e15, 0.5, 1.1, 1e14, 0.5, 0.01],
-                [1.5, 1e-300, 1e-300, 1.1, 1e300, 1e-300, 1e-300]]
+    values = [
+        0,
+        1e-310,
+        5e-324,
+        1e-300,
+        1e-20,
+        0.01,
+        1,
+        1.7,
+        2.0,
+        1e12,
+        1e100,
+        1e300,
+        9e307,
+        1.7e308,
+        -1,
+        math.inf,
+        math.nan,
+        10**400,
+    ]
+    laws = [
+        "chinchilla",
+        [406.4, 410.7, 1.69, 0.01, 0.28],
+        [1e300, 1e300, 1.69, 0.34, 0.28],
+        [1e-300, 1e-300, 1e-300, 5, 0.01],
+        [406.4, 410.7, 1e-300, 5, 5],
+    ]
+    hardware = [
+        "paper-a100",
+        [1e-300, 1e15, 0.5, 1.1, 1e14, 0.5, 0.01],
+        [1.5, 1e-300, 1e-300, 1.1, 1e300, 1e-300, 1e-300],
+    ]
     rng = np.random.default_rng(7)
     pick = lambda seq: seq[rng.integers(len(seq))]  # noqa: E731
     for _ in range(1500):
         v = lambda: pick(values)  # noqa: E731
-        for name, args in (("SCALING_LOSS", (v(), v(), pick(laws))),
-                           ("CHINCHILLA_MODEL", (v(), pick(laws))),
-                           ("CHINCHILLA_OPT", (v(), pick(laws))),
-                           ("OPT_PARAMS", (v(), v(), pick(laws))),
-                           ("TOTAL_FLOPS", (v(), v(), v())),
-                           ("COST_OPT", (v(), v(), v(), v(), pick(hardware), pick(laws))),
-                           ("LIFETIME_COST", (v(), v(), v(), v(), v(), pick(hardware)))):
+        for name, args in (
+            ("SCALING_LOSS", (v(), v(), pick(laws))),
+            ("CHINCHILLA_MODEL", (v(), pick(laws))),
+            ("CHINCHILLA_OPT", (v(), pick(laws))),
+            ("OPT_PARAMS", (v(), v(), pick(laws))),
+            ("TOTAL_FLOPS", (v(), v(), v())),
+            ("COST_OPT", (v(), v(), v(), v(), pick(hardware), pick(laws))),
+            ("LIFETIME_COST", (v(), v(), v(), v(), v(), pick(hardware))),
+        ):
             answer = getattr(udfs, name)(*args)  # raises on any escaped exception
             if isinstance(answer, list):
                 assert all(math.isfinite(x) for row in answer for x in row)

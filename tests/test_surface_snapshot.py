@@ -19,14 +19,25 @@ def surface():
     from xlplan import udfs
 
     functions = {
-        name: {"description": spec.description,
-               "params": [[p.name, p.help, p.optional, p.range] for p in spec.params],
-               "result": list(spec.result), "slow": spec.slow}
-        for name, spec in sorted(udfs.FUNCTIONS.items())}
-    signatures = {name: str(inspect.signature(getattr(xlplan, name)))
-                  for name in xlplan.__all__ if inspect.isfunction(getattr(xlplan, name))}
-    return {"functions": functions, "udfs_all": sorted(udfs.__all__),
-            "xlplan_all": list(xlplan.__all__), "signatures": signatures}
+        name: {
+            "description": spec.description,
+            "params": [[p.name, p.help, p.optional, p.range] for p in spec.params],
+            "result": list(spec.result),
+            "slow": spec.slow,
+        }
+        for name, spec in sorted(udfs.FUNCTIONS.items())
+    }
+    signatures = {
+        name: str(inspect.signature(getattr(xlplan, name)))
+        for name in xlplan.__all__
+        if inspect.isfunction(getattr(xlplan, name))
+    }
+    return {
+        "functions": functions,
+        "udfs_all": sorted(udfs.__all__),
+        "xlplan_all": list(xlplan.__all__),
+        "signatures": signatures,
+    }
 
 
 def test_surface_matches_the_snapshot():

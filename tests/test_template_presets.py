@@ -32,13 +32,16 @@ def _validations(path):
     return found
 
 
-@pytest.mark.parametrize(("name", "hardware", "law"), [
-    ("budget_planner.xlsx", "Planner!B11", "Planner!B10"),
-    ("table2_compute_optimal.xlsx", None, "Table 2!B4"),
-    ("table3_cost_optimal.xlsx", "Table 3!B9", "Table 3!B4"),
-    ("table3_cost_optimal.xlsx", "Table 3!B10", None),
-    ("fit_coefficients.xlsx", "Fit!G13", None),
-])
+@pytest.mark.parametrize(
+    ("name", "hardware", "law"),
+    [
+        ("budget_planner.xlsx", "Planner!B11", "Planner!B10"),
+        ("table2_compute_optimal.xlsx", None, "Table 2!B4"),
+        ("table3_cost_optimal.xlsx", "Table 3!B9", "Table 3!B4"),
+        ("table3_cost_optimal.xlsx", "Table 3!B10", None),
+        ("fit_coefficients.xlsx", "Fit!G13", None),
+    ],
+)
 def test_preset_cells_have_dropdowns_of_the_preset_names(built, name, hardware, law):
     found = _validations(built[name])
     if hardware:
@@ -53,8 +56,19 @@ def _values(path, sheet="Planner"):
 
 def test_switching_the_planner_to_h100_changes_every_dependent_number(built, tmp_path):
     out = tmp_path / "h100.xlsx"
-    assert main(["recalc", str(built["budget_planner.xlsx"]), "-o", str(out), "--set",
-                 "Planner!B11=h100"]) == 0
+    assert (
+        main(
+            [
+                "recalc",
+                str(built["budget_planner.xlsx"]),
+                "-o",
+                str(out),
+                "--set",
+                "Planner!B11=h100",
+            ]
+        )
+        == 0
+    )
     before, after = _values(built["budget_planner.xlsx"]), _values(out)
     h100 = get_hardware("h100")
     assert [after[f"{c}13"].value for c in "BCDEFGH"] == pytest.approx(list(h100.as_tuple()))
@@ -64,24 +78,36 @@ def test_switching_the_planner_to_h100_changes_every_dependent_number(built, tmp
         assert not math.isclose(before[ref].value, after[ref].value, rel_tol=1e-6), ref
     for r in range(31, 37):  # the sensitivity table's sizes and dollars
         for c in "CDEF":
-            assert not math.isclose(before[f"{c}{r}"].value, after[f"{c}{r}"].value,
-                                    rel_tol=1e-6), f"{c}{r}"
+            assert not math.isclose(
+                before[f"{c}{r}"].value, after[f"{c}{r}"].value, rel_tol=1e-6
+            ), f"{c}{r}"
     # The numbers are h100's: the engine's plan, and it meets the target loss.
     loss, requests = after["B17"].value, after["B18"].value
     plan = cost_optimal(loss, requests, 70, 215, hardware=h100, law=get_law("chinchilla"))
     assert after["B19"].value == pytest.approx(float(plan.optimal.params), rel=1e-9)
     law = get_law("chinchilla")
-    assert float(law.loss(after["B19"].value, after["B20"].value)) == pytest.approx(loss,
-                                                                                     abs=1e-9)
-    total = lifetime_cost(after["B19"].value, after["B20"].value, requests, 70, 215,
-                          hardware=h100)
+    assert float(law.loss(after["B19"].value, after["B20"].value)) == pytest.approx(loss, abs=1e-9)
+    total = lifetime_cost(after["B19"].value, after["B20"].value, requests, 70, 215, hardware=h100)
     assert after["B23"].value == pytest.approx(float(total.total), rel=1e-9)
 
 
 def test_an_override_replaces_one_setting_and_the_label_says_so(built, tmp_path):
     out = tmp_path / "override.xlsx"
-    assert main(["recalc", str(built["budget_planner.xlsx"]), "-o", str(out), "--set",
-                 "Planner!B11=h100", "--set", "Planner!E14=3.5"]) == 0
+    assert (
+        main(
+            [
+                "recalc",
+                str(built["budget_planner.xlsx"]),
+                "-o",
+                str(out),
+                "--set",
+                "Planner!B11=h100",
+                "--set",
+                "Planner!E14=3.5",
+            ]
+        )
+        == 0
+    )
     ws = _values(out)
     assert ws["E13"].value == 3.5  # inference $/GPU-hour: the override
     assert ws["B13"].value == get_hardware("h100").train_price_per_hour  # the rest: preset
@@ -90,8 +116,8 @@ def test_an_override_replaces_one_setting_and_the_label_says_so(built, tmp_path)
 
 def test_finance_number_formats(built):
     ws = openpyxl.load_workbook(built["budget_planner.xlsx"])["Planner"]
-    assert ws["B19"].number_format == COUNT_FORMAT   # 2.79B
-    assert ws["B20"].number_format == COUNT_FORMAT   # 1.00T
+    assert ws["B19"].number_format == COUNT_FORMAT  # 2.79B
+    assert ws["B20"].number_format == COUNT_FORMAT  # 1.00T
     assert ws["B23"].number_format == FORMATS["usd"]  # $87,879
     assert ws["B27"].number_format == FORMATS["percent"]
     assert ws["B6"].number_format == FORMATS["integer"]  # requests per day: 1,000,000
@@ -108,21 +134,32 @@ def test_count_format_reads_as_a_finance_reader_writes():
     trailing comma divides by 1,000)."""
     sections = COUNT_FORMAT.split(";")
     assert sections[0].startswith("[>=1000000000000]") and sections[0].endswith('"T"')
-    assert sections[0].count(",") - sections[0].count("#,##") == 4   # 4.30e12 -> 4.30T
+    assert sections[0].count(",") - sections[0].count("#,##") == 4  # 4.30e12 -> 4.30T
     assert sections[1].startswith("[>=1000000000]") and sections[1].count(",") == 3  # 3.78B
     assert sections[2].count(",") == 2 and sections[2].endswith('"M"')
 
 
 def test_table3_blocks_follow_their_preset_cells(built, tmp_path):
     out = tmp_path / "t3.xlsx"
-    assert main(["recalc", str(built["table3_cost_optimal.xlsx"]), "-o", str(out), "--set",
-                 "'Table 3'!B9=h100"]) == 0
+    assert (
+        main(
+            [
+                "recalc",
+                str(built["table3_cost_optimal.xlsx"]),
+                "-o",
+                str(out),
+                "--set",
+                "'Table 3'!B9=h100",
+            ]
+        )
+        == 0
+    )
     before, after = (_values(p, "Table 3") for p in (built["table3_cost_optimal.xlsx"], out))
     assert after["B9"].value == "h100"
     assert [after[f"{c}9"].value for c in "CDEFGHI"] == pytest.approx(
-        list(get_hardware("h100").as_tuple()))
-    assert [after[f"{c}10"].value for c in "CDEFGHI"] == [before[f"{c}10"].value
-                                                           for c in "CDEFGHI"]
+        list(get_hardware("h100").as_tuple())
+    )
+    assert [after[f"{c}10"].value for c in "CDEFGHI"] == [before[f"{c}10"].value for c in "CDEFGHI"]
     for r in range(14, 19):  # block 1 is repriced; its cost-optimal size moves
         assert not math.isclose(before[f"F{r}"].value, after[f"F{r}"].value, rel_tol=1e-6)
         assert after[f"F{r + 9}"].value == before[f"F{r + 9}"].value  # block 2 is not

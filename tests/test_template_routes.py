@@ -25,8 +25,13 @@ CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\(")
 
 def _cells(path, data_only):
     wb = openpyxl.load_workbook(path, data_only=data_only)
-    return {(ws.title, c.coordinate): c.value for ws in wb.worksheets
-            for row in ws.iter_rows() for c in row if c.value is not None}
+    return {
+        (ws.title, c.coordinate): c.value
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.value is not None
+    }
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +47,9 @@ def test_committed_addin_templates_match_the_generator(fresh, filename):
     old, new = _cells(ADDIN / filename, True), _cells(fresh / filename, True)
     assert old.keys() == new.keys()
     for key, value in old.items():
-        assert new[key] == (pytest.approx(value, rel=1e-9) if isinstance(value, float)
-                            else value), key
+        assert new[key] == (
+            pytest.approx(value, rel=1e-9) if isinstance(value, float) else value
+        ), key
 
 
 @pytest.mark.parametrize("filename", list(TEMPLATES))
@@ -55,8 +61,12 @@ def test_routes_differ_only_in_the_stored_names(filename):
         if not (isinstance(formula, str) and formula.startswith("=")):
             assert addin[key] == formula
             continue
-        expected = CALL.sub(lambda m: (stored_name(m[1].upper(), "addin")
-                                       if m[1].upper() in FUNCTIONS else m[1]) + "(", formula)
+        expected = CALL.sub(
+            lambda m: (
+                (stored_name(m[1].upper(), "addin") if m[1].upper() in FUNCTIONS else m[1]) + "("
+            ),
+            formula,
+        )
         assert addin[key] == expected, key
         names = {m.upper() for m in CALL.findall(addin[key])}
         assert not names & set(FUNCTIONS), key  # no plain xlplan name left
@@ -66,8 +76,9 @@ def test_routes_differ_only_in_the_stored_names(filename):
     assert _cells(WORKBOOKS / filename, True) == _cells(ADDIN / filename, True)
 
 
-@pytest.mark.parametrize("path", [WORKBOOKS / f for f in TEMPLATES] + [ADDIN / f for f in
-                                                                      TEMPLATES])
+@pytest.mark.parametrize(
+    "path", [WORKBOOKS / f for f in TEMPLATES] + [ADDIN / f for f in TEMPLATES]
+)
 def test_templates_keep_their_cached_numbers_on_opening(path):
     """No fullCalcOnLoad, Excel's own calcId: Excel shows the cached results on opening."""
     with zipfile.ZipFile(path) as archive:
@@ -84,15 +95,29 @@ def test_stored_name_parses_back_to_the_function():
         assert parse(f"={ADDIN_PREFIX}{name}(1)") == ("call", name, [("num", 1.0)])
     # XLPLAN_LAW is the add-in's XLPLAN.LAW: stored _xldudf_XLPLAN_LAW, the namespace once
     assert route_formula('=XLPLAN_LAW("OPT_PARAMS(")&OPT_PARAMS(1,2)', "addin") == (
-        f'={ADDIN_PREFIX}LAW("OPT_PARAMS(")&{ADDIN_PREFIX}OPT_PARAMS(1,2)')
+        f'={ADDIN_PREFIX}LAW("OPT_PARAMS(")&{ADDIN_PREFIX}OPT_PARAMS(1,2)'
+    )
 
 
 def test_recalc_gives_the_engines_numbers_on_both_routes(tmp_path):
     values = {}
     for route, source in (("desktop", WORKBOOKS), ("addin", ADDIN)):
         out = tmp_path / f"{route}.xlsx"
-        assert main(["recalc", str(source / budget.FILENAME), "-o", str(out),
-                     "--set", "Planner!B5=13e9", "--set", "Planner!B6=5e6"]) == 0
+        assert (
+            main(
+                [
+                    "recalc",
+                    str(source / budget.FILENAME),
+                    "-o",
+                    str(out),
+                    "--set",
+                    "Planner!B5=13e9",
+                    "--set",
+                    "Planner!B6=5e6",
+                ]
+            )
+            == 0
+        )
         ws = openpyxl.load_workbook(out, data_only=True)["Planner"]
         values[route] = [ws["B19"].value, ws["B23"].value]
         formula = openpyxl.load_workbook(out)["Planner"]["B19"].value
@@ -114,6 +139,7 @@ def test_build_one_route(tmp_path):
 def test_libreoffice_shows_the_cached_numbers_of_the_addin_templates(tmp_path):
     rows = read_csv(convert(ADDIN / "table2_compute_optimal.xlsx", "csv", tmp_path))
     assert not any(v.startswith("#") for row in rows for v in row)
-    desktop = read_csv(convert(WORKBOOKS / "table2_compute_optimal.xlsx", "csv",
-                               tmp_path / "desktop"))
+    desktop = read_csv(
+        convert(WORKBOOKS / "table2_compute_optimal.xlsx", "csv", tmp_path / "desktop")
+    )
     assert rows == desktop

@@ -29,27 +29,36 @@ def test_values_equal_the_engine():
     law = xlplan.get_law("epoch-2024")
     assert_allclose(udfs.SCALING_LOSS(7e9, 1e12, "epoch-2024"), law.loss(7e9, 1e12), RTOL)
     model = xlplan.chinchilla_from_params(7e9)
-    assert_allclose(udfs.CHINCHILLA_MODEL(7e9),
-                    [[model.loss, model.tokens, model.training_flops]], RTOL)
+    assert_allclose(
+        udfs.CHINCHILLA_MODEL(7e9), [[model.loss, model.tokens, model.training_flops]], RTOL
+    )
     model = xlplan.chinchilla_from_loss(2.1)
     assert_allclose(udfs.CHINCHILLA_OPT(2.1), [[model.params, model.tokens]], RTOL)
     plan = xlplan.compute_optimal(2.1, 1e13)
-    assert_allclose(udfs.OPT_PARAMS(2.1, 1e13), [[plan.optimal.params, plan.optimal.tokens]],
-                    RTOL)
+    assert_allclose(udfs.OPT_PARAMS(2.1, 1e13), [[plan.optimal.params, plan.optimal.tokens]], RTOL)
     assert udfs.TOTAL_FLOPS(7e9, 1e12, 1e13) == 6 * 7e9 * 1e12 + 2 * 7e9 * 1e13
     plan = xlplan.cost_optimal(2.1, 1e9, 100, 300, "h100", "sardana-all")
-    assert_allclose(udfs.COST_OPT(2.1, 1e9, 100, 300, "h100", "sardana-all"),
-                    [[plan.optimal.params, plan.optimal.tokens]], RTOL)
+    assert_allclose(
+        udfs.COST_OPT(2.1, 1e9, 100, 300, "h100", "sardana-all"),
+        [[plan.optimal.params, plan.optimal.tokens]],
+        RTOL,
+    )
     cost = xlplan.lifetime_cost(7e9, 1e12, 1e9, hardware="a100-40gb")
-    assert_allclose(udfs.LIFETIME_COST(7e9, 1e12, 1e9, None, None, "a100-40gb"),
-                    [[cost.training, cost.inference, cost.total]], RTOL)
+    assert_allclose(
+        udfs.LIFETIME_COST(7e9, 1e12, 1e9, None, None, "a100-40gb"),
+        [[cost.training, cost.inference, cost.total]],
+        RTOL,
+    )
     assert udfs.XLPLAN_LAW("sardana-all") == [list(xlplan.LAW_PRESETS["sardana-all"].as_tuple())]
     assert udfs.XLPLAN_HARDWARE("h100") == [list(xlplan.HARDWARE_PRESETS["h100"].as_tuple())]
 
 
 def test_results_are_plain_floats_in_one_row():
-    for value in (udfs.OPT_PARAMS(2.1, 1e12), udfs.LIFETIME_COST(7e9, 1e12, 1e9),
-                  udfs.XLPLAN_HARDWARE("paper-a100")):
+    for value in (
+        udfs.OPT_PARAMS(2.1, 1e12),
+        udfs.LIFETIME_COST(7e9, 1e12, 1e9),
+        udfs.XLPLAN_HARDWARE("paper-a100"),
+    ):
         assert len(value) == 1
         assert all(type(v) is float for v in value[0])
     assert type(udfs.SCALING_LOSS(7e9, 1e12)) is float
@@ -67,7 +76,8 @@ def test_blank_optional_arguments_take_their_defaults():
     assert udfs.COST_OPT(2.1, 1e9) == expected
     assert udfs.COST_OPT(2.1, 1e9, None, "", [[None]], " ") == expected
     assert udfs.LIFETIME_COST(7e9, 1e12, 1e9, "", None, None) == udfs.LIFETIME_COST(
-        7e9, 1e12, 1e9, 70, 215, "paper-a100")
+        7e9, 1e12, 1e9, 70, 215, "paper-a100"
+    )
     assert udfs.SCALING_LOSS(7e9, 1e12, None) == udfs.SCALING_LOSS(7e9, 1e12, "chinchilla")
 
 
@@ -83,52 +93,66 @@ def test_law_as_a_range_from_xlplan_law():
 
 def test_hardware_as_a_range_from_xlplan_hardware():
     row = udfs.XLPLAN_HARDWARE("h100")
-    assert udfs.COST_OPT(2.1, 1e9, None, None, row) == udfs.COST_OPT(2.1, 1e9, None, None,
-                                                                      "h100")
+    assert udfs.COST_OPT(2.1, 1e9, None, None, row) == udfs.COST_OPT(2.1, 1e9, None, None, "h100")
     assert udfs.LIFETIME_COST(7e9, 1e12, 1e9, 70, 215, row) == udfs.LIFETIME_COST(
-        7e9, 1e12, 1e9, 70, 215, "h100")
+        7e9, 1e12, 1e9, 70, 215, "h100"
+    )
 
 
-@pytest.mark.parametrize("call, words", [
-    (lambda: udfs.OPT_PARAMS(1.5, 1e12), ["loss=1.5", "E=1.69"]),
-    (lambda: udfs.OPT_PARAMS(1.69, 1e12), ["loss=1.69"]),
-    (lambda: udfs.OPT_PARAMS(2.1, -1), ["inf_tokens=-1", ">= 0"]),
-    (lambda: udfs.CHINCHILLA_OPT(1.0, "chinchilla"), ["loss=1"]),
-    (lambda: udfs.CHINCHILLA_MODEL(0), ["params=0"]),
-    (lambda: udfs.SCALING_LOSS(7e9, -5), ["tokens=-5"]),
-    (lambda: udfs.TOTAL_FLOPS(7e9, 1e12, float("nan")), ["inf_tokens=nan"]),
-    (lambda: udfs.TOTAL_FLOPS(7e9, "inf", 0), ["tokens"]),
-    (lambda: udfs.COST_OPT(2.1, -3), ["requests=-3"]),
-    (lambda: udfs.COST_OPT(2.1, 1e9, -1), ["input_tokens=-1"]),
-    (lambda: udfs.LIFETIME_COST(7e9, 1e12, 1e9, 70, -2), ["output_tokens=-2"]),
-    (lambda: udfs.LIFETIME_COST(7e9, 1e12, 1e9, 70, 215, [[2, 1e15, 1.5, 2, 1e15, 0.5, 0.01]]),
-     ["train_mfu=1.5"]),
-    (lambda: udfs.OPT_PARAMS(2.1, 1e12, [[1, 2, -1, 0.3, 0.3]]), ["E=-1"]),
-])
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda: udfs.OPT_PARAMS(1.5, 1e12), ["loss=1.5", "E=1.69"]),
+        (lambda: udfs.OPT_PARAMS(1.69, 1e12), ["loss=1.69"]),
+        (lambda: udfs.OPT_PARAMS(2.1, -1), ["inf_tokens=-1", ">= 0"]),
+        (lambda: udfs.CHINCHILLA_OPT(1.0, "chinchilla"), ["loss=1"]),
+        (lambda: udfs.CHINCHILLA_MODEL(0), ["params=0"]),
+        (lambda: udfs.SCALING_LOSS(7e9, -5), ["tokens=-5"]),
+        (lambda: udfs.TOTAL_FLOPS(7e9, 1e12, float("nan")), ["inf_tokens=nan"]),
+        (lambda: udfs.TOTAL_FLOPS(7e9, "inf", 0), ["tokens"]),
+        (lambda: udfs.COST_OPT(2.1, -3), ["requests=-3"]),
+        (lambda: udfs.COST_OPT(2.1, 1e9, -1), ["input_tokens=-1"]),
+        (lambda: udfs.LIFETIME_COST(7e9, 1e12, 1e9, 70, -2), ["output_tokens=-2"]),
+        (
+            lambda: udfs.LIFETIME_COST(
+                7e9, 1e12, 1e9, 70, 215, [[2, 1e15, 1.5, 2, 1e15, 0.5, 0.01]]
+            ),
+            ["train_mfu=1.5"],
+        ),
+        (lambda: udfs.OPT_PARAMS(2.1, 1e12, [[1, 2, -1, 0.3, 0.3]]), ["E=-1"]),
+    ],
+)
 def test_out_of_range_values_are_num_errors(call, words):
     _is_error(call(), "#NUM!", *words)
 
 
-@pytest.mark.parametrize("call, words", [
-    (lambda: udfs.OPT_PARAMS("two", 1e12), ["loss='two'", "text"]),
-    (lambda: udfs.OPT_PARAMS(True, 1e12), ["loss=True", "TRUE/FALSE"]),
-    (lambda: udfs.OPT_PARAMS(None, 1e12), ["loss is blank"]),
-    (lambda: udfs.OPT_PARAMS(2.1, ""), ["inf_tokens is blank"]),
-    (lambda: udfs.OPT_PARAMS([[2.1, 2.2]], 1e12), ["loss", "single cell", "1x2"]),
-    (lambda: udfs.OPT_PARAMS(2.1, 1e12, [[1, 2, 3, 4]]), ["law", "1x5", "4 cells"]),
-    (lambda: udfs.OPT_PARAMS(2.1, 1e12, [[1, 2, 3], [4, 5, 6]]), ["law", "2x3"]),
-    (lambda: udfs.OPT_PARAMS(2.1, 1e12, [[1, 2, "x", 4, 5]]), ["law[3]='x'"]),
-    (lambda: udfs.OPT_PARAMS(2.1, 1e12, "gopher"),
-     ["unknown law 'gopher'", "chinchilla", "epoch-2024", "sardana-all"]),
-    (lambda: udfs.OPT_PARAMS(2.1, 1e12, 3.0), ["law=3.0", "preset name"]),
-    (lambda: udfs.COST_OPT(2.1, 1e9, None, None, "tpu"),
-     ["unknown hardware 'tpu'", "paper-a100", "h100"]),
-    (lambda: udfs.COST_OPT(2.1, 1e9, None, None, [[1, 2, 3]]), ["hardware", "1x7 or 1x10"]),
-    (lambda: udfs.XLPLAN_LAW(None), ["name"]),
-    (lambda: udfs.XLPLAN_LAW(5), ["name=5"]),
-    (lambda: udfs.XLPLAN_HARDWARE("nope"), ["nope", "paper-a100"]),
-    (lambda: udfs.TOTAL_FLOPS(7e9, 1e12, object()), ["inf_tokens"]),
-])
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda: udfs.OPT_PARAMS("two", 1e12), ["loss='two'", "text"]),
+        (lambda: udfs.OPT_PARAMS(True, 1e12), ["loss=True", "TRUE/FALSE"]),
+        (lambda: udfs.OPT_PARAMS(None, 1e12), ["loss is blank"]),
+        (lambda: udfs.OPT_PARAMS(2.1, ""), ["inf_tokens is blank"]),
+        (lambda: udfs.OPT_PARAMS([[2.1, 2.2]], 1e12), ["loss", "single cell", "1x2"]),
+        (lambda: udfs.OPT_PARAMS(2.1, 1e12, [[1, 2, 3, 4]]), ["law", "1x5", "4 cells"]),
+        (lambda: udfs.OPT_PARAMS(2.1, 1e12, [[1, 2, 3], [4, 5, 6]]), ["law", "2x3"]),
+        (lambda: udfs.OPT_PARAMS(2.1, 1e12, [[1, 2, "x", 4, 5]]), ["law[3]='x'"]),
+        (
+            lambda: udfs.OPT_PARAMS(2.1, 1e12, "gopher"),
+            ["unknown law 'gopher'", "chinchilla", "epoch-2024", "sardana-all"],
+        ),
+        (lambda: udfs.OPT_PARAMS(2.1, 1e12, 3.0), ["law=3.0", "preset name"]),
+        (
+            lambda: udfs.COST_OPT(2.1, 1e9, None, None, "tpu"),
+            ["unknown hardware 'tpu'", "paper-a100", "h100"],
+        ),
+        (lambda: udfs.COST_OPT(2.1, 1e9, None, None, [[1, 2, 3]]), ["hardware", "1x7 or 1x10"]),
+        (lambda: udfs.XLPLAN_LAW(None), ["name"]),
+        (lambda: udfs.XLPLAN_LAW(5), ["name=5"]),
+        (lambda: udfs.XLPLAN_HARDWARE("nope"), ["nope", "paper-a100"]),
+        (lambda: udfs.TOTAL_FLOPS(7e9, 1e12, object()), ["inf_tokens"]),
+    ],
+)
 def test_wrong_types_and_shapes_are_value_errors(call, words):
     _is_error(call(), "#VALUE!", *words)
 
@@ -137,15 +161,23 @@ def test_a_bad_cell_does_not_affect_the_next():
     good = udfs.OPT_PARAMS(2.1, 1e12)
     cells = [udfs.OPT_PARAMS(loss, 1e12) for loss in (2.1, 1.0, "x", 2.1, None, 2.1)]
     assert [c for c in cells if not isinstance(c, CellError)] == [good, good, good]
-    assert [c.code for c in cells if isinstance(c, CellError)] == ["#NUM!", "#VALUE!",
-                                                                    "#VALUE!"]
+    assert [c.code for c in cells if isinstance(c, CellError)] == ["#NUM!", "#VALUE!", "#VALUE!"]
 
 
 def test_every_function_is_registered_with_help():
     # the ten core functions first; modules re-exported by udfs add theirs after
-    assert list(udfs.FUNCTIONS)[:10] == ["SCALING_LOSS", "CHINCHILLA_MODEL", "CHINCHILLA_OPT",
-                                    "OPT_PARAMS", "TOTAL_FLOPS", "COST_OPT", "LIFETIME_COST",
-                                    "FIT_COEFFS", "XLPLAN_LAW", "XLPLAN_HARDWARE"]
+    assert list(udfs.FUNCTIONS)[:10] == [
+        "SCALING_LOSS",
+        "CHINCHILLA_MODEL",
+        "CHINCHILLA_OPT",
+        "OPT_PARAMS",
+        "TOTAL_FLOPS",
+        "COST_OPT",
+        "LIFETIME_COST",
+        "FIT_COEFFS",
+        "XLPLAN_LAW",
+        "XLPLAN_HARDWARE",
+    ]
     assert {"SERVING", "GPUS_NEEDED", "BREAKEVEN_REQUESTS"} <= set(udfs.FUNCTIONS)
     assert set(udfs.FUNCTIONS) <= set(udfs.__all__)
     for name, spec in udfs.FUNCTIONS.items():
@@ -155,14 +187,20 @@ def test_every_function_is_registered_with_help():
         optional = [p.optional for p in spec.params]
         assert optional == sorted(optional), f"{name}: an optional argument before a required"
     assert [p.name for p in udfs.FUNCTIONS["COST_OPT"].params] == [
-        "loss", "requests", "input_tokens", "output_tokens", "hardware", "law", "unique_tokens"]
+        "loss",
+        "requests",
+        "input_tokens",
+        "output_tokens",
+        "hardware",
+        "law",
+        "unique_tokens",
+    ]
     assert udfs.FUNCTIONS["LIFETIME_COST"].result == ("training $", "inference $", "total $")
     assert udfs.FUNCTIONS["FIT_COEFFS"].slow
 
 
 def _runs(law, rows):
-    return [["params", "tokens", "loss"]] + [
-        [n, d, law.loss(n, d)] for n, d in rows]
+    return [["params", "tokens", "loss"]] + [[n, d, law.loss(n, d)] for n, d in rows]
 
 
 def test_fit_coeffs_recovers_a_known_law_and_feeds_opt_params():
@@ -219,10 +257,10 @@ def test_fit_coeffs_cache_keys_on_the_parsed_numbers_not_the_cells():
 
 def test_fit_coeffs_bad_runs_are_errors():
     assert isinstance(udfs.FIT_COEFFS([[1e9, 1e10]]), CellError)
-    assert isinstance(udfs.FIT_COEFFS(_runs(xlplan.get_law("chinchilla"), [(1e9, 2e10)])),
-                      CellError)
-    _is_error(udfs.FIT_COEFFS([[1e9, 2e10, 2.5]] * 10, "many"), "#VALUE!",
-              "max_tokens_per_param")
+    assert isinstance(
+        udfs.FIT_COEFFS(_runs(xlplan.get_law("chinchilla"), [(1e9, 2e10)])), CellError
+    )
+    _is_error(udfs.FIT_COEFFS([[1e9, 2e10, 2.5]] * 10, "many"), "#VALUE!", "max_tokens_per_param")
 
 
 def test_cell_error_is_text_with_code_and_message():
@@ -239,6 +277,7 @@ def test_an_overflowing_result_is_a_num_error_not_inf():
 
 def test_cell_errors_survive_pickling_for_worker_processes():
     import pickle
+
     error = udfs.OPT_PARAMS(1.0, 1e12)
     copy = pickle.loads(pickle.dumps(error))
     assert isinstance(copy, CellError) and copy == error and copy.code == error.code
@@ -247,8 +286,18 @@ def test_cell_errors_survive_pickling_for_worker_processes():
 EXTREMES = [5e-324, 1e-300, 1e-30, 1.9, 2.1, 1e30, 1e300, 1.7e308]
 
 
-@pytest.mark.parametrize("name", ["SCALING_LOSS", "CHINCHILLA_MODEL", "CHINCHILLA_OPT",
-                                  "OPT_PARAMS", "TOTAL_FLOPS", "COST_OPT", "LIFETIME_COST"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "SCALING_LOSS",
+        "CHINCHILLA_MODEL",
+        "CHINCHILLA_OPT",
+        "OPT_PARAMS",
+        "TOTAL_FLOPS",
+        "COST_OPT",
+        "LIFETIME_COST",
+    ],
+)
 def test_extreme_numbers_give_a_number_or_a_cell_error(name):
     """Tiny and huge floats: a finite result or #NUM!, never a Python exception."""
     spec = udfs.FUNCTIONS[name]
@@ -282,8 +331,10 @@ def test_a_path_in_a_cell_is_never_opened(name, tmp_path, monkeypatch):
     write_law_file(xlplan.get_law("epoch-2024"), real)
     opened = []
     original_open = open
-    monkeypatch.setattr("builtins.open", lambda file, *a, **k: (
-        opened.append(str(file)), original_open(file, *a, **k))[1])
+    monkeypatch.setattr(
+        "builtins.open",
+        lambda file, *a, **k: (opened.append(str(file)), original_open(file, *a, **k))[1],
+    )
     answers = [PATH_CALLS[name](str(path)) for path in (real, missing)]
     assert not [f for f in opened if f.endswith(".json")], opened
     for answer, path in zip(answers, (real, missing), strict=True):

@@ -32,12 +32,16 @@ def wheel(tmp_path_factory):
     source = tmp_path_factory.mktemp("source")
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source / name)
-    shutil.copytree(ROOT / "xlplan", source / "xlplan",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "xlplan", source / "xlplan", ignore=shutil.ignore_patterns("__pycache__")
+    )
     out = tmp_path_factory.mktemp("wheel")
-    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
-                           str(out), str(source)], capture_output=True, text=True,
-                          timeout=BUILD_TIMEOUT)
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(source)],
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT,
+    )
     assert done.returncode == 0, done.stderr
     (path,) = out.glob("*.whl")
     return path
@@ -63,8 +67,12 @@ def test_pure_python_wheel(wheel):
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
     assert not [n for n in names if n.endswith((".so", ".pyd", ".dylib", ".dll"))]
-    for needed in ("xlplan/lite.py", "xlplan/udfs.py", "xlplan/static/functions.js",
-                   "xlplan/data/paper_scenario.toml"):
+    for needed in (
+        "xlplan/lite.py",
+        "xlplan/udfs.py",
+        "xlplan/static/functions.js",
+        "xlplan/data/paper_scenario.toml",
+    ):
         assert needed in names
 
 
@@ -73,8 +81,10 @@ def test_core_dependencies_install_in_pyodide(wheel):
     core = {_requirement_name(r) for r in requires if "extra ==" not in r}
     assert core <= PYODIDE_PACKAGES | PURE_PYTHON, core - PYODIDE_PACKAGES - PURE_PYTHON
     assert {"numpy", "scipy", "openpyxl"} <= core
+
     def extra(name):
         return {_requirement_name(r) for r in requires if f'extra == "{name}"' in r}
+
     assert extra("server") == {"fastapi", "uvicorn"}
     assert extra("desktop") == {"xlwings"}
 
@@ -101,21 +111,24 @@ def test_import_needs_no_socket_subprocess_thread_or_outside_file():
         print(xlplan.lite.OPT_PARAMS(2.1, 1e13)[0][0] > 0,
               xlplan.lite.COST_OPT(2.1, 1e9)[0][0] > 0)
     """)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=ROOT)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "True"]
 
 
 def test_serve_without_the_server_extra_says_what_to_install(monkeypatch):
     import importlib.util
+
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "uvicorn" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "uvicorn" else real(name, *a)
+    )
     with pytest.raises(SystemExit) as stopped:
         main(["serve"])
-    assert str(stopped.value) == ("xlplan serve: needs uvicorn, which the 'server' extra "
-                                  "installs: pip install 'xlplan[server]'")
+    assert str(stopped.value) == (
+        "xlplan serve: needs uvicorn, which the 'server' extra "
+        "installs: pip install 'xlplan[server]'"
+    )
 
 
 def test_main_job_runs_without_the_extras(tmp_path):
@@ -127,7 +140,6 @@ def test_main_job_runs_without_the_extras(tmp_path):
         from xlplan.cli import main
         sys.exit(main(["report", "-q", "-o", {str(tmp_path / "report.xlsx")!r}]))
     """)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=ROOT)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert zipfile.is_zipfile(tmp_path / "report.xlsx")

@@ -20,8 +20,13 @@ WORKBOOKS = Path(__file__).resolve().parent.parent / "workbooks"
 
 def _cells(path, data_only):
     wb = openpyxl.load_workbook(path, data_only=data_only)
-    return {(ws.title, c.coordinate): c.value for ws in wb.worksheets
-            for row in ws.iter_rows() for c in row if c.value is not None}
+    return {
+        (ws.title, c.coordinate): c.value
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.value is not None
+    }
 
 
 @pytest.fixture(scope="module")

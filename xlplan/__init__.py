@@ -11,19 +11,29 @@ from .lawfile import load_law_file, write_law_file
 __version__ = "0.1.0"
 
 # The fitter needs pandas and scipy.optimize (about 0.15 s to import); load it on first use.
-_FIT_NAMES = ("FitResult", "fit_law", "BootstrapResult", "bootstrap_law", "PlanInterval",
-              "PlanDistribution", "plan_interval", "plan_distribution")
+_FIT_NAMES = (
+    "FitResult",
+    "fit_law",
+    "BootstrapResult",
+    "bootstrap_law",
+    "PlanInterval",
+    "PlanDistribution",
+    "plan_interval",
+    "plan_distribution",
+)
 
 
 def __getattr__(name):
     if name in _FIT_NAMES:
         from . import fit
+
         return getattr(fit, name)
     raise AttributeError(f"module 'xlplan' has no attribute {name!r}")
 
 
 __all__ = [  # noqa: PLE0604 (the engine's names, listed once in engine.__all__)
     *engine.__all__,
-    "load_law_file", "write_law_file",
+    "load_law_file",
+    "write_law_file",
     *_FIT_NAMES,
 ]

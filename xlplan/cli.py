@@ -24,7 +24,8 @@ def build_parser():
 
     parser = argparse.ArgumentParser(
         prog="xlplan",
-        description="Inference-aware LLM sizing (Sardana et al. 2024) for Excel and scripts.")
+        description="Inference-aware LLM sizing (Sardana et al. 2024) for Excel and scripts.",
+    )
     parser.add_argument("--version", action="version", version=f"xlplan {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
@@ -80,8 +81,11 @@ def main(argv=None):
         return 2
     # Not for serve: its server and worker processes handle their own signals. Handlers
     # can be set from the main thread only (main() may run in another, e.g. in a test).
-    previous = (_stop_on_signals() if args.command != "serve"
-                and threading.current_thread() is threading.main_thread() else {})
+    previous = (
+        _stop_on_signals()
+        if args.command != "serve" and threading.current_thread() is threading.main_thread()
+        else {}
+    )
     try:
         return _run(args)
     finally:
@@ -118,9 +122,11 @@ def _run(args):
     except ArithmeticError as error:
         # Inputs of absurd size (a law coefficient of 1e-320) can overflow a computation the
         # engine does not yet guard; still one line, naming what happened, not a traceback.
-        print(f"xlplan {args.command}: error: a computation failed on these inputs "
-              f"({type(error).__name__}: {error}); check the magnitudes of the inputs",
-              file=sys.stderr)
+        print(
+            f"xlplan {args.command}: error: a computation failed on these inputs "
+            f"({type(error).__name__}: {error}); check the magnitudes of the inputs",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt as stop:
         print(f"xlplan {args.command}: stopped ({stop or 'interrupted'})", file=sys.stderr)

@@ -23,7 +23,8 @@ __all__ = ["load_law_file", "write_law_file", "is_law_file", "law_from_text"]
 def is_law_file(text):
     """True when ``text`` names a law file (ends in .json) rather than a preset."""
     return isinstance(text, (str, os.PathLike)) and os.fspath(text).strip().lower().endswith(
-        ".json")
+        ".json"
+    )
 
 
 def law_from_text(text, argument="law"):
@@ -46,11 +47,16 @@ def load_law_file(path, argument="law"):
     data = parse_json(read_text(path, "law file", argument), "law file", path, argument)
     missing = [k for k in COEFFICIENT_NAMES if not isinstance(data, dict) or k not in data]
     if missing:
-        raise InvalidTypeError(f"law file {path!r} lacks {', '.join(missing)}: it needs "
-                               f"{', '.join(COEFFICIENT_NAMES)}", argument=argument, value=path)
+        raise InvalidTypeError(
+            f"law file {path!r} lacks {', '.join(missing)}: it needs "
+            f"{', '.join(COEFFICIENT_NAMES)}",
+            argument=argument,
+            value=path,
+        )
     name = str(data.get("name") or os.path.splitext(os.path.basename(path))[0])
-    law = ScalingLaw.from_coefficients([data[k] for k in COEFFICIENT_NAMES], name=name,
-                                       source=str(data.get("source", path)))
+    law = ScalingLaw.from_coefficients(
+        [data[k] for k in COEFFICIENT_NAMES], name=name, source=str(data.get("source", path))
+    )
     # Optional decay constants of the data-constrained law (Muennighoff et al. 2023).
     repetition = {k: data[k] for k in REPETITION_NAMES if data.get(k) is not None}
     return dataclasses.replace(law, **repetition) if repetition else law

@@ -57,8 +57,11 @@ class ExcelFunctionError(ValueError):
 
 
 def _annotations(spec):
-    return {p.name: Literal[PRESET_CHOICES[spec.name, p.name]]
-            for p in spec.params if (spec.name, p.name) in PRESET_CHOICES}
+    return {
+        p.name: Literal[PRESET_CHOICES[spec.name, p.name]]
+        for p in spec.params
+        if (spec.name, p.name) in PRESET_CHOICES
+    }
 
 
 def _lite_function(spec):

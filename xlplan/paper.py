@@ -12,8 +12,15 @@ from dataclasses import dataclass
 from .engine.paper.chinchilla import chinchilla_from_params
 from .engine.paper.sizing import compute_optimal, cost_optimal
 
-__all__ = ["Cell", "TABLE2_PRINTED", "TABLE3_PRINTED", "table2", "table3",
-           "TABLE2_COLUMNS", "TABLE3_COLUMNS"]
+__all__ = [
+    "Cell",
+    "TABLE2_PRINTED",
+    "TABLE3_PRINTED",
+    "table2",
+    "table3",
+    "TABLE2_COLUMNS",
+    "TABLE3_COLUMNS",
+]
 
 
 @dataclass(frozen=True)
@@ -56,12 +63,28 @@ class Cell:
 
 # Column names of Tables 2 and 3, in the printed order; table2() and table3() compute the
 # values in the same order, and a cell is a percentage when its printed text ends in %.
-TABLE2_COLUMNS = ("Inference tokens", "Loss", "Chinchilla params", "Chinchilla tokens",
-                  "Chinchilla FLOPs", "Optimal params", "Optimal tokens", "Optimal FLOPs",
-                  "FLOP reduction")
-TABLE3_COLUMNS = ("Inference requests", "Loss", "Chinchilla params", "Chinchilla tokens",
-                  "Chinchilla cost ($)", "Optimal params", "Optimal tokens",
-                  "Optimal cost ($)", "Cost savings")
+TABLE2_COLUMNS = (
+    "Inference tokens",
+    "Loss",
+    "Chinchilla params",
+    "Chinchilla tokens",
+    "Chinchilla FLOPs",
+    "Optimal params",
+    "Optimal tokens",
+    "Optimal FLOPs",
+    "FLOP reduction",
+)
+TABLE3_COLUMNS = (
+    "Inference requests",
+    "Loss",
+    "Chinchilla params",
+    "Chinchilla tokens",
+    "Chinchilla cost ($)",
+    "Optimal params",
+    "Optimal tokens",
+    "Optimal cost ($)",
+    "Cost savings",
+)
 
 # Printed text of each cell, rows in the paper's order; values parsed by _parse.
 TABLE2_PRINTED = (
@@ -113,11 +136,21 @@ def _format_like(value, text):
 
 def _row(table, index, printed, computed):
     cells = []
-    for column, text, value in zip(TABLE2_COLUMNS if table == 2 else TABLE3_COLUMNS,
-                                   printed, computed, strict=True):
+    for column, text, value in zip(
+        TABLE2_COLUMNS if table == 2 else TABLE3_COLUMNS, printed, computed, strict=True
+    ):
         reference_text, note = TYPOS.get((table, index, column), (text, ""))
-        cells.append(Cell(column, value, _parse(text), text, reference_text,
-                          is_percent=text.endswith("%"), note=note))
+        cells.append(
+            Cell(
+                column,
+                value,
+                _parse(text),
+                text,
+                reference_text,
+                is_percent=text.endswith("%"),
+                note=note,
+            )
+        )
     return cells
 
 
@@ -131,9 +164,17 @@ def table2(law=None):
         demand, size = _parse(printed[0]), _parse(printed[2])
         chin = chinchilla_from_params(size, law)
         plan = compute_optimal(chin.loss, demand, law)
-        computed = (demand, chin.loss, chin.params, chin.tokens, plan.chinchilla.total,
-                    plan.optimal.params, plan.optimal.tokens, plan.optimal.total,
-                    plan.saving)
+        computed = (
+            demand,
+            chin.loss,
+            chin.params,
+            chin.tokens,
+            plan.chinchilla.total,
+            plan.optimal.params,
+            plan.optimal.tokens,
+            plan.optimal.total,
+            plan.saving,
+        )
         rows.append(_row(2, index, printed, computed))
     return rows
 
@@ -149,8 +190,16 @@ def table3(hardware=None, law=None):
         requests, size = _parse(printed[0]), _parse(printed[2])
         chin = chinchilla_from_params(size, law)
         plan = cost_optimal(chin.loss, requests, hardware=hardware, law=law)
-        computed = (requests, chin.loss, chin.params, chin.tokens, plan.chinchilla.total,
-                    plan.optimal.params, plan.optimal.tokens, plan.optimal.total,
-                    plan.saving)
+        computed = (
+            requests,
+            chin.loss,
+            chin.params,
+            chin.tokens,
+            plan.chinchilla.total,
+            plan.optimal.params,
+            plan.optimal.tokens,
+            plan.optimal.total,
+            plan.saving,
+        )
         rows.append(_row(3, index, printed, computed))
     return rows

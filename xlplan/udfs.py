@@ -24,25 +24,71 @@ from .excel.registry import FUNCTIONS
 # isort: off
 # Imported in the order the functions are listed (the add-in's metadata follows it).
 from .excel.sizing_functions import (
-    SCALING_LOSS, CHINCHILLA_MODEL, CHINCHILLA_OPT, OPT_PARAMS, TOTAL_FLOPS, COST_OPT,
-    LIFETIME_COST)
+    SCALING_LOSS,
+    CHINCHILLA_MODEL,
+    CHINCHILLA_OPT,
+    OPT_PARAMS,
+    TOTAL_FLOPS,
+    COST_OPT,
+    LIFETIME_COST,
+)
 from .excel.law_functions import FIT_COEFFS, XLPLAN_LAW, XLPLAN_HARDWARE, _fitted  # noqa: F401
 from .excel.budget_functions import (
-    BEST_FOR_FLOPS, BEST_FOR_BUDGET, LOSS_AT_BUDGET, ENERGY_EMISSIONS)
+    BEST_FOR_FLOPS,
+    BEST_FOR_BUDGET,
+    LOSS_AT_BUDGET,
+    ENERGY_EMISSIONS,
+)
 from .excel.data_functions import OVERHEAD, CRITICAL_SIZE, EPOCHS
 from .excel.risk_functions import REGRET_TABLE, ROBUST_OPT, PLAN_INTERVAL
 from .excel.schedule_functions import DEMAND_RAMP, LIFETIME_PV, COST_OPT_PV, CASHFLOW
 from .excel.serving_functions import SERVING, GPUS_NEEDED, BREAKEVEN_REQUESTS
 from .excel.deploy_functions import (
-    MODEL_SHAPE, KV_BYTES, SERVING_KV, MAX_BATCH, COST_OPT_KV, TRAINING_TIME, TRAINING_GPUS)
+    MODEL_SHAPE,
+    KV_BYTES,
+    SERVING_KV,
+    MAX_BATCH,
+    COST_OPT_KV,
+    TRAINING_TIME,
+    TRAINING_GPUS,
+)
 # isort: on
 
-__all__ = ["SCALING_LOSS", "CHINCHILLA_MODEL", "CHINCHILLA_OPT", "OPT_PARAMS", "TOTAL_FLOPS",
-           "COST_OPT", "LIFETIME_COST", "FIT_COEFFS", "XLPLAN_LAW", "XLPLAN_HARDWARE",
-           "FUNCTIONS", "CellError", "REGRET_TABLE", "ROBUST_OPT", "PLAN_INTERVAL",
-           "OVERHEAD", "CRITICAL_SIZE", "EPOCHS",
-           "DEMAND_RAMP", "LIFETIME_PV", "COST_OPT_PV", "CASHFLOW",
-           "SERVING", "GPUS_NEEDED", "BREAKEVEN_REQUESTS",
-           "BEST_FOR_FLOPS", "BEST_FOR_BUDGET", "LOSS_AT_BUDGET", "ENERGY_EMISSIONS",
-           "MODEL_SHAPE", "KV_BYTES", "SERVING_KV", "MAX_BATCH", "COST_OPT_KV",
-           "TRAINING_TIME", "TRAINING_GPUS"]
+__all__ = [
+    "SCALING_LOSS",
+    "CHINCHILLA_MODEL",
+    "CHINCHILLA_OPT",
+    "OPT_PARAMS",
+    "TOTAL_FLOPS",
+    "COST_OPT",
+    "LIFETIME_COST",
+    "FIT_COEFFS",
+    "XLPLAN_LAW",
+    "XLPLAN_HARDWARE",
+    "FUNCTIONS",
+    "CellError",
+    "REGRET_TABLE",
+    "ROBUST_OPT",
+    "PLAN_INTERVAL",
+    "OVERHEAD",
+    "CRITICAL_SIZE",
+    "EPOCHS",
+    "DEMAND_RAMP",
+    "LIFETIME_PV",
+    "COST_OPT_PV",
+    "CASHFLOW",
+    "SERVING",
+    "GPUS_NEEDED",
+    "BREAKEVEN_REQUESTS",
+    "BEST_FOR_FLOPS",
+    "BEST_FOR_BUDGET",
+    "LOSS_AT_BUDGET",
+    "ENERGY_EMISSIONS",
+    "MODEL_SHAPE",
+    "KV_BYTES",
+    "SERVING_KV",
+    "MAX_BATCH",
+    "COST_OPT_KV",
+    "TRAINING_TIME",
+    "TRAINING_GPUS",
+]

@@ -63,9 +63,11 @@ def read_config(path):
             continue  # xlwings' own writer drops blank lines too
         match = LINE.fullmatch(line)
         if not match:
-            raise XlplanError(f"the xlwings config {path} is malformed at line {number} "
-                              f"({line.strip()[:60]!r}): each line must read \"KEY\",\"VALUE\"; "
-                              "fix or move it, it was left unchanged")
+            raise XlplanError(
+                f"the xlwings config {path} is malformed at line {number} "
+                f'({line.strip()[:60]!r}): each line must read "KEY","VALUE"; '
+                "fix or move it, it was left unchanged"
+            )
         entries.append((match[1], match[2], line))
     return entries
 
@@ -93,8 +95,10 @@ def updated_lines(entries, interpreter, key):
     Keys compare case-insensitively, as both of xlwings' readers do; a repeated
     key of ours is dropped after its first line (VBA reads the first, Python the last).
     """
-    owned = {MODULES_KEY: merge_modules(v for k, v, _ in entries if k.upper() == MODULES_KEY),
-             key: interpreter}
+    owned = {
+        MODULES_KEY: merge_modules(v for k, v, _ in entries if k.upper() == MODULES_KEY),
+        key: interpreter,
+    }
     lines, done = [], set()
     for entry_key, _, line in entries:
         upper = entry_key.upper()
@@ -110,14 +114,22 @@ def updated_lines(entries, interpreter, key):
 def check_interpreter(path):
     """Absolute path of the interpreter to write; it must be a file the format can hold."""
     if not path:
-        raise InvalidValueError("cannot tell this Python's path: give --interpreter PATH",
-                                argument="interpreter", value=path)
+        raise InvalidValueError(
+            "cannot tell this Python's path: give --interpreter PATH",
+            argument="interpreter",
+            value=path,
+        )
     if not os.path.isfile(path):
-        raise InvalidValueError(f"--interpreter {path!r} is not a file", argument="interpreter",
-                                value=path)
+        raise InvalidValueError(
+            f"--interpreter {path!r} is not a file", argument="interpreter", value=path
+        )
     if '"' in path or "\n" in path or "\r" in path:
-        raise InvalidValueError(f"--interpreter {path!r}: xlwings' config cannot hold a path "
-                                "with quotes or line breaks", argument="interpreter", value=path)
+        raise InvalidValueError(
+            f"--interpreter {path!r}: xlwings' config cannot hold a path "
+            "with quotes or line breaks",
+            argument="interpreter",
+            value=path,
+        )
     return os.path.abspath(path)
 
 
@@ -184,12 +196,16 @@ def run(args):
     try:
         text.encode(_encoding())
     except UnicodeEncodeError as error:
-        raise InvalidValueError(f"{interpreter!r} cannot be written in the encoding xlwings "
-                                f"reads ({error.encoding})", argument="interpreter",
-                                value=interpreter) from error
+        raise InvalidValueError(
+            f"{interpreter!r} cannot be written in the encoding xlwings reads ({error.encoding})",
+            argument="interpreter",
+            value=interpreter,
+        ) from error
     if [line for _, _, line in entries] == lines:
-        print(f"xlplan addin: {path} already imports {UDF_MODULE} with {interpreter}; "
-              "nothing to change")
+        print(
+            f"xlplan addin: {path} already imports {UDF_MODULE} with {interpreter}; "
+            "nothing to change"
+        )
     else:
         if not args.dry_run:
             write_atomically(path, text)
@@ -205,15 +221,27 @@ def _escaped(text):
 
 def add_parser(subparsers):
     parser = subparsers.add_parser(
-        "addin", help="set up the xlwings Excel add-in to import xlplan's functions",
-        description=__doc__)
-    parser.add_argument("--config", default=None, metavar="PATH",
-                        help="xlwings config file to edit (default: the one xlwings reads, "
-                             "~/.xlwings/xlwings.conf; on a Mac ~/Library/Containers/"
-                             "com.microsoft.Excel/Data/xlwings.conf)")
-    parser.add_argument("--interpreter", default=None, metavar="PATH",
-                        help="Python the add-in should run (default: this one, "
-                             f"{_escaped(sys.executable)})")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="print the file that would be written and write nothing")
+        "addin",
+        help="set up the xlwings Excel add-in to import xlplan's functions",
+        description=__doc__,
+    )
+    parser.add_argument(
+        "--config",
+        default=None,
+        metavar="PATH",
+        help="xlwings config file to edit (default: the one xlwings reads, "
+        "~/.xlwings/xlwings.conf; on a Mac ~/Library/Containers/"
+        "com.microsoft.Excel/Data/xlwings.conf)",
+    )
+    parser.add_argument(
+        "--interpreter",
+        default=None,
+        metavar="PATH",
+        help=f"Python the add-in should run (default: this one, {_escaped(sys.executable)})",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the file that would be written and write nothing",
+    )
     parser.set_defaults(run=run)

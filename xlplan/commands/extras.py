@@ -13,5 +13,7 @@ def require_extra(command, extra, *modules):
     """Stop ``xlplan command`` with install instructions if any of ``modules`` is missing."""
     missing = [name for name in modules if importlib.util.find_spec(name) is None]
     if missing:
-        raise SystemExit(f"xlplan {command}: needs {', '.join(missing)}, which the "
-                         f"'{extra}' extra installs: pip install 'xlplan[{extra}]'")
+        raise SystemExit(
+            f"xlplan {command}: needs {', '.join(missing)}, which the "
+            f"'{extra}' extra installs: pip install 'xlplan[{extra}]'"
+        )

@@ -16,8 +16,7 @@ def run(args):
     settings = [parse_setting(text) for text in args.set]
     evaluation = recalc_file(args.input, args.output, settings)
     formulas = len(evaluation.values)
-    print(f"xlplan recalc: {formulas} cell(s) evaluated, written to {args.output}",
-          file=sys.stderr)
+    print(f"xlplan recalc: {formulas} cell(s) evaluated, written to {args.output}", file=sys.stderr)
     inputs = _typed_inputs(args.input, settings) if evaluation.errors else []
     print(error_summary(evaluation, inputs), end="", file=sys.stderr)
     return 1 if evaluation.errors else 0
@@ -46,8 +45,9 @@ def _blamed(message, inputs):
     for reference, value, label in inputs:
         shown = f"{value:g}" if isinstance(value, float) else str(value)
         if re.search(rf"=\s*'?{re.escape(shown)}(?![\d.])", message):
-            found.append(f"    from your input {reference} = {shown}"
-                         + (f" ({label})" if label else ""))
+            found.append(
+                f"    from your input {reference} = {shown}" + (f" ({label})" if label else "")
+            )
     return found
 
 
@@ -61,13 +61,15 @@ def error_summary(evaluation, inputs=()):
     lines = []
     for (code, message), cells in causes.items():
         shown = ", ".join(cells[:_CELLS_SHOWN]) + (
-            f" and {len(cells) - _CELLS_SHOWN} more" if len(cells) > _CELLS_SHOWN else "")
+            f" and {len(cells) - _CELLS_SHOWN} more" if len(cells) > _CELLS_SHOWN else ""
+        )
         lines.append(f"  {code} {message}".rstrip() + f"\n    in {shown}")
         lines += _blamed(message, inputs)
     inherited = len(evaluation.inherited_errors)
     if inherited:
-        lines.append(f"  {inherited} other cell(s) show these errors because they use the "
-                     "cells above")
+        lines.append(
+            f"  {inherited} other cell(s) show these errors because they use the cells above"
+        )
     return "".join(line + "\n" for line in lines)
 
 
@@ -76,12 +78,22 @@ _CELLS_SHOWN = 8  # cells listed per root cause; the rest are counted
 
 def add_parser(subparsers):
     parser = subparsers.add_parser(
-        "recalc", help="evaluate a workbook's formulas without Excel and write the results",
-        description=__doc__)
+        "recalc",
+        help="evaluate a workbook's formulas without Excel and write the results",
+        description=__doc__,
+    )
     parser.add_argument("input", help="workbook to evaluate (.xlsx); never modified")
-    parser.add_argument("-o", "--output", required=True,
-                        help="where to write the recalculated workbook (not the input)")
-    parser.add_argument("--set", action="append", default=[], metavar="'SHEET!CELL=VALUE'",
-                        help="set an input cell first, e.g. --set 'Planner!B5=7e9' "
-                             "(repeatable)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="where to write the recalculated workbook (not the input)",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="'SHEET!CELL=VALUE'",
+        help="set an input cell first, e.g. --set 'Planner!B5=7e9' (repeatable)",
+    )
     parser.set_defaults(run=run)

@@ -27,36 +27,55 @@ def _render(title, columns, rows):
         ours = " ".join(f"{('' if c.matches_print else '*') + significant(c):>18}" for c in row)
         deviation = " ".join(
             f"{(f'{c.deviation:+.2f} pt' if c.is_percent else f'{100 * c.deviation:+.2f}%'):>18}"
-            for c in row)
+            for c in row
+        )
         lines += [f"{number:>3}p {printed}", f"{'ours':>4} {ours}", f"{'dev':>4} {deviation}"]
-        notes += [f"row {number}, {c.column}: {c.note} (compared with the corrected "
-                  "value)" for c in row if c.note]
+        notes += [
+            f"row {number}, {c.column}: {c.note} (compared with the corrected value)"
+            for c in row
+            if c.note
+        ]
     worst = max(abs(c.deviation) for row in rows for c in row if not c.is_percent)
     worst_pt = max(abs(c.deviation) for row in rows for c in row if c.is_percent)
     differ = sum(not c.matches_print for row in rows for c in row)
-    lines += ["", "'ours' to 3 significant figures; marked * where, rounded as printed, it "
-              "differs from the print",
-              f"cells that differ from the print in its last digit (marked *): {differ}",
-              f"largest deviation: {100 * worst:.2f}% (amounts), {worst_pt:.2f} points "
-              "(percentages)"]
+    lines += [
+        "",
+        "'ours' to 3 significant figures; marked * where, rounded as printed, it "
+        "differs from the print",
+        f"cells that differ from the print in its last digit (marked *): {differ}",
+        f"largest deviation: {100 * worst:.2f}% (amounts), {worst_pt:.2f} points (percentages)",
+    ]
     lines += [f"note: {n}" for n in notes]
     return "\n".join(lines)
 
 
 def run(args):
-    print(_render("Table 2: compute-optimal vs Chinchilla-style models (FLOPs), "
-                  "law 'chinchilla'\n'p' = printed in the paper, 'ours' = xlplan, "
-                  "'dev' = deviation", TABLE2_COLUMNS, table2()))
+    print(
+        _render(
+            "Table 2: compute-optimal vs Chinchilla-style models (FLOPs), "
+            "law 'chinchilla'\n'p' = printed in the paper, 'ours' = xlplan, "
+            "'dev' = deviation",
+            TABLE2_COLUMNS,
+            table2(),
+        )
+    )
     for hardware in ("paper-a100", "paper-a100-table3"):
         print()
-        print(_render(f"Table 3: cost-optimal vs Chinchilla-style models (US$), hardware "
-                      f"'{hardware}'\n  {HARDWARE_PRESETS[hardware].description}",
-                      TABLE3_COLUMNS, table3(hardware)))
+        print(
+            _render(
+                f"Table 3: cost-optimal vs Chinchilla-style models (US$), hardware "
+                f"'{hardware}'\n  {HARDWARE_PRESETS[hardware].description}",
+                TABLE3_COLUMNS,
+                table3(hardware),
+            )
+        )
     return 0
 
 
 def add_parser(subparsers):
     parser = subparsers.add_parser(
-        "tables", help="print the paper's Tables 2 and 3 recomputed, with deviations",
-        description=__doc__)
+        "tables",
+        help="print the paper's Tables 2 and 3 recomputed, with deviations",
+        description=__doc__,
+    )
     parser.set_defaults(run=run)

@@ -16,8 +16,11 @@ from ..engine.errors import InvalidValueError
 def check_directory(path):
     """Refuse a -d that exists but is not a folder (a file, a pipe, a device)."""
     if os.path.exists(path) and not os.path.isdir(path):
-        raise InvalidValueError(f"-d {str(path)!r} exists and is not a folder; name a folder "
-                                "(created if missing)", argument="-d", value=str(path))
+        raise InvalidValueError(
+            f"-d {str(path)!r} exists and is not a folder; name a folder (created if missing)",
+            argument="-d",
+            value=str(path),
+        )
 
 
 def run(args):
@@ -37,13 +40,22 @@ def run(args):
 
 
 def add_parser(subparsers):
-    parser = subparsers.add_parser("workbooks", help="build the template workbooks",
-                                   description=__doc__)
+    parser = subparsers.add_parser(
+        "workbooks", help="build the template workbooks", description=__doc__
+    )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     build = actions.add_parser("build", help="write the templates into a directory")
-    build.add_argument("-d", "--directory", default="workbooks",
-                       help="where to write them, created if missing (default: workbooks)")
-    build.add_argument("--route", choices=["all", "desktop", "addin"], default="all",
-                       help="desktop: plain names (xlwings add-in) in DIR; addin: the Office "
-                       "add-in's and xlwings Lite's XLPLAN names in DIR/addin; default all")
+    build.add_argument(
+        "-d",
+        "--directory",
+        default="workbooks",
+        help="where to write them, created if missing (default: workbooks)",
+    )
+    build.add_argument(
+        "--route",
+        choices=["all", "desktop", "addin"],
+        default="all",
+        help="desktop: plain names (xlwings add-in) in DIR; addin: the Office "
+        "add-in's and xlwings Lite's XLPLAN names in DIR/addin; default all",
+    )
     build.set_defaults(run=run)

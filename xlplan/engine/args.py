@@ -31,9 +31,22 @@ from .errors import XlplanError
 from .hardware import get_hardware
 from .laws import get_law
 
-__all__ = ["Arg", "REQUIRED", "gate", "raise_collected", "LOSS", "PARAMS", "TOKENS",
-           "REQUESTS", "INFERENCE_TOKENS", "INPUT_TOKENS", "OUTPUT_TOKENS", "UNIQUE_TOKENS",
-           "LAW", "HARDWARE"]
+__all__ = [
+    "Arg",
+    "REQUIRED",
+    "gate",
+    "raise_collected",
+    "LOSS",
+    "PARAMS",
+    "TOKENS",
+    "REQUESTS",
+    "INFERENCE_TOKENS",
+    "INPUT_TOKENS",
+    "OUTPUT_TOKENS",
+    "UNIQUE_TOKENS",
+    "LAW",
+    "HARDWARE",
+]
 
 REQUIRED = inspect.Parameter.empty
 KINDS = ("number", "loss", "law", "hardware", "custom")
@@ -90,17 +103,26 @@ class Arg:
 
     def fits(self, x):
         """True for a float in range (the cheap test a single cell takes)."""
-        return (x > self.low if self.low_open else x >= self.low) and (
-            x < self.high if self.high_open else x <= self.high) and x - x == 0.0
+        return (
+            (x > self.low if self.low_open else x >= self.low)
+            and (x < self.high if self.high_open else x <= self.high)
+            and x - x == 0.0
+        )
 
     def check(self, value, on_invalid="raise", law=None):
         """``value`` converted and checked; raises an :class:`XlplanError` naming it."""
         if value is None and self.optional_none:
             return None
         if self.kind == "number" or ((self.kind == "loss" or self.needs_law) and law is None):
-            return validate.number(self.name, value, low=self.low, low_open=self.low_open,
-                                   high=self.high, high_open=self.high_open,
-                                   on_invalid=on_invalid)
+            return validate.number(
+                self.name,
+                value,
+                low=self.low,
+                low_open=self.low_open,
+                high=self.high,
+                high_open=self.high_open,
+                on_invalid=on_invalid,
+            )
         if self.kind == "loss":
             return law.check_reachable(value, on_invalid)
         if self.kind == "law":
@@ -125,15 +147,22 @@ def raise_collected(errors):
     errors = [e for _, e in sorted(errors, key=lambda pair: pair[0])]
     by_argument = {}
     for error in errors:
-        by_argument.update(getattr(error, "positions_by_argument", None)
-                           or {error.argument: getattr(error, "positions", None) or [()]})
+        by_argument.update(
+            getattr(error, "positions_by_argument", None)
+            or {error.argument: getattr(error, "positions", None) or [()]}
+        )
     first = errors[0]
     if len(errors) > 1:
         combined = type(first).__new__(type(first))
-        XlplanError.__init__(combined, "; ".join(e.template.replace("{argument}", e.argument)
-                                                 if e is not first else e.template
-                                                 for e in errors),
-                             argument=first.argument, value=first.value)
+        XlplanError.__init__(
+            combined,
+            "; ".join(
+                e.template.replace("{argument}", e.argument) if e is not first else e.template
+                for e in errors
+            ),
+            argument=first.argument,
+            value=first.value,
+        )
         combined.positions = getattr(first, "positions", None)
         combined.parts = errors
         first = combined
@@ -155,14 +184,18 @@ def gate(*args):
     bad array elements into NaN instead of an error. The undecorated body stays
     reachable as ``function.kernel``, for callers whose arguments are checked.
     """
+
     def decorate(kernel):
         names, defaults = _signature(kernel)
         index = {name: i for i, name in enumerate(names)}
         missing = [a.name for a in args if a.name not in index]
         if missing:
             raise TypeError(f"{kernel.__name__}: no parameters {missing}")
-        drifted = [a.name for a in args
-                   if a.default is not REQUIRED and defaults[index[a.name]] != a.default]
+        drifted = [
+            a.name
+            for a in args
+            if a.default is not REQUIRED and defaults[index[a.name]] != a.default
+        ]
         if drifted:  # one declaration: the signature may not say something else
             raise TypeError(f"{kernel.__name__}: defaults of {drifted} differ from their Arg")
         order = sorted(args, key=lambda a: (a.kind != "law", index[a.name]))
@@ -200,8 +233,12 @@ def gate(*args):
                     continue  # one valid cell: one comparison, no numpy
                 if value is None and arg.optional_none:
                     continue
-                if arg.kind == "loss" and law is not None and type(value) is float and \
-                        law.E < value < math.inf:
+                if (
+                    arg.kind == "loss"
+                    and law is not None
+                    and type(value) is float
+                    and law.E < value < math.inf
+                ):
                     continue
                 try:
                     values[i] = arg.check(value, on_invalid, law)
@@ -217,31 +254,60 @@ def gate(*args):
         gated.kernel = kernel
         gated.args = tuple(args)
         return gated
+
     return decorate
 
 
 # The arguments several engine functions share, declared once. The Excel functions
 # show the same help (xlplan.excel.params).
-LOSS = Arg("loss", "Target pre-training loss in nats per token; must exceed the law's E.",
-           "nats per token", kind="loss")
+LOSS = Arg(
+    "loss",
+    "Target pre-training loss in nats per token; must exceed the law's E.",
+    "nats per token",
+    kind="loss",
+)
 PARAMS = Arg("params", "Model size: number of parameters, e.g. 7E9.", "parameters")
 TOKENS = Arg("tokens", "Training tokens, e.g. 1.4E12.", "tokens")
 REQUESTS = Arg("requests", "Lifetime inference requests, >= 0.", "requests", low_open=False)
-INFERENCE_TOKENS = Arg("inference_tokens", "Lifetime inference tokens (input + output), >= 0.",
-                       "tokens", low_open=False)
-INPUT_TOKENS = Arg("input_tokens", f"Prompt tokens per request. Default "
-                   f"{DEFAULT_INPUT_TOKENS:g}.", "tokens", low_open=False,
-                   default=DEFAULT_INPUT_TOKENS)
-OUTPUT_TOKENS = Arg("output_tokens", f"Generated tokens per request. Default "
-                    f"{DEFAULT_OUTPUT_TOKENS:g}.", "tokens", low_open=False,
-                    default=DEFAULT_OUTPUT_TOKENS)
-UNIQUE_TOKENS = Arg("unique_tokens", "Unique training tokens available (data may be "
-                    "repeated). Default: unlimited.", "tokens", optional_none=True,
-                    default=None)
+INFERENCE_TOKENS = Arg(
+    "inference_tokens",
+    "Lifetime inference tokens (input + output), >= 0.",
+    "tokens",
+    low_open=False,
+)
+INPUT_TOKENS = Arg(
+    "input_tokens",
+    f"Prompt tokens per request. Default {DEFAULT_INPUT_TOKENS:g}.",
+    "tokens",
+    low_open=False,
+    default=DEFAULT_INPUT_TOKENS,
+)
+OUTPUT_TOKENS = Arg(
+    "output_tokens",
+    f"Generated tokens per request. Default {DEFAULT_OUTPUT_TOKENS:g}.",
+    "tokens",
+    low_open=False,
+    default=DEFAULT_OUTPUT_TOKENS,
+)
+UNIQUE_TOKENS = Arg(
+    "unique_tokens",
+    "Unique training tokens available (data may be repeated). Default: unlimited.",
+    "tokens",
+    optional_none=True,
+    default=None,
+)
 # Office's schemas allow at most 128 characters per argument description (tested).
-LAW = Arg("law", "Loss law: a preset such as \"chinchilla\" or a 1x5 range A, B, E, alpha, "
-          f"beta (from XLPLAN_LAW or FIT_COEFFS). Default {DEFAULT_LAW}.", kind="law",
-          default=None)
-HARDWARE = Arg("hardware", "Hardware: a preset name such as \"paper-a100\" or a 1x7 (or "
-               f"1x10) range as XLPLAN_HARDWARE returns. Default {DEFAULT_HARDWARE}.",
-               kind="hardware", default=None)
+LAW = Arg(
+    "law",
+    'Loss law: a preset such as "chinchilla" or a 1x5 range A, B, E, alpha, '
+    f"beta (from XLPLAN_LAW or FIT_COEFFS). Default {DEFAULT_LAW}.",
+    kind="law",
+    default=None,
+)
+HARDWARE = Arg(
+    "hardware",
+    'Hardware: a preset name such as "paper-a100" or a 1x7 (or '
+    f"1x10) range as XLPLAN_HARDWARE returns. Default {DEFAULT_HARDWARE}.",
+    kind="hardware",
+    default=None,
+)

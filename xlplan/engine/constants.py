@@ -4,10 +4,21 @@ The engine, the fitter and every face (Excel functions, templates, reports,
 CLI) import these names; no other module spells the numbers.
 """
 
-__all__ = ["TRAIN_FLOPS_PER_PARAM_TOKEN", "INFERENCE_FLOPS_PER_PARAM_TOKEN",
-           "DEFAULT_INPUT_TOKENS", "DEFAULT_OUTPUT_TOKENS", "DEFAULT_LAW", "DEFAULT_HARDWARE",
-           "DEFAULT_DELTA", "SECONDS_PER_HOUR", "HOURS_PER_DAY", "DAYS_PER_YEAR",
-           "MONTHS_PER_YEAR", "DAYS_PER_MONTH", "HOURS_PER_MONTH"]
+__all__ = [
+    "TRAIN_FLOPS_PER_PARAM_TOKEN",
+    "INFERENCE_FLOPS_PER_PARAM_TOKEN",
+    "DEFAULT_INPUT_TOKENS",
+    "DEFAULT_OUTPUT_TOKENS",
+    "DEFAULT_LAW",
+    "DEFAULT_HARDWARE",
+    "DEFAULT_DELTA",
+    "SECONDS_PER_HOUR",
+    "HOURS_PER_DAY",
+    "DAYS_PER_YEAR",
+    "MONTHS_PER_YEAR",
+    "DAYS_PER_MONTH",
+    "HOURS_PER_MONTH",
+]
 
 # FLOPs per parameter per token (Kaplan et al. 2020; Sardana et al. 2024, Eq. 3):
 # training is forward + backward, inference the forward pass only.

@@ -54,8 +54,9 @@ class XlplanError(Exception):
     def __str__(self):
         if self.argument is None:
             return self.template
-        return (self.template.replace(PLACEHOLDER + "=", self.argument + self.assign)
-                .replace(PLACEHOLDER, self.argument))
+        return self.template.replace(PLACEHOLDER + "=", self.argument + self.assign).replace(
+            PLACEHOLDER, self.argument
+        )
 
     def renamed(self, name, assign="="):
         """The same error naming its argument ``name``, with ``assign`` between name and value."""

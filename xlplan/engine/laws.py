@@ -15,8 +15,15 @@ from .constants import DEFAULT_LAW
 from .errors import InvalidTypeError, InvalidValueError, UnreachableLossError
 from .scalars import plain
 
-__all__ = ["EXPONENT_MIN", "EXPONENT_MAX",
-           "ScalingLaw", "LAW_PRESETS", "COEFFICIENT_NAMES", "get_law", "law_names"]
+__all__ = [
+    "EXPONENT_MIN",
+    "EXPONENT_MAX",
+    "ScalingLaw",
+    "LAW_PRESETS",
+    "COEFFICIENT_NAMES",
+    "get_law",
+    "law_names",
+]
 
 COEFFICIENT_NAMES = ("A", "B", "E", "alpha", "beta")
 REPETITION_NAMES = ("R_D_star", "R_N_star")
@@ -74,10 +81,14 @@ class ScalingLaw:
         optional = tuple(k for k in REPETITION_NAMES if getattr(self, k) is not None)
         for key in COEFFICIENT_NAMES + optional:
             exponent = key in ("alpha", "beta")
-            value = validate.scalar(key, getattr(self, key), label="law coefficient ",
-                                    low=EXPONENT_MIN if exponent else 0.0,
-                                    low_open=not exponent,
-                                    high=EXPONENT_MAX if exponent else math.inf)
+            value = validate.scalar(
+                key,
+                getattr(self, key),
+                label="law coefficient ",
+                low=EXPONENT_MIN if exponent else 0.0,
+                low_open=not exponent,
+                high=EXPONENT_MAX if exponent else math.inf,
+            )
             object.__setattr__(self, key, value)
         # (alpha, beta) as one array, for plain_loss's one numpy call on a single model
         object.__setattr__(self, "_exponents", np.array((self.alpha, self.beta)))
@@ -89,9 +100,13 @@ class ScalingLaw:
         if len(values) != 5:
             raise InvalidTypeError(
                 f"a law needs exactly 5 coefficients (A, B, E, alpha, beta), got {len(values)}",
-                argument="law", value=coefficients)
-        numbers = [validate.coerce_float(key, value, label="law coefficient ")
-                   for key, value in zip(COEFFICIENT_NAMES, values, strict=True)]
+                argument="law",
+                value=coefficients,
+            )
+        numbers = [
+            validate.coerce_float(key, value, label="law coefficient ")
+            for key, value in zip(COEFFICIENT_NAMES, values, strict=True)
+        ]
         return cls(*numbers, name=name, source=source)
 
     def as_tuple(self):
@@ -103,8 +118,7 @@ class ScalingLaw:
 
     def loss(self, params, tokens):
         """Predicted loss (nats) of a model with ``params`` parameters trained on ``tokens``."""
-        return self.plain_loss(validate.number("params", params),
-                               validate.number("tokens", tokens))
+        return self.plain_loss(validate.number("params", params), validate.number("tokens", tokens))
 
     def plain_loss(self, params, tokens):
         """:meth:`loss` without checking its arguments: for sizes the engine already checked.
@@ -117,16 +131,23 @@ class ScalingLaw:
         # gives a loss of inf (an Excel cell shows #NUM!), never a Python
         # ZeroDivisionError/OverflowError, and a scalar call matches an array's element
         # bit for bit (Python's ** and numpy's vectorised power may differ in the last bit).
-        if (type(params) is float and type(tokens) is float
-                and _ORDINARY[0] < params < _ORDINARY[1] and _ORDINARY[0] < tokens < _ORDINARY[1]):
+        if (
+            type(params) is float
+            and type(tokens) is float
+            and _ORDINARY[0] < params < _ORDINARY[1]
+            and _ORDINARY[0] < tokens < _ORDINARY[1]
+        ):
             # One model of ordinary size (an Excel cell): both powers in one call on a
             # pair, the same vectorised loop as an array's, and no errstate (no power can
             # leave the float range): a third of the time of the general path.
             power_n, power_d = np.power(np.array((params, tokens)), self._exponents).tolist()
             return self.E + self.A / power_n + self.B / power_d
         with np.errstate(over="ignore", divide="ignore", under="ignore", invalid="ignore"):
-            value = self.E + self.A / np.power(params, self.alpha) + self.B / np.power(
-                tokens, self.beta)
+            value = (
+                self.E
+                + self.A / np.power(params, self.alpha)
+                + self.B / np.power(tokens, self.beta)
+            )
         return plain(value)
 
     def check_reachable(self, loss, on_invalid="raise"):
@@ -137,34 +158,94 @@ class ScalingLaw:
             raise UnreachableLossError(
                 f"{error.template} (a target loss at or below the irreducible loss "
                 f"E={self.E:g} of law '{self.name}' cannot be reached by any model)",
-                argument="loss", value=error.value, positions=error.positions) from None
+                argument="loss",
+                value=error.value,
+                positions=error.positions,
+            ) from None
 
 
 _HOFFMANN = "Hoffmann et al. 2022 (Chinchilla), approach 3"
 LAW_PRESETS: Mapping[str, ScalingLaw] = {
-    law.name: law for law in (
-        ScalingLaw(406.4, 410.7, 1.69, 0.336, 0.283, "chinchilla",
-                   _HOFFMANN + ", with alpha, beta as used by Sardana et al. 2024 (De Vries 2023)"),
-        ScalingLaw(406.4, 410.7, 1.69, 0.34, 0.28, "chinchilla-rounded",
-                   _HOFFMANN + ", exponents as printed (rounded)"),
-        ScalingLaw(math.exp(6.0073404), math.exp(6.0179186), math.exp(0.5267228),
-                   0.33917084, 0.2849083, "hoffmann-unrounded",
-                   _HOFFMANN + ", unrounded values"),
-        ScalingLaw(482.01, 2085.43, 1.8172, 0.3478, 0.3658, "epoch-2024",
-                   "Besiroglu et al. 2024, Chinchilla replication"),
-        ScalingLaw(7.199, 25.97, 0.17, 0.08, 0.13, "sardana-100",
-                   "Sardana et al. 2024, Table 1: runs with <= 100 tokens/param"),
-        ScalingLaw(14.23, 39.54, 0.98, 0.13, 0.16, "sardana-250",
-                   "Sardana et al. 2024, Table 1: runs with <= 250 tokens/param"),
-        ScalingLaw(17.07, 35.80, 0.95, 0.13, 0.16, "sardana-500",
-                   "Sardana et al. 2024, Table 1: runs with <= 500 tokens/param"),
-        ScalingLaw(33.66, 138.9, 1.45, 0.18, 0.24, "sardana-all",
-                   "Sardana et al. 2024, Table 1: all runs"),
-        ScalingLaw(math.exp(6.255414), math.exp(7.3049974), math.exp(0.6254804), 0.3526596,
-                   0.3526596, "muennighoff-2023",
-                   "Muennighoff et al. 2023, 'Scaling Data-Constrained Language Models' "
-                   "(NeurIPS), C4 fit with repetition; github.com/huggingface/datablations",
-                   R_D_star=15.387756, R_N_star=5.309743),
+    law.name: law
+    for law in (
+        ScalingLaw(
+            406.4,
+            410.7,
+            1.69,
+            0.336,
+            0.283,
+            "chinchilla",
+            _HOFFMANN + ", with alpha, beta as used by Sardana et al. 2024 (De Vries 2023)",
+        ),
+        ScalingLaw(
+            406.4,
+            410.7,
+            1.69,
+            0.34,
+            0.28,
+            "chinchilla-rounded",
+            _HOFFMANN + ", exponents as printed (rounded)",
+        ),
+        ScalingLaw(
+            math.exp(6.0073404),
+            math.exp(6.0179186),
+            math.exp(0.5267228),
+            0.33917084,
+            0.2849083,
+            "hoffmann-unrounded",
+            _HOFFMANN + ", unrounded values",
+        ),
+        ScalingLaw(
+            482.01,
+            2085.43,
+            1.8172,
+            0.3478,
+            0.3658,
+            "epoch-2024",
+            "Besiroglu et al. 2024, Chinchilla replication",
+        ),
+        ScalingLaw(
+            7.199,
+            25.97,
+            0.17,
+            0.08,
+            0.13,
+            "sardana-100",
+            "Sardana et al. 2024, Table 1: runs with <= 100 tokens/param",
+        ),
+        ScalingLaw(
+            14.23,
+            39.54,
+            0.98,
+            0.13,
+            0.16,
+            "sardana-250",
+            "Sardana et al. 2024, Table 1: runs with <= 250 tokens/param",
+        ),
+        ScalingLaw(
+            17.07,
+            35.80,
+            0.95,
+            0.13,
+            0.16,
+            "sardana-500",
+            "Sardana et al. 2024, Table 1: runs with <= 500 tokens/param",
+        ),
+        ScalingLaw(
+            33.66, 138.9, 1.45, 0.18, 0.24, "sardana-all", "Sardana et al. 2024, Table 1: all runs"
+        ),
+        ScalingLaw(
+            math.exp(6.255414),
+            math.exp(7.3049974),
+            math.exp(0.6254804),
+            0.3526596,
+            0.3526596,
+            "muennighoff-2023",
+            "Muennighoff et al. 2023, 'Scaling Data-Constrained Language Models' "
+            "(NeurIPS), C4 fit with repetition; github.com/huggingface/datablations",
+            R_D_star=15.387756,
+            R_N_star=5.309743,
+        ),
     )
 }
 
@@ -193,7 +274,10 @@ def get_law(law=None):
             return LAW_PRESETS[key]
         raise InvalidTypeError(
             f"unknown law '{law}': use one of {', '.join(LAW_PRESETS)} or five coefficients "
-            "(A, B, E, alpha, beta)", argument="law", value=law)
+            "(A, B, E, alpha, beta)",
+            argument="law",
+            value=law,
+        )
     if hasattr(law, "law") and isinstance(law.law, ScalingLaw):  # a fit result
         return law.law
     return ScalingLaw.from_coefficients(law)

@@ -49,9 +49,21 @@ import numpy as np
 
 from .errors import ConvergenceError
 
-__all__ = ["FLAGS", "MAX_ITERATIONS", "NOISE_TOLERANCE", "RELATIVE_TOLERANCE",
-           "RootResult", "STEP_TOLERANCE", "X_TOLERANCE", "check", "halley", "halley_scalar",
-           "illinois", "softplus_root", "softplus_terms"]
+__all__ = [
+    "FLAGS",
+    "MAX_ITERATIONS",
+    "NOISE_TOLERANCE",
+    "RELATIVE_TOLERANCE",
+    "RootResult",
+    "STEP_TOLERANCE",
+    "X_TOLERANCE",
+    "check",
+    "halley",
+    "halley_scalar",
+    "illinois",
+    "softplus_root",
+    "softplus_terms",
+]
 
 # Measured needs: 3-4 Halley steps for sizing; 3 for budgets of 1e18-1e28 FLOPs and
 # up to 39 (mostly bisections) for 1e27+ FLOPs serving a few tokens; at most 5 Newton
@@ -75,7 +87,7 @@ RELATIVE_TOLERANCE = 1e-13
 # is below this many rounding errors of those terms: f can be computed no better,
 # and further steps only chase its rounding noise. 64 ulps is 45 times the
 # noise measured in break-even's a R - C*(R) near the API floor.
-NOISE_TOLERANCE = 64 * 2.0 ** -52
+NOISE_TOLERANCE = 64 * 2.0**-52
 
 FLAGS = ("converged", "max-iterations", "nan")
 _CONVERGED, _MAX_ITERATIONS, _NAN = range(3)
@@ -107,7 +119,7 @@ class RootResult(NamedTuple):
 
     @property
     def flag(self):
-        """"converged", "max-iterations" or "nan" (an array of them for arrays)."""
+        """ "converged", "max-iterations" or "nan" (an array of them for arrays)."""
         if isinstance(self.status, int):
             return FLAGS[self.status]
         return np.asarray(FLAGS)[self.status]
@@ -123,7 +135,8 @@ def check(result, what, variable):
             return result
         raise ConvergenceError(
             f"{what} did not converge in {result.iterations} iterations (last {variable} "
-            f"{result.root!r}, bracket [{result.low!r}, {result.high!r}])")
+            f"{result.root!r}, bracket [{result.low!r}, {result.high!r}])"
+        )
     if result.converged.all():
         return result
     failed = np.flatnonzero(result.status == _MAX_ITERATIONS)
@@ -134,7 +147,8 @@ def check(result, what, variable):
         f"{what} did not converge in {result.iterations.flat[first]} iterations for "
         f"{failed.size} element(s) (first at flat index {first}, last {variable} "
         f"{result.root.flat[first]!r}, bracket [{result.low.flat[first]!r}, "
-        f"{result.high.flat[first]!r}])")
+        f"{result.high.flat[first]!r}])"
+    )
 
 
 def softplus_terms(x, m, p, q):
@@ -147,8 +161,9 @@ def softplus_terms(x, m, p, q):
     return p * x + q * softplus - m, p + q * sigma, q * curvature
 
 
-def softplus_root(m, p, q, x, low, high, *, shrink, ftol=0.0, xtol=0.0, rtol=0.0,
-                  max_iterations=MAX_ITERATIONS):
+def softplus_root(
+    m, p, q, x, low, high, *, shrink, ftol=0.0, xtol=0.0, rtol=0.0, max_iterations=MAX_ITERATIONS
+):
     """Root of p x + q log(1 + e**x) = m in [low, high] from x, for floats (an Excel cell).
 
     The scalar path of :func:`halley` with :func:`softplus_terms`, in ``math`` and with
@@ -191,8 +206,19 @@ def softplus_root(m, p, q, x, low, high, *, shrink, ftol=0.0, xtol=0.0, rtol=0.0
     return _new(RootResult, (x, max_iterations, False, _MAX_ITERATIONS, low, high))
 
 
-def halley_scalar(terms, x, low, high, args=(), *, shrink, ftol=0.0, xtol=0.0, rtol=0.0,
-                  max_iterations=MAX_ITERATIONS):
+def halley_scalar(
+    terms,
+    x,
+    low,
+    high,
+    args=(),
+    *,
+    shrink,
+    ftol=0.0,
+    xtol=0.0,
+    rtol=0.0,
+    max_iterations=MAX_ITERATIONS,
+):
     """:func:`halley` for floats: one element, no numpy, the same steps and tests.
 
     For equations whose ``terms`` already cost far more than a function call (each
@@ -270,8 +296,20 @@ def _counts(at_old, iteration, size):
     return np.where(at_old, iteration, iteration + 1)
 
 
-def halley(terms, x, low, high, args=(), *, shrink, ftol=0.0, xtol=0.0, rtol=0.0, sweeps=1,
-           max_iterations=MAX_ITERATIONS):
+def halley(
+    terms,
+    x,
+    low,
+    high,
+    args=(),
+    *,
+    shrink,
+    ftol=0.0,
+    xtol=0.0,
+    rtol=0.0,
+    sweeps=1,
+    max_iterations=MAX_ITERATIONS,
+):
     """Roots of f in [low, high] from x by safeguarded Halley steps, on 1-D float arrays.
 
     The first ``sweeps`` steps run on the whole array, so the common case pays for
@@ -307,16 +345,21 @@ def halley(terms, x, low, high, args=(), *, shrink, ftol=0.0, xtol=0.0, rtol=0.0
             break
         if todo is None or todo.size == x.size:  # none converged yet: no gathering
             # NaN elements never pass the step test: the first sweep leaves them to later
-            x, low, high, at_old, converged = _sweep_and_test(terms, x, low, high, args,
-                                                              *options, todo is not None)
+            x, low, high, at_old, converged = _sweep_and_test(
+                terms, x, low, high, args, *options, todo is not None
+            )
             iterations = _counts(at_old, iteration, x.size)
             masked, todo = masked or todo is not None, np.flatnonzero(~converged)
             continue
         masked = True
         x_i, low_i, high_i, at_old, done = _sweep_and_test(
-            terms, x[todo], low[todo], high[todo], tuple(a[todo] for a in args), *options, True)
-        x[todo], iterations[todo], converged[todo] = x_i, _counts(at_old, iteration,
-                                                                  todo.size), done
+            terms, x[todo], low[todo], high[todo], tuple(a[todo] for a in args), *options, True
+        )
+        x[todo], iterations[todo], converged[todo] = (
+            x_i,
+            _counts(at_old, iteration, todo.size),
+            done,
+        )
         if shrink:
             low[todo], high[todo] = low_i, high_i
         todo = todo[~done]
@@ -327,8 +370,7 @@ def halley(terms, x, low, high, args=(), *, shrink, ftol=0.0, xtol=0.0, rtol=0.0
         masked = True
         x_i = x[todo]
         f = terms(x_i, *(a[todo] for a in args))[0]
-        converged[todo] = _stopped(f, high[todo] - low[todo] if shrink else None, ftol, xtol,
-                                   True)
+        converged[todo] = _stopped(f, high[todo] - low[todo] if shrink else None, ftol, xtol, True)
         x[todo] = np.where(np.isnan(f), np.nan, x_i)
     status = (~converged).astype(np.int8)  # 0 converged, 1 max-iterations
     if masked:  # a NaN f stops an element in the masked steps only: say so
@@ -359,8 +401,7 @@ def illinois(fun, low, high, f_low, f_high, args=(), *, xtol, max_iterations=MAX
     -------
     RootResult
     """
-    low, high, f_low, f_high = (np.array(v, dtype=np.float64) for v in
-                                (low, high, f_low, f_high))
+    low, high, f_low, f_high = (np.array(v, dtype=np.float64) for v in (low, high, f_low, f_high))
     iterations = np.zeros(low.shape, dtype=int)
     status = np.full(low.shape, _CONVERGED, dtype=np.int8)
     side = np.zeros(low.shape, dtype=int)  # which end moved last: -1 low, +1 high

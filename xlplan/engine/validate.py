@@ -24,8 +24,16 @@ import numpy as np
 
 from .errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
 
-__all__ = ["is_scalar", "number", "scalar", "whole_number", "coerce_float",
-           "check_on_invalid", "valid_mask", "ON_INVALID"]
+__all__ = [
+    "is_scalar",
+    "number",
+    "scalar",
+    "whole_number",
+    "coerce_float",
+    "check_on_invalid",
+    "valid_mask",
+    "ON_INVALID",
+]
 
 ON_INVALID = ("raise", "nan")
 _MAX_LISTED = 5
@@ -40,8 +48,11 @@ def _range_text(low, low_open, high, high_open):
 
 
 def _in_range(x, low, low_open, high, high_open):
-    return math.isfinite(x) and (x > low if low_open else x >= low) and (
-        x < high if high_open else x <= high)
+    return (
+        math.isfinite(x)
+        and (x > low if low_open else x >= low)
+        and (x < high if high_open else x <= high)
+    )
 
 
 def _as_float(value):
@@ -58,8 +69,9 @@ def is_scalar(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def number(name, value, *, low=0.0, low_open=True, high=math.inf, high_open=False,
-           on_invalid="raise"):
+def number(
+    name, value, *, low=0.0, low_open=True, high=math.inf, high_open=False, on_invalid="raise"
+):
     """Check that ``value`` (scalar or array) lies in the range; return it as float(s).
 
     Parameters
@@ -88,37 +100,48 @@ def number(name, value, *, low=0.0, low_open=True, high=math.inf, high_open=Fals
             return x
         if on_invalid == "nan":
             return math.nan
-        raise InvalidValueError(f"{PLACEHOLDER}={x:g} is out of range: it must be {allowed}",
-                                argument=name, value=x)
+        raise InvalidValueError(
+            f"{PLACEHOLDER}={x:g} is out of range: it must be {allowed}", argument=name, value=x
+        )
     try:
         try:
             arr = np.asarray(value, dtype=np.float64)
         except OverflowError:  # a huge integer element: convert one by one
             arr = np.vectorize(_as_float, otypes=[np.float64])(np.asarray(value, dtype=object))
     except (TypeError, ValueError):
-        raise InvalidTypeError(f"{PLACEHOLDER}={value!r} is not a number or an array of "
-                               "numbers",
-                               argument=name, value=value) from None
+        raise InvalidTypeError(
+            f"{PLACEHOLDER}={value!r} is not a number or an array of numbers",
+            argument=name,
+            value=value,
+        ) from None
     with np.errstate(invalid="ignore"):
-        ok = np.isfinite(arr) & ((arr > low) if low_open else (arr >= low)) & (
-            (arr < high) if high_open else (arr <= high))
+        ok = (
+            np.isfinite(arr)
+            & ((arr > low) if low_open else (arr >= low))
+            & ((arr < high) if high_open else (arr <= high))
+        )
     if ok.all():
         return arr
     if on_invalid == "nan":
         return np.where(ok, arr, np.nan)
     bad = np.argwhere(~ok)
     positions = [tuple(int(i) for i in idx) for idx in bad]
-    listed = ", ".join(f"{PLACEHOLDER}[{', '.join(map(str, p))}]={arr[p]:g}"
-                       for p in positions[:_MAX_LISTED])
+    listed = ", ".join(
+        f"{PLACEHOLDER}[{', '.join(map(str, p))}]={arr[p]:g}" for p in positions[:_MAX_LISTED]
+    )
     more = f" and {len(positions) - _MAX_LISTED} more" if len(positions) > _MAX_LISTED else ""
     raise InvalidValueError(
         f"{len(positions)} element(s) of {PLACEHOLDER} out of range ({listed}{more}): "
-        f"each must be {allowed}", argument=name, value=float(arr[positions[0]]),
-        positions=positions)
+        f"each must be {allowed}",
+        argument=name,
+        value=float(arr[positions[0]]),
+        positions=positions,
+    )
 
 
-def scalar(name, value, *, low=0.0, low_open=True, high=math.inf, high_open=False,
-           label="", positions=None):
+def scalar(
+    name, value, *, low=0.0, low_open=True, high=math.inf, high_open=False, label="", positions=None
+):
     """One real number (not TRUE/FALSE, not an array) in the range; returns it as a float.
 
     ``label`` goes before the name in messages, e.g. ``"law coefficient "`` or
@@ -126,24 +149,33 @@ def scalar(name, value, *, low=0.0, low_open=True, high=math.inf, high_open=Fals
     range :class:`InvalidValueError`.
     """
     if not is_scalar(value):
-        raise InvalidTypeError(f"{label}{PLACEHOLDER}={value!r} must be a number",
-                               argument=name, value=value)
+        raise InvalidTypeError(
+            f"{label}{PLACEHOLDER}={value!r} must be a number", argument=name, value=value
+        )
     x = _as_float(value)
     if not _in_range(x, low, low_open, high, high_open):
-        raise InvalidValueError(f"{label}{PLACEHOLDER}={x:g} is out of range: it must be "
-                                f"{_range_text(low, low_open, high, high_open)}",
-                                argument=name, value=x, positions=positions)
+        raise InvalidValueError(
+            f"{label}{PLACEHOLDER}={x:g} is out of range: it must be "
+            f"{_range_text(low, low_open, high, high_open)}",
+            argument=name,
+            value=x,
+            positions=positions,
+        )
     return x
 
 
 def whole_number(name, value, *, low=0):
     """A whole number (int or numpy integer, not TRUE/FALSE) >= ``low``; returns an int."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise InvalidTypeError(f"{PLACEHOLDER}={value!r} must be a whole number",
-                               argument=name, value=value)
+        raise InvalidTypeError(
+            f"{PLACEHOLDER}={value!r} must be a whole number", argument=name, value=value
+        )
     if value < low:
-        raise InvalidValueError(f"{PLACEHOLDER}={value} is out of range: it must be a whole "
-                                f"number >= {low}", argument=name, value=value)
+        raise InvalidValueError(
+            f"{PLACEHOLDER}={value} is out of range: it must be a whole number >= {low}",
+            argument=name,
+            value=value,
+        )
     return int(value)
 
 
@@ -152,14 +184,18 @@ def coerce_float(name, value, *, label=""):
     try:
         return _as_float(value)
     except (TypeError, ValueError):
-        raise InvalidTypeError(f"{label}{PLACEHOLDER}={value!r} is not a number",
-                               argument=name, value=value) from None
+        raise InvalidTypeError(
+            f"{label}{PLACEHOLDER}={value!r} is not a number", argument=name, value=value
+        ) from None
 
 
 def check_on_invalid(on_invalid):
     if on_invalid not in ON_INVALID:
-        raise InvalidTypeError(f"{PLACEHOLDER}={on_invalid!r} must be one of {ON_INVALID}",
-                               argument="on_invalid", value=on_invalid)
+        raise InvalidTypeError(
+            f"{PLACEHOLDER}={on_invalid!r} must be one of {ON_INVALID}",
+            argument="on_invalid",
+            value=on_invalid,
+        )
 
 
 def valid_mask(result):

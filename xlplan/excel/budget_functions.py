@@ -41,13 +41,29 @@ def BEST_FOR_FLOPS(total_flops, inf_tokens, law=None):
     return convert.row(plan.params, plan.tokens, plan.loss)
 
 
-@excel_function(excel_param(budget.DOLLARS), REQUESTS, INPUT_TOKENS, OUTPUT_TOKENS,
-                HARDWARE, LAW, UNIQUE_TOKENS, result=_RESULT)
-def BEST_FOR_BUDGET(dollars, requests, input_tokens=None, output_tokens=None, hardware=None,
-                    law=None, unique_tokens=None):
+@excel_function(
+    excel_param(budget.DOLLARS),
+    REQUESTS,
+    INPUT_TOKENS,
+    OUTPUT_TOKENS,
+    HARDWARE,
+    LAW,
+    UNIQUE_TOKENS,
+    result=_RESULT,
+)
+def BEST_FOR_BUDGET(
+    dollars,
+    requests,
+    input_tokens=None,
+    output_tokens=None,
+    hardware=None,
+    law=None,
+    unique_tokens=None,
+):
     """Params, tokens, loss (1x3) of the best model that training + serving can buy."""
-    plan = budget.best_for_budget(dollars, requests, input_tokens, output_tokens, hardware, law,
-                                  unique_tokens=unique_tokens)
+    plan = budget.best_for_budget(
+        dollars, requests, input_tokens, output_tokens, hardware, law, unique_tokens=unique_tokens
+    )
     return convert.row(plan.params, plan.tokens, plan.loss)
 
 
@@ -57,9 +73,13 @@ def LOSS_AT_BUDGET(params, total_flops, inf_tokens, law=None):
     return convert.result(budget.loss_at_budget(params, total_flops, inf_tokens, law), "loss")
 
 
-@excel_function(excel_param(_FOOTPRINT["gpu_hours"]), excel_param(_FOOTPRINT["power_watts"]),
-                excel_param(_FOOTPRINT["pue"]), excel_param(_FOOTPRINT["grid_kg_per_kwh"]),
-                result=("MWh", "t CO2e"))
+@excel_function(
+    excel_param(_FOOTPRINT["gpu_hours"]),
+    excel_param(_FOOTPRINT["power_watts"]),
+    excel_param(_FOOTPRINT["pue"]),
+    excel_param(_FOOTPRINT["grid_kg_per_kwh"]),
+    result=("MWh", "t CO2e"),
+)
 def ENERGY_EMISSIONS(gpu_hours, power_watts, pue=None, grid_kg_per_kwh=None):
     """Energy (MWh) and emissions (t CO2e) (1x2) of GPU-hours at a board power."""
     return convert.row(*energy.footprint(gpu_hours, power_watts, pue, grid_kg_per_kwh))

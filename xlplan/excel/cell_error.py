@@ -15,8 +15,19 @@ __all__ = ["CellError", "EXCEL_CODES", "excel_code", "cell_error"]
 
 # Excel's error values, plus "#CIRC!", which the formula evaluator writes for a circular
 # reference (Excel warns instead of showing a value).
-EXCEL_CODES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
-               "#GETTING_DATA", "#SPILL!", "#CALC!", "#CIRC!")
+EXCEL_CODES = (
+    "#NULL!",
+    "#DIV/0!",
+    "#VALUE!",
+    "#REF!",
+    "#NAME?",
+    "#NUM!",
+    "#N/A",
+    "#GETTING_DATA",
+    "#SPILL!",
+    "#CALC!",
+    "#CIRC!",
+)
 
 # First match wins, so subclasses come before their bases: a number out of range or a
 # solver that failed is #NUM!; a wrong type, shape or name (and anything else) is #VALUE!.
@@ -54,8 +65,9 @@ def cell_error(error, names=None):
     ``names`` maps engine argument names to the names the Excel function uses.
     """
     parts = getattr(error, "parts", None) or [error]  # several bad arguments at once
-    return CellError(excel_code(error), "; ".join(str(_renamed(part, names or {}))
-                                                  for part in parts))
+    return CellError(
+        excel_code(error), "; ".join(str(_renamed(part, names or {})) for part in parts)
+    )
 
 
 def _renamed(error, names):

@@ -21,9 +21,27 @@ from ..shared.labels import HARDWARE_LABELS, SERVING_HARDWARE_LABELS
 # gigabytes before any check could run.
 MAX_CELLS = 100_000
 
-__all__ = ["MAX_CELLS", "is_blank", "single", "number", "optional_number", "optional", "flag",
-           "text", "law", "hardware", "per_request", "table", "row", "result", "size_row",
-           "law_cell", "hardware_cell", "flag_cell", "numeric"]
+__all__ = [
+    "MAX_CELLS",
+    "is_blank",
+    "single",
+    "number",
+    "optional_number",
+    "optional",
+    "flag",
+    "text",
+    "law",
+    "hardware",
+    "per_request",
+    "table",
+    "row",
+    "result",
+    "size_row",
+    "law_cell",
+    "hardware_cell",
+    "flag_cell",
+    "numeric",
+]
 
 
 def is_blank(value):
@@ -46,30 +64,39 @@ def single(name, value):
     if shape == (1, 1):
         inner = value[0]
         return inner[0] if isinstance(inner, (list, tuple)) else inner
-    raise InvalidTypeError(f"{name} must be a single cell, got a {shape[0]}x{shape[1]} range",
-                           argument=name, value=value)
+    raise InvalidTypeError(
+        f"{name} must be a single cell, got a {shape[0]}x{shape[1]} range",
+        argument=name,
+        value=value,
+    )
 
 
 def _to_float(name, value):
     if isinstance(value, bool):
-        raise InvalidTypeError(f"{name}={value} is TRUE/FALSE, not a number",
-                               argument=name, value=value)
+        raise InvalidTypeError(
+            f"{name}={value} is TRUE/FALSE, not a number", argument=name, value=value
+        )
     if isinstance(value, numbers.Real):
         try:
             return float(value)
         except OverflowError:  # an integer of hundreds of digits (JSON allows it)
             infinite = math.inf if value > 0 else -math.inf
-            raise InvalidValueError(f"{name}={str(value)[:20]}... ({len(str(value))} digits) "
-                                    "is out of range: it must be a number below 1.8e308",
-                                    argument=name, value=infinite) from None
+            raise InvalidValueError(
+                f"{name}={str(value)[:20]}... ({len(str(value))} digits) "
+                "is out of range: it must be a number below 1.8e308",
+                argument=name,
+                value=infinite,
+            ) from None
     if isinstance(value, str):
         try:
             return float(value.strip())
         except ValueError:
-            raise InvalidTypeError(f"{name}='{value}' is text, not a number",
-                                   argument=name, value=value) from None
-    raise InvalidTypeError(f"{name}={value!r} ({type(value).__name__}) is not a number",
-                           argument=name, value=value)
+            raise InvalidTypeError(
+                f"{name}='{value}' is text, not a number", argument=name, value=value
+            ) from None
+    raise InvalidTypeError(
+        f"{name}={value!r} ({type(value).__name__}) is not a number", argument=name, value=value
+    )
 
 
 def number(name, value):
@@ -102,8 +129,10 @@ def optional(default):
 
 def per_request(input_tokens, output_tokens):
     """Prompt and generated tokens per request; blank cells take the defaults (70, 215)."""
-    return (optional_number("input_tokens", input_tokens, DEFAULT_INPUT_TOKENS),
-            optional_number("output_tokens", output_tokens, DEFAULT_OUTPUT_TOKENS))
+    return (
+        optional_number("input_tokens", input_tokens, DEFAULT_INPUT_TOKENS),
+        optional_number("output_tokens", output_tokens, DEFAULT_OUTPUT_TOKENS),
+    )
 
 
 def flag(name, value, default=False):
@@ -124,8 +153,9 @@ def text(name, value):
     """Required text in one cell (e.g. a preset name)."""
     value = single(name, value)
     if is_blank(value) or not isinstance(value, str):
-        raise InvalidTypeError(f"{name}={value!r} must be text (a preset name)",
-                               argument=name, value=value)
+        raise InvalidTypeError(
+            f"{name}={value!r} must be text (a preset name)", argument=name, value=value
+        )
     return value
 
 
@@ -143,16 +173,24 @@ def _preset_or_numbers(name, value, count, labels):
             return value
         raise InvalidTypeError(
             f"{name}={value!r} must be a preset name or a {sizes} range ({labels})",
-            argument=name, value=value)
+            argument=name,
+            value=value,
+        )
     rows = [r if isinstance(r, (list, tuple)) else [r] for r in value]
     if 1 not in shape or any(len(r) != len(rows[0]) for r in rows):
-        raise InvalidTypeError(f"{name} must be one row of {' or '.join(map(str, counts))} "
-                               f"cells ({labels}), got a {shape[0]}x{shape[1]} range",
-                               argument=name, value=value)
+        raise InvalidTypeError(
+            f"{name} must be one row of {' or '.join(map(str, counts))} "
+            f"cells ({labels}), got a {shape[0]}x{shape[1]} range",
+            argument=name,
+            value=value,
+        )
     cells = [c for r in rows for c in r]
     if len(cells) not in counts:
-        raise InvalidTypeError(f"{name} must be a {sizes} range ({labels}), got "
-                               f"{len(cells)} cells", argument=name, value=value)
+        raise InvalidTypeError(
+            f"{name} must be a {sizes} range ({labels}), got {len(cells)} cells",
+            argument=name,
+            value=value,
+        )
     return [number(f"{name}[{i + 1}]", c) for i, c in enumerate(cells)]
 
 
@@ -165,8 +203,12 @@ def hardware(value, name="hardware"):
     """Hardware: blank (default), a preset name or the 7 (or 10) settings of XLPLAN_HARDWARE."""
     # The counts are the engine's (Hardware.setting_names); only the message is Excel's.
     counts = (len(Hardware.setting_names()), len(Hardware.setting_names(all=True)))
-    return _preset_or_numbers(name, value, counts, ", ".join(HARDWARE_LABELS)
-                              + "[, " + ", ".join(SERVING_HARDWARE_LABELS) + "]")
+    return _preset_or_numbers(
+        name,
+        value,
+        counts,
+        ", ".join(HARDWARE_LABELS) + "[, " + ", ".join(SERVING_HARDWARE_LABELS) + "]",
+    )
 
 
 def law_cell(name, value):
@@ -194,11 +236,16 @@ def _check_cells(name, value):
     elif len(value) > MAX_CELLS:
         cells = len(value)
     else:
-        cells = sum(len(r) if hasattr(r, "__len__") and not isinstance(r, (str, bytes)) else 1
-                    for r in value)
+        cells = sum(
+            len(r) if hasattr(r, "__len__") and not isinstance(r, (str, bytes)) else 1
+            for r in value
+        )
     if cells > MAX_CELLS:
-        raise InvalidValueError(f"{name} has {cells:,} cells: at most {MAX_CELLS:,} are "
-                                "allowed in one argument", argument=name, value=cells)
+        raise InvalidValueError(
+            f"{name} has {cells:,} cells: at most {MAX_CELLS:,} are allowed in one argument",
+            argument=name,
+            value=cells,
+        )
 
 
 def table(name, value):
@@ -208,8 +255,10 @@ def table(name, value):
     """
     _check_cells(name, value)
     if not isinstance(value, (list, tuple, str, bytes)) and hasattr(value, "__len__"):
-        value = [list(r) if hasattr(r, "__len__") and not isinstance(r, (str, bytes)) else r
-                 for r in value]  # a range, an array: plain lists from here
+        value = [
+            list(r) if hasattr(r, "__len__") and not isinstance(r, (str, bytes)) else r
+            for r in value
+        ]  # a range, an array: plain lists from here
     shape = _shape(value)
     if shape is None:
         return [[value]]
@@ -222,8 +271,12 @@ def result(value, name="result"):
     """A finite plain float: an overflow becomes ``#NUM!`` rather than ``inf`` in a cell."""
     value = float(value)
     if not math.isfinite(value):
-        raise InvalidValueError(f"the {name} is {value} (too large to represent): the inputs "
-                                "are out of any meaningful range", argument=name, value=value)
+        raise InvalidValueError(
+            f"the {name} is {value} (too large to represent): the inputs "
+            "are out of any meaningful range",
+            argument=name,
+            value=value,
+        )
     return value
 
 
@@ -241,7 +294,10 @@ def size_row(params, tokens):
     values = row(params, tokens)
     for name, value in zip(("params", "tokens"), values[0], strict=True):
         if not value > 0:
-            raise InvalidValueError(f"the {name} of this model is {value} (too small to "
-                                    "represent): the inputs are out of any meaningful range",
-                                    argument=name, value=value)
+            raise InvalidValueError(
+                f"the {name} of this model is {value} (too small to "
+                "represent): the inputs are out of any meaningful range",
+                argument=name,
+                value=value,
+            )
     return values

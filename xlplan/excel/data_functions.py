@@ -32,9 +32,10 @@ def CRITICAL_SIZE(law=None):
     return convert.result(overhead.critical_size(law))
 
 
-@excel_function(excel_param(args.TOKENS, help="Training tokens, counting repeats, e.g. 2E12."),
-                excel_param(args.UNIQUE_TOKENS, help="Unique tokens available. Default: "
-                            "unlimited (1 epoch)."))
+@excel_function(
+    excel_param(args.TOKENS, help="Training tokens, counting repeats, e.g. 2E12."),
+    excel_param(args.UNIQUE_TOKENS, help="Unique tokens available. Default: unlimited (1 epoch)."),
+)
 def EPOCHS(tokens, unique_tokens=None):
     """Passes over the unique data: tokens / MIN(unique_tokens, tokens); 1 if unlimited."""
     return convert.result(data_limits.epochs(tokens, unique_tokens))

@@ -31,8 +31,15 @@ from .params import (
 )
 from .registry import excel_function
 
-__all__ = ["MODEL_SHAPE", "KV_BYTES", "SERVING_KV", "MAX_BATCH", "COST_OPT_KV",
-           "TRAINING_TIME", "TRAINING_GPUS"]
+__all__ = [
+    "MODEL_SHAPE",
+    "KV_BYTES",
+    "SERVING_KV",
+    "MAX_BATCH",
+    "COST_OPT_KV",
+    "TRAINING_TIME",
+    "TRAINING_GPUS",
+]
 
 
 def _model_cell(name, value):
@@ -53,6 +60,7 @@ def _serving_hardware_cell(purpose):
     """The converter of a hardware that needs its ten settings: a message naming the Excel
     function (``purpose``) when they are missing; an unknown hardware is left to the
     engine, which reports it with every other bad argument."""
+
     def convert_hardware(name, value):
         value = convert.hardware(value, name)
         try:
@@ -61,12 +69,14 @@ def _serving_hardware_cell(purpose):
             return value
         hw.require_serving_settings(purpose)
         return hw
+
     return convert_hardware
 
 
 def _serving_hardware(purpose):
-    return excel_param(arguments.serving_hardware(purpose), range=True,
-                       converter=_serving_hardware_cell(purpose))
+    return excel_param(
+        arguments.serving_hardware(purpose), range=True, converter=_serving_hardware_cell(purpose)
+    )
 
 
 _MODEL = excel_param(shape.MODEL, converter=_model_cell)
@@ -78,18 +88,44 @@ _TTFT = excel_param(arguments.TTFT_TARGET)
 _KV = excel_param(arguments.KV_BYTES_PER_TOKEN)
 _KV_BYTES = {arg.name: arg for arg in shape.model_kv_bytes.args}
 _MAX_BATCH = {arg.name: arg for arg in latency.max_batch.args}
-_SERVING_RESULT = ("decode MFU", "decode tokens/s per GPU", "$ per 1M input tokens",
-                   "$ per 1M output tokens", "GPUs per copy", "TPOT (s)", "TTFT (s)",
-                   "KV cache (bytes)")
+_SERVING_RESULT = (
+    "decode MFU",
+    "decode tokens/s per GPU",
+    "$ per 1M input tokens",
+    "$ per 1M output tokens",
+    "GPUs per copy",
+    "TPOT (s)",
+    "TTFT (s)",
+    "KV cache (bytes)",
+)
 
 
 def _serving_row(s):
-    return (s.decode_mfu, s.decode_tokens_per_s, s.usd_per_million_input,
-            s.usd_per_million_output, s.gpus_per_copy, s.tpot, s.ttft, s.kv_cache_bytes)
+    return (
+        s.decode_mfu,
+        s.decode_tokens_per_s,
+        s.usd_per_million_input,
+        s.usd_per_million_output,
+        s.gpus_per_copy,
+        s.tpot,
+        s.ttft,
+        s.kv_cache_bytes,
+    )
 
 
-@excel_function(_MODEL, result=("layers", "d_model", "heads", "KV heads", "head dim",
-                                "FFN dim", "vocabulary", "parameters"))
+@excel_function(
+    _MODEL,
+    result=(
+        "layers",
+        "d_model",
+        "heads",
+        "KV heads",
+        "head dim",
+        "FFN dim",
+        "vocabulary",
+        "parameters",
+    ),
+)
 def MODEL_SHAPE(model):
     """Shape (1x8) of a preset or of the default rule for N: layers, widths, heads, params."""
     return convert.row(*shape.model_shape(model).as_tuple())
@@ -101,52 +137,123 @@ def KV_BYTES(model, bytes_per_element=None, hardware=None):
     return convert.result(shape.model_kv_bytes(model, bytes_per_element, hardware))
 
 
-@excel_function(PARAMS, _CONTEXT, _serving_hardware("SERVING_KV"), _BATCH, _TPOT, _TTFT,
-                INPUT_TOKENS, _KV, excel_param(arguments.COPY_GPUS), result=_SERVING_RESULT)
-def SERVING_KV(params, context, hardware=None, batch=None, tpot_target=None, ttft_target=None,
-               input_tokens=None, kv_bytes_per_token=None, gpus=None):
+@excel_function(
+    PARAMS,
+    _CONTEXT,
+    _serving_hardware("SERVING_KV"),
+    _BATCH,
+    _TPOT,
+    _TTFT,
+    INPUT_TOKENS,
+    _KV,
+    excel_param(arguments.COPY_GPUS),
+    result=_SERVING_RESULT,
+)
+def SERVING_KV(
+    params,
+    context,
+    hardware=None,
+    batch=None,
+    tpot_target=None,
+    ttft_target=None,
+    input_tokens=None,
+    kv_bytes_per_token=None,
+    gpus=None,
+):
     """Serving a batch with its KV cache (1x8); a latency target it misses is #NUM!."""
-    s = kvcache.kv_serving(params, hardware, batch, context, kv_bytes_per_token, input_tokens,
-                           gpus=gpus)
-    for name, limit, value in (("tpot_target", tpot_target, s.tpot),
-                               ("ttft_target", ttft_target, s.ttft)):
+    s = kvcache.kv_serving(
+        params, hardware, batch, context, kv_bytes_per_token, input_tokens, gpus=gpus
+    )
+    for name, limit, value in (
+        ("tpot_target", tpot_target, s.tpot),
+        ("ttft_target", ttft_target, s.ttft),
+    ):
         if limit is not None and value > limit:
-            raise InvalidValueError(f"{PLACEHOLDER}={limit:g} s is not met at this batch: it "
-                                    f"takes {value:.4g} s (MAX_BATCH finds the largest batch "
-                                    "that meets it)", argument=name, value=limit)
+            raise InvalidValueError(
+                f"{PLACEHOLDER}={limit:g} s is not met at this batch: it "
+                f"takes {value:.4g} s (MAX_BATCH finds the largest batch "
+                "that meets it)",
+                argument=name,
+                value=limit,
+            )
     return convert.row(*_serving_row(s))
 
 
-@excel_function(PARAMS, _CONTEXT, _TPOT, _TTFT, _serving_hardware("MAX_BATCH"), INPUT_TOKENS,
-                _KV, excel_param(_MAX_BATCH["gpus"]), result=("batch",) + _SERVING_RESULT)
-def MAX_BATCH(params, context, tpot_target=None, ttft_target=None, hardware=None,
-              input_tokens=None, kv_bytes_per_token=None, gpus=None):
+@excel_function(
+    PARAMS,
+    _CONTEXT,
+    _TPOT,
+    _TTFT,
+    _serving_hardware("MAX_BATCH"),
+    INPUT_TOKENS,
+    _KV,
+    excel_param(_MAX_BATCH["gpus"]),
+    result=("batch",) + _SERVING_RESULT,
+)
+def MAX_BATCH(
+    params,
+    context,
+    tpot_target=None,
+    ttft_target=None,
+    hardware=None,
+    input_tokens=None,
+    kv_bytes_per_token=None,
+    gpus=None,
+):
     """Largest batch meeting the targets and memory (1x9): batch, then SERVING_KV's row."""
-    plan = latency.max_batch(params, hardware, context, tpot_target, ttft_target,
-                             kv_bytes_per_token, input_tokens, gpus=gpus)
+    plan = latency.max_batch(
+        params,
+        hardware,
+        context,
+        tpot_target,
+        ttft_target,
+        kv_bytes_per_token,
+        input_tokens,
+        gpus=gpus,
+    )
     return convert.row(plan.batch, *_serving_row(plan.serving))
 
 
-@excel_function(LOSS, REQUESTS, _CONTEXT, INPUT_TOKENS, OUTPUT_TOKENS,
-                _serving_hardware("COST_OPT_KV"), _BATCH, LAW, result=("params", "tokens"))
-def COST_OPT_KV(loss, requests, context, input_tokens=None, output_tokens=None, hardware=None,
-                batch=None, law=None):
+@excel_function(
+    LOSS,
+    REQUESTS,
+    _CONTEXT,
+    INPUT_TOKENS,
+    OUTPUT_TOKENS,
+    _serving_hardware("COST_OPT_KV"),
+    _BATCH,
+    LAW,
+    result=("params", "tokens"),
+)
+def COST_OPT_KV(
+    loss,
+    requests,
+    context,
+    input_tokens=None,
+    output_tokens=None,
+    hardware=None,
+    batch=None,
+    law=None,
+):
     """Params, tokens (1x2) minimising lifetime dollars with decode priced with the KV cache."""
-    plan = kv_sizing.kv_cost_optimal(loss, requests, input_tokens, output_tokens, hardware, law,
-                                     batch, context)
+    plan = kv_sizing.kv_cost_optimal(
+        loss, requests, input_tokens, output_tokens, hardware, law, batch, context
+    )
     return convert.size_row(plan.optimal.params, plan.optimal.tokens)
 
 
-@excel_function(PARAMS, TOKENS, excel_param(training.GPUS), HARDWARE,
-                result=("days", "GPU-hours", "training $"))
+@excel_function(
+    PARAMS, TOKENS, excel_param(training.GPUS), HARDWARE, result=("days", "GPU-hours", "training $")
+)
 def TRAINING_TIME(params, tokens, gpus, hardware=None):
     """Days, GPU-hours and dollars (1x3) to train params on tokens with gpus GPUs."""
     plan = training.training_time(params, tokens, gpus, hardware)
     return convert.row(plan.days, plan.gpu_hours, plan.dollars)
 
 
-@excel_function(PARAMS, TOKENS, excel_param(training.DAYS), HARDWARE,
-                result=("GPUs", "days", "training $"))
+@excel_function(
+    PARAMS, TOKENS, excel_param(training.DAYS), HARDWARE, result=("GPUs", "days", "training $")
+)
 def TRAINING_GPUS(params, tokens, days, hardware=None):
     """Fewest GPUs to train within a deadline (1x3): GPUs, days at that count, dollars."""
     plan = training.gpus_for_deadline(params, tokens, days, hardware)

@@ -25,11 +25,21 @@ __all__ = ["FIT_COEFFS", "XLPLAN_LAW", "XLPLAN_HARDWARE", "FIT_CACHE_SIZE"]
 
 @excel_function(
     RUNS,
-    Param("max_tokens_per_param", "Use only runs with at most this many tokens per "
-          "parameter. Default: all runs.", optional=True, convert=convert.optional(None)),
-    Param("delta", f"Huber loss threshold of the fit. Default {DEFAULT_DELTA:g}.",
-          optional=True, convert=convert.optional(DEFAULT_DELTA)),
-    result=laws.COEFFICIENT_NAMES, slow=True)
+    Param(
+        "max_tokens_per_param",
+        "Use only runs with at most this many tokens per parameter. Default: all runs.",
+        optional=True,
+        convert=convert.optional(None),
+    ),
+    Param(
+        "delta",
+        f"Huber loss threshold of the fit. Default {DEFAULT_DELTA:g}.",
+        optional=True,
+        convert=convert.optional(DEFAULT_DELTA),
+    ),
+    result=laws.COEFFICIENT_NAMES,
+    slow=True,
+)
 def FIT_COEFFS(runs, max_tokens_per_param=None, delta=None):
     """Law coefficients A, B, E, alpha, beta (1x5) fitted to your training runs."""
     # Imported here: reading runs pulls in pandas, which the cheap functions never need.
@@ -49,8 +59,10 @@ FIT_CACHE_SIZE = 32
 
 def _runs_key(runs):
     """Hashable (params, tokens, loss) of parsed runs: bytes of their float64 arrays."""
-    return tuple(np.ascontiguousarray(a, dtype=np.float64).tobytes()
-                 for a in (runs.params, runs.tokens, runs.loss))
+    return tuple(
+        np.ascontiguousarray(a, dtype=np.float64).tobytes()
+        for a in (runs.params, runs.tokens, runs.loss)
+    )
 
 
 @functools.lru_cache(maxsize=FIT_CACHE_SIZE)
@@ -60,27 +72,41 @@ def _fitted(runs_key, max_tokens_per_param, delta):
     from ..fit.runs import Runs
 
     params, tokens, loss = (np.frombuffer(b, dtype=np.float64) for b in runs_key)
-    result = fit_law(Runs(params, tokens, loss), max_tokens_per_param=max_tokens_per_param,
-                     delta=delta)
+    result = fit_law(
+        Runs(params, tokens, loss), max_tokens_per_param=max_tokens_per_param, delta=delta
+    )
     return result.law.as_tuple()
 
 
-@excel_function(Param("name", "Preset name, e.g. \"chinchilla\", \"epoch-2024\", "
-                      "\"sardana-all\".", convert=convert.text), result=laws.COEFFICIENT_NAMES)
+@excel_function(
+    Param(
+        "name", 'Preset name, e.g. "chinchilla", "epoch-2024", "sardana-all".', convert=convert.text
+    ),
+    result=laws.COEFFICIENT_NAMES,
+)
 def XLPLAN_LAW(name):
     """Coefficients A, B, E, alpha, beta (1x5) of a preset loss law."""
     return convert.row(*laws.get_law(name).as_tuple())
 
 
-@excel_function(Param("name", "Preset name, e.g. \"paper-a100\", \"h100\".",
-                      convert=convert.text),
-                Param("all", "TRUE: all ten settings (adds memory bandwidth, memory, bytes "
-                      "per weight for SERVING, GPUS_NEEDED). Default FALSE: seven.",
-                      optional=True, convert=convert.flag),
-                Param("power", "TRUE: two more columns, board power (W) of the training and "
-                      "the inference GPU, for ENERGY_EMISSIONS. Default FALSE.", optional=True,
-                      convert=convert.flag),
-                result=HARDWARE_LABELS + SERVING_HARDWARE_LABELS + POWER_LABELS)
+@excel_function(
+    Param("name", 'Preset name, e.g. "paper-a100", "h100".', convert=convert.text),
+    Param(
+        "all",
+        "TRUE: all ten settings (adds memory bandwidth, memory, bytes "
+        "per weight for SERVING, GPUS_NEEDED). Default FALSE: seven.",
+        optional=True,
+        convert=convert.flag,
+    ),
+    Param(
+        "power",
+        "TRUE: two more columns, board power (W) of the training and "
+        "the inference GPU, for ENERGY_EMISSIONS. Default FALSE.",
+        optional=True,
+        convert=convert.flag,
+    ),
+    result=HARDWARE_LABELS + SERVING_HARDWARE_LABELS + POWER_LABELS,
+)
 def XLPLAN_HARDWARE(name, all=None, power=None):
     """Settings (1x7, or 1x10 with all) of a hardware preset: prices, peaks, utilisations."""
     hardware = get_hardware(name)

@@ -26,9 +26,20 @@ import math
 
 from .cell_error import CellError
 
-__all__ = ["MAX_RESULT_CELLS", "BYTES_PER_CELL", "ESTIMATORS", "estimator", "cell_count",
-           "result_limit", "current_limit", "refusal", "oversized", "shape", "ResultBound",
-           "estimated_shape"]
+__all__ = [
+    "MAX_RESULT_CELLS",
+    "BYTES_PER_CELL",
+    "ESTIMATORS",
+    "estimator",
+    "cell_count",
+    "result_limit",
+    "current_limit",
+    "refusal",
+    "oversized",
+    "shape",
+    "ResultBound",
+    "estimated_shape",
+]
 
 # Most cells one call may answer: a 315 x 316 table, about 2.5 MB of JSON; any fixed-shape
 # function answers at most 10, CASHFLOW of 1,200 months 7,206.
@@ -67,8 +78,10 @@ def _whole(value):
 # from the arguments by name (missing ones are None). Every other function answers
 # one row of its declared result columns (one cell if it declares none).
 ESTIMATORS = {
-    "REGRET_TABLE": lambda a: (cell_count(a["requests_scenarios"]),
-                               cell_count(a["requests_scenarios"]) + 1),
+    "REGRET_TABLE": lambda a: (
+        cell_count(a["requests_scenarios"]),
+        cell_count(a["requests_scenarios"]) + 1,
+    ),
     "DEMAND_RAMP": lambda a: (_whole(a["months"]), 1),
     "CASHFLOW": lambda a: (cell_count(a["requests_by_month"]) + 1, 6),
     "PLAN_INTERVAL": lambda a: (3, 3),
@@ -86,6 +99,7 @@ def estimator(name, param_names, result):
         named = dict.fromkeys(param_names)
         named.update(zip(param_names, args, strict=False))
         return declared(named)
+
     return estimate
 
 
@@ -110,9 +124,12 @@ def oversized(name, rows, columns, limit=None):
     cells = rows * columns
     if cells <= limit:
         return None
-    return CellError("#VALUE!", f"{name}: the result would be {cells:,} cells ({rows} x "
-                     f"{columns}), more than the limit of {limit:,} cells: ask for a smaller "
-                     "table (fewer scenarios or months)")
+    return CellError(
+        "#VALUE!",
+        f"{name}: the result would be {cells:,} cells ({rows} x "
+        f"{columns}), more than the limit of {limit:,} cells: ask for a smaller "
+        "table (fewer scenarios or months)",
+    )
 
 
 def shape(value):

@@ -12,15 +12,28 @@ from ..engine.errors import InvalidTypeError
 from . import convert
 from .registry import Param
 
-__all__ = ["excel_param", "LAW", "HARDWARE", "PARAMS", "TOKENS", "LOSS", "REQUESTS",
-           "INPUT_TOKENS", "OUTPUT_TOKENS", "INF_TOKENS", "UNIQUE_TOKENS", "RUNS",
-           "whole_number"]
+__all__ = [
+    "excel_param",
+    "LAW",
+    "HARDWARE",
+    "PARAMS",
+    "TOKENS",
+    "LOSS",
+    "REQUESTS",
+    "INPUT_TOKENS",
+    "OUTPUT_TOKENS",
+    "INF_TOKENS",
+    "UNIQUE_TOKENS",
+    "RUNS",
+    "whole_number",
+]
 
 _CONVERTERS = {"law": convert.law_cell, "hardware": convert.hardware_cell}
 
 
-def excel_param(arg, name=None, help=None, default=args.REQUIRED, optional=None,
-                range=False, converter=None):
+def excel_param(
+    arg, name=None, help=None, default=args.REQUIRED, optional=None, range=False, converter=None
+):
     """The Excel argument of the engine argument ``arg`` (an :class:`~xlplan.engine.args.Arg`).
 
     ``name`` and ``help`` override the engine's (``inf_tokens`` for
@@ -41,20 +54,28 @@ def excel_param(arg, name=None, help=None, default=args.REQUIRED, optional=None,
             converter = convert.number
     if optional is None:
         optional = arg.kind in _CONVERTERS or default is not args.REQUIRED
-    return Param(name or arg.name, arg.help if help is None else help, optional,
-                 range or arg.kind in _CONVERTERS, converter)
+    return Param(
+        name or arg.name,
+        arg.help if help is None else help,
+        optional,
+        range or arg.kind in _CONVERTERS,
+        converter,
+    )
 
 
 def whole_number(default):
     """A converter: a whole number, or ``default`` for a blank cell."""
+
     def convert_whole(name, value):
         number = convert.optional_number(name, value, default)
         if number is None or isinstance(number, int):
             return number
         if not float(number).is_integer():
-            raise InvalidTypeError(f"{{argument}}={number:g} must be a whole number",
-                                   argument=name, value=number)
+            raise InvalidTypeError(
+                f"{{argument}}={number:g} must be a whole number", argument=name, value=number
+            )
         return int(number)
+
     return convert_whole
 
 
@@ -69,5 +90,9 @@ INPUT_TOKENS = excel_param(args.INPUT_TOKENS)
 OUTPUT_TOKENS = excel_param(args.OUTPUT_TOKENS)
 INF_TOKENS = excel_param(args.INFERENCE_TOKENS, name="inf_tokens")
 UNIQUE_TOKENS = excel_param(args.UNIQUE_TOKENS)
-RUNS = Param("runs", "Training runs: an n x 3 range of params, tokens, loss; a header row is "
-             "allowed.", range=True, convert=convert.table)
+RUNS = Param(
+    "runs",
+    "Training runs: an n x 3 range of params, tokens, loss; a header row is allowed.",
+    range=True,
+    convert=convert.table,
+)

@@ -20,8 +20,15 @@ from ..engine.errors import XlplanError
 from . import limits
 from .cell_error import CellError, cell_error
 
-__all__ = ["Param", "FunctionSpec", "FUNCTIONS", "excel_function", "CATEGORY", "NAMESPACE",
-           "office_name"]
+__all__ = [
+    "Param",
+    "FunctionSpec",
+    "FUNCTIONS",
+    "excel_function",
+    "CATEGORY",
+    "NAMESPACE",
+    "office_name",
+]
 
 CATEGORY = "xlplan"
 # Office add-ins (ours, and xlwings Lite's with xlplan.lite) show XLPLAN.OPT_PARAMS.
@@ -32,7 +39,7 @@ def office_name(name):
     """The name an Office add-in registers under the namespace: XLPLAN_HARDWARE is
     XLPLAN.HARDWARE there, not XLPLAN.XLPLAN_HARDWARE (the Python name keeps its prefix)."""
     prefix = f"{NAMESPACE}_"
-    return name[len(prefix):] if name.startswith(prefix) else name
+    return name[len(prefix) :] if name.startswith(prefix) else name
 
 
 @dataclass(frozen=True)
@@ -88,10 +95,12 @@ def _unexpected(name, error):
     defence): arithmetic blowing up is a number out of range, anything else a bad value."""
     code = "#NUM!" if isinstance(error, ArithmeticError) else "#VALUE!"
     detail = str(error)[:200] or type(error).__name__
-    what = ("the inputs are out of any meaningful range" if code == "#NUM!"
-            else "check the arguments' types and shapes")
-    return CellError(code, f"{name} cannot compute this ({type(error).__name__}: {detail}): "
-                     f"{what}")
+    what = (
+        "the inputs are out of any meaningful range"
+        if code == "#NUM!"
+        else "check the arguments' types and shapes"
+    )
+    return CellError(code, f"{name} cannot compute this ({type(error).__name__}: {detail}): {what}")
 
 
 def _catching(func, bound):
@@ -111,6 +120,7 @@ def _catching(func, bound):
         except Exception as error:
             return _unexpected(name, error)
         return bound.checked(value)
+
     return cell_function
 
 
@@ -159,6 +169,7 @@ def _converting(func, params):
         if errors:
             raise_collected(errors)
         return func(*values)
+
     return converted
 
 
@@ -182,12 +193,14 @@ def _xlwings_decorated(wrapped, params):
 def _check_signature(func, params):
     names = list(inspect.signature(func).parameters)
     if names != [p.name for p in params]:
-        raise TypeError(f"{func.__name__}: params {[p.name for p in params]} do not match "
-                        f"the signature {names}")
+        raise TypeError(
+            f"{func.__name__}: params {[p.name for p in params]} do not match the signature {names}"
+        )
 
 
 def excel_function(*params, result=(), slow=False):
     """Register ``func`` (named as in Excel) with argument help ``params`` (:class:`Param`)."""
+
     def decorate(func):
         _check_signature(func, params)
         description = inspect.getdoc(func).splitlines()[0]
@@ -195,7 +208,9 @@ def excel_function(*params, result=(), slow=False):
         wrapped = _catching(_converting(func, params), bound)
         wrapped.__doc__ = description  # xlwings shows the docstring in the function wizard
         wrapped = _xlwings_decorated(wrapped, params)
-        FUNCTIONS[func.__name__] = FunctionSpec(func.__name__, description, tuple(params),
-                                                tuple(result), slow, wrapped, bound.shape)
+        FUNCTIONS[func.__name__] = FunctionSpec(
+            func.__name__, description, tuple(params), tuple(result), slow, wrapped, bound.shape
+        )
         return wrapped
+
     return decorate

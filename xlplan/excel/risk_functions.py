@@ -28,13 +28,17 @@ def _scenarios(name, value):
     """The cells of a one-row or one-column range as numbers (each cell named on error)."""
     rows = convert.table(name, value)
     if len(rows) > 1 and any(len(r) > 1 for r in rows):
-        raise InvalidTypeError(f"{PLACEHOLDER} must be one row or one column, got a "
-                               f"{len(rows)}x{max(len(r) for r in rows)} range",
-                               argument=name, value=value)
+        raise InvalidTypeError(
+            f"{PLACEHOLDER} must be one row or one column, got a "
+            f"{len(rows)}x{max(len(r) for r in rows)} range",
+            argument=name,
+            value=value,
+        )
     cells = [c for r in rows for c in r]
     # A float is a number already: the engine checks its range and names the cell.
-    return [c if type(c) is float else convert.number(f"{name}[{i}]", c)
-            for i, c in enumerate(cells, 1)]
+    return [
+        c if type(c) is float else convert.number(f"{name}[{i}]", c) for i, c in enumerate(cells, 1)
+    ]
 
 
 _SCENARIOS = excel_param(regret.SCENARIOS, range=True, converter=_scenarios)
@@ -45,44 +49,71 @@ def _matrix(rows):
     return [[convert.result(v) for v in row] for row in rows]
 
 
-@excel_function(params.LOSS, _SCENARIOS, *_OPTIONS,
-                result=("lifetime $ under each scenario", "worst-case regret $"))
-def REGRET_TABLE(loss, requests_scenarios, input_tokens=None, output_tokens=None,
-                 hardware=None, law=None):
+@excel_function(
+    params.LOSS,
+    _SCENARIOS,
+    *_OPTIONS,
+    result=("lifetime $ under each scenario", "worst-case regret $"),
+)
+def REGRET_TABLE(
+    loss, requests_scenarios, input_tokens=None, output_tokens=None, hardware=None, law=None
+):
     """Lifetime $ of each scenario's cost-optimal plan (rows) under each demand (k x k+1)."""
-    table = regret.regret_table(loss, requests_scenarios, input_tokens, output_tokens,
-                                hardware, law)
+    table = regret.regret_table(
+        loss, requests_scenarios, input_tokens, output_tokens, hardware, law
+    )
     return _matrix(table.as_rows())
 
 
-@excel_function(params.LOSS, _SCENARIOS, *_OPTIONS,
-                result=("params", "tokens", "worst-case regret $"))
-def ROBUST_OPT(loss, requests_scenarios, input_tokens=None, output_tokens=None, hardware=None,
-               law=None):
+@excel_function(
+    params.LOSS, _SCENARIOS, *_OPTIONS, result=("params", "tokens", "worst-case regret $")
+)
+def ROBUST_OPT(
+    loss, requests_scenarios, input_tokens=None, output_tokens=None, hardware=None, law=None
+):
     """Params, tokens, worst-case regret $ (1x3) of the least-regret plan over the demand range."""
-    plan = regret.robust_plan(loss, requests_scenarios, input_tokens, output_tokens, hardware,
-                              law)
+    plan = regret.robust_plan(loss, requests_scenarios, input_tokens, output_tokens, hardware, law)
     return convert.row(plan.params, plan.tokens, plan.worst_regret)
 
 
 @excel_function(
-    params.RUNS, params.LOSS,
+    params.RUNS,
+    params.LOSS,
     params.INF_TOKENS,
-    Param("level", "Two-sided level of the interval, in (0, 1). Default 0.9.", optional=True,
-          convert=convert.optional(None)),
-    Param("resamples", "Bootstrap refits of the law, a whole number >= 10. Default 200.",
-          optional=True, convert=params.whole_number(None)),
-    Param("seed", "Seed of the resampling: same seed, same answer. Default 0.",
-          optional=True, convert=params.whole_number(0)),
-    result=("params", "tokens", "total FLOPs"), slow=True)
+    Param(
+        "level",
+        "Two-sided level of the interval, in (0, 1). Default 0.9.",
+        optional=True,
+        convert=convert.optional(None),
+    ),
+    Param(
+        "resamples",
+        "Bootstrap refits of the law, a whole number >= 10. Default 200.",
+        optional=True,
+        convert=params.whole_number(None),
+    ),
+    Param(
+        "seed",
+        "Seed of the resampling: same seed, same answer. Default 0.",
+        optional=True,
+        convert=params.whole_number(0),
+    ),
+    result=("params", "tokens", "total FLOPs"),
+    slow=True,
+)
 def PLAN_INTERVAL(runs, loss, inf_tokens, level=None, resamples=None, seed=None):
     """Low/median/high params, tokens, total FLOPs (3x3) over bootstrap refits of the law."""
     # Imported here: the fitter pulls in the optimiser, which the cheap functions never need.
     from ..fit.plan_interval import DEFAULT_LEVEL, DEFAULT_RESAMPLES
 
     rows = tuple(tuple(row) for row in runs)
-    key = (loss, inf_tokens, DEFAULT_LEVEL if level is None else level,
-           DEFAULT_RESAMPLES if resamples is None else resamples, seed)
+    key = (
+        loss,
+        inf_tokens,
+        DEFAULT_LEVEL if level is None else level,
+        DEFAULT_RESAMPLES if resamples is None else resamples,
+        seed,
+    )
     try:
         hash(rows)
     except TypeError:  # a cell value that cannot be a cache key: compute without the cache
@@ -100,8 +131,9 @@ def _interval(rows, loss, inf_tokens, level, resamples, seed):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PlanIntervalWarning)  # logged below instead
-        result = plan_interval(load_runs([list(row) for row in rows]), loss, inf_tokens,
-                               level, resamples, seed)
+        result = plan_interval(
+            load_runs([list(row) for row in rows]), loss, inf_tokens, level, resamples, seed
+        )
     if result.n_excluded:
         LOG.warning("PLAN_INTERVAL: %s", result.message)
     return result.as_rows()

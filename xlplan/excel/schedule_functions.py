@@ -37,20 +37,28 @@ def _months(name, value):
     """
     rows = convert.table(name, value)
     if len(rows) > 1 and max(len(r) for r in rows) > 1:
-        raise InvalidTypeError(f"{PLACEHOLDER} must be one row or one column, got a {len(rows)}x"
-                               f"{max(len(r) for r in rows)} range", argument=name,
-                               value=None)
+        raise InvalidTypeError(
+            f"{PLACEHOLDER} must be one row or one column, got a {len(rows)}x"
+            f"{max(len(r) for r in rows)} range",
+            argument=name,
+            value=None,
+        )
     cells = [c for r in rows for c in r]
-    return [c if type(c) is float else 0.0 if convert.is_blank(c) else _month(name, k, c)
-            for k, c in enumerate(cells, 1)]
+    return [
+        c if type(c) is float else 0.0 if convert.is_blank(c) else _month(name, k, c)
+        for k, c in enumerate(cells, 1)
+    ]
 
 
 def _month(name, k, value):
     try:
         return convert.number(name, value)
     except InvalidTypeError:
-        raise InvalidTypeError(f"{PLACEHOLDER} month {k} = {value!r} is not a number of requests",
-                               argument=name, value=value) from None
+        raise InvalidTypeError(
+            f"{PLACEHOLDER} month {k} = {value!r} is not a number of requests",
+            argument=name,
+            value=value,
+        ) from None
 
 
 _SCHEDULE = excel_param(schedule.REQUESTS_BY_MONTH, range=True, converter=_months)
@@ -64,41 +72,119 @@ def _table(rows):
     return [[convert.result(v) for v in row] for row in rows]
 
 
-@excel_function(excel_param(_RAMP["first_month_requests"]),
-                excel_param(_RAMP["monthly_growth"]),
-                excel_param(_RAMP["months"], converter=convert.number),
-                excel_param(_RAMP["peak_requests"]), result=("requests",))
+@excel_function(
+    excel_param(_RAMP["first_month_requests"]),
+    excel_param(_RAMP["monthly_growth"]),
+    excel_param(_RAMP["months"], converter=convert.number),
+    excel_param(_RAMP["peak_requests"]),
+    result=("requests",),
+)
 def DEMAND_RAMP(first_month_requests, monthly_growth, months, peak_requests=None):
     """A column of requests per month: min(first x (1+growth)^(month-1), peak)."""
     ramp = schedule.demand_ramp(first_month_requests, monthly_growth, months, peak_requests)
     return _table([[v] for v in ramp])
 
 
-@excel_function(PARAMS, TOKENS, _SCHEDULE, _DISCOUNT, _PRICE, INPUT_TOKENS, OUTPUT_TOKENS,
-                HARDWARE, result=("training $", "inference $ (PV)", "total $ (PV)"))
-def LIFETIME_PV(params, tokens, requests_by_month, discount_rate=None, price_change=None,
-                input_tokens=None, output_tokens=None, hardware=None):
+@excel_function(
+    PARAMS,
+    TOKENS,
+    _SCHEDULE,
+    _DISCOUNT,
+    _PRICE,
+    INPUT_TOKENS,
+    OUTPUT_TOKENS,
+    HARDWARE,
+    result=("training $", "inference $ (PV)", "total $ (PV)"),
+)
+def LIFETIME_PV(
+    params,
+    tokens,
+    requests_by_month,
+    discount_rate=None,
+    price_change=None,
+    input_tokens=None,
+    output_tokens=None,
+    hardware=None,
+):
     """Present value of a model over a monthly schedule (1x3): training, inference, total $."""
-    plan = schedule.lifetime_pv(params, tokens, requests_by_month, discount_rate,
-                                price_change, input_tokens, output_tokens, hardware)
+    plan = schedule.lifetime_pv(
+        params,
+        tokens,
+        requests_by_month,
+        discount_rate,
+        price_change,
+        input_tokens,
+        output_tokens,
+        hardware,
+    )
     return convert.row(plan.training, plan.inference, plan.total)
 
 
-@excel_function(LOSS, _SCHEDULE, _DISCOUNT, _PRICE, INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE,
-                LAW, result=("params", "tokens"))
-def COST_OPT_PV(loss, requests_by_month, discount_rate=None, price_change=None,
-                input_tokens=None, output_tokens=None, hardware=None, law=None):
+@excel_function(
+    LOSS,
+    _SCHEDULE,
+    _DISCOUNT,
+    _PRICE,
+    INPUT_TOKENS,
+    OUTPUT_TOKENS,
+    HARDWARE,
+    LAW,
+    result=("params", "tokens"),
+)
+def COST_OPT_PV(
+    loss,
+    requests_by_month,
+    discount_rate=None,
+    price_change=None,
+    input_tokens=None,
+    output_tokens=None,
+    hardware=None,
+    law=None,
+):
     """Params, tokens (1x2) minimising the present value of training + a monthly schedule."""
-    plan = schedule.cost_optimal_pv(loss, requests_by_month, discount_rate, price_change,
-                                    input_tokens, output_tokens, hardware, law)
+    plan = schedule.cost_optimal_pv(
+        loss,
+        requests_by_month,
+        discount_rate,
+        price_change,
+        input_tokens,
+        output_tokens,
+        hardware,
+        law,
+    )
     return convert.size_row(plan.optimal.params, plan.optimal.tokens)
 
 
-@excel_function(PARAMS, TOKENS, _SCHEDULE, _DISCOUNT, _PRICE, INPUT_TOKENS, OUTPUT_TOKENS,
-                HARDWARE, result=cashflow.COLUMNS)
-def CASHFLOW(params, tokens, requests_by_month, discount_rate=None, price_change=None,
-             input_tokens=None, output_tokens=None, hardware=None):
+@excel_function(
+    PARAMS,
+    TOKENS,
+    _SCHEDULE,
+    _DISCOUNT,
+    _PRICE,
+    INPUT_TOKENS,
+    OUTPUT_TOKENS,
+    HARDWARE,
+    result=cashflow.COLUMNS,
+)
+def CASHFLOW(
+    params,
+    tokens,
+    requests_by_month,
+    discount_rate=None,
+    price_change=None,
+    input_tokens=None,
+    output_tokens=None,
+    hardware=None,
+):
     """Monthly cash flow, (months+1)x6: month, requests, GPU-hours, GPUs, cost $, PV $."""
-    flow = cashflow.cashflow(params, tokens, requests_by_month, discount_rate, price_change,
-                             input_tokens, output_tokens, hardware)
+    flow = cashflow.cashflow(
+        params,
+        tokens,
+        requests_by_month,
+        discount_rate,
+        price_change,
+        input_tokens,
+        output_tokens,
+        hardware,
+    )
     return _table(flow.table().tolist())

@@ -30,16 +30,22 @@ from .params import (
 )
 from .registry import excel_function
 
-__all__ = ["SCALING_LOSS", "CHINCHILLA_MODEL", "CHINCHILLA_OPT", "OPT_PARAMS", "TOTAL_FLOPS",
-           "COST_OPT", "LIFETIME_COST"]
+__all__ = [
+    "SCALING_LOSS",
+    "CHINCHILLA_MODEL",
+    "CHINCHILLA_OPT",
+    "OPT_PARAMS",
+    "TOTAL_FLOPS",
+    "COST_OPT",
+    "LIFETIME_COST",
+]
 
 
 @excel_function(PARAMS, TOKENS, LAW, UNIQUE_TOKENS)
 def SCALING_LOSS(params, tokens, law=None, unique_tokens=None):
     """Predicted loss (nats per token) of a model with params parameters trained on tokens."""
     if unique_tokens is not None:  # repeated data: Muennighoff et al. 2023
-        return convert.result(data_limits.data_constrained_loss(params, tokens, unique_tokens,
-                                                                law))
+        return convert.result(data_limits.data_constrained_loss(params, tokens, unique_tokens, law))
     return convert.result(laws.get_law(law).loss(params, tokens))
 
 
@@ -64,27 +70,52 @@ def OPT_PARAMS(loss, inf_tokens, law=None, unique_tokens=None):
     return convert.size_row(plan.optimal.params, plan.optimal.tokens)
 
 
-@excel_function(PARAMS, TOKENS, excel_param(args.INFERENCE_TOKENS, name="inf_tokens",
-                                           help="Lifetime inference tokens, >= 0."))
+@excel_function(
+    PARAMS,
+    TOKENS,
+    excel_param(args.INFERENCE_TOKENS, name="inf_tokens", help="Lifetime inference tokens, >= 0."),
+)
 def TOTAL_FLOPS(params, tokens, inf_tokens):
     """Training plus inference FLOPs: 6 x params x tokens + 2 x params x inf_tokens."""
     return convert.result(sizing.total_flops(params, tokens, inf_tokens))
 
 
-@excel_function(LOSS, REQUESTS, INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE, LAW, UNIQUE_TOKENS,
-                result=("params", "tokens"))
-def COST_OPT(loss, requests, input_tokens=None, output_tokens=None, hardware=None, law=None,
-             unique_tokens=None):
+@excel_function(
+    LOSS,
+    REQUESTS,
+    INPUT_TOKENS,
+    OUTPUT_TOKENS,
+    HARDWARE,
+    LAW,
+    UNIQUE_TOKENS,
+    result=("params", "tokens"),
+)
+def COST_OPT(
+    loss,
+    requests,
+    input_tokens=None,
+    output_tokens=None,
+    hardware=None,
+    law=None,
+    unique_tokens=None,
+):
     """Params, tokens (1x2) minimising lifetime training + inference dollars at a target loss."""
-    plan = sizing.cost_optimal(loss, requests, input_tokens, output_tokens, hardware, law,
-                               unique_tokens=unique_tokens)
+    plan = sizing.cost_optimal(
+        loss, requests, input_tokens, output_tokens, hardware, law, unique_tokens=unique_tokens
+    )
     return convert.size_row(plan.optimal.params, plan.optimal.tokens)
 
 
-@excel_function(PARAMS, TOKENS, REQUESTS, INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE,
-                result=("training $", "inference $", "total $"))
-def LIFETIME_COST(params, tokens, requests, input_tokens=None, output_tokens=None,
-                  hardware=None):
+@excel_function(
+    PARAMS,
+    TOKENS,
+    REQUESTS,
+    INPUT_TOKENS,
+    OUTPUT_TOKENS,
+    HARDWARE,
+    result=("training $", "inference $", "total $"),
+)
+def LIFETIME_COST(params, tokens, requests, input_tokens=None, output_tokens=None, hardware=None):
     """Lifetime dollars of a model (1x3): training, inference, total."""
     plan = sizing.lifetime_cost(params, tokens, requests, input_tokens, output_tokens, hardware)
     return convert.row(plan.training, plan.inference, plan.total)

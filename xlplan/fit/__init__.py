@@ -9,5 +9,15 @@ from .law import FitResult, fit_law
 from .plan_interval import PlanDistribution, PlanInterval, plan_distribution, plan_interval
 from .runs import Runs, load_runs
 
-__all__ = ["FitResult", "fit_law", "BootstrapResult", "bootstrap_law", "Runs", "load_runs",
-           "PlanInterval", "PlanDistribution", "plan_interval", "plan_distribution"]
+__all__ = [
+    "FitResult",
+    "fit_law",
+    "BootstrapResult",
+    "bootstrap_law",
+    "Runs",
+    "load_runs",
+    "PlanInterval",
+    "PlanDistribution",
+    "plan_interval",
+    "plan_distribution",
+]

@@ -53,8 +53,17 @@ class BootstrapResult:
         return self.fit.law
 
 
-def bootstrap_law(runs, n_resamples, *, seed=0, progress=None, level=0.95,
-                  max_tokens_per_param=None, delta=DEFAULT_DELTA, grid=None):
+def bootstrap_law(
+    runs,
+    n_resamples,
+    *,
+    seed=0,
+    progress=None,
+    level=0.95,
+    max_tokens_per_param=None,
+    delta=DEFAULT_DELTA,
+    grid=None,
+):
     """Percentile confidence intervals of (A, B, E, alpha, beta) by resampling runs.
 
     Parameters
@@ -79,28 +88,29 @@ def bootstrap_law(runs, n_resamples, *, seed=0, progress=None, level=0.95,
     """
     n_resamples = validate.whole_number("n_resamples", n_resamples, low=2)
     if n_resamples > MAX_RESAMPLES:  # refused before an (n_resamples, 5) array is made
-        raise InvalidValueError(f"{PLACEHOLDER}={n_resamples} is out of range: at most "
-                                f"{MAX_RESAMPLES:,} resamples", argument="n_resamples",
-                                value=n_resamples)
+        raise InvalidValueError(
+            f"{PLACEHOLDER}={n_resamples} is out of range: at most {MAX_RESAMPLES:,} resamples",
+            argument="n_resamples",
+            value=n_resamples,
+        )
     seed = validate.whole_number("seed", seed, low=0)  # numpy refuses negative seeds
     level = validate.scalar("level", level, high=1.0, high_open=True)
-    full = fit_law(runs, max_tokens_per_param=max_tokens_per_param, delta=delta,
-                        grid=grid)
-    used, _ = select_runs(runs if isinstance(runs, Runs) else load_runs(runs),
-                               max_tokens_per_param)
-    starts = (search.check_grid(grid) if grid is not None
-              else _distinct_ends(full.end_points))
+    full = fit_law(runs, max_tokens_per_param=max_tokens_per_param, delta=delta, grid=grid)
+    used, _ = select_runs(runs if isinstance(runs, Runs) else load_runs(runs), max_tokens_per_param)
+    starts = search.check_grid(grid) if grid is not None else _distinct_ends(full.end_points)
     rng = np.random.default_rng(seed)
     samples = np.empty((n_resamples, 5))
     for first in range(0, n_resamples, CHUNK):
         count = min(CHUNK, n_resamples - first)
-        samples[first:first + count] = _refit_chunk(used, full.delta, starts, rng, count)
+        samples[first : first + count] = _refit_chunk(used, full.delta, starts, rng, count)
         if progress is not None:
             progress(first + count, n_resamples)
     tail = 50 * (1 - level)
     low, high = np.percentile(samples, [tail, 100 - tail], axis=0)
-    intervals = {key: (float(lo), float(hi))
-                 for key, lo, hi in zip(COEFFICIENT_NAMES, low, high, strict=True)}
+    intervals = {
+        key: (float(lo), float(hi))
+        for key, lo, hi in zip(COEFFICIENT_NAMES, low, high, strict=True)
+    }
     return BootstrapResult(full, samples, level, intervals)
 
 
@@ -112,8 +122,7 @@ def _refit_chunk(used, delta, starts, rng, count):
     weights = np.repeat(draws.astype(float), k, axis=0)
     fun = search.make_objective(used, delta, weights=weights)
     state = BatchState.start(fun, np.tile(starts, (count, 1)), fun.lower, fun.upper)
-    batch_lbfgs(fun, state, search.BATCH_MAX_ITER, search.BATCH_FTOL,
-                search.BATCH_GTOL)
+    batch_lbfgs(fun, state, search.BATCH_MAX_ITER, search.BATCH_FTOL, search.BATCH_GTOL)
     best = state.f.reshape(count, k).argmin(axis=1)
     x = state.x.reshape(count, k, 5)[np.arange(count), best]
     return np.column_stack([np.exp(x[:, :3]), x[:, 3:]])

@@ -24,6 +24,10 @@ def quiet_fit(source, argument="runs"):
         with np.errstate(all="ignore"):
             yield
     except np.linalg.LinAlgError as error:  # e.g. every run the same size
-        raise InvalidValueError(f"the runs in {source} do not pin down the coefficients "
-                                f"({error}): add runs over a wider range of sizes and token "
-                                "counts", argument=argument, value=str(source)) from None
+        raise InvalidValueError(
+            f"the runs in {source} do not pin down the coefficients "
+            f"({error}): add runs over a wider range of sizes and token "
+            "counts",
+            argument=argument,
+            value=str(source),
+        ) from None

@@ -28,8 +28,7 @@ from .objective import log_prediction
 from .runs import MIN_RUNS, Runs, load_runs
 from .search import CONFIRMATIONS, check_grid, distinct, hoffmann_grid, make_objective, search
 
-__all__ = ["FitResult", "fit_law", "select_runs", "check_delta", "hoffmann_grid",
-           "SAME_OBJECTIVE"]
+__all__ = ["FitResult", "fit_law", "select_runs", "check_delta", "hoffmann_grid", "SAME_OBJECTIVE"]
 
 SAME_OBJECTIVE = 0.01  # rival end points within 1% of the best objective are "nearly as good"
 
@@ -94,7 +93,9 @@ def _law_from(x, name, source):
         raise InvalidValueError(
             f"the best fit is not a valid law ({error.template}): these runs do not pin down the "
             "coefficients; add runs over a wider range of sizes and token counts",
-            argument=error.argument, value=error.value) from None
+            argument=error.argument,
+            value=error.value,
+        ) from None
 
 
 def _warnings(x, law, result, starts, runs, floor):
@@ -103,36 +104,52 @@ def _warnings(x, law, result, starts, runs, floor):
     lowest = float(runs.loss.min())
     for key, k in (("A", 0), ("B", 1)):
         if x[k] <= floor[k]:
-            notes.append(f"{key}={np.exp(x[k]):.3g} is at its floor: that term of the law is "
-                         "0 to double precision and its exponent is not identified")
+            notes.append(
+                f"{key}={np.exp(x[k]):.3g} is at its floor: that term of the law is "
+                "0 to double precision and its exponent is not identified"
+            )
     if 0.1 * lowest > law.E:
-        notes.append(f"E={law.E:.3g} nats is near 0 (under a tenth of the lowest loss "
-                     f"{lowest:.3g}): the irreducible loss is not identified by these runs")
+        notes.append(
+            f"E={law.E:.3g} nats is near 0 (under a tenth of the lowest loss "
+            f"{lowest:.3g}): the irreducible loss is not identified by these runs"
+        )
     if lowest <= law.E:
-        notes.append(f"E={law.E:.3g} nats is at or above the lowest loss observed "
-                     f"({lowest:.3g}): the fit cannot reproduce the best runs")
+        notes.append(
+            f"E={law.E:.3g} nats is at or above the lowest loss observed "
+            f"({lowest:.3g}): the fit cannot reproduce the best runs"
+        )
     top = starts[:, 3:].max()
     for key in ("alpha", "beta"):
         value = getattr(law, key)
         if value < 0.02 or value > top:
-            notes.append(f"{key}={value:.3g} is at the edge of plausibility (outside "
-                         f"0.02 to {top:g}, the largest exponent in the starting grid)")
+            notes.append(
+                f"{key}={value:.3g} is at the edge of plausibility (outside "
+                f"0.02 to {top:g}, the largest exponent in the starting grid)"
+            )
     for key, k in (("A", 0), ("B", 1)):
         if x[k] > starts[:, k].max() + 5:
-            notes.append(f"{key}={np.exp(x[k]):.3g} is far beyond the starting grid "
-                         f"(log {key}={x[k]:.3g} > {starts[:, k].max():g})")
-    rivals = [i for i in range(1, len(values))
-              if values[i] <= values[0] * (1 + SAME_OBJECTIVE) and distinct(ends[i], ends[0])]
+            notes.append(
+                f"{key}={np.exp(x[k]):.3g} is far beyond the starting grid "
+                f"(log {key}={x[k]:.3g} > {starts[:, k].max():g})"
+            )
+    rivals = [
+        i
+        for i in range(1, len(values))
+        if values[i] <= values[0] * (1 + SAME_OBJECTIVE) and distinct(ends[i], ends[0])
+    ]
     if rivals:
         r = ends[rivals[0]]
         notes.append(
             f"{len(rivals)} start(s) ended at very different coefficients with an objective "
             f"within {SAME_OBJECTIVE:.0%} of the best (e.g. A={np.exp(r[0]):.4g}, "
             f"B={np.exp(r[1]):.4g}, E={np.exp(r[2]):.4g}, alpha={r[3]:.4g}, beta={r[4]:.4g}): "
-            "the coefficients are poorly identified by these runs")
+            "the coefficients are poorly identified by these runs"
+        )
     if result.confirmations < CONFIRMATIONS:
-        notes.append(f"the best objective was reached from only {result.confirmations} of "
-                     f"{result.n_starts} starts, after running every start to convergence")
+        notes.append(
+            f"the best objective was reached from only {result.confirmations} of "
+            f"{result.n_starts} starts, after running every start to convergence"
+        )
     return tuple(notes)
 
 
@@ -147,7 +164,9 @@ def select_runs(runs, max_tokens_per_param=None):
         raise InvalidValueError(
             f"{PLACEHOLDER}={cut:g} leaves {int(keep.sum())} of {len(runs)} runs: "
             f"fitting 5 coefficients needs at least {MIN_RUNS}",
-            argument="max_tokens_per_param", value=cut)
+            argument="max_tokens_per_param",
+            value=cut,
+        )
     return runs.subset(keep), int((~keep).sum())
 
 
@@ -197,9 +216,22 @@ def fit_law(runs, *, max_tokens_per_param=None, delta=DEFAULT_DELTA, grid=None, 
     cut = "" if max_tokens_per_param is None else f", <= {max_tokens_per_param:g} tokens/param"
     law = _law_from(x, name, f"fitted to {len(used)} runs (Eq. 4, delta={delta:g}{cut})")
     residuals = log_prediction(x, np.log(used.params), np.log(used.tokens)) - np.log(used.loss)
-    return FitResult(law, x, float(result.values[0]), delta, len(used),
-                     len(base.skipped_rows), n_excluded, residuals,
-                     _warnings(x, law, result, starts, used, fun.lower),
-                     result.n_starts, result.n_starts - result.n_run, result.n_converged,
-                     base.skipped_rows, max_tokens_per_param, result.ends,
-                     int(result.confirmations), result.exhaustive)
+    return FitResult(
+        law,
+        x,
+        float(result.values[0]),
+        delta,
+        len(used),
+        len(base.skipped_rows),
+        n_excluded,
+        residuals,
+        _warnings(x, law, result, starts, used, fun.lower),
+        result.n_starts,
+        result.n_starts - result.n_run,
+        result.n_converged,
+        base.skipped_rows,
+        max_tokens_per_param,
+        result.ends,
+        int(result.confirmations),
+        result.exhaustive,
+    )

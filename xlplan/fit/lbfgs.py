@@ -18,28 +18,28 @@ import numpy as np
 
 __all__ = ["BatchState", "batch_lbfgs"]
 
-MEMORY = 10             # curvature pairs kept per start (scipy's default)
-ARMIJO = 1e-4           # sufficient-decrease constant c1
-SHRINK = 0.25           # step reduction per failed trial
-MAX_BACKTRACKS = 30     # after this many, the start has stalled
-CURVATURE_EPS = 1e-12   # minimum s.y relative to |s||y| for a pair to be stored
+MEMORY = 10  # curvature pairs kept per start (scipy's default)
+ARMIJO = 1e-4  # sufficient-decrease constant c1
+SHRINK = 0.25  # step reduction per failed trial
+MAX_BACKTRACKS = 30  # after this many, the start has stalled
+CURVATURE_EPS = 1e-12  # minimum s.y relative to |s||y| for a pair to be stored
 
 
 @dataclass
 class BatchState:
     """Points, values and L-BFGS memory of a batch of starts (mutated in place)."""
 
-    x: np.ndarray           # (S, k) current points
-    f: np.ndarray           # (S,) objective values
-    g: np.ndarray           # (S, k) gradients
-    s_hist: np.ndarray      # (MEMORY, S, k) steps
-    y_hist: np.ndarray      # (MEMORY, S, k) gradient changes
-    rho: np.ndarray         # (MEMORY, S) 1 / s.y, 0 for an empty slot
-    gamma: np.ndarray       # (S,) initial inverse-Hessian scale
-    converged: np.ndarray   # (S,) bool: met the tolerance
-    stalled: np.ndarray     # (S,) bool: line search found no decrease
-    ids: np.ndarray         # (S,) row of each start in the original batch
-    lower: np.ndarray       # (k,) bounds of the box (-inf / inf where none)
+    x: np.ndarray  # (S, k) current points
+    f: np.ndarray  # (S,) objective values
+    g: np.ndarray  # (S, k) gradients
+    s_hist: np.ndarray  # (MEMORY, S, k) steps
+    y_hist: np.ndarray  # (MEMORY, S, k) gradient changes
+    rho: np.ndarray  # (MEMORY, S) 1 / s.y, 0 for an empty slot
+    gamma: np.ndarray  # (S,) initial inverse-Hessian scale
+    converged: np.ndarray  # (S,) bool: met the tolerance
+    stalled: np.ndarray  # (S,) bool: line search found no decrease
+    ids: np.ndarray  # (S,) row of each start in the original batch
+    lower: np.ndarray  # (k,) bounds of the box (-inf / inf where none)
     upper: np.ndarray
     iterations: int = 0
 
@@ -54,9 +54,20 @@ class BatchState:
         ids = np.arange(S)
         f, g = fun(x, ids)
         size = np.linalg.norm(g, axis=1)
-        return cls(x, f, g, np.zeros((MEMORY, S, k)), np.zeros((MEMORY, S, k)),
-                   np.zeros((MEMORY, S)), 1.0 / np.maximum(size, 1.0),
-                   np.zeros(S, bool), np.zeros(S, bool), ids, lower, upper)
+        return cls(
+            x,
+            f,
+            g,
+            np.zeros((MEMORY, S, k)),
+            np.zeros((MEMORY, S, k)),
+            np.zeros((MEMORY, S)),
+            1.0 / np.maximum(size, 1.0),
+            np.zeros(S, bool),
+            np.zeros(S, bool),
+            ids,
+            lower,
+            upper,
+        )
 
     def free_gradient(self, x, g):
         """``g`` with the coordinates held at a bound set to 0 (the projected gradient)."""
@@ -145,13 +156,18 @@ def batch_lbfgs(fun, state, max_iter, ftol, gtol):
         newest = (state.iterations - 1) % MEMORY
         x, f, g = state.x[idx], state.f[idx], state.g[idx]
         free_g = state.free_gradient(x, g)
-        d = _direction(free_g, state.s_hist[:, idx], state.y_hist[:, idx], state.rho[:, idx],
-                       state.gamma[idx], newest)
+        d = _direction(
+            free_g,
+            state.s_hist[:, idx],
+            state.y_hist[:, idx],
+            state.rho[:, idx],
+            state.gamma[idx],
+            newest,
+        )
         d = np.where(free_g == g, d, 0.0)  # no step out of the box along a held coordinate
         uphill = np.einsum("ij,ij->i", free_g, d) >= 0
         d[uphill] = -free_g[uphill] * state.gamma[idx][uphill, None]
-        nx, nf, ng, ok = _line_search(fun, x, f, g, d, state.ids[idx], state.lower,
-                                      state.upper)
+        nx, nf, ng, ok = _line_search(fun, x, f, g, d, state.ids[idx], state.lower, state.upper)
         s, y = nx - x, ng - g
         sy = np.einsum("ij,ij->i", s, y)
         store = sy > CURVATURE_EPS * np.linalg.norm(s, axis=1) * np.linalg.norm(y, axis=1)

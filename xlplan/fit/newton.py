@@ -13,11 +13,11 @@ import numpy as np
 
 __all__ = ["newton_polish", "MAX_STEPS"]
 
-MAX_STEPS = 200         # Newton iterations; a smooth minimum takes under 20
-MAX_HALVINGS = 60       # step halvings before an iteration counts as no progress
-EIGEN_FLOOR = 1e-20     # smallest |eigenvalue| used, relative to the largest
-STALL_GAIN = 1e-15      # relative decrease below which a step counts as no progress
-STALL_STEPS = 3         # consecutive steps without progress that end the polish
+MAX_STEPS = 200  # Newton iterations; a smooth minimum takes under 20
+MAX_HALVINGS = 60  # step halvings before an iteration counts as no progress
+EIGEN_FLOOR = 1e-20  # smallest |eigenvalue| used, relative to the largest
+STALL_GAIN = 1e-15  # relative decrease below which a step counts as no progress
+STALL_STEPS = 3  # consecutive steps without progress that end the polish
 
 
 def _step(hess, grad):

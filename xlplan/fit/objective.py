@@ -13,8 +13,12 @@ Every function takes one point ``x`` of shape ``(5,)`` or a batch of shape
 
 import numpy as np
 
-__all__ = ["LOG_PARAMETER_NAMES", "log_prediction",
-           "objective_and_gradient", "objective_gradient_hessian"]
+__all__ = [
+    "LOG_PARAMETER_NAMES",
+    "log_prediction",
+    "objective_and_gradient",
+    "objective_gradient_hessian",
+]
 
 LOG_PARAMETER_NAMES = ("a", "b", "e", "alpha", "beta")
 
@@ -80,8 +84,9 @@ def objective_and_gradient(x, log_n, log_d, log_loss, delta, weights=None):
     w1 *= psi
     w2 *= psi
     w3 *= psi
-    g = np.stack([w1.sum(axis=-1), w2.sum(axis=-1), w3.sum(axis=-1),
-                  -(w1 @ log_n), -(w2 @ log_d)], axis=-1)
+    g = np.stack(
+        [w1.sum(axis=-1), w2.sum(axis=-1), w3.sum(axis=-1), -(w1 @ log_n), -(w2 @ log_d)], axis=-1
+    )
     return f, g
 
 

@@ -27,8 +27,16 @@ from ..engine.laws import ScalingLaw
 from ..engine.paper.sizing import compute_optimal
 from .bootstrap import bootstrap_law
 
-__all__ = ["PlanDistribution", "PlanInterval", "PlanIntervalWarning", "plan_distribution",
-           "plan_interval", "MIN_RESAMPLES", "DEFAULT_LEVEL", "DEFAULT_RESAMPLES"]
+__all__ = [
+    "PlanDistribution",
+    "PlanInterval",
+    "PlanIntervalWarning",
+    "plan_distribution",
+    "plan_interval",
+    "MIN_RESAMPLES",
+    "DEFAULT_LEVEL",
+    "DEFAULT_RESAMPLES",
+]
 
 MIN_RESAMPLES = 10
 DEFAULT_RESAMPLES = 200
@@ -121,15 +129,26 @@ class PlanDistribution:
         level = _check_level(level)
         n, excluded = len(self.excluded), self.n_excluded
         if excluded > MAX_EXCLUDED_SHARE * n:
-            raise InvalidValueError(f"{self.message}: more than half, so the runs cannot say "
-                                    f"whether loss={self.loss:g} is reachable; no interval",
-                                    argument="loss", value=self.loss)
+            raise InvalidValueError(
+                f"{self.message}: more than half, so the runs cannot say "
+                f"whether loss={self.loss:g} is reachable; no interval",
+                argument="loss",
+                value=self.loss,
+            )
         kept = np.column_stack([self.params, self.tokens, self.total_flops])[~self.excluded]
         tail = 50.0 * (1.0 - level)
         low, median, high = np.percentile(kept, [tail, 50.0, 100.0 - tail], axis=0)
-        return PlanInterval(level, tuple(map(float, low)), tuple(map(float, median)),
-                            tuple(map(float, high)), self.point, n, n - excluded, excluded,
-                            self.message)
+        return PlanInterval(
+            level,
+            tuple(map(float, low)),
+            tuple(map(float, median)),
+            tuple(map(float, high)),
+            self.point,
+            n,
+            n - excluded,
+            excluded,
+            self.message,
+        )
 
 
 def _exclusion_message(dist):
@@ -137,11 +156,16 @@ def _exclusion_message(dist):
         return ""
     unreachable = int((dist.laws[:, 2] >= dist.loss).sum())
     other = dist.n_excluded - unreachable
-    parts = [f"{unreachable} of {len(dist.excluded)} bootstrap laws have E at or above "
-             f"loss={dist.loss:g} and were excluded"] if unreachable else []
+    parts = (
+        [
+            f"{unreachable} of {len(dist.excluded)} bootstrap laws have E at or above "
+            f"loss={dist.loss:g} and were excluded"
+        ]
+        if unreachable
+        else []
+    )
     if other:
-        parts.append(f"{other} of {len(dist.excluded)} refits gave no valid law and were "
-                     "excluded")
+        parts.append(f"{other} of {len(dist.excluded)} refits gave no valid law and were excluded")
     return "; ".join(parts)
 
 
@@ -163,8 +187,17 @@ def _plan_under(coefficients, loss, inference_tokens):
     return values if all(np.isfinite(values)) else None
 
 
-def plan_distribution(runs, loss, inference_tokens, resamples=DEFAULT_RESAMPLES, seed=0, *,
-                      max_tokens_per_param=None, delta=DEFAULT_DELTA, progress=None):
+def plan_distribution(
+    runs,
+    loss,
+    inference_tokens,
+    resamples=DEFAULT_RESAMPLES,
+    seed=0,
+    *,
+    max_tokens_per_param=None,
+    delta=DEFAULT_DELTA,
+    progress=None,
+):
     """The compute-optimal model under each of ``resamples`` bootstrap refits of the law.
 
     Parameters
@@ -190,22 +223,42 @@ def plan_distribution(runs, loss, inference_tokens, resamples=DEFAULT_RESAMPLES,
     seed = validate.whole_number("seed", seed, low=0)
     loss = validate.number("loss", loss)
     inference_tokens = validate.number("inference_tokens", inference_tokens, low_open=False)
-    boot = bootstrap_law(runs, resamples, seed=seed, progress=progress,
-                         max_tokens_per_param=max_tokens_per_param, delta=delta)
+    boot = bootstrap_law(
+        runs,
+        resamples,
+        seed=seed,
+        progress=progress,
+        max_tokens_per_param=max_tokens_per_param,
+        delta=delta,
+    )
     point = compute_optimal(loss, inference_tokens, boot.fit.law).optimal
     plans = [_plan_under(c, loss, inference_tokens) for c in boot.samples]
     excluded = np.array([p is None for p in plans])
     values = np.array([p if p is not None else (np.nan,) * 3 for p in plans])
-    dist = PlanDistribution(loss, inference_tokens, boot.samples, *values.T, excluded,
-                            (float(point.params), float(point.tokens), float(point.total)),
-                            boot.fit, seed)
+    dist = PlanDistribution(
+        loss,
+        inference_tokens,
+        boot.samples,
+        *values.T,
+        excluded,
+        (float(point.params), float(point.tokens), float(point.total)),
+        boot.fit,
+        seed,
+    )
     if excluded.any():
         warnings.warn(dist.message, PlanIntervalWarning, stacklevel=2)
     return dist
 
 
-def plan_interval(runs, loss, inference_tokens, level=DEFAULT_LEVEL,
-                  resamples=DEFAULT_RESAMPLES, seed=0, **options):
+def plan_interval(
+    runs,
+    loss,
+    inference_tokens,
+    level=DEFAULT_LEVEL,
+    resamples=DEFAULT_RESAMPLES,
+    seed=0,
+    **options,
+):
     """Low / median / high compute-optimal params, tokens and total FLOPs (PLAN_INTERVAL).
 
     Arguments as for :func:`plan_distribution`, plus the two-sided ``level`` in

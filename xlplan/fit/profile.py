@@ -17,8 +17,14 @@ import itertools
 
 import numpy as np
 
-__all__ = ["EXPONENT_GRID", "profile_starts", "line_starts", "revival_starts", "REVIVAL_SIZES",
-           "REVIVAL_EXPONENTS"]
+__all__ = [
+    "EXPONENT_GRID",
+    "profile_starts",
+    "line_starts",
+    "revival_starts",
+    "REVIVAL_SIZES",
+    "REVIVAL_EXPONENTS",
+]
 
 ZERO_START = 1e-3  # a coefficient fitted as 0 starts at this times the lowest loss
 RIDGE = 1e-13  # relative diagonal added so nearly collinear columns still solve
@@ -63,9 +69,9 @@ def profile_starts(log_n, log_d, log_loss, floor, alphas=EXPONENT_GRID, betas=EX
     alphas, betas : ndarray
         Values of alpha and of beta tried (their product is the grid).
     """
-    w = np.exp(-log_loss)                         # rows scaled to relative residuals
-    u = np.exp(-np.outer(alphas, log_n)) * w      # (Ga, n): N**-alpha / L
-    v = np.exp(-np.outer(betas, log_d)) * w       # (Gb, n): D**-beta / L
+    w = np.exp(-log_loss)  # rows scaled to relative residuals
+    u = np.exp(-np.outer(alphas, log_n)) * w  # (Ga, n): N**-alpha / L
+    v = np.exp(-np.outer(betas, log_d)) * w  # (Gb, n): D**-beta / L
     shape = (len(alphas), len(betas))
     gram = np.empty(shape + (3, 3))
     gram[..., 0, 0] = w @ w
@@ -93,9 +99,12 @@ def line_starts(x, log_n, log_d, log_loss, floor, exponents=EXPONENT_GRID):
     grid) and (every alpha, beta of x). An optimum at another value of one exponent,
     such as a data term that fits best as a near-constant at beta = 0.01 while the
     search sits at beta = 5, is then one local run away."""
-    return np.concatenate([
-        profile_starts(log_n, log_d, log_loss, floor, np.array([x[3]]), exponents),
-        profile_starts(log_n, log_d, log_loss, floor, exponents, np.array([x[4]]))])
+    return np.concatenate(
+        [
+            profile_starts(log_n, log_d, log_loss, floor, np.array([x[3]]), exponents),
+            profile_starts(log_n, log_d, log_loss, floor, exponents, np.array([x[4]])),
+        ]
+    )
 
 
 # Sizes of a revived term relative to the lowest loss, and its exponents (see revival_starts).

@@ -27,15 +27,49 @@ __all__ = ["Runs", "load_runs", "MIN_RUNS", "COLUMN_ALIASES"]
 
 MIN_RUNS = 5  # one per coefficient (A, B, E, alpha, beta)
 COLUMN_ALIASES = {
-    "params": ("params", "parameters", "n", "model size", "model_size", "num params",
-               "n params", "n_params", "num_params"),
-    "tokens": ("tokens", "d", "training tokens", "train tokens", "tokens trained",
-               "n tokens", "n_tokens", "num_tokens", "data"),
+    "params": (
+        "params",
+        "parameters",
+        "n",
+        "model size",
+        "model_size",
+        "num params",
+        "n params",
+        "n_params",
+        "num_params",
+    ),
+    "tokens": (
+        "tokens",
+        "d",
+        "training tokens",
+        "train tokens",
+        "tokens trained",
+        "n tokens",
+        "n_tokens",
+        "num_tokens",
+        "data",
+    ),
     # Training compute, FLOPs: read instead of tokens with flops_col (D = C / (6 N)).
-    "flops": ("flops", "flop", "compute", "training compute", "training compute (flop)",
-              "training flops", "c"),
-    "loss": ("loss", "final loss", "smoothed loss", "train loss", "training loss",
-             "val loss", "validation loss", "eval loss", "l"),
+    "flops": (
+        "flops",
+        "flop",
+        "compute",
+        "training compute",
+        "training compute (flop)",
+        "training flops",
+        "c",
+    ),
+    "loss": (
+        "loss",
+        "final loss",
+        "smoothed loss",
+        "train loss",
+        "training loss",
+        "val loss",
+        "validation loss",
+        "eval loss",
+        "l",
+    ),
 }
 _FILE_TYPES = (".csv", ".xlsx", ".xlsm")
 # Rows a runs file may hold: read no further (64 MB of "1,1,1" lines is 11 million rows,
@@ -87,8 +121,14 @@ class Runs:
     def subset(self, mask):
         """The runs where boolean ``mask`` is true (skipped rows are kept as they were)."""
         rows = tuple(np.asarray(self.rows, dtype=int)[mask]) if self.rows else ()
-        return Runs(self.params[mask], self.tokens[mask], self.loss[mask], rows,
-                    self.skipped_rows, self.skip_reasons)
+        return Runs(
+            self.params[mask],
+            self.tokens[mask],
+            self.loss[mask],
+            rows,
+            self.skipped_rows,
+            self.skip_reasons,
+        )
 
 
 def _norm(name):
@@ -106,13 +146,18 @@ def _pick(columns, role, explicit):
     near = [str(c) for c in columns if role[:4] in _norm(c)]
     hint = f"; columns that look close: {', '.join(near)}" if near else ""
     if explicit is not None:
-        raise InvalidTypeError(f"{PLACEHOLDER}={explicit!r} is not a column of the runs table "
-                               f"(columns: {', '.join(map(str, columns))})",
-                               argument=argument, value=explicit)
+        raise InvalidTypeError(
+            f"{PLACEHOLDER}={explicit!r} is not a column of the runs table "
+            f"(columns: {', '.join(map(str, columns))})",
+            argument=argument,
+            value=explicit,
+        )
     raise InvalidTypeError(
         f"no {role} column found among {', '.join(map(str, columns))}: name one "
         f"{'/'.join(COLUMN_ALIASES[role][:3])}, or pass {PLACEHOLDER}=NAME{hint}",
-        argument=argument, value=None)
+        argument=argument,
+        value=None,
+    )
 
 
 def _cell(value):
@@ -142,8 +187,12 @@ def _table(source):
         return list(source.columns), source.to_numpy(dtype=object).tolist(), 2
     rows = np.asarray(source, dtype=object) if not isinstance(source, np.ndarray) else source
     if rows.ndim != 2:
-        raise InvalidTypeError(f"runs must be a table of rows (params, tokens, loss); got an "
-                               f"array of shape {rows.shape}", argument="runs", value=None)
+        raise InvalidTypeError(
+            f"runs must be a table of rows (params, tokens, loss); got an "
+            f"array of shape {rows.shape}",
+            argument="runs",
+            value=None,
+        )
     rows = rows.tolist()
     if rows and any(_is_text(v) for v in rows[0]):
         return rows[0], rows[1:], 2
@@ -154,46 +203,72 @@ def _read_file(path):
     path = os.fspath(path)
     ext = os.path.splitext(path)[1].lower()
     if ext not in _FILE_TYPES:
-        raise InvalidTypeError(f"runs file {path!r} must end in {', '.join(_FILE_TYPES)}",
-                               argument="source", value=path)
+        raise InvalidTypeError(
+            f"runs file {path!r} must end in {', '.join(_FILE_TYPES)}",
+            argument="source",
+            value=path,
+        )
     if ext == ".csv":
         source = io.StringIO(read_text(path, "runs file", "source", limit=MAX_DATA_BYTES))
     else:
         source = io.BytesIO(xlsx_bytes(path, "runs file", "source"))
     try:
         if ext == ".csv":
-            table = pd.read_csv(source, dtype=object, keep_default_na=False,
-                                skip_blank_lines=False, nrows=MAX_FILE_ROWS + 1)
+            table = pd.read_csv(
+                source,
+                dtype=object,
+                keep_default_na=False,
+                skip_blank_lines=False,
+                nrows=MAX_FILE_ROWS + 1,
+            )
         else:
-            table = pd.read_excel(source, dtype=object, keep_default_na=False,
-                                  nrows=MAX_FILE_ROWS + 1)
+            table = pd.read_excel(
+                source, dtype=object, keep_default_na=False, nrows=MAX_FILE_ROWS + 1
+            )
     # pandas and openpyxl raise many kinds of exception on a malformed file (ParserError,
     # XML ParseError, KeyError, ...); every one means "not readable as this type".
     except Exception as error:
-        raise InvalidValueError(f"runs file {path!r} cannot be read as {ext[1:]}: "
-                                f"{root_cause(error)}", argument="source", value=path) from None
+        raise InvalidValueError(
+            f"runs file {path!r} cannot be read as {ext[1:]}: {root_cause(error)}",
+            argument="source",
+            value=path,
+        ) from None
     if len(table) > MAX_FILE_ROWS:
-        raise InvalidValueError(f"runs file {path!r} has more than {MAX_FILE_ROWS:,} rows",
-                                argument="source", value=path)
+        raise InvalidValueError(
+            f"runs file {path!r} has more than {MAX_FILE_ROWS:,} rows",
+            argument="source",
+            value=path,
+        )
     return table
 
 
 def _columns(header, width, params_col, tokens_col, loss_col, flops_col=None):
     if header is None:
-        given = {"params_col": params_col, "tokens_col": tokens_col, "loss_col": loss_col,
-                 "flops_col": flops_col}
+        given = {
+            "params_col": params_col,
+            "tokens_col": tokens_col,
+            "loss_col": loss_col,
+            "flops_col": flops_col,
+        }
         for argument, col in given.items():
             if col is not None:
-                raise InvalidTypeError(f"{PLACEHOLDER}={col!r}: column names need a header "
-                                       "row naming the columns", argument=argument, value=col)
+                raise InvalidTypeError(
+                    f"{PLACEHOLDER}={col!r}: column names need a header row naming the columns",
+                    argument=argument,
+                    value=col,
+                )
         if width != 3:
-            raise InvalidTypeError(f"runs without a header row must have exactly 3 columns "
-                                   f"(params, tokens, loss); got {width}",
-                                   argument="runs", value=width)
+            raise InvalidTypeError(
+                f"runs without a header row must have exactly 3 columns "
+                f"(params, tokens, loss); got {width}",
+                argument="runs",
+                value=width,
+            )
         return (0, 1, 2)
     data = ("flops", flops_col) if flops_col is not None else ("tokens", tokens_col)
-    return tuple(_pick(header, role, col) for role, col in
-                 (("params", params_col), data, ("loss", loss_col)))
+    return tuple(
+        _pick(header, role, col) for role, col in (("params", params_col), data, ("loss", loss_col))
+    )
 
 
 def load_runs(source, *, params_col=None, tokens_col=None, loss_col=None, flops_col=None):
@@ -234,10 +309,13 @@ def load_runs(source, *, params_col=None, tokens_col=None, loss_col=None, flops_
     (5, (3,))
     """
     if flops_col is not None and tokens_col is not None:
-        raise InvalidTypeError(f"{PLACEHOLDER}={flops_col!r} and a tokens column "
-                               f"{tokens_col!r}: give training tokens or training FLOPs, "
-                               "not both",
-                               argument="flops_col", value=flops_col)
+        raise InvalidTypeError(
+            f"{PLACEHOLDER}={flops_col!r} and a tokens column "
+            f"{tokens_col!r}: give training tokens or training FLOPs, "
+            "not both",
+            argument="flops_col",
+            value=flops_col,
+        )
     header, rows, first = _table(source)
     width = len(header) if header is not None else (len(rows[0]) if rows else 3)
     cols = _columns(header, width, params_col, tokens_col, loss_col, flops_col)
@@ -250,8 +328,11 @@ def load_runs(source, *, params_col=None, tokens_col=None, loss_col=None, flops_
             skipped.append(number)
             reasons.append("blank")
             continue
-        odd = [(n, row[c]) for n, c, v in zip(names, cols, cells, strict=True)
-               if not isinstance(v, float)]
+        odd = [
+            (n, row[c])
+            for n, c, v in zip(names, cols, cells, strict=True)
+            if not isinstance(v, float)
+        ]
         if odd:
             skipped.append(number)
             reasons.append("; ".join(f"{n}={v!r} is not a number" for n, v in odd))
@@ -264,9 +345,10 @@ def load_runs(source, *, params_col=None, tokens_col=None, loss_col=None, flops_
         raise InvalidValueError(
             f"{len(values)} usable run(s) found ({len(skipped)} row(s) skipped as blank or "
             f"non-numeric): fitting 5 coefficients needs at least {MIN_RUNS} runs",
-            argument="runs", value=len(values))
+            argument="runs",
+            value=len(values),
+        )
     table = np.array(values, dtype=np.float64)
     if flops_col is not None:  # C = 6 N D training FLOPs, so D = C / (6 N)
         table[:, 1] = table[:, 1] / (6.0 * table[:, 0])
-    return Runs(table[:, 0], table[:, 1], table[:, 2], tuple(kept), tuple(skipped),
-                tuple(reasons))
+    return Runs(table[:, 0], table[:, 1], table[:, 2], tuple(kept), tuple(skipped), tuple(reasons))

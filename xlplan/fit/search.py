@@ -34,10 +34,24 @@ from .newton import newton_polish
 from .objective import LOG_PARAMETER_NAMES, objective_and_gradient, objective_gradient_hessian
 from .profile import line_starts, profile_starts, revival_starts
 
-__all__ = ["HOFFMANN_AXES", "hoffmann_grid", "check_grid", "Objective", "make_objective",
-           "search", "exhaustive_search", "SearchResult", "distinct", "bounds",
-           "EXPONENT_MIN", "EXPONENT_MAX", "TERM_FLOOR", "BATCH_MAX_ITER", "BATCH_FTOL",
-           "BATCH_GTOL"]
+__all__ = [
+    "HOFFMANN_AXES",
+    "hoffmann_grid",
+    "check_grid",
+    "Objective",
+    "make_objective",
+    "search",
+    "exhaustive_search",
+    "SearchResult",
+    "distinct",
+    "bounds",
+    "EXPONENT_MIN",
+    "EXPONENT_MAX",
+    "TERM_FLOOR",
+    "BATCH_MAX_ITER",
+    "BATCH_FTOL",
+    "BATCH_GTOL",
+]
 
 HOFFMANN_AXES = {  # Hoffmann et al. 2022, D.2: 6 * 6 * 5 * 5 * 5 = 4,500 starts
     "a": (0.0, 5.0, 10.0, 15.0, 20.0, 25.0),
@@ -48,24 +62,24 @@ HOFFMANN_AXES = {  # Hoffmann et al. 2022, D.2: 6 * 6 * 5 * 5 * 5 = 4,500 starts
 }
 # The exponents of a valid law (xlplan.engine.laws checks the same range).
 EXPONENT_MIN, EXPONENT_MAX = laws.EXPONENT_MIN, laws.EXPONENT_MAX
-TERM_FLOOR = 1e-18          # A, B, E below this times the lowest loss are 0 in float64
-FIRST_ITERATIONS = 3        # batched L-BFGS steps every start takes before the ranking
-ROUNDS = (64, 512, None)    # cumulative starts run to convergence per round (None: all)
-CONFIRMATIONS = 3           # starts that must reach the best optimum to stop early
-MAX_REVIVALS = 3            # restarts near the best point per round (see _revive)
-REVIVAL_MAX_ITER = 400      # L-BFGS steps of those restarts: they find basins, Newton
-                            # polishes the best (a few crawl for 3,000 steps otherwise)
+TERM_FLOOR = 1e-18  # A, B, E below this times the lowest loss are 0 in float64
+FIRST_ITERATIONS = 3  # batched L-BFGS steps every start takes before the ranking
+ROUNDS = (64, 512, None)  # cumulative starts run to convergence per round (None: all)
+CONFIRMATIONS = 3  # starts that must reach the best optimum to stop early
+MAX_REVIVALS = 3  # restarts near the best point per round (see _revive)
+REVIVAL_MAX_ITER = 400  # L-BFGS steps of those restarts: they find basins, Newton
+# polishes the best (a few crawl for 3,000 steps otherwise)
 BATCH_MAX_ITER = 3000
-BATCH_FTOL = 1e-10          # relative decrease per step at which a batched start stops
+BATCH_FTOL = 1e-10  # relative decrease per step at which a batched start stops
 BATCH_GTOL = 1e-12
-POLISH_COUNT = 4            # end points polished per round, of each kind (see _polish)
-SAME_OPTIMUM = 1e-9         # relative objective gap within which two ends confirm each other
-SAME_ABSOLUTE = 1e-26       # ... or absolute (exact data: objectives of rounding size)
-EXHAUSTIVE_POLISH = 20      # ... and in the exhaustive search
-DISTINCT_LOG = 0.1          # end points differing by more than this in a, b or e ...
-DISTINCT_EXPONENT = 0.01    # ... or this in alpha or beta are different optima
-BLOCK_ELEMENTS = 65536      # starts x runs evaluated per numpy pass (fits in cache)
-MAX_THREADS = 4             # threads evaluating blocks of starts in parallel
+POLISH_COUNT = 4  # end points polished per round, of each kind (see _polish)
+SAME_OPTIMUM = 1e-9  # relative objective gap within which two ends confirm each other
+SAME_ABSOLUTE = 1e-26  # ... or absolute (exact data: objectives of rounding size)
+EXHAUSTIVE_POLISH = 20  # ... and in the exhaustive search
+DISTINCT_LOG = 0.1  # end points differing by more than this in a, b or e ...
+DISTINCT_EXPONENT = 0.01  # ... or this in alpha or beta are different optima
+BLOCK_ELEMENTS = 65536  # starts x runs evaluated per numpy pass (fits in cache)
+MAX_THREADS = 4  # threads evaluating blocks of starts in parallel
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,8 +121,10 @@ def hoffmann_grid(axes=None):
 def bounds(runs):
     """(lower, upper), each shape (5,): the box of valid laws in log space for these runs."""
     floor = float(np.log(np.min(runs.loss)) + np.log(TERM_FLOOR))
-    return (np.array([floor, floor, floor, EXPONENT_MIN, EXPONENT_MIN]),
-            np.array([np.inf, np.inf, np.inf, EXPONENT_MAX, EXPONENT_MAX]))
+    return (
+        np.array([floor, floor, floor, EXPONENT_MIN, EXPONENT_MIN]),
+        np.array([np.inf, np.inf, np.inf, EXPONENT_MAX, EXPONENT_MAX]),
+    )
 
 
 class Objective:
@@ -136,8 +152,11 @@ class Objective:
         block = self._block
         # numpy releases the GIL inside each array pass; one thread in Pyodide
         parts = map_blocks(
-            lambda i: self._one(x[i:i + block], None if ids is None else ids[i:i + block]),
-            range(0, len(x), block), min(MAX_THREADS, os.cpu_count() or 1), "xlplan-fit")
+            lambda i: self._one(x[i : i + block], None if ids is None else ids[i : i + block]),
+            range(0, len(x), block),
+            min(MAX_THREADS, os.cpu_count() or 1),
+            "xlplan-fit",
+        )
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
     def _one(self, x, ids):
@@ -154,8 +173,12 @@ class Objective:
 
     def revival_starts(self, x):
         """Restarts near ``x``: each switched-off term back on, each exponent over its grid."""
-        return np.concatenate([revival_starts(x, *self._logs, self.lower[:3]),
-                               line_starts(x, *self._logs, self.lower[:3])])
+        return np.concatenate(
+            [
+                revival_starts(x, *self._logs, self.lower[:3]),
+                line_starts(x, *self._logs, self.lower[:3]),
+            ]
+        )
 
 
 def make_objective(runs, delta, weights=None):
@@ -203,8 +226,15 @@ def _confirmations(values, polished):
 
 def _sorted_result(ends, values, polished, n_starts, n_converged, exhaustive):
     order = np.argsort(values, kind="stable")
-    return SearchResult(ends[order], values[order], n_starts, len(values), n_converged,
-                        _confirmations(values, polished), exhaustive)
+    return SearchResult(
+        ends[order],
+        values[order],
+        n_starts,
+        len(values),
+        n_converged,
+        _confirmations(values, polished),
+        exhaustive,
+    )
 
 
 def _ranked(f, n_grid):
@@ -220,8 +250,11 @@ def _run(fun, state, ends, values, max_iter=BATCH_MAX_ITER):
     """Run ``state``'s starts to convergence (or ``max_iter`` steps); return ends and
     values with theirs appended, and how many converged."""
     batch_lbfgs(fun, state, max_iter, BATCH_FTOL, BATCH_GTOL)
-    return (np.concatenate([ends, state.x]), np.concatenate([values, state.f]),
-            int(state.converged.sum()))
+    return (
+        np.concatenate([ends, state.x]),
+        np.concatenate([values, state.f]),
+        int(state.converged.sum()),
+    )
 
 
 def _revive(fun, ends, values, polished):
@@ -271,8 +304,14 @@ def search(fun, starts, extra=None, rounds=ROUNDS, confirmations=CONFIRMATIONS, 
             n_converged += converged
         if _confirmations(values, polished) >= confirmations:
             break
-    return _sorted_result(ends, values, polished, len(everything) + len(values) - done,
-                          n_converged, done == len(order))
+    return _sorted_result(
+        ends,
+        values,
+        polished,
+        len(everything) + len(values) - done,
+        n_converged,
+        done == len(order),
+    )
 
 
 def exhaustive_search(fun, starts, polish_count=EXHAUSTIVE_POLISH):
@@ -281,8 +320,7 @@ def exhaustive_search(fun, starts, polish_count=EXHAUSTIVE_POLISH):
     batch_lbfgs(fun, state, BATCH_MAX_ITER, BATCH_FTOL, BATCH_GTOL)
     ends, values, polished = state.x.copy(), state.f.copy(), set()
     _polish(fun, ends, values, polished, polish_count)
-    return _sorted_result(ends, values, polished, len(starts), int(state.converged.sum()),
-                          True)
+    return _sorted_result(ends, values, polished, len(starts), int(state.converged.sum()), True)
 
 
 def check_grid(grid):
@@ -291,15 +329,20 @@ def check_grid(grid):
     if isinstance(grid, dict):
         missing = [k for k in LOG_PARAMETER_NAMES if k not in grid]
         if missing:
-            raise InvalidTypeError(f"grid is missing axes {', '.join(missing)}: give values "
-                                   f"for each of {', '.join(LOG_PARAMETER_NAMES)}",
-                                   argument="grid", value=None)
+            raise InvalidTypeError(
+                f"grid is missing axes {', '.join(missing)}: give values "
+                f"for each of {', '.join(LOG_PARAMETER_NAMES)}",
+                argument="grid",
+                value=None,
+            )
         grid = hoffmann_grid({k: np.atleast_1d(grid[k]).tolist() for k in LOG_PARAMETER_NAMES})
     starts = np.asarray(grid, dtype=np.float64)
     if starts.ndim != 2 or starts.shape[1] != 5 or not len(starts):
-        raise InvalidTypeError(f"grid must have shape (starts, 5) for (a, b, e, alpha, beta); "
-                               f"got {starts.shape}", argument="grid", value=None)
+        raise InvalidTypeError(
+            f"grid must have shape (starts, 5) for (a, b, e, alpha, beta); got {starts.shape}",
+            argument="grid",
+            value=None,
+        )
     if not np.isfinite(starts).all():
-        raise InvalidValueError("grid has non-finite starting points", argument="grid",
-                                value=None)
+        raise InvalidValueError("grid has non-finite starting points", argument="grid", value=None)
     return starts

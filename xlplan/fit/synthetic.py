@@ -47,9 +47,14 @@ def _log_uniform(rng, bounds, size=None):
 def make_problem(index, seed=DEFAULT_SEED):
     """Problem ``index`` of the set ``seed``: a random plausible law and noisy runs from it."""
     rng = np.random.default_rng([seed, index])
-    law = ScalingLaw(float(_log_uniform(rng, SCALES)), float(_log_uniform(rng, SCALES)),
-                     float(rng.uniform(*IRREDUCIBLE)), float(rng.uniform(*EXPONENTS)),
-                     float(rng.uniform(*EXPONENTS)), name=f"generator-{seed}-{index}")
+    law = ScalingLaw(
+        float(_log_uniform(rng, SCALES)),
+        float(_log_uniform(rng, SCALES)),
+        float(rng.uniform(*IRREDUCIBLE)),
+        float(rng.uniform(*EXPONENTS)),
+        float(rng.uniform(*EXPONENTS)),
+        name=f"generator-{seed}-{index}",
+    )
     count = int(rng.integers(RUN_COUNTS[0], RUN_COUNTS[1] + 1))
     noise = float(_log_uniform(rng, NOISE))
     params = _log_uniform(rng, PARAMS, count)

@@ -46,9 +46,13 @@ def build_report(scenario, progress=None):
     progress.step("summary")
     cashflow = {}
     if monthly.has_monthly(scenario):
-        note(summary, "A4", "Scenarios with a monthly schedule are sized on present value: "
-             "every $ here is a present value (a scenario without a schedule is undiscounted); "
-             "cash paid is in the last column and on the Cash flow sheet.")
+        note(
+            summary,
+            "A4",
+            "Scenarios with a monthly schedule are sized on present value: "
+            "every $ here is a present value (a scenario without a schedule is undiscounted); "
+            "cash paid is in the last column and on the Cash flow sheet.",
+        )
         cashflow = monthly.cashflow_sheet(wb.create_sheet(monthly.SHEET), scenario, rows)
     budget_sheets = {}
     for n, k in enumerate(budget_plans(scenario), start=1):
@@ -58,13 +62,23 @@ def build_report(scenario, progress=None):
     appendix = scenario.source != EMBEDDED  # a plan of one's own: the paper goes last
     if not appendix:
         _paper_tables(wb, "", progress)
-    sheets.sweep_sheet(wb.create_sheet("Sweep FLOPs"), "Compute-optimal models against "
-                       "inference demand (paper Figure 2)", "Law: " + scenario.law_source,
-                       "Inference tokens", *compute.flops_sweep(scenario), "FLOP saving")
+    sheets.sweep_sheet(
+        wb.create_sheet("Sweep FLOPs"),
+        "Compute-optimal models against inference demand (paper Figure 2)",
+        "Law: " + scenario.law_source,
+        "Inference tokens",
+        *compute.flops_sweep(scenario),
+        "FLOP saving",
+    )
     progress.step("sweep FLOPs")
-    sheets.sweep_sheet(wb.create_sheet("Sweep cost"), "Cost-optimal models against inference "
-                       "requests (paper Figure 6)", f"Hardware: {scenario.hardware.name}",
-                       "Inference requests", *compute.cost_sweep(scenario), "Cost saving")
+    sheets.sweep_sheet(
+        wb.create_sheet("Sweep cost"),
+        "Cost-optimal models against inference requests (paper Figure 6)",
+        f"Hardware: {scenario.hardware.name}",
+        "Inference requests",
+        *compute.cost_sweep(scenario),
+        "Cost saving",
+    )
     progress.step("sweep cost")
     data_limits.overhead_sheet(wb.create_sheet("Overhead"), scenario)
     progress.step("overhead")
@@ -72,15 +86,25 @@ def build_report(scenario, progress=None):
     tops = []
     if blocks:  # only scenarios that give a demand range get a Risk sheet
         tops = risk.risk_sheet(wb.create_sheet("Risk"), scenario, blocks)
-    assumptions = sheets.assumptions_sheet(wb.create_sheet("Assumptions"), scenario, [
-        *data_limits.assumption_rows(scenario), ("xlplan version", __version__, "this report"),
-        ("Generated", now, "this report"),
-        ("Python / numpy / openpyxl", f"{platform.python_version()} / {np.__version__} / "
-                                      f"{openpyxl.__version__}", "this report")])
+    assumptions = sheets.assumptions_sheet(
+        wb.create_sheet("Assumptions"),
+        scenario,
+        [
+            *data_limits.assumption_rows(scenario),
+            ("xlplan version", __version__, "this report"),
+            ("Generated", now, "this report"),
+            (
+                "Python / numpy / openpyxl",
+                f"{platform.python_version()} / {np.__version__} / {openpyxl.__version__}",
+                "this report",
+            ),
+        ],
+    )
     progress.step("assumptions")
     ranged = [k for k, plan in enumerate(scenario.plans) if plan.has_range]
-    layout = Layout(assumptions, cashflow, dict(zip(ranged, tops, strict=True)),
-                    budget_sheets=budget_sheets)
+    layout = Layout(
+        assumptions, cashflow, dict(zip(ranged, tops, strict=True)), budget_sheets=budget_sheets
+    )
     master = checks_sheet(wb, report_checks(scenario, rows, layout), "the report")
     answer_sheet(first, scenario, layout, blocks, master, stamp)
     if appendix:
@@ -95,27 +119,46 @@ def build_report(scenario, progress=None):
 # reproduces the paper, but as clearly titled appendix sheets after everything else: their
 # dollars are the paper's A100 prices and law, which a reader could mistake for the plan's.
 APPENDIX = "Appendix "
-_APPENDIX_NOTE = ("APPENDIX, not this plan: the paper's own table (law 'chinchilla', the "
-                  "paper's A100 hardware and prices), kept to show that xlplan reproduces "
-                  "the paper. ")
+_APPENDIX_NOTE = (
+    "APPENDIX, not this plan: the paper's own table (law 'chinchilla', the "
+    "paper's A100 hardware and prices), kept to show that xlplan reproduces "
+    "the paper. "
+)
 
 
 def _paper_tables(wb, prefix, progress):
     """The paper's Tables 2 and 3 (stated and print settings); ``prefix`` names them as an
     appendix."""
     lead, head = (_APPENDIX_NOTE, "APPENDIX: ") if prefix else ("", "")
-    sheets.table_sheet(wb.create_sheet(f"{prefix}Table 2"), f"{head}Table 2 (paper App. B.1): "
-                       "compute-optimal vs Chinchilla-style, FLOPs",
-                       lead + "Law 'chinchilla', as in the paper.", 2, table2())
+    sheets.table_sheet(
+        wb.create_sheet(f"{prefix}Table 2"),
+        f"{head}Table 2 (paper App. B.1): compute-optimal vs Chinchilla-style, FLOPs",
+        lead + "Law 'chinchilla', as in the paper.",
+        2,
+        table2(),
+    )
     progress.step("Table 2")
     for name, preset, subtitle in (
-            ("Table 3 stated", "paper-a100", "Hardware as the paper states it (paper-a100): "
-             "Chinchilla costs come out ~10% above the print."),
-            ("Table 3 print", "paper-a100-table3", "Hardware paper-a100-table3: INFERRED "
-             "inference price $0.986/h (not stated in the paper) reproduces the print.")):
-        sheets.table_sheet(wb.create_sheet(f"{prefix}{name}"), f"{head}Table 3 (paper App. B.2): "
-                           "cost-optimal vs Chinchilla-style, US$", lead + subtitle, 3,
-                           table3(preset))
+        (
+            "Table 3 stated",
+            "paper-a100",
+            "Hardware as the paper states it (paper-a100): "
+            "Chinchilla costs come out ~10% above the print.",
+        ),
+        (
+            "Table 3 print",
+            "paper-a100-table3",
+            "Hardware paper-a100-table3: INFERRED "
+            "inference price $0.986/h (not stated in the paper) reproduces the print.",
+        ),
+    ):
+        sheets.table_sheet(
+            wb.create_sheet(f"{prefix}{name}"),
+            f"{head}Table 3 (paper App. B.2): cost-optimal vs Chinchilla-style, US$",
+            lead + subtitle,
+            3,
+            table3(preset),
+        )
         progress.step(name)
 
 

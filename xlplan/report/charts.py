@@ -15,12 +15,20 @@ CHART_HEIGHT, CHART_WIDTH = 12.5, 24.0
 CHART_ROWS = 26
 
 
-def sweep_chart(ws, title, x_title, y_title, first_row, last_row, x_column, y_columns,
-                labels, y_format):
+def sweep_chart(
+    ws, title, x_title, y_title, first_row, last_row, x_column, y_columns, labels, y_format
+):
     """A scatter chart with lines of columns ``y_columns`` against ``x_column`` (log scale)."""
     # 1M, 1B, 1T on the log axis: no E+ on a printed axis
-    chart = scatter_chart(title, x_title, y_title, size=(CHART_HEIGHT, CHART_WIDTH), style=2,
-                          x_format=AXIS_COUNT_FORMAT, y_format=y_format)
+    chart = scatter_chart(
+        title,
+        x_title,
+        y_title,
+        size=(CHART_HEIGHT, CHART_WIDTH),
+        style=2,
+        x_format=AXIS_COUNT_FORMAT,
+        y_format=y_format,
+    )
     xs_values = [ws.cell(r, x_column).value for r in range(first_row, last_row + 1)]
     log_axis(chart.x_axis, min(xs_values), max(xs_values))
     for k, (column, label) in enumerate(zip(y_columns, labels, strict=True)):

@@ -28,12 +28,22 @@ from ..engine.paper.sizing import compute_optimal, cost_optimal, lifetime_cost
 from ..shared.numbers import flops_text
 from .monthly import demand_for_sizing
 
-__all__ = ["PlanRow", "resolved", "plan_rows", "sizing_demand", "has_power", "flops_sweep",
-           "cost_sweep", "SWEEP_POINTS", "PRESENT_VALUE", "NOMINAL"]
+__all__ = [
+    "PlanRow",
+    "resolved",
+    "plan_rows",
+    "sizing_demand",
+    "has_power",
+    "flops_sweep",
+    "cost_sweep",
+    "SWEEP_POINTS",
+    "PRESENT_VALUE",
+    "NOMINAL",
+]
 
 SWEEP_POINTS = 57
-INFERENCE_TOKENS = np.logspace(9, 16, SWEEP_POINTS)   # Figure 2's x axis
-REQUESTS = np.logspace(6, 13, SWEEP_POINTS)           # Figure 6's x axis
+INFERENCE_TOKENS = np.logspace(9, 16, SWEEP_POINTS)  # Figure 2's x axis
+REQUESTS = np.logspace(6, 13, SWEEP_POINTS)  # Figure 6's x axis
 # The two money bases a sheet can state: a scheduled plan is sized and priced on
 # present value; a plan of lifetime requests on nominal dollars at today's prices.
 PRESENT_VALUE, NOMINAL = "present value", "nominal"
@@ -108,8 +118,9 @@ def _with_loss(scenario, plan):
         return dataclasses.replace(plan, loss=loss)
     else:
         loss = plan.loss
-    return dataclasses.replace(plan, loss=loss,
-                               chinchilla_params=float(chinchilla_from_loss(loss, law).params))
+    return dataclasses.replace(
+        plan, loss=loss, chinchilla_params=float(chinchilla_from_loss(loss, law).params)
+    )
 
 
 def _budget_model(scenario, plan):
@@ -117,8 +128,13 @@ def _budget_model(scenario, plan):
     requests, _ = sizing_demand(plan)
     per_request = (scenario.input_tokens, scenario.output_tokens)
     if math.isnan(plan.budget_flops):
-        return best_for_budget(plan.budget_dollars, requests, *per_request,
-                               hardware=scenario.hardware, law=scenario.law)
+        return best_for_budget(
+            plan.budget_dollars,
+            requests,
+            *per_request,
+            hardware=scenario.hardware,
+            law=scenario.law,
+        )
     return best_for_flops(plan.budget_flops, plan.requests * sum(per_request), scenario.law)
 
 
@@ -129,42 +145,74 @@ def plan_rows(scenario):
 
 def _plan_row(scenario, plan):
     requests, basis = sizing_demand(plan)
-    options = dict(input_tokens=scenario.input_tokens, output_tokens=scenario.output_tokens,
-                   hardware=scenario.hardware, law=scenario.law)
+    options = dict(
+        input_tokens=scenario.input_tokens,
+        output_tokens=scenario.output_tokens,
+        hardware=scenario.hardware,
+        law=scenario.law,
+    )
     # The Chinchilla-style reference is that of unlimited data, whatever the plan's limit.
     reference = cost_optimal(plan.loss, requests, **options).chinchilla
     model, epochs, budget = _model(scenario, plan, requests, options)
-    cost = lifetime_cost(model.params, model.tokens, requests, scenario.input_tokens,
-                         scenario.output_tokens, scenario.hardware)
+    cost = lifetime_cost(
+        model.params,
+        model.tokens,
+        requests,
+        scenario.input_tokens,
+        scenario.output_tokens,
+        scenario.hardware,
+    )
     gpus, gpus_basis = _gpus_to_reserve(scenario, plan, model.params)
     return PlanRow(
-        name=plan.name, quality=plan.chinchilla_params, loss=plan.loss, requests=plan.requests,
-        sizing_requests=requests, basis=basis, params=float(model.params),
-        tokens=float(model.tokens), training=float(cost.training),
-        inference=float(cost.inference), total=float(cost.total),
+        name=plan.name,
+        quality=plan.chinchilla_params,
+        loss=plan.loss,
+        requests=plan.requests,
+        sizing_requests=requests,
+        basis=basis,
+        params=float(model.params),
+        tokens=float(model.tokens),
+        training=float(cost.training),
+        inference=float(cost.inference),
+        total=float(cost.total),
         cash_total=_cash_total(scenario, plan, model, cost),
-        chinchilla_tokens=float(reference.tokens), chinchilla_total=float(reference.total),
-        saving=1.0 - float(cost.total) / float(reference.total), epochs=epochs,
-        overhead=float(cost.training) / float(reference.training) - 1.0, budget=budget,
+        chinchilla_tokens=float(reference.tokens),
+        chinchilla_total=float(reference.total),
+        saving=1.0 - float(cost.total) / float(reference.total),
+        epochs=epochs,
+        overhead=float(cost.training) / float(reference.training) - 1.0,
+        budget=budget,
         **_energy(scenario, model, plan.requests),
-        usd_per_million_output=float(throughput(model.params, scenario.hardware)
-                                     .usd_per_million_output),
-        gpus_to_reserve=gpus, gpus_basis=gpus_basis)
+        usd_per_million_output=float(
+            throughput(model.params, scenario.hardware).usd_per_million_output
+        ),
+        gpus_to_reserve=gpus,
+        gpus_basis=gpus_basis,
+    )
 
 
 def _model(scenario, plan, requests, options):
     """(model with params and tokens, epochs over the unique data, budget text)."""
     if plan.has_budget and plan.unique_tokens is None:
         model = _budget_model(scenario, plan)
-        budget = (f"${plan.budget_dollars:,.0f}" if math.isnan(plan.budget_flops) else
-                  flops_text(plan.budget_flops))
+        budget = (
+            f"${plan.budget_dollars:,.0f}"
+            if math.isnan(plan.budget_flops)
+            else flops_text(plan.budget_flops)
+        )
         return model, 1.0, budget  # unlimited data: one pass, as OptimalPlan.epochs counts
     with warnings.catch_warnings():  # the summary carries its own note (epoch_note)
         warnings.simplefilter("ignore", RepetitionWarning)
         sized = cost_optimal(plan.loss, requests, **options, unique_tokens=plan.unique_tokens)
-    budget = "" if not plan.has_budget else (
-        f"${plan.budget_dollars:,.0f} (model sized at its loss under the data limit)"
-        if math.isnan(plan.budget_flops) else flops_text(plan.budget_flops))
+    budget = (
+        ""
+        if not plan.has_budget
+        else (
+            f"${plan.budget_dollars:,.0f} (model sized at its loss under the data limit)"
+            if math.isnan(plan.budget_flops)
+            else flops_text(plan.budget_flops)
+        )
+    )
     return sized.optimal, float(sized.epochs), budget
 
 
@@ -173,9 +221,16 @@ def _cash_total(scenario, plan, model, cost):
     monthly = getattr(plan, "monthly", None)
     if monthly is None:
         return float(cost.total)
-    flow = cashflow(model.params, model.tokens, monthly.requests_by_month,
-                    monthly.discount_rate, monthly.price_change, scenario.input_tokens,
-                    scenario.output_tokens, scenario.hardware)
+    flow = cashflow(
+        model.params,
+        model.tokens,
+        monthly.requests_by_month,
+        monthly.discount_rate,
+        monthly.price_change,
+        scenario.input_tokens,
+        scenario.output_tokens,
+        scenario.hardware,
+    )
     return float(np.sum(flow.cost))
 
 
@@ -193,8 +248,14 @@ def _gpus_to_reserve(scenario, plan, params):
         basis = f"peak month {peak + 1} of {len(months)}"
     if not scenario.hardware.has_serving_settings:
         return math.nan, basis
-    needs = gpus_needed(params, per_month, scenario.input_tokens, scenario.output_tokens,
-                        scenario.hardware, settings.peak_to_average)
+    needs = gpus_needed(
+        params,
+        per_month,
+        scenario.input_tokens,
+        scenario.output_tokens,
+        scenario.hardware,
+        settings.peak_to_average,
+    )
     return float(needs.peak), f"{basis}, x{settings.peak_to_average:g} at peak"
 
 
@@ -209,9 +270,16 @@ def _energy(scenario, model, requests):
     keys = ("training_mwh", "inference_mwh", "training_t", "inference_t")
     if not has_power(scenario.hardware):  # energy left blank rather than failing the report
         return dict.fromkeys(keys)
-    f = plan_footprint(model.params, model.tokens, requests, scenario.input_tokens,
-                       scenario.output_tokens, scenario.hardware, scenario.pue,
-                       scenario.grid_kg_per_kwh)
+    f = plan_footprint(
+        model.params,
+        model.tokens,
+        requests,
+        scenario.input_tokens,
+        scenario.output_tokens,
+        scenario.hardware,
+        scenario.pue,
+        scenario.grid_kg_per_kwh,
+    )
     return {key: float(getattr(f, key)) for key in keys}
 
 
@@ -230,6 +298,12 @@ def flops_sweep(scenario):
 def cost_sweep(scenario):
     """(requests, sizes, cost saving[size, point], params ratio[size, point])."""
     sizes, losses = _losses(scenario)
-    plan = cost_optimal(losses[:, None], REQUESTS[None, :], scenario.input_tokens,
-                        scenario.output_tokens, hardware=scenario.hardware, law=scenario.law)
+    plan = cost_optimal(
+        losses[:, None],
+        REQUESTS[None, :],
+        scenario.input_tokens,
+        scenario.output_tokens,
+        hardware=scenario.hardware,
+        law=scenario.law,
+    )
     return REQUESTS, sizes, plan.saving, plan.params_ratio

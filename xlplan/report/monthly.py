@@ -35,8 +35,15 @@ from ..shared.safe_text import write_text
 from ..shared.spend_chart import spend_chart
 from ..shared.styles import header_row, note, put, set_widths, title
 
-__all__ = ["MonthlyDemand", "MONTHLY_KEYS", "parse_monthly", "demand_for_sizing",
-           "has_monthly", "cashflow_sheet", "SHEET"]
+__all__ = [
+    "MonthlyDemand",
+    "MONTHLY_KEYS",
+    "parse_monthly",
+    "demand_for_sizing",
+    "has_monthly",
+    "cashflow_sheet",
+    "SHEET",
+]
 
 SHEET = "Cash flow"
 MONTHLY_KEYS = ("monthly_ramp", "requests_by_month", "discount_rate", "price_change")
@@ -73,21 +80,28 @@ def _raise(error, name):
 
 def _ramp(where, ramp):
     if not isinstance(ramp, dict):
-        raise InvalidTypeError(f"{where}.monthly_ramp must be a table of "
-                               f"{', '.join(_RAMP_KEYS)}", argument=f"{where}.monthly_ramp",
-                               value=ramp)
+        raise InvalidTypeError(
+            f"{where}.monthly_ramp must be a table of {', '.join(_RAMP_KEYS)}",
+            argument=f"{where}.monthly_ramp",
+            value=ramp,
+        )
     unknown = sorted(set(ramp) - set(_RAMP_KEYS))
     missing = [k for k in _RAMP_KEYS[:3] if k not in ramp]
     if unknown or missing:
-        raise InvalidValueError(f"{where}.monthly_ramp: unknown key(s) {unknown}, missing "
-                                f"{missing}; allowed: {', '.join(_RAMP_KEYS)}",
-                                argument=f"{where}.monthly_ramp", value=ramp)
+        raise InvalidValueError(
+            f"{where}.monthly_ramp: unknown key(s) {unknown}, missing "
+            f"{missing}; allowed: {', '.join(_RAMP_KEYS)}",
+            argument=f"{where}.monthly_ramp",
+            value=ramp,
+        )
     try:
         months = demand_ramp(*(ramp.get(k) for k in _RAMP_KEYS))
     except XlplanError as error:
         _raise(error, f"{where}.monthly_ramp.{error.argument}")
-    text = (f"ramp: {count_text(ramp['first_month_requests'])} requests in month 1, "
-            f"{ramp['monthly_growth']:+.1%} a month for {ramp['months']} months")
+    text = (
+        f"ramp: {count_text(ramp['first_month_requests'])} requests in month 1, "
+        f"{ramp['monthly_growth']:+.1%} a month for {ramp['months']} months"
+    )
     if ramp.get("peak_requests") is not None:
         text += f", peak {count_text(ramp['peak_requests'])}"
     return months, text
@@ -98,25 +112,37 @@ def parse_monthly(entry, where):
     if not any(key in entry for key in MONTHLY_KEYS):
         return None
     if ("monthly_ramp" in entry) == ("requests_by_month" in entry):
-        raise InvalidValueError(f"{where} needs exactly one of monthly_ramp and "
-                                "requests_by_month (with discount_rate, price_change)",
-                                argument=where, value=None)
+        raise InvalidValueError(
+            f"{where} needs exactly one of monthly_ramp and "
+            "requests_by_month (with discount_rate, price_change)",
+            argument=where,
+            value=None,
+        )
     ranged = [key for key in ("requests_low", "requests_high") if key in entry]
     if ranged:
-        raise InvalidValueError(f"{where} gives {ranged[0]} with a monthly schedule: a demand "
-                                "range needs lifetime requests, not a schedule",
-                                argument=f"{where}.{ranged[0]}", value=entry[ranged[0]])
+        raise InvalidValueError(
+            f"{where} gives {ranged[0]} with a monthly schedule: a demand "
+            "range needs lifetime requests, not a schedule",
+            argument=f"{where}.{ranged[0]}",
+            value=entry[ranged[0]],
+        )
     if "requests" in entry:
-        raise InvalidValueError(f"{where} gives both requests and a monthly schedule: the "
-                                "lifetime requests are the schedule's sum",
-                                argument=f"{where}.requests", value=entry["requests"])
+        raise InvalidValueError(
+            f"{where} gives both requests and a monthly schedule: the "
+            "lifetime requests are the schedule's sum",
+            argument=f"{where}.requests",
+            value=entry["requests"],
+        )
     if "monthly_ramp" in entry:
         months, text = _ramp(where, entry["monthly_ramp"])
     else:
         listed = entry["requests_by_month"]
         if not isinstance(listed, list) or any(isinstance(v, (bool, str)) for v in listed):
-            raise InvalidTypeError(f"{where}.requests_by_month must be a list of numbers",
-                                   argument=f"{where}.requests_by_month", value=listed)
+            raise InvalidTypeError(
+                f"{where}.requests_by_month must be a list of numbers",
+                argument=f"{where}.requests_by_month",
+                value=listed,
+            )
         months = _checked(where, "requests_by_month", check_schedule, listed)
         text = f"list of {len(months)} months"
     d, g = _rates(where, entry)
@@ -128,8 +154,11 @@ def _rates(where, entry):
     for key in ("discount_rate", "price_change"):
         value = entry.get(key, 0.0)
         if not validate.is_scalar(value):
-            raise InvalidTypeError(f"{where}.{key} = {value!r} must be a number",
-                                   argument=f"{where}.{key}", value=value)
+            raise InvalidTypeError(
+                f"{where}.{key} = {value!r} must be a number",
+                argument=f"{where}.{key}",
+                value=value,
+            )
         values.append(float(value))
     try:
         return check_rates(*values)
@@ -142,41 +171,65 @@ def demand_for_sizing(plan):
     monthly = getattr(plan, "monthly", None)
     if monthly is None:
         return plan.requests
-    return present_value_requests(monthly.requests_by_month, monthly.discount_rate,
-                                  monthly.price_change)
+    return present_value_requests(
+        monthly.requests_by_month, monthly.discount_rate, monthly.price_change
+    )
 
 
 def _block(ws, top, scenario, plan, row):
     """One plan's cash flow from row ``top``; returns the first free row below it and the
     rows (month 0, last month, totals) of its table."""
     m = plan.monthly
-    flow = cashflow(row.params, row.tokens, m.requests_by_month, m.discount_rate,
-                    m.price_change, scenario.input_tokens, scenario.output_tokens,
-                    scenario.hardware)
+    flow = cashflow(
+        row.params,
+        row.tokens,
+        m.requests_by_month,
+        m.discount_rate,
+        m.price_change,
+        scenario.input_tokens,
+        scenario.output_tokens,
+        scenario.hardware,
+    )
     write_text(ws.cell(top, 1), plan.name).font = Font(bold=True, size=12)
-    note(ws, f"A{top + 1}", f"{m.description}; discount rate {m.discount_rate:.1%} a year, GPU "
-         f"price change {m.price_change:+.1%} a year. Model: {count_text(row.params)} params, "
-         f"{count_text(row.tokens)} tokens. Total present value "
-         f"${float(np.sum(flow.present_value)):,.0f}.")
+    note(
+        ws,
+        f"A{top + 1}",
+        f"{m.description}; discount rate {m.discount_rate:.1%} a year, GPU "
+        f"price change {m.price_change:+.1%} a year. Model: {count_text(row.params)} params, "
+        f"{count_text(row.tokens)} tokens. Total present value "
+        f"${float(np.sum(flow.present_value)):,.0f}.",
+    )
     ws.merge_cells(f"A{top + 1}:I{top + 1}")  # wrapped beside the chart, not under it
     ws[f"A{top + 1}"].alignment = Alignment(wrap_text=True, vertical="top")
     header = top + 2
     # Money headers say their basis: cash at that month's price, or present value.
     labels = [_NOMINAL_HEADERS.get(c, c) for c in COLUMNS] + [
-        "training $ (nominal)", "inference $ (nominal)", "cumulative spend $ (nominal)"]
+        "training $ (nominal)",
+        "inference $ (nominal)",
+        "cumulative spend $ (nominal)",
+    ]
     header_row(ws, header, 1, labels)
     cost = flow.cost
-    columns = (flow.month, flow.requests, flow.gpu_hours, flow.average_gpus, cost,
-               flow.present_value, np.where(flow.month == 0, cost, 0.0),
-               np.where(flow.month == 0, 0.0, cost), np.cumsum(cost))
+    columns = (
+        flow.month,
+        flow.requests,
+        flow.gpu_hours,
+        flow.average_gpus,
+        cost,
+        flow.present_value,
+        np.where(flow.month == 0, cost, 0.0),
+        np.where(flow.month == 0, 0.0, cost),
+        np.cumsum(cost),
+    )
     formats = ("integer", "count", "integer", "ratio", "usd", "usd", "usd", "usd", "usd")
     for k, (values, fmt) in enumerate(zip(columns, formats, strict=True), start=1):
         for i, value in enumerate(values):
             put(ws, f"{get_column_letter(k)}{header + 1 + i}", float(value), "result", fmt)
     last = header + len(flow.month)
     _totals(ws, header + 1, last, formats)
-    ws.add_chart(spend_chart(ws, header, last, 1, 7, 8, 9, f"{plan.name}: monthly spend"),
-                 f"K{top}")
+    ws.add_chart(
+        spend_chart(ws, header, last, 1, 7, 8, 9, f"{plan.name}: monthly spend"), f"K{top}"
+    )
     ws.row_dimensions[header].height = 30
     return max(last + 1, top + _CHART_ROWS) + 3, (header + 1, last, last + 1)
 
@@ -186,8 +239,14 @@ def _totals(ws, first, last, formats):
     put(ws, f"A{last + 1}", "total", "result", bold=True)
     for k in (2, 3, 4, 5, 6, 7, 8):  # not the month, not the cumulative spend
         letter = get_column_letter(k)
-        put(ws, f"{letter}{last + 1}", f"=SUM({letter}{first}:{letter}{last})", "result",
-            formats[k - 1], bold=True)
+        put(
+            ws,
+            f"{letter}{last + 1}",
+            f"=SUM({letter}{first}:{letter}{last})",
+            "result",
+            formats[k - 1],
+            bold=True,
+        )
 
 
 def cashflow_sheet(ws, scenario, rows):
@@ -195,10 +254,13 @@ def cashflow_sheet(ws, scenario, rows):
 
     Returns {plan index: (row of month 0, row of the last month, totals row)}.
     """
-    title(ws, "Cash flow of the plans with a monthly schedule",
-          "Month 0 is training at today's price; month t's inference is at today's price x "
-          "(1+price change)^((t-1)/12), discounted by (1+rate)^(-t/12); a month is "
-          f"{HOURS_PER_MONTH:g} hours.")
+    title(
+        ws,
+        "Cash flow of the plans with a monthly schedule",
+        "Month 0 is training at today's price; month t's inference is at today's price x "
+        "(1+price change)^((t-1)/12), discounted by (1+rate)^(-t/12); a month is "
+        f"{HOURS_PER_MONTH:g} hours.",
+    )
     top, tables = 4, {}
     for k, (plan, row) in enumerate(zip(scenario.plans, rows, strict=True)):
         if getattr(plan, "monthly", None) is not None:
@@ -209,4 +271,3 @@ def cashflow_sheet(ws, scenario, rows):
 
 def has_monthly(scenario):
     return any(getattr(p, "monthly", None) is not None for p in scenario.plans)
-

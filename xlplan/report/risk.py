@@ -21,13 +21,23 @@ from ..shared.numbers import count_text
 from ..shared.safe_text import write_text
 from ..shared.styles import COUNT_FORMAT, header_row, note, put, set_widths, title
 
-__all__ = ["RiskBlock", "risk_blocks", "risk_sheet", "CURVE_POINTS", "INTERVAL_LEVEL",
-           "INTERVAL_RESAMPLES"]
+__all__ = [
+    "RiskBlock",
+    "risk_blocks",
+    "risk_sheet",
+    "CURVE_POINTS",
+    "INTERVAL_LEVEL",
+    "INTERVAL_RESAMPLES",
+]
 
 CURVE_POINTS = 21  # realised demands from the low to the high scenario
 INTERVAL_LEVEL, INTERVAL_RESAMPLES, INTERVAL_SEED = 0.9, 200, 0
-PLAN_LABELS = ("Plan for low demand", "Plan for base demand", "Plan for high demand",
-               "Robust plan (least worst-case regret)")
+PLAN_LABELS = (
+    "Plan for low demand",
+    "Plan for base demand",
+    "Plan for high demand",
+    "Robust plan (least worst-case regret)",
+)
 BLOCK_ROWS = 40  # rows per scenario block, so the charts of one never cover the next
 
 
@@ -36,14 +46,14 @@ class RiskBlock:
     """The numbers of one scenario's block."""
 
     name: str
-    requests: tuple          # low, base, high lifetime requests
-    params: np.ndarray       # low, base, high, robust plan
+    requests: tuple  # low, base, high lifetime requests
+    params: np.ndarray  # low, base, high, robust plan
     tokens: np.ndarray
-    cost: np.ndarray         # (4, 3): plan x scenario, lifetime $
+    cost: np.ndarray  # (4, 3): plan x scenario, lifetime $
     worst_regret: np.ndarray  # (4,)
-    demand: np.ndarray       # realised demand of the curves
-    curves: np.ndarray       # (4, CURVE_POINTS) lifetime $ of each plan
-    best: np.ndarray         # (CURVE_POINTS,) best possible lifetime $ at each demand
+    demand: np.ndarray  # realised demand of the curves
+    curves: np.ndarray  # (4, CURVE_POINTS) lifetime $ of each plan
+    best: np.ndarray  # (CURVE_POINTS,) best possible lifetime $ at each demand
     interval: object = None  # PlanInterval, or None without runs
     inference_tokens: float = None
 
@@ -56,13 +66,17 @@ def _interval(scenario, plan):
     tokens = plan.requests * (scenario.input_tokens + scenario.output_tokens)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PlanIntervalWarning)  # the sheet states the count
-        return plan_interval(scenario.runs, plan.loss, tokens, INTERVAL_LEVEL,
-                             INTERVAL_RESAMPLES, INTERVAL_SEED), tokens
+        return plan_interval(
+            scenario.runs, plan.loss, tokens, INTERVAL_LEVEL, INTERVAL_RESAMPLES, INTERVAL_SEED
+        ), tokens
 
 
 def _block(scenario, plan):
-    options = dict(input_tokens=scenario.input_tokens, output_tokens=scenario.output_tokens,
-                   hardware=scenario.hardware)
+    options = dict(
+        input_tokens=scenario.input_tokens,
+        output_tokens=scenario.output_tokens,
+        hardware=scenario.hardware,
+    )
     requests = np.array([plan.requests_low, plan.requests, plan.requests_high])
     table = regret_table(plan.loss, requests, law=scenario.law, **options)
     robust = robust_plan(plan.loss, requests, law=scenario.law, **options)
@@ -74,8 +88,19 @@ def _block(scenario, plan):
     best = cost_optimal(plan.loss, demand, law=scenario.law, **options).optimal.total
     worst = np.append(table.worst_regret, robust.worst_regret)
     interval, inference_tokens = _interval(scenario, plan)
-    return RiskBlock(plan.name, tuple(requests), params, tokens, cost, worst, demand, curves,
-                     best, interval, inference_tokens)
+    return RiskBlock(
+        plan.name,
+        tuple(requests),
+        params,
+        tokens,
+        cost,
+        worst,
+        demand,
+        curves,
+        best,
+        interval,
+        inference_tokens,
+    )
 
 
 def risk_blocks(scenario):
@@ -88,8 +113,15 @@ COLOURS = ("E69F00", "56B4E9", "009E73", "000000", "999999")  # Okabe-Ito: colou
 
 
 def _cost_chart(ws, first, last, y_columns, title_text, y_title, robust_column):
-    chart = scatter_chart(title_text, "Realised lifetime requests", y_title, size=(9.5, 24),
-                          style=2, x_format=COUNT_FORMAT, y_format='"$"#,##0')
+    chart = scatter_chart(
+        title_text,
+        "Realised lifetime requests",
+        y_title,
+        size=(9.5, 24),
+        style=2,
+        x_format=COUNT_FORMAT,
+        y_format='"$"#,##0',
+    )
     chart.x_axis.scaling.min = ws.cell(first, 1).value  # exactly the low-to-high range
     chart.x_axis.scaling.max = ws.cell(last, 1).value
     for colour, column in zip(COLOURS, y_columns, strict=False):
@@ -107,14 +139,20 @@ def _cost_chart(ws, first, last, y_columns, title_text, y_title, robust_column):
 
 
 def _write_table(ws, top, block):
-    header_row(ws, top, 1, ["Plan", "Params", "Training tokens",
-                            f"Lifetime $ (nominal) if low demand "
-                            f"({count_text(block.requests[0])} requests)",
-                            f"Lifetime $ (nominal) if base demand "
-                            f"({count_text(block.requests[1])})",
-                            f"Lifetime $ (nominal) if high demand "
-                            f"({count_text(block.requests[2])})",
-                            "Worst-case regret $ (nominal) over [low, high]"])
+    header_row(
+        ws,
+        top,
+        1,
+        [
+            "Plan",
+            "Params",
+            "Training tokens",
+            f"Lifetime $ (nominal) if low demand ({count_text(block.requests[0])} requests)",
+            f"Lifetime $ (nominal) if base demand ({count_text(block.requests[1])})",
+            f"Lifetime $ (nominal) if high demand ({count_text(block.requests[2])})",
+            "Worst-case regret $ (nominal) over [low, high]",
+        ],
+    )
     for i, label in enumerate(PLAN_LABELS):
         r = top + 1 + i
         put(ws, f"A{r}", label, "result", bold=i == 3)
@@ -128,19 +166,28 @@ def _write_table(ws, top, block):
 
 def _write_interval(ws, top, block, scenario):
     if block.interval is None:
-        note(ws, f"A{top}", "Plan interval: give `runs = \"runs.csv\"` in the scenario file to "
-             "see how well your runs pin the plan down.")
+        note(
+            ws,
+            f"A{top}",
+            'Plan interval: give `runs = "runs.csv"` in the scenario file to '
+            "see how well your runs pin the plan down.",
+        )
         return top + 2
     result = block.interval
-    ws[f"A{top}"] = (f"Plan interval: compute-optimal model for "
-                     f"{count_text(block.inference_tokens)} "
-                     f"inference tokens (base requests x {count_text(scenario.input_tokens)}+"
-                     f"{count_text(scenario.output_tokens)} tokens), {result.n_used} of "
-                     f"{result.n_resamples} bootstrap refits of the law, {result.level:.0%} "
-                     "two-sided; each column's quantiles taken separately")
+    ws[f"A{top}"] = (
+        f"Plan interval: compute-optimal model for "
+        f"{count_text(block.inference_tokens)} "
+        f"inference tokens (base requests x {count_text(scenario.input_tokens)}+"
+        f"{count_text(scenario.output_tokens)} tokens), {result.n_used} of "
+        f"{result.n_resamples} bootstrap refits of the law, {result.level:.0%} "
+        "two-sided; each column's quantiles taken separately"
+    )
     header_row(ws, top + 1, 1, ["", "Params", "Training tokens", "Total FLOPs"])
-    rows = zip(("low", "median", "high", "law fitted to all runs"),
-               (*result.as_rows(), result.point), strict=True)
+    rows = zip(
+        ("low", "median", "high", "law fitted to all runs"),
+        (*result.as_rows(), result.point),
+        strict=True,
+    )
     for i, (label, values) in enumerate(rows):
         r = top + 2 + i
         ws[f"A{r}"] = label
@@ -153,32 +200,65 @@ def _write_interval(ws, top, block, scenario):
 
 def _write_curves(ws, top, block):
     labels = list(PLAN_LABELS) + ["Best possible (plan made knowing the demand)"]
-    header_row(ws, top, 1, ["Realised lifetime requests"] + labels
-               + [f"Regret $ (nominal): {label}" for label in PLAN_LABELS])
+    header_row(
+        ws,
+        top,
+        1,
+        ["Realised lifetime requests"]
+        + labels
+        + [f"Regret $ (nominal): {label}" for label in PLAN_LABELS],
+    )
     for k, demand in enumerate(block.demand):
         r = top + 1 + k
         put(ws, f"A{r}", float(demand), "result", "count")
         for i in range(4):
             put(ws, f"{get_column_letter(2 + i)}{r}", float(block.curves[i, k]), "result", "usd")
-            put(ws, f"{get_column_letter(7 + i)}{r}",
-                float(block.curves[i, k] - block.best[k]), "result", "usd")
+            put(
+                ws,
+                f"{get_column_letter(7 + i)}{r}",
+                float(block.curves[i, k] - block.best[k]),
+                "result",
+                "usd",
+            )
         put(ws, f"F{r}", float(block.best[k]), "result", "usd")
     return top + 1, top + len(block.demand)
 
 
 def _write_block(ws, top, block, scenario):
-    write_text(ws[f"A{top}"], f"{block.name}: demand from {count_text(block.requests[0])} to "
-               f"{count_text(block.requests[2])} lifetime requests (base "
-               f"{count_text(block.requests[1])})")
+    write_text(
+        ws[f"A{top}"],
+        f"{block.name}: demand from {count_text(block.requests[0])} to "
+        f"{count_text(block.requests[2])} lifetime requests (base "
+        f"{count_text(block.requests[1])})",
+    )
     ws[f"A{top}"].font = Font(bold=True, size=12)
     row = _write_table(ws, top + 1, block) + 1
     row = _write_interval(ws, row, block, scenario)
     first, last = _write_curves(ws, row, block)
-    ws.add_chart(_cost_chart(ws, first, last, range(2, 7), "Lifetime cost vs realised demand",
-                             "Lifetime cost $", robust_column=5), f"L{top}")
-    ws.add_chart(_cost_chart(ws, first, last, range(7, 11), "Regret vs realised demand "
-                             "(cost above the best possible)", "Regret $", robust_column=10),
-                 f"L{top + 20}")
+    ws.add_chart(
+        _cost_chart(
+            ws,
+            first,
+            last,
+            range(2, 7),
+            "Lifetime cost vs realised demand",
+            "Lifetime cost $",
+            robust_column=5,
+        ),
+        f"L{top}",
+    )
+    ws.add_chart(
+        _cost_chart(
+            ws,
+            first,
+            last,
+            range(7, 11),
+            "Regret vs realised demand (cost above the best possible)",
+            "Regret $",
+            robust_column=10,
+        ),
+        f"L{top + 20}",
+    )
     return max(last + 2, top + BLOCK_ROWS)
 
 
@@ -188,12 +268,19 @@ def risk_sheet(ws, scenario, blocks):
     Returns the first row of each block (its title; the plan table follows, low, base,
     high and robust plan in the rows 2 to 5 below it).
     """
-    title(ws, "Risk: demand ranges and how well the law is known",
-          "Regret = lifetime cost of a plan minus the cost of the best plan for the demand that "
-          "actually happens. The robust plan has the least worst-case regret over the whole "
-          "range; regret is convex in demand, so its worst case is at the low or high end.")
-    note(ws, "A3", "A risk-neutral team minimising expected cost should take the plan for the "
-         "mean demand: cost is linear in demand.")
+    title(
+        ws,
+        "Risk: demand ranges and how well the law is known",
+        "Regret = lifetime cost of a plan minus the cost of the best plan for the demand that "
+        "actually happens. The robust plan has the least worst-case regret over the whole "
+        "range; regret is convex in demand, so its worst case is at the low or high end.",
+    )
+    note(
+        ws,
+        "A3",
+        "A risk-neutral team minimising expected cost should take the plan for the "
+        "mean demand: cost is linear in demand.",
+    )
     top, tops = 5, []
     for block in blocks:
         tops.append(top)

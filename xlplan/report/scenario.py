@@ -44,9 +44,20 @@ __all__ = ["Plan", "Scenario", "parse_scenario", "load_scenario", "DEFAULT_SCENA
 
 DEFAULT_SCENARIO = "paper_scenario.toml"
 EMBEDDED = "embedded default (the paper's settings)"
-_KEYS = {"law", "runs", "hardware", "input_tokens", "output_tokens", "sweep_quality_params",
-         "scenarios", "title", "unique_tokens", "serving", "pue",
-         "grid_kg_per_kwh"}
+_KEYS = {
+    "law",
+    "runs",
+    "hardware",
+    "input_tokens",
+    "output_tokens",
+    "sweep_quality_params",
+    "scenarios",
+    "title",
+    "unique_tokens",
+    "serving",
+    "pue",
+    "grid_kg_per_kwh",
+}
 # What a scenario may give as its goal: a quality, or a budget (the best model it buys).
 _GOALS = ("chinchilla_params", "loss", "budget_dollars", "budget_flops")
 # The keys of one [[scenarios]] entry; anything else is a typo and is refused.
@@ -54,8 +65,15 @@ _GOALS = ("chinchilla_params", "loss", "budget_dollars", "budget_flops")
 # plans; a file of 100,000 entries would run for hours and write an unreadable report.
 MAX_SCENARIOS = 200
 MAX_SWEEP = 50
-ENTRY_KEYS = {"name", "requests", "requests_low", "requests_high", "unique_tokens", *_GOALS,
-              *MONTHLY_KEYS}
+ENTRY_KEYS = {
+    "name",
+    "requests",
+    "requests_low",
+    "requests_high",
+    "unique_tokens",
+    *_GOALS,
+    *MONTHLY_KEYS,
+}
 
 
 class _Loader(BoundedYamlLoader):
@@ -66,7 +84,8 @@ class _Loader(BoundedYamlLoader):
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"))
+    list("-+0123456789"),
+)
 
 
 @dataclass(frozen=True)
@@ -131,16 +150,22 @@ def _read(path):
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".toml", ".yaml", ".yml"):
-        raise InvalidValueError(f"scenario file {str(path)!r} must end in .toml, .yaml or "
-                                ".yml", argument="--scenario", value=str(path))
+        raise InvalidValueError(
+            f"scenario file {str(path)!r} must end in .toml, .yaml or .yml",
+            argument="--scenario",
+            value=str(path),
+        )
     text = read_text(path, "scenario file", "--scenario")
     if suffix == ".toml":
         data = parse_toml(text, "scenario file", path, "--scenario")
     else:
         data = parse_yaml(text, "scenario file", path, "--scenario", loader=_Loader)
     if not isinstance(data, dict):
-        raise InvalidTypeError(f"scenario file {str(path)!r} must hold a table of settings",
-                               argument="--scenario", value=str(path))
+        raise InvalidTypeError(
+            f"scenario file {str(path)!r} must hold a table of settings",
+            argument="--scenario",
+            value=str(path),
+        )
     return str(path), data
 
 
@@ -175,9 +200,11 @@ def _runs_error(error, runs_path):
     text = str(error)
     if "=NAME" in text:
         option = "--" + str(error.argument).replace("_", "-")  # tokens_col -> --tokens-col
-        text = text.split(", or pass")[0] + (f" (in {runs_path}); rename that column, or fit "
-                                             f"with `xlplan fit {option} NAME ...` and give "
-                                             "the law file as law = \"fitted.json\"")
+        text = text.split(", or pass")[0] + (
+            f" (in {runs_path}); rename that column, or fit "
+            f"with `xlplan fit {option} NAME ...` and give "
+            'the law file as law = "fitted.json"'
+        )
         return type(error)(text, argument="runs", value=str(runs_path))
     return error
 
@@ -197,8 +224,9 @@ def _number(where, value, **bounds):
 def _plans(data, source):
     entries = data.get("scenarios") or []
     if not entries:
-        raise InvalidValueError(f"{source}: no [[scenarios]] given", argument="scenarios",
-                                value=None)
+        raise InvalidValueError(
+            f"{source}: no [[scenarios]] given", argument="scenarios", value=None
+        )
     plans = []
     for k, entry in enumerate(entries, start=1):
         where = f"scenarios[{k}]"
@@ -207,8 +235,10 @@ def _plans(data, source):
         if len(goals) != 1:
             raise InvalidValueError(
                 f"{source}: {where} needs exactly one of {', '.join(_GOALS)}"
-                + (f" (it gives {', '.join(goals)})" if goals else ""), argument=where,
-                value=entry)
+                + (f" (it gives {', '.join(goals)})" if goals else ""),
+                argument=where,
+                value=entry,
+            )
         goal, budgets = goals[0], {}
         loss = size = math.nan
         if goal == "chinchilla_params":
@@ -218,11 +248,23 @@ def _plans(data, source):
         else:
             budgets[goal] = _positive(f"{where}.{goal}", entry[goal])
         monthly = parse_monthly(entry, where)
-        requests = (monthly.total if monthly is not None else
-                    _number(f"{where}.requests", entry.get("requests"), low=0.0, low_open=False))
-        plans.append(Plan(clean_text(entry.get("name", f"scenario {k}")), loss, size, requests,
-                          *_demand_range(entry, where, requests),
-                          _unique_tokens(data, entry, where), monthly, **budgets))
+        requests = (
+            monthly.total
+            if monthly is not None
+            else _number(f"{where}.requests", entry.get("requests"), low=0.0, low_open=False)
+        )
+        plans.append(
+            Plan(
+                clean_text(entry.get("name", f"scenario {k}")),
+                loss,
+                size,
+                requests,
+                *_demand_range(entry, where, requests),
+                _unique_tokens(data, entry, where),
+                monthly,
+                **budgets,
+            )
+        )
     return tuple(plans)
 
 
@@ -238,13 +280,19 @@ def _check_entry(entry, where, source):
     """Refuse a non-table entry and unknown keys (typos), which would otherwise be silently
     ignored; the goal (exactly one of _GOALS) is checked by the caller."""
     if not isinstance(entry, dict):
-        raise InvalidTypeError(f"{source}: {where} must be a table of settings "
-                               f"({', '.join(sorted(ENTRY_KEYS))})", argument=where, value=None)
+        raise InvalidTypeError(
+            f"{source}: {where} must be a table of settings ({', '.join(sorted(ENTRY_KEYS))})",
+            argument=where,
+            value=None,
+        )
     unknown = sorted(set(entry) - ENTRY_KEYS)
     if unknown:
-        raise InvalidValueError(f"{source}: {where}: unknown key {unknown[0]!r}; allowed: "
-                                f"{', '.join(sorted(ENTRY_KEYS))}",
-                                argument=f"{where}.{unknown[0]}", value=None)
+        raise InvalidValueError(
+            f"{source}: {where}: unknown key {unknown[0]!r}; allowed: "
+            f"{', '.join(sorted(ENTRY_KEYS))}",
+            argument=f"{where}.{unknown[0]}",
+            value=None,
+        )
 
 
 def _demand_range(entry, where, requests):
@@ -253,16 +301,21 @@ def _demand_range(entry, where, requests):
     if not given:
         return None, None
     if len(given) == 1:
-        raise InvalidValueError(f"{where} gives {given[0]} alone: a demand range needs both "
-                                "requests_low and requests_high", argument=f"{where}.{given[0]}",
-                                value=entry[given[0]])
+        raise InvalidValueError(
+            f"{where} gives {given[0]} alone: a demand range needs both "
+            "requests_low and requests_high",
+            argument=f"{where}.{given[0]}",
+            value=entry[given[0]],
+        )
     low = _number(f"{where}.requests_low", entry["requests_low"])
     high = _number(f"{where}.requests_high", entry["requests_high"])
     if not 0 < low <= requests <= high:
         raise InvalidValueError(
             f"{where}: requests_low = {low:g}, requests = {requests:g}, requests_high = "
             f"{high:g} must satisfy 0 < requests_low <= requests <= requests_high",
-            argument=f"{where}.requests_low", value=low)
+            argument=f"{where}.requests_low",
+            value=low,
+        )
     return low, high
 
 
@@ -282,25 +335,36 @@ def _unique_tokens(data, entry, where):
 
 def _checked_shapes(data, source):
     """Keys whose value has the wrong kind (a table for a file name, ...), named at once."""
-    kinds = {"runs": (str, "a file name, e.g. runs = \"runs.csv\""),
-             "title": (str, "text"),
-             "scenarios": (list, "a list of [[scenarios]] tables"),
-             "sweep_quality_params": (list, "a list of model sizes, e.g. [1e9, 7e9]"),
-             "law": ((str, list), "a preset name, a law file or [A, B, E, alpha, beta]")}
+    kinds = {
+        "runs": (str, 'a file name, e.g. runs = "runs.csv"'),
+        "title": (str, "text"),
+        "scenarios": (list, "a list of [[scenarios]] tables"),
+        "sweep_quality_params": (list, "a list of model sizes, e.g. [1e9, 7e9]"),
+        "law": ((str, list), "a preset name, a law file or [A, B, E, alpha, beta]"),
+    }
     for key, (kind, wanted) in kinds.items():
         if key in data and not isinstance(data[key], kind):
-            raise InvalidTypeError(f"{source}: {key} must be {wanted}, got "
-                                   f"{type(data[key]).__name__} {str(data[key])[:60]}",
-                                   argument=key, value=data[key])
+            raise InvalidTypeError(
+                f"{source}: {key} must be {wanted}, got "
+                f"{type(data[key]).__name__} {str(data[key])[:60]}",
+                argument=key,
+                value=data[key],
+            )
     for key, most in (("scenarios", MAX_SCENARIOS), ("sweep_quality_params", MAX_SWEEP)):
         if len(data.get(key) or ()) > most:
-            raise InvalidValueError(f"{source}: {key} gives {len(data[key]):,} entries; at "
-                                    f"most {most}", argument=key, value=len(data[key]))
+            raise InvalidValueError(
+                f"{source}: {key} gives {len(data[key]):,} entries; at most {most}",
+                argument=key,
+                value=len(data[key]),
+            )
     for k, entry in enumerate(data.get("scenarios") or [], start=1):
         if not isinstance(entry, dict):
-            raise InvalidTypeError(f"{source}: scenarios[{k}] must be a table of name, loss "
-                                   "or chinchilla_params, requests", argument=f"scenarios[{k}]",
-                                   value=entry)
+            raise InvalidTypeError(
+                f"{source}: scenarios[{k}] must be a table of name, loss "
+                "or chinchilla_params, requests",
+                argument=f"scenarios[{k}]",
+                value=entry,
+            )
 
 
 def _hardware(hardware, source):
@@ -309,16 +373,19 @@ def _hardware(hardware, source):
         return get_hardware(hardware)
     # The seven are needed; the serving and power settings (and any later ones) may follow.
     needed = Hardware.setting_names()
-    allowed = [f.name for f in dataclasses.fields(Hardware) if f.name not in ("name",
-                                                                             "description")]
+    allowed = [
+        f.name for f in dataclasses.fields(Hardware) if f.name not in ("name", "description")
+    ]
     unknown, missing = sorted(set(hardware) - set(allowed)), sorted(set(needed) - set(hardware))
     if unknown or missing:
-        problem = (f"unknown key {unknown[0]!r}" if unknown else
-                   f"missing {', '.join(missing)}")
-        raise InvalidValueError(f"{source}: hardware: {problem}; a hardware table gives "
-                                f"{', '.join(needed)} (and optionally "
-                                f"{', '.join(k for k in allowed if k not in needed)})",
-                                argument="hardware", value=None)
+        problem = f"unknown key {unknown[0]!r}" if unknown else f"missing {', '.join(missing)}"
+        raise InvalidValueError(
+            f"{source}: hardware: {problem}; a hardware table gives "
+            f"{', '.join(needed)} (and optionally "
+            f"{', '.join(k for k in allowed if k not in needed)})",
+            argument="hardware",
+            value=None,
+        )
     return Hardware(**hardware)
 
 
@@ -336,26 +403,48 @@ def parse_scenario(path=None, law=None):
     source, data = _read(path)
     unknown = sorted(set(data) - _KEYS)
     if unknown:
-        raise InvalidValueError(f"{source}: unknown key(s) {', '.join(unknown)}; allowed: "
-                                f"{', '.join(sorted(_KEYS))}", argument=unknown[0], value=None)
+        raise InvalidValueError(
+            f"{source}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_KEYS))}",
+            argument=unknown[0],
+            value=None,
+        )
     if "law" in data and "runs" in data:
-        raise InvalidValueError(f"{source}: gives both law and runs: the law is either given or "
-                                "fitted to the runs", argument="law", value=None)
+        raise InvalidValueError(
+            f"{source}: gives both law and runs: the law is either given or fitted to the runs",
+            argument="law",
+            value=None,
+        )
     _checked_shapes(data, source)
     law, law_source, runs = _law(data, source, law)
     hardware = _hardware(data.get("hardware", DEFAULT_HARDWARE), source)
     serving = read_serving(data.get("serving"), source)
     hardware = serving_hardware(hardware, serving)
     # Positions count from 1, as scenarios[1] does: a person reads these messages.
-    sweep = tuple(_number(f"sweep_quality_params[{k}]", v, low=0.0) for k, v in
-                  enumerate(data.get("sweep_quality_params", (1e9, 7e9, 13e9, 30e9, 70e9)), 1))
-    per_request = tuple(_number(key, data.get(key, default), low=0.0, low_open=False)
-                        for key, default in (("input_tokens", DEFAULT_INPUT_TOKENS),
-                                             ("output_tokens", DEFAULT_OUTPUT_TOKENS)))
+    sweep = tuple(
+        _number(f"sweep_quality_params[{k}]", v, low=0.0)
+        for k, v in enumerate(data.get("sweep_quality_params", (1e9, 7e9, 13e9, 30e9, 70e9)), 1)
+    )
+    per_request = tuple(
+        _number(key, data.get(key, default), low=0.0, low_open=False)
+        for key, default in (
+            ("input_tokens", DEFAULT_INPUT_TOKENS),
+            ("output_tokens", DEFAULT_OUTPUT_TOKENS),
+        )
+    )
     scenario = Scenario(
-        source, clean_text(data.get("title", "LLM sizing report")), law, law_source, hardware,
-        *per_request, sweep, _plans(data, source), runs, serving,
+        source,
+        clean_text(data.get("title", "LLM sizing report")),
+        law,
+        law_source,
+        hardware,
+        *per_request,
+        sweep,
+        _plans(data, source),
+        runs,
+        serving,
         _positive("pue", data.get("pue", DEFAULT_PUE), low=1.0, low_open=False),
-        _positive("grid_kg_per_kwh", data.get("grid_kg_per_kwh", DEFAULT_GRID_KG_PER_KWH),
-                  low_open=False))
+        _positive(
+            "grid_kg_per_kwh", data.get("grid_kg_per_kwh", DEFAULT_GRID_KG_PER_KWH), low_open=False
+        ),
+    )
     return scenario

@@ -52,19 +52,26 @@ def read_serving(table, source):
     if table is None:
         return ServingSettings()
     if not isinstance(table, dict):
-        raise InvalidTypeError(f"{source}: serving must be a table (months, peak_to_average, "
-                               "batch)", argument="serving", value=table)
+        raise InvalidTypeError(
+            f"{source}: serving must be a table (months, peak_to_average, batch)",
+            argument="serving",
+            value=table,
+        )
     unknown = sorted(set(table) - _KEYS)
     if unknown:
-        raise InvalidValueError(f"{source}: unknown key(s) serving.{', serving.'.join(unknown)}; "
-                                f"allowed: {', '.join(sorted(_KEYS))}", argument="serving",
-                                value=unknown[0])
+        raise InvalidValueError(
+            f"{source}: unknown key(s) serving.{', serving.'.join(unknown)}; "
+            f"allowed: {', '.join(sorted(_KEYS))}",
+            argument="serving",
+            value=unknown[0],
+        )
     batch = table.get("batch")
     months = table.get("months", DEFAULT_MONTHS)
-    return ServingSettings(_number("serving.months", months, 0.0, low_open=True),
-                           _number("serving.peak_to_average", table.get("peak_to_average", 1),
-                                   1),
-                           None if batch is None else _number("serving.batch", batch, 1))
+    return ServingSettings(
+        _number("serving.months", months, 0.0, low_open=True),
+        _number("serving.peak_to_average", table.get("peak_to_average", 1), 1),
+        None if batch is None else _number("serving.batch", batch, 1),
+    )
 
 
 def serving_hardware(hardware, settings):

@@ -39,16 +39,21 @@ async def _failed(request, failure):
 def create_app(settings=None):
     """The ASGI app for ``settings`` (:class:`~xlplan.server.settings.Settings`)."""
     settings = settings or Settings()
-    app = FastAPI(title="xlplan", version=__version__, docs_url=None, redoc_url=None,
-                  openapi_url=None, lifespan=_lifespan)
+    app = FastAPI(
+        title="xlplan",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=_lifespan,
+    )
     app.state.settings = settings
     app.state.dispatcher = Dispatcher(settings)
     app.state.pool = app.state.dispatcher.slow
     app.add_exception_handler(CallFailure, _failed)
     app.include_router(router)
     # The last added runs first: the guard, then the token, then the body.
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
-                       timeout=settings.read_timeout)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, timeout=settings.read_timeout)
     if settings.token:
         app.add_middleware(TokenGate, token=settings.token)
     app.add_middleware(RequestGuard, settings=settings)

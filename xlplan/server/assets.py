@@ -16,8 +16,14 @@ from .manifest import NAMESPACE
 from .metadata import function_table
 from .settings import REQUEST_MARGIN_S
 
-__all__ = ["functions_js", "taskpane_html", "taskpane_policy", "BATCH_WINDOW_MS",
-           "CLIENT_MAX_BATCH", "OFFICE_JS_ORIGIN"]
+__all__ = [
+    "functions_js",
+    "taskpane_html",
+    "taskpane_policy",
+    "BATCH_WINDOW_MS",
+    "CLIENT_MAX_BATCH",
+    "OFFICE_JS_ORIGIN",
+]
 
 # Calls Excel makes within this window go to the server in one request. Excel fires
 # the calls of one recalculation back to back, so a few ms gathers them; a longer
@@ -48,12 +54,17 @@ def functions_js(base_url, settings):
     its turn for a worker (at most ``settings.max_queue_wait``) before its own time
     limit starts.
     """
-    config = {"url": base_url, "token": settings.token, "version": __version__,
-              "functions": function_table(), "batchWindowMs": BATCH_WINDOW_MS,
-              "maxBatch": min(CLIENT_MAX_BATCH, settings.max_batch),
-              "maxBodyBytes": settings.max_body_bytes,
-              "timeoutMs": round(1000 * (settings.slow_timeout + REQUEST_MARGIN_S)),
-              "slowTimeoutMs": round(1000 * (settings.slow_answer_within + REQUEST_MARGIN_S))}
+    config = {
+        "url": base_url,
+        "token": settings.token,
+        "version": __version__,
+        "functions": function_table(),
+        "batchWindowMs": BATCH_WINDOW_MS,
+        "maxBatch": min(CLIENT_MAX_BATCH, settings.max_batch),
+        "maxBodyBytes": settings.max_body_bytes,
+        "timeoutMs": round(1000 * (settings.slow_timeout + REQUEST_MARGIN_S)),
+        "slowTimeoutMs": round(1000 * (settings.slow_answer_within + REQUEST_MARGIN_S)),
+    }
     # "</" escaped so the JSON can never close a <script> element it is embedded in.
     text = json.dumps(config).replace("</", "<\\/")
     return f"globalThis.XLPLAN_SERVER = {text};\n" + _static("functions.js")
@@ -65,10 +76,13 @@ def taskpane_html(token=None):
     for spec in udfs.FUNCTIONS.values():
         args = ", ".join(f"[{p.name}]" if p.optional else p.name for p in spec.params)
         shown = f"{NAMESPACE}.{office_name(spec.name)}"
-        entries.append(f"    <dt><code>{shown}({html.escape(args)})</code></dt>"
-                       f"<dd>{html.escape(spec.description)}</dd>")
+        entries.append(
+            f"    <dt><code>{shown}({html.escape(args)})</code></dt>"
+            f"<dd>{html.escape(spec.description)}</dd>"
+        )
     return Template(_static("taskpane.html")).safe_substitute(
-        FUNCTION_LIST="\n".join(entries), TOKEN_QUERY=html.escape(_token_query(token)))
+        FUNCTION_LIST="\n".join(entries), TOKEN_QUERY=html.escape(_token_query(token))
+    )
 
 
 def _script_hash(script):
@@ -81,6 +95,8 @@ def taskpane_policy(page):
     script (by hash), nothing else; it may call only this server."""
     inline = re.findall(r"<script>(.*?)</script>", page, flags=re.DOTALL)
     scripts = " ".join(["'self'", OFFICE_JS_ORIGIN, *map(_script_hash, inline)])
-    return (f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
-            "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-            "form-action 'none'")
+    return (
+        f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+        "form-action 'none'"
+    )

@@ -15,8 +15,7 @@ from .. import udfs
 from ..excel import limits
 from ..excel.cell_error import CellError
 
-__all__ = ["Call", "Batch", "CallFailure", "prepare", "outcome", "result_cells",
-           "MESSAGE_LIMIT"]
+__all__ = ["Call", "Batch", "CallFailure", "prepare", "outcome", "result_cells", "MESSAGE_LIMIT"]
 
 # Longest error message sent back: a message quotes the user's input, which may be huge.
 MESSAGE_LIMIT = 2000
@@ -50,15 +49,16 @@ class CallFailure(Exception):
     def outcome(self):
         message = self.message
         if len(message) > MESSAGE_LIMIT:
-            message = message[:MESSAGE_LIMIT - 30] + " ... (message cut short)"
+            message = message[: MESSAGE_LIMIT - 30] + " ... (message cut short)"
         return self.status, {"error": {"code": self.code, "message": message}}
 
 
 def _argument(param, matrix, max_cells):
     cells = sum(len(row) for row in matrix)
     if cells > max_cells:
-        raise CallFailure(400, "#VALUE!", f"{param.name} has {cells} cells; at most "
-                          f"{max_cells} are allowed")
+        raise CallFailure(
+            400, "#VALUE!", f"{param.name} has {cells} cells; at most {max_cells} are allowed"
+        )
     if not param.range and len(matrix) == 1 and len(matrix[0]) == 1:
         return matrix[0][0]
     return matrix
@@ -78,13 +78,18 @@ def prepare(call, max_cells, max_result_cells=limits.MAX_RESULT_CELLS):
     spec = udfs.FUNCTIONS.get(call.func_name.strip().upper())
     if spec is None:
         name = call.func_name if len(call.func_name) <= 60 else call.func_name[:55] + "..."
-        raise CallFailure(404, "#NAME?", f"unknown function '{name}': xlplan has "
-                          f"{', '.join(udfs.FUNCTIONS)}")
+        raise CallFailure(
+            404, "#NAME?", f"unknown function '{name}': xlplan has {', '.join(udfs.FUNCTIONS)}"
+        )
     if not spec.min_args <= len(call.args) <= spec.max_args:
-        wanted = (str(spec.max_args) if spec.min_args == spec.max_args
-                  else f"{spec.min_args} to {spec.max_args}")
-        raise CallFailure(400, "#VALUE!", f"{spec.name} takes {wanted} arguments, got "
-                          f"{len(call.args)}")
+        wanted = (
+            str(spec.max_args)
+            if spec.min_args == spec.max_args
+            else f"{spec.min_args} to {spec.max_args}"
+        )
+        raise CallFailure(
+            400, "#VALUE!", f"{spec.name} takes {wanted} arguments, got {len(call.args)}"
+        )
     args = [_argument(p, m, max_cells) for p, m in zip(spec.params, call.args, strict=False)]
     too_big = limits.refusal(spec.name, spec.result_shape, args, max_result_cells)
     if too_big is not None:
@@ -111,6 +116,10 @@ def outcome(value, name="the function"):
         return CallFailure(400, value.code, value.message).outcome()
     matrix = _finite_matrix(value)
     if matrix is None:
-        return CallFailure(400, "#NUM!", f"{name} gave {str(value)[:60]}, not a finite "
-                           "number: the inputs are out of any meaningful range").outcome()
+        return CallFailure(
+            400,
+            "#NUM!",
+            f"{name} gave {str(value)[:60]}, not a finite "
+            "number: the inputs are out of any meaningful range",
+        ).outcome()
     return 200, {"result": matrix}

@@ -28,12 +28,15 @@ __all__ = ["DeadlineProtocol", "protocol_with"]
 
 
 def _timeout_answer(timeout):
-    status, body = CallFailure(408, "#VALUE!", f"the request head did not arrive within "
-                               f"{timeout:g} s").outcome()
+    status, body = CallFailure(
+        408, "#VALUE!", f"the request head did not arrive within {timeout:g} s"
+    ).outcome()
     data = json.dumps(body).encode()
-    return (f"HTTP/1.1 {status} Request Timeout\r\ncontent-type: application/json\r\n"
-            f"content-length: {len(data)}\r\nconnection: close\r\n"
-            "x-content-type-options: nosniff\r\n\r\n").encode() + data
+    return (
+        f"HTTP/1.1 {status} Request Timeout\r\ncontent-type: application/json\r\n"
+        f"content-length: {len(data)}\r\nconnection: close\r\n"
+        "x-content-type-options: nosniff\r\n\r\n"
+    ).encode() + data
 
 
 class DeadlineProtocol(H11Protocol):
@@ -62,14 +65,16 @@ class DeadlineProtocol(H11Protocol):
             return
         if self._head_bytes:  # part of a request came: say why the connection closes
             self.transport.write(_timeout_answer(self.read_timeout))
-        self.logger.info("closed a connection whose request head did not arrive within "
-                         "%g s", self.read_timeout)
+        self.logger.info(
+            "closed a connection whose request head did not arrive within %g s", self.read_timeout
+        )
         self.transport.close()
 
     def _write_too_slow(self):
         self._write_timer = None
-        self.logger.warning("dropped a connection that read none of its answer for %g s",
-                            self.read_timeout)
+        self.logger.warning(
+            "dropped a connection that read none of its answer for %g s", self.read_timeout
+        )
         self.transport.abort()  # the client reads nothing: drop what is buffered
 
     def connection_made(self, transport):

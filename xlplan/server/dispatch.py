@@ -28,10 +28,13 @@ class Dispatcher:
 
     def __init__(self, settings):
         self.settings = settings
-        self.slow = SlowPool(settings.slow_workers, settings.slow_timeout,
-                             max_wait=settings.max_queue_wait,
-                             max_pending=QUEUE_PER_WORKER * settings.slow_workers,
-                             max_result_cells=settings.max_result_cells)
+        self.slow = SlowPool(
+            settings.slow_workers,
+            settings.slow_timeout,
+            max_wait=settings.max_queue_wait,
+            max_pending=QUEUE_PER_WORKER * settings.slow_workers,
+            max_result_cells=settings.max_result_cells,
+        )
 
     @staticmethod
     def _one(spec, args):
@@ -39,8 +42,9 @@ class Dispatcher:
         try:
             return outcome(spec.func(*args), spec.name)
         except Exception as error:
-            return CallFailure(400, "#VALUE!", f"{spec.name}: {type(error).__name__}: "
-                               f"{str(error)[:200]}").outcome()
+            return CallFailure(
+                400, "#VALUE!", f"{spec.name}: {type(error).__name__}: {str(error)[:200]}"
+            ).outcome()
 
     def _cheap(self, prepared):
         with limits.result_limit(self.settings.max_result_cells):
@@ -57,10 +61,14 @@ class Dispatcher:
         spec, args = prepare(call, self.settings.max_cells, self.settings.max_result_cells)
         cells = result_cells(spec, args)
         if cells > budget:
-            raise CallFailure(400, "#VALUE!", f"{spec.name}: the answers of this request "
-                              f"would be over the limit of {self.settings.max_response_cells:,} "
-                              f"cells with this call's {cells:,}: recalculate fewer cells at "
-                              "once")
+            raise CallFailure(
+                400,
+                "#VALUE!",
+                f"{spec.name}: the answers of this request "
+                f"would be over the limit of {self.settings.max_response_cells:,} "
+                f"cells with this call's {cells:,}: recalculate fewer cells at "
+                "once",
+            )
         return spec, args, cells
 
     async def run(self, calls):

@@ -31,7 +31,7 @@ ECHO_LIMIT = 60
 def shown(text, limit=ECHO_LIMIT):
     """``repr(text)`` cut to ``limit`` characters, so an error never echoes a huge input."""
     text = repr(text)
-    return text if len(text) <= limit else text[:limit - 5] + "...'"
+    return text if len(text) <= limit else text[: limit - 5] + "...'"
 
 
 def _header(scope, name):
@@ -49,8 +49,10 @@ def _only_host(scope):
 
 # A Host header is a name (letters, digits, dots, hyphens) or a bracketed IPv6 address,
 # then optionally ":" and a port; nothing else (no user part, path or second colon).
-_HOST = re.compile(r"(?:(?P<name>[a-z0-9.-]+)|\[(?P<ipv6>[0-9a-f:.]+)\])"
-                   r"(?::(?P<port>[0-9]{1,5}))?")
+_HOST = re.compile(
+    r"(?:(?P<name>[a-z0-9.-]+)|\[(?P<ipv6>[0-9a-f:.]+)\])"
+    r"(?::(?P<port>[0-9]{1,5}))?"
+)
 
 
 def parse_host(host):
@@ -93,19 +95,37 @@ class RequestGuard:
         """(status, code, message) of a request to refuse, or None."""
         host = _only_host(scope)
         if not self._host_allowed(scope, host):
-            return 421, "#N/A", (f"this server does not answer to Host {shown(host)}: use one "
-                                 f"of {', '.join(sorted(self.hosts))}, with no port or this "
-                                 "server's (or pass --public-url)")
+            return (
+                421,
+                "#N/A",
+                (
+                    f"this server does not answer to Host {shown(host)}: use one "
+                    f"of {', '.join(sorted(self.hosts))}, with no port or this "
+                    "server's (or pass --public-url)"
+                ),
+            )
         origin = _header(scope, b"origin")
         own = {f"{scope.get('scheme', 'http')}://{host.strip()}".lower(), self.public_origin}
         if origin is not None and origin.lower() not in own:
-            return 403, "#N/A", (f"requests from pages at {shown(origin)} are refused: only "
-                                 "the add-in's own page may call this server")
+            return (
+                403,
+                "#N/A",
+                (
+                    f"requests from pages at {shown(origin)} are refused: only "
+                    "the add-in's own page may call this server"
+                ),
+            )
         if scope["method"] == "POST":
             kind = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
             if kind != "application/json":
-                return 415, "#VALUE!", (f"Content-Type {shown(kind)} is refused: send the "
-                                        "body as JSON with 'Content-Type: application/json'")
+                return (
+                    415,
+                    "#VALUE!",
+                    (
+                        f"Content-Type {shown(kind)} is refused: send the "
+                        "body as JSON with 'Content-Type: application/json'"
+                    ),
+                )
         return None
 
     def _headers_added(self, scope, send):
@@ -119,6 +139,7 @@ class RequestGuard:
                 kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
                 message = {**message, "headers": kept + extra}
             await send(message)
+
         return send_with_headers
 
     async def __call__(self, scope, receive, send):

@@ -38,11 +38,13 @@ def _office_version(version):
 
 def manifest_xml(base_url, token=None):
     """The manifest text for an xlplan server reachable at ``base_url`` (no trailing /)."""
+
     def url(path):
         return quoteattr(_url(base_url, path, token))
 
-    icons = "\n".join(f'        <bt:Image id="Icon.{s}" DefaultValue={url(f"icon-{s}.png")}/>'
-                      for s in ICON_SIZES)
+    icons = "\n".join(
+        f'        <bt:Image id="Icon.{s}" DefaultValue={url(f"icon-{s}.png")}/>' for s in ICON_SIZES
+    )
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <OfficeApp xmlns="http://schemas.microsoft.com/office/appforoffice/1.1"
            xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"

@@ -41,16 +41,25 @@ def _parse(model, raw):
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
-        raise CallFailure(400, "#VALUE!", f"malformed request body: {first['msg']}"
-                          + (f" at {where}" if where else "")) from None
+        raise CallFailure(
+            400,
+            "#VALUE!",
+            f"malformed request body: {first['msg']}" + (f" at {where}" if where else ""),
+        ) from None
 
 
 @router.get("/health")
 async def health(request: Request):
     pool = request.app.state.dispatcher.slow
-    return {"status": "ok", "version": __version__, "functions": len(udfs.FUNCTIONS),
-            "slow_calls_running": pool.running, "slow_calls_in_workers": pool.in_workers,
-            "slow_calls_computed": pool.computed, "slow_workers_ready": pool.ready}
+    return {
+        "status": "ok",
+        "version": __version__,
+        "functions": len(udfs.FUNCTIONS),
+        "slow_calls_running": pool.running,
+        "slow_calls_in_workers": pool.in_workers,
+        "slow_calls_computed": pool.computed,
+        "slow_workers_ready": pool.ready,
+    }
 
 
 @router.get("/manifest.xml")
@@ -81,6 +90,7 @@ def _icon_route(size):
 
     async def icon():
         return Response(body, media_type="image/png", headers={"cache-control": "max-age=86400"})
+
     return icon
 
 
@@ -100,7 +110,11 @@ async def batch(request: Request):
     body = _parse(Batch, await request.body())
     limit = request.app.state.settings.max_batch
     if len(body.calls) > limit:
-        raise CallFailure(413, "#VALUE!", f"a batch of {len(body.calls)} calls is over the "
-                          f"limit of {limit}: send smaller batches")
+        raise CallFailure(
+            413,
+            "#VALUE!",
+            f"a batch of {len(body.calls)} calls is over the "
+            f"limit of {limit}: send smaller batches",
+        )
     answers = await request.app.state.dispatcher.run(body.calls)
     return JSONResponse({"results": [{"status": s, **a} for s, a in answers]})

@@ -25,8 +25,11 @@ GRACE_S = 2
 # Longest an idle connection stays open after an answer (never beyond read_timeout).
 KEEP_ALIVE_S = 5
 # Signals that stop the server cleanly (uvicorn itself handles only SIGINT and SIGTERM).
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP",
-                                                         "SIGQUIT") if hasattr(signal, name))
+STOP_SIGNALS = tuple(
+    getattr(signal, name)
+    for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
+    if hasattr(signal, name)
+)
 _TOKEN_IN_QUERY = re.compile(r"(token=)[^&\s\"]*")
 
 
@@ -35,8 +38,10 @@ class TokenFilter(logging.Filter):
 
     def filter(self, record):
         if isinstance(record.args, tuple):
-            record.args = tuple(_TOKEN_IN_QUERY.sub(r"\1<hidden>", a) if isinstance(a, str)
-                                else a for a in record.args)
+            record.args = tuple(
+                _TOKEN_IN_QUERY.sub(r"\1<hidden>", a) if isinstance(a, str) else a
+                for a in record.args
+            )
         return True
 
 
@@ -44,12 +49,14 @@ def listen(settings):
     """A socket listening on ``settings.host``/``port``, or an error naming the problem."""
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     try:
-        address = socket.getaddrinfo(settings.host, settings.port, family,
-                                     socket.SOCK_STREAM)[0][4]
+        address = socket.getaddrinfo(settings.host, settings.port, family, socket.SOCK_STREAM)[0][4]
     except (socket.gaierror, UnicodeError) as error:
-        raise InvalidValueError(f"--host {settings.host!r} is not an address this machine can "
-                                f"listen on ({error}): use an IP address such as 127.0.0.1",
-                                argument="host", value=settings.host) from None
+        raise InvalidValueError(
+            f"--host {settings.host!r} is not an address this machine can "
+            f"listen on ({error}): use an IP address such as 127.0.0.1",
+            argument="host",
+            value=settings.host,
+        ) from None
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -57,9 +64,11 @@ def listen(settings):
         sock.listen(2048)
     except OSError as error:
         sock.close()
-        raise InvalidValueError(f"cannot listen on {settings.host} port {settings.port}: "
-                                f"{error.strerror or error}", argument="port",
-                                value=settings.port) from None
+        raise InvalidValueError(
+            f"cannot listen on {settings.host} port {settings.port}: {error.strerror or error}",
+            argument="port",
+            value=settings.port,
+        ) from None
     return sock
 
 
@@ -86,18 +95,26 @@ def serve(settings, sock, log_level="warning", ready=None):
             self.should_exit = True
 
     config = uvicorn.Config(
-        app, ssl_certfile=settings.certfile, ssl_keyfile=settings.keyfile,
-        log_level=log_level, access_log=log_level == "info",
+        app,
+        ssl_certfile=settings.certfile,
+        ssl_keyfile=settings.keyfile,
+        log_level=log_level,
+        access_log=log_level == "info",
         http=protocol_with(settings.read_timeout),
-        limit_concurrency=settings.max_connections, timeout_graceful_shutdown=GRACE_S,
-        timeout_keep_alive=min(KEEP_ALIVE_S, settings.read_timeout))
+        limit_concurrency=settings.max_connections,
+        timeout_graceful_shutdown=GRACE_S,
+        timeout_keep_alive=min(KEEP_ALIVE_S, settings.read_timeout),
+    )
     try:
         config.load()  # reads the certificate now, so a bad one is a one-line error
     except (OSError, ValueError) as error:  # ssl.SSLError is an OSError
-        raise InvalidValueError(f"cannot use --certfile {settings.certfile!r} / --keyfile "
-                                f"{settings.keyfile!r}: {error} (a PEM certificate and its "
-                                "key are needed)", argument="certfile",
-                                value=settings.certfile) from None
+        raise InvalidValueError(
+            f"cannot use --certfile {settings.certfile!r} / --keyfile "
+            f"{settings.keyfile!r}: {error} (a PEM certificate and its "
+            "key are needed)",
+            argument="certfile",
+            value=settings.certfile,
+        ) from None
     if ready is not None:
         ready()
     logging.getLogger("uvicorn.access").addFilter(TokenFilter())

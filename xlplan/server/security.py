@@ -21,9 +21,17 @@ async def reject(send, status, code, message, extra_headers=()):
     """Answer with the routes' error body (see :class:`~xlplan.server.calls.CallFailure`)."""
     status, answer = CallFailure(status, code, message).outcome()
     body = json.dumps(answer).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()), *extra_headers]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *extra_headers,
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -44,10 +52,16 @@ class TokenGate:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and not hmac.compare_digest(
-                _presented_token(scope).encode("latin-1", "replace"), self.token):
-            return await reject(send, 401, "#N/A", "missing or wrong access token: send "
-                                "'Authorization: Bearer <token>' or add ?token=<token>",
-                                [(b"www-authenticate", b"Bearer")])
+            _presented_token(scope).encode("latin-1", "replace"), self.token
+        ):
+            return await reject(
+                send,
+                401,
+                "#N/A",
+                "missing or wrong access token: send "
+                "'Authorization: Bearer <token>' or add ?token=<token>",
+                [(b"www-authenticate", b"Bearer")],
+            )
         return await self.app(scope, receive, send)
 
 
@@ -65,8 +79,9 @@ class BodyLimit:
         self.timeout = timeout
 
     def _too_large(self):
-        return _Refused(413, f"the request body is over the limit of {self.max_bytes} bytes: "
-                        "send fewer cells")
+        return _Refused(
+            413, f"the request body is over the limit of {self.max_bytes} bytes: send fewer cells"
+        )
 
     async def _body(self, scope, receive):
         declared = dict(scope["headers"]).get(b"content-length")
@@ -81,8 +96,9 @@ class BodyLimit:
                 left = deadline - asyncio.get_running_loop().time()
                 message = await asyncio.wait_for(receive(), max(left, 0))
             except asyncio.TimeoutError:
-                raise _Refused(408, f"the request body did not arrive within {self.timeout:g} "
-                               "s") from None
+                raise _Refused(
+                    408, f"the request body did not arrive within {self.timeout:g} s"
+                ) from None
             if message["type"] == "http.disconnect":
                 return None
             chunks.append(message.get("body", b""))
@@ -98,8 +114,9 @@ class BodyLimit:
         try:
             body = await self._body(scope, receive)
         except _Refused as refused:
-            return await reject(send, refused.status, "#VALUE!", refused.message,
-                                [(b"connection", b"close")])
+            return await reject(
+                send, refused.status, "#VALUE!", refused.message, [(b"connection", b"close")]
+            )
         if body is None:  # the client went away
             return None
         delivered = False

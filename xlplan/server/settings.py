@@ -11,8 +11,17 @@ from ..excel.convert import MAX_CELLS
 from ..excel.limits import MAX_RESULT_CELLS
 from ..shared.safe_read import MAX_TEXT_BYTES, check_regular_file
 
-__all__ = ["Settings", "TOKEN_ENV", "is_loopback", "LOOPBACK_NAMES", "JS_TIMER_LIMIT_MS",
-           "QUEUE_PER_WORKER", "REQUEST_MARGIN_S", "WORKER_START_S", "max_slow_workers"]
+__all__ = [
+    "Settings",
+    "TOKEN_ENV",
+    "is_loopback",
+    "LOOPBACK_NAMES",
+    "JS_TIMER_LIMIT_MS",
+    "QUEUE_PER_WORKER",
+    "REQUEST_MARGIN_S",
+    "WORKER_START_S",
+    "max_slow_workers",
+]
 
 TOKEN_ENV = "XLPLAN_TOKEN"
 # Host names that always reach this machine only (the Host header, without a port).
@@ -47,15 +56,22 @@ def is_loopback(host):
 def _check_token(token):
     """A token the add-in can send as it is: printable ASCII, no space at either end."""
     if len(token) < 8:
-        raise InvalidValueError("the access token must have at least 8 characters",
-                                argument="token")
+        raise InvalidValueError(
+            "the access token must have at least 8 characters", argument="token"
+        )
     if token != token.strip():
-        raise InvalidValueError("the access token starts or ends with a space: HTTP clients "
-                                "drop it from the header, so remove it", argument="token")
+        raise InvalidValueError(
+            "the access token starts or ends with a space: HTTP clients "
+            "drop it from the header, so remove it",
+            argument="token",
+        )
     if not all(" " <= c <= "~" for c in token):
-        raise InvalidValueError("the access token has a character that is not printable "
-                                "ASCII (browsers cannot send it in a header): use letters, "
-                                "digits and punctuation only", argument="token")
+        raise InvalidValueError(
+            "the access token has a character that is not printable "
+            "ASCII (browsers cannot send it in a header): use letters, "
+            "digits and punctuation only",
+            argument="token",
+        )
 
 
 def _public_url_problem(url):
@@ -64,8 +80,11 @@ def _public_url_problem(url):
         parts = urlsplit(url)
         _ = parts.port  # raises for a port that is not a number in range
     except ValueError as error:
-        return ("its port is not a number in [0, 65535]" if "Port" in str(error)
-                else f"it cannot be read as a URL ({error})")
+        return (
+            "its port is not a number in [0, 65535]"
+            if "Port" in str(error)
+            else f"it cannot be read as a URL ({error})"
+        )
     if parts.scheme not in ("http", "https"):
         return "its scheme must be http or https"
     if not parts.hostname:
@@ -83,9 +102,11 @@ def _check_public_url(url):
     """http(s) URL of a host, https unless that host is loopback; no query or fragment."""
     problem = _public_url_problem(url)
     if problem:
-        raise InvalidValueError(f"--public-url {url!r} is not usable: {problem} (e.g. "
-                                "https://xlplan.example.com:8443)", argument="public_url",
-                                value=url)
+        raise InvalidValueError(
+            f"--public-url {url!r} is not usable: {problem} (e.g. https://xlplan.example.com:8443)",
+            argument="public_url",
+            value=url,
+        )
 
 
 @dataclass(frozen=True)
@@ -150,10 +171,13 @@ class Settings:
             raise InvalidValueError(
                 f"refusing to listen on {self.host}, which other machines can reach, without "
                 f"an access token: pass --token or set {TOKEN_ENV} (or use --host 127.0.0.1)",
-                argument="host", value=self.host)
+                argument="host",
+                value=self.host,
+            )
         if not 0 <= self.port <= 65535:
-            raise InvalidValueError(f"port={self.port} must be in [0, 65535]",
-                                    argument="port", value=self.port)
+            raise InvalidValueError(
+                f"port={self.port} must be in [0, 65535]", argument="port", value=self.port
+            )
         if self.public_url is not None:
             _check_public_url(self.public_url)
         self._check_files()
@@ -168,31 +192,47 @@ class Settings:
                 check_regular_file(path, f"--{name}", name, MAX_TEXT_BYTES)
 
     def _check_limits(self):
-        for name in ("max_body_bytes", "max_cells", "max_batch", "max_result_cells",
-                     "max_response_cells", "slow_timeout",
-                     "slow_workers", "read_timeout", "max_connections"):
+        for name in (
+            "max_body_bytes",
+            "max_cells",
+            "max_batch",
+            "max_result_cells",
+            "max_response_cells",
+            "slow_timeout",
+            "slow_workers",
+            "read_timeout",
+            "max_connections",
+        ):
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
-                raise InvalidValueError(f"{name}={value} must be a finite number > 0",
-                                        argument=name, value=value)
+                raise InvalidValueError(
+                    f"{name}={value} must be a finite number > 0", argument=name, value=value
+                )
         if self.max_response_cells < self.max_result_cells:
             raise InvalidValueError(
                 f"max_response_cells={self.max_response_cells} is less than max_result_cells="
                 f"{self.max_result_cells}: one call's answer could never be sent",
-                argument="max_response_cells", value=self.max_response_cells)
+                argument="max_response_cells",
+                value=self.max_response_cells,
+            )
         if self.slow_workers > max_slow_workers():
             raise InvalidValueError(
                 f"slow_workers={self.slow_workers} is more than this machine's "
                 f"{max_slow_workers()} cores: at most {max_slow_workers()}",
-                argument="slow_workers", value=self.slow_workers)
+                argument="slow_workers",
+                value=self.slow_workers,
+            )
         if 1000 * (self.slow_answer_within + REQUEST_MARGIN_S) > JS_TIMER_LIMIT_MS:
-            longest = ((JS_TIMER_LIMIT_MS / 1000 - REQUEST_MARGIN_S
-                        - QUEUE_PER_WORKER * WORKER_START_S) / (QUEUE_PER_WORKER + 1))
+            longest = (
+                JS_TIMER_LIMIT_MS / 1000 - REQUEST_MARGIN_S - QUEUE_PER_WORKER * WORKER_START_S
+            ) / (QUEUE_PER_WORKER + 1)
             raise InvalidValueError(
                 f"slow_timeout={self.slow_timeout:g} s is too long: the add-in waits up to "
                 f"{QUEUE_PER_WORKER + 1} times it, and JavaScript timers cannot wait over "
-                f"2^31-1 ms; at most {longest:.0f} s", argument="slow_timeout",
-                value=self.slow_timeout)
+                f"2^31-1 ms; at most {longest:.0f} s",
+                argument="slow_timeout",
+                value=self.slow_timeout,
+            )
 
     @classmethod
     def from_environment(cls, **values):

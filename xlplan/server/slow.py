@@ -70,9 +70,17 @@ class _Worker:
         package_root = str(Path(__file__).resolve().parents[2])
         path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "xlplan.server.worker", "--parent", str(os.getpid()),
-            "--max-result-cells", str(max_result_cells), stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONPATH": path})
+            sys.executable,
+            "-m",
+            "xlplan.server.worker",
+            "--parent",
+            str(os.getpid()),
+            "--max-result-cells",
+            str(max_result_cells),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": path},
+        )
         worker = cls(process)
         register(process)  # kills it at once if the pool is closing
         try:
@@ -123,8 +131,9 @@ class _NoWorker(Exception):
 class SlowPool:
     """A pool of ``workers`` worker processes; ``await run(name, args)`` a call."""
 
-    def __init__(self, workers, timeout, max_wait=None, max_pending=None,
-                 max_result_cells=MAX_RESULT_CELLS):
+    def __init__(
+        self, workers, timeout, max_wait=None, max_pending=None, max_result_cells=MAX_RESULT_CELLS
+    ):
         self.workers = workers
         self.max_result_cells = max_result_cells
         self.timeout = timeout
@@ -152,8 +161,13 @@ class SlowPool:
     @property
     def ready(self):
         """How many workers have started and are alive."""
-        return sum(t.done() and not t.cancelled() and t.exception() is None
-                   and t.result().process.returncode is None for t in self._starting.values())
+        return sum(
+            t.done()
+            and not t.cancelled()
+            and t.exception() is None
+            and t.result().process.returncode is None
+            for t in self._starting.values()
+        )
 
     def start(self):
         """Start the workers now (in the background), so the first call does not wait."""
@@ -196,8 +210,9 @@ class SlowPool:
         try:
             slot, worker = await asyncio.wait_for(self._take(), self.max_wait)
         except asyncio.TimeoutError:
-            return self._fail(future, 503, f"{name} waited {self.max_wait:g} s for a worker; "
-                              "recalculate later")
+            return self._fail(
+                future, 503, f"{name} waited {self.max_wait:g} s for a worker; recalculate later"
+            )
         except _NoWorker as error:
             return self._fail(future, 503, f"{name}: no worker could start ({error.__cause__!r})")
         if future.done():  # the pool closed while it waited its turn
@@ -208,12 +223,19 @@ class SlowPool:
             self._settle(future, await asyncio.wait_for(worker.call(name, args), self.timeout))
         except asyncio.TimeoutError:
             self._replace(slot)
-            self._fail(future, 504, f"{name} took longer than {self.timeout:g} s and was "
-                       "stopped: use fewer runs or raise --slow-timeout")
+            self._fail(
+                future,
+                504,
+                f"{name} took longer than {self.timeout:g} s and was "
+                "stopped: use fewer runs or raise --slow-timeout",
+            )
         except EOFError:
             self._replace(slot)
-            self._fail(future, 503, f"{name}: the worker stopped before answering (it is "
-                       "replaced); recalculate")
+            self._fail(
+                future,
+                503,
+                f"{name}: the worker stopped before answering (it is replaced); recalculate",
+            )
         finally:
             self._in_workers.discard(future)
             self._slots.put_nowait(slot)
@@ -235,12 +257,17 @@ class SlowPool:
         future = self._inflight.get(key)
         if future is None:
             if len(self._inflight) >= self.max_pending:
-                raise CallFailure(503, "#N/A", f"{name}: {len(self._inflight)} slow calls are "
-                                  "already waiting; recalculate later")
+                raise CallFailure(
+                    503,
+                    "#N/A",
+                    f"{name}: {len(self._inflight)} slow calls are "
+                    "already waiting; recalculate later",
+                )
             future = asyncio.get_running_loop().create_future()
             future.add_done_callback(_consume)
             future.add_done_callback(
-                lambda f: self._inflight.pop(key, None) if self._inflight.get(key) is f else None)
+                lambda f: self._inflight.pop(key, None) if self._inflight.get(key) is f else None
+            )
             self._inflight[key] = future
             task = asyncio.ensure_future(self._launch(name, args, future))
             self._tasks.add(task)  # the loop keeps only weak references to tasks

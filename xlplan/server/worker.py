@@ -82,6 +82,7 @@ def _calls(stream):
                 calls.put(read_message(stream))
             except (EOFError, OSError):
                 os._exit(0)
+
     threading.Thread(target=read, name="xlplan-worker-calls", daemon=True).start()
     return calls
 

@@ -22,7 +22,9 @@ def check_not_same(source, destination, argument="-o"):
         raise InvalidValueError(
             f"output {str(destination)!r} is the input file: refusing to overwrite the input "
             "(xlplan never overwrites its input); write to another file",
-            argument=argument, value=str(destination))
+            argument=argument,
+            value=str(destination),
+        )
 
 
 def _new_file_mode():
@@ -54,19 +56,28 @@ def atomic_path(destination, private=False):
     """
     destination = Path(destination)
     if destination.is_dir():
-        raise InvalidValueError(f"output {str(destination)!r} is a folder; name a file in it",
-                                argument="-o", value=str(destination))
+        raise InvalidValueError(
+            f"output {str(destination)!r} is a folder; name a file in it",
+            argument="-o",
+            value=str(destination),
+        )
     if destination.exists() and not destination.is_file():
         # os.replace would put a file in place of a device or pipe (as root, /dev/null).
-        raise InvalidValueError(f"output {str(destination)!r} is not a regular file (a device "
-                                "or a pipe); name a file", argument="-o",
-                                value=str(destination))
+        raise InvalidValueError(
+            f"output {str(destination)!r} is not a regular file (a device or a pipe); name a file",
+            argument="-o",
+            value=str(destination),
+        )
     directory = destination.parent if str(destination.parent) else Path(".")
     if not directory.is_dir():
-        raise InvalidValueError(f"output directory {str(directory)!r} does not exist",
-                                argument="-o", value=str(destination))
-    handle, temporary = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".tmp",
-                                         dir=directory)
+        raise InvalidValueError(
+            f"output directory {str(directory)!r} does not exist",
+            argument="-o",
+            value=str(destination),
+        )
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{destination.name}.", suffix=".tmp", dir=directory
+    )
     os.close(handle)
     try:
         yield Path(temporary)

@@ -39,19 +39,34 @@ def budget_chart(ws, first, last, columns, optimum_rows, y_range=None, x_range=(
     x0, y0, xt, yt, ox, oy = columns
     # 12 cm tall: room for the plot under a two-line title and legend. 100M, 1B, 10B on
     # the log axis: no E+ on a printed axis.
-    chart = scatter_chart("Loss against model size at a fixed total budget",
-                          "Model size (parameters, log scale)", "Loss (nats/token)",
-                          size=(12, 18), style=13, x_format=AXIS_COUNT_FORMAT, y_format="0.00")
+    chart = scatter_chart(
+        "Loss against model size at a fixed total budget",
+        "Model size (parameters, log scale)",
+        "Loss (nats/token)",
+        size=(12, 18),
+        style=13,
+        x_format=AXIS_COUNT_FORMAT,
+        y_format="0.00",
+    )
     log_axis(chart.x_axis, *x_range)
     if y_range is not None:
         chart.y_axis.scaling.min, chart.y_axis.scaling.max = y_range
-    chart.series.append(_series(ws, x0, y0, first, last, "All to training (T = 0)",
-                                "1F4E9A"))
-    chart.series.append(_series(ws, xt, yt, first, last, "With the scenario's inference",
-                                "C0504D"))
+    chart.series.append(_series(ws, x0, y0, first, last, "All to training (T = 0)", "1F4E9A"))
+    chart.series.append(_series(ws, xt, yt, first, last, "With the scenario's inference", "C0504D"))
     chinchilla, best = optimum_rows
-    chart.series.append(_series(ws, ox, oy, chinchilla, chinchilla, "All-to-training optimum",
-                                "1F4E9A", marker="diamond"))
-    chart.series.append(_series(ws, ox, oy, best, best, "Best model for the budget",
-                                "C0504D", marker="circle"))
+    chart.series.append(
+        _series(
+            ws,
+            ox,
+            oy,
+            chinchilla,
+            chinchilla,
+            "All-to-training optimum",
+            "1F4E9A",
+            marker="diamond",
+        )
+    )
+    chart.series.append(
+        _series(ws, ox, oy, best, best, "Best model for the budget", "C0504D", marker="circle")
+    )
     return chart

@@ -50,8 +50,9 @@ def line_series(ws, x_column, y_column, first, last, title=None):
         ys = Reference(ws, min_col=y_column, min_row=first - 1, max_row=last)
         series = Series(ys, xs, title_from_data=True)
     else:
-        series = Series(Reference(ws, min_col=y_column, min_row=first, max_row=last), xs,
-                        title=title)
+        series = Series(
+            Reference(ws, min_col=y_column, min_row=first, max_row=last), xs, title=title
+        )
     series.marker.symbol = "none"
     series.smooth = False
     return series

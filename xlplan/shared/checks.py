@@ -54,17 +54,16 @@ def _relative(row, at_least):
 
 
 def _flag(ref):
-    return (f'=IFERROR(IF({ref}<=${TOLERANCE_CELL[0]}${TOLERANCE_CELL[1:]},"OK","ERROR"),'
-            '"ERROR")')
+    return f'=IFERROR(IF({ref}<=${TOLERANCE_CELL[0]}${TOLERANCE_CELL[1:]},"OK","ERROR"),"ERROR")'
 
 
 def highlight(ws, ref):
     """ERROR in ``ref`` shows red and bold, OK green (conditional formats: they follow the
     value when it is recalculated)."""
-    ws.conditional_formatting.add(ref, CellIsRule(operator="equal", formula=['"ERROR"'],
-                                                  fill=_RED, font=Font(bold=True)))
-    ws.conditional_formatting.add(ref, CellIsRule(operator="equal", formula=['"OK"'],
-                                                  fill=_GREEN))
+    ws.conditional_formatting.add(
+        ref, CellIsRule(operator="equal", formula=['"ERROR"'], fill=_RED, font=Font(bold=True))
+    )
+    ws.conditional_formatting.add(ref, CellIsRule(operator="equal", formula=['"OK"'], fill=_GREEN))
 
 
 def checks_sheet(wb, checks, subject):
@@ -73,32 +72,55 @@ def checks_sheet(wb, checks, subject):
     ``subject`` names what is checked, for the subtitle (e.g. "the budget planner").
     """
     ws = wb.create_sheet(SHEET)
-    title(ws, f"Checks: {subject} agrees with itself",
-          "Each row reads one quantity from two places; OK when they agree to the relative "
-          "tolerance, ERROR otherwise (or when either cannot be computed).")
-    note(ws, "A3", "A value typed over a formula, or sheets that price the same plan "
-         "differently, shows here as ERROR, and in the master check on the first page.")
-    ws[f"A{TOLERANCE_CELL[1:]}"] = ("Relative tolerance: |difference| at most this share of "
-                                    "the larger value (one part in a billion)")
+    title(
+        ws,
+        f"Checks: {subject} agrees with itself",
+        "Each row reads one quantity from two places; OK when they agree to the relative "
+        "tolerance, ERROR otherwise (or when either cannot be computed).",
+    )
+    note(
+        ws,
+        "A3",
+        "A value typed over a formula, or sheets that price the same plan "
+        "differently, shows here as ERROR, and in the master check on the first page.",
+    )
+    ws[f"A{TOLERANCE_CELL[1:]}"] = (
+        "Relative tolerance: |difference| at most this share of "
+        "the larger value (one part in a billion)"
+    )
     ws[f"A{TOLERANCE_CELL[1:]}"].alignment = Alignment(wrap_text=True)
     put(ws, TOLERANCE_CELL, TOLERANCE, "result", "tolerance")
     last = FIRST_ROW + len(checks) - 1
     ws[f"A{MASTER_CELL[1:]}"] = f"Master check: all {len(checks)} checks below"
     ws[f"A{MASTER_CELL[1:]}"].font = Font(bold=True, size=12)
-    put(ws, MASTER_CELL, f'=IFERROR(IF(MAX($E${FIRST_ROW}:$E${last})<='
-        f'{TOLERANCE_CELL},"OK","ERROR"),"ERROR")', "result", bold=True)
+    put(
+        ws,
+        MASTER_CELL,
+        f'=IFERROR(IF(MAX($E${FIRST_ROW}:$E${last})<={TOLERANCE_CELL},"OK","ERROR"),"ERROR")',
+        "result",
+        bold=True,
+    )
     highlight(ws, MASTER_CELL)
-    header_row(ws, HEADER, 1, ["Check (what must hold)", "Value", "Compared with",
-                               "Difference (0 within the tolerance)", "Relative difference",
-                               "Result",
-                               "Where the two values come from"])
+    header_row(
+        ws,
+        HEADER,
+        1,
+        [
+            "Check (what must hold)",
+            "Value",
+            "Compared with",
+            "Difference (0 within the tolerance)",
+            "Relative difference",
+            "Result",
+            "Where the two values come from",
+        ],
+    )
     for row, check in enumerate(checks, start=FIRST_ROW):
         write_text(ws[f"A{row}"], check.label)  # a label may start with a scenario's name
         put(ws, f"B{row}", check.left, "result", check.fmt)
         put(ws, f"C{row}", check.right, "result", check.fmt)
         # a rounding residue within the tolerance would print as "-$0"
-        put(ws, f"D{row}", f"=IF(E{row}<={TOLERANCE_CELL},0,B{row}-C{row})", "result",
-            check.fmt)
+        put(ws, f"D{row}", f"=IF(E{row}<={TOLERANCE_CELL},0,B{row}-C{row})", "result", check.fmt)
         put(ws, f"E{row}", _relative(row, check.at_least), "result", "tolerance")
         put(ws, f"F{row}", _flag(f"E{row}"), "result", bold=True)
         ws[f"G{row}"] = check.where

@@ -28,8 +28,10 @@ class Progress:
         self.done, self.total = done, total or self.total
         if self.enabled:
             filled = WIDTH * self.done // self.total
-            self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (WIDTH - filled)}] "
-                              f"{self.done}/{self.total} {what:<24}")
+            self.stream.write(
+                f"\r{self.label} [{'#' * filled}{'.' * (WIDTH - filled)}] "
+                f"{self.done}/{self.total} {what:<24}"
+            )
             self.stream.flush()
             self.drawn = True
 

@@ -19,8 +19,15 @@ if sys.version_info >= (3, 11):
 else:
     import tomli as tomllib
 
-__all__ = ["MAX_NESTING", "FileContentError", "BoundedYamlLoader", "parse_json", "parse_toml",
-           "parse_yaml", "check_nesting"]
+__all__ = [
+    "MAX_NESTING",
+    "FileContentError",
+    "BoundedYamlLoader",
+    "parse_json",
+    "parse_toml",
+    "parse_yaml",
+    "check_nesting",
+]
 
 # Levels of lists and tables inside each other; a scenario needs 4.
 MAX_NESTING = 32
@@ -44,13 +51,16 @@ class BoundedYamlLoader(yaml.SafeLoader):
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             mark = self.peek_event().start_mark
-            raise _Refused(f"uses an alias (*name) on line {mark.line + 1}; aliases are not "
-                           "supported in xlplan files: write the value out")
+            raise _Refused(
+                f"uses an alias (*name) on line {mark.line + 1}; aliases are not "
+                "supported in xlplan files: write the value out"
+            )
         self._depth += 1
         if self._depth > MAX_NESTING:
             mark = self.peek_event().start_mark
-            raise _Refused(f"nests lists or tables more than {MAX_NESTING} levels deep "
-                           f"(line {mark.line + 1})")
+            raise _Refused(
+                f"nests lists or tables more than {MAX_NESTING} levels deep (line {mark.line + 1})"
+            )
         try:
             return super().compose_node(parent, index)
         finally:
@@ -58,18 +68,22 @@ class BoundedYamlLoader(yaml.SafeLoader):
 
 
 def _fail(what, path, problem, argument):
-    return FileContentError(f"{what} {str(path)!r} {problem}", argument=argument,
-                          value=str(path))
+    return FileContentError(f"{what} {str(path)!r} {problem}", argument=argument, value=str(path))
 
 
 def _refused_value(error, what, path, argument):
     """A ValueError (or RecursionError) a parser raised on a value, as one line."""
     if isinstance(error, RecursionError):
-        return _fail(what, path, f"nests lists or tables more than {MAX_NESTING} levels deep",
-                     argument)
+        return _fail(
+            what, path, f"nests lists or tables more than {MAX_NESTING} levels deep", argument
+        )
     if "int_max_str_digits" in str(error):  # Python's guard against slow int parsing
-        return _fail(what, path, f"holds a number of more than "
-                     f"{sys.get_int_max_str_digits():,} digits", argument)
+        return _fail(
+            what,
+            path,
+            f"holds a number of more than {sys.get_int_max_str_digits():,} digits",
+            argument,
+        )
     return _fail(what, path, f"holds a value that cannot be read: {error}", argument)
 
 
@@ -84,14 +98,22 @@ def check_nesting(data, what, path, argument=None):
         value, depth = stack.pop()
         if isinstance(value, (dict, list)):
             if depth >= MAX_NESTING:
-                raise _fail(what, path, f"nests lists or tables more than {MAX_NESTING} "
-                            "levels deep", argument)
+                raise _fail(
+                    what,
+                    path,
+                    f"nests lists or tables more than {MAX_NESTING} levels deep",
+                    argument,
+                )
             keys = value if isinstance(value, dict) else ()
             odd = next((key for key in keys if not isinstance(key, str)), None)
             if odd is not None:
-                raise _fail(what, path, f"has the key {str(odd)[:40]!r} "
-                            f"({type(odd).__name__}); keys are names: write it as text",
-                            argument)
+                raise _fail(
+                    what,
+                    path,
+                    f"has the key {str(odd)[:40]!r} "
+                    f"({type(odd).__name__}); keys are names: write it as text",
+                    argument,
+                )
             children = value.values() if isinstance(value, dict) else value
             stack.extend((child, depth + 1) for child in children)
     return data
@@ -121,9 +143,12 @@ def parse_toml(text, what, path, argument=None):
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        hint = ("; it reads as YAML: name the file .yaml" if "\n" in text.strip()
-                and _looks_like(lambda t: isinstance(parse_yaml(t, what, path), dict), text)
-                else "")
+        hint = (
+            "; it reads as YAML: name the file .yaml"
+            if "\n" in text.strip()
+            and _looks_like(lambda t: isinstance(parse_yaml(t, what, path), dict), text)
+            else ""
+        )
         raise _fail(what, path, f"is not valid TOML: {error}{hint}", argument) from None
     except (ValueError, RecursionError) as error:
         raise _refused_value(error, what, path, argument) from None
@@ -146,10 +171,10 @@ def parse_yaml(text, what, path, argument=None, loader=BoundedYamlLoader):
     except _Refused as error:
         raise _fail(what, path, str(error), argument) from None
     except yaml.YAMLError as error:
-        hint = "; it reads as TOML: name the file .toml" if _looks_like(tomllib.loads,
-                                                                           text) else ""
-        raise _fail(what, path, f"is not valid YAML: {_yaml_problem(error)}{hint}",
-                    argument) from None
+        hint = "; it reads as TOML: name the file .toml" if _looks_like(tomllib.loads, text) else ""
+        raise _fail(
+            what, path, f"is not valid YAML: {_yaml_problem(error)}{hint}", argument
+        ) from None
     except (ValueError, RecursionError) as error:
         raise _refused_value(error, what, path, argument) from None
     return check_nesting(data, what, path, argument)

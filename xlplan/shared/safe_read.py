@@ -12,8 +12,14 @@ import stat
 
 from ..engine.errors import InvalidValueError
 
-__all__ = ["FileInputError", "MAX_TEXT_BYTES", "MAX_DATA_BYTES", "read_bytes", "read_text",
-           "check_regular_file"]
+__all__ = [
+    "FileInputError",
+    "MAX_TEXT_BYTES",
+    "MAX_DATA_BYTES",
+    "read_bytes",
+    "read_text",
+    "check_regular_file",
+]
 
 # Settings files (scenarios, law files, the xlwings config) are a few kB.
 MAX_TEXT_BYTES = 4 * 1024 * 1024
@@ -38,13 +44,15 @@ def _describe(mode):
 
 
 def _fail(what, path, problem, argument):
-    return FileInputError(f"{what} {str(path)!r} {problem}", argument=argument,
-                          value=str(path))
+    return FileInputError(f"{what} {str(path)!r} {problem}", argument=argument, value=str(path))
 
 
 def _open_failed(what, path, error, argument):
-    problem = ("does not exist" if isinstance(error, FileNotFoundError) else
-               f"cannot be read: {error.strerror or error}")
+    problem = (
+        "does not exist"
+        if isinstance(error, FileNotFoundError)
+        else f"cannot be read: {error.strerror or error}"
+    )
     return _fail(what, path, problem, argument)
 
 
@@ -100,7 +108,12 @@ def read_text(path, what="file", argument=None, limit=MAX_TEXT_BYTES, encoding="
         return data.decode(codec)
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        raise _fail(what, path, f"is not {encoding.upper()} text (byte 0x{data[error.start]:02x} "
-                    f"on line {line}); save it as {encoding.upper()}", argument) from None
+        raise _fail(
+            what,
+            path,
+            f"is not {encoding.upper()} text (byte 0x{data[error.start]:02x} "
+            f"on line {line}); save it as {encoding.upper()}",
+            argument,
+        ) from None
     except LookupError as error:
         raise _fail(what, path, f"cannot be decoded: {error}", argument) from None

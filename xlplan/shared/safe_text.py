@@ -20,7 +20,7 @@ def clean_text(value):
     """``value`` as text an .xlsx can hold: control characters as U+FFFD, at most
     :data:`MAX_CELL_CHARS` characters."""
     text = _ILLEGAL.sub("\ufffd", str(value))
-    return text if len(text) <= MAX_CELL_CHARS else text[:MAX_CELL_CHARS - 1] + "\u2026"
+    return text if len(text) <= MAX_CELL_CHARS else text[: MAX_CELL_CHARS - 1] + "\u2026"
 
 
 def write_text(cell, value):

@@ -13,8 +13,14 @@ import zipfile
 
 from .safe_read import MAX_DATA_BYTES, FileInputError, read_bytes
 
-__all__ = ["MAX_UNZIPPED_BYTES", "MAX_PARTS", "XLSX_SUFFIXES", "xlsx_bytes", "load_workbook",
-           "root_cause"]
+__all__ = [
+    "MAX_UNZIPPED_BYTES",
+    "MAX_PARTS",
+    "XLSX_SUFFIXES",
+    "xlsx_bytes",
+    "load_workbook",
+    "root_cause",
+]
 
 # Unzipped size of all parts together: xlplan's templates unzip to well under 1 MB, 100,000
 # runs to about 10 MB. openpyxl needs about 10 times a part's size in memory, and a minute
@@ -25,30 +31,32 @@ XLSX_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
 
 
 def _fail(what, path, problem, argument):
-    return FileInputError(f"{what} {str(path)!r} {problem}", argument=argument,
-                          value=str(path))
+    return FileInputError(f"{what} {str(path)!r} {problem}", argument=argument, value=str(path))
 
 
 def xlsx_bytes(path, what="workbook", argument=None):
     """The bytes of the workbook ``path``, once its zip directory is checked for size."""
     suffix = os.path.splitext(os.fspath(path))[1].lower()
     if suffix not in XLSX_SUFFIXES:
-        raise _fail(what, path, f"must be an Excel workbook ({', '.join(XLSX_SUFFIXES)})",
-                    argument)
+        raise _fail(what, path, f"must be an Excel workbook ({', '.join(XLSX_SUFFIXES)})", argument)
     data = read_bytes(path, what, argument, MAX_DATA_BYTES)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             parts = archive.infolist()
     except (zipfile.BadZipFile, ValueError, EOFError) as error:
-        raise _fail(what, path, f"is not a readable .xlsx workbook (not a zip archive: {error})",
-                    argument) from None
+        raise _fail(
+            what, path, f"is not a readable .xlsx workbook (not a zip archive: {error})", argument
+        ) from None
     if len(parts) > MAX_PARTS:
-        raise _fail(what, path, f"holds {len(parts):,} parts; the limit is {MAX_PARTS:,}",
-                    argument)
+        raise _fail(what, path, f"holds {len(parts):,} parts; the limit is {MAX_PARTS:,}", argument)
     unzipped = sum(part.file_size for part in parts)
     if unzipped > MAX_UNZIPPED_BYTES:
-        raise _fail(what, path, f"unzips to {unzipped:,} bytes; the limit is "
-                    f"{MAX_UNZIPPED_BYTES:,}", argument)
+        raise _fail(
+            what,
+            path,
+            f"unzips to {unzipped:,} bytes; the limit is {MAX_UNZIPPED_BYTES:,}",
+            argument,
+        )
     return data
 
 
@@ -74,5 +82,6 @@ def load_workbook(path, what="workbook", argument=None):
     # (ParseError, KeyError, TypeError, defusedxml's EntitiesForbidden, ...): all mean the
     # same to the user, who needs the file named and the reason, not a traceback.
     except Exception as error:
-        raise _fail(what, path, f"is not a readable .xlsx workbook ({root_cause(error)})",
-                    argument) from None
+        raise _fail(
+            what, path, f"is not a readable .xlsx workbook ({root_cause(error)})", argument
+        ) from None

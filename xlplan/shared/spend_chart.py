@@ -13,8 +13,16 @@ from .charts import show_axes
 __all__ = ["spend_chart"]
 
 
-def spend_chart(ws, header_row, last_row, month_col, training_col, inference_col,
-                cumulative_col, title="Monthly spend"):
+def spend_chart(
+    ws,
+    header_row,
+    last_row,
+    month_col,
+    training_col,
+    inference_col,
+    cumulative_col,
+    title="Monthly spend",
+):
     """Chart of the table whose headers are on ``header_row`` and data below, to ``last_row``.
 
     ``training_col`` and ``inference_col`` must be adjacent (training first);
@@ -24,16 +32,22 @@ def spend_chart(ws, header_row, last_row, month_col, training_col, inference_col
     bars.type, bars.grouping, bars.overlap = "col", "stacked", 100
     bars.title = title
     bars.height, bars.width = 9, 18
-    bars.add_data(Reference(ws, min_col=training_col, max_col=inference_col,
-                            min_row=header_row, max_row=last_row), titles_from_data=True)
+    bars.add_data(
+        Reference(
+            ws, min_col=training_col, max_col=inference_col, min_row=header_row, max_row=last_row
+        ),
+        titles_from_data=True,
+    )
     months = Reference(ws, min_col=month_col, min_row=header_row + 1, max_row=last_row)
     bars.set_categories(months)
     bars.y_axis.title = "spend in the month ($)"  # the categories are the months
     bars.y_axis.number_format = '"$"#,##0'
     bars.y_axis.majorGridlines = None
     line = LineChart()
-    line.add_data(Reference(ws, min_col=cumulative_col, min_row=header_row, max_row=last_row),
-                  titles_from_data=True)
+    line.add_data(
+        Reference(ws, min_col=cumulative_col, min_row=header_row, max_row=last_row),
+        titles_from_data=True,
+    )
     line.set_categories(months)
     line.y_axis.axId = 200  # a second value axis, on the right
     line.y_axis.title = "cumulative spend ($)"

@@ -12,9 +12,22 @@ from openpyxl.worksheet.pagebreak import Break
 
 from .safe_text import write_text
 
-__all__ = ["FORMATS", "COUNT_FORMAT", "AXIS_COUNT_FORMAT", "log_axis", "put", "header_row",
-           "title", "note", "set_widths", "fit_page", "repeat_rows", "page_break_before",
-           "wrap_column", "fit_widths"]
+__all__ = [
+    "FORMATS",
+    "COUNT_FORMAT",
+    "AXIS_COUNT_FORMAT",
+    "log_axis",
+    "put",
+    "header_row",
+    "title",
+    "note",
+    "set_widths",
+    "fit_page",
+    "repeat_rows",
+    "page_break_before",
+    "wrap_column",
+    "fit_widths",
+]
 
 # Large counts as a finance reader writes them (3.78B, 4.30T), by custom number formats, so
 # the cell still holds the number: each trailing comma divides the shown value by 1,000.
@@ -23,14 +36,14 @@ COUNT_FORMAT = '[>=1000000000000]#,##0.00,,,,"T";[>=1000000000]0.00,,,"B";0.00,,
 # Whole-unit axis labels for log-scale charts: 1M, 10M, ... 1B ... 1T.
 AXIS_COUNT_FORMAT = '[>=1000000000000]#,##0,,,,"T";[>=1000000000]0,,,"B";0,,"M"'
 FORMATS = {
-    "count": COUNT_FORMAT,   # parameters, tokens, lifetime requests
+    "count": COUNT_FORMAT,  # parameters, tokens, lifetime requests
     # Training + inference FLOPs in zettaFLOP (10^21); headers say so.
     "flops": '#,##0.00,,,,,,," ZFLOP"',
     "flops_rate": '#,##0,,,," TFLOP/s"',  # accelerator peaks, in 10^12 FLOP/s
-    "bandwidth": '#,##0.00,,,," TB/s"',   # memory bandwidth, 10^12 bytes/s
-    "bytes": '#,##0,,," GB"',             # memory, 10^9 bytes
-    "usd": '"$"#,##0;-"$"#,##0',        # whole dollars: no cents on budget lines
-    "usd_rate": '"$"#,##0.000',         # $/GPU-hour (the paper's inferred $0.986)
+    "bandwidth": '#,##0.00,,,," TB/s"',  # memory bandwidth, 10^12 bytes/s
+    "bytes": '#,##0,,," GB"',  # memory, 10^9 bytes
+    "usd": '"$"#,##0;-"$"#,##0',  # whole dollars: no cents on budget lines
+    "usd_rate": '"$"#,##0.000',  # $/GPU-hour (the paper's inferred $0.986)
     "percent": "0.0%",
     "deviation": "+0.00%;-0.00%;0.00%",
     "points": '+0.00" pt";-0.00" pt";0.00" pt"',
@@ -38,8 +51,8 @@ FORMATS = {
     "ratio": "0.00",
     "plain": "General",
     "integer": "#,##0",
-    "tolerance": "0.0000000%",            # relative differences: 1e-9 shows as 0.0000001%
-    "energy": "#,##0.0",                  # MWh and t CO2e, with thousands separators
+    "tolerance": "0.0000000%",  # relative differences: 1e-9 shows as 0.0000001%
+    "energy": "#,##0.0",  # MWh and t CO2e, with thousands separators
 }
 _INPUT = (Font(color="1F4E9A"), PatternFill("solid", fgColor="FFF4C2"))
 _RESULT = (Font(color="000000"), PatternFill(fill_type=None))
@@ -124,8 +137,8 @@ def page_header(ws):
 
 
 BLOCK_PRINT_SCALE = 66  # percent: a block of nine 12-16 character columns fits a landscape A4
-_LINE_POINTS = 15.0     # one line of 11 pt text (larger fonts scale it)
-_DEFAULT_WIDTH = 8.43   # Excel's default column width, characters
+_LINE_POINTS = 15.0  # one line of 11 pt text (larger fonts scale it)
+_DEFAULT_WIDTH = 8.43  # Excel's default column width, characters
 
 
 def _lines(text, width, bold):
@@ -150,17 +163,20 @@ def _lines(text, width, bold):
 def fit_wrapped_heights(ws):
     """Raise each row holding wrapped text to the height its longest cell needs (a merged
     cell wraps across the width of all its columns)."""
-    merged = {(m.min_row, m.min_col): range(m.min_col, m.max_col + 1)
-              for m in ws.merged_cells.ranges}
+    merged = {
+        (m.min_row, m.min_col): range(m.min_col, m.max_col + 1) for m in ws.merged_cells.ranges
+    }
     for row in ws.iter_rows():
         need = 0
         for cell in row:
             if not (isinstance(cell.value, str) and cell.alignment.wrap_text) or (
-                    cell.value.startswith("=")):  # a formula's text is not what shows
+                cell.value.startswith("=")
+            ):  # a formula's text is not what shows
                 continue
             columns = merged.get((cell.row, cell.column), [cell.column])
-            width = sum(ws.column_dimensions[get_column_letter(c)].width or _DEFAULT_WIDTH
-                        for c in columns)
+            width = sum(
+                ws.column_dimensions[get_column_letter(c)].width or _DEFAULT_WIDTH for c in columns
+            )
             scale = max(1.0, (cell.font.sz or 11) / 11)
             need = max(need, _lines(cell.value, width / scale, bool(cell.font.b)) * scale)
         if need:
@@ -181,16 +197,32 @@ def page_break_before(ws, row):
 
 def wrap_column(ws, letter, top=1):
     """Wrap the text of column ``letter`` from row ``top`` down, so long labels are not cut."""
-    for (cell,) in ws.iter_rows(min_row=top, min_col=ws[f"{letter}1"].column,
-                                max_col=ws[f"{letter}1"].column):
+    for (cell,) in ws.iter_rows(
+        min_row=top, min_col=ws[f"{letter}1"].column, max_col=ws[f"{letter}1"].column
+    ):
         if cell.value is not None:
-            cell.alignment = Alignment(wrap_text=True, vertical=cell.alignment.vertical or "top",
-                                       horizontal=cell.alignment.horizontal)
+            cell.alignment = Alignment(
+                wrap_text=True,
+                vertical=cell.alignment.vertical or "top",
+                horizontal=cell.alignment.horizontal,
+            )
 
 
 # Characters a cell's shown value takes, by number format (the widest a value of it shows).
-_SHOWN = {"count": 9, "flops": 16, "flops_rate": 13, "usd": 14, "usd_rate": 8, "percent": 7,
-          "deviation": 8, "points": 9, "loss": 6, "ratio": 8, "integer": 11, "plain": 10}
+_SHOWN = {
+    "count": 9,
+    "flops": 16,
+    "flops_rate": 13,
+    "usd": 14,
+    "usd_rate": 8,
+    "percent": 7,
+    "deviation": 8,
+    "points": 9,
+    "loss": 6,
+    "ratio": 8,
+    "integer": 11,
+    "plain": 10,
+}
 
 
 def fit_widths(ws, low=8, high=60, skip=()):

@@ -30,8 +30,12 @@ FILENAME = "budget_planner.xlsx"
 SHEET = "Planner"
 # (label, cell, value, format) of the inputs.
 INPUTS = (
-    ("Target quality: as good as a Chinchilla-style model of this many parameters",
-     "B5", 7e9, "count"),
+    (
+        "Target quality: as good as a Chinchilla-style model of this many parameters",
+        "B5",
+        7e9,
+        "count",
+    ),
     ("Expected requests per day", "B6", 1e6, "integer"),  # whole requests: 1,000,000
     ("Days in service", "B7", 730, "integer"),
     ("Input (prompt) tokens per request", "B8", DEFAULT_INPUT_TOKENS, "integer"),
@@ -44,20 +48,48 @@ PER_REQUEST = f"$B$8,$B$9,{HW}"
 RESULTS = (
     ("Target loss (nats/token)", "B17", "=INDEX(CHINCHILLA_MODEL($B$5,$B$10),1,1)", "loss"),
     ("Lifetime requests", "B18", "=$B$6*$B$7", "count"),
-    ("Recommended model size (parameters)", "B19",
-     f"=INDEX(COST_OPT($B$17,$B$18,{PER_REQUEST},$B$10),1,1)", "count"),
-    ("Recommended training tokens", "B20",
-     f"=INDEX(COST_OPT($B$17,$B$18,{PER_REQUEST},$B$10),1,2)", "count"),
-    ("Training cost ($)", "B21", f"=INDEX(LIFETIME_COST($B$19,$B$20,$B$18,{PER_REQUEST}),1,1)",
-     "usd"),
-    ("Inference cost ($)", "B22", f"=INDEX(LIFETIME_COST($B$19,$B$20,$B$18,{PER_REQUEST}),1,2)",
-     "usd"),
-    ("Total lifetime cost ($)", "B23",
-     f"=INDEX(LIFETIME_COST($B$19,$B$20,$B$18,{PER_REQUEST}),1,3)", "usd"),
-    ("Chinchilla-style choice: training tokens", "B24",
-     "=INDEX(CHINCHILLA_MODEL($B$5,$B$10),1,2)", "count"),
-    ("Chinchilla-style choice: total lifetime cost ($)", "B25",
-     f"=INDEX(LIFETIME_COST($B$5,$B$24,$B$18,{PER_REQUEST}),1,3)", "usd"),
+    (
+        "Recommended model size (parameters)",
+        "B19",
+        f"=INDEX(COST_OPT($B$17,$B$18,{PER_REQUEST},$B$10),1,1)",
+        "count",
+    ),
+    (
+        "Recommended training tokens",
+        "B20",
+        f"=INDEX(COST_OPT($B$17,$B$18,{PER_REQUEST},$B$10),1,2)",
+        "count",
+    ),
+    (
+        "Training cost ($)",
+        "B21",
+        f"=INDEX(LIFETIME_COST($B$19,$B$20,$B$18,{PER_REQUEST}),1,1)",
+        "usd",
+    ),
+    (
+        "Inference cost ($)",
+        "B22",
+        f"=INDEX(LIFETIME_COST($B$19,$B$20,$B$18,{PER_REQUEST}),1,2)",
+        "usd",
+    ),
+    (
+        "Total lifetime cost ($)",
+        "B23",
+        f"=INDEX(LIFETIME_COST($B$19,$B$20,$B$18,{PER_REQUEST}),1,3)",
+        "usd",
+    ),
+    (
+        "Chinchilla-style choice: training tokens",
+        "B24",
+        "=INDEX(CHINCHILLA_MODEL($B$5,$B$10),1,2)",
+        "count",
+    ),
+    (
+        "Chinchilla-style choice: total lifetime cost ($)",
+        "B25",
+        f"=INDEX(LIFETIME_COST($B$5,$B$24,$B$18,{PER_REQUEST}),1,3)",
+        "usd",
+    ),
     ("Saving against the Chinchilla-style choice ($)", "B26", "=$B$25-$B$23", "usd"),
     ("Saving against the Chinchilla-style choice (%)", "B27", "=1-$B$23/$B$25", "percent"),
 )
@@ -66,24 +98,35 @@ SENSITIVITY_HEADER = 30
 SENSITIVITY_FIRST_ROW = SENSITIVITY_HEADER + 1
 SENSITIVITY = (
     ("Requests per day", "=$B$6*A{r}", "integer"),
-    ("Recommended params", f"=INDEX(COST_OPT($B$17,B{{r}}*$B$7,{PER_REQUEST},$B$10),1,1)",
-     "count"),
-    ("Recommended tokens", f"=INDEX(COST_OPT($B$17,B{{r}}*$B$7,{PER_REQUEST},$B$10),1,2)",
-     "count"),
-    ("Total cost ($)", f"=INDEX(LIFETIME_COST(C{{r}},D{{r}},B{{r}}*$B$7,{PER_REQUEST}),1,3)",
-     "usd"),
-    ("Chinchilla-style total ($)",
-     f"=INDEX(LIFETIME_COST($B$5,$B$24,B{{r}}*$B$7,{PER_REQUEST}),1,3)", "usd"),
+    ("Recommended params", f"=INDEX(COST_OPT($B$17,B{{r}}*$B$7,{PER_REQUEST},$B$10),1,1)", "count"),
+    ("Recommended tokens", f"=INDEX(COST_OPT($B$17,B{{r}}*$B$7,{PER_REQUEST},$B$10),1,2)", "count"),
+    (
+        "Total cost ($)",
+        f"=INDEX(LIFETIME_COST(C{{r}},D{{r}},B{{r}}*$B$7,{PER_REQUEST}),1,3)",
+        "usd",
+    ),
+    (
+        "Chinchilla-style total ($)",
+        f"=INDEX(LIFETIME_COST($B$5,$B$24,B{{r}}*$B$7,{PER_REQUEST}),1,3)",
+        "usd",
+    ),
     ("Saving (%)", "=1-E{r}/F{r}", "percent"),
 )
 
 
 # Names of the key inputs (Formulas > Name Manager in Excel).
-NAMES = {"TargetParams": "Planner!$B$5", "RequestsPerDay": "Planner!$B$6",
-         "DaysInService": "Planner!$B$7", "InputTokens": "Planner!$B$8",
-         "OutputTokens": "Planner!$B$9", "LawPreset": "Planner!$B$10",
-         "HardwarePreset": "Planner!$B$11", "Budget": "'What a budget buys'!$B$5",
-         "PUE": "'What a budget buys'!$B$7", "GridIntensity": "'What a budget buys'!$B$8"}
+NAMES = {
+    "TargetParams": "Planner!$B$5",
+    "RequestsPerDay": "Planner!$B$6",
+    "DaysInService": "Planner!$B$7",
+    "InputTokens": "Planner!$B$8",
+    "OutputTokens": "Planner!$B$9",
+    "LawPreset": "Planner!$B$10",
+    "HardwarePreset": "Planner!$B$11",
+    "Budget": "'What a budget buys'!$B$5",
+    "PUE": "'What a budget buys'!$B$7",
+    "GridIntensity": "'What a budget buys'!$B$8",
+}
 
 
 def _inputs_checked(ws, limits, ranged, serving):
@@ -91,9 +134,13 @@ def _inputs_checked(ws, limits, ranged, serving):
     number_rule(ws, limits[UNIQUE_LABEL], POSITIVE, "Unique training tokens", optional=True)
     for label in (LOW_LABEL, HIGH_LABEL):
         number_rule(ws, ranged[label], POSITIVE, label.split(":")[0])
-    for label, rule, whole in ((BATCH, AT_LEAST_ONE, True), (BANDWIDTH, SHARE, False),
-                               (PEAK, AT_LEAST_ONE, False), (API_IN, NON_NEGATIVE, False),
-                               (API_OUT, NON_NEGATIVE, False)):
+    for label, rule, whole in (
+        (BATCH, AT_LEAST_ONE, True),
+        (BANDWIDTH, SHARE, False),
+        (PEAK, AT_LEAST_ONE, False),
+        (API_IN, NON_NEGATIVE, False),
+        (API_OUT, NON_NEGATIVE, False),
+    ):
         number_rule(ws, serving[label], rule, label.split(":")[0].split(" (")[0], whole=whole)
     number_rule(ws, "I14:K14", POSITIVE, "Serving setting", optional=True)
 
@@ -103,18 +150,30 @@ def build():
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = SHEET
-    title(ws, "LLM budget planner: what size to train, and what it costs over its life",
-          "Change the yellow cells; everything else is computed by xlplan's Excel functions "
-          "(needs the xlplan add-in in Excel).")
-    note(ws, "A3", "Method: Sardana et al. 2024, 'Beyond Chinchilla-Optimal': a smaller model "
-         "trained on more tokens reaches the same quality and is cheaper to serve.")
+    title(
+        ws,
+        "LLM budget planner: what size to train, and what it costs over its life",
+        "Change the yellow cells; everything else is computed by xlplan's Excel functions "
+        "(needs the xlplan add-in in Excel).",
+    )
+    note(
+        ws,
+        "A3",
+        "Method: Sardana et al. 2024, 'Beyond Chinchilla-Optimal': a smaller model "
+        "trained on more tokens reaches the same quality and is cheaper to serve.",
+    )
     header_row(ws, 4, 1, ["Inputs"])
     for label, ref, value, fmt in INPUTS:
         ws[f"A{ref[1:]}"] = label
         put(ws, ref, value, "input", fmt)
     law_dropdown(ws, "B10")
-    for ref, rule in (("B5", POSITIVE), ("B6", NON_NEGATIVE), ("B7", POSITIVE),
-                      ("B8", NON_NEGATIVE), ("B9", NON_NEGATIVE)):
+    for ref, rule in (
+        ("B5", POSITIVE),
+        ("B6", NON_NEGATIVE),
+        ("B7", POSITIVE),
+        ("B8", NON_NEGATIVE),
+        ("B9", NON_NEGATIVE),
+    ):
         number_rule(ws, ref, rule, ws[f"A{ref[1:]}"].value.split(":")[0])
     hardware_block(ws, 13, DEFAULT_HARDWARE)  # preset in B11, settings in force B13:H13
     header_row(ws, 16, 1, ["Results"])
@@ -137,6 +196,11 @@ def build():
     _inputs_checked(ws, limits, ranged, serving)
     budget_buys.add_sheet(wb)
     name_inputs(wb, NAMES)
-    add_checks(wb, planner_checks(SENSITIVITY_FIRST_ROW + MULTIPLIERS.index(1), ranged, limits,
-                                  serving), "the budget planner", "D4", "D5")
+    add_checks(
+        wb,
+        planner_checks(SENSITIVITY_FIRST_ROW + MULTIPLIERS.index(1), ranged, limits, serving),
+        "the budget planner",
+        "D4",
+        "D5",
+    )
     return wb

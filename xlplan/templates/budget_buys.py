@@ -27,14 +27,35 @@ _POWER = "=IF(ISBLANK($C${r}),INDEX(XLPLAN_HARDWARE(" + P + "$B$11,TRUE,TRUE),1,
 INPUTS = (
     ("Total lifetime budget ($): training plus serving", "B5", 5e6, "input", "usd"),
     ("Lifetime requests (from the Planner sheet)", "B6", f"={P}$B$18", "result", "count"),
-    ("Data-centre PUE (Uptime Institute 2023 industry average: 1.58)", "B7", DEFAULT_PUE,
-     "input", "ratio"),
-    ("Grid carbon intensity, kg CO2e/kWh (Ember: world average 2023, 0.481)", "B8",
-     DEFAULT_GRID_KG_PER_KWH, "input", "loss"),
-    ("Board power of a training GPU, W (the Planner's preset; NVIDIA: A100 SXM 400, H100 SXM "
-     "700)", "B9", _POWER.format(r=9, k=11), "result", "integer"),
-    ("Board power of an inference GPU, W (the Planner's preset)", "B10",
-     _POWER.format(r=10, k=12), "result", "integer"),
+    (
+        "Data-centre PUE (Uptime Institute 2023 industry average: 1.58)",
+        "B7",
+        DEFAULT_PUE,
+        "input",
+        "ratio",
+    ),
+    (
+        "Grid carbon intensity, kg CO2e/kWh (Ember: world average 2023, 0.481)",
+        "B8",
+        DEFAULT_GRID_KG_PER_KWH,
+        "input",
+        "loss",
+    ),
+    (
+        "Board power of a training GPU, W (the Planner's preset; NVIDIA: A100 SXM 400, H100 SXM "
+        "700)",
+        "B9",
+        _POWER.format(r=9, k=11),
+        "result",
+        "integer",
+    ),
+    (
+        "Board power of an inference GPU, W (the Planner's preset)",
+        "B10",
+        _POWER.format(r=10, k=12),
+        "result",
+        "integer",
+    ),
 )
 OVERRIDES = ("C9", "C10")  # your own board powers (blank = the preset's)
 _BEST = "BEST_FOR_BUDGET($B$5,{requests}," + PER_REQUEST + "," + LAW + ")"
@@ -44,8 +65,11 @@ RESULT_ROWS = (
     ("Training tokens", "=INDEX(" + _BEST + ",1,2)", "count"),
     ("Loss (nats/token)", "=INDEX(" + _BEST + ",1,3)", "loss"),
     ("Training $", f"=INDEX(LIFETIME_COST({{c}}13,{{c}}14,$B$6,{PER_REQUEST}),1,1)", "usd"),
-    ("Serving the lifetime requests $", f"=INDEX(LIFETIME_COST({{c}}13,{{c}}14,$B$6,"
-     f"{PER_REQUEST}),1,2)", "usd"),
+    (
+        "Serving the lifetime requests $",
+        f"=INDEX(LIFETIME_COST({{c}}13,{{c}}14,$B$6,{PER_REQUEST}),1,2)",
+        "usd",
+    ),
     ("Lifetime cost $", "={c}16+{c}17", "usd"),
     ("Over the budget by $", "={c}18-$B$5", "usd"),
 )
@@ -56,12 +80,13 @@ ENERGY_ROWS = (
     ("Training GPU-hours", f"={{train}}/{P}$B$13", "count"),
     ("Inference GPU-hours", f"={{infer}}/{P}$E$13", "count"),
     ("Training energy (MWh)", "=INDEX(ENERGY_EMISSIONS({c}22,$B$9,$B$7,$B$8),1,1)", "energy"),
-    ("Inference energy (MWh)", "=INDEX(ENERGY_EMISSIONS({c}23,$B$10,$B$7,$B$8),1,1)",
-     "energy"),
-    ("Training emissions (t CO2e)", "=INDEX(ENERGY_EMISSIONS({c}22,$B$9,$B$7,$B$8),1,2)",
-     "energy"),
-    ("Inference emissions (t CO2e)", "=INDEX(ENERGY_EMISSIONS({c}23,$B$10,$B$7,$B$8),1,2)",
-     "energy"),
+    ("Inference energy (MWh)", "=INDEX(ENERGY_EMISSIONS({c}23,$B$10,$B$7,$B$8),1,1)", "energy"),
+    ("Training emissions (t CO2e)", "=INDEX(ENERGY_EMISSIONS({c}22,$B$9,$B$7,$B$8),1,2)", "energy"),
+    (
+        "Inference emissions (t CO2e)",
+        "=INDEX(ENERGY_EMISSIONS({c}23,$B$10,$B$7,$B$8),1,2)",
+        "energy",
+    ),
 )
 ENERGY_SOURCES = {"B": ("$B$16", "$B$17"), "C": (f"{P}$B$21", f"{P}$B$22")}
 CURVE_HEADER = 31
@@ -73,13 +98,31 @@ _MID = (CURVE_POINTS - 1) // 2
 _COST = "LIFETIME_COST({x},1,{requests}," + PER_REQUEST + ")"
 CURVE = (
     ("Params (T = 0 curve)", "=$C$13*10^(({k}-" + str(_MID) + ")/" + str(_MID) + ")", "count"),
-    ("Loss, all to training", "=SCALING_LOSS(A{r},$B$5/INDEX(" + _COST.format(
-        x="A{r}", requests=0) + ",1,1)," + LAW + ")", "loss"),
-    ("Params (inference curve)", "=$B$13*0.1*($B$29/0.1)^({k}/" + str(CURVE_POINTS - 1)
-     + ")", "count"),
-    ("Loss, serving the requests", "=SCALING_LOSS(C{r},($B$5-INDEX(" + _COST.format(
-        x="C{r}", requests="$B$6") + ",1,2))/INDEX(" + _COST.format(
-        x="C{r}", requests="$B$6") + ",1,1)," + LAW + ")", "loss"),
+    (
+        "Loss, all to training",
+        "=SCALING_LOSS(A{r},$B$5/INDEX("
+        + _COST.format(x="A{r}", requests=0)
+        + ",1,1),"
+        + LAW
+        + ")",
+        "loss",
+    ),
+    (
+        "Params (inference curve)",
+        "=$B$13*0.1*($B$29/0.1)^({k}/" + str(CURVE_POINTS - 1) + ")",
+        "count",
+    ),
+    (
+        "Loss, serving the requests",
+        "=SCALING_LOSS(C{r},($B$5-INDEX("
+        + _COST.format(x="C{r}", requests="$B$6")
+        + ",1,2))/INDEX("
+        + _COST.format(x="C{r}", requests="$B$6")
+        + ",1,1),"
+        + LAW
+        + ")",
+        "loss",
+    ),
 )
 
 
@@ -91,26 +134,49 @@ def _inputs(ws):
     for ref in OVERRIDES:
         put(ws, ref, None, "input", "integer")
     # B9:B10 are formulas now (the preset's board power): the rule guards the overrides.
-    for ref, rule, what in (("B5", POSITIVE, "Budget"), ("B7", AT_LEAST_ONE, "PUE"),
-                            ("B8", NON_NEGATIVE, "Grid carbon intensity"),
-                            ("C9", POSITIVE, "Board power"), ("C10", POSITIVE, "Board power")):
+    for ref, rule, what in (
+        ("B5", POSITIVE, "Budget"),
+        ("B7", AT_LEAST_ONE, "PUE"),
+        ("B8", NON_NEGATIVE, "Grid carbon intensity"),
+        ("C9", POSITIVE, "Board power"),
+        ("C10", POSITIVE, "Board power"),
+    ):
         number_rule(ws, ref, rule, what)
 
 
 def _results(ws):
-    header_row(ws, RESULT_HEADER, 1, ["The best model for the budget",
-                                      "Serving the Planner's requests",
-                                      "All to training (T = 0): the largest model it trains, "
-                                      "unserved"])
+    header_row(
+        ws,
+        RESULT_HEADER,
+        1,
+        [
+            "The best model for the budget",
+            "Serving the Planner's requests",
+            "All to training (T = 0): the largest model it trains, unserved",
+        ],
+    )
     for offset, (label, formula, fmt) in enumerate(RESULT_ROWS):
         r = RESULT_HEADER + 1 + offset
         ws[f"A{r}"] = label
         for c, requests in (("B", "$B$6"), ("C", "0")):
-            put(ws, f"{c}{r}", formula.format(c=c, requests=requests), "result", fmt,
-                bold=c == "B" and offset in (0, 2))
-    header_row(ws, ENERGY_HEADER, 1, ["Energy and emissions (GPU-hours x power x PUE x grid)",
-                                      "The budget's best model",
-                                      "The Planner's recommended model"])
+            put(
+                ws,
+                f"{c}{r}",
+                formula.format(c=c, requests=requests),
+                "result",
+                fmt,
+                bold=c == "B" and offset in (0, 2),
+            )
+    header_row(
+        ws,
+        ENERGY_HEADER,
+        1,
+        [
+            "Energy and emissions (GPU-hours x power x PUE x grid)",
+            "The budget's best model",
+            "The Planner's recommended model",
+        ],
+    )
     for offset, (label, formula, fmt) in enumerate(ENERGY_ROWS):
         r = ENERGY_HEADER + 1 + offset
         ws[f"A{r}"] = label
@@ -131,18 +197,29 @@ def _curves(ws):
         put(ws, f"E{r}", f"=${column}$13", "result", "count")
         put(ws, f"F{r}", f"=${column}$15", "result", "loss")
     last = CURVE_FIRST_ROW + CURVE_POINTS - 1
-    ws.add_chart(budget_chart(ws, CURVE_FIRST_ROW, last, (1, 2, 3, 4, 5, 6),
-                              (CURVE_FIRST_ROW, CURVE_FIRST_ROW + 1)), "E4")
+    ws.add_chart(
+        budget_chart(
+            ws, CURVE_FIRST_ROW, last, (1, 2, 3, 4, 5, 6), (CURVE_FIRST_ROW, CURVE_FIRST_ROW + 1)
+        ),
+        "E4",
+    )
 
 
 def add_sheet(wb):
     """Add the sheet to the budget planner workbook (after its Planner sheet)."""
     ws = wb.create_sheet(SHEET)
-    title(ws, "What a budget buys: the best model you can train and serve for a fixed budget",
-          "Change the yellow cells; demand, tokens per request, hardware and law come from "
-          "the Planner sheet.")
-    note(ws, "A3", "Spending it all on training (Chinchilla) buys a bigger model that the "
-         "budget then cannot serve; the best model is smaller and trained on more tokens.")
+    title(
+        ws,
+        "What a budget buys: the best model you can train and serve for a fixed budget",
+        "Change the yellow cells; demand, tokens per request, hardware and law come from "
+        "the Planner sheet.",
+    )
+    note(
+        ws,
+        "A3",
+        "Spending it all on training (Chinchilla) buys a bigger model that the "
+        "budget then cannot serve; the best model is smaller and trained on more tokens.",
+    )
     _inputs(ws)
     _results(ws)
     _curves(ws)

@@ -23,16 +23,28 @@ def _rows(scenarios, per_request):
     """(label, base-case formula, robust formula, format) of each result row."""
     robust = f"ROBUST_OPT($B$17,{scenarios},{per_request},$B$10)"
     table = f"REGRET_TABLE($B$17,{scenarios},{per_request},$B$10)"
-    rows = [("Model size (parameters)", "=$B$19", f"=INDEX({robust},1,1)", "count"),
-            ("Training tokens", "=$B$20", f"=INDEX({robust},1,2)", "count")]
+    rows = [
+        ("Model size (parameters)", "=$B$19", f"=INDEX({robust},1,1)", "count"),
+        ("Training tokens", "=$B$20", f"=INDEX({robust},1,2)", "count"),
+    ]
     for k, which in enumerate(("low", "base", "high")):
         demand = f"INDEX({scenarios},1,{k + 1})"
-        rows.append((f"Lifetime cost if {which} demand happens ($)",
-                     f"=INDEX(LIFETIME_COST($B$19,$B$20,{demand},{per_request}),1,3)",
-                     f"=INDEX(LIFETIME_COST({{params}},{{tokens}},{demand},{per_request}),1,3)",
-                     "usd"))
-    rows.append(("Worst-case regret over the range ($)", f"=INDEX({table},2,4)",
-                 f"=INDEX({robust},1,3)", "usd"))
+        rows.append(
+            (
+                f"Lifetime cost if {which} demand happens ($)",
+                f"=INDEX(LIFETIME_COST($B$19,$B$20,{demand},{per_request}),1,3)",
+                f"=INDEX(LIFETIME_COST({{params}},{{tokens}},{demand},{per_request}),1,3)",
+                "usd",
+            )
+        )
+    rows.append(
+        (
+            "Worst-case regret over the range ($)",
+            f"=INDEX({table},2,4)",
+            f"=INDEX({robust},1,3)",
+            "usd",
+        )
+    )
     return rows
 
 
@@ -41,14 +53,18 @@ def add_demand_range(ws, top, per_request):
 
     Base-case values are in column B, the robust plan's in column C.
     """
-    header_row(ws, top, 1, ["Demand range: base-case plan and robust plan", "Base case",
-                            "Robust plan"])
-    note(ws, f"A{top + 1}", "Robust plan: the model of the same quality whose worst-case "
-         "regret (cost above the best plan for the demand that happens) is least over [low, "
-         "high].")
+    header_row(
+        ws, top, 1, ["Demand range: base-case plan and robust plan", "Base case", "Robust plan"]
+    )
+    note(
+        ws,
+        f"A{top + 1}",
+        "Robust plan: the model of the same quality whose worst-case "
+        "regret (cost above the best plan for the demand that happens) is least over [low, "
+        "high].",
+    )
     refs = {LOW_LABEL: f"B{top + 2}", HIGH_LABEL: f"B{top + 3}"}
-    for label, value, r in ((LOW_LABEL, LOW_PER_DAY, top + 2), (HIGH_LABEL, HIGH_PER_DAY,
-                                                                  top + 3)):
+    for label, value, r in ((LOW_LABEL, LOW_PER_DAY, top + 2), (HIGH_LABEL, HIGH_PER_DAY, top + 3)):
         ws[f"A{r}"] = label
         put(ws, f"B{r}", value, "input", "integer")  # requests per day: whole numbers
     r = top + 4

@@ -21,8 +21,7 @@ from .routes import ROUTES, to_route
 
 __all__ = ["TEMPLATES", "ROUTES", "build_template", "build_all", "route_directory"]
 
-TEMPLATES = {module.FILENAME: module.build for module in (table2, table3, budget, fit,
-                                                        monthly)}
+TEMPLATES = {module.FILENAME: module.build for module in (table2, table3, budget, fit, monthly)}
 
 
 def route_directory(directory, route):

@@ -10,8 +10,17 @@ formulas of their own; the template's formulas keep their cell references.
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
-__all__ = ["number_rule", "name_inputs", "POSITIVE", "NON_NEGATIVE", "SHARE", "RATE",
-           "CHANGE", "AT_LEAST_ONE", "MFU"]
+__all__ = [
+    "number_rule",
+    "name_inputs",
+    "POSITIVE",
+    "NON_NEGATIVE",
+    "SHARE",
+    "RATE",
+    "CHANGE",
+    "AT_LEAST_ONE",
+    "MFU",
+]
 
 # (operator, low, high, text) of the allowed ranges
 POSITIVE = ("greaterThan", 0, None, "a number > 0")
@@ -29,9 +38,13 @@ def number_rule(ws, refs, rule, what, whole=False, optional=False):
     ``what`` names the input in the message; ``optional`` lets the cell stay blank.
     """
     operator, low, high, text = rule
-    validation = DataValidation(type="whole" if whole else "decimal", operator=operator,
-                                formula1=str(low), formula2=None if high is None else str(high),
-                                allow_blank=optional)
+    validation = DataValidation(
+        type="whole" if whole else "decimal",
+        operator=operator,
+        formula1=str(low),
+        formula2=None if high is None else str(high),
+        allow_blank=optional,
+    )
     validation.errorTitle = f"{what}: not allowed"[:32]
     validation.error = f"{what} must be {text}" + (" (or blank)" if optional else "") + "."
     validation.promptTitle, validation.prompt = what[:32], f"Enter {text}."

@@ -12,11 +12,17 @@ from openpyxl.worksheet.pagebreak import Break
 
 from ..shared.styles import fit_widths, header_row, note, put, wrap_column
 
-__all__ = ["write_block", "print_by_block", "block_notes", "RESULT_COLUMNS", "PRINTED_START",
-           "DEVIATION_START"]
+__all__ = [
+    "write_block",
+    "print_by_block",
+    "block_notes",
+    "RESULT_COLUMNS",
+    "PRINTED_START",
+    "DEVIATION_START",
+]
 
 RESULT_COLUMNS = "CDEFGHI"
-PRINTED_START = 11    # column K
+PRINTED_START = 11  # column K
 DEVIATION_START = 19  # column S
 NOTE_COLUMN = "Z"
 
@@ -30,10 +36,10 @@ def write_block(ws, top, inputs, columns, rows):
     """
     headers = [h for h, _, _ in inputs] + [h for h, _, _, _ in columns]
     header_row(ws, top, 1, headers, align="center")
-    header_row(ws, top, PRINTED_START, [f"printed: {h}" for h, _, _, _ in columns],
-               align="center")
-    header_row(ws, top, DEVIATION_START, [f"deviation: {h}" for h, _, _, _ in columns],
-               align="center")
+    header_row(ws, top, PRINTED_START, [f"printed: {h}" for h, _, _, _ in columns], align="center")
+    header_row(
+        ws, top, DEVIATION_START, [f"deviation: {h}" for h, _, _, _ in columns], align="center"
+    )
     header_row(ws, top, 26, ["note"])
     for offset, cells in enumerate(rows):
         r = top + 1 + offset

@@ -25,8 +25,9 @@ def dropdown(ws, ref, names, what):
     """A list data validation on ``ref``: pick one of ``names``; anything else is refused
     with a message listing them."""
     listed = ",".join(names)
-    validation = DataValidation(type="list", formula1=f'"{listed}"', allow_blank=False,
-                                showDropDown=False)  # False shows the arrow (OOXML quirk)
+    validation = DataValidation(
+        type="list", formula1=f'"{listed}"', allow_blank=False, showDropDown=False
+    )  # False shows the arrow (OOXML quirk)
     validation.promptTitle, validation.prompt = what, f"Pick a {what.lower()} from the list"
     validation.errorTitle = f"Unknown {what.lower()}"
     validation.error = f"Choose one of: {', '.join(names)}"[:255]
@@ -54,13 +55,24 @@ def hardware_block(ws, row, preset=DEFAULT_HARDWARE):
     ws[f"A{row - 1}"] = "GPU prices and utilisation (MFU = share of peak FLOP/s used)"
     header_row(ws, row - 1, 2, HARDWARE_LABELS, align="center")
     overrides = f"$B${override}:$H${override}"
-    put(ws, f"A{row}", f'="In force: preset "&{preset_ref}&IF(COUNT({overrides})>0,'
-        f'", "&COUNT({overrides})&" setting(s) overridden below","")', "result", bold=True)
+    put(
+        ws,
+        f"A{row}",
+        f'="In force: preset "&{preset_ref}&IF(COUNT({overrides})>0,'
+        f'", "&COUNT({overrides})&" setting(s) overridden below","")',
+        "result",
+        bold=True,
+    )
     ws[f"A{override}"] = "Your own values (blank = the preset's)"
     for k, letter in enumerate(SETTING_COLUMNS):
         mine = f"{letter}${override}"
-        put(ws, f"{letter}{row}", f"=IF(ISBLANK({mine}),INDEX(XLPLAN_HARDWARE({preset_ref}),1,"
-            f"{k + 1}),{mine})", "result", HARDWARE_FORMATS[k])
+        put(
+            ws,
+            f"{letter}{row}",
+            f"=IF(ISBLANK({mine}),INDEX(XLPLAN_HARDWARE({preset_ref}),1,{k + 1}),{mine})",
+            "result",
+            HARDWARE_FORMATS[k],
+        )
         put(ws, f"{letter}{override}", None, "input", HARDWARE_FORMATS[k])
         rule = MFU if HARDWARE_FORMATS[k] == "percent" else POSITIVE
         number_rule(ws, f"{letter}{override}", rule, HARDWARE_LABELS[k], optional=True)

@@ -39,8 +39,11 @@ def route_formula(formula, route):
     parts = ["="]
     for token in Tokenizer(formula).items:
         value = token.value
-        if (token.type == Token.FUNC and token.subtype == Token.OPEN
-                and value[:-1].upper() in FUNCTIONS):
+        if (
+            token.type == Token.FUNC
+            and token.subtype == Token.OPEN
+            and value[:-1].upper() in FUNCTIONS
+        ):
             value = stored_name(value[:-1].upper(), route) + "("
         parts.append(value)
     return "".join(parts)

@@ -18,11 +18,18 @@ __all__ = ["add_serving_block", "INPUTS", "RESULTS", "HW10"]
 HW10 = "$B$13:$K$13"
 # (label, value, format) of the serving inputs.
 INPUTS = (
-    ("Batch size, optional: blank = the preset's decode MFU; a whole number sets H13 to the "
-     "roofline at that batch (plan and serving alike)", None, "integer"),
+    (
+        "Batch size, optional: blank = the preset's decode MFU; a whole number sets H13 to the "
+        "roofline at that batch (plan and serving alike)",
+        None,
+        "integer",
+    ),
     ("Share of the datasheet memory bandwidth reached (0-1), used with a batch", 1, "percent"),
-    ("Peak load / average load (e.g. 2 if the busiest hour has twice the average traffic)",
-     2, "ratio"),
+    (
+        "Peak load / average load (e.g. 2 if the busiest hour has twice the average traffic)",
+        2,
+        "ratio",
+    ),
     ("API price: $ per 1M input tokens", 0.20, "usd_rate"),
     ("API price: $ per 1M output tokens", 0.60, "usd_rate"),
 )
@@ -33,10 +40,18 @@ GPU_HOURS = "GPU-hours per month"
 BREAKEVEN = "Build versus buy: lifetime requests above which your own model is cheaper"
 # (label, formula with {name} for other cells of the block, format, bold).
 RESULTS = (
-    ("Decode MFU in force (H13, which prices the plan; type your own in H14)",
-     "=INDEX({serving},1,1)", "percent", False),
-    ("Batch that decode MFU implies by the roofline (sequences decoded together)",
-     "=$H$13*$K$13*$F$13/(2*{bandwidth}*$I$13)", "ratio", False),
+    (
+        "Decode MFU in force (H13, which prices the plan; type your own in H14)",
+        "=INDEX({serving},1,1)",
+        "percent",
+        False,
+    ),
+    (
+        "Batch that decode MFU implies by the roofline (sequences decoded together)",
+        "=$H$13*$K$13*$F$13/(2*{bandwidth}*$I$13)",
+        "ratio",
+        False,
+    ),
     ("Decode tokens/s per GPU", "=INDEX({serving},1,2)", "integer", False),
     ("Prefill tokens/s per GPU", "=INDEX({serving},1,3)", "integer", False),
     ("$ per 1M input tokens", "=INDEX({serving},1,4)", "usd_rate", False),
@@ -45,19 +60,38 @@ RESULTS = (
     (MONTHLY, f"=$B$6*{_DAYS_PER_MONTH}", "count", False),
     (GPU_HOURS, "=INDEX({gpus},1,1)", "integer", False),
     ("GPUs at average load", "=INDEX({gpus},1,2)", "ratio", False),
-    ("GPUs to reserve (peak load, whole copies of the model)", "=INDEX({gpus},1,3)", "integer",
-     True),
-    ("Check: GPU-hours x inference price x months of service = the plan's inference cost ($)",
-     f"={{gpu_hours}}*$E$13*$B$7/({_DAYS_PER_MONTH})", "usd", False),
-    (BREAKEVEN, f"=BREAKEVEN_REQUESTS($B$17,{{api_in}},{{api_out}},$B$8,$B$9,{HW10},$B$10)",
-     "count", True),
-    ("The same, in requests per day over the days in service", "={breakeven}/$B$7", "count",
-     False),
-    ("The API's bill for your lifetime requests ($)",
-     "=$B$18*($B$8*{api_in}+$B$9*{api_out})/1000000", "usd", False),
-    ("Verdict at your demand",
-     '=IFERROR(IF($B$18>{breakeven},"build: your own model is cheaper","buy: the API is '
-     'cheaper"),"buy: the API is cheaper at every volume")', "plain", False),
+    (
+        "GPUs to reserve (peak load, whole copies of the model)",
+        "=INDEX({gpus},1,3)",
+        "integer",
+        True,
+    ),
+    (
+        "Check: GPU-hours x inference price x months of service = the plan's inference cost ($)",
+        f"={{gpu_hours}}*$E$13*$B$7/({_DAYS_PER_MONTH})",
+        "usd",
+        False,
+    ),
+    (
+        BREAKEVEN,
+        f"=BREAKEVEN_REQUESTS($B$17,{{api_in}},{{api_out}},$B$8,$B$9,{HW10},$B$10)",
+        "count",
+        True,
+    ),
+    ("The same, in requests per day over the days in service", "={breakeven}/$B$7", "count", False),
+    (
+        "The API's bill for your lifetime requests ($)",
+        "=$B$18*($B$8*{api_in}+$B$9*{api_out})/1000000",
+        "usd",
+        False,
+    ),
+    (
+        "Verdict at your demand",
+        '=IFERROR(IF($B$18>{breakeven},"build: your own model is cheaper","buy: the API is '
+        'cheaper"),"buy: the API is cheaper at every volume")',
+        "plain",
+        False,
+    ),
 )
 
 
@@ -67,8 +101,13 @@ def _hardware_extension(ws):
     header_row(ws, 12, 9, SERVING_HARDWARE_LABELS, align="center")
     for k, (letter, fmt) in enumerate(zip("IJK", SERVING_HARDWARE_FORMATS, strict=True)):
         mine = f"{letter}$14"
-        put(ws, f"{letter}13", f"=IF(ISBLANK({mine}),INDEX(XLPLAN_HARDWARE($B$11,TRUE),1,"
-            f"{8 + k}),{mine})", "result", fmt)
+        put(
+            ws,
+            f"{letter}13",
+            f"=IF(ISBLANK({mine}),INDEX(XLPLAN_HARDWARE($B$11,TRUE),1,{8 + k}),{mine})",
+            "result",
+            fmt,
+        )
         put(ws, f"{letter}14", None, "input", fmt)
 
 
@@ -80,17 +119,27 @@ def _decode_mfu_in_force(ws, batch, bandwidth):
     read H13 itself, a circular reference (a test ties the two).
     """
     roofline = f"MIN(2*{batch}*{bandwidth}*$I$13/($K$13*$F$13),$G$13)"
-    put(ws, "H13", f"=IF(ISBLANK($H$14),IF(ISBLANK({batch}),INDEX(XLPLAN_HARDWARE($B$11),1,7),"
-        f"{roofline}),$H$14)", "result", "percent")
+    put(
+        ws,
+        "H13",
+        f"=IF(ISBLANK($H$14),IF(ISBLANK({batch}),INDEX(XLPLAN_HARDWARE($B$11),1,7),"
+        f"{roofline}),$H$14)",
+        "result",
+        "percent",
+    )
 
 
 def add_serving_block(ws, top):
     """Write the block with its header at row ``top``; returns {label: cell reference}."""
     _hardware_extension(ws)
     header_row(ws, top, 1, ["Serving the recommended model, and build versus buy"])
-    note(ws, f"A{top + 1}", "Roofline bound: decode reads every weight once per step; "
-         "KV-cache traffic is ignored, so real decode is somewhat slower at large batches. "
-         "Serving, the plan and the break-even all use the decode MFU in H13.")
+    note(
+        ws,
+        f"A{top + 1}",
+        "Roofline bound: decode reads every weight once per step; "
+        "KV-cache traffic is ignored, so real decode is somewhat slower at large batches. "
+        "Serving, the plan and the break-even all use the decode MFU in H13.",
+    )
     refs = {label: f"B{top + 2 + k}" for k, (label, _, _) in enumerate(INPUTS)}
     for label, value, fmt in INPUTS:
         ws[f"A{refs[label][1:]}"] = label
@@ -100,11 +149,15 @@ def add_serving_block(ws, top):
     cell = {label: f"$B${ref[1:]}" for label, ref in refs.items()}
     _decode_mfu_in_force(ws, cell[BATCH], cell[BANDWIDTH])
     # No batch argument: serving uses the decode MFU in force (H13), as the plan does.
-    names = {"serving": f"SERVING($B$19,{HW10})",
-             "gpus": f"GPUS_NEEDED($B$19,{cell[MONTHLY]},$B$8,$B$9,{HW10},\"\","
-                     f"{cell[PEAK]})",
-             "api_in": cell[API_IN], "api_out": cell[API_OUT], "breakeven": cell[BREAKEVEN],
-             "bandwidth": cell[BANDWIDTH], "gpu_hours": cell[GPU_HOURS]}
+    names = {
+        "serving": f"SERVING($B$19,{HW10})",
+        "gpus": f'GPUS_NEEDED($B$19,{cell[MONTHLY]},$B$8,$B$9,{HW10},"",{cell[PEAK]})',
+        "api_in": cell[API_IN],
+        "api_out": cell[API_OUT],
+        "breakeven": cell[BREAKEVEN],
+        "bandwidth": cell[BANDWIDTH],
+        "gpu_hours": cell[GPU_HOURS],
+    }
     header_row(ws, first - 1, 1, ["Serving results"])
     for label, formula, fmt, bold in RESULTS:
         ws[f"A{refs[label][1:]}"] = label

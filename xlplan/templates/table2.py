@@ -37,11 +37,15 @@ def build():
     ws = wb.active
     ws.title = SHEET
     title(ws, "Paper Table 2, in FLOPs")
-    block_notes(ws, [
-        "Sardana et al. 2024, App. B.1: compute-optimal vs Chinchilla-style models. Yellow: "
-        "inputs; white: formulas (need the xlplan add-in); grey italic: the print.",
-        "Each row: a Chinchilla-style model of the given size sets the target loss; the "
-        "compute-optimal model reaches it with the fewest training + inference FLOPs."])
+    block_notes(
+        ws,
+        [
+            "Sardana et al. 2024, App. B.1: compute-optimal vs Chinchilla-style models. Yellow: "
+            "inputs; white: formulas (need the xlplan add-in); grey italic: the print.",
+            "Each row: a Chinchilla-style model of the given size sets the target loss; the "
+            "compute-optimal model reaches it with the fewest training + inference FLOPs.",
+        ],
+    )
     ws["A4"] = "Loss law preset (pick from the list)"
     put(ws, "B4", "chinchilla", "input")
     law_dropdown(ws, "B4")
@@ -51,6 +55,11 @@ def build():
     print_by_block(ws, label_width=24, labels_from=4)
     ws.freeze_panes = f"C{FIRST_ROW}"
     name_inputs(wb, {"LawPreset": f"'{SHEET}'!{LAW}"})
-    add_checks(wb, table2_checks(SHEET, range(FIRST_ROW, FIRST_ROW + len(rows)), LAW),
-               "Table 2", "C4", "F4")
+    add_checks(
+        wb,
+        table2_checks(SHEET, range(FIRST_ROW, FIRST_ROW + len(rows)), LAW),
+        "Table 2",
+        "C4",
+        "F4",
+    )
     return wb

@@ -28,8 +28,13 @@ LAW, INPUT_TOKENS, OUTPUT_TOKENS = "$B$4", "$B$5", "$B$6"
 # (preset, label, hardware row, block header row)
 BLOCKS = (
     ("paper-a100", "As the paper states its assumptions (preset paper-a100)", 9, 13),
-    ("paper-a100-table3", "Setting that reproduces the print (preset paper-a100-table3; "
-     "INFERRED, not stated in the paper: inference $0.986/h instead of $1.10/h)", 10, 22),
+    (
+        "paper-a100-table3",
+        "Setting that reproduces the print (preset paper-a100-table3; "
+        "INFERRED, not stated in the paper: inference $0.986/h instead of $1.10/h)",
+        10,
+        22,
+    ),
 )
 SETTINGS = "CDEFGHI"  # the seven hardware settings of a block's hardware row
 INPUTS = (("Chinchilla-style params", "count", 2), ("Inference requests (lifetime)", "count", 0))
@@ -40,14 +45,30 @@ def _columns(hw):
     return (
         ("Loss (nats/token)", f"=INDEX(CHINCHILLA_MODEL(A{{r}},{LAW}),1,1)", "loss", 1),
         ("Chinchilla tokens", f"=INDEX(CHINCHILLA_MODEL(A{{r}},{LAW}),1,2)", "count", 3),
-        ("Chinchilla cost ($, train + inference)",
-         f"=INDEX(LIFETIME_COST(A{{r}},D{{r}},B{{r}},{per_request}),1,3)", "usd", 4),
-        ("Cost-optimal params", f"=INDEX(COST_OPT(C{{r}},B{{r}},{per_request},{LAW}),1,1)",
-         "count", 5),
-        ("Cost-optimal tokens", f"=INDEX(COST_OPT(C{{r}},B{{r}},{per_request},{LAW}),1,2)",
-         "count", 6),
-        ("Cost-optimal cost ($, train + inference)",
-         f"=INDEX(LIFETIME_COST(F{{r}},G{{r}},B{{r}},{per_request}),1,3)", "usd", 7),
+        (
+            "Chinchilla cost ($, train + inference)",
+            f"=INDEX(LIFETIME_COST(A{{r}},D{{r}},B{{r}},{per_request}),1,3)",
+            "usd",
+            4,
+        ),
+        (
+            "Cost-optimal params",
+            f"=INDEX(COST_OPT(C{{r}},B{{r}},{per_request},{LAW}),1,1)",
+            "count",
+            5,
+        ),
+        (
+            "Cost-optimal tokens",
+            f"=INDEX(COST_OPT(C{{r}},B{{r}},{per_request},{LAW}),1,2)",
+            "count",
+            6,
+        ),
+        (
+            "Cost-optimal cost ($, train + inference)",
+            f"=INDEX(LIFETIME_COST(F{{r}},G{{r}},B{{r}},{per_request}),1,3)",
+            "usd",
+            7,
+        ),
         ("Cost savings", "=1-H{r}/E{r}", "percent", 8),
     )
 
@@ -61,8 +82,7 @@ def _assumptions(ws):
     ws["A6"] = "Output (generated) tokens per request"
     put(ws, "B6", DEFAULT_OUTPUT_TOKENS, "input", "integer")
     number_rule(ws, "B5:B6", NON_NEGATIVE, "Tokens per request")
-    header_row(ws, 8, 2, ["Hardware preset (pick from the list)", *HARDWARE_LABELS],
-               align="center")
+    header_row(ws, 8, 2, ["Hardware preset (pick from the list)", *HARDWARE_LABELS], align="center")
     for k, (preset, _, row, _) in enumerate(BLOCKS, start=1):
         # The settings follow the preset in column B by formula; a number typed over one
         # of them overrides it.
@@ -71,8 +91,13 @@ def _assumptions(ws):
         dropdown(ws, f"B{row}", list(HARDWARE_PRESETS), "Hardware preset")
         ws[f"A{row}"] = f"Block {k} hardware"
         for j, letter in enumerate(SETTINGS):
-            put(ws, f"{letter}{row}", f"=INDEX(XLPLAN_HARDWARE({preset_ref}),1,{j + 1})",
-                "result", HARDWARE_FORMATS[j])
+            put(
+                ws,
+                f"{letter}{row}",
+                f"=INDEX(XLPLAN_HARDWARE({preset_ref}),1,{j + 1})",
+                "result",
+                HARDWARE_FORMATS[j],
+            )
 
 
 def build():
@@ -81,11 +106,15 @@ def build():
     ws = wb.active
     ws.title = SHEET
     title(ws, "Paper Table 3, in US$")
-    block_notes(ws, [
-        "Sardana et al. 2024, App. B.2: cost-optimal vs Chinchilla-style models. Yellow: "
-        "inputs; white: formulas (need the xlplan add-in); grey italic: the print.",
-        "Each block's hardware follows its preset in column B (XLPLAN_HARDWARE); type a "
-        "number over a setting to override it. MFU = model FLOPs utilisation."])
+    block_notes(
+        ws,
+        [
+            "Sardana et al. 2024, App. B.2: cost-optimal vs Chinchilla-style models. Yellow: "
+            "inputs; white: formulas (need the xlplan add-in); grey italic: the print.",
+            "Each block's hardware follows its preset in column B (XLPLAN_HARDWARE); type a "
+            "number over a setting to override it. MFU = model FLOPs utilisation.",
+        ],
+    )
     _assumptions(ws)
     blocks = []
     for k, (preset, label, hw_row, header) in enumerate(BLOCKS):
@@ -99,10 +128,21 @@ def build():
         number_rule(ws, f"A{header + 1}:B{header + len(rows)}", POSITIVE, "Row input")
         blocks.append((hw_row, range(header + 1, header + 1 + len(rows))))
     print_by_block(ws, label_width=28, labels_from=4, scale=58)
-    name_inputs(wb, {"LawPreset": f"'{SHEET}'!{LAW}", "InputTokens": f"'{SHEET}'!{INPUT_TOKENS}",
-                     "OutputTokens": f"'{SHEET}'!{OUTPUT_TOKENS}",
-                     "HardwareBlock1": f"'{SHEET}'!$B${BLOCKS[0][2]}",
-                     "HardwareBlock2": f"'{SHEET}'!$B${BLOCKS[1][2]}"})
-    add_checks(wb, table3_checks(SHEET, blocks, LAW, INPUT_TOKENS, OUTPUT_TOKENS, SETTINGS),
-               "Table 3", "C4", "F4")
+    name_inputs(
+        wb,
+        {
+            "LawPreset": f"'{SHEET}'!{LAW}",
+            "InputTokens": f"'{SHEET}'!{INPUT_TOKENS}",
+            "OutputTokens": f"'{SHEET}'!{OUTPUT_TOKENS}",
+            "HardwareBlock1": f"'{SHEET}'!$B${BLOCKS[0][2]}",
+            "HardwareBlock2": f"'{SHEET}'!$B${BLOCKS[1][2]}",
+        },
+    )
+    add_checks(
+        wb,
+        table3_checks(SHEET, blocks, LAW, INPUT_TOKENS, OUTPUT_TOKENS, SETTINGS),
+        "Table 3",
+        "C4",
+        "F4",
+    )
     return wb

@@ -21,8 +21,9 @@ _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 # A formula cell exactly as openpyxl writes it: attributes, <f>, then an empty <v/>.
-_FORMULA_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*)><f([^>]*)>(.*?)</f><v\s*/></c>',
-                           re.DOTALL)
+_FORMULA_CELL = re.compile(
+    r'<c r="([A-Z]+[0-9]+)"([^>]*)><f([^>]*)>(.*?)</f><v\s*/></c>', re.DOTALL
+)
 
 
 def _sheet_parts(archive):
@@ -33,8 +34,11 @@ def _sheet_parts(archive):
     parts = {}
     for sheet in workbook.iter(f"{_MAIN}sheet"):
         target = targets[sheet.get(f"{_REL}id")]
-        parts[sheet.get("name")] = (target.lstrip("/") if target.startswith("/")
-                                    else posixpath.normpath(posixpath.join("xl", target)))
+        parts[sheet.get("name")] = (
+            target.lstrip("/")
+            if target.startswith("/")
+            else posixpath.normpath(posixpath.join("xl", target))
+        )
     return parts
 
 
@@ -57,15 +61,19 @@ def _fill(xml, values):
         kind, text = _cached(values[ref])
         attributes = re.sub(r'\s+t="[^"]*"', "", attributes)
         return f'<c r="{ref}"{attributes}{kind}><f{f_attributes}>{formula}</f><v>{text}</v></c>'
+
     return _FORMULA_CELL.sub(replace, xml)
 
 
 def write_cached_values(source, target, values_by_sheet):
     """Copy the .xlsx ``source`` to ``target`` with ``values_by_sheet[title][ref]`` cached."""
-    with zipfile.ZipFile(source) as archive, \
-            zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
-        parts = {part: values_by_sheet.get(title, {})
-                 for title, part in _sheet_parts(archive).items()}
+    with (
+        zipfile.ZipFile(source) as archive,
+        zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out,
+    ):
+        parts = {
+            part: values_by_sheet.get(title, {}) for title, part in _sheet_parts(archive).items()
+        }
         for item in archive.infolist():
             data = archive.read(item.filename)
             if parts.get(item.filename):

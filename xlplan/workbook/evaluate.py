@@ -37,10 +37,23 @@ MAX_CELL_READS = 2_000_000
 
 class EvaluationLimit(Exception):
     """The workbook needs more than :data:`MAX_CELL_READS` cell reads; nothing is written."""
-_ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-               "^": operator.pow}
-_COMPARE = {"=": operator.eq, "<>": operator.ne, "<": operator.lt, ">": operator.gt,
-            "<=": operator.le, ">=": operator.ge}
+
+
+_ARITHMETIC = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "^": operator.pow,
+}
+_COMPARE = {
+    "=": operator.eq,
+    "<>": operator.ne,
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+}
 
 
 def address(sheet, row, column):
@@ -62,20 +75,29 @@ class Evaluation:
     @property
     def errors(self):
         """(address, error value) of every cell whose result is an Excel error."""
-        return [(address(*key), value) for key, value in self.values.items()
-                if isinstance(value, CellError)]
+        return [
+            (address(*key), value)
+            for key, value in self.values.items()
+            if isinstance(value, CellError)
+        ]
 
     @property
     def root_errors(self):
         """(address, error) of the cells where an error starts: its formula failed."""
-        return [(address(*key), value) for key, value in self.values.items()
-                if isinstance(value, CellError) and key not in self.inherited]
+        return [
+            (address(*key), value)
+            for key, value in self.values.items()
+            if isinstance(value, CellError) and key not in self.inherited
+        ]
 
     @property
     def inherited_errors(self):
         """(address, error) of the cells whose error is one read from another cell."""
-        return [(address(*key), value) for key, value in self.values.items()
-                if isinstance(value, CellError) and key in self.inherited]
+        return [
+            (address(*key), value)
+            for key, value in self.values.items()
+            if isinstance(value, CellError) and key in self.inherited
+        ]
 
 
 class _Evaluator:
@@ -83,10 +105,12 @@ class _Evaluator:
         self.workbook = workbook
         # The stored cells only: iter_rows() would create every blank of the used area.
         self.stored = {ws.title: ws._cells for ws in workbook.worksheets}
-        self.formulas = {(ws.title, row, column): cell.value
-                         for ws in workbook.worksheets
-                         for (row, column), cell in sorted(ws._cells.items())
-                         if _is_formula(cell)}
+        self.formulas = {
+            (ws.title, row, column): cell.value
+            for ws in workbook.worksheets
+            for (row, column), cell in sorted(ws._cells.items())
+            if _is_formula(cell)
+        }
         # Each sheet's formula cells as sorted (row, column): the formulas inside a range
         # are found by bisection, not by a scan of every formula for every range.
         self.formula_index = {ws.title: [] for ws in workbook.worksheets}
@@ -115,26 +139,31 @@ class _Evaluator:
         """Add ``reads`` to the cells read so far; stop past :data:`MAX_CELL_READS`."""
         self.reads += reads
         if self.reads > MAX_CELL_READS:
-            raise EvaluationLimit(f"its formulas read more than {MAX_CELL_READS:,} cells in "
-                                  "all (large ranges read by many formulas); xlplan recalc "
-                                  "stops there")
+            raise EvaluationLimit(
+                f"its formulas read more than {MAX_CELL_READS:,} cells in "
+                "all (large ranges read by many formulas); xlplan recalc "
+                "stops there"
+            )
 
     def read_before_spilled(self):
         """True when a cell was read empty and a spill has since filled it."""
         if self.empty_reads & set(self.spilled):
             return True
         self.count(len(self.empty_ranges) * len(self.spilled))
-        return any(sheet == s and top <= r <= bottom and left <= c <= right
-                   for sheet, left, top, right, bottom in self.empty_ranges
-                   for (s, r, c) in self.spilled)
+        return any(
+            sheet == s and top <= r <= bottom and left <= c <= right
+            for sheet, left, top, right, bottom in self.empty_ranges
+            for (s, r, c) in self.spilled
+        )
 
     def tree(self, key):
         """The parsed formula of ``key`` (parsed once), or the UnsupportedFormula it raised."""
         if key not in self.trees:
             formula = self.formulas[key]
             try:
-                self.trees[key] = parse(formula.text if isinstance(formula, ArrayFormula)
-                                        else formula)
+                self.trees[key] = parse(
+                    formula.text if isinstance(formula, ArrayFormula) else formula
+                )
             except UnsupportedFormula as error:
                 self.trees[key] = error
         return self.trees[key]
@@ -168,11 +197,13 @@ class _Evaluator:
         box = (sheet, left, top, right, bottom)
         if box not in self.inside:  # found once: many formulas often read one range
             index = self.formula_index[sheet]
-            rows = index[bisect.bisect_left(index, (top, 0)):
-                         bisect.bisect_right(index, (bottom, math.inf))]
+            rows = index[
+                bisect.bisect_left(index, (top, 0)) : bisect.bisect_right(index, (bottom, math.inf))
+            ]
             self.count(len(rows))
-            self.inside[box] = [(sheet, row, column) for row, column in rows
-                                if left <= column <= right]
+            self.inside[box] = [
+                (sheet, row, column) for row, column in rows if left <= column <= right
+            ]
         return self.inside[box]
 
     def ensure(self, root):
@@ -276,8 +307,9 @@ class _Evaluator:
             blocked = self.blocked(sheet, left, top, right, bottom, key)
             if blocked:
                 return CellError("#SPILL!", f"the spill range is not empty: {blocked}")
-            self.result.spills[key] = (f"{get_column_letter(left)}{top}:"
-                                       f"{get_column_letter(right)}{bottom}")
+            self.result.spills[key] = (
+                f"{get_column_letter(left)}{top}:{get_column_letter(right)}{bottom}"
+            )
         for r in range(top, bottom + 1):
             for c in range(left, right + 1):
                 inside = r - top < len(table) and c - left < len(table[0])
@@ -350,7 +382,8 @@ class _Evaluator:
                 self.calls[key] = functions.call(name, values)
             except Exception as error:  # a fault inside a function: name it, never hide it
                 raise UnsupportedFormula(
-                    f"{name} failed with {type(error).__name__}: {error}") from error
+                    f"{name} failed with {type(error).__name__}: {error}"
+                ) from error
         return self.calls[key]
 
     def argument(self, value, name):
@@ -370,13 +403,16 @@ class _Evaluator:
             sheet, text = text.rsplit("!", 1)
             sheet = sheet[1:-1].replace("''", "'") if sheet.startswith("'") else sheet
         if sheet not in self.workbook.sheetnames:
-            raise UnsupportedFormula(f"refers to sheet '{sheet}', which the workbook does not "
-                                     f"have (sheets: {', '.join(self.workbook.sheetnames)})")
+            raise UnsupportedFormula(
+                f"refers to sheet '{sheet}', which the workbook does not "
+                f"have (sheets: {', '.join(self.workbook.sheetnames)})"
+            )
         try:
             box = range_boundaries(text.replace("$", ""))
         except (ValueError, TypeError):
-            raise UnsupportedFormula(f"cannot read reference {text!r} (defined names "
-                                     "are not supported)") from None
+            raise UnsupportedFormula(
+                f"cannot read reference {text!r} (defined names are not supported)"
+            ) from None
         if None in box:
             raise UnsupportedFormula(f"whole-row or whole-column reference {text!r}")
         return sheet, box
@@ -395,10 +431,14 @@ class _Evaluator:
         if rows * columns > RANGE_CELLS:
             return self.sparse(text, box)
         self.count(rows * columns)
-        table = [[self.cell((sheet, r, c)) for c in range(left, right + 1)]
-                 for r in range(top, bottom + 1)]
-        self.ranges[box] = (table, {id(v) for row in table for v in row
-                                    if isinstance(v, CellError)})
+        table = [
+            [self.cell((sheet, r, c)) for c in range(left, right + 1)]
+            for r in range(top, bottom + 1)
+        ]
+        self.ranges[box] = (
+            table,
+            {id(v) for row in table for v in row if isinstance(v, CellError)},
+        )
         # The call cache's key for this table, computed once; its id is stable while
         # self.ranges holds it (this pass).
         self.range_keys[id(table)] = _hashable(table)
@@ -410,10 +450,14 @@ class _Evaluator:
         rows, columns = bottom - top + 1, right - left + 1
         # The cells that hold something: stored ones and spilled results, in row order.
         self.count(len(self.stored[sheet]) + len(self.spilled))
-        inside = {(r, c) for (r, c) in self.stored[sheet]
-                  if top <= r <= bottom and left <= c <= right}
-        inside.update((r, c) for (s, r, c) in self.spilled
-                      if s == sheet and top <= r <= bottom and left <= c <= right)
+        inside = {
+            (r, c) for (r, c) in self.stored[sheet] if top <= r <= bottom and left <= c <= right
+        }
+        inside.update(
+            (r, c)
+            for (s, r, c) in self.spilled
+            if s == sheet and top <= r <= bottom and left <= c <= right
+        )
         self.empty_ranges.append((sheet, left, top, right, bottom))
         cells = {}
         for r, c in sorted(inside):

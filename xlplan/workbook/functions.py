@@ -29,8 +29,12 @@ def _numbers_in(args):
     values = []
     for arg in args:
         if isinstance(arg, list):
-            values += [v for row in arg for v in row
-                       if isinstance(v, (CellError, int, float)) and not isinstance(v, bool)]
+            values += [
+                v
+                for row in arg
+                for v in row
+                if isinstance(v, (CellError, int, float)) and not isinstance(v, bool)
+            ]
         else:
             values.append(to_number(arg))
     return values
@@ -40,6 +44,7 @@ def _aggregate(reduce):
     def function(*args):
         values = _numbers_in(args)
         return first_error(values) or reduce(values)
+
     return function
 
 
@@ -56,6 +61,7 @@ def _unary(math_function):
             return float(math_function(number))
         except (ValueError, OverflowError):
             return CellError("#NUM!", f"{math_function.__name__}({number!r}) is undefined")
+
     return function
 
 
@@ -71,8 +77,9 @@ def _index(array, row, column=None):
         row_n, column_n = 1.0, row_n
     r, c = int(row_n), int(column_n)
     if not (1 <= r <= len(table) and 1 <= c <= len(table[0])):
-        return CellError("#REF!", f"INDEX({r}, {c}) is outside a "
-                          f"{len(table)}x{len(table[0])} array")
+        return CellError(
+            "#REF!", f"INDEX({r}, {c}) is outside a {len(table)}x{len(table[0])} array"
+        )
     return table[r - 1][c - 1]
 
 
@@ -123,8 +130,9 @@ FUNCTIONS = {
     "NPV": _npv,
     "ISBLANK": lambda value: value is None,
     # COUNT: how many numbers (TRUE/FALSE and text inside ranges do not count, as in Excel).
-    "COUNT": lambda *args: float(sum(isinstance(v, (int, float)) and not isinstance(v, bool)
-                                     for v in _flat(args))),
+    "COUNT": lambda *args: float(
+        sum(isinstance(v, (int, float)) and not isinstance(v, bool) for v in _flat(args))
+    ),
     "SUM": _aggregate(sum),
     "MIN": _aggregate(lambda v: min(v) if v else 0.0),
     "MAX": _aggregate(lambda v: max(v) if v else 0.0),
@@ -155,8 +163,13 @@ def _call_xlplan(name, args):
     result = XLPLAN_FUNCTIONS[name](*[_plain(a) for a in args])
     if isinstance(result, CellError):
         # Name the cell behind a text argument the function rejected.
-        texts = sorted({f"{v.address} holds {str(v)!r}" for v in _flat(args)
-                        if isinstance(v, CellText) and repr(str(v)) in result.message})
+        texts = sorted(
+            {
+                f"{v.address} holds {str(v)!r}"
+                for v in _flat(args)
+                if isinstance(v, CellText) and repr(str(v)) in result.message
+            }
+        )
         where = f" ({'; '.join(texts)})" if texts and result.code == "#VALUE!" else ""
         return CellError(result.code, f"{name}: {result.message}{where}")
     return result

@@ -21,8 +21,20 @@ MAX_FORMULA_CHARS = 8192  # Excel's own limit on the length of a formula
 MAX_NESTING = 100
 
 # Binary operators by binding strength (Excel: comparison < & < +- < */ < ^).
-_BINARY = {"=": 1, "<>": 1, "<": 1, ">": 1, "<=": 1, ">=": 1, "&": 2,
-           "+": 3, "-": 3, "*": 4, "/": 4, "^": 5}
+_BINARY = {
+    "=": 1,
+    "<>": 1,
+    "<": 1,
+    ">": 1,
+    "<=": 1,
+    ">=": 1,
+    "&": 2,
+    "+": 3,
+    "-": 3,
+    "*": 4,
+    "/": 4,
+    "^": 5,
+}
 _PREFIX_POWER = 6  # Excel: -2^2 = 4, unary minus binds tighter than ^
 # Prefixes Excel writes before newer or add-in function names in the file; an Office
 # add-in's custom function XLPLAN.OPT_PARAMS is stored as _xldudf_XLPLAN_OPT_PARAMS
@@ -44,7 +56,7 @@ def _function_name(token_value):
     addin = name.startswith(_ADDIN_PREFIXES)
     for prefix in _NAME_PREFIXES:
         if name.startswith(prefix.upper()):
-            name = name[len(prefix):]
+            name = name[len(prefix) :]
     return _OFFICE_NAMES.get(name, name) if addin else name
 
 
@@ -61,8 +73,9 @@ class _Parser:
     def deeper(self):
         self.depth += 1
         if self.depth > MAX_NESTING:
-            raise UnsupportedFormula(f"nests parentheses, functions or signs more than "
-                                     f"{MAX_NESTING} levels deep")
+            raise UnsupportedFormula(
+                f"nests parentheses, functions or signs more than {MAX_NESTING} levels deep"
+            )
 
     def peek(self):
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -84,8 +97,11 @@ class _Parser:
                     raise UnsupportedFormula(f"has more than {MAX_NESTING} % signs in a row")
                 left = ("pct", left)
                 continue
-            if (token is None or token.type != Token.OP_IN
-                    or _BINARY.get(token.value, 0) <= min_power):
+            if (
+                token is None
+                or token.type != Token.OP_IN
+                or _BINARY.get(token.value, 0) <= min_power
+            ):
                 self.depth -= 1
                 return left
             self.take()
@@ -155,8 +171,9 @@ class _Parser:
 def parse(formula):
     """The expression tree of ``formula`` (text starting with ``=``)."""
     if len(formula) > MAX_FORMULA_CHARS:
-        raise UnsupportedFormula(f"is {len(formula):,} characters long; Excel's limit is "
-                                 f"{MAX_FORMULA_CHARS:,}")
+        raise UnsupportedFormula(
+            f"is {len(formula):,} characters long; Excel's limit is {MAX_FORMULA_CHARS:,}"
+        )
     parser = _Parser(formula)
     if not parser.tokens:
         raise UnsupportedFormula("empty formula")

@@ -58,8 +58,11 @@ def _clear_previous_spills(workbook):
                 continue
             # The cells that exist, not every address of the range (which may be the sheet).
             cells = workbook[sheet]._cells
-            for (r, c) in [key for key in cells if top <= key[0] <= bottom
-                           and left <= key[1] <= right and key != (top, left)]:
+            for r, c in [
+                key
+                for key in cells
+                if top <= key[0] <= bottom and left <= key[1] <= right and key != (top, left)
+            ]:
                 if cells[(r, c)].data_type != "f":
                     cells[(r, c)].value = None
         workbook.custom_doc_props.props.remove(prop)
@@ -69,16 +72,20 @@ def parse_setting(text):
     """``'Sheet name'!B3=2e12`` -> (sheet, "B3", value); numbers become floats."""
     match = _SETTING.match(text.strip())
     if not match:
-        raise WorkbookError(f"--set {text!r} must look like Sheet!B3=2e12 (quote a sheet "
-                            "name with spaces: 'My sheet'!B3=2e12)")
+        raise WorkbookError(
+            f"--set {text!r} must look like Sheet!B3=2e12 (quote a sheet "
+            "name with spaces: 'My sheet'!B3=2e12)"
+        )
     quoted, plain, column, row, raw = match.groups()
     sheet = quoted.replace("''", "'") if quoted else plain
     if not 1 <= column_index_from_string(column.upper()) <= MAX_COLUMN:
-        raise WorkbookError(f"--set {text!r}: column {column.upper()} is past XFD, Excel's "
-                            "last column")
+        raise WorkbookError(
+            f"--set {text!r}: column {column.upper()} is past XFD, Excel's last column"
+        )
     if not 1 <= int(row) <= MAX_ROW:
-        raise WorkbookError(f"--set {text!r}: row {int(row)} is outside Excel's rows 1 to "
-                            f"{MAX_ROW:,}")
+        raise WorkbookError(
+            f"--set {text!r}: row {int(row)} is outside Excel's rows 1 to {MAX_ROW:,}"
+        )
     try:
         value = float(raw)
     except ValueError:
@@ -90,25 +97,33 @@ def apply_settings(workbook, settings):
     """Set input cells: ``settings`` is a list of (sheet, coordinate, value)."""
     for sheet, coordinate, value in settings:
         if sheet not in workbook.sheetnames:
-            raise WorkbookError(f"--set {sheet}!{coordinate}: the workbook has no sheet "
-                                f"'{sheet}' (sheets: {', '.join(workbook.sheetnames)})")
+            raise WorkbookError(
+                f"--set {sheet}!{coordinate}: the workbook has no sheet "
+                f"'{sheet}' (sheets: {', '.join(workbook.sheetnames)})"
+            )
         cell = workbook[sheet][coordinate]
         if isinstance(cell.value, str) and cell.value.startswith("="):
-            raise WorkbookError(f"--set {sheet}!{coordinate}: the cell holds the formula "
-                                f"{cell.value}; --set changes input cells only")
+            raise WorkbookError(
+                f"--set {sheet}!{coordinate}: the cell holds the formula "
+                f"{cell.value}; --set changes input cells only"
+            )
         cell.value = value
 
 
 def _check(evaluation):
     if len(evaluation.unsupported) == 1:  # the usual case, and a hostile one: one line
         where, formula, reason = evaluation.unsupported[0]
-        raise WorkbookError(f"{where} cannot be evaluated, nothing written: "
-                            f"{_shown(formula)}: {reason}")
+        raise WorkbookError(
+            f"{where} cannot be evaluated, nothing written: {_shown(formula)}: {reason}"
+        )
     if evaluation.unsupported:
-        lines = [f"  {where}: {_shown(formula)}: {reason}"
-                 for where, formula, reason in evaluation.unsupported]
-        raise WorkbookError(f"{len(lines)} formula(s) cannot be evaluated, nothing written:\n"
-                            + "\n".join(lines))
+        lines = [
+            f"  {where}: {_shown(formula)}: {reason}"
+            for where, formula, reason in evaluation.unsupported
+        ]
+        raise WorkbookError(
+            f"{len(lines)} formula(s) cannot be evaluated, nothing written:\n" + "\n".join(lines)
+        )
 
 
 def save(workbook, evaluation, destination, *, live=False):
@@ -157,7 +172,8 @@ def recalc_file(source, destination, settings=()):
     try:
         evaluation = evaluate(workbook)
     except EvaluationLimit as error:
-        raise WorkbookError(f"{str(source)!r} cannot be evaluated, nothing written: "
-                            f"{error}") from None
+        raise WorkbookError(
+            f"{str(source)!r} cannot be evaluated, nothing written: {error}"
+        ) from None
     save(workbook, evaluation, destination)
     return evaluation

@@ -61,8 +61,10 @@ class SparseRange:
     def dense(self, limit, unsupported):
         """Every cell as a 2-D list; ``unsupported`` (an exception class) beyond ``limit``."""
         if self.rows * self.columns > limit:
-            raise unsupported(f"range {self.reference} has {self.rows * self.columns:,} cells; "
-                              f"beyond {limit:,} only SUM, MIN, MAX and AVERAGE take a range")
+            raise unsupported(
+                f"range {self.reference} has {self.rows * self.columns:,} cells; "
+                f"beyond {limit:,} only SUM, MIN, MAX and AVERAGE take a range"
+            )
         table = [[None] * self.columns for _ in range(self.rows)]
         for (r, c), value in self.cells.items():
             table[r][c] = value

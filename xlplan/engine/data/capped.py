@@ -45,22 +45,24 @@ def _terms(law, gap, tokens, unique):
     excess = tokens / used - 1.0
     eff_tokens = used + used * r_d * -np.expm1(-excess / r_d)
     dlog_eff_tokens = tokens * np.exp(-excess / r_d) / eff_tokens
-    data_term = law.B * eff_tokens ** -beta
-    param_gap = gap - data_term                      # what A / N'**alpha must equal
+    data_term = law.B * eff_tokens**-beta
+    param_gap = gap - data_term  # what A / N'**alpha must equal
     with np.errstate(divide="ignore", invalid="ignore"):
         eff_params = (law.A / param_gap) ** (1.0 / alpha)
         dlog_eff_params = -beta * data_term / (alpha * param_gap) * dlog_eff_tokens
         feed = optimal_params_for_tokens(law, used)  # U_N once N exceeds it
         dlog_feed = np.where(tokens < unique, beta / alpha, 0.0)
-        ratio = eff_params / feed                     # h = N' / U_N
-        surplus = -r_n * np.log1p(-(ratio - 1.0) / r_n)   # R_N, inverting h
+        ratio = eff_params / feed  # h = N' / U_N
+        surplus = -r_n * np.log1p(-(ratio - 1.0) / r_n)  # R_N, inverting h
         binding = ratio > 1.0
         params = np.where(binding, feed * (1.0 + surplus), eff_params)
         # dlog N = dlog U_N + (dlog N' - dlog U_N) h / (t h'(t)), t = 1 + R_N
-        slope_h = 1.0 - (ratio - 1.0) / r_n           # h'(t) = exp(-R_N / R_N*)
+        slope_h = 1.0 - (ratio - 1.0) / r_n  # h'(t) = exp(-R_N / R_N*)
         dlog_params = np.where(
-            binding, dlog_feed + (dlog_eff_params - dlog_feed) * ratio
-            / ((1.0 + surplus) * slope_h), dlog_eff_params)
+            binding,
+            dlog_feed + (dlog_eff_params - dlog_feed) * ratio / ((1.0 + surplus) * slope_h),
+            dlog_eff_params,
+        )
         reachable = (param_gap > 0) & (ratio < 1.0 + r_n)
     return np.where(reachable, params, np.inf), np.where(reachable, dlog_params, -np.inf)
 
@@ -88,8 +90,10 @@ def _bracket(law, gap, r, unique, start):
         low = np.where(bad_low, low - BRACKET_STEP, low)
         high = np.where(bad_high, high + BRACKET_STEP, high)
     first = gap[bad_low | bad_high][0]
-    raise ConvergenceError(f"capped tokens solver found no bracket in {MAX_BRACKET_STEPS} "
-                           f"steps of 10x (first bad element: loss gap {first!r})")
+    raise ConvergenceError(
+        f"capped tokens solver found no bracket in {MAX_BRACKET_STEPS} "
+        f"steps of 10x (first bad element: loss gap {first!r})"
+    )
 
 
 def solve_capped(law, gap, r, unique, start_tokens):
@@ -114,17 +118,26 @@ def solve_capped(law, gap, r, unique, start_tokens):
     iterations : ndarray of int
         Regula falsi iterations after the bracket was found.
     """
-    gap, r, unique, start = (np.asarray(v, dtype=np.float64) for v in
-                             np.broadcast_arrays(gap, r, unique, start_tokens))
+    gap, r, unique, start = (
+        np.asarray(v, dtype=np.float64) for v in np.broadcast_arrays(gap, r, unique, start_tokens)
+    )
     x_start = np.log(np.minimum(start, unique))
     low, high, f_low, f_high = _bracket(law, gap, r, unique, x_start)
     shape = gap.shape
+
     def slope(x, gap, r, unique):
         return capped_slope(law, gap, r, x, unique)
 
-    found = roots.illinois(slope, low.ravel(), high.ravel(), f_low.ravel(),
-                           f_high.ravel(), (gap.ravel(), r.ravel(), unique.ravel()),
-                           xtol=X_TOLERANCE, max_iterations=MAX_ITERATIONS)
+    found = roots.illinois(
+        slope,
+        low.ravel(),
+        high.ravel(),
+        f_low.ravel(),
+        f_high.ravel(),
+        (gap.ravel(), r.ravel(), unique.ravel()),
+        xtol=X_TOLERANCE,
+        max_iterations=MAX_ITERATIONS,
+    )
     roots.check(found, "capped tokens solver", "x = log D")
     tokens = np.exp(found.root.reshape(shape))
     return tokens, capped_params(law, gap, tokens, unique), found.iterations.reshape(shape)

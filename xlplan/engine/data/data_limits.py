@@ -29,9 +29,19 @@ from ..args import LAW, PARAMS, REQUIRED, TOKENS, UNIQUE_TOKENS, gate
 from ..laws import get_law
 from ..scalars import plain
 
-__all__ = ["MUENNIGHOFF_R_D_STAR", "MUENNIGHOFF_R_N_STAR", "EPOCH_WARNING", "RepetitionWarning",
-           "repetition_constants", "optimal_params_for_tokens", "effective_tokens",
-           "effective_params", "data_constrained_loss", "loss_floor", "epochs"]
+__all__ = [
+    "MUENNIGHOFF_R_D_STAR",
+    "MUENNIGHOFF_R_N_STAR",
+    "EPOCH_WARNING",
+    "RepetitionWarning",
+    "repetition_constants",
+    "optimal_params_for_tokens",
+    "effective_tokens",
+    "effective_params",
+    "data_constrained_loss",
+    "loss_floor",
+    "epochs",
+]
 
 # Muennighoff et al. 2023, C4 fit (their Eq. 5-6 with the fitted constants).
 MUENNIGHOFF_R_D_STAR = 15.387756
@@ -47,8 +57,10 @@ class RepetitionWarning(UserWarning):
 
 def repetition_constants(law):
     """(R_D*, R_N*) of ``law``, Muennighoff et al.'s C4 values where the law has none."""
-    return (MUENNIGHOFF_R_D_STAR if law.R_D_star is None else law.R_D_star,
-            MUENNIGHOFF_R_N_STAR if law.R_N_star is None else law.R_N_star)
+    return (
+        MUENNIGHOFF_R_D_STAR if law.R_D_star is None else law.R_D_star,
+        MUENNIGHOFF_R_N_STAR if law.R_N_star is None else law.R_N_star,
+    )
 
 
 def optimal_params_for_tokens(law, tokens):

@@ -30,6 +30,7 @@ def check_within_floor(law, loss, unique, on_invalid):
     if on_invalid == "nan":
         return np.where(unreachable, np.nan, loss)
     position = np.unravel_index(np.flatnonzero(unreachable)[0], unreachable.shape)
+
     def at(v):
         return float(np.broadcast_to(v, unreachable.shape)[position])
 
@@ -38,9 +39,11 @@ def check_within_floor(law, loss, unique, on_invalid):
         f"loss={at(loss):g} cannot be reached with {{argument}}={at(unique):g}{where}: with "
         f"that much unique data no model gets below {at(floor):.6g} under law "
         f"'{law.name}', however many epochs or parameters (Muennighoff et al. 2023); "
-        "more unique data or a higher loss is needed", argument="unique_tokens",
-        value=at(unique), positions=[tuple(int(i) for i in position)] if unreachable.ndim
-        else None)
+        "more unique data or a higher loss is needed",
+        argument="unique_tokens",
+        value=at(unique),
+        positions=[tuple(int(i) for i in position)] if unreachable.ndim else None,
+    )
 
 
 def _capped(law, gap, r, unique):
@@ -48,15 +51,18 @@ def _capped(law, gap, r, unique):
     solved = solve_tokens(law, gap, r)
     tokens, params, iterations = solved.tokens, solved.params, solved.iterations
     tokens, params, iterations, gap, r, unique = (
-        np.array(v, dtype=float) for v in np.broadcast_arrays(tokens, params, iterations, gap,
-                                                               r, unique))
+        np.array(v, dtype=float)
+        for v in np.broadcast_arrays(tokens, params, iterations, gap, r, unique)
+    )
     # NaN inputs (invalid elements under on_invalid="nan") stay NaN, unsolved.
-    todo = np.flatnonzero(~(tokens <= unique) & np.isfinite(gap) & np.isfinite(r)
-                          & np.isfinite(unique))
+    todo = np.flatnonzero(
+        ~(tokens <= unique) & np.isfinite(gap) & np.isfinite(r) & np.isfinite(unique)
+    )
     if todo.size:
         flat = [v.reshape(-1) for v in (tokens, params, iterations)]
         flat[0][todo], flat[1][todo], flat[2][todo] = solve_capped(
-            law, gap.flat[todo], r.flat[todo], unique.flat[todo], tokens.flat[todo])
+            law, gap.flat[todo], r.flat[todo], unique.flat[todo], tokens.flat[todo]
+        )
     tokens[~np.isfinite(unique)] = params[~np.isfinite(unique)] = np.nan
     return tokens, params, iterations.astype(int)
 
@@ -93,14 +99,16 @@ def capped_optimum(law, loss, r, unique, on_invalid="raise"):
     # cell that halves the per-call overhead of the array code.
     shape = np.broadcast_shapes(np.shape(gap), np.shape(r), np.shape(unique))
     both = np.stack([np.broadcast_to(r, shape), np.zeros(shape)])
-    (tokens, chin_tokens), (params, chin_params), (iterations, _) = _capped(law, gap, both,
-                                                                            unique)
+    (tokens, chin_tokens), (params, chin_params), (iterations, _) = _capped(law, gap, both, unique)
     epochs = tokens / np.minimum(unique, tokens)
     if np.any(epochs > EPOCH_WARNING):
-        warnings.warn(f"the optimal model repeats its unique data up to {np.nanmax(epochs):.3g} "
-                      f"times (more than {EPOCH_WARNING:g} epochs): Muennighoff et al. 2023 find "
-                      "repetition costs noticeably beyond about 4", RepetitionWarning,
-                      stacklevel=5)
+        warnings.warn(
+            f"the optimal model repeats its unique data up to {np.nanmax(epochs):.3g} "
+            f"times (more than {EPOCH_WARNING:g} epochs): Muennighoff et al. 2023 find "
+            "repetition costs noticeably beyond about 4",
+            RepetitionWarning,
+            stacklevel=5,
+        )
     results = (tokens, params, iterations, chin_tokens, chin_params)
     if all(isinstance(v, float) for v in (loss, r, unique)):
         return tuple(v.item() for v in results)

@@ -38,25 +38,52 @@ from ..hardware import get_hardware
 from ..paper.sizing import lifetime_cost
 from ..scalars import plain
 
-__all__ = ["Footprint", "footprint", "plan_footprint", "carbon_hardware", "kg_per_gpu_hour",
-           "DEFAULT_PUE", "DEFAULT_GRID_KG_PER_KWH"]
+__all__ = [
+    "Footprint",
+    "footprint",
+    "plan_footprint",
+    "carbon_hardware",
+    "kg_per_gpu_hour",
+    "DEFAULT_PUE",
+    "DEFAULT_GRID_KG_PER_KWH",
+]
 
 DEFAULT_PUE = 1.58
 DEFAULT_GRID_KG_PER_KWH = 0.481
 _WATT_HOURS_PER_MWH = 1e6
 
 
-@gate(Arg("gpu_hours", "GPU-hours, e.g. training $ / price per GPU-hour, >= 0.", "GPU-hours",
-          low_open=False),
-      Arg("power_watts", "Board power of one GPU in watts (A100 SXM 400, H100 SXM 700).",
-          "W"),
-      Arg("pue", "Data-centre power usage effectiveness, >= 1. Default 1.58 (Uptime "
-          "Institute 2023 industry average).", low=1.0, low_open=False, default=DEFAULT_PUE),
-      Arg("grid_kg_per_kwh", "Grid carbon intensity, kg CO2e per kWh. Default 0.481 (Ember: "
-          "world average 2023).", "kg CO2e per kWh", low_open=False,
-          default=DEFAULT_GRID_KG_PER_KWH))
-def footprint(gpu_hours, power_watts, pue=DEFAULT_PUE, grid_kg_per_kwh=DEFAULT_GRID_KG_PER_KWH,
-              on_invalid="raise"):
+@gate(
+    Arg(
+        "gpu_hours",
+        "GPU-hours, e.g. training $ / price per GPU-hour, >= 0.",
+        "GPU-hours",
+        low_open=False,
+    ),
+    Arg("power_watts", "Board power of one GPU in watts (A100 SXM 400, H100 SXM 700).", "W"),
+    Arg(
+        "pue",
+        "Data-centre power usage effectiveness, >= 1. Default 1.58 (Uptime "
+        "Institute 2023 industry average).",
+        low=1.0,
+        low_open=False,
+        default=DEFAULT_PUE,
+    ),
+    Arg(
+        "grid_kg_per_kwh",
+        "Grid carbon intensity, kg CO2e per kWh. Default 0.481 (Ember: world average 2023).",
+        "kg CO2e per kWh",
+        low_open=False,
+        default=DEFAULT_GRID_KG_PER_KWH,
+    ),
+)
+def footprint(
+    gpu_hours,
+    power_watts,
+    pue=DEFAULT_PUE,
+    grid_kg_per_kwh=DEFAULT_GRID_KG_PER_KWH,
+    on_invalid="raise",
+):
     """(energy MWh, emissions t CO2e) of ``gpu_hours`` at ``power_watts`` per GPU.
 
     Examples
@@ -108,14 +135,26 @@ def _power(hw, key, given):
     if isinstance(watts, float) and math.isnan(watts):
         raise InvalidValueError(
             f"{key} is not known for hardware '{hw.name}': give it (W per GPU, e.g. 400 for "
-            "an A100 SXM, 700 for an H100 SXM)", argument=key, value=watts)
+            "an A100 SXM, 700 for an H100 SXM)",
+            argument=key,
+            value=watts,
+        )
     return watts
 
 
-def plan_footprint(params, tokens, requests, input_tokens=DEFAULT_INPUT_TOKENS,
-                   output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, pue=DEFAULT_PUE,
-                   grid_kg_per_kwh=DEFAULT_GRID_KG_PER_KWH, train_power_watts=None,
-                   inference_power_watts=None, on_invalid="raise"):
+def plan_footprint(
+    params,
+    tokens,
+    requests,
+    input_tokens=DEFAULT_INPUT_TOKENS,
+    output_tokens=DEFAULT_OUTPUT_TOKENS,
+    hardware=None,
+    pue=DEFAULT_PUE,
+    grid_kg_per_kwh=DEFAULT_GRID_KG_PER_KWH,
+    train_power_watts=None,
+    inference_power_watts=None,
+    on_invalid="raise",
+):
     """Energy and emissions of training ``params`` on ``tokens`` and serving ``requests``.
 
     GPU-hours are the lifetime dollars of :func:`~xlplan.engine.paper.sizing.lifetime_cost`
@@ -130,26 +169,46 @@ def plan_footprint(params, tokens, requests, input_tokens=DEFAULT_INPUT_TOKENS,
     hw = get_hardware(hardware)
     cost = lifetime_cost(params, tokens, requests, input_tokens, output_tokens, hw, on_invalid)
     train_hours, infer_hours = hw.gpu_hours(cost.training, cost.inference)
-    train = footprint(train_hours, _power(hw, "train_power_watts", train_power_watts), pue,
-                      grid_kg_per_kwh, on_invalid)
-    infer = footprint(infer_hours, _power(hw, "inference_power_watts", inference_power_watts),
-                      pue, grid_kg_per_kwh, on_invalid)
+    train = footprint(
+        train_hours,
+        _power(hw, "train_power_watts", train_power_watts),
+        pue,
+        grid_kg_per_kwh,
+        on_invalid,
+    )
+    infer = footprint(
+        infer_hours,
+        _power(hw, "inference_power_watts", inference_power_watts),
+        pue,
+        grid_kg_per_kwh,
+        on_invalid,
+    )
     return Footprint(train_hours, infer_hours, train[0], infer[0], train[1], infer[1])
 
 
-def carbon_hardware(hardware=None, pue=DEFAULT_PUE, grid_kg_per_kwh=DEFAULT_GRID_KG_PER_KWH,
-                    train_power_watts=None, inference_power_watts=None):
+def carbon_hardware(
+    hardware=None,
+    pue=DEFAULT_PUE,
+    grid_kg_per_kwh=DEFAULT_GRID_KG_PER_KWH,
+    train_power_watts=None,
+    inference_power_watts=None,
+):
     """The hardware with kg CO2e per GPU-hour as its "prices": cost functions then count kg.
 
     ``cost_optimal(loss, requests, hardware=carbon_hardware("h100"))`` is the
     lowest-emission model of that loss; its ``total`` is in kg CO2e (labelled USD).
     """
     hw = get_hardware(hardware)
-    train = kg_per_gpu_hour(_power(hw, "train_power_watts", train_power_watts), pue,
-                            grid_kg_per_kwh)
-    infer = kg_per_gpu_hour(_power(hw, "inference_power_watts", inference_power_watts), pue,
-                            grid_kg_per_kwh)
-    return hw.replace(train_price_per_hour=train, inference_price_per_hour=infer,
-                      name=f"{hw.name}-carbon",
-                      description=f"{hw.name} with kg CO2e per GPU-hour as prices (PUE "
-                                  f"{pue:g}, grid {grid_kg_per_kwh:g} kg/kWh)")
+    train = kg_per_gpu_hour(
+        _power(hw, "train_power_watts", train_power_watts), pue, grid_kg_per_kwh
+    )
+    infer = kg_per_gpu_hour(
+        _power(hw, "inference_power_watts", inference_power_watts), pue, grid_kg_per_kwh
+    )
+    return hw.replace(
+        train_price_per_hour=train,
+        inference_price_per_hour=infer,
+        name=f"{hw.name}-carbon",
+        description=f"{hw.name} with kg CO2e per GPU-hour as prices (PUE "
+        f"{pue:g}, grid {grid_kg_per_kwh:g} kg/kWh)",
+    )

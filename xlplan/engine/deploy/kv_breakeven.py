@@ -28,7 +28,7 @@ from .serving import at_batch
 
 __all__ = ["kv_breakeven_requests", "RTOL", "MAX_ITERATIONS"]
 
-RTOL = 1e-12                       # relative step: the root to ~1e-13 (quadratic)
+RTOL = 1e-12  # relative step: the root to ~1e-13 (quadratic)
 MAX_ITERATIONS = roots.MAX_ITERATIONS
 
 
@@ -50,12 +50,19 @@ def _upper_bracket(law, gap, a, per_request, k_train):
 _BREAKEVEN = [arg for arg in breakeven_requests.args if arg.name != "hardware"]
 
 
-@gate(*_BREAKEVEN, serving_hardware("KV-aware break-even"), SCALAR_BATCH, CONTEXT,
-      SCALAR_BANDWIDTH)
-def kv_breakeven_requests(loss, api_input_price, api_output_price,
-                          input_tokens=DEFAULT_INPUT_TOKENS, output_tokens=DEFAULT_OUTPUT_TOKENS,
-                          hardware=None, law=None, batch=1, context=0.0,
-                          bandwidth_utilisation=1.0):
+@gate(*_BREAKEVEN, serving_hardware("KV-aware break-even"), SCALAR_BATCH, CONTEXT, SCALAR_BANDWIDTH)
+def kv_breakeven_requests(
+    loss,
+    api_input_price,
+    api_output_price,
+    input_tokens=DEFAULT_INPUT_TOKENS,
+    output_tokens=DEFAULT_OUTPUT_TOKENS,
+    hardware=None,
+    law=None,
+    batch=1,
+    context=0.0,
+    bandwidth_utilisation=1.0,
+):
     """Lifetime requests above which your own model, served with its KV cache, beats an API.
 
     Parameters are those of :func:`~xlplan.engine.money.breakeven.breakeven_requests`
@@ -79,9 +86,12 @@ def kv_breakeven_requests(loss, api_input_price, api_output_price,
     if np.all(np.asarray(c) == 0):
         return breakeven_requests.kernel(loss, p_in, p_out, d_in, d_out, at_batch(hw, b, u), law)
     scalar = all(np.ndim(v) == 0 for v in (loss, p_in, p_out, d_in, d_out, c))
-    loss, a, d_in, d_out, c = np.broadcast_arrays(*(np.atleast_1d(np.asarray(
-        v, dtype=np.float64)) for v in (loss, (d_in * p_in + d_out * p_out) / TOKENS_PER_MILLION,
-                                          d_in, d_out, c)))
+    loss, a, d_in, d_out, c = np.broadcast_arrays(
+        *(
+            np.atleast_1d(np.asarray(v, dtype=np.float64))
+            for v in (loss, (d_in * p_in + d_out * p_out) / TOKENS_PER_MILLION, d_in, d_out, c)
+        )
+    )
     gap = loss - law.E
 
     def per_request(n):
@@ -95,8 +105,12 @@ def kv_breakeven_requests(loss, api_input_price, api_output_price,
         start = _upper_bracket(law, gap, a, per_request, k_train)[crosses]
         scenario = tuple(v[crosses] for v in (a, loss, d_in, d_out, c))
         requests[crosses], iterations = _newton(
-            start, scenario, lambda r, loss, d_in, d_out, c: kv_cost_optimal.kernel(
-                loss, r, d_in, d_out, hw, law, b, c, u, None))
+            start,
+            scenario,
+            lambda r, loss, d_in, d_out, c: kv_cost_optimal.kernel(
+                loss, r, d_in, d_out, hw, law, b, c, u, None
+            ),
+        )
     return BreakEven(*(float(v[0]) if scalar else v for v in (requests, a, floor)), iterations)
 
 
@@ -106,13 +120,23 @@ def _newton(start, scenario, optimum):
     ``scenario`` is (a, loss, d_in, d_out, context) per element; ``optimum(R, loss, d_in,
     d_out, context)`` the KV-aware cost-optimal plan.
     """
+
     def terms(requests, a, *rest):
         plan = optimum(requests, *rest).optimal
         margin = a - plan.inference / requests  # f = R margin - training; f' = margin
-        weight = a * requests                   # the size of the terms that cancel in f
+        weight = a * requests  # the size of the terms that cancel in f
         return (requests * margin - plan.training) / weight, margin / weight, None
 
-    found = roots.halley(terms, start, np.zeros(start.shape), start, scenario, shrink=True,
-                         ftol=roots.NOISE_TOLERANCE, rtol=RTOL, max_iterations=MAX_ITERATIONS)
+    found = roots.halley(
+        terms,
+        start,
+        np.zeros(start.shape),
+        start,
+        scenario,
+        shrink=True,
+        ftol=roots.NOISE_TOLERANCE,
+        rtol=RTOL,
+        max_iterations=MAX_ITERATIONS,
+    )
     roots.check(found, "KV-aware break-even", "value (requests)")
     return found.root, int(found.iterations.max(initial=0))

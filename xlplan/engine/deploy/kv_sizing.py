@@ -42,8 +42,8 @@ from .shape import BYTES_PER_ELEMENT, kv_bytes_for_params
 __all__ = ["kv_cost_optimal", "kv_request_cost", "GRID_POINTS", "Z_SPAN", "Z_TOLERANCE"]
 
 GRID_POINTS = 48
-Z_SPAN = 40.0          # z from log(s_max) - 40: N down to N_min (1 + 4e-18 s_max)
-Z_TOLERANCE = 1e-9     # dN / N = s dz <= 2.5e-9 for s = log(N_chin / N_min) <= 2.5
+Z_SPAN = 40.0  # z from log(s_max) - 40: N down to N_min (1 + 4e-18 s_max)
+Z_TOLERANCE = 1e-9  # dN / N = s dz <= 2.5e-9 for s = log(N_chin / N_min) <= 2.5
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 MAX_ITERATIONS = 200
 # Golden section ends within Z_TOLERANCE of the minimiser, where the cost is flat to
@@ -55,10 +55,17 @@ def _required(arg, name):
     return arg.but(name=name, default=REQUIRED)
 
 
-@gate(PARAMS, _required(serving_hardware("the KV-aware request cost"), "hw"), REQUESTS,
-      _required(INPUT_TOKENS, "d_in"), _required(OUTPUT_TOKENS, "d_out"),
-      _required(BATCH, "batch"), _required(CONTEXT, "context"),
-      _required(BYTES_PER_ELEMENT, "kv_element"), _required(BANDWIDTH, "u"))
+@gate(
+    PARAMS,
+    _required(serving_hardware("the KV-aware request cost"), "hw"),
+    REQUESTS,
+    _required(INPUT_TOKENS, "d_in"),
+    _required(OUTPUT_TOKENS, "d_out"),
+    _required(BATCH, "batch"),
+    _required(CONTEXT, "context"),
+    _required(BYTES_PER_ELEMENT, "kv_element"),
+    _required(BANDWIDTH, "u"),
+)
 def kv_request_cost(params, hw, requests, d_in, d_out, batch, context, kv_element, u):
     """Lifetime inference dollars of ``requests`` at the KV-aware roofline.
 
@@ -68,8 +75,9 @@ def kv_request_cost(params, hw, requests, d_in, d_out, batch, context, kv_elemen
     n = np.asarray(params, dtype=np.float64)
     kv = kv_bytes_for_params.kernel(n, kv_element)
     decode = roofline_mfu.kernel(hw, batch, batch * context * kv / n, u)
-    prefill = np.where(context > 0, roofline_mfu.kernel(hw, batch * d_in, batch * d_in * kv / n,
-                                                        u), hw.prefill_mfu)
+    prefill = np.where(
+        context > 0, roofline_mfu.kernel(hw, batch * d_in, batch * d_in * kv / n, u), hw.prefill_mfu
+    )
     flops = INFERENCE_FLOPS_PER_PARAM_TOKEN * n * hw.inference_cost_per_peak_flop
     return requests * flops * (d_in / prefill + d_out / decode)
 
@@ -99,20 +107,44 @@ def _golden(f, low, high):
         fc, fd = np.where(left, f_new, fd), np.where(left, fc, f_new)
         if not np.any((b - a) > Z_TOLERANCE):  # NaN scenarios do not hold the loop
             return np.where(fc <= fd, c, d), iteration
-    raise ConvergenceError(f"KV-aware sizing did not converge in {MAX_ITERATIONS} "
-                           f"golden-section steps (widest bracket {np.nanmax(b - a):g} in z)")
+    raise ConvergenceError(
+        f"KV-aware sizing did not converge in {MAX_ITERATIONS} "
+        f"golden-section steps (widest bracket {np.nanmax(b - a):g} in z)"
+    )
 
 
-KV_BYTES_PER_ELEMENT = scalar_arg("kv_bytes_per_element", "Bytes per cached key or value "
-                                  "element. Default: the inference precision's.", "bytes",
-                                  optional_none=True)
+KV_BYTES_PER_ELEMENT = scalar_arg(
+    "kv_bytes_per_element",
+    "Bytes per cached key or value element. Default: the inference precision's.",
+    "bytes",
+    optional_none=True,
+)
 
 
-@gate(LAW, LOSS, REQUESTS, INPUT_TOKENS, OUTPUT_TOKENS, serving_hardware("KV-aware sizing"),
-      SCALAR_BATCH, CONTEXT, SCALAR_BANDWIDTH, KV_BYTES_PER_ELEMENT)
-def kv_cost_optimal(loss, requests, input_tokens=DEFAULT_INPUT_TOKENS,
-                    output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, law=None, batch=1,
-                    context=0.0, bandwidth_utilisation=1.0, kv_bytes_per_element=None):
+@gate(
+    LAW,
+    LOSS,
+    REQUESTS,
+    INPUT_TOKENS,
+    OUTPUT_TOKENS,
+    serving_hardware("KV-aware sizing"),
+    SCALAR_BATCH,
+    CONTEXT,
+    SCALAR_BANDWIDTH,
+    KV_BYTES_PER_ELEMENT,
+)
+def kv_cost_optimal(
+    loss,
+    requests,
+    input_tokens=DEFAULT_INPUT_TOKENS,
+    output_tokens=DEFAULT_OUTPUT_TOKENS,
+    hardware=None,
+    law=None,
+    batch=1,
+    context=0.0,
+    bandwidth_utilisation=1.0,
+    kv_bytes_per_element=None,
+):
     """Model minimising lifetime dollars at a target loss, inference priced with the KV cache.
 
     Parameters
@@ -144,16 +176,15 @@ def kv_cost_optimal(loss, requests, input_tokens=DEFAULT_INPUT_TOKENS,
     >>> f"{plan.optimal.params:.3e}, saving {plan.saving:.1%}"
     '3.941e+09, saving 50.8%'
     """
-    hw, u, d_in, d_out, c = (hardware, bandwidth_utilisation, input_tokens, output_tokens,
-                             context)
+    hw, u, d_in, d_out, c = (hardware, bandwidth_utilisation, input_tokens, output_tokens, context)
     kv_element = hw.bytes_per_weight if kv_bytes_per_element is None else kv_bytes_per_element
     closed = cost_optimal.kernel(loss, requests, d_in, d_out, at_batch(hw, batch, u), law)
     if np.all(np.asarray(c) == 0):
         return closed
     scalar = all(np.ndim(v) == 0 for v in (loss, requests, d_in, d_out, c))
     loss, requests, d_in, d_out, c = np.broadcast_arrays(
-        *(np.atleast_1d(np.asarray(v, dtype=np.float64)) for v in (loss, requests, d_in,
-                                                                  d_out, c)))
+        *(np.atleast_1d(np.asarray(v, dtype=np.float64)) for v in (loss, requests, d_in, d_out, c))
+    )
     plan = _search(law, hw, loss, requests, d_in, d_out, c, batch, u, kv_element)
     plan = _merge(plan, closed, c == 0)
     return _as_scalar(plan) if scalar else plan
@@ -182,10 +213,17 @@ def _search(law, hw, loss, requests, d_in, d_out, c, batch, u, kv_element):
     found, n, tokens = _objective(z, law, gap, n_min, k_train, demand)
     _certify(found, np.min(on_grid, axis=0), z)
     optimal = ModelPlan(n, tokens, loss, k_train * n * tokens, demand(n), "USD")
-    chinchilla = ModelPlan(chin_params, chin_tokens, loss, k_train * chin_params * chin_tokens,
-                           demand(chin_params), "USD")
-    return OptimalPlan(optimal, chinchilla, np.full(n.shape, iterations),
-                       validate.valid_mask(optimal.total))
+    chinchilla = ModelPlan(
+        chin_params,
+        chin_tokens,
+        loss,
+        k_train * chin_params * chin_tokens,
+        demand(chin_params),
+        "USD",
+    )
+    return OptimalPlan(
+        optimal, chinchilla, np.full(n.shape, iterations), validate.valid_mask(optimal.total)
+    )
 
 
 def _certify(found, grid_best, z):
@@ -195,22 +233,43 @@ def _certify(found, grid_best, z):
         i = int(np.flatnonzero(worse)[0])
         raise ConvergenceError(
             f"KV-aware sizing: the bracketed minimum {found[i]:.10g} at z={z[i]:g} exceeds "
-            f"the grid's {grid_best[i]:.10g} (scenario {i}): the cost is not unimodal there")
+            f"the grid's {grid_best[i]:.10g} (scenario {i}): the cost is not unimodal there"
+        )
 
 
 def _merge(plan, closed, off):
     """Elements with no cache take the closed form's values."""
+
     def pick(kv_side, closed_side):
         fields = ("params", "tokens", "loss", "training", "inference")
-        return ModelPlan(*(np.where(off, np.broadcast_to(getattr(closed_side, k), off.shape),
-                                    getattr(kv_side, k)) for k in fields), "USD")
-    return OptimalPlan(pick(plan.optimal, closed.optimal), pick(plan.chinchilla, closed.chinchilla),
-                       np.where(off, closed.iterations, plan.iterations), plan.valid)
+        return ModelPlan(
+            *(
+                np.where(
+                    off, np.broadcast_to(getattr(closed_side, k), off.shape), getattr(kv_side, k)
+                )
+                for k in fields
+            ),
+            "USD",
+        )
+
+    return OptimalPlan(
+        pick(plan.optimal, closed.optimal),
+        pick(plan.chinchilla, closed.chinchilla),
+        np.where(off, closed.iterations, plan.iterations),
+        plan.valid,
+    )
 
 
 def _as_scalar(plan):
     def one(p):
-        return ModelPlan(*(float(getattr(p, k)[0]) for k in ("params", "tokens", "loss",
-                                                              "training", "inference")), "USD")
-    return OptimalPlan(one(plan.optimal), one(plan.chinchilla), int(plan.iterations[0]),
-                       bool(plan.valid[0]))
+        return ModelPlan(
+            *(
+                float(getattr(p, k)[0])
+                for k in ("params", "tokens", "loss", "training", "inference")
+            ),
+            "USD",
+        )
+
+    return OptimalPlan(
+        one(plan.optimal), one(plan.chinchilla), int(plan.iterations[0]), bool(plan.valid[0])
+    )

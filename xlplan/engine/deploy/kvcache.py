@@ -78,22 +78,35 @@ class KvServing:
     ttft: object
 
 
-_HW = HARDWARE.but(name="hw", help="Hardware: a preset name, settings or a Hardware.",
-                  default=REQUIRED)
+_HW = HARDWARE.but(
+    name="hw", help="Hardware: a preset name, settings or a Hardware.", default=REQUIRED
+)
 
 
-@gate(_HW, Arg("tokens", "Tokens made per step, > 0.", "tokens"),
-      Arg("extra_bytes_per_param", "KV-cache bytes the step reads per parameter, >= 0.",
-          "bytes per parameter", low_open=False), BANDWIDTH.but(default=REQUIRED))
+@gate(
+    _HW,
+    Arg("tokens", "Tokens made per step, > 0.", "tokens"),
+    Arg(
+        "extra_bytes_per_param",
+        "KV-cache bytes the step reads per parameter, >= 0.",
+        "bytes per parameter",
+        low_open=False,
+    ),
+    BANDWIDTH.but(default=REQUIRED),
+)
 def roofline_mfu(hw, tokens, extra_bytes_per_param, bandwidth_utilisation):
     """min(2 x tokens x u W / ((b + extra) P), prefill MFU): the step's MFU by the roofline.
 
     ``tokens`` are made per step, ``extra_bytes_per_param`` is the KV traffic of the
     step over N. With ``extra`` = 0 this is :func:`.serving.decode_mfu`'s arithmetic.
     """
-    memory_bound = (INFERENCE_FLOPS_PER_PARAM_TOKEN * tokens * bandwidth_utilisation
-                    * hw.inference_memory_bandwidth
-                    / ((hw.bytes_per_weight + extra_bytes_per_param) * hw.inference_peak_flops))
+    memory_bound = (
+        INFERENCE_FLOPS_PER_PARAM_TOKEN
+        * tokens
+        * bandwidth_utilisation
+        * hw.inference_memory_bandwidth
+        / ((hw.bytes_per_weight + extra_bytes_per_param) * hw.inference_peak_flops)
+    )
     return np.minimum(memory_bound, hw.prefill_mfu)
 
 
@@ -109,8 +122,16 @@ _SERVING = serving_hardware("serving with the KV cache")
 
 
 @gate(PARAMS, _SERVING, BATCH, CONTEXT, KV_BYTES_PER_TOKEN, PROMPT_TOKENS, BANDWIDTH, COPY_GPUS)
-def kv_serving(params, hardware=None, batch=1, context=0.0, kv_bytes_per_token=None,
-               input_tokens=DEFAULT_INPUT_TOKENS, bandwidth_utilisation=1.0, gpus=None):
+def kv_serving(
+    params,
+    hardware=None,
+    batch=1,
+    context=0.0,
+    kv_bytes_per_token=None,
+    input_tokens=DEFAULT_INPUT_TOKENS,
+    bandwidth_utilisation=1.0,
+    gpus=None,
+):
     """Throughput, dollars, GPUs and latency of one copy serving ``batch`` at ``context``.
 
     Parameters
@@ -144,8 +165,7 @@ def kv_serving(params, hardware=None, batch=1, context=0.0, kv_bytes_per_token=N
     >>> f"{s.tpot * 1e3:.1f} ms, {s.gpus_per_copy:.0f} GPU(s), ${s.usd_per_million_output:.2f}/1M"
     '4.7 ms, 1 GPU(s), $0.08/1M'
     """
-    hw, n, b, c, d_in, u = (hardware, params, batch, context, input_tokens,
-                            bandwidth_utilisation)
+    hw, n, b, c, d_in, u = (hardware, params, batch, context, input_tokens, bandwidth_utilisation)
     kv = kv_bytes_default.kernel(n, hw, kv_bytes_per_token)
     scalar = all(isinstance(v, float) for v in (n, b, c, d_in, u)) and np.ndim(kv) == 0
     if gpus is not None:
@@ -155,8 +175,7 @@ def kv_serving(params, hardware=None, batch=1, context=0.0, kv_bytes_per_token=N
 
 def _fit(hw, n, cache):
     """Fewest GPUs whose memory holds the weights and ``cache`` bytes."""
-    return np.ceil((n * hw.bytes_per_weight + cache) / hw.inference_memory
-                   * (1 - _ROUNDING_SLACK))
+    return np.ceil((n * hw.bytes_per_weight + cache) / hw.inference_memory * (1 - _ROUNDING_SLACK))
 
 
 def serve(hw, n, b, c, kv, d_in, u, gpus=None, scalar=False):
@@ -167,8 +186,7 @@ def serve(hw, n, b, c, kv, d_in, u, gpus=None, scalar=False):
     cache = b * c * kv
     decode = roofline_mfu.kernel(hw, b, cache / n, u)
     on = c > 0  # off: prefill compute-bound, as serving.throughput
-    prefill = np.where(on, roofline_mfu.kernel(hw, b * d_in, b * d_in * kv / n, u),
-                       hw.prefill_mfu)
+    prefill = np.where(on, roofline_mfu.kernel(hw, b * d_in, b * d_in * kv / n, u), hw.prefill_mfu)
     flops_per_token = INFERENCE_FLOPS_PER_PARAM_TOKEN * np.asarray(n)
     with np.errstate(over="ignore"):  # a subnormal N: inf tokens/s, reported by the callers
         decode_rate = hw.inference_peak_flops * decode / flops_per_token
@@ -179,13 +197,21 @@ def serve(hw, n, b, c, kv, d_in, u, gpus=None, scalar=False):
     copy = fit if gpus is None else gpus + 0.0 * fit
     tpot = b / (copy * decode_rate)
     ttft = b * d_in / (copy * prefill_rate)
-    fields = (decode, prefill, decode_rate, prefill_rate,
-              usd_per_second / prefill_rate * TOKENS_PER_MILLION,
-              usd_per_second / decode_rate * TOKENS_PER_MILLION, weights, copy,
-              cache + 0.0 * weights, tpot, ttft)
+    fields = (
+        decode,
+        prefill,
+        decode_rate,
+        prefill_rate,
+        usd_per_second / prefill_rate * TOKENS_PER_MILLION,
+        usd_per_second / decode_rate * TOKENS_PER_MILLION,
+        weights,
+        copy,
+        cache + 0.0 * weights,
+        tpot,
+        ttft,
+    )
     shape = np.broadcast_shapes(*(np.shape(f) for f in fields))
-    return KvServing(*(float(f) if scalar else np.broadcast_to(f, shape).copy()
-                       for f in fields))
+    return KvServing(*(float(f) if scalar else np.broadcast_to(f, shape).copy() for f in fields))
 
 
 def _enough_gpus(gpus, fit):
@@ -194,20 +220,42 @@ def _enough_gpus(gpus, fit):
     if np.any(short):
         given = float(np.ravel(np.broadcast_to(gpus, short.shape))[np.flatnonzero(short)[0]])
         need = float(np.ravel(np.broadcast_to(fit, short.shape))[np.flatnonzero(short)[0]])
-        raise InvalidValueError(f"{PLACEHOLDER}={given:g} cannot hold the weights and the "
-                                f"batch's KV cache: it must be at least {need:g}",
-                                argument="gpus", value=given)
+        raise InvalidValueError(
+            f"{PLACEHOLDER}={given:g} cannot hold the weights and the "
+            f"batch's KV cache: it must be at least {need:g}",
+            argument="gpus",
+            value=given,
+        )
     return gpus
 
 
 _NEEDS = {arg.name: arg for arg in gpus_needed.args}
 
 
-@gate(PARAMS, _NEEDS["requests_per_month"], PROMPT_TOKENS, OUTPUT_TOKENS, _SERVING, BATCH,
-      CONTEXT, KV_BYTES_PER_TOKEN, BANDWIDTH, _NEEDS["peak_to_average"])
-def kv_gpus_needed(params, requests_per_month, input_tokens=DEFAULT_INPUT_TOKENS,
-                   output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, batch=1, context=0.0,
-                   kv_bytes_per_token=None, bandwidth_utilisation=1.0, peak_to_average=1.0):
+@gate(
+    PARAMS,
+    _NEEDS["requests_per_month"],
+    PROMPT_TOKENS,
+    OUTPUT_TOKENS,
+    _SERVING,
+    BATCH,
+    CONTEXT,
+    KV_BYTES_PER_TOKEN,
+    BANDWIDTH,
+    _NEEDS["peak_to_average"],
+)
+def kv_gpus_needed(
+    params,
+    requests_per_month,
+    input_tokens=DEFAULT_INPUT_TOKENS,
+    output_tokens=DEFAULT_OUTPUT_TOKENS,
+    hardware=None,
+    batch=1,
+    context=0.0,
+    kv_bytes_per_token=None,
+    bandwidth_utilisation=1.0,
+    peak_to_average=1.0,
+):
     """GPU-hours per month and GPUs to reserve, as :func:`.serving.gpus_needed`, with the cache.
 
     Copies are of :attr:`KvServing.gpus_per_copy` GPUs (weights and the batch's cache).
@@ -216,12 +264,18 @@ def kv_gpus_needed(params, requests_per_month, input_tokens=DEFAULT_INPUT_TOKENS
     -------
     serving.GpuNeeds
     """
-    rate = kv_serving.kernel(params, hardware, batch, context, kv_bytes_per_token,
-                             input_tokens, bandwidth_utilisation)
-    requests, d_in, d_out, ratio = (requests_per_month, input_tokens, output_tokens,
-                                    peak_to_average)
-    seconds = np.asarray(requests) * (d_in / np.asarray(rate.prefill_tokens_per_s)
-                                      + d_out / np.asarray(rate.decode_tokens_per_s))
+    rate = kv_serving.kernel(
+        params, hardware, batch, context, kv_bytes_per_token, input_tokens, bandwidth_utilisation
+    )
+    requests, d_in, d_out, ratio = (
+        requests_per_month,
+        input_tokens,
+        output_tokens,
+        peak_to_average,
+    )
+    seconds = np.asarray(requests) * (
+        d_in / np.asarray(rate.prefill_tokens_per_s) + d_out / np.asarray(rate.decode_tokens_per_s)
+    )
     hours = seconds / SECONDS_PER_HOUR
     average = hours / HOURS_PER_MONTH
     copy = np.asarray(rate.gpus_per_copy)

@@ -62,22 +62,54 @@ def _caps(n, hw, g, c, kv, d_in, u, tpot, ttft):
     compute = g * hw.inference_peak_flops * hw.prefill_mfu / flops
     with np.errstate(divide="ignore", invalid="ignore"):
         memory = np.where(c * kv > 0, (g * hw.inference_memory - weights) / (c * kv), np.inf)
-        tpot_cap = np.inf if tpot is None else np.minimum(
-            tpot * compute, np.where(c * kv > 0, (tpot * per_step_bw - weights) / (c * kv),
-                                     np.where(tpot * per_step_bw >= weights, np.inf, -np.inf)))
-        ttft_cap = np.inf if ttft is None else np.minimum(
-            ttft * compute / d_in,
-            np.where(c > 0, (ttft * per_step_bw - weights) / (d_in * kv), np.inf))
+        tpot_cap = (
+            np.inf
+            if tpot is None
+            else np.minimum(
+                tpot * compute,
+                np.where(
+                    c * kv > 0,
+                    (tpot * per_step_bw - weights) / (c * kv),
+                    np.where(tpot * per_step_bw >= weights, np.inf, -np.inf),
+                ),
+            )
+        )
+        ttft_cap = (
+            np.inf
+            if ttft is None
+            else np.minimum(
+                ttft * compute / d_in,
+                np.where(c > 0, (ttft * per_step_bw - weights) / (d_in * kv), np.inf),
+            )
+        )
     return np.broadcast_arrays(memory, tpot_cap, ttft_cap)
 
 
-@gate(PARAMS, serving_hardware("the largest batch"), CONTEXT, TPOT_TARGET, TTFT_TARGET,
-      KV_BYTES_PER_TOKEN, PROMPT_TOKENS, BANDWIDTH,
-      COPY_GPUS.but(help="GPUs of one copy. Default: the fewest that hold the weights; the "
-                    "cache takes the rest."))
-def max_batch(params, hardware=None, context=0.0, tpot_target=None, ttft_target=None,
-              kv_bytes_per_token=None, input_tokens=DEFAULT_INPUT_TOKENS,
-              bandwidth_utilisation=1.0, gpus=None):
+@gate(
+    PARAMS,
+    serving_hardware("the largest batch"),
+    CONTEXT,
+    TPOT_TARGET,
+    TTFT_TARGET,
+    KV_BYTES_PER_TOKEN,
+    PROMPT_TOKENS,
+    BANDWIDTH,
+    COPY_GPUS.but(
+        help="GPUs of one copy. Default: the fewest that hold the weights; the "
+        "cache takes the rest."
+    ),
+)
+def max_batch(
+    params,
+    hardware=None,
+    context=0.0,
+    tpot_target=None,
+    ttft_target=None,
+    kv_bytes_per_token=None,
+    input_tokens=DEFAULT_INPUT_TOKENS,
+    bandwidth_utilisation=1.0,
+    gpus=None,
+):
     """Largest batch whose KV cache fits and whose TPOT and TTFT (seconds) meet the targets.
 
     Parameters are as :func:`~.kvcache.kv_serving`'s; ``gpus`` (one copy) defaults to
@@ -111,8 +143,7 @@ def max_batch(params, hardware=None, context=0.0, tpot_target=None, ttft_target=
     limited = np.asarray(LIMITS)[np.argmin(np.stack(caps), axis=0)]
     scalar = np.ndim(best) == 0
     serving = serve(hw, n, best, c, kv, d_in, u, g, scalar)
-    return BatchPlan(float(best) if scalar else best,
-                     str(limited) if scalar else limited, serving)
+    return BatchPlan(float(best) if scalar else best, str(limited) if scalar else limited, serving)
 
 
 def _meets(batch, n, hw, c, kv, d_in, u, g, tpot, ttft):
@@ -129,7 +160,10 @@ def _check_feasible(best, caps, n, hw, c, kv, d_in, u, g, targets):
     if np.all(np.isinf(caps[0]) & np.isinf(caps[1]) & np.isinf(caps[2])):
         raise InvalidValueError(
             "the batch is unbounded: give a TPOT or TTFT target, or a context > 0 so that "
-            "memory limits it", argument="tpot_target", value=None)
+            "memory limits it",
+            argument="tpot_target",
+            value=None,
+        )
     bad = ~(best >= 1)
     if not np.any(bad):
         return
@@ -138,17 +172,25 @@ def _check_feasible(best, caps, n, hw, c, kv, d_in, u, g, targets):
 
     def pick(value):
         return float(np.ravel(np.broadcast_to(value, np.shape(best)))[first])
+
     limit = int(np.argmin([pick(cap) for cap in caps]))
     if limit == 0:
         need = pick(n) * hw.bytes_per_weight + pick(c) * pick(kv)
         raise InvalidValueError(
             f"{PLACEHOLDER}={pick(c):g} tokens does not fit: one sequence's KV cache and the "
             f"weights need {need:.4g} bytes, {pick(g):g} GPU(s) hold "
-            f"{pick(g) * hw.inference_memory:.4g}; give more gpus", argument="context",
-            value=pick(c))
-    name, achieved, target = (("tpot_target", at_one.tpot, targets[0]) if limit == 1 else
-                              ("ttft_target", at_one.ttft, targets[1]))
+            f"{pick(g) * hw.inference_memory:.4g}; give more gpus",
+            argument="context",
+            value=pick(c),
+        )
+    name, achieved, target = (
+        ("tpot_target", at_one.tpot, targets[0])
+        if limit == 1
+        else ("ttft_target", at_one.ttft, targets[1])
+    )
     raise InvalidValueError(
         f"{PLACEHOLDER}={pick(target):g} s cannot be met: the best achievable is "
-        f"{pick(achieved):.4g} s (batch 1 on {pick(g):g} GPU(s))", argument=name,
-        value=pick(target))
+        f"{pick(achieved):.4g} s (batch 1 on {pick(g):g} GPU(s))",
+        argument=name,
+        value=pick(target),
+    )

@@ -74,8 +74,16 @@ from ..constants import (
 from ..errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
 from ..hardware import get_hardware
 
-__all__ = ["Throughput", "GpuNeeds", "decode_mfu", "at_batch", "implied_batch", "throughput",
-           "gpus_needed", "TOKENS_PER_MILLION"]
+__all__ = [
+    "Throughput",
+    "GpuNeeds",
+    "decode_mfu",
+    "at_batch",
+    "implied_batch",
+    "throughput",
+    "gpus_needed",
+    "TOKENS_PER_MILLION",
+]
 
 TOKENS_PER_MILLION = 1e6
 # GPU counts are rounded up; a count that is whole up to float noise (3.0000000000000004)
@@ -120,11 +128,20 @@ class GpuNeeds:
     peak: object
 
 
-BATCH = Arg("batch", "Sequences decoded together, a whole number >= 1. Default 1.",
-            "sequences", kind="custom", check_value=lambda value, on_invalid, law:
-            _batch(value, on_invalid), default=1)
-BANDWIDTH = Arg("bandwidth_utilisation", "Share of the datasheet memory bandwidth reached, "
-                "in (0, 1]. Default 1.", high=1.0, default=1.0)
+BATCH = Arg(
+    "batch",
+    "Sequences decoded together, a whole number >= 1. Default 1.",
+    "sequences",
+    kind="custom",
+    check_value=lambda value, on_invalid, law: _batch(value, on_invalid),
+    default=1,
+)
+BANDWIDTH = Arg(
+    "bandwidth_utilisation",
+    "Share of the datasheet memory bandwidth reached, in (0, 1]. Default 1.",
+    high=1.0,
+    default=1.0,
+)
 
 
 def _finish(value, scalar):
@@ -145,9 +162,12 @@ def _batch(batch, on_invalid, law=None):
     if on_invalid == "nan":
         return np.where(whole, b, np.nan)
     bad = float(np.asarray(b)[~np.asarray(whole)].ravel()[0])
-    raise InvalidValueError(f"{PLACEHOLDER}={bad:g} is not a whole number: it must be a whole "
-                            "number >= 1 (sequences decoded together)", argument="batch",
-                            value=bad)
+    raise InvalidValueError(
+        f"{PLACEHOLDER}={bad:g} is not a whole number: it must be a whole "
+        "number >= 1 (sequences decoded together)",
+        argument="batch",
+        value=bad,
+    )
 
 
 @gate(HARDWARE, BATCH, BANDWIDTH)
@@ -170,10 +190,14 @@ def decode_mfu(hardware=None, batch=1, bandwidth_utilisation=1.0, on_invalid="ra
     """
     hw, b, u = hardware, batch, bandwidth_utilisation
     hw.require_serving_settings("the serving model")
-    memory_bound = (INFERENCE_FLOPS_PER_PARAM_TOKEN * b * u * hw.inference_memory_bandwidth
-                    / (hw.bytes_per_weight * hw.inference_peak_flops))
-    return _finish(np.minimum(memory_bound, hw.prefill_mfu),
-                   _all_scalar(b, u))
+    memory_bound = (
+        INFERENCE_FLOPS_PER_PARAM_TOKEN
+        * b
+        * u
+        * hw.inference_memory_bandwidth
+        / (hw.bytes_per_weight * hw.inference_peak_flops)
+    )
+    return _finish(np.minimum(memory_bound, hw.prefill_mfu), _all_scalar(b, u))
 
 
 def implied_batch(hardware=None, bandwidth_utilisation=1.0):
@@ -193,8 +217,12 @@ def implied_batch(hardware=None, bandwidth_utilisation=1.0):
     u = validate.number("bandwidth_utilisation", bandwidth_utilisation, high=1.0)
     if hw.decode_mfu > hw.prefill_mfu:
         return math.inf
-    return (hw.decode_mfu * hw.bytes_per_weight * hw.inference_peak_flops
-            / (INFERENCE_FLOPS_PER_PARAM_TOKEN * u * hw.inference_memory_bandwidth))
+    return (
+        hw.decode_mfu
+        * hw.bytes_per_weight
+        * hw.inference_peak_flops
+        / (INFERENCE_FLOPS_PER_PARAM_TOKEN * u * hw.inference_memory_bandwidth)
+    )
 
 
 def at_batch(hardware=None, batch=1, bandwidth_utilisation=1.0):
@@ -210,15 +238,23 @@ def at_batch(hardware=None, batch=1, bandwidth_utilisation=1.0):
     """
     for name, value in (("batch", batch), ("bandwidth_utilisation", bandwidth_utilisation)):
         if not validate.is_scalar(value):
-            raise InvalidTypeError(f"{PLACEHOLDER}={value!r} must be one number: a hardware "
-                                   "has one decode MFU", argument=name, value=value)
+            raise InvalidTypeError(
+                f"{PLACEHOLDER}={value!r} must be one number: a hardware has one decode MFU",
+                argument=name,
+                value=value,
+            )
     hw = get_hardware(hardware)
     mfu = decode_mfu(hw, batch, bandwidth_utilisation)
     share = "" if bandwidth_utilisation == 1 else f"@{bandwidth_utilisation:g}bandwidth"
-    return hw.replace(name=f"{hw.name}@batch{batch:g}{share}", decode_mfu=mfu,
-                      description=(f"{hw.name} with decode MFU {mfu:.3%} from the roofline at "
-                                   f"batch {batch:g} and {bandwidth_utilisation:.0%} of its "
-                                   "memory bandwidth"))
+    return hw.replace(
+        name=f"{hw.name}@batch{batch:g}{share}",
+        decode_mfu=mfu,
+        description=(
+            f"{hw.name} with decode MFU {mfu:.3%} from the roofline at "
+            f"batch {batch:g} and {bandwidth_utilisation:.0%} of its "
+            "memory bandwidth"
+        ),
+    )
 
 
 @gate(PARAMS, HARDWARE)
@@ -256,19 +292,44 @@ def throughput(params, hardware=None, on_invalid="raise"):
     else:
         gpus = np.full_like(prefill, np.nan)
     scalar = isinstance(n, float)
-    return Throughput(*(_finish(v, scalar) for v in (
-        np.full_like(prefill, hw.decode_mfu), decode, prefill,
-        usd_per_second / prefill * TOKENS_PER_MILLION,
-        usd_per_second / decode * TOKENS_PER_MILLION, gpus)))
+    return Throughput(
+        *(
+            _finish(v, scalar)
+            for v in (
+                np.full_like(prefill, hw.decode_mfu),
+                decode,
+                prefill,
+                usd_per_second / prefill * TOKENS_PER_MILLION,
+                usd_per_second / decode * TOKENS_PER_MILLION,
+                gpus,
+            )
+        )
+    )
 
 
-@gate(PARAMS, Arg("requests_per_month", "Requests per month, >= 0.", "requests",
-                  low_open=False), INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE,
-      Arg("peak_to_average", "Peak load over average load, >= 1. Default 1.", low=1.0,
-          low_open=False, default=1.0))
-def gpus_needed(params, requests_per_month, input_tokens=DEFAULT_INPUT_TOKENS,
-                output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, peak_to_average=1.0,
-                on_invalid="raise"):
+@gate(
+    PARAMS,
+    Arg("requests_per_month", "Requests per month, >= 0.", "requests", low_open=False),
+    INPUT_TOKENS,
+    OUTPUT_TOKENS,
+    HARDWARE,
+    Arg(
+        "peak_to_average",
+        "Peak load over average load, >= 1. Default 1.",
+        low=1.0,
+        low_open=False,
+        default=1.0,
+    ),
+)
+def gpus_needed(
+    params,
+    requests_per_month,
+    input_tokens=DEFAULT_INPUT_TOKENS,
+    output_tokens=DEFAULT_OUTPUT_TOKENS,
+    hardware=None,
+    peak_to_average=1.0,
+    on_invalid="raise",
+):
     """GPU-hours per month and GPUs to reserve for a monthly demand, at the hardware's MFUs.
 
     Parameters
@@ -295,17 +356,23 @@ def gpus_needed(params, requests_per_month, input_tokens=DEFAULT_INPUT_TOKENS,
     >>> f"{needs.gpu_hours_per_month:,.0f} GPU-h, {needs.average:.1f} avg, {needs.peak:.0f} peak"
     '15,874 GPU-h, 21.7 avg, 44 peak'
     """
-    hw, requests, d_in, d_out, ratio = (hardware, requests_per_month, input_tokens,
-                                        output_tokens, peak_to_average)
+    hw, requests, d_in, d_out, ratio = (
+        hardware,
+        requests_per_month,
+        input_tokens,
+        output_tokens,
+        peak_to_average,
+    )
     hw.require_serving_settings("GPUs needed")
     rate = throughput.kernel(params, hw, on_invalid)
-    seconds = np.asarray(requests) * (d_in / np.asarray(rate.prefill_tokens_per_s)
-                                      + d_out / np.asarray(rate.decode_tokens_per_s))
+    seconds = np.asarray(requests) * (
+        d_in / np.asarray(rate.prefill_tokens_per_s) + d_out / np.asarray(rate.decode_tokens_per_s)
+    )
     hours = seconds / SECONDS_PER_HOUR
     average = hours / HOURS_PER_MONTH
     copy = np.asarray(rate.gpus_for_weights)
     copies = np.maximum(np.ceil(ratio * average / copy * (1 - _ROUNDING_SLACK)), 1.0)
     scalar = _all_scalar(rate.decode_mfu, requests, d_in, d_out, ratio)
-    return GpuNeeds(_finish(hours, scalar), _finish(average, scalar),
-                    _finish(copies * copy, scalar))
-
+    return GpuNeeds(
+        _finish(hours, scalar), _finish(average, scalar), _finish(copies * copy, scalar)
+    )

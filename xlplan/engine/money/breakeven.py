@@ -87,28 +87,40 @@ class BreakEven:
     @property
     def crosses(self):
         """True where break-even exists (the API costs more than the floor)."""
-        return np.isfinite(self.requests) if not isinstance(self.requests, float) \
+        return (
+            np.isfinite(self.requests)
+            if not isinstance(self.requests, float)
             else math.isfinite(self.requests)
+        )
 
 
 def _upper_bracket(law, gap, a, c, n_min, k_train):
     """R' with f(R') >= 0, from a feasible model of size between N_min and a / c."""
     n = 0.5 * (a / c + n_min)
-    tokens = (law.B / (gap - law.A / n ** law.alpha)) ** (1.0 / law.beta)
+    tokens = (law.B / (gap - law.A / n**law.alpha)) ** (1.0 / law.beta)
     return k_train * n * tokens / (a - n * c)
 
 
 def _newton(law, loss, a, c, start, d_in, d_out, hardware):
     """Newton's method from above on f(R) = a R - C*(R), 1-D arrays; (roots, iterations)."""
+
     def terms(requests, loss, a, c, d_in, d_out):
         plan = cost_optimal.kernel(loss, requests, d_in, d_out, hardware, law).optimal
         margin = a - plan.params * c  # f = R margin - training; f' = margin (envelope)
-        weight = a * requests         # the size of the terms that cancel in f
+        weight = a * requests  # the size of the terms that cancel in f
         return (requests * margin - plan.training) / weight, margin / weight, None
 
-    found = roots.halley(terms, start, np.zeros(start.shape), start, (loss, a, c, d_in, d_out),
-                         shrink=True, ftol=NOISE_TOLERANCE, rtol=RTOL,
-                         max_iterations=MAX_ITERATIONS)
+    found = roots.halley(
+        terms,
+        start,
+        np.zeros(start.shape),
+        start,
+        (loss, a, c, d_in, d_out),
+        shrink=True,
+        ftol=NOISE_TOLERANCE,
+        rtol=RTOL,
+        max_iterations=MAX_ITERATIONS,
+    )
     roots.check(found, "break-even", "value (requests)")
     return found.root, int(found.iterations.max(initial=0))
 
@@ -129,8 +141,16 @@ def _newton_scalar(law, loss, a, c, start, d_in, d_out, hardware):
         weight = a * requests
         return (requests * margin - training) / weight, margin / weight, None
 
-    found = roots.halley_scalar(terms, start, 0.0, start, shrink=True, ftol=NOISE_TOLERANCE,
-                                rtol=RTOL, max_iterations=MAX_ITERATIONS)
+    found = roots.halley_scalar(
+        terms,
+        start,
+        0.0,
+        start,
+        shrink=True,
+        ftol=NOISE_TOLERANCE,
+        rtol=RTOL,
+        max_iterations=MAX_ITERATIONS,
+    )
     roots.check(found, "break-even", "value (requests)")
     return found.root, found.iterations
 
@@ -154,12 +174,24 @@ def _breakeven_scalar(law, loss, p_in, p_out, d_in, d_out, hw):
     return BreakEven(requests, a, floor, iterations)
 
 
-@gate(LOSS, Arg("api_input_price", "The API's $ per 1M input tokens, > 0.", "USD per 1M tokens"),
-      Arg("api_output_price", "The API's $ per 1M output tokens, > 0.", "USD per 1M tokens"),
-      INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE, LAW)
-def breakeven_requests(loss, api_input_price, api_output_price,
-                       input_tokens=DEFAULT_INPUT_TOKENS, output_tokens=DEFAULT_OUTPUT_TOKENS,
-                       hardware=None, law=None):
+@gate(
+    LOSS,
+    Arg("api_input_price", "The API's $ per 1M input tokens, > 0.", "USD per 1M tokens"),
+    Arg("api_output_price", "The API's $ per 1M output tokens, > 0.", "USD per 1M tokens"),
+    INPUT_TOKENS,
+    OUTPUT_TOKENS,
+    HARDWARE,
+    LAW,
+)
+def breakeven_requests(
+    loss,
+    api_input_price,
+    api_output_price,
+    input_tokens=DEFAULT_INPUT_TOKENS,
+    output_tokens=DEFAULT_OUTPUT_TOKENS,
+    hardware=None,
+    law=None,
+):
     """Lifetime requests above which training and serving your own model beats an API.
 
     Parameters
@@ -186,8 +218,13 @@ def breakeven_requests(loss, api_input_price, api_output_price,
     >>> f"{b.requests:.4g} requests, API ${b.api_cost_per_request * 1e6:.0f} per 1M requests"
     '2.624e+08 requests, API $143 per 1M requests'
     """
-    hw, p_in, p_out, d_in, d_out = (hardware, api_input_price, api_output_price, input_tokens,
-                                    output_tokens)
+    hw, p_in, p_out, d_in, d_out = (
+        hardware,
+        api_input_price,
+        api_output_price,
+        input_tokens,
+        output_tokens,
+    )
     if type(loss) is float and all(type(v) is float for v in (p_in, p_out, d_in, d_out)):
         try:
             found = _breakeven_scalar(law, loss, p_in, p_out, d_in, d_out, hw)
@@ -199,16 +236,16 @@ def breakeven_requests(loss, api_input_price, api_output_price,
     a = (d_in * p_in + d_out * p_out) / TOKENS_PER_MILLION
     gap = np.asarray(loss) - law.E
     n_min = (law.A / gap) ** (1.0 / law.alpha)
-    loss, a, c, n_min, gap, d_in, d_out = np.broadcast_arrays(loss, a, c, n_min, gap, d_in,
-                                                              d_out)
+    loss, a, c, n_min, gap, d_in, d_out = np.broadcast_arrays(loss, a, c, n_min, gap, d_in, d_out)
     crosses = a > n_min * c
     requests = np.full(loss.shape, np.inf)
     iterations = 0
     if crosses.any():
         keep = (loss[crosses], a[crosses], c[crosses], n_min[crosses], gap[crosses])
         start = _upper_bracket(law, keep[4], keep[1], keep[2], keep[3], k_train)
-        requests[crosses], iterations = _newton(law, keep[0], keep[1], keep[2], start,
-                                                d_in[crosses], d_out[crosses], hw)
+        requests[crosses], iterations = _newton(
+            law, keep[0], keep[1], keep[2], start, d_in[crosses], d_out[crosses], hw
+        )
     scalar = loss.ndim == 0
     floor = n_min * c
     return BreakEven(*(float(v) if scalar else v for v in (requests, a, floor)), iterations)

@@ -112,10 +112,13 @@ __all__ = [
     "loss_at_dollars",
 ]
 
-TOTAL_FLOPS = Arg("total_flops", "Total budget in FLOPs: training 6 x params x tokens plus "
-                  "inference 2 x params x inf_tokens, e.g. 1E23.", "FLOPs")
-DOLLARS = Arg("dollars", "Total lifetime budget in US dollars (training + serving), > 0.",
-              "USD")
+TOTAL_FLOPS = Arg(
+    "total_flops",
+    "Total budget in FLOPs: training 6 x params x tokens plus "
+    "inference 2 x params x inf_tokens, e.g. 1E23.",
+    "FLOPs",
+)
+DOLLARS = Arg("dollars", "Total lifetime budget in US dollars (training + serving), > 0.", "USD")
 
 # The kernel's tolerance on t = log(D / r) (a relative error in N and D) and its
 # iteration limit (engine.roots gives the reasons), under the names tests patch: read
@@ -189,9 +192,10 @@ class _Equation:
         Inverts (1 + beta) t + q max(t, 0), piecewise linear and increasing.
         """
         low, high = m - max(self.q, 0.0) * _LOG2, m - min(self.q, 0.0) * _LOG2
-        right, left = self.a + self.b, self.p   # slopes for t > 0 and t < 0
-        return np.where(low > 0, low / right, low / left), np.where(high > 0, high / right,
-                                                                    high / left)
+        right, left = self.a + self.b, self.p  # slopes for t > 0 and t < 0
+        return np.where(low > 0, low / right, low / left), np.where(
+            high > 0, high / right, high / left
+        )
 
     def terms(self, t, m):
         """psi(t) - m, psi', psi'' on arrays."""
@@ -203,9 +207,18 @@ def _root(eq, m):
     shape = np.shape(m)
     m = np.atleast_1d(m).ravel()
     low, high = eq.bracket(m)
-    found = roots.halley(eq.terms, 0.5 * (low + high), low, high, (m,), shrink=True,
-                         ftol=eq.ftol, xtol=T_TOLERANCE, sweeps=VECTOR_SWEEPS,
-                         max_iterations=MAX_ITERATIONS)
+    found = roots.halley(
+        eq.terms,
+        0.5 * (low + high),
+        low,
+        high,
+        (m,),
+        shrink=True,
+        ftol=eq.ftol,
+        xtol=T_TOLERANCE,
+        sweeps=VECTOR_SWEEPS,
+        max_iterations=MAX_ITERATIONS,
+    )
     roots.check(found, "budget solver", "t")
     return found.root.reshape(shape), found.iterations.reshape(shape)
 
@@ -215,8 +228,18 @@ def _scalar_root(eq, m):
     low, high = m - max(eq.q, 0.0) * _LOG2, m - min(eq.q, 0.0) * _LOG2
     low = low / (eq.a + eq.b) if low > 0 else low / eq.p
     high = high / (eq.a + eq.b) if high > 0 else high / eq.p
-    found = roots.softplus_root(m, eq.p, eq.q, 0.5 * (low + high), low, high, shrink=True,
-                                ftol=eq.ftol, xtol=T_TOLERANCE, max_iterations=MAX_ITERATIONS)
+    found = roots.softplus_root(
+        m,
+        eq.p,
+        eq.q,
+        0.5 * (low + high),
+        low,
+        high,
+        shrink=True,
+        ftol=eq.ftol,
+        xtol=T_TOLERANCE,
+        max_iterations=MAX_ITERATIONS,
+    )
     if not found.converged:
         roots.check(found, "budget solver", "t")
     return found.root, found.iterations
@@ -237,14 +260,15 @@ def _solve(law, flops, demand):
     """(params, tokens, iterations) of the best model; flops, demand already checked."""
     if _all_float(flops, demand) and math.isfinite(flops + demand):
         return _solve_scalar(law, flops, demand)
-    flops_a, demand_a = np.broadcast_arrays(np.asarray(flops, dtype=np.float64),
-                                            np.asarray(demand, dtype=np.float64))
+    flops_a, demand_a = np.broadcast_arrays(
+        np.asarray(flops, dtype=np.float64), np.asarray(demand, dtype=np.float64)
+    )
     s, r = flops_a / TRAIN_FLOPS_PER_PARAM_TOKEN, demand_a * _R_PER_TOKEN
     eq = _Equation(law)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         m = eq.m(np.log(s), np.log(r))
         t, iterations = _root(eq, np.where(r > 0, m, np.nan))
-        tokens = np.exp(np.log(r) + t)       # r e**t without overflowing e**t
+        tokens = np.exp(np.log(r) + t)  # r e**t without overflowing e**t
         params = s / (r + tokens)
     chin = chinchilla_from_compute.kernel(flops_a, law, on_invalid="nan")
     zero = r == 0  # no demand: the Chinchilla optimum, exactly
@@ -261,8 +285,14 @@ def _all_float(*values):
 def _plan(law, params, tokens, k_train, k_inference, iterations, unit, scalar):
     loss = law.plain_loss(params, tokens)
     if scalar:  # one cell: the costs in plain floats
-        plan = ModelPlan(float(params), float(tokens), loss, k_train * (params * tokens),
-                         k_inference * params, unit)
+        plan = ModelPlan(
+            float(params),
+            float(tokens),
+            loss,
+            k_train * (params * tokens),
+            k_inference * params,
+            unit,
+        )
         return BudgetPlan(plan, int(iterations), math.isfinite(loss))
     with np.errstate(over="ignore", invalid="ignore"):
         training, inference = k_train * np.multiply(params, tokens), k_inference * params
@@ -301,21 +331,34 @@ def best_for_flops(total_flops, inference_tokens, law=None, on_invalid="raise"):
     """
     flops, demand = total_flops, inference_tokens
     params, tokens, iterations = _solve(law, flops, demand)
-    return _plan(law, params, tokens, TRAIN_FLOPS_PER_PARAM_TOKEN,
-                 INFERENCE_FLOPS_PER_PARAM_TOKEN * demand, iterations, "FLOPs",
-                 _all_float(flops, demand))
+    return _plan(
+        law,
+        params,
+        tokens,
+        TRAIN_FLOPS_PER_PARAM_TOKEN,
+        INFERENCE_FLOPS_PER_PARAM_TOKEN * demand,
+        iterations,
+        "FLOPs",
+        _all_float(flops, demand),
+    )
 
 
 def _equivalents(dollars, k_train, k_inference):
     """Training-FLOP and inference-token equivalents of a dollar budget and demand."""
-    return (TRAIN_FLOPS_PER_PARAM_TOKEN * (dollars / k_train),
-            k_inference / k_train / _R_PER_TOKEN)
+    return (TRAIN_FLOPS_PER_PARAM_TOKEN * (dollars / k_train), k_inference / k_train / _R_PER_TOKEN)
 
 
 @gate(DOLLARS, REQUESTS, INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE, LAW, UNIQUE_TOKENS)
-def best_for_budget(dollars, requests, input_tokens=DEFAULT_INPUT_TOKENS,
-                    output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, law=None,
-                    on_invalid="raise", unique_tokens=None):
+def best_for_budget(
+    dollars,
+    requests,
+    input_tokens=DEFAULT_INPUT_TOKENS,
+    output_tokens=DEFAULT_OUTPUT_TOKENS,
+    hardware=None,
+    law=None,
+    on_invalid="raise",
+    unique_tokens=None,
+):
     """The lowest-loss model whose training + serving ``requests`` costs ``dollars``.
 
     Parameters
@@ -350,10 +393,25 @@ def best_for_budget(dollars, requests, input_tokens=DEFAULT_INPUT_TOKENS,
     flops, demand = _equivalents(budget, k_train, k_inference)
     params, tokens, iterations = _solve(law, flops, demand)
     if unique_tokens is not None:
-        return _capped_plan(law, budget, k_train, k_inference, unique_tokens,
-                            law.plain_loss(params, tokens), on_invalid)
-    return _plan(law, params, tokens, k_train, k_inference, iterations, "USD",
-                 _all_float(budget, k_inference))
+        return _capped_plan(
+            law,
+            budget,
+            k_train,
+            k_inference,
+            unique_tokens,
+            law.plain_loss(params, tokens),
+            on_invalid,
+        )
+    return _plan(
+        law,
+        params,
+        tokens,
+        k_train,
+        k_inference,
+        iterations,
+        "USD",
+        _all_float(budget, k_inference),
+    )
 
 
 def _capped_log_cost(law, x, floor, r, unique):
@@ -406,8 +464,9 @@ def _capped_solve(law, dollars, k_train, r, unique, start):
 
     args = (log_s, floor, r, unique)
     low, high, f_low, f_high = _capped_bracket(fun, x0, args)
-    found = roots.illinois(fun, low, high, f_low, f_high, args, xtol=T_TOLERANCE,
-                           max_iterations=MAX_ITERATIONS)
+    found = roots.illinois(
+        fun, low, high, f_low, f_high, args, xtol=T_TOLERANCE, max_iterations=MAX_ITERATIONS
+    )
     roots.check(found, "capped budget solver", "log(loss - floor)")
     # The cost grows only like log(1 / (loss - floor)): a large enough budget has its
     # root closer to the floor than a double resolves (its left end is then an
@@ -422,16 +481,19 @@ def _capped_solve(law, dollars, k_train, r, unique, start):
             f"any model reaches with that much data under law '{law.name}', closer than "
             "double precision resolves the plan (the nearest resolved one costs about "
             f"${dollars[k] / np.exp(spent[k]):.4g}); past this point more money buys almost "
-            "no better model, more unique data does", argument="dollars",
-            value=float(dollars[k]))
+            "no better model, more unique data does",
+            argument="dollars",
+            value=float(dollars[k]),
+        )
     return floor + np.exp(found.root), found.iterations
 
 
 def _capped_plan(law, dollars, k_train, k_inference, unique, start, on_invalid):
     """:func:`best_for_budget` with ``unique`` tokens: the cost-optimal plan costing dollars."""
     scalar = _all_float(dollars, k_inference, unique)
-    arrays = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in
-                                   (dollars, k_inference, unique, start)))
+    arrays = np.broadcast_arrays(
+        *(np.asarray(v, dtype=np.float64) for v in (dollars, k_inference, unique, start))
+    )
     shape = arrays[0].shape
     dollars_f, k_inf_f, unique_f, start_f = (a.ravel() for a in arrays)
     r = k_inf_f / k_train
@@ -439,8 +501,10 @@ def _capped_plan(law, dollars, k_train, k_inference, unique, start, on_invalid):
     tokens, params = capped_optimum(law, loss, r, unique_f, on_invalid)[:2]
     loss = data_constrained_loss.kernel(params, tokens, unique_f, law)
     with np.errstate(over="ignore", invalid="ignore"):
-        values = [v.reshape(shape) for v in (params, tokens, loss, k_train * params * tokens,
-                                             k_inf_f * params)]
+        values = [
+            v.reshape(shape)
+            for v in (params, tokens, loss, k_train * params * tokens, k_inf_f * params)
+        ]
     iterations = iterations.reshape(shape)
     if scalar:
         values, iterations = [float(v) for v in values], int(iterations)
@@ -453,6 +517,7 @@ def _loss_along(law, params, s, r, names, budget, demand, on_invalid, unique=Non
 
     With ``unique`` (unique tokens) the loss is the data-constrained one.
     """
+
     def loss_of(n, d):
         if unique is None:
             return law.plain_loss(n, d)
@@ -477,7 +542,9 @@ def _loss_along(law, params, s, r, names, budget, demand, on_invalid, unique=Non
             f"with it alone uses the whole budget {names[0]}={pick(budget):g}; params must "
             f"be < {limit:g} ({names[2]})"
             + (f" ({int(np.sum(bad))} element(s), first at {first})" if np.ndim(bad) else ""),
-            argument="params", value=pick(params))
+            argument="params",
+            value=pick(params),
+        )
     return loss_of(params, np.where(bad, np.nan, tokens))
 
 
@@ -495,15 +562,30 @@ def loss_at_budget(params, total_flops, inference_tokens, law=None, on_invalid="
     2.0324
     """
     n, flops, demand = params, total_flops, inference_tokens
-    return _loss_along(law, n, flops / TRAIN_FLOPS_PER_PARAM_TOKEN, demand * _R_PER_TOKEN,
-                       ("total_flops", "inf_tokens", "total_flops / (2 x inf_tokens)"), flops,
-                       demand, on_invalid)
+    return _loss_along(
+        law,
+        n,
+        flops / TRAIN_FLOPS_PER_PARAM_TOKEN,
+        demand * _R_PER_TOKEN,
+        ("total_flops", "inf_tokens", "total_flops / (2 x inf_tokens)"),
+        flops,
+        demand,
+        on_invalid,
+    )
 
 
 @gate(PARAMS, DOLLARS, REQUESTS, INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE, LAW, UNIQUE_TOKENS)
-def loss_at_dollars(params, dollars, requests, input_tokens=DEFAULT_INPUT_TOKENS,
-                    output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, law=None,
-                    on_invalid="raise", unique_tokens=None):
+def loss_at_dollars(
+    params,
+    dollars,
+    requests,
+    input_tokens=DEFAULT_INPUT_TOKENS,
+    output_tokens=DEFAULT_OUTPUT_TOKENS,
+    hardware=None,
+    law=None,
+    on_invalid="raise",
+    unique_tokens=None,
+):
     """Loss of an N-parameter model that spends the rest of a dollar budget on training.
 
     With ``unique_tokens`` (None: unlimited data) the loss is the data-constrained one
@@ -511,6 +593,14 @@ def loss_at_dollars(params, dollars, requests, input_tokens=DEFAULT_INPUT_TOKENS
     """
     n, budget = params, dollars
     k_train, k_inference = dollar_rates(requests, input_tokens, output_tokens, hardware)
-    return _loss_along(law, n, np.divide(budget, k_train), np.divide(k_inference, k_train),
-                       ("dollars", "requests", "dollars / inference $ per parameter"), budget,
-                       requests, on_invalid, unique_tokens)
+    return _loss_along(
+        law,
+        n,
+        np.divide(budget, k_train),
+        np.divide(k_inference, k_train),
+        ("dollars", "requests", "dollars / inference $ per parameter"),
+        budget,
+        requests,
+        on_invalid,
+        unique_tokens,
+    )

@@ -59,15 +59,39 @@ class CashFlow:
     def table(self):
         """The six columns side by side: shape ``(..., T + 1, 6)``, in :data:`COLUMNS` order."""
         month = np.broadcast_to(self.month, self.cost.shape)
-        return np.stack([month, self.requests, self.gpu_hours, self.average_gpus, self.cost,
-                         self.present_value], axis=-1)
+        return np.stack(
+            [
+                month,
+                self.requests,
+                self.gpu_hours,
+                self.average_gpus,
+                self.cost,
+                self.present_value,
+            ],
+            axis=-1,
+        )
 
 
-@gate(PARAMS, TOKENS, REQUESTS_BY_MONTH, DISCOUNT_RATE, PRICE_CHANGE, INPUT_TOKENS,
-      OUTPUT_TOKENS, HARDWARE)
-def cashflow(params, tokens, requests_by_month, discount_rate=0.0, price_change=0.0,
-             input_tokens=DEFAULT_INPUT_TOKENS, output_tokens=DEFAULT_OUTPUT_TOKENS,
-             hardware=None):
+@gate(
+    PARAMS,
+    TOKENS,
+    REQUESTS_BY_MONTH,
+    DISCOUNT_RATE,
+    PRICE_CHANGE,
+    INPUT_TOKENS,
+    OUTPUT_TOKENS,
+    HARDWARE,
+)
+def cashflow(
+    params,
+    tokens,
+    requests_by_month,
+    discount_rate=0.0,
+    price_change=0.0,
+    input_tokens=DEFAULT_INPUT_TOKENS,
+    output_tokens=DEFAULT_OUTPUT_TOKENS,
+    hardware=None,
+):
     """Month-by-month requests, GPU-hours, GPUs, dollars and present value of a plan.
 
     Parameters
@@ -95,15 +119,28 @@ def cashflow(params, tokens, requests_by_month, discount_rate=0.0, price_change=
     """
     d, g, hw = discount_rate, price_change, hardware
     schedule = np.asarray(requests_by_month, dtype=np.float64)  # a list of floats stays one
-    n, tokens, d_in, d_out = (np.asarray(v) for v in (params, tokens, input_tokens,
-                                                      output_tokens))
-    lead = np.broadcast_shapes(schedule.shape[:-1], np.shape(d), np.shape(g), n.shape,
-                               tokens.shape, d_in.shape, d_out.shape)
+    n, tokens, d_in, d_out = (np.asarray(v) for v in (params, tokens, input_tokens, output_tokens))
+    lead = np.broadcast_shapes(
+        schedule.shape[:-1],
+        np.shape(d),
+        np.shape(g),
+        n.shape,
+        tokens.shape,
+        d_in.shape,
+        d_out.shape,
+    )
     months = schedule.shape[-1]
     # The dollars come from lifetime_cost, the one place a cost is computed: training
     # once, and inference for each month's requests at today's price, then that month's.
-    bill = lifetime_cost.kernel(n[..., None], tokens[..., None], schedule, d_in[..., None],
-                                d_out[..., None], hw, law=get_law())
+    bill = lifetime_cost.kernel(
+        n[..., None],
+        tokens[..., None],
+        schedule,
+        d_in[..., None],
+        d_out[..., None],
+        hw,
+        law=get_law(),
+    )
     training_hours, inference_hours = hw.gpu_hours(bill.training[..., 0], bill.inference)
     training_cost = np.broadcast_to(bill.training[..., 0], lead)
     inference_cost = bill.inference * price_factors(months, g)
@@ -111,8 +148,14 @@ def cashflow(params, tokens, requests_by_month, discount_rate=0.0, price_change=
     cost = _prepend(training_cost, inference_cost)
     present_value = _prepend(training_cost, inference_cost * discount_factors(months, d))
     requests = _prepend(np.zeros(lead), np.broadcast_to(schedule, lead + (months,)))
-    return CashFlow(np.arange(months + 1, dtype=np.float64), requests, hours,
-                    hours / HOURS_PER_MONTH, cost, present_value)
+    return CashFlow(
+        np.arange(months + 1, dtype=np.float64),
+        requests,
+        hours,
+        hours / HOURS_PER_MONTH,
+        cost,
+        present_value,
+    )
 
 
 def _prepend(first, rest):
@@ -120,5 +163,7 @@ def _prepend(first, rest):
     first = np.asarray(first, dtype=np.float64)
     rest = np.asarray(rest, dtype=np.float64)
     shape = np.broadcast_shapes(first.shape, rest.shape[:-1])
-    return np.concatenate([np.broadcast_to(first, shape)[..., None],
-                           np.broadcast_to(rest, shape + rest.shape[-1:])], axis=-1)
+    return np.concatenate(
+        [np.broadcast_to(first, shape)[..., None], np.broadcast_to(rest, shape + rest.shape[-1:])],
+        axis=-1,
+    )

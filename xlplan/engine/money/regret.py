@@ -47,8 +47,15 @@ from ..constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from ..errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
 from ..paper.sizing import cost_optimal, dollar_rates, lifetime_cost
 
-__all__ = ["RegretTable", "RobustPlan", "regret_table", "robust_plan", "expected_cost_plan",
-           "check_scenarios", "MIN_SCENARIOS"]
+__all__ = [
+    "RegretTable",
+    "RobustPlan",
+    "regret_table",
+    "robust_plan",
+    "expected_cost_plan",
+    "check_scenarios",
+    "MIN_SCENARIOS",
+]
 
 MIN_SCENARIOS = 2
 
@@ -118,21 +125,28 @@ def check_scenarios(requests_scenarios, name="requests_scenarios"):
     try:
         values = np.asarray(requests_scenarios, dtype=np.float64).ravel()
     except (TypeError, ValueError):
-        raise InvalidTypeError(f"{PLACEHOLDER}={requests_scenarios!r} must be numbers "
-                               "(lifetime requests of each scenario)", argument=name,
-                               value=requests_scenarios) from None
+        raise InvalidTypeError(
+            f"{PLACEHOLDER}={requests_scenarios!r} must be numbers "
+            "(lifetime requests of each scenario)",
+            argument=name,
+            value=requests_scenarios,
+        ) from None
     if values.size < MIN_SCENARIOS:
         raise InvalidValueError(
             f"{PLACEHOLDER} has {values.size} value(s): it needs at least {MIN_SCENARIOS} "
-            "demand scenarios (e.g. low, base, high lifetime requests)", argument=name,
-            value=requests_scenarios)
+            "demand scenarios (e.g. low, base, high lifetime requests)",
+            argument=name,
+            value=requests_scenarios,
+        )
     with np.errstate(invalid="ignore"):
         bad = np.flatnonzero(~(np.isfinite(values) & (values > 0)))
     if bad.size:  # scenarios are counted from 1, as a user numbers the cells of a row
         listed = ", ".join(f"{PLACEHOLDER}[{i + 1}]={values[i]:g}" for i in bad)
-        raise InvalidValueError(f"{listed} out of range: each scenario's lifetime requests "
-                                "must be a number > 0", argument=name,
-                                value=float(values[bad[0]]))
+        raise InvalidValueError(
+            f"{listed} out of range: each scenario's lifetime requests must be a number > 0",
+            argument=name,
+            value=float(values[bad[0]]),
+        )
     return values
 
 
@@ -140,16 +154,22 @@ def _scenario_list(requests_scenarios):
     """A list of valid scenarios as floats (an Excel range) stays a list: no numpy for a
     cell of :func:`robust_plan`; anything else is :func:`check_scenarios`' array."""
     values = requests_scenarios
-    if type(values) is list and len(values) >= MIN_SCENARIOS and all(
-            type(x) is float and 0.0 < x < math.inf for x in values):
+    if (
+        type(values) is list
+        and len(values) >= MIN_SCENARIOS
+        and all(type(x) is float and 0.0 < x < math.inf for x in values)
+    ):
         return values
     return check_scenarios(values)
 
 
 def _scalar_loss(law, loss):
     if not validate.is_scalar(loss):
-        raise InvalidTypeError(f"{PLACEHOLDER}={loss!r} must be one number (nats per token)",
-                               argument="loss", value=loss)
+        raise InvalidTypeError(
+            f"{PLACEHOLDER}={loss!r} must be one number (nats per token)",
+            argument="loss",
+            value=loss,
+        )
     return law.check_reachable(loss)
 
 
@@ -166,20 +186,35 @@ def _check_tokens_per_request(per_request, input_tokens, output_tokens):
         f"input_tokens={np.min(input_tokens):g} and output_tokens={np.min(output_tokens):g}: "
         "a request of zero tokens costs nothing to serve, so the demand scenarios cannot "
         "change the plan; give at least one input or output token per request",
-        argument="input_tokens", value=float(np.min(input_tokens)))
+        argument="input_tokens",
+        value=float(np.min(input_tokens)),
+    )
 
 
-SCALAR_LOSS = LOSS.but(kind="custom", needs_law=True,
-                       check_value=lambda value, on_invalid, law: _scalar_loss(law, value))
-SCENARIOS = Arg("requests_scenarios", "Lifetime requests of each demand scenario: a row or "
-                "column of at least 2 numbers > 0, e.g. low, base, high.", "requests",
-                kind="custom",
-                check_value=lambda value, on_invalid, law: check_scenarios(value))
+SCALAR_LOSS = LOSS.but(
+    kind="custom",
+    needs_law=True,
+    check_value=lambda value, on_invalid, law: _scalar_loss(law, value),
+)
+SCENARIOS = Arg(
+    "requests_scenarios",
+    "Lifetime requests of each demand scenario: a row or "
+    "column of at least 2 numbers > 0, e.g. low, base, high.",
+    "requests",
+    kind="custom",
+    check_value=lambda value, on_invalid, law: check_scenarios(value),
+)
 
 
 @gate(SCALAR_LOSS, SCENARIOS, INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE, LAW)
-def regret_table(loss, requests_scenarios, input_tokens=DEFAULT_INPUT_TOKENS,
-                 output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, law=None):
+def regret_table(
+    loss,
+    requests_scenarios,
+    input_tokens=DEFAULT_INPUT_TOKENS,
+    output_tokens=DEFAULT_OUTPUT_TOKENS,
+    hardware=None,
+    law=None,
+):
     """Lifetime $ of each scenario's cost-optimal plan under every scenario, and its regret.
 
     Parameters
@@ -202,11 +237,16 @@ def regret_table(loss, requests_scenarios, input_tokens=DEFAULT_INPUT_TOKENS,
     ['1.16e+07', '2.65e+06', '1.51e+06']
     """
     requests = requests_scenarios
-    plans = cost_optimal.kernel(loss, requests, input_tokens, output_tokens, hardware,
-                                law).optimal
-    cost = lifetime_cost.kernel(plans.params[:, None], plans.tokens[:, None],
-                                requests[None, :], input_tokens, output_tokens, hardware,
-                                law=law).total
+    plans = cost_optimal.kernel(loss, requests, input_tokens, output_tokens, hardware, law).optimal
+    cost = lifetime_cost.kernel(
+        plans.params[:, None],
+        plans.tokens[:, None],
+        requests[None, :],
+        input_tokens,
+        output_tokens,
+        hardware,
+        law=law,
+    ).total
     # C*(R_j) is plan j's own cost under R_j, so the diagonal of regret is exactly zero.
     regret = cost - np.diag(cost)[None, :]
     return RegretTable(requests, plans.params, plans.tokens, cost, regret, regret.max(axis=1))
@@ -214,14 +254,26 @@ def regret_table(loss, requests_scenarios, input_tokens=DEFAULT_INPUT_TOKENS,
 
 def _tokens_on_constraint(law, loss, params):
     """Training tokens D with L(params, D) = loss; params must leave a positive data gap."""
-    data_gap = (loss - law.E) - law.A / params ** law.alpha
+    data_gap = (loss - law.E) - law.A / params**law.alpha
     return (law.B / data_gap) ** (1.0 / law.beta)
 
 
-@gate(LOSS, SCENARIOS.but(check_value=lambda value, on_invalid, law: _scenario_list(value)),
-      INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE, LAW)
-def robust_plan(loss, requests_scenarios, input_tokens=DEFAULT_INPUT_TOKENS,
-                output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, law=None):
+@gate(
+    LOSS,
+    SCENARIOS.but(check_value=lambda value, on_invalid, law: _scenario_list(value)),
+    INPUT_TOKENS,
+    OUTPUT_TOKENS,
+    HARDWARE,
+    LAW,
+)
+def robust_plan(
+    loss,
+    requests_scenarios,
+    input_tokens=DEFAULT_INPUT_TOKENS,
+    output_tokens=DEFAULT_OUTPUT_TOKENS,
+    hardware=None,
+    law=None,
+):
     """The model reaching ``loss`` with the least worst-case regret over [min R, max R].
 
     Closed form (see the module notes): N is the average optimal size over the
@@ -246,8 +298,14 @@ def robust_plan(loss, requests_scenarios, input_tokens=DEFAULT_INPUT_TOKENS,
         low, high = float(requests.min()), float(requests.max())
     if type(loss) is float and type(input_tokens) is float and type(output_tokens) is float:
         return _robust_scalar(loss, low, high, input_tokens, output_tokens, hardware, law)
-    ends = cost_optimal.kernel(np.asarray(loss)[..., None], np.array([low, high]),
-                               input_tokens, output_tokens, hardware, law).optimal
+    ends = cost_optimal.kernel(
+        np.asarray(loss)[..., None],
+        np.array([low, high]),
+        input_tokens,
+        output_tokens,
+        hardware,
+        law,
+    ).optimal
     best = ends.total
     if high == low:
         params, tokens = ends.params[..., 0], ends.tokens[..., 0]
@@ -259,8 +317,15 @@ def robust_plan(loss, requests_scenarios, input_tokens=DEFAULT_INPUT_TOKENS,
         params = np.clip(params, ends.params[..., 1], ends.params[..., 0])
         tokens = _tokens_on_constraint(law, loss, params)
     # The same formula as C*, so that a plan equal to an end's optimum has zero regret there.
-    spend = lifetime_cost.kernel(params[..., None], tokens[..., None], np.array([low, high]),
-                                 input_tokens, output_tokens, hardware, law=law).total
+    spend = lifetime_cost.kernel(
+        params[..., None],
+        tokens[..., None],
+        np.array([low, high]),
+        input_tokens,
+        output_tokens,
+        hardware,
+        law=law,
+    ).total
     regret = spend - best
     worst = np.maximum(regret.max(axis=-1), 0.0)
     fields = (params, tokens, loss, worst, low, high, regret[..., 0], regret[..., 1])
@@ -271,8 +336,10 @@ def robust_plan(loss, requests_scenarios, input_tokens=DEFAULT_INPUT_TOKENS,
 
 def _robust_scalar(loss, low, high, input_tokens, output_tokens, hardware, law):
     """:func:`robust_plan` of one loss: the same formulas on plain floats (one Excel cell)."""
-    ends = [cost_optimal.kernel(loss, r, input_tokens, output_tokens, hardware, law).optimal
-            for r in (low, high)]
+    ends = [
+        cost_optimal.kernel(loss, r, input_tokens, output_tokens, hardware, law).optimal
+        for r in (low, high)
+    ]
     best = [end.total for end in ends]
     if high == low:
         params, tokens = ends[0].params, ends[0].tokens
@@ -282,18 +349,39 @@ def _robust_scalar(loss, low, high, input_tokens, output_tokens, hardware, law):
         params = (best[1] - best[0]) / (per_request * (high - low))
         params = min(max(params, ends[1].params), ends[0].params)
         tokens = float(_tokens_on_constraint(law, loss, params))
-    regret = [lifetime_cost.kernel(params, tokens, r, input_tokens, output_tokens, hardware,
-                                   law=law).total - b for r, b in zip((low, high), best,
-                                                                      strict=True)]
+    regret = [
+        lifetime_cost.kernel(
+            params, tokens, r, input_tokens, output_tokens, hardware, law=law
+        ).total
+        - b
+        for r, b in zip((low, high), best, strict=True)
+    ]
     return RobustPlan(params, tokens, loss, max(max(regret), 0.0), low, high, *regret)
 
 
-@gate(SCALAR_LOSS, SCENARIOS,
-      Arg("weights", "Weight of each scenario, >= 0; default equal.", low_open=False,
-          optional_none=True), INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE, LAW)
-def expected_cost_plan(loss, requests_scenarios, weights=None,
-                       input_tokens=DEFAULT_INPUT_TOKENS, output_tokens=DEFAULT_OUTPUT_TOKENS,
-                       hardware=None, law=None):
+@gate(
+    SCALAR_LOSS,
+    SCENARIOS,
+    Arg(
+        "weights",
+        "Weight of each scenario, >= 0; default equal.",
+        low_open=False,
+        optional_none=True,
+    ),
+    INPUT_TOKENS,
+    OUTPUT_TOKENS,
+    HARDWARE,
+    LAW,
+)
+def expected_cost_plan(
+    loss,
+    requests_scenarios,
+    weights=None,
+    input_tokens=DEFAULT_INPUT_TOKENS,
+    output_tokens=DEFAULT_OUTPUT_TOKENS,
+    hardware=None,
+    law=None,
+):
     """The plan with the least expected lifetime $: the cost-optimal plan at the mean demand.
 
     Parameters
@@ -314,6 +402,9 @@ def expected_cost_plan(loss, requests_scenarios, weights=None,
     if np.shape(weights) != requests.shape or not np.sum(weights) > 0:
         raise InvalidValueError(
             f"{PLACEHOLDER} must be {requests.size} non-negative numbers, one per scenario, not "
-            f"all zero; got {np.atleast_1d(weights).tolist()}", argument="weights", value=weights)
+            f"all zero; got {np.atleast_1d(weights).tolist()}",
+            argument="weights",
+            value=weights,
+        )
     mean = float(np.dot(weights, requests) / np.sum(weights))
     return cost_optimal.kernel(loss, mean, input_tokens, output_tokens, hardware, law)

@@ -57,11 +57,20 @@ from ..laws import get_law
 from ..paper.sizing import cost_optimal, lifetime_cost
 from ..scalars import plain
 
-__all__ = ["MAX_MONTHS", "check_schedule",
-           "check_rates", "price_factors", "discount_factors", "monthly_weights",
-           "present_value_requests", "demand_ramp", "lifetime_pv", "cost_optimal_pv"]
+__all__ = [
+    "MAX_MONTHS",
+    "check_schedule",
+    "check_rates",
+    "price_factors",
+    "discount_factors",
+    "monthly_weights",
+    "present_value_requests",
+    "demand_ramp",
+    "lifetime_pv",
+    "cost_optimal_pv",
+]
 
-MAX_MONTHS = 1200          # 100 years: a schedule longer than this is a typo
+MAX_MONTHS = 1200  # 100 years: a schedule longer than this is a typo
 # A list of months with non-zero rates is priced in a Python loop up to this many
 # months; beyond, numpy's vectorised powers are faster (about 0.2 us a month in the loop).
 LIST_MONTHS = 120
@@ -79,8 +88,10 @@ def _bad_months_message(schedule, bad):
         listed.append(f"{where}month {month + 1} = {schedule[tuple(index)]:g}")
     more = int(bad.sum()) - len(listed)
     extra = f" and {more} more" if more > 0 else ""
-    return (f"{PLACEHOLDER}: {'; '.join(listed)}{extra} is out of range: each month's requests "
-            "must be a number >= 0")
+    return (
+        f"{PLACEHOLDER}: {'; '.join(listed)}{extra} is out of range: each month's requests "
+        "must be a number >= 0"
+    )
 
 
 def check_schedule(requests_by_month, on_invalid="raise", name="requests_by_month"):
@@ -93,67 +104,97 @@ def check_schedule(requests_by_month, on_invalid="raise", name="requests_by_mont
     try:
         schedule = np.atleast_1d(np.asarray(requests_by_month, dtype=np.float64))
     except (TypeError, ValueError):
-        raise InvalidTypeError(f"{PLACEHOLDER}={requests_by_month!r} is not a list or array of "
-                               "numbers of requests per month", argument=name,
-                               value=requests_by_month) from None
+        raise InvalidTypeError(
+            f"{PLACEHOLDER}={requests_by_month!r} is not a list or array of "
+            "numbers of requests per month",
+            argument=name,
+            value=requests_by_month,
+        ) from None
     months = schedule.shape[-1]
     if not 1 <= months <= MAX_MONTHS:
-        raise InvalidValueError(f"{PLACEHOLDER} has {months:,} months: it must have between 1 and "
-                                f"{MAX_MONTHS:,} months", argument=name, value=months)
+        raise InvalidValueError(
+            f"{PLACEHOLDER} has {months:,} months: it must have between 1 and "
+            f"{MAX_MONTHS:,} months",
+            argument=name,
+            value=months,
+        )
     with np.errstate(invalid="ignore"):
         bad = ~(np.isfinite(schedule) & (schedule >= 0))
     if bad.any():
         if on_invalid == "nan":
             return np.where(bad, np.nan, schedule)
         first = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise InvalidValueError(_bad_months_message(schedule, bad), argument=name,
-                                value=float(schedule[first]),
-                                positions=[tuple(int(i) for i in p) for p in np.argwhere(bad)])
+        raise InvalidValueError(
+            _bad_months_message(schedule, bad),
+            argument=name,
+            value=float(schedule[first]),
+            positions=[tuple(int(i) for i in p) for p in np.argwhere(bad)],
+        )
     return schedule
 
 
 def check_rates(discount_rate, price_change, on_invalid="raise"):
     """(discount_rate >= 0, price_change > -1), annual rates, as floats or arrays."""
-    return (DISCOUNT_RATE.check(discount_rate, on_invalid),
-            PRICE_CHANGE.check(price_change, on_invalid))
+    return (
+        DISCOUNT_RATE.check(discount_rate, on_invalid),
+        PRICE_CHANGE.check(price_change, on_invalid),
+    )
 
 
 def _checked_months(value, on_invalid):
     """A list of valid months as floats (an Excel range) stays a list: a cell's present
     value then needs no numpy (:func:`present_value_requests`); anything else is an array
     from :func:`check_schedule`."""
-    if type(value) is list and 1 <= len(value) <= MAX_MONTHS and all(
-            type(x) is float and 0.0 <= x < math.inf for x in value):
+    if (
+        type(value) is list
+        and 1 <= len(value) <= MAX_MONTHS
+        and all(type(x) is float and 0.0 <= x < math.inf for x in value)
+    ):
         return value
     return check_schedule(value, on_invalid)
 
 
 _SCHEDULE_NAME = "requests_by_month"
-REQUESTS_BY_MONTH = Arg(_SCHEDULE_NAME, "Requests per month, months 1, 2, ...: one row or one "
-                        "column, blank cells count as 0, 1 to 1,200 months.", "requests",
-                        kind="custom",
-                        check_value=lambda value, on_invalid, law: _checked_months(value,
-                                                                                   on_invalid))
-DISCOUNT_RATE = Arg("discount_rate", "Annual discount rate, >= 0 (0.1 = 10% a year). "
-                    "Default 0.", "per year", low_open=False, default=0.0)
-PRICE_CHANGE = Arg("price_change", "Annual change of the inference price, > -1 (-0.25 = 25% "
-                   "cheaper each year). Default 0.", "per year", low=-1.0, default=0.0)
+REQUESTS_BY_MONTH = Arg(
+    _SCHEDULE_NAME,
+    "Requests per month, months 1, 2, ...: one row or one "
+    "column, blank cells count as 0, 1 to 1,200 months.",
+    "requests",
+    kind="custom",
+    check_value=lambda value, on_invalid, law: _checked_months(value, on_invalid),
+)
+DISCOUNT_RATE = Arg(
+    "discount_rate",
+    "Annual discount rate, >= 0 (0.1 = 10% a year). Default 0.",
+    "per year",
+    low_open=False,
+    default=0.0,
+)
+PRICE_CHANGE = Arg(
+    "price_change",
+    "Annual change of the inference price, > -1 (-0.25 = 25% cheaper each year). Default 0.",
+    "per year",
+    low=-1.0,
+    default=0.0,
+)
 
 
 def price_factors(months, price_change=0.0):
     """Today's inference price -> month t's: ``(1 + g)**((t-1)/12)``, shape ``g.shape + (T,)``."""
     t = np.arange(1, months + 1, dtype=np.float64)
     with np.errstate(over="ignore", under="ignore"):
-        return np.power(1.0 + np.asarray(price_change, dtype=np.float64)[..., None],
-                        (t - 1.0) / MONTHS_PER_YEAR)
+        return np.power(
+            1.0 + np.asarray(price_change, dtype=np.float64)[..., None], (t - 1.0) / MONTHS_PER_YEAR
+        )
 
 
 def discount_factors(months, discount_rate=0.0):
     """Month t's dollars -> today's: ``(1 + d)**(-t/12)``, shape ``d.shape + (T,)``."""
     t = np.arange(1, months + 1, dtype=np.float64)
     with np.errstate(over="ignore", under="ignore"):
-        return np.power(1.0 + np.asarray(discount_rate, dtype=np.float64)[..., None],
-                        -t / MONTHS_PER_YEAR)
+        return np.power(
+            1.0 + np.asarray(discount_rate, dtype=np.float64)[..., None], -t / MONTHS_PER_YEAR
+        )
 
 
 def monthly_weights(months, discount_rate=0.0, price_change=0.0):
@@ -175,8 +216,9 @@ def monthly_weights(months, discount_rate=0.0, price_change=0.0):
 
 
 @gate(REQUESTS_BY_MONTH, DISCOUNT_RATE, PRICE_CHANGE)
-def present_value_requests(requests_by_month, discount_rate=0.0, price_change=0.0,
-                           on_invalid="raise"):
+def present_value_requests(
+    requests_by_month, discount_rate=0.0, price_change=0.0, on_invalid="raise"
+):
     """The lump-sum demand that costs today what a monthly schedule costs: R_pv.
 
     Parameters
@@ -233,9 +275,18 @@ def _list_present_value(schedule, discount_rate, price_change):
         return None
     else:
         try:
-            total = _pairwise_sum([r * ((1.0 + g) ** ((t - 1.0) / MONTHS_PER_YEAR)
-                                        * (1.0 + d) ** (-t / MONTHS_PER_YEAR))
-                                   for t, r in enumerate(schedule, 1)], 0, len(schedule))
+            total = _pairwise_sum(
+                [
+                    r
+                    * (
+                        (1.0 + g) ** ((t - 1.0) / MONTHS_PER_YEAR)
+                        * (1.0 + d) ** (-t / MONTHS_PER_YEAR)
+                    )
+                    for t, r in enumerate(schedule, 1)
+                ],
+                0,
+                len(schedule),
+            )
         except OverflowError:
             return None
     return total if math.isfinite(total) else None
@@ -253,18 +304,17 @@ def _pairwise_sum(values, start, count):
             total += values[i]
         return total
     if count <= PAIRWISE_BLOCK:
-        r = values[start:start + 8]
+        r = values[start : start + 8]
         end = start + count - count % 8
         for i in range(start + 8, end, 8):
-            r = [a + b for a, b in zip(r, values[i:i + 8], strict=True)]
+            r = [a + b for a, b in zip(r, values[i : i + 8], strict=True)]
         total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
         for i in range(end, start + count):
             total += values[i]
         return total
     half = count // 2
     half -= half % 8
-    return (_pairwise_sum(values, start, half)
-            + _pairwise_sum(values, start + half, count - half))
+    return _pairwise_sum(values, start, half) + _pairwise_sum(values, start + half, count - half)
 
 
 def _check_finite(total, weights, schedule, price_change, on_invalid):
@@ -281,30 +331,54 @@ def _check_finite(total, weights, schedule, price_change, on_invalid):
         raise InvalidValueError(
             f"{PLACEHOLDER}={value:g} is too large: the inference price it implies by month "
             f"{schedule.shape[-1]} overflows the float range (1.8e308); give a smaller annual "
-            "price change or fewer months", argument="price_change", value=value)
+            "price change or fewer months",
+            argument="price_change",
+            value=value,
+        )
     raise InvalidValueError(
         f"{PLACEHOLDER} sums past the float range (1.8e308) once priced and discounted: no "
-        "present value can be computed", argument=_SCHEDULE_NAME, value=float(np.max(schedule)))
+        "present value can be computed",
+        argument=_SCHEDULE_NAME,
+        value=float(np.max(schedule)),
+    )
 
 
 def _ramp_months(months):
     if isinstance(months, bool) or not validate.is_scalar(months):
-        raise InvalidTypeError(f"{PLACEHOLDER}={months!r} must be one whole number",
-                               argument="months", value=months)
+        raise InvalidTypeError(
+            f"{PLACEHOLDER}={months!r} must be one whole number", argument="months", value=months
+        )
     if not (1 <= months <= MAX_MONTHS and float(months).is_integer()):
-        raise InvalidValueError(f"{PLACEHOLDER}={months:g} is out of range: it must be a whole "
-                                f"number from 1 to {MAX_MONTHS:,}", argument="months",
-                                value=months)
+        raise InvalidValueError(
+            f"{PLACEHOLDER}={months:g} is out of range: it must be a whole "
+            f"number from 1 to {MAX_MONTHS:,}",
+            argument="months",
+            value=months,
+        )
     return int(months)
 
 
-@gate(Arg("first_month_requests", "Requests in month 1, >= 0.", "requests", low_open=False),
-      Arg("monthly_growth", "Growth from one month to the next, > -1 (0.2 = +20% a month).",
-          low=-1.0),
-      Arg("months", "Number of months, 1 to 1,200.", "months", kind="custom",
-          check_value=lambda value, on_invalid, law: _ramp_months(value)),
-      Arg("peak_requests", "Cap on any month's requests, >= 0. Default: no cap.", "requests",
-          low_open=False, optional_none=True, default=None))
+@gate(
+    Arg("first_month_requests", "Requests in month 1, >= 0.", "requests", low_open=False),
+    Arg(
+        "monthly_growth", "Growth from one month to the next, > -1 (0.2 = +20% a month).", low=-1.0
+    ),
+    Arg(
+        "months",
+        "Number of months, 1 to 1,200.",
+        "months",
+        kind="custom",
+        check_value=lambda value, on_invalid, law: _ramp_months(value),
+    ),
+    Arg(
+        "peak_requests",
+        "Cap on any month's requests, >= 0. Default: no cap.",
+        "requests",
+        low_open=False,
+        optional_none=True,
+        default=None,
+    ),
+)
 def demand_ramp(first_month_requests, monthly_growth, months, peak_requests=None):
     """Requests per month of a launch ramp: ``min(first (1 + growth)**(t-1), peak)``.
 
@@ -332,22 +406,43 @@ def demand_ramp(first_month_requests, monthly_growth, months, peak_requests=None
     peak = math.inf if peak_requests is None else peak_requests
     t = np.arange(months, dtype=np.float64)
     with np.errstate(over="ignore"):
-        ramp = np.minimum(np.asarray(first)[..., None]
-                          * np.power(1.0 + np.asarray(growth)[..., None], t),
-                          np.asarray(peak)[..., None])
+        ramp = np.minimum(
+            np.asarray(first)[..., None] * np.power(1.0 + np.asarray(growth)[..., None], t),
+            np.asarray(peak)[..., None],
+        )
     if not np.all(np.isfinite(ramp)):
         month = int(np.argwhere(~np.isfinite(ramp))[0][-1]) + 1
-        raise InvalidValueError(f"{PLACEHOLDER}={np.max(growth):g} takes month {month} past "
-                                "the largest number (1.8e308): give peak_requests or a lower "
-                                "monthly_growth", argument="monthly_growth", value=growth)
+        raise InvalidValueError(
+            f"{PLACEHOLDER}={np.max(growth):g} takes month {month} past "
+            "the largest number (1.8e308): give peak_requests or a lower "
+            "monthly_growth",
+            argument="monthly_growth",
+            value=growth,
+        )
     return ramp
 
 
-@gate(PARAMS, TOKENS, REQUESTS_BY_MONTH, DISCOUNT_RATE, PRICE_CHANGE, INPUT_TOKENS,
-      OUTPUT_TOKENS, HARDWARE)
-def lifetime_pv(params, tokens, requests_by_month, discount_rate=0.0, price_change=0.0,
-                input_tokens=DEFAULT_INPUT_TOKENS, output_tokens=DEFAULT_OUTPUT_TOKENS,
-                hardware=None, on_invalid="raise"):
+@gate(
+    PARAMS,
+    TOKENS,
+    REQUESTS_BY_MONTH,
+    DISCOUNT_RATE,
+    PRICE_CHANGE,
+    INPUT_TOKENS,
+    OUTPUT_TOKENS,
+    HARDWARE,
+)
+def lifetime_pv(
+    params,
+    tokens,
+    requests_by_month,
+    discount_rate=0.0,
+    price_change=0.0,
+    input_tokens=DEFAULT_INPUT_TOKENS,
+    output_tokens=DEFAULT_OUTPUT_TOKENS,
+    hardware=None,
+    on_invalid="raise",
+):
     """Present value, in today's dollars, of training a model and serving a schedule.
 
     Parameters
@@ -367,17 +462,26 @@ def lifetime_pv(params, tokens, requests_by_month, discount_rate=0.0, price_chan
         ``training`` (month 0, undiscounted), ``inference`` (present value) and
         ``total`` in US dollars.
     """
-    r_pv = present_value_requests.kernel(requests_by_month, discount_rate, price_change,
-                                         on_invalid)
-    return lifetime_cost.kernel(params, tokens, r_pv, input_tokens, output_tokens, hardware,
-                                on_invalid, get_law())
+    r_pv = present_value_requests.kernel(requests_by_month, discount_rate, price_change, on_invalid)
+    return lifetime_cost.kernel(
+        params, tokens, r_pv, input_tokens, output_tokens, hardware, on_invalid, get_law()
+    )
 
 
-@gate(LOSS, REQUESTS_BY_MONTH, DISCOUNT_RATE, PRICE_CHANGE, INPUT_TOKENS, OUTPUT_TOKENS,
-      HARDWARE, LAW)
-def cost_optimal_pv(loss, requests_by_month, discount_rate=0.0, price_change=0.0,
-                    input_tokens=DEFAULT_INPUT_TOKENS, output_tokens=DEFAULT_OUTPUT_TOKENS,
-                    hardware=None, law=None, on_invalid="raise"):
+@gate(
+    LOSS, REQUESTS_BY_MONTH, DISCOUNT_RATE, PRICE_CHANGE, INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE, LAW
+)
+def cost_optimal_pv(
+    loss,
+    requests_by_month,
+    discount_rate=0.0,
+    price_change=0.0,
+    input_tokens=DEFAULT_INPUT_TOKENS,
+    output_tokens=DEFAULT_OUTPUT_TOKENS,
+    hardware=None,
+    law=None,
+    on_invalid="raise",
+):
     """Model minimising the total present value of training and serving a schedule.
 
     Parameters
@@ -403,7 +507,7 @@ def cost_optimal_pv(loss, requests_by_month, discount_rate=0.0, price_change=0.0
     >>> f"{plan.optimal.params:.3e} {plan.saving:.1%}"
     '2.720e+09 51.2%'
     """
-    r_pv = present_value_requests.kernel(requests_by_month, discount_rate, price_change,
-                                         on_invalid)
-    return cost_optimal.kernel(loss, r_pv, input_tokens, output_tokens, hardware, law,
-                               on_invalid, None)
+    r_pv = present_value_requests.kernel(requests_by_month, discount_rate, price_change, on_invalid)
+    return cost_optimal.kernel(
+        loss, r_pv, input_tokens, output_tokens, hardware, law, on_invalid, None
+    )

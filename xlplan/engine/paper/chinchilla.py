@@ -18,8 +18,12 @@ from ..constants import TRAIN_FLOPS_PER_PARAM_TOKEN
 from ..scalars import plain
 from .solver import chinchilla_point
 
-__all__ = ["ChinchillaModel", "chinchilla_from_loss", "chinchilla_from_params",
-           "chinchilla_from_compute"]
+__all__ = [
+    "ChinchillaModel",
+    "chinchilla_from_loss",
+    "chinchilla_from_params",
+    "chinchilla_from_compute",
+]
 
 
 @dataclass(frozen=True)
@@ -64,8 +68,7 @@ def chinchilla_from_loss(loss, law=None, on_invalid="raise"):
     '1.951e+10 9.333e+11'
     """
     tokens, params = chinchilla_point(law, loss - law.E)
-    return ChinchillaModel(params, tokens, loss,
-                           TRAIN_FLOPS_PER_PARAM_TOKEN * params * tokens)
+    return ChinchillaModel(params, tokens, loss, TRAIN_FLOPS_PER_PARAM_TOKEN * params * tokens)
 
 
 @gate(PARAMS, LAW)

@@ -48,13 +48,21 @@ def _size_fraction(size_fraction, on_invalid, law):
         raise InvalidValueError(
             f"{{argument}}={value:g} is out of range: it must exceed the critical size "
             f"k*={k_star:.6g} of law '{law.name}' (below k* no amount of data reaches the "
-            "Chinchilla-optimal model's loss)", argument="size_fraction", value=value)
+            "Chinchilla-optimal model's loss)",
+            argument="size_fraction",
+            value=value,
+        )
     return k
 
 
-SIZE_FRACTION = Arg("size_fraction", "Model size as a fraction of the Chinchilla-optimal size "
-                    "at the same loss, e.g. 0.3; must exceed CRITICAL_SIZE.", kind="custom",
-                    check_value=_size_fraction, needs_law=True)
+SIZE_FRACTION = Arg(
+    "size_fraction",
+    "Model size as a fraction of the Chinchilla-optimal size "
+    "at the same loss, e.g. 0.3; must exceed CRITICAL_SIZE.",
+    kind="custom",
+    check_value=_size_fraction,
+    needs_law=True,
+)
 
 
 @gate(SIZE_FRACTION, LAW)

@@ -43,9 +43,15 @@ from ..data.data_sizing import capped_optimum
 from ..errors import PLACEHOLDER, InvalidValueError
 from .solver import chinchilla_point, solve_tokens
 
-__all__ = ["ModelPlan", "OptimalPlan", "compute_optimal", "cost_optimal", "total_flops",
-           "lifetime_cost", "dollar_rates"]
-
+__all__ = [
+    "ModelPlan",
+    "OptimalPlan",
+    "compute_optimal",
+    "cost_optimal",
+    "total_flops",
+    "lifetime_cost",
+    "dollar_rates",
+]
 
 
 @dataclass(frozen=True)
@@ -135,8 +141,7 @@ class OptimalPlan:
 
 
 def _plan(loss, params, tokens, k_train, k_inference, unit):
-    return ModelPlan(params, tokens, loss, k_train * params * tokens, k_inference * params,
-                     unit)
+    return ModelPlan(params, tokens, loss, k_train * params * tokens, k_inference * params, unit)
 
 
 def _finite_rate(k_train, k_inference, argument, source, on_invalid):
@@ -147,8 +152,7 @@ def _finite_rate(k_train, k_inference, argument, source, on_invalid):
     overflow = ~np.isfinite(r)  # under "raise" no input is NaN: any NaN is an overflow
     if np.any(overflow):
         if on_invalid == "raise":
-            raise _overflow(argument, _first(np.broadcast_to(source, np.shape(overflow)),
-                                             overflow))
+            raise _overflow(argument, _first(np.broadcast_to(source, np.shape(overflow)), overflow))
         r = np.where(overflow, np.nan, r)
     return float(r) if np.ndim(r) == 0 else r
 
@@ -157,7 +161,8 @@ def _checked_plan(plan, on_invalid):
     """Valid inputs whose optimal model leaves the float range are an error, not inf."""
     given = ~np.isnan(np.asarray(plan.optimal.loss, dtype=np.float64))
     finite = np.isfinite(np.asarray(plan.optimal.total, dtype=np.float64)) & np.isfinite(
-        np.asarray(plan.chinchilla.total, dtype=np.float64))
+        np.asarray(plan.chinchilla.total, dtype=np.float64)
+    )
     if on_invalid == "raise" and np.any(given & ~finite):
         raise _out_of_range(_first(plan.optimal.loss, given & ~finite))
     return plan
@@ -167,22 +172,37 @@ def _overflow(argument, value):
     return InvalidValueError(
         f"{PLACEHOLDER}={value:g} is too large: the lifetime inference cost it implies "
         "overflows the float range (1.8e308) with these settings; no plan can be "
-        "computed", argument=argument, value=value)
+        "computed",
+        argument=argument,
+        value=value,
+    )
 
 
 def _out_of_range(loss):
     return InvalidValueError(
         f"the optimal model for {PLACEHOLDER}={loss:g} is out of the float range "
         "(parameters, tokens or cost past 1.8e308 or below 1e-308): the inputs are "
-        "outside any meaningful range", argument="loss", value=loss)
+        "outside any meaningful range",
+        argument="loss",
+        value=loss,
+    )
 
 
 def _first(values, mask):
     return float(np.asarray(values, dtype=np.float64)[np.asarray(mask)].flat[0])
 
 
-def _optimal_plan(law, loss, k_train, k_inference, unit, unique=None, on_invalid="raise",
-                  argument="inference_tokens", source=None):
+def _optimal_plan(
+    law,
+    loss,
+    k_train,
+    k_inference,
+    unit,
+    unique=None,
+    on_invalid="raise",
+    argument="inference_tokens",
+    source=None,
+):
     """Solve min N (k_train D + k_inference) at ``loss``; ``loss`` already checked.
 
     With ``unique`` (unique tokens, checked) the loss is the data-constrained one
@@ -191,12 +211,24 @@ def _optimal_plan(law, loss, k_train, k_inference, unit, unique=None, on_invalid
     is NaN in every field of both plans, scalar or array; ``argument`` and
     ``source`` (its values) name the demand in the error when the cost overflows.
     """
-    if (unique is None and on_invalid == "raise" and type(loss) is float
-            and type(k_inference) is float):
-        return _scalar_plan(law, loss, k_train, k_inference, unit, argument,
-                            k_inference if source is None else source)
-    r = _finite_rate(k_train, k_inference, argument,
-                     k_inference if source is None else source, on_invalid)
+    if (
+        unique is None
+        and on_invalid == "raise"
+        and type(loss) is float
+        and type(k_inference) is float
+    ):
+        return _scalar_plan(
+            law,
+            loss,
+            k_train,
+            k_inference,
+            unit,
+            argument,
+            k_inference if source is None else source,
+        )
+    r = _finite_rate(
+        k_train, k_inference, argument, k_inference if source is None else source, on_invalid
+    )
     with np.errstate(invalid="ignore"):
         loss = loss + 0.0 * r  # NaN where the demand is invalid, so every field is NaN
         k_inference = k_inference + 0.0 * loss
@@ -210,18 +242,20 @@ def _optimal_plan(law, loss, k_train, k_inference, unit, unique=None, on_invalid
         chin_tokens, chin_params = chinchilla_point(law, gap)
     else:
         tokens, params, iterations, chin_tokens, chin_params = capped_optimum(
-            law, loss, r, unique, on_invalid)
+            law, loss, r, unique, on_invalid
+        )
         if not isinstance(tokens, float):
             loss, k_inference = np.broadcast_arrays(loss, k_inference, unique)[:2]
     if not isinstance(tokens, float):  # broadcast the Chinchilla side to the same shape
         loss, k_inference = np.broadcast_arrays(loss, k_inference)
-        chin_params, chin_tokens = (np.broadcast_to(chin_params, loss.shape),
-                                    np.broadcast_to(chin_tokens, loss.shape))
+        chin_params, chin_tokens = (
+            np.broadcast_to(chin_params, loss.shape),
+            np.broadcast_to(chin_tokens, loss.shape),
+        )
     with np.errstate(over="ignore", invalid="ignore"):
         optimal = _plan(loss, params, tokens, k_train, k_inference, unit)
         chinchilla = _plan(loss, chin_params, chin_tokens, k_train, k_inference, unit)
-    plan = OptimalPlan(optimal, chinchilla, iterations, validate.valid_mask(optimal.total),
-                       unique)
+    plan = OptimalPlan(optimal, chinchilla, iterations, validate.valid_mask(optimal.total), unique)
     return _checked_plan(plan, on_invalid)
 
 
@@ -290,8 +324,17 @@ def compute_optimal(loss, inference_tokens, law=None, on_invalid="raise", unique
     else:
         with np.errstate(over="ignore"):
             k_inference = INFERENCE_FLOPS_PER_PARAM_TOKEN * np.multiply(inference_tokens, 1.0)
-    return _optimal_plan(law, loss, TRAIN_FLOPS_PER_PARAM_TOKEN, k_inference, "FLOPs",
-                         unique_tokens, on_invalid, "inference_tokens", inference_tokens)
+    return _optimal_plan(
+        law,
+        loss,
+        TRAIN_FLOPS_PER_PARAM_TOKEN,
+        k_inference,
+        "FLOPs",
+        unique_tokens,
+        on_invalid,
+        "inference_tokens",
+        inference_tokens,
+    )
 
 
 def dollar_rates(requests, input_tokens, output_tokens, hardware, on_invalid="raise"):
@@ -302,15 +345,26 @@ def dollar_rates(requests, input_tokens, output_tokens, hardware, on_invalid="ra
     """
     hw = hardware
     k_train = TRAIN_FLOPS_PER_PARAM_TOKEN * hw.train_cost_per_flop
-    k_inference = (INFERENCE_FLOPS_PER_PARAM_TOKEN * hw.inference_cost_per_peak_flop
-                   * requests * (input_tokens / hw.prefill_mfu + output_tokens / hw.decode_mfu))
+    k_inference = (
+        INFERENCE_FLOPS_PER_PARAM_TOKEN
+        * hw.inference_cost_per_peak_flop
+        * requests
+        * (input_tokens / hw.prefill_mfu + output_tokens / hw.decode_mfu)
+    )
     return k_train, k_inference
 
 
 @gate(LOSS, REQUESTS, INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE, LAW, UNIQUE_TOKENS)
-def cost_optimal(loss, requests, input_tokens=DEFAULT_INPUT_TOKENS,
-                 output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, law=None,
-                 on_invalid="raise", unique_tokens=None):
+def cost_optimal(
+    loss,
+    requests,
+    input_tokens=DEFAULT_INPUT_TOKENS,
+    output_tokens=DEFAULT_OUTPUT_TOKENS,
+    hardware=None,
+    law=None,
+    on_invalid="raise",
+    unique_tokens=None,
+):
     """Model minimising lifetime dollars (training + inference) at a target loss (Eq. 6).
 
     Parameters
@@ -335,21 +389,31 @@ def cost_optimal(loss, requests, input_tokens=DEFAULT_INPUT_TOKENS,
         In US dollars.
     """
     k_train, k_inference = dollar_rates(requests, input_tokens, output_tokens, hardware)
-    return _optimal_plan(law, loss, k_train, k_inference, "USD", unique_tokens, on_invalid,
-                         "requests", requests)
+    return _optimal_plan(
+        law, loss, k_train, k_inference, "USD", unique_tokens, on_invalid, "requests", requests
+    )
 
 
 @gate(PARAMS, TOKENS, INFERENCE_TOKENS)
 def total_flops(params, tokens, inference_tokens, on_invalid="raise"):
     """Training plus inference FLOPs: 6 N D + 2 N D_inf."""
-    return (TRAIN_FLOPS_PER_PARAM_TOKEN * params * tokens
-            + INFERENCE_FLOPS_PER_PARAM_TOKEN * params * inference_tokens)
+    return (
+        TRAIN_FLOPS_PER_PARAM_TOKEN * params * tokens
+        + INFERENCE_FLOPS_PER_PARAM_TOKEN * params * inference_tokens
+    )
 
 
 @gate(PARAMS, TOKENS, REQUESTS, INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE, LAW)
-def lifetime_cost(params, tokens, requests, input_tokens=DEFAULT_INPUT_TOKENS,
-                  output_tokens=DEFAULT_OUTPUT_TOKENS, hardware=None, on_invalid="raise",
-                  law=None):
+def lifetime_cost(
+    params,
+    tokens,
+    requests,
+    input_tokens=DEFAULT_INPUT_TOKENS,
+    output_tokens=DEFAULT_OUTPUT_TOKENS,
+    hardware=None,
+    on_invalid="raise",
+    law=None,
+):
     """Dollars to train a model of ``params`` on ``tokens`` and serve ``requests``.
 
     ``law`` (default ``"chinchilla"``, as everywhere) gives the model's predicted
@@ -362,5 +426,11 @@ def lifetime_cost(params, tokens, requests, input_tokens=DEFAULT_INPUT_TOKENS,
         token under ``law``.
     """
     k_train, k_inference = dollar_rates(requests, input_tokens, output_tokens, hardware)
-    return ModelPlan(params, tokens, law.loss(params, tokens), k_train * params * tokens,
-                     k_inference * params, "USD")
+    return ModelPlan(
+        params,
+        tokens,
+        law.loss(params, tokens),
+        k_train * params * tokens,
+        k_inference * params,
+        "USD",
+    )

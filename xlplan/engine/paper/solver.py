@@ -39,8 +39,7 @@ import numpy as np
 from .. import roots
 from ..parallel import map_blocks
 
-__all__ = ["SolverResult", "solve_tokens", "chinchilla_point", "MAX_ITERATIONS",
-           "STEP_TOLERANCE"]
+__all__ = ["SolverResult", "solve_tokens", "chinchilla_point", "MAX_ITERATIONS", "STEP_TOLERANCE"]
 
 # The kernel's limit and step tolerance (engine.roots gives the reasons), under the
 # names tests and callers use; read at call time, so patching them here takes effect.
@@ -71,8 +70,17 @@ def _scalar_root(m, beta):
     low = m - _LOG2
     low = low / (beta + 1.0) if low > 0 else low / beta
     high = m / (beta + 1.0) if m > 0 else m / beta
-    found = roots.softplus_root(m, beta, 1.0, high, low, high, shrink=False,
-                                rtol=STEP_TOLERANCE, max_iterations=MAX_ITERATIONS)
+    found = roots.softplus_root(
+        m,
+        beta,
+        1.0,
+        high,
+        low,
+        high,
+        shrink=False,
+        rtol=STEP_TOLERANCE,
+        max_iterations=MAX_ITERATIONS,
+    )
     if not found.converged:
         roots.check(found, "tokens solver", "log-ratio")
     return found.root, found.iterations
@@ -83,9 +91,17 @@ def _vector_root(m, beta):
     low = np.where(m > _LOG2, (m - _LOG2) / (beta + 1.0), (m - _LOG2) / beta)
     high = np.where(m > 0, m / (beta + 1.0), m / beta)
     phi = partial(roots.softplus_terms, p=beta, q=1.0)
-    found = roots.halley(phi, high, low, high, (m,), shrink=False, rtol=STEP_TOLERANCE,
-                         sweeps=VECTOR_SWEEPS,
-                         max_iterations=MAX_ITERATIONS)
+    found = roots.halley(
+        phi,
+        high,
+        low,
+        high,
+        (m,),
+        shrink=False,
+        rtol=STEP_TOLERANCE,
+        sweeps=VECTOR_SWEEPS,
+        max_iterations=MAX_ITERATIONS,
+    )
     roots.check(found, "tokens solver", "log-ratio")
     return found.root, found.iterations
 
@@ -223,17 +239,22 @@ def _solve_array(law, gap, r):
     Chunks keep every temporary in cache (whole-array temporaries of a million
     elements are about 1.5x slower); large arrays run chunks on a thread pool.
     """
-    gap, r = np.broadcast_arrays(np.asarray(gap, dtype=np.float64),
-                                 np.asarray(r, dtype=np.float64))
+    gap, r = np.broadcast_arrays(np.asarray(gap, dtype=np.float64), np.asarray(r, dtype=np.float64))
     tokens, params = np.empty(gap.shape), np.empty(gap.shape)
     iterations = np.empty(gap.shape, dtype=int)
-    flat = (gap.reshape(-1), r.reshape(-1), tokens.reshape(-1), params.reshape(-1),
-            iterations.reshape(-1))
+    flat = (
+        gap.reshape(-1),
+        r.reshape(-1),
+        tokens.reshape(-1),
+        params.reshape(-1),
+        iterations.reshape(-1),
+    )
 
     def solve(start):
         chunk = slice(start, start + CHUNK)
         flat[2][chunk], flat[3][chunk], flat[4][chunk] = _solve_chunk(
-            law, flat[0][chunk], flat[1][chunk])
+            law, flat[0][chunk], flat[1][chunk]
+        )
 
     starts = range(0, gap.size, CHUNK)
     # numpy releases the GIL inside ufuncs; a single thread in Pyodide (engine.parallel)
