@@ -206,6 +206,7 @@ DEPLOY_CALLS = {
         {},
         {"params", "tokens", "days", "hardware"},
     ),
+    training.training_months: ((-3.0,), {}, {"days"}),
     kv_sizing.kv_request_cost: (
         (-1.0, BAD_HW, -1.0, -1.0, -1.0, 0.5, -1.0, 0.0, 2.0),
         {},

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..args import HARDWARE, PARAMS, TOKENS, Arg, gate
-from ..constants import HOURS_PER_DAY
+from ..constants import DAYS_PER_MONTH, HOURS_PER_DAY
 from ..paper.sizing import dollar_rates
 
-__all__ = ["TrainingPlan", "training_time", "gpus_for_deadline"]
+__all__ = ["TrainingPlan", "training_time", "gpus_for_deadline", "training_months"]
 
 # GPU counts are whole: a count that is whole up to float noise must not become one more.
 _ROUNDING_SLACK = 1e-9
@@ -106,3 +106,33 @@ def gpus_for_deadline(params, tokens, days, hardware=None):
     deadline = days
     g = np.ceil(hours / (deadline * HOURS_PER_DAY) * (1 - _ROUNDING_SLACK))
     return _finish(g, hours / g / HOURS_PER_DAY, hours, dollars)
+
+
+@gate(DAYS.but(help="Training days, > 0."))
+def training_months(days):
+    """The calendar months a training run of ``days`` occupies: (first, last).
+
+    The calendar of every plan with a training run: training starts at the beginning
+    of month 1 and runs ``days`` wall-clock days; a month is ``DAYS_PER_MONTH``
+    (365 / 12) days. The run ends in month ``ceil(days / DAYS_PER_MONTH)``, and
+    serving starts the month after it (a run of exactly one month ends in month 1,
+    serving from month 2).
+
+    Returns
+    -------
+    (first, last) : floats, or arrays of the shape of ``days``
+        ``first`` is 1; ``last`` the month the run ends in.
+
+    Examples
+    --------
+    >>> training_months(13.4)
+    (1.0, 1.0)
+    >>> training_months(365 / 12)
+    (1.0, 1.0)
+    >>> training_months(31.0)
+    (1.0, 2.0)
+    """
+    last = np.maximum(np.ceil(days / DAYS_PER_MONTH * (1 - _ROUNDING_SLACK)), 1.0)
+    if np.ndim(last) == 0:
+        return 1.0, float(last)
+    return np.ones_like(last), last
