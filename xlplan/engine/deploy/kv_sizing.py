@@ -39,7 +39,13 @@ from .kvcache import roofline_mfu
 from .serving import BANDWIDTH, BATCH, at_batch
 from .shape import BYTES_PER_ELEMENT, kv_bytes_for_params
 
-__all__ = ["kv_cost_optimal", "kv_request_cost", "GRID_POINTS", "Z_SPAN", "Z_TOLERANCE"]
+__all__ = [
+    "kv_cost_optimal",
+    "kv_request_cost",
+    "GRID_POINTS",
+    "Z_SPAN",
+    "Z_TOLERANCE",
+]
 
 GRID_POINTS = 48
 Z_SPAN = 40.0  # z from log(s_max) - 40: N down to N_min (1 + 4e-18 s_max)
@@ -89,7 +95,7 @@ def _objective(z, law, gap, n_min, k_train, demand):
     return k_train * n * tokens + demand(n), n, tokens
 
 
-def _golden(f, low, high):
+def _golden(f, low, high, what):
     """Golden-section search of f on [low, high] (arrays): (best z, iterations).
 
     Each step keeps the sub-bracket holding the smaller of the two inner values and
@@ -108,7 +114,7 @@ def _golden(f, low, high):
         if not np.any((b - a) > Z_TOLERANCE):  # NaN scenarios do not hold the loop
             return np.where(fc <= fd, c, d), iteration
     raise ConvergenceError(
-        f"KV-aware sizing did not converge in {MAX_ITERATIONS} "
+        f"{what} did not converge in {MAX_ITERATIONS} "
         f"golden-section steps (widest bracket {np.nanmax(b - a):g} in z)"
     )
 
@@ -202,16 +208,8 @@ def _search(law, hw, loss, requests, d_in, d_out, c, batch, u, kv_element):
     def f(z):
         return _objective(z, law, gap, n_min, k_train, demand)[0]
 
-    z_top = np.log(np.log(chin_params / n_min))
-    grid = z_top - Z_SPAN * np.linspace(1.0, 0.0, GRID_POINTS)[:, None]
-    on_grid = f(grid)
-    best = np.argmin(on_grid, axis=0)
-    column = np.arange(grid.shape[1])
-    low = grid[np.maximum(best - 1, 0), column]
-    high = grid[np.minimum(best + 1, GRID_POINTS - 1), column]
-    z, iterations = _golden(f, low, high)
-    found, n, tokens = _objective(z, law, gap, n_min, k_train, demand)
-    _certify(found, np.min(on_grid, axis=0), z)
+    z, iterations = bracketed_minimum(f, np.log(np.log(chin_params / n_min)))
+    _, n, tokens = _objective(z, law, gap, n_min, k_train, demand)
     optimal = ModelPlan(n, tokens, loss, k_train * n * tokens, demand(n), "USD")
     chinchilla = ModelPlan(
         chin_params,
@@ -226,14 +224,34 @@ def _search(law, hw, loss, requests, d_in, d_out, c, batch, u, kv_element):
     )
 
 
-def _certify(found, grid_best, z):
+def bracketed_minimum(f, z_top, what="KV-aware sizing", quantity="cost"):
+    """Certified minimiser of f over z in [z_top - Z_SPAN, z_top], 1-D arrays: (z, steps).
+
+    ``f(z)`` is evaluated on a ``(GRID_POINTS, scenarios)`` grid, then golden section
+    shrinks the bracket of each scenario's best grid point to ``Z_TOLERANCE``; the
+    value found must be no worse than the grid's (:func:`_certify`). ``what`` names the
+    search and ``quantity`` what f is, in errors. Shared by the KV-aware searches of
+    :mod:`.kv_budget` (not in ``__all__``: its arguments are the engine's own, unchecked).
+    """
+    grid = z_top - Z_SPAN * np.linspace(1.0, 0.0, GRID_POINTS)[:, None]
+    on_grid = f(grid)
+    best = np.argmin(on_grid, axis=0)
+    column = np.arange(grid.shape[1])
+    low = grid[np.maximum(best - 1, 0), column]
+    high = grid[np.minimum(best + 1, GRID_POINTS - 1), column]
+    z, iterations = _golden(f, low, high, what)
+    _certify(f(z), np.min(on_grid, axis=0), z, what, quantity)
+    return z, iterations
+
+
+def _certify(found, grid_best, z, what="KV-aware sizing", quantity="cost"):
     """The search's minimum is no worse than the grid's: the bracket held the optimum."""
     worse = found > grid_best * (1.0 + CERTIFY_SLACK)
     if np.any(worse):
         i = int(np.flatnonzero(worse)[0])
         raise ConvergenceError(
-            f"KV-aware sizing: the bracketed minimum {found[i]:.10g} at z={z[i]:g} exceeds "
-            f"the grid's {grid_best[i]:.10g} (scenario {i}): the cost is not unimodal there"
+            f"{what}: the bracketed minimum {found[i]:.10g} at z={z[i]:g} exceeds "
+            f"the grid's {grid_best[i]:.10g} (scenario {i}): the {quantity} is not unimodal there"
         )
 
 
