@@ -14,6 +14,8 @@ from xlplan.engine import args as engine_args
 from xlplan.engine.deploy import (
     energy,
     kv_breakeven,
+    kv_budget,
+    kv_schedule,
     kv_sizing,
     kvcache,
     latency,
@@ -131,7 +133,16 @@ MORE_CALLS = {
 
 # Every function in the __all__ of these deployment modules must be gated and listed in
 # DEPLOY_CALLS (test_every_public_deployment_function_is_gated_and_listed_here).
-DEPLOY_MODULES = (shape, kvcache, latency, training, kv_sizing, kv_breakeven)
+DEPLOY_MODULES = (
+    shape,
+    kvcache,
+    latency,
+    training,
+    kv_sizing,
+    kv_breakeven,
+    kv_schedule,
+    kv_budget,
+)
 # A parameter named ``hw`` takes a hardware: its error names "hardware", as everywhere.
 DEPLOY_CALLS = {
     shape.get_shape: (("gpt-9",), {}, {"shape"}),
@@ -217,6 +228,57 @@ DEPLOY_CALLS = {
         {},
         {
             "loss",
+            "requests",
+            "input_tokens",
+            "output_tokens",
+            "hardware",
+            "law",
+            "batch",
+            "context",
+            "bandwidth_utilisation",
+            "kv_bytes_per_element",
+        },
+    ),
+    kv_schedule.kv_cost_optimal_pv: (
+        (-1.0, [1e8, -1.0], -0.1, -1.0, -1.0, -1.0, BAD_HW, BAD_LAW, [2.0], -1.0, 2.0, 0.0),
+        {},
+        {
+            "loss",
+            "requests_by_month",
+            "discount_rate",
+            "price_change",
+            "input_tokens",
+            "output_tokens",
+            "hardware",
+            "law",
+            "batch",
+            "context",
+            "bandwidth_utilisation",
+            "kv_bytes_per_element",
+        },
+    ),
+    kv_budget.kv_best_for_budget: (
+        (0.0, -1.0, -1.0, -1.0, BAD_HW, BAD_LAW, 0.5, -1.0, 0.0, -2.0),
+        {},
+        {
+            "dollars",
+            "requests",
+            "input_tokens",
+            "output_tokens",
+            "hardware",
+            "law",
+            "batch",
+            "context",
+            "bandwidth_utilisation",
+            "kv_bytes_per_element",
+        },
+    ),
+    kv_budget.kv_loss_at_dollars: (
+        (-1.0, 0.0, -1.0, -1.0, -1.0, BAD_HW, BAD_LAW, 0.5, -1.0, 0.0, -2.0),
+        {},
+        {
+            "params",
+            "dollars",
             "requests",
             "input_tokens",
             "output_tokens",
