@@ -145,6 +145,8 @@ def other_cells():
         ("COST_OPT_KV", 2.05, 3.51e11, 4096, None, None, "h100", 32),
         ("TRAINING_TIME", 70e9, 1.4e12, 1024, "h100"),
         ("TRAINING_GPUS", 7e10, 1.4e12, 30),
+        ("COST_OPT_PV_KV", 2.1, [[1e9] * 36], 8192, 0.1, -0.25, None, None, "h100", 32),
+        ("BEST_FOR_BUDGET_KV", 5e6, 2e11, 8192, None, None, "h100", 32),
         *[("XLPLAN_LAW", name) for name in xlplan.engine.laws.law_names()],
         *[("XLPLAN_HARDWARE", name) for name in xlplan.engine.hardware.hardware_names()],
     ]

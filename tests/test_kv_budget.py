@@ -231,3 +231,38 @@ def test_pv_more_context_can_grow_the_model_where_decode_was_compute_bound():
         2.1, [1e9] * 36, 0.1, -0.25, hardware=hw, batch=256, context=[0.0, 256.0, 4096.0]
     ).optimal.params
     assert n[1] > n[0] * 1.05 and n[2] < n[0]  # up 5.5% at 256 tokens, then down
+
+
+def test_excel_functions_are_the_engines_and_context_zero_is_todays():
+    from xlplan import udfs
+    from xlplan.excel.cell_error import CellError
+
+    months = [[1e9] * 36]
+    plan = kv_cost_optimal_pv(2.1, months[0], 0.1, -0.25, hardware="h100", batch=32, context=8192)
+    assert udfs.COST_OPT_PV_KV(2.1, months, 8192, 0.1, -0.25, None, None, "h100", 32) == [
+        [plan.optimal.params, plan.optimal.tokens]
+    ]
+    buys = kv_best_for_budget(5e6, 2e11, hardware="h100", batch=32, context=8192)
+    assert udfs.BEST_FOR_BUDGET_KV(5e6, 2e11, 8192, None, None, "h100", 32) == [
+        [buys.params, buys.tokens, buys.loss]
+    ]
+    batch32 = udfs.XLPLAN_HARDWARE("h100", True)
+    batch32[0][6] = udfs.SERVING(7e9, "h100", 32)[0][0]  # decode MFU of the roofline at 32
+    assert udfs.COST_OPT_PV_KV(
+        2.1, months, 0, 0.1, -0.25, None, None, "h100", 32
+    ) == udfs.COST_OPT_PV(2.1, months, 0.1, -0.25, None, None, batch32)
+    assert udfs.BEST_FOR_BUDGET_KV(5e6, 2e11, 0, None, None, "h100", 32) == udfs.BEST_FOR_BUDGET(
+        5e6, 2e11, None, None, batch32
+    )
+    cell = udfs.BEST_FOR_BUDGET_KV(-5, -1, -3, None, None, "no-such-gpu", 0.5)
+    assert isinstance(cell, CellError) and cell.code == "#NUM!"
+    for text in ("dollars=-5", "requests=-1", "context=-3", "batch=0.5", "no-such-gpu"):
+        assert text in cell.message
+    cell = udfs.COST_OPT_PV_KV(1.5, [[1e8], ["lots"]], 4096)
+    assert (
+        isinstance(cell, CellError)
+        and cell.code == "#VALUE!"
+        and "requests_by_month" in cell.message
+    )
+    cell = udfs.COST_OPT_PV_KV(2.1, [[1e8]], 4096, -0.01, None, None, None, "paper-a100")
+    assert cell.code == "#NUM!" and "discount_rate=-0.01" in cell.message

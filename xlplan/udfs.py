@@ -92,3 +92,8 @@ __all__ = [
     "TRAINING_TIME",
     "TRAINING_GPUS",
 ]
+
+# Appended: the KV-aware money functions (registered when deploy_functions is imported above).
+from .excel.deploy_functions import BEST_FOR_BUDGET_KV, COST_OPT_PV_KV
+
+__all__ += ["COST_OPT_PV_KV", "BEST_FOR_BUDGET_KV"]

@@ -14,9 +14,19 @@ functions needs its ten settings.
 [[13.43994..., 330299.96..., 660599.93...]]
 """
 
-from ..engine.deploy import arguments, kv_sizing, kvcache, latency, shape, training
+from ..engine.deploy import (
+    arguments,
+    kv_budget,
+    kv_schedule,
+    kv_sizing,
+    kvcache,
+    latency,
+    shape,
+    training,
+)
 from ..engine.errors import PLACEHOLDER, InvalidTypeError, InvalidValueError, XlplanError
 from ..engine.hardware import get_hardware
+from ..engine.money import budget
 from . import convert
 from .params import (
     HARDWARE,
@@ -30,6 +40,7 @@ from .params import (
     excel_param,
 )
 from .registry import excel_function
+from .schedule_functions import _DISCOUNT, _PRICE, _SCHEDULE
 
 __all__ = [
     "MODEL_SHAPE",
@@ -39,6 +50,8 @@ __all__ = [
     "COST_OPT_KV",
     "TRAINING_TIME",
     "TRAINING_GPUS",
+    "COST_OPT_PV_KV",
+    "BEST_FOR_BUDGET_KV",
 ]
 
 
@@ -258,3 +271,72 @@ def TRAINING_GPUS(params, tokens, days, hardware=None):
     """Fewest GPUs to train within a deadline (1x3): GPUs, days at that count, dollars."""
     plan = training.gpus_for_deadline(params, tokens, days, hardware)
     return convert.row(plan.gpus, plan.days, plan.dollars)
+
+
+@excel_function(
+    LOSS,
+    _SCHEDULE,
+    _CONTEXT,
+    _DISCOUNT,
+    _PRICE,
+    INPUT_TOKENS,
+    OUTPUT_TOKENS,
+    _serving_hardware("COST_OPT_PV_KV"),
+    _BATCH,
+    LAW,
+    result=("params", "tokens"),
+)
+def COST_OPT_PV_KV(
+    loss,
+    requests_by_month,
+    context,
+    discount_rate=None,
+    price_change=None,
+    input_tokens=None,
+    output_tokens=None,
+    hardware=None,
+    batch=None,
+    law=None,
+):
+    """Params, tokens (1x2) minimising the present value of a monthly schedule, KV-aware."""
+    plan = kv_schedule.kv_cost_optimal_pv(
+        loss,
+        requests_by_month,
+        discount_rate,
+        price_change,
+        input_tokens,
+        output_tokens,
+        hardware,
+        law,
+        batch,
+        context,
+    )
+    return convert.size_row(plan.optimal.params, plan.optimal.tokens)
+
+
+@excel_function(
+    excel_param(budget.DOLLARS),
+    REQUESTS,
+    _CONTEXT,
+    INPUT_TOKENS,
+    OUTPUT_TOKENS,
+    _serving_hardware("BEST_FOR_BUDGET_KV"),
+    _BATCH,
+    LAW,
+    result=("params", "tokens", "loss"),
+)
+def BEST_FOR_BUDGET_KV(
+    dollars,
+    requests,
+    context,
+    input_tokens=None,
+    output_tokens=None,
+    hardware=None,
+    batch=None,
+    law=None,
+):
+    """Params, tokens, loss (1x3) of the best model training + serving with the KV cache buys."""
+    plan = kv_budget.kv_best_for_budget(
+        dollars, requests, input_tokens, output_tokens, hardware, law, batch, context
+    )
+    return convert.row(plan.params, plan.tokens, plan.loss)
