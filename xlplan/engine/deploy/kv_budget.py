@@ -11,9 +11,9 @@ budget, for each N,
 and the loss E + A / N^alpha + B / D(N)^beta is minimised over the N that leave
 money to train, 0 < N < N_max with R c(N_max) = dollars.
 
-**Feasible sizes.** c(N) is increasing (each MFU is at most the prefill MFU, so
-c(N) >= R 2N price (d_in + d_out) / prefill MFU, and the roofline's KV bytes per
-token grow with N) and tends to 0 with N (KV bytes ~ N^(2/3) below the shape
+**Feasible sizes.** c(N) is increasing (the roofline's bytes per step grow with N)
+and at least 2N price (d_in + d_out) / prefill MFU (no MFU exceeds that cap), and
+it tends to 0 with N (KV bytes ~ N^(2/3) below the shape
 rule's kink): every budget > 0 serves R requests with some model, N_max exists
 and is found by Illinois steps on log c(N) = log(dollars / R), bracketed above by
 the bound just given. As for ``best_for_budget``, every valid budget gets an
@@ -26,8 +26,8 @@ grows with x wherever N r'(N) does not fall: each of c's terms is N d / MFU =
 max(N / cap, (b N + B C k(N)) / K) by the roofline, both branches have
 nondecreasing N f'(N) when N k'(N) is nondecreasing, and the max switches to the
 steeper branch. N k'(N) rises except at the shape rule's kink (d_model = 1,024,
-about 1.2e8 parameters), where the slope of k drops from 2/3 to 0.35 of k / N:
-there only, convexity is not proven, and each answer is certified against a grid
+about 1.2e8 parameters), where the elasticity N k'(N) / k(N) drops from 2/3 to
+0.35: there only, convexity is not proven, and each answer is certified against a grid
 instead (:func:`.kv_sizing.bracketed_minimum` raises if the bracket missed a
 lower grid value).
 
@@ -37,7 +37,7 @@ models. The smallest N searched is N_low = (A / (L_probe - E))^(1/alpha), with
 L_probe the loss of a feasible probe: no N below it reaches the loss the probe
 already has. The probe is the better of N_max / 2 and the answer of
 :func:`~xlplan.engine.money.budget.best_for_flops` with serving linearised at
-c(N_max) / N_max per parameter (that plan is feasible: c is increasing).
+c(N_max) / N_max per parameter (its N is below N_max, so it leaves money to train).
 
 With context 0 (no cache) or no serving cost, the answer is ``best_for_budget``'s
 at the roofline decode MFU of the batch (:func:`.serving.at_batch`), bit for bit.
@@ -86,7 +86,7 @@ def _spender(hw, batch, kv_element, u):
 def _largest(spend, hw, dollars, scenario):
     """N_max with R c(N_max) = dollars, 1-D arrays: Illinois on log N.
 
-    Above: c(N) >= R 2N price (d_in + d_out) / prefill MFU (every MFU at most its cap).
+    Above: R c(N) >= R 2N price (d_in + d_out) / prefill MFU (no MFU above that cap).
     Below: steps down by ``_STEP`` until the serving cost is under the budget.
     """
     requests, d_in, d_out, _ = scenario
