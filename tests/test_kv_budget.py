@@ -266,3 +266,15 @@ def test_excel_functions_are_the_engines_and_context_zero_is_todays():
     )
     cell = udfs.COST_OPT_PV_KV(2.1, [[1e8]], 4096, -0.01, None, None, None, "paper-a100")
     assert cell.code == "#NUM!" and "discount_rate=-0.01" in cell.message
+
+
+def test_no_prompt_has_no_prefill_cost():
+    # input_tokens = 0: no prefill step (its roofline MFU would be 0 and 0 / 0 NaN)
+    hw = HARDWARE_PRESETS["h100"]
+    both = kv_request_cost(5e9, hw, 1.0, 70.0, 215.0, 32, 4096, 1.0, 1.0)
+    output_only = kv_request_cost(5e9, hw, 1.0, 0.0, 215.0, 32, 4096, 1.0, 1.0)
+    input_only = kv_request_cost(5e9, hw, 1.0, 70.0, 0.0, 32, 4096, 1.0, 1.0)
+    assert_allclose(output_only + input_only, both, rtol=1e-15)
+    plan = kv_best_for_budget(1e7, 1e11, 0.0, hardware="h100", batch=32, context=4096)
+    with_prompt = kv_best_for_budget(1e7, 1e11, hardware="h100", batch=32, context=4096)
+    assert np.isfinite(plan.loss) and plan.loss < with_prompt.loss

@@ -81,8 +81,11 @@ def kv_request_cost(params, hw, requests, d_in, d_out, batch, context, kv_elemen
     n = np.asarray(params, dtype=np.float64)
     kv = kv_bytes_for_params.kernel(n, kv_element)
     decode = roofline_mfu.kernel(hw, batch, batch * context * kv / n, u)
+    # No prompt (d_in = 0) has no prefill step: its roofline MFU would be 0 and d_in / 0 NaN.
     prefill = np.where(
-        context > 0, roofline_mfu.kernel(hw, batch * d_in, batch * d_in * kv / n, u), hw.prefill_mfu
+        (context > 0) & (d_in > 0),
+        roofline_mfu.kernel(hw, batch * d_in, batch * d_in * kv / n, u),
+        hw.prefill_mfu,
     )
     flops = INFERENCE_FLOPS_PER_PARAM_TOKEN * n * hw.inference_cost_per_peak_flop
     return requests * flops * (d_in / prefill + d_out / decode)
