@@ -52,6 +52,7 @@ from .excel.deploy_functions import (
     TRAINING_TIME,
     TRAINING_GPUS,
 )
+from .excel.launch_functions import COST_OPT_LAUNCH
 # isort: on
 
 __all__ = [
@@ -91,6 +92,7 @@ __all__ = [
     "COST_OPT_KV",
     "TRAINING_TIME",
     "TRAINING_GPUS",
+    "COST_OPT_LAUNCH",
 ]
 
 # Appended: the KV-aware money functions (registered when deploy_functions is imported above).

@@ -164,6 +164,8 @@ def COST_OPT_PV(
     INPUT_TOKENS,
     OUTPUT_TOKENS,
     HARDWARE,
+    excel_param(cashflow.CALENDAR_GPUS),
+    excel_param(cashflow.CALENDAR_DEADLINE),
     result=cashflow.COLUMNS,
 )
 def CASHFLOW(
@@ -175,6 +177,8 @@ def CASHFLOW(
     input_tokens=None,
     output_tokens=None,
     hardware=None,
+    gpus=None,
+    deadline_days=None,
 ):
     """Monthly cash flow, (months+1)x6: month, requests, GPU-hours, GPUs, cost $, PV $."""
     flow = cashflow.cashflow(
@@ -186,5 +190,7 @@ def CASHFLOW(
         input_tokens,
         output_tokens,
         hardware,
+        gpus,
+        deadline_days,
     )
     return _table(flow.table().tolist())
