@@ -24,7 +24,7 @@ from xlplan.engine.deploy import (
     training,
 )
 from xlplan.engine.errors import InvalidValueError, XlplanError
-from xlplan.engine.money import breakeven, budget, cashflow, regret, schedule
+from xlplan.engine.money import breakeven, budget, cashflow, launch, regret, schedule
 from xlplan.excel.convert import MAX_CELLS
 
 BAD_LAW = "no-such-law"
@@ -93,8 +93,31 @@ MORE_CALLS = {
     ),
     cashflow.cashflow: (
         (-1.0, 0.0, [1e8, -1.0], -0.1, -2.0),
-        {"hardware": BAD_HW},
-        {"params", "tokens", "requests_by_month", "discount_rate", "price_change", "hardware"},
+        {"hardware": BAD_HW, "gpus": 0.0, "deadline_days": 4e4},
+        {
+            "params",
+            "tokens",
+            "requests_by_month",
+            "discount_rate",
+            "price_change",
+            "hardware",
+            "gpus",
+            "deadline_days",
+        },
+    ),
+    launch.cost_optimal_launch: (
+        (-1.0, [-1.0], 0.0, -8.0, -1.0, -1.0),
+        {"hardware": BAD_HW, "law": BAD_LAW},
+        {
+            "loss",
+            "requests_by_month",
+            "deadline_days",
+            "gpus",
+            "discount_rate",
+            "price_change",
+            "hardware",
+            "law",
+        },
     ),
     schedule.cost_optimal_pv: (
         (1.0, [-1.0], -1.0, -1.0, -1.0),

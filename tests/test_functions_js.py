@@ -147,6 +147,9 @@ def other_cells():
         ("TRAINING_GPUS", 7e10, 1.4e12, 30),
         ("COST_OPT_PV_KV", 2.1, [[1e9] * 36], 8192, 0.1, -0.25, None, None, "h100", 32),
         ("BEST_FOR_BUDGET_KV", 5e6, 2e11, 8192, None, None, "h100", 32),
+        ("COST_OPT_LAUNCH", 2.1, [[1e8] * 36], 90, 8, 0.1, -0.25, None, None, "h100"),
+        ("COST_OPT_LAUNCH", 2.1, [[1e8]] * 12, 60),
+        ("CASHFLOW", 7e9, 2e12, [[1e8], [2e8]], 0.1, None, None, None, "h100", 512, 100),
         *[("XLPLAN_LAW", name) for name in xlplan.engine.laws.law_names()],
         *[("XLPLAN_HARDWARE", name) for name in xlplan.engine.hardware.hardware_names()],
     ]

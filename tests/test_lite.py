@@ -152,6 +152,7 @@ SAMPLES = {
     "tpot_target": 0.05,
     "gpus": 8,
     "days": 30,
+    "deadline_days": 400,
 }
 CASES = [  # (function, arguments): hand-picked calls, errors included
     ("OPT_PARAMS", (2.1, "1e13")),
@@ -165,6 +166,9 @@ CASES = [  # (function, arguments): hand-picked calls, errors included
     ("SCALING_LOSS", (1e9, 2e10, None, 1e10)),
     ("TOTAL_FLOPS", (-1, 1e12, 0)),
     ("LIFETIME_COST", (7e9, 2e12, 1e9)),
+    ("COST_OPT_LAUNCH", (2.1, [[1e8] * 36], 90, 8, 0.1, -0.25, None, None, "h100")),
+    ("COST_OPT_LAUNCH", (2.1, [[1e8] * 36], 90, 4, 0.1, -0.25, None, None, "h100")),
+    ("CASHFLOW", (7e9, 2e12, [[1e8], [2e8]], 0.1, None, None, None, "h100", 512, 100)),
 ]
 
 

@@ -56,6 +56,7 @@ SAMPLES = {
     "tpot_target": 0.05,
     "gpus": 8,
     "days": 30,
+    "deadline_days": 1200,
 }
 SAMPLES_BY_FUNCTION = {
     ("XLPLAN_HARDWARE", "name"): "h100",
@@ -96,6 +97,10 @@ def test_every_function_declares_its_answers_shape(name):
         ("DEMAND_RAMP", (1e6, 0.1, "30", 1e7), (30, 1)),
         ("CASHFLOW", (7e9, 2e12, [[1e6]] * 1200), (1201, 6)),
         ("CASHFLOW", (7e9, 2e12, [[1e6] * 5]), (6, 6)),
+        ("CASHFLOW", (7e9, 2e12, [[1e6] * 5], None, None, None, None, "h100", 8), (6 + 9, 6)),
+        ("CASHFLOW", (7e9, 2e12, [[1e6] * 5], None, None, None, None, [["h100"]], "512"), (7, 6)),
+        ("CASHFLOW", (7e9, 2e12, [[1e6] * 5], 0.1, None, None, None, None, 512, 100), (10, 6)),
+        ("CASHFLOW", (7e9, 2e12, [[1e6] * 5], 0.1, None, None, None, None, None, 100), (10, 6)),
     ],
 )
 def test_growing_answers_are_estimated_exactly(name, args, shape):

@@ -2,10 +2,11 @@
 
 Most functions answer a fixed 1xk row; a few grow with their arguments
 (``REGRET_TABLE`` answers k x (k+1) cells for k scenarios, ``CASHFLOW`` (months+1)
-x 6, ``DEMAND_RAMP`` months x 1). A request of a few kilobytes could otherwise ask
-for gigabytes of answer. :data:`ESTIMATORS` declares, per function, the shape of
-its answer from its arguments, and :func:`refusal` turns an answer over the limit
-into a ``#VALUE!`` cell error naming the size and the limit, before the function
+x 6 plus its months before launch on a calendar, ``DEMAND_RAMP`` months x 1). A
+request of a few kilobytes could otherwise ask for gigabytes of answer.
+:data:`ESTIMATORS` declares, per function, the shape of its answer from its
+arguments, and :func:`refusal` turns an answer over the limit into a ``#VALUE!``
+cell error naming the size and the limit, before the function
 runs. The limit is :data:`MAX_RESULT_CELLS` (which a desktop set-up may change) unless
 a route sets another for the calls it makes (:func:`result_limit`; ``xlplan serve
 --max-result-cells``).
@@ -24,6 +25,7 @@ import contextlib
 import contextvars
 import math
 
+from ..engine.deploy.training import training_months, training_time
 from .cell_error import CellError
 
 __all__ = [
@@ -74,6 +76,24 @@ def _whole(value):
     return max(1, min(math.ceil(number), _LARGEST_COUNT)) if math.isfinite(number) else 1
 
 
+def _cell(value):
+    while isinstance(value, (list, tuple)) and len(value) == 1:
+        value = value[0]
+    return None if value is None or (isinstance(value, str) and not value.strip()) else value
+
+
+def _months_before_launch(a):
+    """CASHFLOW's calendar months before serving: the deadline's, else the training run's
+    (0 without a calendar); the engine refuses a run past 1,200 months."""
+    gpus, deadline = _cell(a.get("gpus")), _cell(a.get("deadline_days"))
+    if gpus is None and deadline is None:
+        return 0
+    if deadline is None:
+        params, tokens, hardware = (_cell(a[k]) for k in ("params", "tokens", "hardware"))
+        deadline = training_time(float(params), float(tokens), float(gpus), hardware).days
+    return int(min(training_months(float(deadline))[1], 1200))
+
+
 # Shape (rows, columns) of each function's answer whose size depends on its arguments,
 # from the arguments by name (missing ones are None). Every other function answers
 # one row of its declared result columns (one cell if it declares none).
@@ -83,7 +103,7 @@ ESTIMATORS = {
         cell_count(a["requests_scenarios"]) + 1,
     ),
     "DEMAND_RAMP": lambda a: (_whole(a["months"]), 1),
-    "CASHFLOW": lambda a: (cell_count(a["requests_by_month"]) + 1, 6),
+    "CASHFLOW": lambda a: (cell_count(a["requests_by_month"]) + 1 + _months_before_launch(a), 6),
     "PLAN_INTERVAL": lambda a: (3, 3),
 }
 
