@@ -339,3 +339,26 @@ def test_excel_cashflow_takes_gpus_and_a_deadline():
     assert old == cashflow(7e9, 2e12, [1e8, 2e8], 0.1).table().tolist()
     late = udfs.CASHFLOW(70e9, 4.2547e12, [[1e9]], None, None, None, None, "h100", 1024, 30)
     assert late.code == "#NUM!" and late.message.startswith("deadline_days=30 ends in month 1")
+
+
+@pytest.mark.parametrize("gpus, winner", [(52.245, 2), (52.98, 1)])
+def test_two_local_minima_a_month_apart_the_global_one_wins(gpus, winner):
+    """At a steep discount (100% a year) the optima of month 1 and month 2 straddle the month
+    boundary, so the present value has a local minimum on each side (the boundary itself is
+    a local maximum); which one is global depends on the cluster."""
+    loss, months, deadline, d = 2.1, [1e9] * 24, 200.0, 1.0
+    shifted = np.array([0.0] * 7 + months)
+    pieces = []
+    for m in (1, 2):
+        lump = schedule.cost_optimal_pv(loss, shifted / (1 + d) ** (-m / 12), d, hardware=H100)
+        n, tokens = lump.optimal.params, lump.optimal.tokens
+        run = training_time(n, tokens, gpus, H100).days
+        assert (run < MONTH_DAYS) == (m == 1)  # each optimum lies in its own month
+        flow = cashflow(n, tokens, months, d, hardware=H100, gpus=gpus, deadline_days=deadline)
+        pieces.append((flow.present_value.sum(), n))
+    plan = cost_optimal_launch(loss, months, deadline, gpus, d, hardware=H100)
+    assert_allclose(plan.params, pieces[winner - 1][1], rtol=1e-13)
+    assert plan.pv < pieces[2 - winner][0]  # the other local minimum costs more
+    n, _, pv = _brute_force(loss, months, deadline, gpus, d, 0.0, H100)
+    assert_allclose(plan.params, n, rtol=1e-6)
+    assert plan.pv <= pv * (1 + 1e-12)
