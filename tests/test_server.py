@@ -407,7 +407,10 @@ def test_random_calls_never_break_the_server(server):
                 if expected.name == "REGRET_TABLE"  # k x k+1
                 else max(1, len(expected.result))
             )
-            assert len(answer["result"][0]) == width
+            if expected.name == "XLPLAN_HARDWARE":  # 7 settings, or all 12 when asked
+                assert len(answer["result"][0]) in (7, width)
+            else:
+                assert len(answer["result"][0]) == width
         else:
             assert answer["status"] in (400, 404, 503) and answer["error"]["code"] in codes, answer
             if answer["status"] == 503:  # refused: too many distinct fits waiting
