@@ -36,6 +36,7 @@ still falling past it (the month's own optimum beyond the cap by more than
 ``BINDING_TOLERANCE``), ``"loss"`` otherwise: the deadline then does not change the model.
 """
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -190,65 +191,62 @@ def _on_cluster(law, loss, r_pv, deadline, gpus, d, d_in, d_out, hw):
     """A given cluster: the best of the month-by-month candidates (module docstring)."""
     gap = loss - law.E
     chin_tokens, chin_params = (np.asarray(v) for v in chinchilla_point(law, gap))
-    x_chin = chin_params * chin_tokens
-    per_x = training_time.kernel(1.0, 1.0, gpus, hw).days  # days per unit of N D
     _check_feasible(loss, deadline, gpus, chin_params, chin_tokens, hw)
-    cap = np.maximum(deadline / per_x, x_chin)
-
-    def month(x):
-        return training_months.kernel(np.maximum(x * per_x, 1e-300))[1]
-
-    def piece_optimum(m):  # the lump-sum optimum when an extra day is paid in month m
-        delta = _gather(discount_factors(int(np.max(m)), d), m)
-        found = cost_optimal.kernel(
-            loss[:, None] if m.ndim == 2 else loss,
-            (r_pv[:, None] if m.ndim == 2 else r_pv) / delta,
-            d_in[:, None] if m.ndim == 2 else d_in,
-            d_out[:, None] if m.ndim == 2 else d_out,
-            hw,
-            law,
-        ).optimal
-        return found.params, found.tokens
-
-    m_first, m_cap = month(x_chin), month(cap)
-    low = np.clip(np.prod(piece_optimum(m_first), axis=0), x_chin, cap)
-    high = np.clip(np.prod(piece_optimum(m_cap), axis=0), x_chin, cap)
-    m_low, m_high = month(low), np.maximum(month(high), month(low))
-    m = m_low[:, None] + np.arange(int(np.max(m_high - m_low)) + 1)
-    m = np.minimum(m, m_high[:, None])  # repeats of the last month where fewer are needed
-    n_star, d_star = piece_optimum(m)
+    per_x = training_time.kernel(1.0, 1.0, gpus, hw).days[:, None]  # days per unit of N D
+    x_chin = (chin_params * chin_tokens)[:, None]
+    cap = np.maximum(deadline[:, None] / per_x, x_chin)
+    column = (v[:, None] for v in (loss, r_pv, d, d_in, d_out))
+    solve = functools.partial(_piece_optimum, law, hw, *column)
+    m = _months(solve, x_chin, cap, per_x)
+    n_star, d_star = solve(m)
     x_star = n_star * d_star
-    x_low = np.maximum(x_chin[:, None], (m - 1.0) * DAYS_PER_MONTH / per_x[:, None])
-    x_high = np.minimum(cap[:, None], m * DAYS_PER_MONTH / per_x[:, None])
-    x = np.clip(x_star, x_low, np.maximum(x_high, x_low))
+    # The stretch of month m, within [Chinchilla, cap]; empty stretches keep their start.
+    x_low = np.maximum(x_chin, (m - 1.0) * DAYS_PER_MONTH / per_x)
+    x = np.clip(x_star, x_low, np.maximum(np.minimum(cap, m * DAYS_PER_MONTH / per_x), x_low))
     clipped = x != x_star
-    at_chin = x <= x_chin[:, None]
     n = np.where(clipped, _params_at_compute(law, gap[:, None], x), n_star)
-    n = np.where(at_chin, chin_params[:, None], n)
+    n = np.where(x <= x_chin, chin_params[:, None], n)
     tokens = np.where(clipped, x / n, d_star)
     days = training_time.kernel(n, tokens, gpus[:, None], hw).days
     weight = training_weight(days, d[:, None])
     bill = lifetime_cost.kernel(
         n, tokens, r_pv[:, None], d_in[:, None], d_out[:, None], hw, law=law
     )
-    pv = bill.training * weight + bill.inference
-    best = np.argmin(pv, axis=-1)[:, None]
+    best = np.argmin(bill.training * weight + bill.inference, axis=-1)[:, None]
 
     def pick(values):
         return np.take_along_axis(np.broadcast_to(values, m.shape), best, axis=-1)[:, 0]
 
-    on_cap = (pick(x) >= cap) & (pick(x_star) > cap * (1.0 + BINDING_TOLERANCE))
+    on_cap = (pick(x) >= pick(cap)) & (pick(x_star) > pick(cap) * (1.0 + BINDING_TOLERANCE))
     binding = np.where(on_cap, "deadline", "loss")
-    gpus_out = gpus.copy()
-    return (
-        pick(n),
-        pick(tokens),
-        pick(days),
-        gpus_out,
-        pick(bill.training * weight),
-        pick(bill.inference),
-        binding,
-    )
+    training, inference = pick(bill.training * weight), pick(bill.inference)
+    return pick(n), pick(tokens), pick(days), gpus.copy(), training, inference, binding
+
+
+def _piece_optimum(law, hw, loss, r_pv, d, d_in, d_out, m):
+    """(N, D) of the lump-sum optimum when one more day of training is paid in month m."""
+    delta = _gather(discount_factors(int(np.max(m)), d[:, 0]), m)
+    found = cost_optimal.kernel(loss, r_pv / delta, d_in, d_out, hw, law).optimal
+    return found.params, found.tokens
+
+
+def _months(solve, x_chin, cap, per_x):
+    """The months (scenarios, K) whose stretch may hold the optimum (module docstring).
+
+    Month m's optimum N D grows with m (its discount falls). Stretches left of the first
+    month's optimum only fall, and those right of the cap month's only rise, so the
+    months between the runs at those two optima (clipped to [Chinchilla, cap]) suffice;
+    scenarios needing fewer repeat their last month.
+    """
+
+    def month(x):
+        return training_months.kernel(x * per_x)[1]
+
+    low = np.clip(np.multiply(*solve(month(x_chin))), x_chin, cap)
+    high = np.clip(np.multiply(*solve(month(cap))), x_chin, cap)
+    m_low, m_high = month(low), np.maximum(month(high), month(low))
+    m = m_low + np.arange(int(np.max(m_high - m_low)) + 1)
+    return np.minimum(m, m_high)
 
 
 def _gather(factors, m):
