@@ -60,6 +60,13 @@ DOCUMENTED = [
     ("=ROUND(2.675, 2)", 2.68),
     ("=ROUND(0.5, 0)", 1.0),
     ("=ROUND(1234.5678, 1.9)", 1234.6),
+    # ROUNDUP ("ROUNDUP function"): away from zero
+    ("=ROUNDUP(3.2, 0)", 4.0),
+    ("=ROUNDUP(76.9, 0)", 77.0),
+    ("=ROUNDUP(3.14159, 3)", 3.142),
+    ("=ROUNDUP(-3.14159, 1)", -3.2),
+    ("=ROUNDUP(31415.92654, -2)", 31500.0),
+    ("=ROUNDUP(2, 0)", 2.0),
     # SUM: numbers typed as arguments, text numbers and TRUE count; in ranges they do not
     ("=SUM(3, 2)", 5.0),
     ("=SUM(A1:A5)", 55.0),

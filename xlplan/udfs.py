@@ -51,6 +51,7 @@ from .excel.deploy_functions import (
     COST_OPT_KV,
     TRAINING_TIME,
     TRAINING_GPUS,
+    TRAINING_MONTHS,
 )
 from .excel.launch_functions import COST_OPT_LAUNCH
 # isort: on
@@ -92,6 +93,7 @@ __all__ = [
     "COST_OPT_KV",
     "TRAINING_TIME",
     "TRAINING_GPUS",
+    "TRAINING_MONTHS",
     "COST_OPT_LAUNCH",
 ]
 

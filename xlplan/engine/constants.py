@@ -18,6 +18,8 @@ __all__ = [
     "MONTHS_PER_YEAR",
     "DAYS_PER_MONTH",
     "HOURS_PER_MONTH",
+    "DEFAULT_CLUSTER_GPUS",
+    "DEFAULT_CONTEXT_TOKENS",
 ]
 
 # FLOPs per parameter per token (Kaplan et al. 2020; Sardana et al. 2024, Eq. 3):
@@ -32,6 +34,11 @@ DEFAULT_OUTPUT_TOKENS = 215.0
 # Presets used when no law or hardware is given.
 DEFAULT_LAW = "chinchilla"
 DEFAULT_HARDWARE = "paper-a100"
+
+# Deployment as it runs, where a planner or report needs a value before the user gives one:
+# GPUs of the training cluster, and tokens each served sequence keeps in its KV cache (4k).
+DEFAULT_CLUSTER_GPUS = 256.0
+DEFAULT_CONTEXT_TOKENS = 4096.0
 
 # Huber threshold of the fitting objective (the paper's Eq. 4, after Hoffmann et al.),
 # in log-loss units.

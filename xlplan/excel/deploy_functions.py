@@ -12,6 +12,8 @@ functions needs its ten settings.
 327680.0
 >>> TRAINING_TIME(70e9, 1.4e12, 1024, "h100")  # doctest: +ELLIPSIS
 [[13.43994..., 330299.96..., 660599.93...]]
+>>> TRAINING_MONTHS(40.8)
+[[1.0, 2.0]]
 """
 
 from ..engine.deploy import (
@@ -52,6 +54,7 @@ __all__ = [
     "TRAINING_GPUS",
     "COST_OPT_PV_KV",
     "BEST_FOR_BUDGET_KV",
+    "TRAINING_MONTHS",
 ]
 
 
@@ -340,3 +343,10 @@ def BEST_FOR_BUDGET_KV(
         dollars, requests, input_tokens, output_tokens, hardware, law, batch, context
     )
     return convert.row(plan.params, plan.tokens, plan.loss)
+
+
+@excel_function(excel_param(training.training_months.args[0]), result=("first month", "last month"))
+def TRAINING_MONTHS(days):
+    """Months (1x2) a run of days occupies: starts in month 1, ends in month ceil(days/(365/12))."""
+    first, last = training.training_months(days)
+    return convert.row(first, last)

@@ -53,6 +53,8 @@ FORMATS = {
     "integer": "#,##0",
     "tolerance": "0.0000000%",  # relative differences: 1e-9 shows as 0.0000001%
     "energy": "#,##0.0",  # MWh and t CO2e, with thousands separators
+    "seconds": '0.0000" s"',  # latencies: time per output token, to first token
+    "days": '#,##0.00" days"',
 }
 _INPUT = (Font(color="1F4E9A"), PatternFill("solid", fgColor="FFF4C2"))
 _RESULT = (Font(color="000000"), PatternFill(fill_type=None))

@@ -20,9 +20,12 @@ from . import budget_buys
 from .budget_data import UNIQUE_LABEL, add_data_limits
 from .budget_range import HIGH_LABEL, LOW_LABEL, add_demand_range
 from .checks import add_checks, planner_checks
+from .deploy_checks import deploy_checks
 from .inputs import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, SHARE, name_inputs, number_rule
+from .kv_block import add_kv_block
 from .presets import hardware_block, law_dropdown
 from .serving_block import API_IN, API_OUT, BANDWIDTH, BATCH, PEAK, add_serving_block
+from .training_block import add_training_block
 
 __all__ = ["build", "FILENAME", "RESULTS", "SENSITIVITY_FIRST_ROW", "MULTIPLIERS"]
 
@@ -193,12 +196,15 @@ def build():
     ws.row_dimensions[SENSITIVITY_HEADER].height = 30
     ranged = add_demand_range(ws, ws.max_row + 2, PER_REQUEST)
     serving = add_serving_block(ws, ws.max_row + 2)
+    training = add_training_block(ws, ws.max_row + 2)
+    kv = add_kv_block(ws, ws.max_row + 2)
     _inputs_checked(ws, limits, ranged, serving)
     budget_buys.add_sheet(wb)
     name_inputs(wb, NAMES)
     add_checks(
         wb,
-        planner_checks(SENSITIVITY_FIRST_ROW + MULTIPLIERS.index(1), ranged, limits, serving),
+        planner_checks(SENSITIVITY_FIRST_ROW + MULTIPLIERS.index(1), ranged, limits, serving)
+        + deploy_checks(training, kv),
         "the budget planner",
         "D4",
         "D5",

@@ -136,9 +136,9 @@ def add_serving_block(ws, top):
     note(
         ws,
         f"A{top + 1}",
-        "Roofline bound: decode reads every weight once per step; "
-        "KV-cache traffic is ignored, so real decode is somewhat slower at large batches. "
-        "Serving, the plan and the break-even all use the decode MFU in H13.",
+        "Roofline bound: decode reads every weight once per step; this block, the plan and "
+        "the break-even ignore KV-cache traffic (real decode is slower at large batches and "
+        "long contexts: the KV-cache block below prices it) and all use the decode MFU in H13.",
     )
     refs = {label: f"B{top + 2 + k}" for k, (label, _, _) in enumerate(INPUTS)}
     for label, value, fmt in INPUTS:

@@ -89,8 +89,10 @@ _MAX_PLACES = 400
 _EXACT = decimal.Context(prec=2 * _MAX_PLACES, rounding=decimal.ROUND_HALF_UP)
 
 
-def excel_round(number, places):
+def excel_round(number, places, rounding=decimal.ROUND_HALF_UP):
     """Excel's ROUND: half away from zero, on the number as Excel shows it.
+
+    ``rounding=decimal.ROUND_UP`` is Excel's ROUNDUP (away from zero).
 
     Python's ``round`` rounds half to even on the binary value (2.5 -> 2,
     0.125 -> 0.12, since 0.125 is exact and 2.675 is stored below 2.675).
@@ -102,13 +104,20 @@ def excel_round(number, places):
     if not math.isfinite(number):
         return number
     exact = decimal.Decimal(repr(number))
-    rounded = float(exact.quantize(decimal.Decimal(1).scaleb(-places), context=_EXACT))
+    step = decimal.Decimal(1).scaleb(-places)
+    rounded = float(exact.quantize(step, rounding=rounding, context=_EXACT))
     return rounded + 0.0  # -0.0 (e.g. ROUND(-0.4, 0)) shows as 0, as in Excel
 
 
 def _round(value, digits=0):
     number, places = to_number(value), to_number(digits)
     return first_error([number, places]) or excel_round(number, places)
+
+
+def _roundup(value, digits=0):
+    """Excel's ROUNDUP: away from zero (ROUNDUP(-1.2, 0) = -2), on the number as shown."""
+    number, places = to_number(value), to_number(digits)
+    return first_error([number, places]) or excel_round(number, places, decimal.ROUND_UP)
 
 
 def _npv(rate, *values):
@@ -138,6 +147,7 @@ FUNCTIONS = {
     "MAX": _aggregate(lambda v: max(v) if v else 0.0),
     "AVERAGE": _aggregate(_average),
     "ROUND": _round,
+    "ROUNDUP": _roundup,
     "ABS": _unary(abs),
     "LN": _unary(math.log),
     "EXP": _unary(math.exp),
