@@ -4,9 +4,10 @@ One printed page for a finance reader: the master check of the Checks sheet;
 per scenario the recommended model (parameters, training tokens), the lifetime
 cost (nominal, and present value where a monthly schedule exists), the saving
 against the Chinchilla-style model of the same quality, training GPU-hours and
-GPUs to reserve for serving; the robust plan where a demand range is given; the
-key assumptions. Every number is a formula reading the sheet that computes it,
-so the page and the detail sheets cannot disagree.
+GPUs to reserve for serving, the days and months of training on the scenario's
+cluster and the $ per 1M output tokens with the KV cache; the robust plan where a
+demand range is given; the key assumptions. Every number is a formula reading the
+sheet that computes it, so the page and the detail sheets cannot disagree.
 """
 
 from openpyxl.styles import Alignment, Font
@@ -15,7 +16,7 @@ from ..shared.checks import highlight
 from ..shared.numbers import count_text
 from ..shared.safe_text import write_text
 from ..shared.styles import header_row, note, put, set_widths
-from .compute import has_power
+from .compute import has_power, kv_batch
 from .sheets import summary_cell
 
 __all__ = ["answer_sheet", "fit_one_page", "SHEET", "MASTER_ROW", "TABLE_HEADER"]
@@ -32,6 +33,25 @@ _BOLD = (
     "Lifetime cost $ (training + serving, nominal)",
     "Saving vs the Chinchilla-style model",
 )
+
+
+def _deployment_columns(scenario):
+    """The training-on-a-cluster and KV-cache serving columns (the Deployment sheet)."""
+    gpus = count_text(scenario.training.gpus)
+    context = count_text(scenario.serving.context)
+
+    def deployed(key):
+        return lambda k, layout: f"={layout.deployment.cell(key, k)}"
+
+    return [
+        (f"Training on {gpus} GPUs: days", deployed("days"), "days"),
+        ("Training: from month 1 to month", deployed("last_month"), "integer"),
+        (
+            f"Serving with the KV cache ({context} tokens): $ per 1M output tokens",
+            deployed("usd_per_million_output"),
+            "usd_rate",
+        ),
+    ]
 
 
 def _columns(has_schedule):
@@ -83,6 +103,8 @@ def _columns(has_schedule):
 
 def _plans(ws, scenario, layout):
     columns = _columns(bool(layout.cashflow))
+    if layout.deployment is not None:
+        columns += _deployment_columns(scenario)
     header_row(ws, TABLE_HEADER, 1, ["Scenario"] + [h for h, _, _ in columns])
     for k, plan in enumerate(scenario.plans):
         r = TABLE_HEADER + 1 + k
@@ -156,6 +178,14 @@ def _assumption_lines(scenario):
                 else f"; decode MFU from the roofline at batch {count_text(serving.batch)}"
             ),
         ),
+        (
+            "Deployment",
+            f"training on {count_text(scenario.training.gpus)} GPUs from month 1, serving "
+            "from the month after it ends; serving with the KV cache at "
+            f"{count_text(serving.context)} tokens per sequence, batch "
+            f"{count_text(kv_batch(scenario))} (the costs above ignore KV-cache traffic): "
+            "the Deployment sheet",
+        ),
     ]
     if has_power(hw):
         lines.append(
@@ -223,7 +253,7 @@ def answer_sheet(ws, scenario, layout, blocks, master, stamp):
     if blocks:
         top = _ranges(ws, top, scenario, layout, blocks)
     _assumptions(ws, top, scenario, width)
-    set_widths(ws, {"A": 36} | {letter: 15 for letter in "BCDEFGHI"})
+    set_widths(ws, {"A": 36} | {letter: 15 for letter in "BCDEFGHIJKLM"})
 
 
 def fit_one_page(ws):

@@ -16,7 +16,7 @@ from ..shared.progress import Progress
 from ..shared.styles import fit_page, note
 from ..workbook.evaluate import evaluate
 from ..workbook.recalc import save
-from . import compute, data_limits, monthly, risk, sheets
+from . import compute, data_limits, deployment, monthly, risk, sheets
 from .answer import answer_sheet, fit_one_page
 from .budget_sheet import budget_plans, budget_sheet, budget_view, sheet_name
 from .checks import Layout, report_checks
@@ -59,6 +59,9 @@ def build_report(scenario, progress=None):
         budget_sheet(wb.create_sheet(sheet_name(n)), scenario, budget_view(scenario, rows, k))
         budget_sheets[sheet_name(n)] = k
     progress.step("what a budget buys")
+    deployed = deployment.deployment_sheet(
+        wb.create_sheet(deployment.SHEET), scenario, compute.deploy_rows(scenario, rows)
+    )
     appendix = scenario.source != EMBEDDED  # a plan of one's own: the paper goes last
     if not appendix:
         _paper_tables(wb, "", progress)
@@ -103,7 +106,11 @@ def build_report(scenario, progress=None):
     progress.step("assumptions")
     ranged = [k for k, plan in enumerate(scenario.plans) if plan.has_range]
     layout = Layout(
-        assumptions, cashflow, dict(zip(ranged, tops, strict=True)), budget_sheets=budget_sheets
+        assumptions,
+        cashflow,
+        dict(zip(ranged, tops, strict=True)),
+        budget_sheets=budget_sheets,
+        deployment=deployed,
     )
     master = checks_sheet(wb, report_checks(scenario, rows, layout), "the report")
     answer_sheet(first, scenario, layout, blocks, master, stamp)

@@ -16,6 +16,7 @@ from ..engine.deploy.serving import gpus_needed
 from ..shared.checks import Check
 from ..shared.numbers import count_text
 from .compute import has_power
+from .deployment_checks import deployment_checks
 from .sheets import summary_cell
 
 __all__ = ["Layout", "report_checks"]
@@ -33,6 +34,7 @@ class Layout:
     risk: dict = field(default_factory=dict)  # plan -> first row of its Risk block
     budget_plan: int = 0  # plan the budget sheet's dollars come from
     budget_sheets: dict = field(default_factory=dict)  # every budget sheet -> its plan
+    deployment: object = None  # the Deployment sheet's DeploymentLayout
 
 
 def _cells(plan):
@@ -328,4 +330,6 @@ def report_checks(scenario, rows, layout):
             checks += _energy(plan, s, a)
         if k in layout.risk and plan.unique_tokens is None:
             checks += _risk(plan, s, layout.risk[k])
+    if layout.deployment is not None:
+        checks += deployment_checks(scenario, rows, layout.deployment, a)
     return checks + _budget(scenario, layout)

@@ -6,6 +6,9 @@
 * :func:`plan_rows` sizes each plan once, with all its constraints (quality or
   budget, monthly schedule, unique tokens), and derives every column a sheet shows
   from that one result: a :class:`PlanRow`, frozen, that no other module patches.
+* :func:`deploy_rows` deploys each plan's recommended model as it runs: trained on the
+  scenario's cluster (days, GPU-hours, the months it occupies, GPUs for a deadline)
+  and served with its KV cache at the scenario's context: a :class:`DeployRow`.
 * The sweeps are the paper's Figure 2 (compute-optimal: FLOP saving and size ratio
   against inference tokens) and Figure 6 (cost-optimal: cost saving and size ratio
   against requests), one curve per quality level, each one call.
@@ -19,8 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine.data.data_limits import RepetitionWarning
+from ..engine.deploy import kvcache, latency, training
 from ..engine.deploy.energy import plan_footprint
-from ..engine.deploy.serving import gpus_needed, throughput
+from ..engine.deploy.serving import gpus_needed, implied_batch, throughput
+from ..engine.errors import XlplanError
 from ..engine.money.budget import best_for_budget, best_for_flops
 from ..engine.money.cashflow import cashflow
 from ..engine.paper.chinchilla import chinchilla_from_loss, chinchilla_from_params
@@ -30,6 +35,9 @@ from .monthly import demand_for_sizing
 
 __all__ = [
     "PlanRow",
+    "DeployRow",
+    "deploy_rows",
+    "kv_batch",
     "resolved",
     "plan_rows",
     "sizing_demand",
@@ -257,6 +265,159 @@ def _gpus_to_reserve(scenario, plan, params):
         settings.peak_to_average,
     )
     return float(needs.peak), f"{basis}, x{settings.peak_to_average:g} at peak"
+
+
+@dataclass(frozen=True)
+class DeployRow:
+    """One plan's recommended model as it runs: training on the cluster, serving with its
+    KV cache (floats; NaN where not computable, with the reason in ``kv_note`` or
+    ``max_batch_note``).
+
+    Training: ``gpus`` train for ``days`` (``gpu_hours``, ``training`` $) in months
+    ``first_month`` to ``last_month``; with a deadline, ``deadline_gpus`` train in
+    ``deadline_run_days``. Serving, at ``batch`` sequences of ``context`` tokens, each
+    token ``kv_bytes_per_token`` in the cache: ``usd_per_million_output`` (and
+    ``_input``), ``gpus_per_copy``, ``tpot`` / ``ttft`` (s), ``kv_cache_bytes`` of the
+    batch; ``no_kv_usd_per_million_output`` is the same batch at context 0.
+    ``max_batch`` is the largest batch that fits and meets the targets, with its
+    ``max_`` figures.
+    """
+
+    gpus: float
+    days: float
+    gpu_hours: float
+    training: float
+    first_month: float
+    last_month: float
+    deadline_days: float
+    deadline_gpus: float
+    deadline_run_days: float
+    context: float
+    batch: float
+    kv_bytes_per_token: float
+    usd_per_million_input: float
+    usd_per_million_output: float
+    no_kv_usd_per_million_output: float
+    gpus_per_copy: float
+    tpot: float
+    ttft: float
+    kv_cache_bytes: float
+    max_batch: float
+    max_usd_per_million_output: float
+    max_gpus_per_copy: float
+    max_tpot: float
+    max_ttft: float
+    kv_note: str = ""
+    max_batch_note: str = ""
+
+
+def kv_batch(scenario):
+    """The batch the Deployment sheet serves at: ``serving.batch``, else the whole batch
+    nearest the one the hardware's decode MFU implies (at least 1)."""
+    if scenario.serving.batch is not None:
+        return float(scenario.serving.batch)
+    implied = implied_batch(scenario.hardware)
+    return float(max(1, round(implied))) if math.isfinite(implied) else 1.0
+
+
+def deploy_rows(scenario, rows):
+    """One :class:`DeployRow` per :class:`PlanRow`, from the engine's deployment functions."""
+    return tuple(_deploy_row(scenario, row) for row in rows)
+
+
+def _deploy_row(scenario, row):
+    settings, hw = scenario.training, scenario.hardware
+    run = training.training_time(row.params, row.tokens, settings.gpus, hw)
+    first, last = training.training_months(run.days)
+    deadline = (math.nan, math.nan, math.nan)
+    if settings.deadline_days is not None:
+        fast = training.gpus_for_deadline(row.params, row.tokens, settings.deadline_days, hw)
+        deadline = (settings.deadline_days, fast.gpus, fast.days)
+    return DeployRow(
+        run.gpus,
+        run.days,
+        run.gpu_hours,
+        run.dollars,
+        first,
+        last,
+        *deadline,
+        **_kv(scenario, row.params),
+    )
+
+
+_KV_KEYS = (
+    "kv_bytes_per_token",
+    "usd_per_million_input",
+    "usd_per_million_output",
+    "no_kv_usd_per_million_output",
+    "gpus_per_copy",
+    "tpot",
+    "ttft",
+    "kv_cache_bytes",
+)
+_MAX_KEYS = ("max_batch", "max_usd_per_million_output", "max_gpus_per_copy", "max_tpot", "max_ttft")
+
+
+def _kv(scenario, params):
+    """Serving with the KV cache at the scenario's context: the batch, and the largest."""
+    serving, hw = scenario.serving, scenario.hardware
+    out = {"context": serving.context, "batch": kv_batch(scenario)}
+    if not hw.has_serving_settings:
+        note = "n/a: the hardware gives no memory settings (bandwidth, memory, bytes per weight)"
+        return (
+            out
+            | dict.fromkeys(_KV_KEYS + _MAX_KEYS, math.nan)
+            | {
+                "kv_note": note,
+                "max_batch_note": note,
+            }
+        )
+    kv = kvcache.kv_bytes_default(params, hw)
+    try:
+        s, off = (
+            kvcache.kv_serving(params, hw, out["batch"], c, kv, scenario.input_tokens)
+            for c in (serving.context, 0.0)
+        )
+    except XlplanError as error:  # e.g. no prompt tokens: no prefill to time
+        note = f"n/a: {error}"
+        return (
+            out
+            | dict.fromkeys(_KV_KEYS + _MAX_KEYS, math.nan)
+            | {
+                "kv_note": note,
+                "max_batch_note": note,
+            }
+        )
+    out |= {
+        "kv_bytes_per_token": float(kv),
+        "usd_per_million_input": s.usd_per_million_input,
+        "usd_per_million_output": s.usd_per_million_output,
+        "no_kv_usd_per_million_output": off.usd_per_million_output,
+        "gpus_per_copy": s.gpus_per_copy,
+        "tpot": s.tpot,
+        "ttft": s.ttft,
+        "kv_cache_bytes": s.kv_cache_bytes,
+    }
+    try:
+        plan = latency.max_batch(
+            params,
+            hw,
+            serving.context,
+            serving.tpot_target,
+            serving.ttft_target,
+            kv,
+            scenario.input_tokens,
+        )
+    except XlplanError as error:  # unbounded, or a target batch 1 misses: said in the cell
+        return out | dict.fromkeys(_MAX_KEYS, math.nan) | {"max_batch_note": f"n/a: {error}"}
+    m = plan.serving
+    return out | {
+        "max_batch": plan.batch,
+        "max_usd_per_million_output": m.usd_per_million_output,
+        "max_gpus_per_copy": m.gpus_per_copy,
+        "max_tpot": m.tpot,
+        "max_ttft": m.ttft,
+    }
 
 
 def has_power(hardware):

@@ -34,6 +34,7 @@ from ..shared.safe_text import clean_text
 from .compute import resolved
 from .monthly import MONTHLY_KEYS, parse_monthly
 from .serving import ServingSettings, read_serving, serving_hardware
+from .training import TrainingSettings, read_training
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -57,6 +58,7 @@ _KEYS = {
     "serving",
     "pue",
     "grid_kg_per_kwh",
+    "training",
 }
 # What a scenario may give as its goal: a quality, or a budget (the best model it buys).
 _GOALS = ("chinchilla_params", "loss", "budget_dollars", "budget_flops")
@@ -141,6 +143,7 @@ class Scenario:
     serving: ServingSettings = dataclasses.field(default_factory=ServingSettings)
     pue: float = DEFAULT_PUE
     grid_kg_per_kwh: float = DEFAULT_GRID_KG_PER_KWH
+    training: TrainingSettings = dataclasses.field(default_factory=TrainingSettings)
 
 
 def _read(path):
@@ -446,5 +449,6 @@ def parse_scenario(path=None, law=None):
         _positive(
             "grid_kg_per_kwh", data.get("grid_kg_per_kwh", DEFAULT_GRID_KG_PER_KWH), low_open=False
         ),
+        read_training(data.get("training"), source),
     )
     return scenario

@@ -25,6 +25,7 @@ from ..shared.styles import (
     title,
     wrap_column,
 )
+from . import deployment
 from .charts import CHART_ROWS, sweep_chart
 from .compute import NOMINAL, PRESENT_VALUE
 from .serving import SERVING_COLUMNS
@@ -361,7 +362,8 @@ def _assumption_rows(scenario):
                 strict=True,
             )
         ]
-    rows += _serving_rows(scenario) + _energy_rows(scenario) + _schedule_rows(scenario)
+    rows += _serving_rows(scenario) + deployment.assumption_rows(scenario)
+    rows += _energy_rows(scenario) + _schedule_rows(scenario)
     given = "scenario key {}, default 70 / 215 as in Sardana et al. 2024"
     rows += [
         (

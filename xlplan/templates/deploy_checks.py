@@ -8,32 +8,18 @@ turns its row, and the master check, to ERROR.
 """
 
 from ..engine.constants import DAYS_PER_YEAR, HOURS_PER_DAY, MONTHS_PER_YEAR
-from ..engine.deploy.shape import ASPECT_RATIO, HEAD_DIM, RULE_KV_HEADS
 from ..shared.checks import Check
+from ..shared.shape_rule import rule_params_formula
 from . import kv_block, training_block
 from .kv_block import HW10, serving_kv
 
-__all__ = ["deploy_checks", "rule_params_formula"]
+__all__ = ["deploy_checks"]
 
 P = "Planner!"
-# The default shape rule's block parameters at L layers (d_model = 128 L, 8 KV heads of
-# 128 above 8 layers): N = L (12.5 d^2 + 2 d x 1,024) = 204,800 L^3 + 262,144 L^2.
-_CUBIC = 12.5 * ASPECT_RATIO**2
-_SQUARE = 2.0 * ASPECT_RATIO * RULE_KV_HEADS * HEAD_DIM
 
 
 def _abs(ref):
     return f"{P}${ref[0]}${ref[1:]}"
-
-
-def rule_params_formula(kv, bytes_per_element):
-    """Excel text: the parameters whose rule shape has ``kv`` KV bytes per token.
-
-    L = kv / (2 x 8 KV heads x 128 head dim x bytes), then N = 204,800 L^3 + 262,144 L^2
-    (models of 8 layers or more, N >= 121 M: below, every head is a KV head).
-    """
-    layers = f"({kv}/(2*{RULE_KV_HEADS}*{HEAD_DIM}*{bytes_per_element}))"
-    return f"{_CUBIC:.0f}*{layers}^3+{_SQUARE:.0f}*{layers}^2"
 
 
 def _training(t):

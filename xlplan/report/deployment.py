@@ -1,0 +1,194 @@
+"""The report's Deployment sheet: each recommended model trained on a cluster and served
+with its KV cache.
+
+Values only, from :func:`xlplan.report.compute.deploy_rows` (the engine's
+``training_time``, ``gpus_for_deadline``, ``training_months``, ``kv_serving`` and
+``max_batch``); the Checks sheet ties them to the Summary and the Assumptions by
+formula. :class:`DeploymentLayout` says where each figure is.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from openpyxl.styles import Alignment
+from openpyxl.utils import get_column_letter
+
+from ..engine.constants import DEFAULT_CLUSTER_GPUS, DEFAULT_CONTEXT_TOKENS
+from ..shared.numbers import count_text
+from ..shared.safe_text import write_text
+from ..shared.styles import header_row, note, put, set_widths, title, wrap_column
+from .compute import kv_batch
+
+__all__ = [
+    "SHEET",
+    "TRAINING_COLUMNS",
+    "KV_COLUMNS",
+    "DeploymentLayout",
+    "deployment_sheet",
+    "assumption_rows",
+]
+
+SHEET = "Deployment"
+TRAINING_HEADER = 5
+# (header, DeployRow attribute, number format) of the two tables.
+TRAINING_COLUMNS = (
+    ("GPUs training together", "gpus", "integer"),
+    ("Training time (days)", "days", "days"),
+    ("GPU-hours", "gpu_hours", "integer"),
+    ("Training $", "training", "usd"),
+    ("Training starts in month", "first_month", "integer"),
+    ("Training ends in month (serving starts the month after)", "last_month", "integer"),
+    ("Deadline (days)", "deadline_days", "ratio"),
+    ("Fewest GPUs that train within the deadline", "deadline_gpus", "integer"),
+    ("Training time at that many GPUs (days)", "deadline_run_days", "days"),
+)
+KV_COLUMNS = (
+    ("Context (tokens in each sequence's KV cache)", "context", "integer"),
+    ("Batch (sequences decoded together)", "batch", "integer"),
+    ("KV-cache bytes per token", "kv_bytes_per_token", "integer"),
+    ("With the KV cache: $ per 1M input tokens", "usd_per_million_input", "usd_rate"),
+    ("With the KV cache: $ per 1M output tokens", "usd_per_million_output", "usd_rate"),
+    ("Context 0 (no KV cache): $ per 1M output tokens", "no_kv_usd_per_million_output", "usd_rate"),
+    ("GPUs per copy (weights and the batch's cache)", "gpus_per_copy", "integer"),
+    ("Time per output token (s)", "tpot", "seconds"),
+    ("Time to first token (s)", "ttft", "seconds"),
+    ("KV cache of the batch (bytes)", "kv_cache_bytes", "bytes"),
+    ("Largest batch that fits and meets the targets", "max_batch", "integer"),
+    ("At the largest batch: $ per 1M output tokens", "max_usd_per_million_output", "usd_rate"),
+    ("At the largest batch: GPUs per copy", "max_gpus_per_copy", "integer"),
+    ("At the largest batch: time per output token (s)", "max_tpot", "seconds"),
+    ("At the largest batch: time to first token (s)", "max_ttft", "seconds"),
+)
+
+
+@dataclass(frozen=True)
+class DeploymentLayout:
+    """Where the Deployment sheet put each plan's figures; ``rows`` are its DeployRows."""
+
+    rows: tuple
+    kv_header: int
+
+    def cell(self, key, plan):
+        """Absolute reference of figure ``key`` (a DeployRow attribute) of plan index ``plan``."""
+        for header, columns in ((TRAINING_HEADER, TRAINING_COLUMNS), (self.kv_header, KV_COLUMNS)):
+            for c, (_, k, _) in enumerate(columns, start=2):
+                if k == key:
+                    return f"'{SHEET}'!${get_column_letter(c)}${header + 1 + plan}"
+        raise KeyError(key)
+
+
+def _value(value):
+    """A number, or "n/a" for NaN (not computable: the note beside the table says why)."""
+    if isinstance(value, str):
+        return value
+    return float(value) if np.isfinite(value) else "n/a"
+
+
+def _table(ws, top, scenario, rows, columns, heading):
+    ws[f"A{top - 1}"] = heading
+    header_row(ws, top, 1, ["Scenario"] + [h for h, _, _ in columns])
+    ws.row_dimensions[top].height = 60
+    for k, (plan, row) in enumerate(zip(scenario.plans, rows, strict=True)):
+        r = top + 1 + k
+        write_text(ws.cell(r, 1), plan.name)
+        for c, (_, key, fmt) in enumerate(columns, start=2):
+            cell = put(ws, f"{get_column_letter(c)}{r}", None, "result", fmt)
+            cell.value = _value(getattr(row, key))
+    return top + 1 + len(rows)
+
+
+def _notes(ws, top, scenario, rows):
+    """Why a figure is n/a, once per distinct reason."""
+    reasons = []
+    for plan, row in zip(scenario.plans, rows, strict=True):
+        for text in (row.kv_note, row.max_batch_note):
+            if text and (plan.name, text) not in reasons:
+                reasons.append((plan.name, text))
+    for r, (name, text) in enumerate(reasons, start=top):
+        write_text(ws.cell(r, 1), f"{name}: {text}")
+        ws.cell(r, 1).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=8)
+    return top + len(reasons)
+
+
+def deployment_sheet(ws, scenario, rows):
+    """Write the sheet of ``rows`` (:func:`~.compute.deploy_rows`); returns its layout."""
+    ws.title = SHEET
+    serving, cluster = scenario.serving, scenario.training
+    title(
+        ws,
+        "Deployment as it runs: training on a cluster, serving with the KV cache",
+        f"Training on {count_text(cluster.gpus)} GPUs (scenario key training.gpus) at the "
+        "hardware's training settings, perfect scaling; training starts in month 1 "
+        "(a month is 365/12 days) and serving the month after it ends.",
+    )
+    note(
+        ws,
+        "A3",
+        f"Serving with the KV cache: {count_text(serving.context)} tokens in each "
+        f"sequence's cache (serving.context), batch {count_text(kv_batch(scenario))}, "
+        "the cache sized by xlplan's default shape rule at the inference precision. The "
+        "Summary's costs and GPUs price decode on the weights alone (KV-cache traffic "
+        "ignored); this sheet adds it.",
+    )
+    for row in (2, 3):
+        ws.merge_cells(f"A{row}:J{row}")
+        ws[f"A{row}"].alignment = Alignment(wrap_text=True, vertical="top")
+    end = _table(ws, TRAINING_HEADER, scenario, rows, TRAINING_COLUMNS, "Training on the cluster")
+    kv_header = end + 3
+    end = _table(ws, kv_header, scenario, rows, KV_COLUMNS, "Serving with the KV cache")
+    _notes(ws, end + 1, scenario, rows)
+    set_widths(ws, {"A": 36} | {get_column_letter(c): 14 for c in range(2, 18)})
+    wrap_column(ws, "A", top=TRAINING_HEADER + 1)
+    return DeploymentLayout(rows, kv_header)
+
+
+def assumption_rows(scenario):
+    """(assumption, value, unit, source, format) rows of the training and KV settings."""
+    serving, cluster = scenario.serving, scenario.training
+    given = "not given"
+    return [
+        (
+            "Training GPUs",
+            cluster.gpus,
+            "GPUs training together",
+            f"scenario key training.gpus (default {DEFAULT_CLUSTER_GPUS:,.0f})",
+            "integer",
+        ),
+        (
+            "Training deadline",
+            given if cluster.deadline_days is None else cluster.deadline_days,
+            "days",
+            "scenario key training.deadline_days",
+            "ratio",
+        ),
+        (
+            "KV-cache context",
+            serving.context,
+            "tokens each sequence holds in the KV cache",
+            f"scenario key serving.context (default {DEFAULT_CONTEXT_TOKENS:,.0f})",
+            "integer",
+        ),
+        (
+            "KV-cache serving batch",
+            kv_batch(scenario),
+            "sequences decoded together on the Deployment sheet",
+            "scenario key serving.batch, else the whole batch nearest the one the decode "
+            "MFU implies",
+            "integer",
+        ),
+        (
+            "TPOT target",
+            given if serving.tpot_target is None else serving.tpot_target,
+            "seconds per output token, for the largest batch",
+            "scenario key serving.tpot_target",
+            "seconds",
+        ),
+        (
+            "TTFT target",
+            given if serving.ttft_target is None else serving.ttft_target,
+            "seconds to the first token, for the largest batch",
+            "scenario key serving.ttft_target",
+            "seconds",
+        ),
+    ]
