@@ -44,6 +44,7 @@ def test_sheets_tables_charts_and_provenance(report):
         "Answer",
         "Summary",
         "What a budget buys",
+        "Deployment",
         "Table 2",
         "Table 3 stated",
         "Table 3 print",

@@ -16,7 +16,8 @@ from ..shared.checks import highlight
 from ..shared.numbers import count_text
 from ..shared.safe_text import write_text
 from ..shared.styles import header_row, note, put, set_widths
-from .compute import has_power, kv_batch
+from .compute import has_power
+from .deployment import batch_text
 from .sheets import summary_cell
 
 __all__ = ["answer_sheet", "fit_one_page", "SHEET", "MASTER_ROW", "TABLE_HEADER"]
@@ -183,7 +184,7 @@ def _assumption_lines(scenario):
             f"training on {count_text(scenario.training.gpus)} GPUs from month 1, serving "
             "from the month after it ends; serving with the KV cache at "
             f"{count_text(serving.context)} tokens per sequence, batch "
-            f"{count_text(kv_batch(scenario))} (the costs above ignore KV-cache traffic): "
+            f"{batch_text(scenario)} (the costs above ignore KV-cache traffic): "
             "the Deployment sheet",
         ),
     ]

@@ -313,9 +313,12 @@ class DeployRow:
 
 def kv_batch(scenario):
     """The batch the Deployment sheet serves at: ``serving.batch``, else the whole batch
-    nearest the one the hardware's decode MFU implies (at least 1)."""
+    nearest the one the hardware's decode MFU implies (at least 1); NaN for hardware
+    without its serving settings (no KV-cache serving to price)."""
     if scenario.serving.batch is not None:
         return float(scenario.serving.batch)
+    if not scenario.hardware.has_serving_settings:
+        return math.nan
     implied = implied_batch(scenario.hardware)
     return float(max(1, round(implied))) if math.isfinite(implied) else 1.0
 

@@ -26,6 +26,7 @@ __all__ = [
     "DeploymentLayout",
     "deployment_sheet",
     "assumption_rows",
+    "batch_text",
 ]
 
 SHEET = "Deployment"
@@ -77,6 +78,12 @@ class DeploymentLayout:
         raise KeyError(key)
 
 
+def batch_text(scenario):
+    """The KV-cache serving batch as text, or why there is none."""
+    batch = kv_batch(scenario)
+    return count_text(batch) if np.isfinite(batch) else "n/a (no memory settings)"
+
+
 def _value(value):
     """A number, or "n/a" for NaN (not computable: the note beside the table says why)."""
     if isinstance(value, str):
@@ -126,7 +133,7 @@ def deployment_sheet(ws, scenario, rows):
         ws,
         "A3",
         f"Serving with the KV cache: {count_text(serving.context)} tokens in each "
-        f"sequence's cache (serving.context), batch {count_text(kv_batch(scenario))}, "
+        f"sequence's cache (serving.context), batch {batch_text(scenario)}, "
         "the cache sized by xlplan's default shape rule at the inference precision. The "
         "Summary's costs and GPUs price decode on the weights alone (KV-cache traffic "
         "ignored); this sheet adds it.",
@@ -171,7 +178,7 @@ def assumption_rows(scenario):
         ),
         (
             "KV-cache serving batch",
-            kv_batch(scenario),
+            _value(kv_batch(scenario)),
             "sequences decoded together on the Deployment sheet",
             "scenario key serving.batch, else the whole batch nearest the one the decode "
             "MFU implies",
