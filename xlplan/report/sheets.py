@@ -108,7 +108,8 @@ def summary_sheet(ws, scenario, rows, stamp):
         f"the load in 'GPUs sized for' (lifetime requests over {count_text(serving.months)} "
         f"months, or a schedule's peak month), "
         f"{count_text(serving.peak_to_average)}x the average load at peak (roofline bound, "
-        f"KV cache ignored). Energy = GPU-hours x board power x PUE {scenario.pue:g}; "
+        f"KV cache ignored here: the Deployment sheet prices it). Energy = GPU-hours x board "
+        f"power x PUE {scenario.pue:g}; "
         f"emissions at {scenario.grid_kg_per_kwh:g} kg CO2e/kWh. Details on the other sheets.",
     )
     columns = summary_columns(rows)
