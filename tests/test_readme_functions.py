@@ -7,7 +7,13 @@ from xlplan.udfs import FUNCTIONS
 import doc_pages
 
 README = doc_pages.text()  # the README and docs/, where the reference lives
-NUMBER_WORDS = {"thirty-four": 34, "thirty-five": 35, "thirty-six": 36, "thirty-seven": 37}
+NUMBER_WORDS = {
+    "thirty-four": 34,
+    "thirty-five": 35,
+    "thirty-six": 36,
+    "thirty-seven": 37,
+    "thirty-eight": 38,
+}
 
 
 def test_every_registered_function_is_documented():
