@@ -90,7 +90,7 @@ def _columns(has_schedule):
         (
             "Training: GPU-hours",
             lambda k, layout: (
-                f"={summary_cell('training', k)}/{layout.assumptions['Train $/GPU-hour']}"
+                f"={layout.nominal_training(k)}/{layout.assumptions['Train $/GPU-hour']}"
             ),
             "integer",
         ),

@@ -46,9 +46,16 @@ CURVE_HEADER = 30
 _SPAN, _SERVING_SHARE = 10.0, 0.9
 
 
-def budget_plans(scenario):
-    """Indices of the plans that get a sheet: every budget scenario, else the first."""
-    return [k for k, p in enumerate(scenario.plans) if p.has_budget] or [0]
+def budget_plans(scenario, rows=None):
+    """Indices of the plans that get a sheet: every budget scenario, else the first plan
+    priced on the month-0 basis the sheet prices on (none if every plan is a launch plan:
+    :mod:`.launch`)."""
+    budgets = [k for k, p in enumerate(scenario.plans) if p.has_budget]
+    if budgets:
+        return budgets
+    if rows is None:
+        return [0]
+    return [k for k, row in enumerate(rows) if row.launch is None][:1]
 
 
 def sheet_name(n):

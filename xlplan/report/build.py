@@ -20,6 +20,7 @@ from . import compute, data_limits, deployment, monthly, risk, sheets
 from .answer import answer_sheet, fit_one_page
 from .budget_sheet import budget_plans, budget_sheet, budget_view, sheet_name
 from .checks import Layout, report_checks
+from .launch import launch_text
 from .scenario import EMBEDDED, load_scenario
 
 __all__ = ["build_report", "write_report"]
@@ -43,6 +44,7 @@ def build_report(scenario, progress=None):
         note(summary, f"A{row}", data_limits.epoch_note(rows))
         summary.merge_cells(f"A{row}:H{row}")  # wrapped on the page, not run off it
         summary[f"A{row}"].alignment = Alignment(wrap_text=True, vertical="top")
+    _launch_notes(summary, rows)
     progress.step("summary")
     cashflow = {}
     if monthly.has_monthly(scenario):
@@ -55,7 +57,7 @@ def build_report(scenario, progress=None):
         )
         cashflow = monthly.cashflow_sheet(wb.create_sheet(monthly.SHEET), scenario, rows)
     budget_sheets = {}
-    for n, k in enumerate(budget_plans(scenario), start=1):
+    for n, k in enumerate(budget_plans(scenario, rows), start=1):
         budget_sheet(wb.create_sheet(sheet_name(n)), scenario, budget_view(scenario, rows, k))
         budget_sheets[sheet_name(n)] = k
     progress.step("what a budget buys")
@@ -111,6 +113,7 @@ def build_report(scenario, progress=None):
         dict(zip(ranged, tops, strict=True)),
         budget_sheets=budget_sheets,
         deployment=deployed,
+        launch={k: row.launch for k, row in enumerate(rows) if row.launch is not None},
     )
     master = checks_sheet(wb, report_checks(scenario, rows, layout), "the report")
     answer_sheet(first, scenario, layout, blocks, master, stamp)
@@ -120,6 +123,18 @@ def build_report(scenario, progress=None):
         fit_page(ws)
     fit_one_page(first)
     return wb
+
+
+def _launch_notes(summary, rows):
+    """Under the Summary's table: how each launch plan was sized and which constraint binds."""
+    r = sheets.SUMMARY_HEADER + len(rows) + 3  # below the epoch note's row
+    for row in rows:
+        if row.launch is not None:
+            note(summary, f"A{r}", launch_text(row.name, row.launch))
+            summary.merge_cells(f"A{r}:H{r}")
+            summary[f"A{r}"].alignment = Alignment(wrap_text=True, vertical="top")
+            summary.row_dimensions[r].height = 45
+            r += 1
 
 
 # A report of one's own scenario keeps the paper's tables, as the evidence that the engine

@@ -11,17 +11,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..engine.constants import HOURS_PER_MONTH
+from ..engine.constants import DAYS_PER_YEAR, HOURS_PER_DAY, HOURS_PER_MONTH, MONTHS_PER_YEAR
 from ..engine.deploy.serving import gpus_needed
 from ..shared.checks import Check
 from ..shared.numbers import count_text
 from .compute import has_power
+from .deployment import LAUNCH_COLUMNS
 from .deployment_checks import deployment_checks
+from .monthly import launch_month
 from .sheets import summary_cell
 
 __all__ = ["Layout", "report_checks"]
 
 CASH = "'Cash flow'!"
+LAUNCH_KEYS = {key for _, key, _ in LAUNCH_COLUMNS}
 BUDGET = "'What a budget buys'!"
 
 
@@ -33,8 +36,17 @@ class Layout:
     cashflow: dict = field(default_factory=dict)  # plan -> (month 0, last month, totals row)
     risk: dict = field(default_factory=dict)  # plan -> first row of its Risk block
     budget_plan: int = 0  # plan the budget sheet's dollars come from
-    budget_sheets: dict = field(default_factory=dict)  # every budget sheet -> its plan
+    budget_sheets: dict = None  # every budget sheet -> its plan (None: the one default sheet)
     deployment: object = None  # the Deployment sheet's DeploymentLayout
+    launch: dict = field(default_factory=dict)  # launch plan -> its Launch (.launch)
+
+    def nominal_training(self, plan):
+        """Cell of a plan's training $ at today's price: the Summary's, or for a launch plan
+        (whose Summary dollars are present values on its calendar) the Cash flow's total of
+        its training months."""
+        if plan in self.launch:
+            return f"{CASH}$G${self.cashflow[plan][2]}"
+        return summary_cell("training", plan)
 
 
 def _cells(plan):
@@ -58,8 +70,9 @@ def _cells(plan):
     }
 
 
-def _priced(plan, s, a):
-    """Training and inference dollars of one plan recomputed from the Assumptions."""
+def _priced(plan, s, a, nominal):
+    """Training and inference dollars of one plan recomputed from the Assumptions;
+    ``nominal`` the cell of its training $ at today's price."""
     training = (
         f"=6*{s['params']}*{s['tokens']}/({a['Train peak FLOP/s']}*{a['Train MFU']}"
         f"*3600)*{a['Train $/GPU-hour']}"
@@ -82,9 +95,10 @@ def _priced(plan, s, a):
         Check(
             f"{plan.name}: training $ = 6 N D / (peak x MFU x 3,600 s) x $ per GPU-hour",
             training,
-            f"={s['training']}",
+            f"={nominal}",
             "usd",
-            "Summary params, tokens; Assumptions hardware; Summary training $",
+            "Summary params, tokens; Assumptions hardware; "
+            + ("Summary training $" if nominal == s["training"] else "Cash flow training $"),
         ),
     ]
     if plan.monthly is None:
@@ -137,10 +151,11 @@ def _serving(scenario, row, plan, s, a):
     ]
 
 
-def _schedule(scenario, row, plan, s, a, rows):
+def _schedule(scenario, row, plan, s, a, rows, layout, k):
     """A monthly plan's cash flow against the Summary and the serving model."""
     m0, last, total = rows
-    first = f"{CASH}$C${m0 + 1}:$C${last}"
+    serving = m0 + int(launch_month(row))  # the row of the first serving month
+    first = f"{CASH}$C${serving}:$C${last}"
     rate = a[f"Discount rate of '{plan.name}'"]
     checks = [
         Check(
@@ -164,12 +179,18 @@ def _schedule(scenario, row, plan, s, a, rows):
             "usd",
             f"Cash flow E{m0}:E{last}, Assumptions discount rate; Summary lifetime cost $",
         ),
-        Check(
-            f"{plan.name}: training $ = the month-0 cost",
-            f"={CASH}$E${m0}",
-            f"={s['training']}",
-            "usd",
-            f"Cash flow E{m0}; Summary training $",
+        *(
+            _launch(plan, s, a, rows, layout, k)
+            if row.launch is not None
+            else [
+                Check(
+                    f"{plan.name}: training $ = the month-0 cost",
+                    f"={CASH}$E${m0}",
+                    f"={s['training']}",
+                    "usd",
+                    f"Cash flow E{m0}; Summary training $",
+                )
+            ]
         ),
         Check(
             f"{plan.name}: cumulative spend in the last month = the months' total cost",
@@ -181,9 +202,9 @@ def _schedule(scenario, row, plan, s, a, rows):
         Check(
             f"{plan.name}: GPUs to reserve cover the peak month's average GPUs x peak / average",
             f"={s['gpus_to_reserve']}",
-            f"=MAX({CASH}$D${m0 + 1}:$D${last})*{a['Peak load / average load']}",
+            f"=MAX({CASH}$D${serving}:$D${last})*{a['Peak load / average load']}",
             "ratio",
-            f"Summary GPUs to reserve; Cash flow D{m0 + 1}:D{last}",
+            f"Summary GPUs to reserve; Cash flow D{serving}:D{last}",
             at_least=True,
         ),
     ]
@@ -205,7 +226,7 @@ def _schedule(scenario, row, plan, s, a, rows):
                 f"={hours!r}",
                 f"=SUM({first})",
                 "integer",
-                f"serving model (gpus_needed); Cash flow C{m0 + 1}:C{last}",
+                f"serving model (gpus_needed); Cash flow C{serving}:C{last}",
             )
         )
     if has_power(scenario.hardware):
@@ -215,22 +236,126 @@ def _schedule(scenario, row, plan, s, a, rows):
                 f"=SUM({first})*{a['Board power, inference GPU']}*{a['PUE']}/1000000",
                 f"={s['inference_mwh']}",
                 "energy",
-                f"Cash flow C{m0 + 1}:C{last}, Assumptions; Summary inference MWh",
+                f"Cash flow C{serving}:C{last}, Assumptions; Summary inference MWh",
             )
         )
     return checks
 
 
-def _energy(plan, s, a):
-    """MWh and t CO2e against the dollars they come from."""
+def _launch(plan, s, a, rows, layout, k):
+    """A launch plan's calendar: the cash flow against the Summary and the Deployment sheet."""
+    m0, last, total = rows
+    launch = layout.launch[k]
+    deployed = layout.deployment
+
+    def d(key):
+        return deployed.launch_cell(key, k) if key in LAUNCH_KEYS else deployed.cell(key, k)
+
+    serving = m0 + int(launch.plan.launch_month)
+    month = f"({DAYS_PER_YEAR:g}/{MONTHS_PER_YEAR:g})"
+    checks = [
+        Check(
+            f"{plan.name}: the training months' present values sum to the Summary's training $",
+            f"=SUM({CASH}$F${m0}:$F${serving - 1})",
+            f"={s['training']}",
+            "usd",
+            f"Cash flow F{m0}:F{serving - 1}; Summary training $ (PV)",
+        ),
+        Check(
+            f"{plan.name}: the serving months' present values sum to the Summary's inference $",
+            f"=SUM({CASH}$F${serving}:$F${last})",
+            f"={s['inference']}",
+            "usd",
+            f"Cash flow F{serving}:F{last}; Summary inference $ (PV)",
+        ),
+        Check(
+            f"{plan.name}: the training months' dollars sum to the plan's training $",
+            f"={CASH}$G${total}",
+            f"={d('training')}",
+            "usd",
+            f"Cash flow G{total}; Deployment training $",
+        ),
+        Check(
+            f"{plan.name}: no requests are served before the launch month",
+            f"=SUM({CASH}$B${m0}:$B${serving - 1})",
+            0.0,
+            "count",
+            f"Cash flow B{m0}:B{serving - 1}",
+        ),
+        Check(
+            f"{plan.name}: the cash flow's first serving month = the Deployment sheet's",
+            f"={CASH}$A${serving}",
+            f"={d('launch_month')}",
+            "integer",
+            f"Cash flow A{serving}; Deployment serving starts in month",
+        ),
+        Check(
+            f"{plan.name}: serving starts the month after the deadline's: ROUNDUP(deadline / "
+            f"({DAYS_PER_YEAR:g}/{MONTHS_PER_YEAR:g})) + 1",
+            f"=ROUNDUP({d('deadline_days')}/{month},0)+1",
+            f"={d('launch_month')}",
+            "integer",
+            "Deployment deadline; serving starts in month",
+        ),
+        Check(
+            f"{plan.name}: training ends before serving starts",
+            f"={d('launch_month')}",
+            f"={d('last_month')}+1",
+            "integer",
+            "Deployment serving starts in month; training ends in month",
+            at_least=True,
+        ),
+        Check(
+            f"{plan.name}: the present value it was sized on = the Summary's lifetime cost",
+            f"={d('pv')}",
+            f"={s['total']}",
+            "usd",
+            "Deployment present value; Summary lifetime cost $ (PV)",
+        ),
+    ]
+    if launch.free is not None:  # the deadline binds
+        checks += [
+            Check(
+                f"{plan.name}: the deadline binds: 6 N D / (GPUs x peak x MFU x "
+                f"{HOURS_PER_DAY * 3600:g} s) <= deadline days",
+                f"={d('deadline_days')}",
+                f"=6*{s['params']}*{s['tokens']}/({d('gpus')}*{a['Train peak FLOP/s']}*"
+                f"{a['Train MFU']}*{HOURS_PER_DAY * 3600:g})",
+                "ratio",
+                "Deployment deadline; Summary params, tokens, Deployment GPUs, Assumptions",
+                at_least=True,
+            ),
+            Check(
+                f"{plan.name}: without the cluster's cap the present value is no higher",
+                f"={d('pv')}",
+                f"={d('free_pv')}",
+                "usd",
+                "Deployment present value; without the cap",
+                at_least=True,
+            ),
+            Check(
+                f"{plan.name}: cost of the deadline = present value - present value without "
+                "the cap",
+                f"={d('pv')}-{d('free_pv')}",
+                f"={d('deadline_cost')}",
+                "usd",
+                "Deployment present values; cost of the deadline",
+            ),
+        ]
+    return checks
+
+
+def _energy(plan, s, a, nominal):
+    """MWh and t CO2e against the dollars they come from (``nominal``: training $ today)."""
     checks = [
         Check(
             f"{plan.name}: training energy = training $ / $ per GPU-hour x board power x PUE",
-            f"={s['training']}/{a['Train $/GPU-hour']}*"
+            f"={nominal}/{a['Train $/GPU-hour']}*"
             f"{a['Board power, training GPU']}*{a['PUE']}/1000000",
             f"={s['training_mwh']}",
             "energy",
-            "Summary training $, Assumptions; Summary training MWh",
+            ("Summary" if nominal == s["training"] else "Cash flow")
+            + " training $, Assumptions; Summary training MWh",
         )
     ]
     if plan.monthly is None:
@@ -260,7 +385,10 @@ def _energy(plan, s, a):
 
 def _budget(scenario, layout):
     checks = []
-    for sheet, k in (layout.budget_sheets or {BUDGET[1:-2]: layout.budget_plan}).items():
+    sheets = layout.budget_sheets
+    if sheets is None:
+        sheets = {BUDGET[1:-2]: layout.budget_plan}
+    for sheet, k in sheets.items():
         plan, ref = scenario.plans[k], f"'{sheet}'!"
         checks.append(
             Check(
@@ -321,15 +449,17 @@ def report_checks(scenario, rows, layout):
     checks = []
     for k, (plan, row) in enumerate(zip(scenario.plans, rows, strict=True)):
         s = _cells(k)
-        checks += _priced(plan, s, a)
+        checks += _priced(plan, s, a, layout.nominal_training(k))
         if k in layout.cashflow:
-            checks += _schedule(scenario, row, plan, s, a, layout.cashflow[k])
+            checks += _schedule(scenario, row, plan, s, a, layout.cashflow[k], layout, k)
         elif scenario.hardware.has_serving_settings:
             checks += _serving(scenario, row, plan, s, a)
         if has_power(scenario.hardware):
-            checks += _energy(plan, s, a)
+            checks += _energy(plan, s, a, layout.nominal_training(k))
         if k in layout.risk and plan.unique_tokens is None:
             checks += _risk(plan, s, layout.risk[k])
     if layout.deployment is not None:
-        checks += deployment_checks(scenario, rows, layout.deployment, a)
+        checks += deployment_checks(
+            scenario, rows, layout.deployment, a, layout.nominal_training
+        )
     return checks + _budget(scenario, layout)

@@ -27,10 +27,12 @@ from ..engine.deploy.energy import plan_footprint
 from ..engine.deploy.serving import gpus_needed, implied_batch, throughput
 from ..engine.errors import XlplanError
 from ..engine.money.budget import best_for_budget, best_for_flops
-from ..engine.money.cashflow import cashflow
 from ..engine.paper.chinchilla import chinchilla_from_loss, chinchilla_from_params
 from ..engine.paper.sizing import compute_optimal, cost_optimal, lifetime_cost
 from ..shared.numbers import flops_text
+from ..engine.money.schedule import present_value_requests
+from ..engine.money.timeline import shift_schedule
+from .launch import is_launch, plan_flow, size_launch
 from .monthly import demand_for_sizing
 
 __all__ = [
@@ -67,7 +69,8 @@ class PlanRow:
     cash-flow months). ``requests`` counts the requests served; ``sizing_requests``
     is what the plan was sized on (present-value requests with a schedule).
     ``gpus_basis`` says which load the GPUs to reserve were sized for. Energy and
-    emissions are None when the hardware's board power is unknown.
+    emissions are None when the hardware's board power is unknown. A launch plan
+    (:mod:`.launch`) has its dollars on its launch calendar, ``launch`` says how.
     """
 
     name: str
@@ -95,6 +98,7 @@ class PlanRow:
     usd_per_million_output: float
     gpus_to_reserve: float
     gpus_basis: str
+    launch: object = None  # a launch plan's :class:`~.launch.Launch`, else None
 
 
 def sizing_demand(plan):
@@ -152,6 +156,8 @@ def plan_rows(scenario):
 
 
 def _plan_row(scenario, plan):
+    if is_launch(scenario, plan):
+        return _launch_row(scenario, plan)
     requests, basis = sizing_demand(plan)
     options = dict(
         input_tokens=scenario.input_tokens,
@@ -199,6 +205,59 @@ def _plan_row(scenario, plan):
     )
 
 
+def _launch_row(scenario, plan):
+    """A launch plan: sized, priced and compared on its launch calendar (:mod:`.launch`)."""
+    launch = size_launch(scenario, plan)
+    sized, m = launch.plan, plan.monthly
+    offset = sized.launch_month - 1.0
+    requests = float(
+        present_value_requests(
+            shift_schedule(m.requests_by_month, offset),
+            m.discount_rate,
+            m.price_change,
+        )
+    )
+    # The same-quality Chinchilla-style model, on the same cluster and launch calendar.
+    chin = cost_optimal(
+        plan.loss,
+        requests,
+        input_tokens=scenario.input_tokens,
+        output_tokens=scenario.output_tokens,
+        hardware=scenario.hardware,
+        law=scenario.law,
+    ).chinchilla
+    chin_pv = float(np.sum(plan_flow(scenario, plan, chin.params, chin.tokens).present_value))
+    gpus, gpus_basis = _gpus_to_reserve(scenario, plan, sized.params)
+    return PlanRow(
+        name=plan.name,
+        quality=plan.chinchilla_params,
+        loss=plan.loss,
+        requests=plan.requests,
+        sizing_requests=requests,
+        basis=PRESENT_VALUE,
+        params=float(sized.params),
+        tokens=float(sized.tokens),
+        training=float(sized.training_pv),
+        inference=float(sized.inference_pv),
+        total=float(sized.pv),
+        cash_total=float(np.sum(plan_flow(scenario, plan, sized.params, sized.tokens).cost)),
+        chinchilla_tokens=float(chin.tokens),
+        chinchilla_total=chin_pv,
+        saving=1.0 - float(sized.pv) / chin_pv,
+        epochs=1.0,
+        # training compute against the Chinchilla model's (nominal training $ are N D x a rate)
+        overhead=float(sized.params * sized.tokens) / float(chin.params * chin.tokens) - 1.0,
+        budget="",
+        **_energy(scenario, sized, plan.requests),
+        usd_per_million_output=float(
+            throughput(sized.params, scenario.hardware).usd_per_million_output
+        ),
+        gpus_to_reserve=gpus,
+        gpus_basis=gpus_basis,
+        launch=launch,
+    )
+
+
 def _model(scenario, plan, requests, options):
     """(model with params and tokens, epochs over the unique data, budget text)."""
     if plan.has_budget and plan.unique_tokens is None:
@@ -226,20 +285,9 @@ def _model(scenario, plan, requests, options):
 
 def _cash_total(scenario, plan, model, cost):
     """Nominal cash paid: the cash-flow months' sum with a schedule, else the total."""
-    monthly = getattr(plan, "monthly", None)
-    if monthly is None:
+    if getattr(plan, "monthly", None) is None:
         return float(cost.total)
-    flow = cashflow(
-        model.params,
-        model.tokens,
-        monthly.requests_by_month,
-        monthly.discount_rate,
-        monthly.price_change,
-        scenario.input_tokens,
-        scenario.output_tokens,
-        scenario.hardware,
-    )
-    return float(np.sum(flow.cost))
+    return float(np.sum(plan_flow(scenario, plan, model.params, model.tokens).cost))
 
 
 def _gpus_to_reserve(scenario, plan, params):
@@ -309,6 +357,7 @@ class DeployRow:
     max_ttft: float
     kv_note: str = ""
     max_batch_note: str = ""
+    launch: object = None  # the plan's Launch (a schedule and a deadline), else None
 
 
 def kv_batch(scenario):
@@ -345,6 +394,7 @@ def _deploy_row(scenario, row):
         last,
         *deadline,
         **_kv(scenario, row.params),
+        launch=row.launch,
     )
 
 

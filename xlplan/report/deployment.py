@@ -23,6 +23,7 @@ __all__ = [
     "SHEET",
     "TRAINING_COLUMNS",
     "KV_COLUMNS",
+    "LAUNCH_COLUMNS",
     "DeploymentLayout",
     "deployment_sheet",
     "assumption_rows",
@@ -62,12 +63,47 @@ KV_COLUMNS = (
 )
 
 
+# The launch plans' table (a schedule and training.deadline_days): (header, key, format),
+# the values from :func:`launch_values`.
+LAUNCH_COLUMNS = (
+    ("Launch deadline (days from the start of training)", "deadline_days", "ratio"),
+    ("Serving starts in month (the month after the deadline's)", "launch_month", "integer"),
+    ("Constraint that binds", "binding", "plain"),
+    ("Present value $ the plan is sized on", "pv", "usd"),
+    ("Without the cluster's cap: params", "free_params", "count"),
+    ("Without the cap: training tokens", "free_tokens", "count"),
+    ("Without the cap: GPUs that train it by the deadline", "free_gpus", "integer"),
+    ("Without the cap: present value $", "free_pv", "usd"),
+    ("Cost of the deadline on this cluster $ (present value)", "deadline_cost", "usd"),
+)
+_LOSS_BINDS = "n/a (the loss binds)"
+
+
+def launch_values(launch):
+    """{LAUNCH_COLUMNS key: value} of a :class:`~.launch.Launch`."""
+    p, f = launch.plan, launch.free
+    free = dict.fromkeys(("free_params", "free_tokens", "free_gpus", "free_pv"), _LOSS_BINDS)
+    if f is not None:
+        free = {"free_params": f.params, "free_tokens": f.tokens, "free_gpus": f.gpus}
+        free["free_pv"] = f.pv
+    return {
+        "deadline_days": launch.deadline_days,
+        "launch_month": p.launch_month,
+        "binding": p.binding,
+        "pv": p.pv,
+        **free,
+        "deadline_cost": _LOSS_BINDS if f is None else launch.deadline_cost,
+    }
+
+
 @dataclass(frozen=True)
 class DeploymentLayout:
-    """Where the Deployment sheet put each plan's figures; ``rows`` are its DeployRows."""
+    """Where the Deployment sheet put each plan's figures; ``rows`` are its DeployRows;
+    ``launch_header`` the header row of the launch plans' table (0: none)."""
 
     rows: tuple
     kv_header: int
+    launch_header: int = 0
 
     def cell(self, key, plan):
         """Absolute reference of figure ``key`` (a DeployRow attribute) of plan index ``plan``."""
@@ -76,6 +112,12 @@ class DeploymentLayout:
                 if k == key:
                     return f"'{SHEET}'!${get_column_letter(c)}${header + 1 + plan}"
         raise KeyError(key)
+
+    def launch_cell(self, key, plan):
+        """Absolute reference of launch figure ``key`` (LAUNCH_COLUMNS) of plan index ``plan``."""
+        launched = [k for k, row in enumerate(self.rows) if row.launch is not None]
+        c = next(c for c, (_, k, _) in enumerate(LAUNCH_COLUMNS, start=2) if k == key)
+        return f"'{SHEET}'!${get_column_letter(c)}${self.launch_header + 1 + launched.index(plan)}"
 
 
 def batch_text(scenario):
@@ -144,10 +186,40 @@ def deployment_sheet(ws, scenario, rows):
     end = _table(ws, TRAINING_HEADER, scenario, rows, TRAINING_COLUMNS, "Training on the cluster")
     kv_header = end + 3
     end = _table(ws, kv_header, scenario, rows, KV_COLUMNS, "Serving with the KV cache")
-    _notes(ws, end + 1, scenario, rows)
+    end = _notes(ws, end + 1, scenario, rows)
+    launch_header = _launch_table(ws, end + 3, scenario, rows)
     set_widths(ws, {"A": 36} | {get_column_letter(c): 14 for c in range(2, 18)})
     wrap_column(ws, "A", top=TRAINING_HEADER + 1)
-    return DeploymentLayout(rows, kv_header)
+    return DeploymentLayout(rows, kv_header, launch_header)
+
+
+def _launch_table(ws, top, scenario, rows):
+    """The launch plans (a schedule and a deadline): how each was sized; 0 if none."""
+    launched = [(p, r) for p, r in zip(scenario.plans, rows, strict=True) if r.launch is not None]
+    if not launched:
+        return 0
+    note(
+        ws,
+        f"A{top - 2}",
+        "Scenarios with a monthly schedule and training.deadline_days are sized on their "
+        "calendar: trained on the cluster above from month 1, launched at the deadline "
+        "(serving from the month after the deadline's), present value minimised under "
+        "the loss and the deadline. When the deadline binds, the same launch without the "
+        "cluster's cap (a cluster sized to finish at the deadline) shows what it costs.",
+    )
+    ws.merge_cells(f"A{top - 2}:J{top - 2}")
+    ws[f"A{top - 2}"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws.row_dimensions[top - 2].height = 45
+    header_row(ws, top, 1, ["Scenario"] + [h for h, _, _ in LAUNCH_COLUMNS])
+    ws[f"A{top - 1}"] = "Launch at the deadline"
+    ws.row_dimensions[top].height = 60
+    for r, (plan, row) in enumerate(launched, start=top + 1):
+        write_text(ws.cell(r, 1), plan.name)
+        values = launch_values(row.launch)
+        for c, (_, key, fmt) in enumerate(LAUNCH_COLUMNS, start=2):
+            cell = put(ws, f"{get_column_letter(c)}{r}", None, "result", fmt)
+            cell.value = _value(values[key])
+    return top
 
 
 def assumption_rows(scenario):

@@ -16,7 +16,10 @@ from .sheets import summary_cell
 __all__ = ["deployment_checks"]
 
 
-def _training(name, d, s, a, row):
+def _training(name, d, s, a, row, nominal):
+    """``nominal``: the cell of the plan's training $ at today's price (the Summary's, or
+    for a launch plan the Cash flow's: its Summary dollars are present values)."""
+    where = "Summary" if nominal == s["training"] else "Cash flow"
     checks = [
         Check(
             f"{name}: training on the cluster: GPUs x days x 24 = GPU-hours",
@@ -26,18 +29,18 @@ def _training(name, d, s, a, row):
             "Deployment GPUs, days; GPU-hours",
         ),
         Check(
-            f"{name}: training GPU-hours x $ per GPU-hour = the Summary's training $",
+            f"{name}: training GPU-hours x $ per GPU-hour = the {where}'s training $",
             f"={d('gpu_hours')}*{a['Train $/GPU-hour']}",
-            f"={s['training']}",
+            f"={nominal}",
             "usd",
-            "Deployment GPU-hours, Assumptions; Summary training $",
+            f"Deployment GPU-hours, Assumptions; {where} training $",
         ),
         Check(
-            f"{name}: the Deployment sheet's training $ = the Summary's",
+            f"{name}: the Deployment sheet's training $ = the {where}'s",
             f"={d('training')}",
-            f"={s['training']}",
+            f"={nominal}",
             "usd",
-            "Deployment training $; Summary training $",
+            f"Deployment training $; {where} training $",
         ),
         Check(
             f"{name}: training ends in month ROUNDUP(days / ({DAYS_PER_YEAR:g}/"
@@ -151,8 +154,10 @@ def _largest(scenario, name, d, s, a):
 _SUMMARY = ("params", "training", "usd_per_million_output")
 
 
-def deployment_checks(scenario, plan_rows, deployment, a):
-    """Every Deployment check: ``deployment`` its layout, ``a`` the Assumptions' cells."""
+def deployment_checks(scenario, plan_rows, deployment, a, nominal=None):
+    """Every Deployment check: ``deployment`` its layout, ``a`` the Assumptions' cells,
+    ``nominal(k)`` the cell of plan k's training $ at today's price (default the Summary's)."""
+    nominal = nominal or (lambda k: summary_cell("training", k))
     checks = []
     for k, (plan, row) in enumerate(zip(scenario.plans, deployment.rows, strict=True)):
 
@@ -160,7 +165,7 @@ def deployment_checks(scenario, plan_rows, deployment, a):
             return deployment.cell(key, k)
 
         s = {key: summary_cell(key, k) for key in _SUMMARY}
-        checks += _training(plan.name, d, s, a, row)
+        checks += _training(plan.name, d, s, a, row, nominal(k))
         if row.kv_note:
             continue
         checks += _kv(scenario, plan.name, d, s, a, row, plan_rows[k].params)

@@ -28,12 +28,14 @@ from openpyxl.utils import get_column_letter
 from ..engine import validate
 from ..engine.constants import HOURS_PER_MONTH
 from ..engine.errors import InvalidTypeError, InvalidValueError, XlplanError
-from ..engine.money.cashflow import COLUMNS, cashflow
+from ..engine.deploy.training import training_months, training_time
+from ..engine.money.cashflow import COLUMNS
 from ..engine.money.schedule import check_rates, check_schedule, demand_ramp, present_value_requests
 from ..shared.numbers import count_text
 from ..shared.safe_text import write_text
 from ..shared.spend_chart import spend_chart
 from ..shared.styles import header_row, note, put, set_widths, title
+from .launch import plan_flow
 
 __all__ = [
     "MonthlyDemand",
@@ -42,6 +44,7 @@ __all__ = [
     "demand_for_sizing",
     "has_monthly",
     "cashflow_sheet",
+    "launch_month",
     "SHEET",
 ]
 
@@ -180,16 +183,7 @@ def _block(ws, top, scenario, plan, row):
     """One plan's cash flow from row ``top``; returns the first free row below it and the
     rows (month 0, last month, totals) of its table."""
     m = plan.monthly
-    flow = cashflow(
-        row.params,
-        row.tokens,
-        m.requests_by_month,
-        m.discount_rate,
-        m.price_change,
-        scenario.input_tokens,
-        scenario.output_tokens,
-        scenario.hardware,
-    )
+    flow = plan_flow(scenario, plan, row.params, row.tokens)
     write_text(ws.cell(top, 1), plan.name).font = Font(bold=True, size=12)
     note(
         ws,
@@ -197,7 +191,7 @@ def _block(ws, top, scenario, plan, row):
         f"{m.description}; discount rate {m.discount_rate:.1%} a year, GPU "
         f"price change {m.price_change:+.1%} a year. Model: {count_text(row.params)} params, "
         f"{count_text(row.tokens)} tokens. Total present value "
-        f"${float(np.sum(flow.present_value)):,.0f}.",
+        f"${float(np.sum(flow.present_value)):,.0f}. " + _calendar_text(scenario, row),
     )
     ws.merge_cells(f"A{top + 1}:I{top + 1}")  # wrapped beside the chart, not under it
     ws[f"A{top + 1}"].alignment = Alignment(wrap_text=True, vertical="top")
@@ -210,6 +204,7 @@ def _block(ws, top, scenario, plan, row):
     ]
     header_row(ws, header, 1, labels)
     cost = flow.cost
+    training = flow.month < launch_month(row)  # month 0, or the months up to the launch
     columns = (
         flow.month,
         flow.requests,
@@ -217,8 +212,8 @@ def _block(ws, top, scenario, plan, row):
         flow.average_gpus,
         cost,
         flow.present_value,
-        np.where(flow.month == 0, cost, 0.0),
-        np.where(flow.month == 0, 0.0, cost),
+        np.where(training, cost, 0.0),
+        np.where(training, 0.0, cost),
         np.cumsum(cost),
     )
     formats = ("integer", "count", "integer", "ratio", "usd", "usd", "usd", "usd", "usd")
@@ -232,6 +227,30 @@ def _block(ws, top, scenario, plan, row):
     )
     ws.row_dimensions[header].height = 30
     return max(last + 1, top + _CHART_ROWS) + 3, (header + 1, last, last + 1)
+
+
+def launch_month(row):
+    """The first month a plan's cash flow serves: 1, or a launch plan's launch month."""
+    return 1.0 if row.launch is None else float(row.launch.plan.launch_month)
+
+
+def _calendar_text(scenario, row):
+    """Which calendar the block is on, beside the Deployment sheet's."""
+    gpus = scenario.training.gpus
+    if row.launch is not None:
+        p = row.launch.plan
+        return (
+            f"Training on {gpus:,.0f} GPUs from month 1 ({p.days:,.1f} days), spread over its "
+            f"months; launch at training.deadline_days = {row.launch.deadline_days:g}: serving "
+            f"from month {p.launch_month:.0f}. Sized on this calendar (the {p.binding} binds)."
+        )
+    days = training_time(row.params, row.tokens, gpus, scenario.hardware).days
+    last = training_months(days)[1]
+    return (
+        "Training is booked in month 0, the basis the plan is sized on; on "
+        f"{gpus:,.0f} GPUs it runs {days:,.1f} days (months 1 to {last:.0f}, Deployment "
+        "sheet). Give training.deadline_days to size and show it on that calendar."
+    )
 
 
 def _totals(ws, first, last, formats):
@@ -257,7 +276,8 @@ def cashflow_sheet(ws, scenario, rows):
     title(
         ws,
         "Cash flow of the plans with a monthly schedule",
-        "Month 0 is training at today's price; month t's inference is at today's price x "
+        "Month 0 is training at today's price (with a training deadline: months 1 to the "
+        "run's end, discounted by (1+rate)^(-t/12)); month t's inference is at today's price x "
         "(1+price change)^((t-1)/12), discounted by (1+rate)^(-t/12); a month is "
         f"{HOURS_PER_MONTH:g} hours.",
     )
