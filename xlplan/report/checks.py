@@ -459,7 +459,5 @@ def report_checks(scenario, rows, layout):
         if k in layout.risk and plan.unique_tokens is None:
             checks += _risk(plan, s, layout.risk[k])
     if layout.deployment is not None:
-        checks += deployment_checks(
-            scenario, rows, layout.deployment, a, layout.nominal_training
-        )
+        checks += deployment_checks(scenario, rows, layout.deployment, a, layout.nominal_training)
     return checks + _budget(scenario, layout)

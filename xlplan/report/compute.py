@@ -27,11 +27,11 @@ from ..engine.deploy.energy import plan_footprint
 from ..engine.deploy.serving import gpus_needed, implied_batch, throughput
 from ..engine.errors import XlplanError
 from ..engine.money.budget import best_for_budget, best_for_flops
+from ..engine.money.schedule import present_value_requests
+from ..engine.money.timeline import shift_schedule
 from ..engine.paper.chinchilla import chinchilla_from_loss, chinchilla_from_params
 from ..engine.paper.sizing import compute_optimal, cost_optimal, lifetime_cost
 from ..shared.numbers import flops_text
-from ..engine.money.schedule import present_value_requests
-from ..engine.money.timeline import shift_schedule
 from .launch import is_launch, plan_flow, size_launch
 from .monthly import demand_for_sizing
 

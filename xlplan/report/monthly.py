@@ -27,8 +27,8 @@ from openpyxl.utils import get_column_letter
 
 from ..engine import validate
 from ..engine.constants import HOURS_PER_MONTH
-from ..engine.errors import InvalidTypeError, InvalidValueError, XlplanError
 from ..engine.deploy.training import training_months, training_time
+from ..engine.errors import InvalidTypeError, InvalidValueError, XlplanError
 from ..engine.money.cashflow import COLUMNS
 from ..engine.money.schedule import check_rates, check_schedule, demand_ramp, present_value_requests
 from ..shared.numbers import count_text
