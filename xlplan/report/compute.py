@@ -210,8 +210,9 @@ def _launch_row(scenario, plan):
     launch = size_launch(scenario, plan)
     sized, m = launch.plan, plan.monthly
     offset = sized.launch_month - 1.0
+    # The present-value requests it serves (kernel: a late launch may serve past month 1,200).
     requests = float(
-        present_value_requests(
+        present_value_requests.kernel(
             shift_schedule(m.requests_by_month, offset),
             m.discount_rate,
             m.price_change,
