@@ -279,6 +279,16 @@ def test_without_a_deadline_every_number_is_the_month_0_basis(tmp_path):
     assert "Training is booked in month 0, the basis the plan is sized on" in text
 
 
+def test_a_deadline_leaves_plans_without_a_schedule_as_they_were(tmp_path):
+    lump = "[[scenarios]]" + PLANS.split("[[scenarios]]")[2]
+    _, bare = _write(tmp_path, HARDWARE + lump, "bare")
+    _, dated = _write(tmp_path, HARDWARE + "[training]\ngpus = 16\ndeadline_days = 30\n" + lump)
+    numbers = _numbers(bare, ("Summary",))
+    assert numbers == _numbers(dated, ("Summary",)) and len(numbers) > 15
+    deployed = openpyxl.load_workbook(dated, data_only=True)[deployment.SHEET]
+    assert "Launch at the deadline" not in [c.value for c in deployed["A"]]
+
+
 def test_every_plan_on_a_launch_calendar_has_no_budget_sheet(tmp_path):
     plans = PLANS.split("[[scenarios]]")
     text = HARDWARE + "[training]\ngpus = 16\ndeadline_days = 30\n"

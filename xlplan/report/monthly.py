@@ -16,7 +16,9 @@ schedule: either a launch ramp or an explicit list, plus the annual rates.
 Such a plan is sized on the present value (:mod:`xlplan.engine.money.schedule`); its
 lifetime requests are the schedule's sum, and its costs in the summary are
 present values. The cash-flow sheet shows each one month by month, with the
-spend chart of the ``monthly_budget.xlsx`` template.
+spend chart of the ``monthly_budget.xlsx`` template: training in month 0, or, for a
+scenario whose ``[training]`` table gives ``deadline_days``, on its launch calendar
+(:mod:`xlplan.report.launch`, :func:`~xlplan.report.launch.plan_flow`).
 """
 
 from dataclasses import dataclass

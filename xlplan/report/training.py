@@ -8,7 +8,9 @@ A scenario file may hold a ``[training]`` table::
 
 :mod:`xlplan.report.compute` trains each plan's recommended model on them
 (:func:`xlplan.engine.deploy.training.training_time`, ``gpus_for_deadline`` and
-``training_months``: training from month 1, serving the month after it ends).
+``training_months``: training from month 1, serving the month after it ends). A scenario
+with a monthly schedule and ``deadline_days`` is sized on that calendar, launched at the
+deadline (:mod:`xlplan.report.launch`).
 """
 
 from dataclasses import dataclass
