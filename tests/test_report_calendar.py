@@ -284,7 +284,7 @@ def test_a_deadline_leaves_plans_without_a_schedule_as_they_were(tmp_path):
     _, bare = _write(tmp_path, HARDWARE + lump, "bare")
     _, dated = _write(tmp_path, HARDWARE + "[training]\ngpus = 16\ndeadline_days = 30\n" + lump)
     numbers = _numbers(bare, ("Summary",))
-    assert numbers == _numbers(dated, ("Summary",)) and len(numbers) > 15
+    assert numbers == _numbers(dated, ("Summary",)) and len(numbers) > 10
     deployed = openpyxl.load_workbook(dated, data_only=True)[deployment.SHEET]
     assert "Launch at the deadline" not in [c.value for c in deployed["A"]]
 
