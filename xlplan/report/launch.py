@@ -118,7 +118,7 @@ def launch_text(name, launch):
         f"(serving from month {p.launch_month:.0f}); the {p.binding} binds"
     )
     if launch.free is None:
-        return text + ": the deadline does not change the model."
+        return text + ": the cluster's cap at the deadline does not change the model."
     f = launch.free
     return text + (
         f": without the cluster's cap (a cluster sized to finish at the deadline, "
