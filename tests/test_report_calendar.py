@@ -363,3 +363,15 @@ def test_libreoffice_recalculates_the_calendar_checks(report, tmp_path):
     master, rows = _libreoffice_checks(patched, tmp_path)
     assert master == "ERROR"
     assert rows["7B launch ramp: no requests are served before the launch month"] == "ERROR"
+
+
+def test_answer_page_shows_the_runs_gpu_hours_not_a_present_value(report, tmp_path):
+    out = tmp_path / "again.xlsx"
+    recalc_file(report[1], out)
+    answer = openpyxl.load_workbook(out, data_only=True)["Answer"]
+    headers = [c.value for c in answer[6]]
+    column = headers.index("Training: GPU-hours") + 1
+    for k in SCHEDULED:
+        plan = _launch(k)
+        run = training_time(plan.params, plan.tokens, 16, "h100")
+        assert_allclose(answer.cell(7 + k, column).value, run.gpu_hours, rtol=1e-12)
