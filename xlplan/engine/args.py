@@ -109,6 +109,16 @@ class Arg:
             and x - x == 0.0
         )
 
+    def open_bounds(self):
+        """(lo, hi) with ``lo < x < hi`` exactly when :meth:`fits` (x) for a float x.
+
+        A closed bound moves one float outwards, and an infinite one excludes inf:
+        the gate tests one valid cell with one chained comparison.
+        """
+        low = self.low if self.low_open else math.nextafter(self.low, -math.inf)
+        high = self.high if self.high_open else math.nextafter(self.high, math.inf)
+        return low, high
+
     def check(self, value, on_invalid="raise", law=None):
         """``value`` converted and checked; raises an :class:`XlplanError` naming it."""
         if value is None and self.optional_none:
@@ -170,6 +180,20 @@ def raise_collected(errors):
     raise first
 
 
+_NUMBER, _LOSS, _LAW, _HARDWARE, _OTHER, _OTHER_LAW = range(6)
+
+
+def _code(arg):
+    """How the gate checks ``arg``: what :meth:`Arg.check` would do, decided once."""
+    if arg.kind == "number":
+        return _NUMBER
+    if arg.kind == "loss":
+        return _LOSS
+    if arg.kind in ("law", "hardware") and not arg.needs_law and not arg.optional_none:
+        return _LAW if arg.kind == "law" else _HARDWARE
+    return _OTHER_LAW if arg.kind == "law" else _OTHER
+
+
 def _signature(function):
     parameters = inspect.signature(function).parameters
     return tuple(parameters), tuple(p.default for p in parameters.values())
@@ -199,9 +223,15 @@ def gate(*args):
         if drifted:  # one declaration: the signature may not say something else
             raise TypeError(f"{kernel.__name__}: defaults of {drifted} differ from their Arg")
         order = sorted(args, key=lambda a: (a.kind != "law", index[a.name]))
-        checks = tuple((index[a.name], a, a.kind == "number") for a in order)
+        # (position, declaration, what it is, its open bounds): a number in range, a loss
+        # above the law's E, or a law or hardware resolved directly, cost no method call.
+        checks = tuple(
+            (index[a.name], a, _code(a), *(a.open_bounds() if a.kind == "number" else (0, 0)))
+            for a in order
+        )
         invalid_at = index.get("on_invalid")
         required = sum(d is REQUIRED for d in defaults)  # Python puts them first
+        most = len(names)
 
         def bound(call_args, call_kwargs):
             """The values of every parameter in order, or None for a call Python refuses."""
@@ -220,33 +250,37 @@ def gate(*args):
 
         @functools.wraps(kernel)
         def gated(*call_args, **call_kwargs):
-            values = bound(call_args, call_kwargs)
-            if values is None:  # let Python raise its own TypeError
-                return kernel(*call_args, **call_kwargs)
+            if call_kwargs or not required <= len(call_args) <= most:
+                values = bound(call_args, call_kwargs)
+                if values is None:  # let Python raise its own TypeError
+                    return kernel(*call_args, **call_kwargs)
+            else:  # positional arguments only, as many as Python accepts: bound's values
+                values = [*call_args, *defaults[len(call_args) :]]
             on_invalid = "raise" if invalid_at is None else values[invalid_at]
             if on_invalid != "raise":
                 validate.check_on_invalid(on_invalid)
             errors = law = None
-            for i, arg, number in checks:  # the law comes first
+            for i, arg, code, low, high in checks:  # the law comes first
                 value = values[i]
-                if number and type(value) is float and arg.fits(value):
-                    continue  # one valid cell: one comparison, no numpy
-                if value is None and arg.optional_none:
-                    continue
-                if (
-                    arg.kind == "loss"
-                    and law is not None
-                    and type(value) is float
-                    and law.E < value < math.inf
-                ):
+                if type(value) is float:
+                    if code == _NUMBER:
+                        if low < value < high:
+                            continue  # one valid cell: one comparison, no numpy
+                    elif code == _LOSS and law is not None and law.E < value < math.inf:
+                        continue
+                elif value is None and arg.optional_none:
                     continue
                 try:
-                    values[i] = arg.check(value, on_invalid, law)
+                    if code == _LAW:
+                        values[i] = law = get_law(value)
+                    elif code == _HARDWARE:
+                        values[i] = get_hardware(value)
+                    elif code == _OTHER_LAW:
+                        values[i] = law = arg.check(value, on_invalid, law)
+                    else:
+                        values[i] = arg.check(value, on_invalid, law)
                 except XlplanError as error:
                     errors = (errors or []) + [(i, error)]
-                    continue
-                if arg.kind == "law":
-                    law = values[i]
             if errors:
                 raise_collected(errors)
             return kernel(*values)

@@ -182,7 +182,7 @@ def solve_tokens(law, gap, r):
         if math.isnan(gap) or math.isnan(r):  # an invalid input (on_invalid="nan")
             return SolverResult(math.nan, math.nan, 0, True)
         try:
-            return SolverResult(*_solve_scalar(law, gap, r, c1, k_factor), True)
+            return SolverResult(*_solve_scalar(law, gap, r), True)
         except (OverflowError, ZeroDivisionError, ValueError):
             # Past the float range (e.g. N = (...)**(1 / alpha) overflows): numpy's
             # arithmetic gives inf or NaN instead, which the caller reports.
@@ -200,15 +200,86 @@ def solve_tokens(law, gap, r):
     return SolverResult(tokens, params, iterations, converged)
 
 
-def _solve_scalar(law, gap, r, c1, k_factor):
-    beta = law.beta
+def _constants(law):
+    """The law's constants of the scalar path, computed once per law and kept on it.
+
+    (alpha, beta, c1, k_factor, A (alpha + beta), alpha + beta, 1 / alpha, 1 / beta),
+    each by the same operations as the array path (so the same floats). A law is frozen:
+    the tuple rides on the object, as its ``_exponents`` do, and a new law gets its own.
+    """
+    try:
+        return law._solver_constants
+    except AttributeError:
+        pass
+    alpha, beta = law.alpha, law.beta
+    ab = alpha + beta
+    values = (
+        alpha,
+        beta,
+        law.B * (alpha + beta) / alpha,
+        beta / (alpha + beta),
+        law.A * ab,
+        ab,
+        1.0 / alpha,
+        1.0 / beta,
+    )
+    try:
+        object.__setattr__(law, "_solver_constants", values)
+    except (AttributeError, TypeError):  # an object without a __dict__: uncached
+        pass
+    return values
+
+
+def _solve_scalar(law, gap, r):
+    """(D*, N*, iterations) for floats gap > 0 and r >= 0, in ``math``.
+
+    Raises OverflowError, ZeroDivisionError or ValueError past the float range (the
+    callers then take numpy's arithmetic, which gives inf or NaN instead).
+    """
+    alpha, beta, c1, k_factor, a_ab, ab, inv_alpha, inv_beta = _constants(law)
     k = k_factor * r  # 0 also when a subnormal r underflows: the Chinchilla limit
-    if k > 0.0 and math.isfinite(gap):
-        s, iterations = _scalar_root(math.log(gap / c1) + beta * math.log(k), beta)
-        q = math.exp(s)
-    else:
-        q, iterations = 0.0, 0
-    return _tokens(c1, gap, beta, k, q), _params(law, gap, q), iterations
+    if k > 0.0 and gap - gap == 0.0:
+        # _scalar_root in line: the bracket from beta s + max(s, 0) <= phi(s) <= that + log 2
+        m = math.log(gap / c1) + beta * math.log(k)
+        low = m - _LOG2
+        low = low / (beta + 1.0) if low > 0 else low / beta
+        high = m / (beta + 1.0) if m > 0 else m / beta
+        found = roots.softplus_root(
+            m,
+            beta,
+            1.0,
+            high,
+            low,
+            high,
+            shrink=False,
+            rtol=STEP_TOLERANCE,
+            max_iterations=MAX_ITERATIONS,
+        )
+        if not found[2]:  # converged
+            roots.check(found, "tokens solver", "log-ratio")
+        q, iterations = math.exp(found[0]), found[1]
+        # _tokens and _params in line, the same operations
+        tokens = (c1 * (1.0 + q) / gap) ** inv_beta if q < 1.0 else k / q
+        params = (a_ab * (1.0 + q) / (gap * (beta + ab * q))) ** inv_alpha
+        return tokens, params, iterations
+    q = 0.0
+    return _tokens(c1, gap, beta, k, q), _params(law, gap, q), 0
+
+
+def scalar_optimum(law, gap, r):
+    """(D*, N*, iterations, D_chin, N_chin): :func:`solve_tokens` and
+    :func:`chinchilla_point` of one float gap > 0 and one finite float r >= 0 (an Excel
+    cell), the same floats; None past the float range (the caller takes the array path).
+    """
+    try:
+        tokens, params, iterations = _solve_scalar(law, gap, r)
+        _, beta, c1, _, a_ab, _, inv_alpha, inv_beta = _constants(law)
+        # chinchilla_point's formulas: with q = 0, (1 + q) and (beta + ab q) are exact
+        chin_tokens = (c1 / gap) ** inv_beta
+        chin_params = (a_ab / (gap * beta)) ** inv_alpha
+    except (OverflowError, ZeroDivisionError, ValueError):
+        return None
+    return tokens, params, iterations, chin_tokens, chin_params
 
 
 def _tokens(c1, gap, beta, k, q):
