@@ -282,7 +282,10 @@ def result(value, name="result"):
 
 def row(*values):
     """A 1xk result row (spills right in Excel) of finite plain floats."""
-    return [[result(v) for v in values]]
+    for v in values:
+        if not (type(v) is float and -math.inf < v < math.inf):
+            return [[result(v) for v in values]]
+    return [list(values)]  # finite floats already (one cell): result() would change none
 
 
 def size_row(params, tokens):
@@ -291,6 +294,8 @@ def size_row(params, tokens):
     A size that underflows to 0 (e.g. the model for a target loss of 1E300) is no model
     at all, so it is ``#NUM!`` rather than a 0 in a cell.
     """
+    if type(params) is float and type(tokens) is float and 0.0 < params < math.inf > tokens > 0.0:
+        return [[params, tokens]]  # one cell's model: finite floats > 0 already
     values = row(params, tokens)
     for name, value in zip(("params", "tokens"), values[0], strict=True):
         if not value > 0:

@@ -145,27 +145,34 @@ def _converting(func, params):
     converters = tuple(p.convert for p in params)
     if all(c is None for c in converters):
         return func
-    names = tuple(p.name for p in params)
-    numeric = tuple(getattr(c, "numeric", False) for c in converters)
-    blanks = tuple(_blank(p) for p in params)
+    count = len(params)
+    padding = (None,) * count
+    # (position, name, converter, takes a float as it is, blank value): arguments with
+    # no converter pass as they are
+    plan = tuple(
+        (i, p.name, p.convert, getattr(p.convert, "numeric", False), _blank(p))
+        for i, p in enumerate(params)
+        if p.convert is not None
+    )
 
     @functools.wraps(func)
     def converted(*args):
-        if len(args) > len(names):
+        if len(args) > count:
             return func(*args)  # Python's own TypeError, shown as #VALUE!
-        values = list(args) + [None] * (len(names) - len(args))
-        errors = []
-        for i, convert in enumerate(converters):
+        values = [*args, *padding[len(args) :]]
+        errors = None
+        for i, name, convert, numeric, blank in plan:
             value = values[i]
-            if convert is None or (numeric[i] and type(value) is float):
-                continue
-            if value is None and blanks[i] is not _NO_BLANK:
-                values[i] = blanks[i]
+            if value is None:
+                if blank is not _NO_BLANK:
+                    values[i] = blank
+                    continue
+            elif numeric and type(value) is float:
                 continue
             try:
-                values[i] = convert(names[i], value)
+                values[i] = convert(name, value)
             except XlplanError as error:
-                errors.append((i, error))
+                errors = (errors or []) + [(i, error)]
         if errors:
             raise_collected(errors)
         return func(*values)
