@@ -46,6 +46,7 @@ from ..args import HARDWARE, INPUT_TOKENS, LAW, LOSS, OUTPUT_TOKENS, Arg, gate
 from ..constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from ..errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
 from ..paper.sizing import cost_optimal, dollar_rates, lifetime_cost
+from ..paper.solver import scalar_optimum
 
 __all__ = [
     "RegretTable",
@@ -118,6 +119,9 @@ class RobustPlan:
     requests_high: float
     regret_low: object
     regret_high: object
+
+
+_ROBUST_FIELDS = tuple(RobustPlan.__dataclass_fields__)
 
 
 def check_scenarios(requests_scenarios, name="requests_scenarios"):
@@ -336,6 +340,69 @@ def robust_plan(
 
 def _robust_scalar(loss, low, high, input_tokens, output_tokens, hardware, law):
     """:func:`robust_plan` of one loss: the same formulas on plain floats (one Excel cell)."""
+    found = _robust_direct(loss, low, high, input_tokens, output_tokens, hardware, law)
+    if found is not None:
+        return found
+    return _robust_layered(loss, low, high, input_tokens, output_tokens, hardware, law)
+
+
+def _robust_direct(loss, low, high, input_tokens, output_tokens, hardware, law):
+    """:func:`_robust_layered`'s floats without its layers: the two sizing solves and the
+    costs in line (C*(R) and the regrets are only totals: no loss, no plan objects).
+
+    None wherever a layer would raise or leave the float range (a size or cost not finite
+    and > 0, a zero-token request): the caller then takes the layered path, which raises
+    as before.
+    """
+    gap = loss - law.E
+    best, sizes = [], []
+    for requests in (low, high):
+        k_train, k_inference = dollar_rates(requests, input_tokens, output_tokens, hardware)
+        r = k_inference / k_train
+        if not r - r == 0.0:
+            return None
+        found = scalar_optimum(law, gap, r)
+        if found is None:
+            return None
+        tokens, params, _, chin_tokens, chin_params = found
+        total = k_train * params * tokens + k_inference * params
+        chin_total = k_train * chin_params * chin_tokens + k_inference * chin_params
+        # cost_optimal's checks (finite costs), and lifetime_cost's (sizes > 0, finite)
+        if not (
+            total - total == 0.0
+            and chin_total - chin_total == 0.0
+            and 0.0 < params < math.inf
+            and 0.0 < tokens < math.inf
+        ):
+            return None
+        best.append(total)
+        sizes.append((params, tokens))
+    if high == low:
+        params, tokens = sizes[0]
+    else:
+        per_request = dollar_rates(1.0, input_tokens, output_tokens, hardware)[1]
+        if not per_request > 0:
+            return None
+        params = (best[1] - best[0]) / (per_request * (high - low))
+        params = min(max(params, sizes[1][0]), sizes[0][0])
+        try:
+            tokens = float(_tokens_on_constraint(law, loss, params))
+        except (OverflowError, ZeroDivisionError, ValueError):
+            return None
+        if not (0.0 < params < math.inf and 0.0 < tokens < math.inf):
+            return None
+    regret = []
+    for requests, b in zip((low, high), best, strict=True):
+        k_train, k_inference = dollar_rates(requests, input_tokens, output_tokens, hardware)
+        regret.append(k_train * params * tokens + k_inference * params - b)
+    fields = (params, tokens, loss, max(max(regret), 0.0), low, high, *regret)
+    plan = object.__new__(RobustPlan)  # RobustPlan(*fields) without eight __setattr__ calls
+    plan.__dict__.update(zip(_ROBUST_FIELDS, fields, strict=True))
+    return plan
+
+
+def _robust_layered(loss, low, high, input_tokens, output_tokens, hardware, law):
+    """:func:`robust_plan` of one loss through cost_optimal and lifetime_cost."""
     ends = [
         cost_optimal.kernel(loss, r, input_tokens, output_tokens, hardware, law).optimal
         for r in (low, high)

@@ -374,15 +374,29 @@ def dollar_rates(requests, input_tokens, output_tokens, hardware, on_invalid="ra
     Checked arguments only (a :class:`~xlplan.engine.hardware.Hardware`, floats or
     arrays >= 0); the public functions' gate has done that.
     """
-    hw = hardware
-    k_train = TRAIN_FLOPS_PER_PARAM_TOKEN * hw.train_cost_per_flop
-    k_inference = (
-        INFERENCE_FLOPS_PER_PARAM_TOKEN
-        * hw.inference_cost_per_peak_flop
-        * requests
-        * (input_tokens / hw.prefill_mfu + output_tokens / hw.decode_mfu)
-    )
+    k_train, per_flop, prefill_mfu, decode_mfu = _hardware_rates(hardware)
+    k_inference = per_flop * requests * (input_tokens / prefill_mfu + output_tokens / decode_mfu)
     return k_train, k_inference
+
+
+def _hardware_rates(hw):
+    """(k_train, 2 x inference $ per peak FLOP, prefill MFU, decode MFU) of ``hw``,
+    computed once per hardware and kept on it (it is frozen, as laws are)."""
+    try:
+        return hw._dollar_rates
+    except AttributeError:
+        pass
+    values = (
+        TRAIN_FLOPS_PER_PARAM_TOKEN * hw.train_cost_per_flop,
+        INFERENCE_FLOPS_PER_PARAM_TOKEN * hw.inference_cost_per_peak_flop,
+        hw.prefill_mfu,
+        hw.decode_mfu,
+    )
+    try:
+        object.__setattr__(hw, "_dollar_rates", values)
+    except (AttributeError, TypeError):  # an object without a __dict__: uncached
+        pass
+    return values
 
 
 @gate(LOSS, REQUESTS, INPUT_TOKENS, OUTPUT_TOKENS, HARDWARE, LAW, UNIQUE_TOKENS)
