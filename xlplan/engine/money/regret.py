@@ -45,7 +45,7 @@ from .. import validate
 from ..args import HARDWARE, INPUT_TOKENS, LAW, LOSS, OUTPUT_TOKENS, Arg, gate
 from ..constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from ..errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
-from ..paper.sizing import cost_optimal, dollar_rates, lifetime_cost
+from ..paper.sizing import hardware_rates, cost_optimal, dollar_rates, lifetime_cost
 from ..paper.solver import scalar_optimum
 
 __all__ = [
@@ -119,9 +119,6 @@ class RobustPlan:
     requests_high: float
     regret_low: object
     regret_high: object
-
-
-_ROBUST_FIELDS = tuple(RobustPlan.__dataclass_fields__)
 
 
 def check_scenarios(requests_scenarios, name="requests_scenarios"):
@@ -355,9 +352,12 @@ def _robust_direct(loss, low, high, input_tokens, output_tokens, hardware, law):
     as before.
     """
     gap = loss - law.E
+    # dollar_rates(R, ...) of each R, its factors computed once (the same floats)
+    k_train, per_flop, prefill_mfu, decode_mfu = hardware_rates(hardware)
+    per_token = input_tokens / prefill_mfu + output_tokens / decode_mfu
     best, sizes = [], []
     for requests in (low, high):
-        k_train, k_inference = dollar_rates(requests, input_tokens, output_tokens, hardware)
+        k_inference = per_flop * requests * per_token
         r = k_inference / k_train
         if not r - r == 0.0:
             return None
@@ -380,7 +380,7 @@ def _robust_direct(loss, low, high, input_tokens, output_tokens, hardware, law):
     if high == low:
         params, tokens = sizes[0]
     else:
-        per_request = dollar_rates(1.0, input_tokens, output_tokens, hardware)[1]
+        per_request = per_flop * 1.0 * per_token
         if not per_request > 0:
             return None
         params = (best[1] - best[0]) / (per_request * (high - low))
@@ -391,13 +391,19 @@ def _robust_direct(loss, low, high, input_tokens, output_tokens, hardware, law):
             return None
         if not (0.0 < params < math.inf and 0.0 < tokens < math.inf):
             return None
-    regret = []
-    for requests, b in zip((low, high), best, strict=True):
-        k_train, k_inference = dollar_rates(requests, input_tokens, output_tokens, hardware)
-        regret.append(k_train * params * tokens + k_inference * params - b)
-    fields = (params, tokens, loss, max(max(regret), 0.0), low, high, *regret)
-    plan = object.__new__(RobustPlan)  # RobustPlan(*fields) without eight __setattr__ calls
-    plan.__dict__.update(zip(_ROBUST_FIELDS, fields, strict=True))
+    regret_low = k_train * params * tokens + per_flop * low * per_token * params - best[0]
+    regret_high = k_train * params * tokens + per_flop * high * per_token * params - best[1]
+    plan = object.__new__(RobustPlan)  # RobustPlan(...) without eight __setattr__ calls
+    plan.__dict__.update(
+        params=params,
+        tokens=tokens,
+        loss=loss,
+        worst_regret=max(regret_low, regret_high, 0.0),
+        requests_low=low,
+        requests_high=high,
+        regret_low=regret_low,
+        regret_high=regret_high,
+    )
     return plan
 
 

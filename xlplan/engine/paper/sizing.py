@@ -374,12 +374,12 @@ def dollar_rates(requests, input_tokens, output_tokens, hardware, on_invalid="ra
     Checked arguments only (a :class:`~xlplan.engine.hardware.Hardware`, floats or
     arrays >= 0); the public functions' gate has done that.
     """
-    k_train, per_flop, prefill_mfu, decode_mfu = _hardware_rates(hardware)
+    k_train, per_flop, prefill_mfu, decode_mfu = hardware_rates(hardware)
     k_inference = per_flop * requests * (input_tokens / prefill_mfu + output_tokens / decode_mfu)
     return k_train, k_inference
 
 
-def _hardware_rates(hw):
+def hardware_rates(hw):
     """(k_train, 2 x inference $ per peak FLOP, prefill MFU, decode MFU) of ``hw``,
     computed once per hardware and kept on it (it is frozen, as laws are)."""
     try:
