@@ -44,7 +44,7 @@ from .. import roots
 from ..args import HARDWARE, INPUT_TOKENS, LAW, LOSS, OUTPUT_TOKENS, Arg, gate
 from ..constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from ..paper.sizing import cost_optimal, dollar_rates
-from ..paper.solver import solve_tokens
+from ..paper.solver import law_constants, optimum_of_root, scalar_root
 
 __all__ = ["BreakEven", "breakeven_requests", "MAX_ITERATIONS", "RTOL", "SCALAR_FLOOR_MULTIPLE"]
 
@@ -125,34 +125,57 @@ def _newton(law, loss, a, c, start, d_in, d_out, hardware):
     return found.root, int(found.iterations.max(initial=0))
 
 
-def _newton_scalar(law, loss, a, c, start, d_in, d_out, hardware):
-    """:func:`_newton` for floats: each step sizes on the ``math`` path, the same f."""
-    gap = loss - law.E
+def _newton_scalar(law, gap, a, c, k_train, start, d_in, d_out, hardware):
+    """:func:`_newton` for floats, in the sizing solver's own unknown: no solve per step.
 
-    def terms(requests):
-        k_train, k_inference = dollar_rates(requests, d_in, d_out, hardware)
-        r = k_inference / k_train
-        solved = solve_tokens(law, gap, r)
-        params, training = solved.params, k_train * solved.params * solved.tokens
-        if not math.isfinite(r + training):  # cost_optimal's checks, and its messages
-            plan = cost_optimal.kernel(loss, requests, d_in, d_out, hardware, law).optimal
-            params, training = plan.params, plan.training
-        margin = a - params * c  # f = R margin - training; f' = margin (envelope)
-        weight = a * requests
-        return (requests * margin - training) / weight, margin / weight, None
+    The optimum at R is explicit in the solver's log-ratio s (:func:`optimum_of_root`),
+    with R = r k_train / c, and on it D* r = N* D* e**s / k_factor... so a R = C*(R), that
+    is R (a - N* c) = k_train N* D*, becomes
+
+        h(s) = s - log(k_factor) + log(a - N* c) - log(N* c) = 0,
+
+    (log r - log D* = s - log k_factor exactly, by the constraint). N* falls as s grows,
+    so h rises with slope h' = 1 + w a / (a - N* c) >= 1, w = q / ((1 + q)(beta + (alpha
+    + beta) q)), q = e**s: nearly linear, and Newton from the upper bracket's s needs a
+    few steps, each with no sizing solve. One solve finds the start. The iteration stops
+    on a step below RTOL or |h| below NOISE_TOLERANCE (h is a relative residual: log(1 +
+    f / training $)).
+
+    (requests, iterations), or None where it did not end or R is not a finite number
+    > 0 (the caller then takes the array path, which raises or answers).
+    """
+    _, beta, _, k_factor, _, ab = law_constants(law)[:6]
+    r_start = dollar_rates(start, d_in, d_out, hardware)[1] / k_train
+    if not (0.0 < r_start < math.inf):
+        return None
+    top = scalar_root(law, gap, r_start)
+    shift = math.log(k_factor)
+
+    def terms(s):
+        params = optimum_of_root(law, gap, s)[2]
+        margin = a - params * c
+        if not margin > 0:  # left of every root: step back up
+            return -math.inf, 1.0, None
+        q = math.exp(s)
+        w = q / ((1.0 + q) * (beta + ab * q))
+        return s - shift + math.log(margin) - math.log(params * c), 1.0 + w * a / margin, None
 
     found = roots.halley_scalar(
         terms,
-        start,
-        0.0,
-        start,
-        shrink=True,
+        top,
+        -math.inf,
+        top,
+        shrink=False,
         ftol=NOISE_TOLERANCE,
         rtol=RTOL,
         max_iterations=MAX_ITERATIONS,
     )
-    roots.check(found, "break-even", "value (requests)")
-    return found.root, found.iterations
+    if not found.converged:
+        return None
+    requests = optimum_of_root(law, gap, found.root)[0] * k_train / c
+    if not (0.0 < requests < math.inf):
+        return None
+    return requests, found.iterations
 
 
 def _breakeven_scalar(law, loss, p_in, p_out, d_in, d_out, hw):
@@ -170,8 +193,10 @@ def _breakeven_scalar(law, loss, p_in, p_out, d_in, d_out, hw):
     if not a >= SCALAR_FLOOR_MULTIPLE * floor:
         return None
     start = _upper_bracket(law, gap, a, c, n_min, k_train)
-    requests, iterations = _newton_scalar(law, loss, a, c, start, d_in, d_out, hw)
-    return BreakEven(requests, a, floor, iterations)
+    found = _newton_scalar(law, gap, a, c, k_train, start, d_in, d_out, hw)
+    if found is None:
+        return None
+    return BreakEven(found[0], a, floor, found[1])
 
 
 @gate(
@@ -228,7 +253,7 @@ def breakeven_requests(
     if type(loss) is float and all(type(v) is float for v in (p_in, p_out, d_in, d_out)):
         try:
             found = _breakeven_scalar(law, loss, p_in, p_out, d_in, d_out, hw)
-        except (OverflowError, ZeroDivisionError):
+        except (OverflowError, ZeroDivisionError, ValueError):
             found = None  # past the float range: numpy's arithmetic below gives inf instead
         if found is not None:
             return found

@@ -81,9 +81,9 @@ def _scalar_root(m, beta):
         rtol=STEP_TOLERANCE,
         max_iterations=MAX_ITERATIONS,
     )
-    if not found.converged:
+    if not found[2]:  # converged
         roots.check(found, "tokens solver", "log-ratio")
-    return found.root, found.iterations
+    return found[0], found[1]  # root, iterations
 
 
 def _vector_root(m, beta):
@@ -200,7 +200,7 @@ def solve_tokens(law, gap, r):
     return SolverResult(tokens, params, iterations, converged)
 
 
-def _constants(law):
+def law_constants(law):
     """The law's constants of the scalar path, computed once per law and kept on it.
 
     (alpha, beta, c1, k_factor, A (alpha + beta), alpha + beta, 1 / alpha, 1 / beta),
@@ -236,34 +236,48 @@ def _solve_scalar(law, gap, r):
     Raises OverflowError, ZeroDivisionError or ValueError past the float range (the
     callers then take numpy's arithmetic, which gives inf or NaN instead).
     """
-    alpha, beta, c1, k_factor, a_ab, ab, inv_alpha, inv_beta = _constants(law)
+    alpha, beta, c1, k_factor, a_ab, ab, inv_alpha, inv_beta = law_constants(law)
     k = k_factor * r  # 0 also when a subnormal r underflows: the Chinchilla limit
     if k > 0.0 and gap - gap == 0.0:
-        # _scalar_root in line: the bracket from beta s + max(s, 0) <= phi(s) <= that + log 2
-        m = math.log(gap / c1) + beta * math.log(k)
-        low = m - _LOG2
-        low = low / (beta + 1.0) if low > 0 else low / beta
-        high = m / (beta + 1.0) if m > 0 else m / beta
-        found = roots.softplus_root(
-            m,
-            beta,
-            1.0,
-            high,
-            low,
-            high,
-            shrink=False,
-            rtol=STEP_TOLERANCE,
-            max_iterations=MAX_ITERATIONS,
-        )
-        if not found[2]:  # converged
-            roots.check(found, "tokens solver", "log-ratio")
-        q, iterations = math.exp(found[0]), found[1]
+        s, iterations = _scalar_root(math.log(gap / c1) + beta * math.log(k), beta)
+        q = math.exp(s)
         # _tokens and _params in line, the same operations
         tokens = (c1 * (1.0 + q) / gap) ** inv_beta if q < 1.0 else k / q
         params = (a_ab * (1.0 + q) / (gap * (beta + ab * q))) ** inv_alpha
         return tokens, params, iterations
     q = 0.0
     return _tokens(c1, gap, beta, k, q), _params(law, gap, q), 0
+
+
+def scalar_root(law, gap, r):
+    """The root s of phi(s) = m for one float gap > 0 and one float r > 0, as
+    :func:`solve_tokens` finds it."""
+    _, beta, c1, k_factor = law_constants(law)[:4]
+    return _scalar_root(math.log(gap / c1) + beta * math.log(k_factor * r), beta)[0]
+
+
+def optimum_of_root(law, gap, s):
+    """(r, D*, N*, phi'(s)) of the optimum whose root is s, for floats: the inverse map.
+
+    Every quantity of the optimum is explicit in s: phi(s) = m gives k, so r = k / k_factor,
+    and q = e**s gives D* and N* (:func:`_tokens`, :func:`_params`). A solver whose
+    unknown is r (break-even) can iterate on s instead, with no sizing solve per step;
+    d log r / ds = phi'(s) / beta. Raises OverflowError past the float range.
+    """
+    alpha, beta, c1, k_factor, a_ab, ab, inv_alpha, inv_beta = law_constants(law)
+    if s > 0:
+        e = math.exp(-s)
+        sigma = 1.0 / (1.0 + e)
+        phi = beta * s + (s + math.log1p(e))
+    else:
+        e = math.exp(s)
+        sigma = e / (1.0 + e)
+        phi = beta * s + math.log1p(e)
+    k = math.exp((phi - math.log(gap / c1)) / beta)
+    q = math.exp(s)
+    tokens = (c1 * (1.0 + q) / gap) ** inv_beta if q < 1.0 else k / q
+    params = (a_ab * (1.0 + q) / (gap * (beta + ab * q))) ** inv_alpha
+    return k / k_factor, tokens, params, beta + sigma
 
 
 def scalar_optimum(law, gap, r):
@@ -273,7 +287,7 @@ def scalar_optimum(law, gap, r):
     """
     try:
         tokens, params, iterations = _solve_scalar(law, gap, r)
-        _, beta, c1, _, a_ab, _, inv_alpha, inv_beta = _constants(law)
+        _, beta, c1, _, a_ab, _, inv_alpha, inv_beta = law_constants(law)
         # chinchilla_point's formulas: with q = 0, (1 + q) and (beta + ab q) are exact
         chin_tokens = (c1 / gap) ** inv_beta
         chin_params = (a_ab / (gap * beta)) ** inv_alpha
