@@ -241,23 +241,23 @@ def halley_scalar(
     """
     for iteration in range(max_iterations + 1):
         f, f1, f2 = terms(x, *args)
-        if not abs(f) >= ftol or (shrink and high - low < xtol):  # the first also for NaN
+        if not (f >= ftol or f <= -ftol) or (shrink and high - low < xtol):  # NaN too
             if f != f:
                 return _new(RootResult, (math.nan, iteration, False, _NAN, low, high))
             return _new(RootResult, (x, iteration, True, _CONVERGED, low, high))
         if iteration == max_iterations:
             break
         step = f / f1 if f2 is None else f / f1 / (1.0 - f * f2 / (2.0 * f1 * f1))
+        new = x - step
         if shrink:
             if f < 0:
                 low = x
             elif f > 0:
                 high = x
-            new = x - step
             x = new if low <= new <= high else 0.5 * (low + high)
-        else:
-            x = min(max(x - step, low), high)
-        if abs(step) <= rtol * max(1.0, abs(x)):
+        else:  # min(max(new, low), high), without the builtin calls
+            x = low if new < low else high if new > high else new
+        if (step if step >= 0 else -step) <= rtol * (x if x > 1.0 else -x if x < -1.0 else 1.0):
             return _new(RootResult, (x, iteration + 1, True, _CONVERGED, low, high))
     return _new(RootResult, (x, max_iterations, False, _MAX_ITERATIONS, low, high))
 

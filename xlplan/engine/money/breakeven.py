@@ -29,10 +29,12 @@ step of about eps a / (a - N* c) (1e-12 for an API 0.1% above the floor). The
 iteration therefore also stops once |f| < NOISE_TOLERANCE a R, where R is a root
 of f as computed.
 
-One float per argument (an Excel cell) takes the same Newton iteration in ``math``
-(:func:`xlplan.engine.roots.halley_scalar`, each step a scalar sizing solve), within
-1e-12 of a one-element array's answer; within ``SCALAR_FLOOR_MULTIPLE`` of the
-floor, where R is ill-conditioned, it keeps the array arithmetic.
+One float per argument (an Excel cell) takes Newton's method in ``math`` on the
+same equation written in the sizing solver's own unknown, its log-ratio s, where every
+quantity of the optimum is explicit (:func:`_newton_scalar`): no sizing solve per
+step. It answers within 1e-12 of a one-element array (measured: 5e-14); within
+``SCALAR_FLOOR_MULTIPLE`` of the floor, where R is ill-conditioned, it keeps the array
+arithmetic.
 """
 
 import math
@@ -44,7 +46,7 @@ from .. import roots
 from ..args import HARDWARE, INPUT_TOKENS, LAW, LOSS, OUTPUT_TOKENS, Arg, gate
 from ..constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from ..paper.sizing import cost_optimal, dollar_rates
-from ..paper.solver import law_constants, optimum_of_root, scalar_root
+from ..paper.solver import law_constants, optimum_of_root, params_of_root, scalar_root
 
 __all__ = ["BreakEven", "breakeven_requests", "MAX_ITERATIONS", "RTOL", "SCALAR_FLOOR_MULTIPLE"]
 
@@ -125,38 +127,45 @@ def _newton(law, loss, a, c, start, d_in, d_out, hardware):
     return found.root, int(found.iterations.max(initial=0))
 
 
-def _newton_scalar(law, gap, a, c, k_train, start, d_in, d_out, hardware):
+def _newton_scalar(law, gap, a, c, n_min, k_train, d_in, d_out, hardware):
     """:func:`_newton` for floats, in the sizing solver's own unknown: no solve per step.
 
-    The optimum at R is explicit in the solver's log-ratio s (:func:`optimum_of_root`),
-    with R = r k_train / c, and on it D* r = N* D* e**s / k_factor... so a R = C*(R), that
-    is R (a - N* c) = k_train N* D*, becomes
+    The optimum at R is explicit in the solver's log-ratio s (:mod:`..paper.solver`):
+    phi(s) = m gives r, so R = r k_train / c, and q = e**s gives N* and D*. By the
+    constraint log r - log D* = s - log(k_factor) exactly, so a R = C*(R), that is
+    R (a - N* c) = k_train N* D*, becomes
 
-        h(s) = s - log(k_factor) + log(a - N* c) - log(N* c) = 0,
+        h(s) = s - log(k_factor) + log(a - N* c) - log(N* c) = 0.
 
-    (log r - log D* = s - log k_factor exactly, by the constraint). N* falls as s grows,
-    so h rises with slope h' = 1 + w a / (a - N* c) >= 1, w = q / ((1 + q)(beta + (alpha
-    + beta) q)), q = e**s: nearly linear, and Newton from the upper bracket's s needs a
-    few steps, each with no sizing solve. One solve finds the start. The iteration stops
-    on a step below RTOL or |h| below NOISE_TOLERANCE (h is a relative residual: log(1 +
-    f / training $)).
+    N* falls as s grows, so h rises with slope h' = 1 + w a / (a - N* c) >= 1, where
+    w = q / ((1 + q)(beta + (alpha + beta) q)): nearly linear, so Newton takes a few
+    steps, each one power and two logs, no sizing solve. It stops on a step below RTOL
+    or |h| below NOISE_TOLERANCE (h = log(1 + f / training $), a relative residual).
 
     (requests, iterations), or None where it did not end or R is not a finite number
     > 0 (the caller then takes the array path, which raises or answers).
     """
     _, beta, _, k_factor, _, ab = law_constants(law)[:6]
-    r_start = dollar_rates(start, d_in, d_out, hardware)[1] / k_train
-    if not (0.0 < r_start < math.inf):
-        return None
-    top = scalar_root(law, gap, r_start)
     shift = math.log(k_factor)
+    # The root is the fixed point of the decreasing map t(s) = log(k_factor) +
+    # log(N* c / (a - N* c)): N_min (s -> inf) gives a lower bound, and t of that an
+    # upper one, where Newton starts.
+    floor = n_min * c
+    params = params_of_root(law, gap, shift + math.log(floor) - math.log(a - floor))[1]
+    if params * c < a:
+        top = shift + math.log(params * c) - math.log(a - params * c)
+    else:  # the sizing solve at the upper bracket R'
+        start = _upper_bracket(law, gap, a, c, n_min, k_train)
+        r_start = dollar_rates(start, d_in, d_out, hardware)[1] / k_train
+        if not (0.0 < r_start < math.inf):
+            return None
+        top = scalar_root(law, gap, r_start)
 
     def terms(s):
-        params = optimum_of_root(law, gap, s)[2]
+        q, params = params_of_root(law, gap, s)
         margin = a - params * c
         if not margin > 0:  # left of every root: step back up
             return -math.inf, 1.0, None
-        q = math.exp(s)
         w = q / ((1.0 + q) * (beta + ab * q))
         return s - shift + math.log(margin) - math.log(params * c), 1.0 + w * a / margin, None
 
@@ -192,8 +201,7 @@ def _breakeven_scalar(law, loss, p_in, p_out, d_in, d_out, hw):
     floor = n_min * c
     if not a >= SCALAR_FLOOR_MULTIPLE * floor:
         return None
-    start = _upper_bracket(law, gap, a, c, n_min, k_train)
-    found = _newton_scalar(law, gap, a, c, k_train, start, d_in, d_out, hw)
+    found = _newton_scalar(law, gap, a, c, n_min, k_train, d_in, d_out, hw)
     if found is None:
         return None
     return BreakEven(found[0], a, floor, found[1])

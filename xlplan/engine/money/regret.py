@@ -45,7 +45,7 @@ from .. import validate
 from ..args import HARDWARE, INPUT_TOKENS, LAW, LOSS, OUTPUT_TOKENS, Arg, gate
 from ..constants import DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
 from ..errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
-from ..paper.sizing import hardware_rates, cost_optimal, dollar_rates, lifetime_cost
+from ..paper.sizing import cost_optimal, dollar_rates, hardware_rates, lifetime_cost
 from ..paper.solver import scalar_optimum
 
 __all__ = [
@@ -359,7 +359,7 @@ def _robust_direct(loss, low, high, input_tokens, output_tokens, hardware, law):
     for requests in (low, high):
         k_inference = per_flop * requests * per_token
         r = k_inference / k_train
-        if not r - r == 0.0:
+        if r - r != 0.0:  # inf or NaN
             return None
         found = scalar_optimum(law, gap, r)
         if found is None:

@@ -14,6 +14,7 @@ with unit costs. The minimiser depends only on r = k_inference / k_train (see
 :mod:`xlplan.engine.paper.solver`).
 """
 
+import contextlib
 import math
 from dataclasses import dataclass
 
@@ -267,7 +268,7 @@ def _scalar_plan(law, loss, k_train, k_inference, unit, argument, source):
     apply, with the same messages.
     """
     r = k_inference / k_train
-    if not r - r == 0.0:  # inf or NaN
+    if r - r != 0.0:  # inf or NaN
         raise _overflow(argument, float(source))
     gap = loss - law.E
     found = scalar_optimum(law, gap, r)
@@ -392,10 +393,8 @@ def hardware_rates(hw):
         hw.prefill_mfu,
         hw.decode_mfu,
     )
-    try:
+    with contextlib.suppress(AttributeError, TypeError):  # no __dict__: uncached
         object.__setattr__(hw, "_dollar_rates", values)
-    except (AttributeError, TypeError):  # an object without a __dict__: uncached
-        pass
     return values
 
 

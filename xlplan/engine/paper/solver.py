@@ -29,6 +29,7 @@ With r = 0 the root is at s = -inf and D is the Chinchilla optimum, handled
 analytically.
 """
 
+import contextlib
 import math
 import os
 from dataclasses import dataclass
@@ -176,7 +177,6 @@ def solve_tokens(law, gap, r):
     """
     alpha, beta = law.alpha, law.beta
     c1 = law.B * (alpha + beta) / alpha
-    k_factor = beta / (alpha + beta)
     scalar = isinstance(gap, float) and isinstance(r, float)
     if scalar:
         if math.isnan(gap) or math.isnan(r):  # an invalid input (on_invalid="nan")
@@ -223,10 +223,8 @@ def law_constants(law):
         1.0 / alpha,
         1.0 / beta,
     )
-    try:
+    with contextlib.suppress(AttributeError, TypeError):  # no __dict__: uncached
         object.__setattr__(law, "_solver_constants", values)
-    except (AttributeError, TypeError):  # an object without a __dict__: uncached
-        pass
     return values
 
 
@@ -236,7 +234,7 @@ def _solve_scalar(law, gap, r):
     Raises OverflowError, ZeroDivisionError or ValueError past the float range (the
     callers then take numpy's arithmetic, which gives inf or NaN instead).
     """
-    alpha, beta, c1, k_factor, a_ab, ab, inv_alpha, inv_beta = law_constants(law)
+    _, beta, c1, k_factor, a_ab, ab, inv_alpha, inv_beta = law_constants(law)
     k = k_factor * r  # 0 also when a subnormal r underflows: the Chinchilla limit
     if k > 0.0 and gap - gap == 0.0:
         s, iterations = _scalar_root(math.log(gap / c1) + beta * math.log(k), beta)
@@ -256,6 +254,13 @@ def scalar_root(law, gap, r):
     return _scalar_root(math.log(gap / c1) + beta * math.log(k_factor * r), beta)[0]
 
 
+def params_of_root(law, gap, s):
+    """(q, N*) of the optimum whose root is s (q = e**s): :func:`_params`, for floats."""
+    _, beta, _, _, a_ab, ab, inv_alpha, _ = law_constants(law)
+    q = math.exp(s)
+    return q, (a_ab * (1.0 + q) / (gap * (beta + ab * q))) ** inv_alpha
+
+
 def optimum_of_root(law, gap, s):
     """(r, D*, N*, phi'(s)) of the optimum whose root is s, for floats: the inverse map.
 
@@ -264,7 +269,7 @@ def optimum_of_root(law, gap, s):
     unknown is r (break-even) can iterate on s instead, with no sizing solve per step;
     d log r / ds = phi'(s) / beta. Raises OverflowError past the float range.
     """
-    alpha, beta, c1, k_factor, a_ab, ab, inv_alpha, inv_beta = law_constants(law)
+    _, beta, c1, k_factor, a_ab, ab, inv_alpha, inv_beta = law_constants(law)
     if s > 0:
         e = math.exp(-s)
         sigma = 1.0 / (1.0 + e)
