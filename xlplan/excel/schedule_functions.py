@@ -35,6 +35,10 @@ def _months(name, value):
     How many months are allowed is the engine's rule
     (:func:`xlplan.engine.money.schedule.check_schedule`).
     """
+    if type(value) is list and len(value) == 1 and type(value[0]) is list:
+        cells = value[0]  # one row, as Excel passes it: floats stay as they are
+        if len(cells) <= convert.MAX_CELLS and _all_floats(cells):
+            return list(cells)
     rows = convert.table(name, value)
     if len(rows) > 1 and max(len(r) for r in rows) > 1:
         raise InvalidTypeError(
@@ -48,6 +52,13 @@ def _months(name, value):
         c if type(c) is float else 0.0 if convert.is_blank(c) else _month(name, k, c)
         for k, c in enumerate(cells, 1)
     ]
+
+
+def _all_floats(cells):
+    for c in cells:  # a loop, not all() over a generator: a third of the time
+        if type(c) is not float:
+            return False
+    return True
 
 
 def _month(name, k, value):

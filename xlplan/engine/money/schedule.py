@@ -145,12 +145,12 @@ def _checked_months(value, on_invalid):
     """A list of valid months as floats (an Excel range) stays a list: a cell's present
     value then needs no numpy (:func:`present_value_requests`); anything else is an array
     from :func:`check_schedule`."""
-    if (
-        type(value) is list
-        and 1 <= len(value) <= MAX_MONTHS
-        and all(type(x) is float and 0.0 <= x < math.inf for x in value)
-    ):
-        return value
+    if type(value) is list and 1 <= len(value) <= MAX_MONTHS:
+        for x in value:  # a loop, not all() over a generator: a third of the time
+            if not (type(x) is float and 0.0 <= x < math.inf):
+                break
+        else:
+            return value
     return check_schedule(value, on_invalid)
 
 
