@@ -55,10 +55,7 @@ def _months(name, value):
 
 
 def _all_floats(cells):
-    for c in cells:  # a loop, not all() over a generator: a third of the time
-        if type(c) is not float:
-            return False
-    return True
+    return set(map(type, cells)) <= {float}  # not all() over a generator: a third of the time
 
 
 def _month(name, k, value):

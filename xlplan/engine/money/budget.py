@@ -71,6 +71,7 @@ limit: 1e23 FLOPs for 1e30 inference tokens gives 5e-8 "parameters". Read
 "this budget cannot serve this demand with a sensible model", not as a plan.
 """
 
+import contextlib
 import math
 import warnings
 from dataclasses import dataclass
@@ -202,6 +203,18 @@ class _Equation:
         return roots.softplus_terms(t, m, self.p, self.q)
 
 
+def _equation(law):
+    """The law's :class:`_Equation`, built once per law and kept on it (it is frozen)."""
+    try:
+        return law._budget_equation
+    except AttributeError:
+        pass
+    eq = _Equation(law)
+    with contextlib.suppress(AttributeError, TypeError):  # no __dict__: uncached
+        object.__setattr__(law, "_budget_equation", eq)
+    return eq
+
+
 def _root(eq, m):
     """t with psi(t) = m, elementwise, and the steps taken; NaN m gives NaN."""
     shape = np.shape(m)
@@ -240,9 +253,9 @@ def _scalar_root(eq, m):
         xtol=T_TOLERANCE,
         max_iterations=MAX_ITERATIONS,
     )
-    if not found.converged:
+    if not found[2]:  # converged
         roots.check(found, "budget solver", "t")
-    return found.root, found.iterations
+    return found[0], found[1]  # root, iterations
 
 
 def _solve_scalar(law, flops, demand):
@@ -250,7 +263,7 @@ def _solve_scalar(law, flops, demand):
         chin = chinchilla_from_compute.kernel(flops, law)
         return chin.params, chin.tokens, 0
     s, r = flops / TRAIN_FLOPS_PER_PARAM_TOKEN, demand * _R_PER_TOKEN
-    eq = _Equation(law)
+    eq = _equation(law)
     t, iterations = _scalar_root(eq, eq.m(math.log(s), math.log(r)))
     tokens = math.exp(math.log(r) + t)
     return s / (r + tokens), tokens, iterations
@@ -258,7 +271,7 @@ def _solve_scalar(law, flops, demand):
 
 def _solve(law, flops, demand):
     """(params, tokens, iterations) of the best model; flops, demand already checked."""
-    if _all_float(flops, demand) and math.isfinite(flops + demand):
+    if isinstance(flops, float) and isinstance(demand, float) and math.isfinite(flops + demand):
         return _solve_scalar(law, flops, demand)
     flops_a, demand_a = np.broadcast_arrays(
         np.asarray(flops, dtype=np.float64), np.asarray(demand, dtype=np.float64)
@@ -277,6 +290,9 @@ def _solve(law, flops, demand):
     return params, tokens, np.where(zero, 0, iterations)
 
 
+_new = object.__new__  # a frozen dataclass without its __init__'s object.__setattr__ calls
+
+
 def _all_float(*values):
     """True when every input is a plain float: the answer is then floats too."""
     return all(isinstance(v, float) for v in values)
@@ -284,16 +300,17 @@ def _all_float(*values):
 
 def _plan(law, params, tokens, k_train, k_inference, iterations, unit, scalar):
     loss = law.plain_loss(params, tokens)
-    if scalar:  # one cell: the costs in plain floats
-        plan = ModelPlan(
-            float(params),
-            float(tokens),
-            loss,
-            k_train * (params * tokens),
-            k_inference * params,
-            unit,
-        )
-        return BudgetPlan(plan, int(iterations), math.isfinite(loss))
+    if scalar:  # one cell: the costs in plain floats, the plans built without __init__
+        plan = _new(ModelPlan)
+        fields = plan.__dict__
+        fields["params"], fields["tokens"], fields["loss"] = float(params), float(tokens), loss
+        fields["training"], fields["inference"] = k_train * (params * tokens), k_inference * params
+        fields["unit"] = unit
+        budget = _new(BudgetPlan)
+        fields = budget.__dict__
+        fields["best"], fields["iterations"] = plan, int(iterations)
+        fields["valid"] = math.isfinite(loss)
+        return budget
     with np.errstate(over="ignore", invalid="ignore"):
         training, inference = k_train * np.multiply(params, tokens), k_inference * params
     values = (params, tokens, loss, training, inference)
@@ -339,7 +356,7 @@ def best_for_flops(total_flops, inference_tokens, law=None, on_invalid="raise"):
         INFERENCE_FLOPS_PER_PARAM_TOKEN * demand,
         iterations,
         "FLOPs",
-        _all_float(flops, demand),
+        isinstance(flops, float) and isinstance(demand, float),
     )
 
 
@@ -410,7 +427,7 @@ def best_for_budget(
         k_inference,
         iterations,
         "USD",
-        _all_float(budget, k_inference),
+        isinstance(budget, float) and isinstance(k_inference, float),
     )
 
 
