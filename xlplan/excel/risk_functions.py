@@ -28,7 +28,7 @@ def _scenarios(name, value):
     """The cells of a one-row or one-column range as numbers (each cell named on error)."""
     if type(value) is list and len(value) == 1 and type(value[0]) is list:
         cells = value[0]  # one row, as Excel passes it: floats stay as they are
-        if len(cells) <= convert.MAX_CELLS and all(type(c) is float for c in cells):
+        if len(cells) <= convert.MAX_CELLS and set(map(type, cells)) <= {float}:
             return list(cells)
     rows = convert.table(name, value)
     if len(rows) > 1 and any(len(r) > 1 for r in rows):

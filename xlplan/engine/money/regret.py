@@ -155,12 +155,12 @@ def _scenario_list(requests_scenarios):
     """A list of valid scenarios as floats (an Excel range) stays a list: no numpy for a
     cell of :func:`robust_plan`; anything else is :func:`check_scenarios`' array."""
     values = requests_scenarios
-    if (
-        type(values) is list
-        and len(values) >= MIN_SCENARIOS
-        and all(type(x) is float and 0.0 < x < math.inf for x in values)
-    ):
-        return values
+    if type(values) is list and len(values) >= MIN_SCENARIOS:
+        for x in values:  # a loop, not all() over a generator: a third of the time
+            if not (type(x) is float and 0.0 < x < math.inf):
+                break
+        else:
+            return values
     return check_scenarios(values)
 
 
