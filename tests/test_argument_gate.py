@@ -517,3 +517,23 @@ def test_excel_arguments_come_from_the_engine_declarations():
         @engine_args.gate(engine_args.INPUT_TOKENS)
         def drifted(input_tokens=71.0):
             return input_tokens
+
+
+def _declared_args():
+    functions = [getattr(xlplan, n) for n in CALLS] + list(MORE_CALLS) + list(DEPLOY_CALLS)
+    return {(a.name, a.low, a.low_open, a.high, a.high_open): a for f in functions for a in f.args}
+
+
+def test_the_gates_one_comparison_is_exactly_the_declared_range():
+    """``lo < x < hi`` (what the gate tests on a float) agrees with ``Arg.fits`` at and
+    around every bound declared, and at the values no range admits."""
+    numbers = [a for a in _declared_args().values() if a.kind == "number"]
+    assert len(numbers) > 20
+    for arg in numbers:
+        low, high = arg.open_bounds()
+        probes = [0.0, -0.0, 1.0, -1.0, math.inf, -math.inf, math.nan, 5e-324, -5e-324]
+        for bound in (arg.low, arg.high):
+            if math.isfinite(bound):
+                probes += [bound, math.nextafter(bound, -math.inf), math.nextafter(bound, math.inf)]
+        for x in probes:
+            assert (low < x < high) == arg.fits(x), (arg.name, x)

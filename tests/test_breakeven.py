@@ -57,3 +57,28 @@ def test_past_the_float_range_a_cell_answers_as_the_array_path():
     with pytest.warns(RuntimeWarning, match="overflow"):
         one = breakeven_requests(1.7, 0.5, 1.5, law=law)
     assert one.requests == math.inf and one.floor_cost_per_request == math.inf
+
+
+def test_the_optimum_is_explicit_in_the_solvers_log_ratio():
+    """What the cell's Newton iterates on: from the root s of a sizing solve, r, D* and N*
+    come back (r to rounding, N* and D* below 1 bit for bit), and log r - log D* is
+    s - log(k_factor), the identity that makes break-even h(s) free of any solve."""
+    from xlplan.engine.paper import solver
+
+    rng = np.random.default_rng(5)
+    for name in ("chinchilla", "sardana-100", "hoffmann-unrounded"):
+        law = get_law(name)
+        k_factor = law.beta / (law.alpha + law.beta)
+        gaps, ratios = 10 ** rng.uniform(-2, 0.5, 100), 10 ** rng.uniform(-3, 16, 100)
+        for gap, r in zip(gaps, ratios, strict=True):
+            gap, r = float(gap), float(r)
+            s = solver.scalar_root(law, gap, r)
+            solved = solver.solve_tokens(law, gap, r)
+            r_back, tokens, params, _ = solver.optimum_of_root(law, gap, s)
+            assert r_back == pytest.approx(r, rel=1e-13)
+            assert params == solved.params and solver.params_of_root(law, gap, s)[1] == params
+            assert tokens == pytest.approx(solved.tokens, rel=1e-13)
+            if math.exp(s) < 1:
+                assert tokens == solved.tokens
+            identity = math.log(r_back) - math.log(tokens) - (s - math.log(k_factor))
+            assert abs(identity) < 1e-13 * max(1.0, abs(s), abs(math.log(tokens)))

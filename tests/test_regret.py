@@ -268,3 +268,21 @@ def test_scenarios_as_a_list_of_floats_answer_as_an_array_does():
         assert (one.requests_low, one.requests_high) == (min(scenarios), max(scenarios))
     with pytest.raises(InvalidValueError, match=r"requests_scenarios\[2\]=-1"):
         robust_plan(2.1, [1e9, -1.0])
+
+
+def test_a_cells_direct_path_gives_the_layered_paths_floats():
+    """One loss: the solves and regrets in line equal cost_optimal + lifetime_cost's."""
+    from xlplan.engine.money import regret
+
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        law = xlplan.get_law(str(rng.choice(["chinchilla", "epoch-2024", "sardana-100"])))
+        hw = xlplan.get_hardware(str(rng.choice(["h100", "paper-a100", "a100-40gb"])))
+        loss = law.E + 10 ** rng.uniform(-2, 0.3)
+        low, high = np.sort(10 ** rng.uniform(4, 13, 2)).tolist()
+        high = low if rng.random() < 0.1 else high
+        d_in, d_out = (float(x) for x in rng.choice([0.0, 70.0, 2000.0], 2))
+        if d_in + d_out == 0:
+            continue
+        args = (float(loss), low, high, d_in, d_out, hw, law)
+        assert regret._robust_direct(*args) == regret._robust_layered(*args), args

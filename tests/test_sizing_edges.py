@@ -1,6 +1,7 @@
 """The sizing engine at its edges (issue 18): a seeded differential test against a
 brute-force minimisation in 40-digit arithmetic, and one test per edge found."""
 
+import dataclasses
 import math
 
 import mpmath
@@ -273,3 +274,20 @@ def test_seeded_extreme_calls_never_raise_from_an_excel_function():
             answer = getattr(udfs, name)(*args)  # raises on any escaped exception
             if isinstance(answer, list):
                 assert all(math.isfinite(x) for row in answer for x in row)
+
+
+def test_constants_kept_on_a_law_or_hardware_follow_that_object():
+    """The scalar path keeps each law's and hardware's constants on the object: a law or
+    hardware that differs in one coefficient answers as the array path does for it."""
+    law = xlplan.get_law("chinchilla")
+    hw = xlplan.get_hardware("h100")
+    steeper = dataclasses.replace(law, beta=0.3, name="custom")
+    dearer = hw.replace(inference_price_per_hour=2 * hw.inference_price_per_hour)
+    answers = set()
+    for each_law, each_hw in ((law, hw), (steeper, hw), (law, dearer), (law, hw)):
+        one = xlplan.cost_optimal(2.1, 1e9, hardware=each_hw, law=each_law).optimal
+        array = xlplan.cost_optimal([2.1], 1e9, hardware=each_hw, law=each_law).optimal
+        assert one.params == pytest.approx(array.params[0], rel=4e-15, abs=0)
+        assert one.total == pytest.approx(array.total[0], rel=4e-15, abs=0)
+        answers.add(one.params)
+    assert len(answers) == 3  # the first and last calls agree; the others differ

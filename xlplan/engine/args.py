@@ -180,7 +180,7 @@ def raise_collected(errors):
     raise first
 
 
-_NUMBER, _LOSS, _LAW, _HARDWARE, _OTHER, _OTHER_LAW = range(6)
+_NUMBER, _LOSS, _LAW, _HARDWARE, _CUSTOM, _OTHER, _OTHER_LAW = range(7)
 
 
 def _code(arg):
@@ -191,6 +191,8 @@ def _code(arg):
         return _LOSS
     if arg.kind in ("law", "hardware") and not arg.needs_law and not arg.optional_none:
         return _LAW if arg.kind == "law" else _HARDWARE
+    if arg.kind == "custom" and not arg.needs_law:
+        return _CUSTOM
     return _OTHER_LAW if arg.kind == "law" else _OTHER
 
 
@@ -275,6 +277,8 @@ def gate(*args):
                         values[i] = law = get_law(value)
                     elif code == _HARDWARE:
                         values[i] = get_hardware(value)
+                    elif code == _CUSTOM:
+                        values[i] = arg.check_value(value, on_invalid, law)
                     elif code == _OTHER_LAW:
                         values[i] = law = arg.check(value, on_invalid, law)
                     else:

@@ -298,7 +298,10 @@ def robust_plan(
     else:
         low, high = float(requests.min()), float(requests.max())
     if type(loss) is float and type(input_tokens) is float and type(output_tokens) is float:
-        return _robust_scalar(loss, low, high, input_tokens, output_tokens, hardware, law)
+        found = _robust_direct(loss, low, high, input_tokens, output_tokens, hardware, law)
+        if found is not None:
+            return found
+        return _robust_layered(loss, low, high, input_tokens, output_tokens, hardware, law)
     ends = cost_optimal.kernel(
         np.asarray(loss)[..., None],
         np.array([low, high]),
@@ -335,17 +338,10 @@ def robust_plan(
     return RobustPlan(*fields)
 
 
-def _robust_scalar(loss, low, high, input_tokens, output_tokens, hardware, law):
-    """:func:`robust_plan` of one loss: the same formulas on plain floats (one Excel cell)."""
-    found = _robust_direct(loss, low, high, input_tokens, output_tokens, hardware, law)
-    if found is not None:
-        return found
-    return _robust_layered(loss, low, high, input_tokens, output_tokens, hardware, law)
-
-
 def _robust_direct(loss, low, high, input_tokens, output_tokens, hardware, law):
-    """:func:`_robust_layered`'s floats without its layers: the two sizing solves and the
-    costs in line (C*(R) and the regrets are only totals: no loss, no plan objects).
+    """:func:`robust_plan` of one loss (one Excel cell): :func:`_robust_layered`'s floats
+    without its layers. The two sizing solves and the costs are in line: C*(R) and the
+    regrets are totals only, so no loss and no plan objects are computed.
 
     None wherever a layer would raise or leave the float range (a size or cost not finite
     and > 0, a zero-token request): the caller then takes the layered path, which raises
@@ -408,7 +404,8 @@ def _robust_direct(loss, low, high, input_tokens, output_tokens, hardware, law):
 
 
 def _robust_layered(loss, low, high, input_tokens, output_tokens, hardware, law):
-    """:func:`robust_plan` of one loss through cost_optimal and lifetime_cost."""
+    """:func:`robust_plan` of one loss: the same formulas on plain floats, through
+    cost_optimal and lifetime_cost (and their checks and messages)."""
     ends = [
         cost_optimal.kernel(loss, r, input_tokens, output_tokens, hardware, law).optimal
         for r in (low, high)

@@ -228,8 +228,9 @@ def law_constants(law):
     return values
 
 
-def _solve_scalar(law, gap, r):
-    """(D*, N*, iterations) for floats gap > 0 and r >= 0, in ``math``.
+def _solve_scalar(law, gap, r, chinchilla=False):
+    """(D*, N*, iterations) for floats gap > 0 and r >= 0, in ``math``; with
+    ``chinchilla``, also (D, N) of :func:`chinchilla_point`.
 
     Raises OverflowError, ZeroDivisionError or ValueError past the float range (the
     callers then take numpy's arithmetic, which gives inf or NaN instead).
@@ -242,9 +243,13 @@ def _solve_scalar(law, gap, r):
         # _tokens and _params in line, the same operations
         tokens = (c1 * (1.0 + q) / gap) ** inv_beta if q < 1.0 else k / q
         params = (a_ab * (1.0 + q) / (gap * (beta + ab * q))) ** inv_alpha
+    else:
+        q, iterations = 0.0, 0
+        tokens, params = _tokens(c1, gap, beta, k, q), _params(law, gap, q)
+    if not chinchilla:
         return tokens, params, iterations
-    q = 0.0
-    return _tokens(c1, gap, beta, k, q), _params(law, gap, q), 0
+    # chinchilla_point's formulas: with q = 0, (1 + q) and (beta + ab q) are exact
+    return tokens, params, iterations, (c1 / gap) ** inv_beta, (a_ab / (gap * beta)) ** inv_alpha
 
 
 def scalar_root(law, gap, r):
@@ -291,14 +296,9 @@ def scalar_optimum(law, gap, r):
     cell), the same floats; None past the float range (the caller takes the array path).
     """
     try:
-        tokens, params, iterations = _solve_scalar(law, gap, r)
-        _, beta, c1, _, a_ab, _, inv_alpha, inv_beta = law_constants(law)
-        # chinchilla_point's formulas: with q = 0, (1 + q) and (beta + ab q) are exact
-        chin_tokens = (c1 / gap) ** inv_beta
-        chin_params = (a_ab / (gap * beta)) ** inv_alpha
+        return _solve_scalar(law, gap, r, True)
     except (OverflowError, ZeroDivisionError, ValueError):
         return None
-    return tokens, params, iterations, chin_tokens, chin_params
 
 
 def _tokens(c1, gap, beta, k, q):
