@@ -278,23 +278,18 @@ def _scalar_plan(law, loss, k_train, k_inference, unit, argument, source):
         tokens, params, iterations = solved.tokens, solved.params, solved.iterations
     else:
         tokens, params, iterations, chin_tokens, chin_params = found
-    optimal = _model_plan(
-        params, tokens, loss, k_train * params * tokens, k_inference * params, unit
-    )
-    chinchilla = _model_plan(
-        chin_params,
-        chin_tokens,
-        loss,
-        k_train * chin_params * chin_tokens,
-        k_inference * chin_params,
-        unit,
-    )
-    if not (math.isfinite(optimal.total) and math.isfinite(chinchilla.total)):
+    # _plan's costs, and ModelPlan.total of each, on floats
+    training, inference = k_train * params * tokens, k_inference * params
+    chin_training, chin_inference = k_train * chin_params * chin_tokens, k_inference * chin_params
+    if not (math.isfinite(training + inference) and math.isfinite(chin_training + chin_inference)):
         raise _out_of_range(loss)
     plan = _new(OptimalPlan)
     fields = plan.__dict__
-    fields["optimal"], fields["chinchilla"], fields["iterations"] = optimal, chinchilla, iterations
-    fields["valid"], fields["unique_tokens"] = True, None
+    fields["optimal"] = _model_plan(params, tokens, loss, training, inference, unit)
+    fields["chinchilla"] = _model_plan(
+        chin_params, chin_tokens, loss, chin_training, chin_inference, unit
+    )
+    fields["iterations"], fields["valid"], fields["unique_tokens"] = iterations, True, None
     return plan
 
 
