@@ -204,7 +204,11 @@ def _breakeven_scalar(law, loss, p_in, p_out, d_in, d_out, hw):
     found = _newton_scalar(law, gap, a, c, n_min, k_train, d_in, d_out, hw)
     if found is None:
         return None
-    return BreakEven(found[0], a, floor, found[1])
+    answer = object.__new__(BreakEven)  # BreakEven(...) without four object.__setattr__
+    answer.__dict__.update(
+        requests=found[0], api_cost_per_request=a, floor_cost_per_request=floor, iterations=found[1]
+    )
+    return answer
 
 
 @gate(
@@ -258,7 +262,13 @@ def breakeven_requests(
         input_tokens,
         output_tokens,
     )
-    if type(loss) is float and all(type(v) is float for v in (p_in, p_out, d_in, d_out)):
+    if (
+        type(loss) is float
+        and type(p_in) is float
+        and type(p_out) is float
+        and type(d_in) is float
+        and type(d_out) is float
+    ):
         try:
             found = _breakeven_scalar(law, loss, p_in, p_out, d_in, d_out, hw)
         except (OverflowError, ZeroDivisionError, ValueError):
