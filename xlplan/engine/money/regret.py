@@ -151,9 +151,10 @@ def check_scenarios(requests_scenarios, name="requests_scenarios"):
     return values
 
 
-def _scenario_list(requests_scenarios):
+def _scenario_list(requests_scenarios, on_invalid=None, law=None):
     """A list of valid scenarios as floats (an Excel range) stays a list: no numpy for a
-    cell of :func:`robust_plan`; anything else is :func:`check_scenarios`' array."""
+    cell of :func:`robust_plan`; anything else is :func:`check_scenarios`' array. Takes
+    (and ignores) ``on_invalid`` and ``law``: it is the gate's ``check_value``."""
     values = requests_scenarios
     if type(values) is list and len(values) >= MIN_SCENARIOS:
         for x in values:  # a loop, not all() over a generator: a third of the time
@@ -261,7 +262,7 @@ def _tokens_on_constraint(law, loss, params):
 
 @gate(
     LOSS,
-    SCENARIOS.but(check_value=lambda value, on_invalid, law: _scenario_list(value)),
+    SCENARIOS.but(check_value=_scenario_list),
     INPUT_TOKENS,
     OUTPUT_TOKENS,
     HARDWARE,
@@ -380,15 +381,18 @@ def _robust_direct(loss, low, high, input_tokens, output_tokens, hardware, law):
         if not per_request > 0:
             return None
         params = (best[1] - best[0]) / (per_request * (high - low))
-        params = min(max(params, sizes[1][0]), sizes[0][0])
+        # min(max(params, N*(R_hi)), N*(R_lo)), as the builtins do it
+        params = sizes[1][0] if sizes[1][0] > params else params
+        params = sizes[0][0] if sizes[0][0] < params else params
         try:
             tokens = float(_tokens_on_constraint(law, loss, params))
         except (OverflowError, ZeroDivisionError, ValueError):
             return None
         if not (0.0 < params < math.inf and 0.0 < tokens < math.inf):
             return None
-    regret_low = k_train * params * tokens + per_flop * low * per_token * params - best[0]
-    regret_high = k_train * params * tokens + per_flop * high * per_token * params - best[1]
+    training = k_train * params * tokens  # lifetime_cost's training $, then its total
+    regret_low = training + per_flop * low * per_token * params - best[0]
+    regret_high = training + per_flop * high * per_token * params - best[1]
     plan = object.__new__(RobustPlan)  # RobustPlan(...) without eight __setattr__ calls
     plan.__dict__.update(
         params=params,
