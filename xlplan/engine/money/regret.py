@@ -394,16 +394,11 @@ def _robust_direct(loss, low, high, input_tokens, output_tokens, hardware, law):
     regret_low = training + per_flop * low * per_token * params - best[0]
     regret_high = training + per_flop * high * per_token * params - best[1]
     plan = object.__new__(RobustPlan)  # RobustPlan(...) without eight __setattr__ calls
-    plan.__dict__.update(
-        params=params,
-        tokens=tokens,
-        loss=loss,
-        worst_regret=max(regret_low, regret_high, 0.0),
-        requests_low=low,
-        requests_high=high,
-        regret_low=regret_low,
-        regret_high=regret_high,
-    )
+    fields = plan.__dict__
+    fields["params"], fields["tokens"], fields["loss"] = params, tokens, loss
+    fields["worst_regret"] = max(regret_low, regret_high, 0.0)
+    fields["requests_low"], fields["requests_high"] = low, high
+    fields["regret_low"], fields["regret_high"] = regret_low, regret_high
     return plan
 
 
