@@ -13,8 +13,8 @@ equations that Excel cells solve, p x + q log(1 + e**x) = m (sizing: p = beta,
 q = 1; budgets: p = 1 + beta, q = alpha - 1), so its loop calls no function per
 step: a generic scalar kernel calling ``terms`` made the sizing solver's scalar root
 about 20% slower than its old inlined loop; this one costs 7% more instructions
-(the call and the result object). Equations whose every ``terms`` is itself a solve
-(break-even) take :func:`halley_scalar`, the generic scalar loop. Solvers turn an
+(the call and the result object). Other equations (break-even's, in the sizing
+solver's variable) take :func:`halley_scalar`, the generic scalar loop. Solvers turn an
 unconverged result into a :class:`~xlplan.engine.errors.ConvergenceError`
 (:func:`check`), so failure is loud for their callers, never a silent best guess.
 
@@ -232,9 +232,9 @@ def halley_scalar(
 ):
     """:func:`halley` for floats: one element, no numpy, the same steps and tests.
 
-    For equations whose ``terms`` already cost far more than a function call (each
-    break-even step solves a sizing problem), so one generic loop serves them; the
-    sizing equations keep :func:`softplus_root`. ``terms(x, *args)`` returns floats
+    For equations other than the softplus family (break-even's, whose ``terms`` cost a
+    power and two logs), so one generic loop serves them; the sizing equations keep
+    :func:`softplus_root`. ``terms(x, *args)`` returns floats
     (f'' None for Newton). Returns a :class:`RootResult` of floats and ints, equal to
     what :func:`halley` gives a one-element array whose ``terms`` compute the same
     floats.
