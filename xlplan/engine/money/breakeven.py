@@ -130,7 +130,7 @@ def _newton(law, loss, a, c, start, d_in, d_out, hardware):
 def _newton_scalar(law, gap, a, c, n_min, k_train, d_in, d_out, hardware):
     """:func:`_newton` for floats, in the sizing solver's own unknown: no solve per step.
 
-    The optimum at R is explicit in the solver's log-ratio s (:mod:`..paper.solver`):
+    The optimum at R is explicit in the solver's log-ratio s (:mod:`xlplan.engine.paper.solver`):
     phi(s) = m gives r, so R = r k_train / c, and q = e**s gives N* and D*. By the
     constraint log r - log D* = s - log(k_factor) exactly, so a R = C*(R), that is
     R (a - N* c) = k_train N* D*, becomes
