@@ -59,7 +59,12 @@ from ..errors import InvalidValueError
 from ..money.budget import DOLLARS, BudgetPlan, best_for_budget, best_for_flops, loss_at_dollars
 from ..paper.sizing import ModelPlan
 from .arguments import CONTEXT, SCALAR_BANDWIDTH, SCALAR_BATCH, serving_hardware
-from .kv_sizing import KV_BYTES_PER_ELEMENT, bracketed_minimum, kv_request_cost
+from .kv_sizing import (
+    KV_BYTES_PER_ELEMENT,
+    batch_hardware,
+    bracketed_minimum,
+    kv_request_cost,
+)
 from .serving import at_batch
 
 __all__ = ["kv_best_for_budget", "kv_loss_at_dollars", "N_MAX_TOLERANCE"]
@@ -207,9 +212,13 @@ def kv_best_for_budget(
     """
     hw, u, d_in, d_out, c = (hardware, bandwidth_utilisation, input_tokens, output_tokens, context)
     kv_element = hw.bytes_per_weight if kv_bytes_per_element is None else kv_bytes_per_element
-    closed = best_for_budget.kernel(dollars, requests, d_in, d_out, at_batch(hw, batch, u), law)
+    closed = best_for_budget.kernel(dollars, requests, d_in, d_out, batch_hardware(hw, batch, u), law)
     if np.all(np.asarray(c) == 0):
         return closed
+    if all(isinstance(v, float) for v in (dollars, requests, d_in, d_out, c)):  # one cell
+        plan = _scalar_search(law, hw, dollars, requests, d_in, d_out, c, batch, u, kv_element)
+        if plan is not None:
+            return plan
     scalar = all(np.ndim(v) == 0 for v in (dollars, requests, d_in, d_out, c))
     values = np.broadcast_arrays(
         *(
@@ -237,6 +246,25 @@ def kv_best_for_budget(
         return BudgetPlan(plan, int(steps[0]), math.isfinite(plan.loss))
     plan = ModelPlan(*(v.reshape(shape) for v in best), "USD")
     return BudgetPlan(plan, steps.reshape(shape), validate.valid_mask(plan.loss))
+
+
+def _scalar_search(law, hw, dollars, requests, d_in, d_out, c, batch, u, kv_element):
+    """The plan of one float scenario with a cache to price, by :mod:`.kv_scalar` (the
+    same floats as :func:`_search`), or None: that path leaves it to the array path."""
+    from . import kv_scalar  # imports this module's constants
+
+    dollars, requests, d_in, d_out, c = (float(v) for v in (dollars, requests, d_in, d_out, c))
+    if not (c > 0 and requests * (d_in + d_out) > 0):
+        return None  # the closed form's numbers, as the array path gives them
+
+    found = kv_scalar.budget_search(
+        law, hw, dollars, requests, d_in, d_out, c, batch, u, kv_element, best_for_flops
+    )
+    if found is None:
+        return None
+    n, tokens, training, serving, steps = found
+    plan = ModelPlan(n, tokens, float(law.plain_loss(n, tokens)), training, serving, "USD")
+    return BudgetPlan(plan, steps, math.isfinite(plan.loss))
 
 
 def _fields(plan):

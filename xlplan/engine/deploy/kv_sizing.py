@@ -19,6 +19,7 @@ scenarios at once. With context 0 (no cache) :func:`..paper.sizing.cost_optimal`
 closed form is used, at the decode MFU of the roofline at the batch.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -187,9 +188,13 @@ def kv_cost_optimal(
     """
     hw, u, d_in, d_out, c = (hardware, bandwidth_utilisation, input_tokens, output_tokens, context)
     kv_element = hw.bytes_per_weight if kv_bytes_per_element is None else kv_bytes_per_element
-    closed = cost_optimal.kernel(loss, requests, d_in, d_out, at_batch(hw, batch, u), law)
+    closed = cost_optimal.kernel(loss, requests, d_in, d_out, batch_hardware(hw, batch, u), law)
     if np.all(np.asarray(c) == 0):
         return closed
+    if all(isinstance(v, float) for v in (loss, requests, d_in, d_out, c)):  # one cell
+        plan = _scalar_search(law, hw, loss, requests, d_in, d_out, c, batch, u, kv_element)
+        if plan is not None:
+            return plan
     scalar = all(np.ndim(v) == 0 for v in (loss, requests, d_in, d_out, c))
     loss, requests, d_in, d_out, c = np.broadcast_arrays(
         *(np.atleast_1d(np.asarray(v, dtype=np.float64)) for v in (loss, requests, d_in, d_out, c))
@@ -225,6 +230,36 @@ def _search(law, hw, loss, requests, d_in, d_out, c, batch, u, kv_element):
     return OptimalPlan(
         optimal, chinchilla, np.full(n.shape, iterations), validate.valid_mask(optimal.total)
     )
+
+
+def batch_hardware(hw, batch, u):
+    """:func:`.serving.at_batch` (checked values), kept for the last few (hardware, batch,
+    share): a cell recalculated keeps its hardware, and building one costs more than a
+    KV-aware search of one scenario's float path."""
+    try:
+        return _batch_hardware(hw, batch, u)
+    except TypeError:  # a setting that cannot be hashed
+        return at_batch(hw, batch, u)
+
+
+@functools.lru_cache(maxsize=16)
+def _batch_hardware(hw, batch, u):
+    return at_batch(hw, batch, u)
+
+
+def _scalar_search(law, hw, loss, requests, d_in, d_out, c, batch, u, kv_element):
+    """:func:`_search` of one float scenario by :mod:`.kv_scalar` (the same floats), or
+    None where that path leaves the answer to the array path."""
+    from . import kv_scalar  # imports this module's constants
+
+    loss, requests, d_in, d_out, c = (float(v) for v in (loss, requests, d_in, d_out, c))
+    found = kv_scalar.cost_search(law, hw, loss, requests, d_in, d_out, c, batch, u, kv_element)
+    if found is None:
+        return None
+    (n, tokens, training, serving), chin, iterations = found
+    optimal = ModelPlan(n, tokens, loss, training, serving, "USD")
+    chinchilla = ModelPlan(chin[0], chin[1], loss, chin[2], chin[3], "USD")
+    return OptimalPlan(optimal, chinchilla, iterations, math.isfinite(training + serving))
 
 
 def bracketed_minimum(f, z_top, what="KV-aware sizing", quantity="cost"):
