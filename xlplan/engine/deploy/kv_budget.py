@@ -212,7 +212,9 @@ def kv_best_for_budget(
     """
     hw, u, d_in, d_out, c = (hardware, bandwidth_utilisation, input_tokens, output_tokens, context)
     kv_element = hw.bytes_per_weight if kv_bytes_per_element is None else kv_bytes_per_element
-    closed = best_for_budget.kernel(dollars, requests, d_in, d_out, batch_hardware(hw, batch, u), law)
+    closed = best_for_budget.kernel(
+        dollars, requests, d_in, d_out, batch_hardware(hw, batch, u), law
+    )
     if np.all(np.asarray(c) == 0):
         return closed
     if all(isinstance(v, float) for v in (dollars, requests, d_in, d_out, c)):  # one cell

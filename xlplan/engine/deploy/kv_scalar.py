@@ -310,4 +310,3 @@ def budget_search(law, hw, dollars, requests, d_in, d_out, c, batch, u, kv_eleme
 def _loss(law, n, tokens):
     """:func:`.kv_budget._loss` for floats: L(N, D) where D > 0, +inf elsewhere (NaN too)."""
     return float(law.plain_loss(n, tokens)) if tokens > 0 else math.inf
-
