@@ -215,12 +215,14 @@ def kv_best_for_budget(
     closed = best_for_budget.kernel(
         dollars, requests, d_in, d_out, batch_hardware(hw, batch, u), law
     )
-    if np.all(np.asarray(c) == 0):
-        return closed
     if all(isinstance(v, float) for v in (dollars, requests, d_in, d_out, c)):  # one cell
+        if c == 0:
+            return closed
         plan = _scalar_search(law, hw, dollars, requests, d_in, d_out, c, batch, u, kv_element)
         if plan is not None:
             return plan
+    elif np.all(np.asarray(c) == 0):
+        return closed
     scalar = all(np.ndim(v) == 0 for v in (dollars, requests, d_in, d_out, c))
     values = np.broadcast_arrays(
         *(

@@ -189,12 +189,14 @@ def kv_cost_optimal(
     hw, u, d_in, d_out, c = (hardware, bandwidth_utilisation, input_tokens, output_tokens, context)
     kv_element = hw.bytes_per_weight if kv_bytes_per_element is None else kv_bytes_per_element
     closed = cost_optimal.kernel(loss, requests, d_in, d_out, batch_hardware(hw, batch, u), law)
-    if np.all(np.asarray(c) == 0):
-        return closed
     if all(isinstance(v, float) for v in (loss, requests, d_in, d_out, c)):  # one cell
+        if c == 0:
+            return closed
         plan = _scalar_search(law, hw, loss, requests, d_in, d_out, c, batch, u, kv_element)
         if plan is not None:
             return plan
+    elif np.all(np.asarray(c) == 0):
+        return closed
     scalar = all(np.ndim(v) == 0 for v in (loss, requests, d_in, d_out, c))
     loss, requests, d_in, d_out, c = np.broadcast_arrays(
         *(np.atleast_1d(np.asarray(v, dtype=np.float64)) for v in (loss, requests, d_in, d_out, c))

@@ -156,9 +156,14 @@ def _all_scalar(*values):
 def _batch(batch, on_invalid, law=None):
     """A whole number of sequences >= 1."""
     b = validate.number("batch", batch, low=1.0, low_open=False, on_invalid=on_invalid)
-    whole = np.floor(b) == b if not isinstance(b, float) else (math.isnan(b) or b.is_integer())
-    if np.all(whole):
-        return b
+    if isinstance(b, float):  # one cell: no numpy
+        whole = math.isnan(b) or b.is_integer()
+        if whole:
+            return b
+    else:
+        whole = np.floor(b) == b
+        if np.all(whole):
+            return b
     if on_invalid == "nan":
         return np.where(whole, b, np.nan)
     bad = float(np.asarray(b)[~np.asarray(whole)].ravel()[0])
