@@ -37,7 +37,7 @@ __all__ = []
 # numpy's ufuncs on floats (see above); no other numpy on this path.
 _exp, _expm1, _log, _power, _array = np.exp, np.expm1, np.log, np.power, np.array
 # The array path's grid offsets, Z_SPAN x linspace(1, 0): the same floats.
-_OFFSETS = (Z_SPAN * np.linspace(1.0, 0.0, GRID_POINTS)).tolist()
+_OFFSETS = Z_SPAN * np.linspace(1.0, 0.0, GRID_POINTS)
 _THIRD = 1.0 / 3.0
 _BELOW_KINK = (shape._BLOCK + 2.0) * shape.ASPECT_RATIO**2
 _ABOVE_KINK = shape._BLOCK * shape.ASPECT_RATIO**2
@@ -143,10 +143,16 @@ def _golden(f, a, b):
     raise _Leave
 
 
-def bracketed_minimum(f, z_top):
-    """:func:`.kv_sizing.bracketed_minimum` for one scenario: (z, steps)."""
-    grid = [z_top - offset for offset in _OFFSETS]
-    values = [f(z) for z in grid]
+def bracketed_minimum(f, on_grid, z_top):
+    """:func:`.kv_sizing.bracketed_minimum` for one scenario: (z, steps).
+
+    ``on_grid(z)`` gives f's floats on the grid, an array of z: its exp and power calls
+    once on the whole grid (the same floats, element by element) where f makes one per
+    point; ``f(z)`` serves the golden-section steps.
+    """
+    grid = z_top - _OFFSETS
+    values = on_grid(grid)
+    grid = grid.tolist()
     best, grid_best = 0, values[0]
     for i in range(GRID_POINTS):
         value = values[i]
@@ -201,8 +207,19 @@ def cost_search(law, hw, loss, requests, d_in, d_out, c, batch, u, kv_element):
             n, tokens, top = at(z)
             return k_train * n * tokens + demand(n, top)
 
+        def on_grid(z):
+            s = _exp(z)
+            n = n_min * _exp(s)
+            tokens = _power(B / (-gap * _expm1(minus_alpha * s)), inverse_beta).tolist()
+            tops = _power(n / _ABOVE_KINK, _THIRD).tolist()
+            n = n.tolist()
+            return [
+                k_train * n[i] * tokens[i] + demand(n[i], tops[i] if n[i] > _SURELY_ABOVE else None)
+                for i in range(GRID_POINTS)
+            ]
+
         z_top = float(_log(float(_log(chin_params / n_min))))
-        z, iterations = bracketed_minimum(f, z_top)
+        z, iterations = bracketed_minimum(f, on_grid, z_top)
         n, tokens, _ = at(z)
         optimal = (n, tokens, k_train * n * tokens, demand(n))
         chin = (chin_params, chin_tokens, k_train * chin_params * chin_tokens, demand(chin_params))
@@ -299,8 +316,20 @@ def budget_search(law, hw, dollars, requests, d_in, d_out, c, batch, u, kv_eleme
         def f(z):
             return _loss(law, *at(z))
 
+        def on_grid(z):
+            n = n_max * _exp(-_exp(z))
+            tops = _power(n / _ABOVE_KINK, _THIRD).tolist()
+            sizes = n.tolist()
+            tokens = [
+                (dollars - spend(v, tops[i] if v > _SURELY_ABOVE else None)) / (k_train * v)
+                for i, v in enumerate(sizes)
+            ]
+            trained = [t if t > 0 else 1.0 for t in tokens]  # as kv_budget._loss
+            losses = law.plain_loss(n, _array(trained)).tolist()
+            return [losses[i] if tokens[i] > 0 else math.inf for i in range(GRID_POINTS)]
+
         z_top = float(_log(float(_log(n_max / n_low))))
-        z, steps = bracketed_minimum(f, z_top)
+        z, steps = bracketed_minimum(f, on_grid, z_top)
         n, tokens = at(z)
         return n, tokens, k_train * n * tokens, spend(n), steps
     except (_Leave, ZeroDivisionError, OverflowError):
