@@ -40,7 +40,9 @@ already has. The probe is the better of N_max / 2 and the answer of
 c(N_max) / N_max per parameter (its N is below N_max, so it leaves money to train).
 
 With context 0 (no cache) or no serving cost, the answer is ``best_for_budget``'s
-at the roofline decode MFU of the batch (:func:`.serving.at_batch`), bit for bit.
+at the roofline decode MFU of the batch (:func:`.serving.at_batch`), bit for bit. One
+scenario of floats (an Excel cell) is searched on floats by :mod:`.kv_scalar`, with the
+same steps and the same answer, bit for bit.
 """
 
 import math

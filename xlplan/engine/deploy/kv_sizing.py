@@ -16,7 +16,9 @@ within 1e-16 of N_min as well as ones at N_chin. A grid of ``GRID_POINTS`` value
 z brackets the best grid point between its neighbours, and golden-section search
 shrinks that bracket to ``Z_TOLERANCE`` (a relative error in N below 1e-8), all
 scenarios at once. With context 0 (no cache) :func:`..paper.sizing.cost_optimal`'s
-closed form is used, at the decode MFU of the roofline at the batch.
+closed form is used, at the decode MFU of the roofline at the batch. One scenario of
+floats (an Excel cell) is searched on floats by :mod:`.kv_scalar`, with the same steps
+and the same answer, bit for bit.
 """
 
 import functools
