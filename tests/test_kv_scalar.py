@@ -196,6 +196,8 @@ class _NoNumpy:
     "call",
     [
         lambda: udfs.COST_OPT_KV(2.1, 1e9, 4096.0),
+        lambda: udfs.BEST_FOR_BUDGET_KV(1e6, 1e9, 4096.0),
+        lambda: udfs.BEST_FOR_BUDGET_KV(3e7, 1e12, 32768.0, 500.0, 500.0, "h200", 16),
         lambda: udfs.COST_OPT_PV_KV(2.1, [[1e8] * 12], 4096.0, 0.1, -0.25),
         lambda: udfs.COST_OPT_KV(1.9, 3e12, 131072.0, 2000.0, 500.0, "h100", 64, "epoch-2024"),
         lambda: kv_sizing.kv_cost_optimal(
@@ -205,7 +207,8 @@ class _NoNumpy:
 )
 def test_one_float_per_argument_uses_no_numpy_arrays(monkeypatch, call):
     # numpy's ufuncs on floats stay (kv_scalar binds them at import: numpy's exp and
-    # power differ from math's in the last bit); nothing else of numpy runs.
+    # power differ from math's in the last bit), and ScalingLaw.plain_loss on the budget's
+    # grid; nothing else of numpy runs.
     expected = call()
     for module in (
         kv_sizing,
@@ -226,15 +229,6 @@ def test_one_float_per_argument_uses_no_numpy_arrays(monkeypatch, call):
         if hasattr(module, "np"):
             monkeypatch.setattr(module, "np", _NoNumpy())
     assert call() == expected
-
-
-def test_budget_cell_uses_numpy_only_for_its_probe(monkeypatch):
-    # The linearised probe is best_for_flops' array path (its float path differs in ulps).
-    expected = udfs.BEST_FOR_BUDGET_KV(1e6, 1e9, 4096.0)
-    for module in (kv_sizing, kv_budget, kv_scalar, kvcache, serving, shape):
-        if hasattr(module, "np"):
-            monkeypatch.setattr(module, "np", _NoNumpy())
-    assert udfs.BEST_FOR_BUDGET_KV(1e6, 1e9, 4096.0) == expected
 
 
 def test_cell_errors_are_unchanged():

@@ -264,7 +264,7 @@ def _scalar_search(law, hw, dollars, requests, d_in, d_out, c, batch, u, kv_elem
         return None  # the closed form's numbers, as the array path gives them
 
     found = kv_scalar.budget_search(
-        law, hw, dollars, requests, d_in, d_out, c, batch, u, kv_element, best_for_flops
+        law, hw, dollars, requests, d_in, d_out, c, batch, u, kv_element
     )
     if found is None:
         return None

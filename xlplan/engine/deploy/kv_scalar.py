@@ -35,7 +35,8 @@ from .kv_sizing import (
 __all__ = []
 
 # numpy's ufuncs on floats (see above); no other numpy on this path.
-_exp, _expm1, _log, _power, _array = np.exp, np.expm1, np.log, np.power, np.array
+_exp, _expm1, _log, _log1p = np.exp, np.expm1, np.log, np.log1p
+_power, _array = np.power, np.array
 # The array path's grid offsets, Z_SPAN x linspace(1, 0): the same floats.
 _OFFSETS = Z_SPAN * np.linspace(1.0, 0.0, GRID_POINTS)
 _THIRD = 1.0 / 3.0
@@ -266,12 +267,11 @@ def _illinois(fun, low, high, f_low, f_high, xtol):
     return 0.5 * (low + high)
 
 
-def budget_search(law, hw, dollars, requests, d_in, d_out, c, batch, u, kv_element, best_for_flops):
+def budget_search(law, hw, dollars, requests, d_in, d_out, c, batch, u, kv_element):
     """:func:`.kv_budget._search` for floats: (n, tokens, training, serving, steps), or None.
 
-    ``best_for_flops`` (:func:`..money.budget.best_for_flops`) gives the linearised probe,
-    called on one-element arrays as the array path does: its float path differs from its
-    array path in the last bits, and the probe sets the grid.
+    The linearised probe is :func:`_linear_probe`: ``best_for_flops``' array path on a
+    float (its own float path differs in the last bits, and the probe sets the grid).
     """
     from .kv_budget import _MAX_STEPS, _R_PER_TOKEN, _STEP, N_MAX_TOLERANCE
 
@@ -297,8 +297,7 @@ def budget_search(law, hw, dollars, requests, d_in, d_out, c, batch, u, kv_eleme
             f_low = fun(low)
         n_max = float(_exp(_illinois(fun, low, high, f_low, f_high, N_MAX_TOLERANCE)))
         s = dollars / k_train
-        flops, demand = TRAIN_FLOPS_PER_PARAM_TOKEN * s, s / n_max / _R_PER_TOKEN
-        linear = float(best_for_flops.kernel(_array([flops]), _array([demand]), law).params[0])
+        linear = _linear_probe(law, TRAIN_FLOPS_PER_PARAM_TOKEN * s, s / n_max / _R_PER_TOKEN)
         if linear != linear:  # numpy's minimum keeps a NaN
             raise _Leave
         probe_loss = math.inf
@@ -334,6 +333,56 @@ def budget_search(law, hw, dollars, requests, d_in, d_out, c, batch, u, kv_eleme
         return n, tokens, k_train * n * tokens, spend(n), steps
     except (_Leave, ZeroDivisionError, OverflowError):
         return None
+
+
+def _linear_probe(law, flops, demand):
+    """Params of :func:`..money.budget.best_for_flops` (demand > 0) by its array path's
+    steps on floats: ``budget._root``'s ``roots.halley`` with its blind sweeps and
+    :func:`..roots.softplus_terms` written in line, numpy's exp, log and log1p."""
+    from ..money import budget
+
+    s, r = flops / TRAIN_FLOPS_PER_PARAM_TOKEN, demand * budget._R_PER_TOKEN
+    if not r > 0 or s != s:
+        raise _Leave
+    a, b = law.alpha, law.beta
+    p, q = 1.0 + b, a - 1.0
+    shift = math.log(a * law.A / (b * law.B))
+    ftol = min(a + b, p) * budget.T_TOLERANCE
+    xtol = budget.T_TOLERANCE
+    log_r = float(_log(r))
+    m = a * float(_log(s)) - (a + b) * log_r - shift
+    low = m - max(q, 0.0) * budget._LOG2
+    high = m - min(q, 0.0) * budget._LOG2
+    low = low / (a + b) if low > 0 else low / p
+    high = high / (a + b) if high > 0 else high / p
+    x = 0.5 * (low + high)
+    limit = budget.MAX_ITERATIONS
+    blind = max(min(budget.VECTOR_SWEEPS, limit) - 1, 0)
+    for iteration in range(limit):
+        e = float(_exp(-(x if x >= 0 else -x)))
+        sigma = (1.0 if x > 0 else e) / (1.0 + e)
+        softplus = (x if x > 0.0 else 0.0) + float(_log1p(e))
+        if q == 1.0:
+            f, f1, f2 = p * x + softplus - m, p + sigma, sigma * (1.0 - sigma)
+        else:
+            f, f1, f2 = p * x + q * softplus - m, p + q * sigma, q * (sigma * (1.0 - sigma))
+        if f != f:
+            raise _Leave
+        if iteration >= blind and (
+            (ftol > 0 and (f if f >= 0 else -f) < ftol) or (xtol > 0 and high - low < xtol)
+        ):
+            break  # converged at x: the array path keeps it
+        step = f / f1 / (1.0 - f * f2 / (2.0 * f1 * f1))
+        low = x if f < 0 else low
+        high = x if f > 0 else high
+        new = x - step
+        x = new if low <= new <= high else 0.5 * (low + high)
+        if iteration >= blind and step == 0.0:  # rtol 0: |step| <= 0
+            break
+    else:
+        raise _Leave  # the array path checks its last iterate and raises or answers
+    tokens = float(_exp(log_r + x))
+    return s / (r + tokens)
 
 
 def _loss(law, n, tokens):
