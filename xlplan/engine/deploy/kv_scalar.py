@@ -195,18 +195,25 @@ def cost_search(law, hw, loss, requests, d_in, d_out, c, batch, u, kv_element):
         demand = request_cost(hw, requests, d_in, d_out, batch, c, kv_element, u)
         B, minus_alpha, inverse_beta = law.B, -law.alpha, 1.0 / law.beta
 
+        exponents = _array((inverse_beta, _THIRD))
+
         def at(z):
             s = float(_exp(z))
             n = n_min * float(_exp(s))
             base = B / (-gap * float(_expm1(minus_alpha * s)))
             if n > _SURELY_ABOVE:  # both powers in one call
-                tokens, top = _pair_power(base, n / _ABOVE_KINK, inverse_beta, _THIRD)
+                tokens, top = _power(_array((base, n / _ABOVE_KINK)), exponents).tolist()
                 return n, tokens, top
             return n, float(_power(base, inverse_beta)), None
 
         def f(z):
-            n, tokens, top = at(z)
-            return k_train * n * tokens + demand(n, top)
+            s = float(_exp(z))
+            n = n_min * float(_exp(s))
+            base = B / (-gap * float(_expm1(minus_alpha * s)))
+            if n > _SURELY_ABOVE:  # both powers in one call; at(z) in line
+                tokens, top = _power(_array((base, n / _ABOVE_KINK)), exponents).tolist()
+                return k_train * n * tokens + demand(n, top)
+            return k_train * n * float(_power(base, inverse_beta)) + demand(n)
 
         def on_grid(z):
             s = _exp(z)
@@ -313,7 +320,9 @@ def budget_search(law, hw, dollars, requests, d_in, d_out, c, batch, u, kv_eleme
             return n, (dollars - spend(n)) / (k_train * n)
 
         def f(z):
-            return _loss(law, *at(z))
+            n = n_max * float(_exp(-float(_exp(z))))
+            tokens = (dollars - spend(n)) / (k_train * n)
+            return float(law.plain_loss(n, tokens)) if tokens > 0 else math.inf  # _loss
 
         def on_grid(z):
             n = n_max * _exp(-_exp(z))
