@@ -1,4 +1,4 @@
-"""The KV-aware searches for one scenario of floats (one Excel cell): no numpy arrays.
+"""The KV-aware searches for one scenario of floats (one Excel cell).
 
 :func:`.kv_sizing.kv_cost_optimal` and :func:`.kv_budget.kv_best_for_budget` search
 with numpy on arrays of one element, paying numpy's per-call overhead on each of about
@@ -9,10 +9,12 @@ is flat to below its rounding, so its last comparisons are decided by the last b
 each value: every exp, expm1, log and power is therefore numpy's own ufunc called on a
 float (numpy's vectorised exp and power differ from :mod:`math`'s in the last bit for a
 few percent of arguments), and the arithmetic between them is written in the array
-path's order. The answers are the array path's, bit for bit.
+path's order. The only arrays are the 48 grid points', whose exp and power calls run
+once on the whole grid (the same floats, element by element). The answers are the
+array path's, bit for bit.
 
-Each function returns None where the scalar path would leave the array path's
-semantics (a NaN, a division by zero, a search that does not converge or certify):
+:func:`cost_search` and :func:`budget_search` return None where the float path would
+leave the array path's semantics (a NaN, a division by zero, a search that does not converge or certify):
 the caller then runs the array path, which gives its answer or its error.
 """
 
