@@ -14,8 +14,9 @@ once on the whole grid (the same floats, element by element). The answers are th
 array path's, bit for bit.
 
 :func:`cost_search` and :func:`budget_search` return None where the float path would
-leave the array path's semantics (a NaN, a division by zero, a search that does not converge or certify):
-the caller then runs the array path, which gives its answer or its error.
+leave the array path's semantics (a NaN, a division by zero, a search that does not
+converge or certify): the caller then runs the array path, which gives its answer or
+its error.
 """
 
 import math
