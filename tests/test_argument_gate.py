@@ -4,6 +4,7 @@ float cell never touches numpy."""
 
 import inspect
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,9 +24,12 @@ from xlplan.engine.deploy import (
     shape,
     training,
 )
-from xlplan.engine.errors import InvalidValueError, XlplanError
+from xlplan.engine.errors import InvalidTypeError, InvalidValueError, XlplanError
 from xlplan.engine.money import breakeven, budget, cashflow, launch, regret, schedule
 from xlplan.excel.convert import MAX_CELLS
+from xlplan.fit.bootstrap import bootstrap_law
+from xlplan.fit.law import fit_law, select_runs
+from xlplan.fit.plan_interval import plan_distribution, plan_interval
 
 BAD_LAW = "no-such-law"
 BAD_HW = "no-such-gpu"
@@ -537,3 +541,175 @@ def test_the_gates_one_comparison_is_exactly_the_declared_range():
                 probes += [bound, math.nextafter(bound, -math.inf), math.nextafter(bound, math.inf)]
         for x in probes:
             assert (low < x < high) == arg.fits(x), (arg.name, x)
+
+
+# The fitter: runs, options and demand checked together. Four rows are too few runs.
+FEW_RUNS = [[1e8, 2e9, 3.4], [2e8, 4e9, 3.1], [4e8, 8e9, 2.9], [8e8, 1.6e10, 2.7]]
+SARDANA = Path(__file__).parent / "data" / "sardana_mpt_47runs.csv"
+FIT_CALLS = {
+    fit_law: (
+        (FEW_RUNS,),
+        {"max_tokens_per_param": "100", "delta": 0.0, "grid": np.zeros((3, 4))},
+        {"runs", "max_tokens_per_param", "delta", "grid"},
+    ),
+    select_runs: ((FEW_RUNS, -1.0), {}, {"runs", "max_tokens_per_param"}),
+    bootstrap_law: (  # the runs are good: every option is still reported
+        (SARDANA, 1),
+        {"seed": -1, "level": 2, "delta": "x", "grid": {"a": [1.0]}},
+        {"n_resamples", "seed", "level", "delta", "grid"},
+    ),
+    plan_distribution: (
+        (FEW_RUNS, -1.0, -1.0, 9, -1),
+        {"max_tokens_per_param": 0.0, "delta": math.nan},
+        {"runs", "loss", "inference_tokens", "resamples", "seed", "max_tokens_per_param", "delta"},
+    ),
+    plan_interval: (  # max_tokens_per_param and delta are keys of its **options
+        (SARDANA, 0.0, "lots", 1.0, 10.5, 2.5),
+        {"max_tokens_per_param": -5, "delta": [1e-3]},
+        {
+            "loss",
+            "inference_tokens",
+            "level",
+            "resamples",
+            "seed",
+            "max_tokens_per_param",
+            "delta",
+        },
+    ),
+}
+
+
+def test_every_fitting_function_is_gated_and_listed_here():
+    from xlplan.fit import bootstrap, law
+    from xlplan.fit import plan_interval as interval_module
+
+    for module in (law, bootstrap, interval_module):
+        for name in module.__all__:
+            value = getattr(module, name)
+            if inspect.isfunction(value) and name not in ("check_delta", "hoffmann_grid"):
+                assert value in FIT_CALLS, f"add a call of {module.__name__}.{name}"
+                assert inspect.signature(value) == inspect.signature(value.kernel)
+
+
+@pytest.mark.parametrize("function", list(FIT_CALLS), ids=lambda f: f.__name__)
+def test_all_bad_arguments_in_one_error_in_fitting(function):
+    _reports_all(function, *FIT_CALLS[function])
+
+
+def test_fitting_errors_keep_their_messages_and_types():
+    with pytest.raises(InvalidValueError) as caught:
+        bootstrap_law(SARDANA, 1, seed=-1, level=2)
+    assert str(caught.value) == (
+        "n_resamples=1 is out of range: it must be a whole number >= 2; "
+        "seed=-1 is out of range: it must be a whole number >= 0; "
+        "level=2 is out of range: it must be a number in (0, 1)"
+    )
+    with pytest.raises(InvalidValueError, match="at most 100,000 resamples"):
+        bootstrap_law(SARDANA, 100_001)
+    with pytest.raises(InvalidTypeError, match=r"^delta=\[0.001\] must be a number$"):
+        fit_law(SARDANA, delta=[1e-3])  # one number, not an array
+    # Relations between arguments stay in the kernel: a cut-off that leaves too few runs.
+    with pytest.raises(InvalidValueError, match="leaves 0 of 47 runs") as caught:
+        select_runs(SARDANA, 9)
+    assert caught.value.argument == "max_tokens_per_param"
+
+
+def test_runs_are_read_once_per_call(monkeypatch):
+    from xlplan.fit import runs as runs_module
+
+    reads = []
+    real = runs_module.load_runs
+    monkeypatch.setattr(runs_module, "load_runs", lambda *a, **k: reads.append(1) or real(*a))
+    rows = runs_module.load_runs(SARDANA)
+    table = np.column_stack([rows.params, rows.tokens, rows.loss]).tolist()
+    reads.clear()
+    result = plan_interval(table, 2.2, 1e12, 0.8, 10, 1, max_tokens_per_param=500)
+    assert reads == [1]  # plan_interval -> plan_distribution -> bootstrap -> fit: once
+    assert result.n_resamples == 10
+    # Checked values reach the kernels: the same answer as from parsed runs and floats.
+    again = plan_interval.kernel(rows, 2.2, 1e12, 0.8, 10, 1, max_tokens_per_param=500.0)
+    assert result == again
+
+
+def _by_name_gate():
+    @engine_args.gate(
+        engine_args.PARAMS,
+        engine_args.TOKENS,
+        engine_args.INPUT_TOKENS,
+        engine_args.OUTPUT_TOKENS,
+    )
+    def kernel(params, *, tokens=1.0, input_tokens=70.0, **options):
+        return params, tokens, input_tokens, options
+
+    return kernel
+
+
+def test_gate_passes_keyword_only_parameters_and_declared_options_by_name():
+    kernel = _by_name_gate()
+    # output_tokens is a declared key of **options: checked, and its default passed.
+    assert kernel(2.0) == (2.0, 1.0, 70.0, {"output_tokens": 215.0})
+    assert kernel(2.0, tokens=3, output_tokens=4, note="x") == (
+        2.0,
+        3.0,
+        70.0,
+        {"output_tokens": 4.0, "note": "x"},  # an undeclared key passes unchecked
+    )
+    with pytest.raises(InvalidValueError) as caught:
+        kernel(-1.0, tokens=0.0, input_tokens=-1.0, output_tokens=-2.0)
+    assert set(caught.value.positions_by_argument) == {
+        "params",
+        "tokens",
+        "input_tokens",
+        "output_tokens",
+    }
+    assert inspect.signature(kernel) == inspect.signature(kernel.kernel)
+    # Calls Python refuses get Python's own TypeError, before any check.
+    for call, words in (
+        (lambda: kernel(2.0, 3.0), "positional"),
+        (lambda: kernel(), "params"),
+        (lambda: kernel(2.0, params=-1.0), "params"),
+    ):
+        with pytest.raises(TypeError, match=words):
+            call()
+
+
+def test_gate_refuses_drift_and_shapes_it_cannot_check():
+    with pytest.raises(TypeError, match="defaults"):
+
+        @engine_args.gate(engine_args.INPUT_TOKENS)
+        def drifted(*, input_tokens=71.0):
+            return input_tokens
+
+    with pytest.raises(TypeError, match="need a default"):
+
+        @engine_args.gate(engine_args.PARAMS)
+        def required_key(**options):
+            return options
+
+    with pytest.raises(TypeError, match="no parameters"):  # no **options: a typo
+
+        @engine_args.gate(engine_args.PARAMS)
+        def typo(*, param=1.0):
+            return param
+
+
+def test_excel_fit_arguments_come_from_the_fitting_declarations():
+    from xlplan.fit import args as fit_args
+
+    fit = {p.name: p for p in udfs.FUNCTIONS["FIT_COEFFS"].params}
+    interval = {p.name: p for p in udfs.FUNCTIONS["PLAN_INTERVAL"].params}
+    for specs, arg in (
+        (fit, fit_args.RUNS),
+        (fit, fit_args.MAX_TOKENS_PER_PARAM),
+        (fit, fit_args.DELTA),
+        (interval, fit_args.RUNS),
+        (interval, fit_args.INTERVAL_LEVEL),
+        (interval, fit_args.RESAMPLES),
+        (interval, fit_args.SEED),
+    ):
+        assert specs[arg.name].help == arg.help
+    assert fit["delta"].convert("delta", None) == fit_law.args[2].default == 1e-3
+    assert interval["level"].convert("level", None) == 0.9
+    assert interval["resamples"].convert("resamples", None) == 200
+    assert interval["seed"].convert("seed", None) == 0
+    assert inspect.signature(plan_interval).parameters["level"].default == 0.9

@@ -209,91 +209,151 @@ def gate(*args):
     its E. ``on_invalid`` (when the function takes it) is honoured: ``"nan"`` turns
     bad array elements into NaN instead of an error. The undecorated body stays
     reachable as ``function.kernel``, for callers whose arguments are checked.
+
+    Keyword-only parameters are checked alike and passed to the body by name; so are
+    keys of a ``**options`` parameter that have a declaration (given or not: the
+    declaration's default), while other keys pass through unchecked.
     """
 
     def decorate(kernel):
-        names, defaults = _signature(kernel)
-        index = {name: i for i, name in enumerate(names)}
-        missing = [a.name for a in args if a.name not in index]
-        if missing:
-            raise TypeError(f"{kernel.__name__}: no parameters {missing}")
-        drifted = [
-            a.name
-            for a in args
-            if a.default is not REQUIRED and defaults[index[a.name]] != a.default
-        ]
-        if drifted:  # one declaration: the signature may not say something else
-            raise TypeError(f"{kernel.__name__}: defaults of {drifted} differ from their Arg")
-        order = sorted(args, key=lambda a: (a.kind != "law", index[a.name]))
-        # (position, declaration, what it is, its open bounds): a number in range, a loss
-        # above the law's E, or a law or hardware resolved directly, cost no method call.
-        checks = tuple(
-            (index[a.name], a, _code(a), *(a.open_bounds() if a.kind == "number" else (0, 0)))
-            for a in order
-        )
-        invalid_at = index.get("on_invalid")
-        required = sum(d is REQUIRED for d in defaults)  # Python puts them first
-        most = len(names)
-
-        def bound(call_args, call_kwargs):
-            """The values of every parameter in order, or None for a call Python refuses."""
-            given = len(call_args)
-            if given > len(names):
-                return None
-            values = [*call_args, *defaults[given:]]
-            for key, value in call_kwargs.items():
-                at = index.get(key)
-                if at is None or at < given:
-                    return None
-                values[at] = value
-            if given < required and any(values[i] is REQUIRED for i in range(given, required)):
-                return None
-            return values
-
-        @functools.wraps(kernel)
-        def gated(*call_args, **call_kwargs):
-            if call_kwargs or not required <= len(call_args) <= most:
-                values = bound(call_args, call_kwargs)
-                if values is None:  # let Python raise its own TypeError
-                    return kernel(*call_args, **call_kwargs)
-            else:  # positional arguments only, as many as Python accepts: bound's values
-                values = [*call_args, *defaults[len(call_args) :]]
-            on_invalid = "raise" if invalid_at is None else values[invalid_at]
-            if on_invalid != "raise":
-                validate.check_on_invalid(on_invalid)
-            errors = law = None
-            for i, arg, code, low, high in checks:  # the law comes first
-                value = values[i]
-                if type(value) is float:
-                    if code == _NUMBER:
-                        if low < value < high:
-                            continue  # one valid cell: one comparison, no numpy
-                    elif code == _LOSS and law is not None and law.E < value < math.inf:
-                        continue
-                elif value is None and arg.optional_none:
-                    continue
-                try:
-                    if code == _LAW:
-                        values[i] = law = get_law(value)
-                    elif code == _HARDWARE:
-                        values[i] = get_hardware(value)
-                    elif code == _CUSTOM:
-                        values[i] = arg.check_value(value, on_invalid, law)
-                    elif code == _OTHER_LAW:
-                        values[i] = law = arg.check(value, on_invalid, law)
-                    else:
-                        values[i] = arg.check(value, on_invalid, law)
-                except XlplanError as error:
-                    errors = (errors or []) + [(i, error)]
-            if errors:
-                raise_collected(errors)
-            return kernel(*values)
-
+        parameters = inspect.signature(kernel).parameters.values()
+        if any(p.kind in (p.KEYWORD_ONLY, p.VAR_KEYWORD) for p in parameters):
+            return _by_name(kernel, args)
+        gated = _positional(kernel, args, *_signature(kernel))
         gated.kernel = kernel
         gated.args = tuple(args)
         return gated
 
     return decorate
+
+
+def _positional(kernel, args, names, defaults):
+    """``kernel`` behind the checks of ``args``; ``kernel(*values)`` in ``names`` order."""
+    index = {name: i for i, name in enumerate(names)}
+    missing = [a.name for a in args if a.name not in index]
+    if missing:
+        raise TypeError(f"{kernel.__name__}: no parameters {missing}")
+    drifted = [
+        a.name for a in args if a.default is not REQUIRED and defaults[index[a.name]] != a.default
+    ]
+    if drifted:  # one declaration: the signature may not say something else
+        raise TypeError(f"{kernel.__name__}: defaults of {drifted} differ from their Arg")
+    order = sorted(args, key=lambda a: (a.kind != "law", index[a.name]))
+    # (position, declaration, what it is, its open bounds): a number in range, a loss
+    # above the law's E, or a law or hardware resolved directly, cost no method call.
+    checks = tuple(
+        (index[a.name], a, _code(a), *(a.open_bounds() if a.kind == "number" else (0, 0)))
+        for a in order
+    )
+    invalid_at = index.get("on_invalid")
+    required = sum(d is REQUIRED for d in defaults)  # Python puts them first
+    most = len(names)
+
+    def bound(call_args, call_kwargs):
+        """The values of every parameter in order, or None for a call Python refuses."""
+        given = len(call_args)
+        if given > len(names):
+            return None
+        values = [*call_args, *defaults[given:]]
+        for key, value in call_kwargs.items():
+            at = index.get(key)
+            if at is None or at < given:
+                return None
+            values[at] = value
+        if given < required and any(values[i] is REQUIRED for i in range(given, required)):
+            return None
+        return values
+
+    @functools.wraps(kernel)
+    def gated(*call_args, **call_kwargs):
+        if call_kwargs or not required <= len(call_args) <= most:
+            values = bound(call_args, call_kwargs)
+            if values is None:  # let Python raise its own TypeError
+                return kernel(*call_args, **call_kwargs)
+        else:  # positional arguments only, as many as Python accepts: bound's values
+            values = [*call_args, *defaults[len(call_args) :]]
+        on_invalid = "raise" if invalid_at is None else values[invalid_at]
+        if on_invalid != "raise":
+            validate.check_on_invalid(on_invalid)
+        errors = law = None
+        for i, arg, code, low, high in checks:  # the law comes first
+            value = values[i]
+            if type(value) is float:
+                if code == _NUMBER:
+                    if low < value < high:
+                        continue  # one valid cell: one comparison, no numpy
+                elif code == _LOSS and law is not None and law.E < value < math.inf:
+                    continue
+            elif value is None and arg.optional_none:
+                continue
+            try:
+                if code == _LAW:
+                    values[i] = law = get_law(value)
+                elif code == _HARDWARE:
+                    values[i] = get_hardware(value)
+                elif code == _CUSTOM:
+                    values[i] = arg.check_value(value, on_invalid, law)
+                elif code == _OTHER_LAW:
+                    values[i] = law = arg.check(value, on_invalid, law)
+                else:
+                    values[i] = arg.check(value, on_invalid, law)
+            except XlplanError as error:
+                errors = (errors or []) + [(i, error)]
+        if errors:
+            raise_collected(errors)
+        return kernel(*values)
+
+    return gated
+
+
+def _by_name(kernel, args):
+    """The gate of a kernel with keyword-only parameters or ``**options``.
+
+    Every value is laid out in one list (positional parameters, keyword-only ones,
+    declared keys of ``**options``, then the other keys as one dict) and checked by the
+    positional gate of a kernel taking that list, which calls ``kernel`` by name.
+    """
+    parameters = inspect.signature(kernel).parameters
+    if any(p.kind in (p.POSITIONAL_ONLY, p.VAR_POSITIONAL) for p in parameters.values()):
+        raise TypeError(f"{kernel.__name__}: the gate takes no positional-only or *args")
+    positional = [n for n, p in parameters.items() if p.kind is p.POSITIONAL_OR_KEYWORD]
+    by_name = [n for n, p in parameters.items() if p.kind is p.KEYWORD_ONLY]
+    spread = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+    keys = [a for a in args if a.name not in parameters] if spread else []
+    if any(a.default is REQUIRED for a in keys):
+        raise TypeError(f"{kernel.__name__}: declared keys of **options need a default")
+    names = positional + by_name + [a.name for a in keys]
+    defaults = [parameters[n].default for n in positional + by_name] + [a.default for a in keys]
+    index = {name: i for i, name in enumerate(names)}
+    first = len(positional)
+
+    def laid_out(*values):
+        by_key = dict(zip(names[first:], values[first:-1], strict=True))
+        return kernel(*values[:first], **by_key, **values[-1])
+
+    checked = _positional(laid_out, args, (*names, "**"), (*defaults, {}))
+
+    @functools.wraps(kernel)
+    def gated(*call_args, **call_kwargs):
+        if len(call_args) > first:
+            return kernel(*call_args, **call_kwargs)  # Python raises its own TypeError
+        values = [*call_args, *defaults[len(call_args) :]]
+        others = {}
+        for key, value in call_kwargs.items():
+            at = index.get(key)
+            if at is None and spread:
+                others[key] = value
+            elif at is None or at < len(call_args):
+                return kernel(*call_args, **call_kwargs)
+            else:
+                values[at] = value
+        if any(value is REQUIRED for value in values):
+            return kernel(*call_args, **call_kwargs)
+        return checked(*values, others)
+
+    gated.kernel = kernel
+    gated.args = tuple(args)
+    return gated
 
 
 # The arguments several engine functions share, declared once. The Excel functions

@@ -13,11 +13,11 @@ import functools
 import numpy as np
 
 from ..engine import laws
-from ..engine.constants import DEFAULT_DELTA
 from ..engine.hardware import get_hardware
+from ..fit import args as fit_args
 from ..shared.labels import HARDWARE_LABELS, POWER_LABELS, SERVING_HARDWARE_LABELS
 from . import convert
-from .params import RUNS
+from .params import RUNS, excel_param
 from .registry import Param, excel_function
 
 __all__ = ["FIT_COEFFS", "XLPLAN_LAW", "XLPLAN_HARDWARE", "FIT_CACHE_SIZE"]
@@ -25,18 +25,8 @@ __all__ = ["FIT_COEFFS", "XLPLAN_LAW", "XLPLAN_HARDWARE", "FIT_CACHE_SIZE"]
 
 @excel_function(
     RUNS,
-    Param(
-        "max_tokens_per_param",
-        "Use only runs with at most this many tokens per parameter. Default: all runs.",
-        optional=True,
-        convert=convert.optional(None),
-    ),
-    Param(
-        "delta",
-        f"Huber loss threshold of the fit. Default {DEFAULT_DELTA:g}.",
-        optional=True,
-        convert=convert.optional(DEFAULT_DELTA),
-    ),
+    excel_param(fit_args.MAX_TOKENS_PER_PARAM),
+    excel_param(fit_args.DELTA),
     result=laws.COEFFICIENT_NAMES,
     slow=True,
 )

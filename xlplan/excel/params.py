@@ -9,6 +9,7 @@ Defaults are the engine's too (``Arg.default``).
 
 from ..engine import args
 from ..engine.errors import InvalidTypeError
+from ..fit import args as fit_args
 from . import convert
 from .registry import Param
 
@@ -90,9 +91,4 @@ INPUT_TOKENS = excel_param(args.INPUT_TOKENS)
 OUTPUT_TOKENS = excel_param(args.OUTPUT_TOKENS)
 INF_TOKENS = excel_param(args.INFERENCE_TOKENS, name="inf_tokens")
 UNIQUE_TOKENS = excel_param(args.UNIQUE_TOKENS)
-RUNS = Param(
-    "runs",
-    "Training runs: an n x 3 range of params, tokens, loss; a header row is allowed.",
-    range=True,
-    convert=convert.table,
-)
+RUNS = excel_param(fit_args.RUNS, range=True, converter=convert.table)

@@ -13,9 +13,10 @@ import warnings
 
 from ..engine.errors import PLACEHOLDER, InvalidTypeError
 from ..engine.money import regret
+from ..fit import args as fit_args
 from . import convert, params
 from .params import excel_param
-from .registry import Param, excel_function
+from .registry import excel_function
 
 __all__ = ["REGRET_TABLE", "ROBUST_OPT", "PLAN_INTERVAL"]
 
@@ -84,40 +85,16 @@ def ROBUST_OPT(
     params.RUNS,
     params.LOSS,
     params.INF_TOKENS,
-    Param(
-        "level",
-        "Two-sided level of the interval, in (0, 1). Default 0.9.",
-        optional=True,
-        convert=convert.optional(None),
-    ),
-    Param(
-        "resamples",
-        "Bootstrap refits of the law, a whole number >= 10. Default 200.",
-        optional=True,
-        convert=params.whole_number(None),
-    ),
-    Param(
-        "seed",
-        "Seed of the resampling: same seed, same answer. Default 0.",
-        optional=True,
-        convert=params.whole_number(0),
-    ),
+    excel_param(fit_args.INTERVAL_LEVEL),
+    excel_param(fit_args.RESAMPLES, converter=params.whole_number(fit_args.DEFAULT_RESAMPLES)),
+    excel_param(fit_args.SEED, converter=params.whole_number(fit_args.SEED.default)),
     result=("params", "tokens", "total FLOPs"),
     slow=True,
 )
 def PLAN_INTERVAL(runs, loss, inf_tokens, level=None, resamples=None, seed=None):
     """Low/median/high params, tokens, total FLOPs (3x3) over bootstrap refits of the law."""
-    # Imported here: the fitter pulls in the optimiser, which the cheap functions never need.
-    from ..fit.plan_interval import DEFAULT_LEVEL, DEFAULT_RESAMPLES
-
     rows = tuple(tuple(row) for row in runs)
-    key = (
-        loss,
-        inf_tokens,
-        DEFAULT_LEVEL if level is None else level,
-        DEFAULT_RESAMPLES if resamples is None else resamples,
-        seed,
-    )
+    key = (loss, inf_tokens, level, resamples, seed)
     try:
         hash(rows)
     except TypeError:  # a cell value that cannot be a cache key: compute without the cache

@@ -12,19 +12,27 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..engine import validate
+from ..engine.args import gate
 from ..engine.constants import DEFAULT_DELTA
-from ..engine.errors import PLACEHOLDER, InvalidValueError
 from ..engine.laws import COEFFICIENT_NAMES
 from . import search
+from .args import (
+    BOOTSTRAP_LEVEL,
+    DELTA,
+    GRID,
+    LEVEL,
+    MAX_RESAMPLES,
+    MAX_TOKENS_PER_PARAM,
+    N_RESAMPLES,
+    RUNS,
+    SEED,
+)
 from .law import fit_law, select_runs
 from .lbfgs import BatchState, batch_lbfgs
-from .runs import Runs, load_runs
 
-__all__ = ["BootstrapResult", "bootstrap_law"]
+__all__ = ["BootstrapResult", "bootstrap_law", "MAX_RESAMPLES"]
 
 CHUNK = 50  # resamples refitted together in one batched L-BFGS run
-MAX_RESAMPLES = 100_000  # hours of refits already; beyond, only memory would run out
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,13 +61,14 @@ class BootstrapResult:
         return self.fit.law
 
 
+@gate(RUNS, N_RESAMPLES, SEED, LEVEL, MAX_TOKENS_PER_PARAM, DELTA, GRID)
 def bootstrap_law(
     runs,
     n_resamples,
     *,
     seed=0,
     progress=None,
-    level=0.95,
+    level=BOOTSTRAP_LEVEL,
     max_tokens_per_param=None,
     delta=DEFAULT_DELTA,
     grid=None,
@@ -70,7 +79,7 @@ def bootstrap_law(
     ----------
     runs : Runs or anything :func:`xlplan.fit.runs.load_runs` accepts
     n_resamples : int
-        Number of refits (>= 2; 1,000 is usual).
+        Number of refits (2 to 100,000; 1,000 is usual).
     seed : int
         Seed of the resampling (``numpy.random.default_rng``); same seed, same result.
     progress : callable, optional
@@ -85,19 +94,15 @@ def bootstrap_law(
     Returns
     -------
     BootstrapResult
+
+    Raises
+    ------
+    XlplanError
+        One error naming every bad argument (``positions_by_argument``).
     """
-    n_resamples = validate.whole_number("n_resamples", n_resamples, low=2)
-    if n_resamples > MAX_RESAMPLES:  # refused before an (n_resamples, 5) array is made
-        raise InvalidValueError(
-            f"{PLACEHOLDER}={n_resamples} is out of range: at most {MAX_RESAMPLES:,} resamples",
-            argument="n_resamples",
-            value=n_resamples,
-        )
-    seed = validate.whole_number("seed", seed, low=0)  # numpy refuses negative seeds
-    level = validate.scalar("level", level, high=1.0, high_open=True)
-    full = fit_law(runs, max_tokens_per_param=max_tokens_per_param, delta=delta, grid=grid)
-    used, _ = select_runs(runs if isinstance(runs, Runs) else load_runs(runs), max_tokens_per_param)
-    starts = search.check_grid(grid) if grid is not None else _distinct_ends(full.end_points)
+    full = fit_law.kernel(runs, max_tokens_per_param=max_tokens_per_param, delta=delta, grid=grid)
+    used, _ = select_runs.kernel(runs, max_tokens_per_param)
+    starts = grid if grid is not None else _distinct_ends(full.end_points)
     rng = np.random.default_rng(seed)
     samples = np.empty((n_resamples, 5))
     for first in range(0, n_resamples, CHUNK):

@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..engine import validate
+from ..engine.args import gate
 from ..engine.constants import DEFAULT_DELTA
 from ..engine.errors import PLACEHOLDER, InvalidValueError
 from ..engine.laws import ScalingLaw
+from .args import DELTA, GRID, MAX_TOKENS_PER_PARAM, RUNS
 from .objective import log_prediction
-from .runs import MIN_RUNS, Runs, load_runs
-from .search import CONFIRMATIONS, check_grid, distinct, hoffmann_grid, make_objective, search
+from .runs import MIN_RUNS
+from .search import CONFIRMATIONS, distinct, hoffmann_grid, make_objective, search
 
 __all__ = ["FitResult", "fit_law", "select_runs", "check_delta", "hoffmann_grid", "SAME_OBJECTIVE"]
 
@@ -153,12 +154,15 @@ def _warnings(x, law, result, starts, runs, floor):
     return tuple(notes)
 
 
+@gate(RUNS, MAX_TOKENS_PER_PARAM)
 def select_runs(runs, max_tokens_per_param=None):
-    """The runs to fit (a :class:`Runs`), and how many the tokens/param cut-off excluded."""
-    runs = runs if isinstance(runs, Runs) else load_runs(runs)
+    """The runs to fit (a :class:`Runs`), and how many the tokens/param cut-off excluded.
+
+    A cut-off that leaves fewer than ``MIN_RUNS`` runs is an error naming it.
+    """
     if max_tokens_per_param is None:
         return runs, 0
-    cut = validate.scalar("max_tokens_per_param", max_tokens_per_param)
+    cut = max_tokens_per_param
     keep = runs.tokens_per_param <= cut
     if keep.sum() < MIN_RUNS:
         raise InvalidValueError(
@@ -171,9 +175,11 @@ def select_runs(runs, max_tokens_per_param=None):
 
 
 def check_delta(delta):
-    return validate.scalar("delta", delta)
+    """``delta`` as a float, or an error naming it (the fitter's declaration of it)."""
+    return DELTA.check(delta)
 
 
+@gate(RUNS, MAX_TOKENS_PER_PARAM, DELTA, GRID)
 def fit_law(runs, *, max_tokens_per_param=None, delta=DEFAULT_DELTA, grid=None, name="fitted"):
     """Fit the five coefficients of L(N, D) = E + A / N**alpha + B / D**beta (Eq. 4).
 
@@ -196,6 +202,12 @@ def fit_law(runs, *, max_tokens_per_param=None, delta=DEFAULT_DELTA, grid=None, 
     -------
     FitResult
 
+    Raises
+    ------
+    XlplanError
+        One error naming every bad argument (``positions_by_argument``), or a
+        ``max_tokens_per_param`` that leaves fewer than 5 runs.
+
     Examples
     --------
     >>> import numpy as np
@@ -205,12 +217,10 @@ def fit_law(runs, *, max_tokens_per_param=None, delta=DEFAULT_DELTA, grid=None, 
     >>> round(fit.law.alpha, 3), round(fit.law.beta, 3)
     (0.34, 0.28)
     """
-    delta = check_delta(delta)
-    base = runs if isinstance(runs, Runs) else load_runs(runs)
-    used, n_excluded = select_runs(base, max_tokens_per_param)
-    starts = check_grid(grid)
+    used, n_excluded = select_runs.kernel(runs, max_tokens_per_param)
+    default = grid is None
+    starts = hoffmann_grid() if default else grid  # a grid of the caller's own is run as given
     fun = make_objective(used, delta)
-    default = grid is None  # a grid of the caller's own is run as given, nothing added
     result = search(fun, starts, fun.profile_starts() if default else None, revive=default)
     x = result.ends[0]
     cut = "" if max_tokens_per_param is None else f", <= {max_tokens_per_param:g} tokens/param"
@@ -222,14 +232,14 @@ def fit_law(runs, *, max_tokens_per_param=None, delta=DEFAULT_DELTA, grid=None, 
         float(result.values[0]),
         delta,
         len(used),
-        len(base.skipped_rows),
+        len(runs.skipped_rows),
         n_excluded,
         residuals,
         _warnings(x, law, result, starts, used, fun.lower),
         result.n_starts,
         result.n_starts - result.n_run,
         result.n_converged,
-        base.skipped_rows,
+        runs.skipped_rows,
         max_tokens_per_param,
         result.ends,
         int(result.confirmations),

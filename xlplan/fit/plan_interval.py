@@ -20,11 +20,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..engine import validate
+from ..engine.args import INFERENCE_TOKENS, LOSS, gate
 from ..engine.constants import DEFAULT_DELTA
 from ..engine.errors import InvalidValueError
 from ..engine.laws import ScalingLaw
 from ..engine.paper.sizing import compute_optimal
+from .args import (
+    DEFAULT_LEVEL,
+    DEFAULT_RESAMPLES,
+    DELTA,
+    INTERVAL_LEVEL,
+    MAX_TOKENS_PER_PARAM,
+    MIN_RESAMPLES,
+    RESAMPLES,
+    RUNS,
+    SEED,
+)
 from .bootstrap import bootstrap_law
 
 __all__ = [
@@ -38,12 +49,12 @@ __all__ = [
     "DEFAULT_RESAMPLES",
 ]
 
-MIN_RESAMPLES = 10
-DEFAULT_RESAMPLES = 200
-DEFAULT_LEVEL = 0.9
 # More than this share of unusable resamples and no interval is given.
 MAX_EXCLUDED_SHARE = 0.5
 QUANTITIES = ("params", "tokens", "total_flops")
+# A warning names the line that called the function: past the kernel and the three
+# frames of the gate of a function with keyword arguments (engine.args._by_name).
+_CALLER = 5
 
 
 class PlanIntervalWarning(UserWarning):
@@ -126,7 +137,9 @@ class PlanDistribution:
 
     def interval(self, level=DEFAULT_LEVEL):
         """The :class:`PlanInterval` at two-sided ``level``; an error if over half excluded."""
-        level = _check_level(level)
+        return self._interval(INTERVAL_LEVEL.check(level))
+
+    def _interval(self, level):
         n, excluded = len(self.excluded), self.n_excluded
         if excluded > MAX_EXCLUDED_SHARE * n:
             raise InvalidValueError(
@@ -169,10 +182,6 @@ def _exclusion_message(dist):
     return "; ".join(parts)
 
 
-def _check_level(level):
-    return validate.scalar("level", level, high=1.0, high_open=True)
-
-
 def _plan_under(coefficients, loss, inference_tokens):
     """(params, tokens, total FLOPs) of the compute-optimal model; None if it cannot exist."""
     A, B, E, alpha, beta = (float(c) for c in coefficients)
@@ -187,6 +196,7 @@ def _plan_under(coefficients, loss, inference_tokens):
     return values if all(np.isfinite(values)) else None
 
 
+@gate(RUNS, LOSS, INFERENCE_TOKENS, RESAMPLES, SEED, MAX_TOKENS_PER_PARAM, DELTA)
 def plan_distribution(
     runs,
     loss,
@@ -218,12 +228,15 @@ def plan_distribution(
     -------
     PlanDistribution
         Warns :class:`PlanIntervalWarning` when resamples are excluded.
+
+    Raises
+    ------
+    XlplanError
+        One error naming every bad argument (``positions_by_argument``);
+        :class:`~xlplan.engine.errors.UnreachableLossError` when ``loss`` is at or
+        below E of the law fitted to all runs.
     """
-    resamples = validate.whole_number("resamples", resamples, low=MIN_RESAMPLES)
-    seed = validate.whole_number("seed", seed, low=0)
-    loss = validate.number("loss", loss)
-    inference_tokens = validate.number("inference_tokens", inference_tokens, low_open=False)
-    boot = bootstrap_law(
+    boot = bootstrap_law.kernel(
         runs,
         resamples,
         seed=seed,
@@ -246,10 +259,11 @@ def plan_distribution(
         seed,
     )
     if excluded.any():
-        warnings.warn(dist.message, PlanIntervalWarning, stacklevel=2)
+        warnings.warn(dist.message, PlanIntervalWarning, stacklevel=_CALLER)
     return dist
 
 
+@gate(RUNS, LOSS, INFERENCE_TOKENS, INTERVAL_LEVEL, RESAMPLES, SEED, MAX_TOKENS_PER_PARAM, DELTA)
 def plan_interval(
     runs,
     loss,
@@ -269,11 +283,10 @@ def plan_interval(
     -------
     PlanInterval
     """
-    level = _check_level(level)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PlanIntervalWarning)  # warned once, below
-        dist = plan_distribution(runs, loss, inference_tokens, resamples, seed, **options)
-    result = dist.interval(level)
+        dist = plan_distribution.kernel(runs, loss, inference_tokens, resamples, seed, **options)
+    result = dist._interval(level)
     if result.n_excluded:
-        warnings.warn(result.message, PlanIntervalWarning, stacklevel=2)
+        warnings.warn(result.message, PlanIntervalWarning, stacklevel=_CALLER)
     return result
