@@ -2,6 +2,7 @@
 raising, reports every bad one in one error (``positions_by_argument``), and a single
 float cell never touches numpy."""
 
+import importlib
 import inspect
 import math
 from pathlib import Path
@@ -580,14 +581,12 @@ FIT_CALLS = {
 
 
 def test_every_fitting_function_is_gated_and_listed_here():
-    from xlplan.fit import bootstrap, law
-    from xlplan.fit import plan_interval as interval_module
-
-    for module in (law, bootstrap, interval_module):
-        for name in module.__all__:
-            value = getattr(module, name)
-            if inspect.isfunction(value) and name not in ("check_delta", "hoffmann_grid"):
-                assert value in FIT_CALLS, f"add a call of {module.__name__}.{name}"
+    for name in ("law", "bootstrap", "plan_interval"):
+        module = importlib.import_module(f"xlplan.fit.{name}")
+        for public in module.__all__:
+            value = getattr(module, public)
+            if inspect.isfunction(value) and public not in ("check_delta", "hoffmann_grid"):
+                assert value in FIT_CALLS, f"add a call of {module.__name__}.{public}"
                 assert inspect.signature(value) == inspect.signature(value.kernel)
 
 
@@ -615,14 +614,13 @@ def test_fitting_errors_keep_their_messages_and_types():
 
 
 def test_runs_are_read_once_per_call(monkeypatch):
-    from xlplan.fit import runs as runs_module
+    from xlplan.fit import args as fit_args
+    from xlplan.fit.runs import load_runs
 
     reads = []
-    real = runs_module.load_runs
-    monkeypatch.setattr(runs_module, "load_runs", lambda *a, **k: reads.append(1) or real(*a))
-    rows = runs_module.load_runs(SARDANA)
+    monkeypatch.setattr(fit_args, "load_runs", lambda *a: reads.append(1) or load_runs(*a))
+    rows = load_runs(SARDANA)
     table = np.column_stack([rows.params, rows.tokens, rows.loss]).tolist()
-    reads.clear()
     result = plan_interval(table, 2.2, 1e12, 0.8, 10, 1, max_tokens_per_param=500)
     assert reads == [1]  # plan_interval -> plan_distribution -> bootstrap -> fit: once
     assert result.n_resamples == 10

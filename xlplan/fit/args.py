@@ -6,14 +6,16 @@ arguments through :func:`~xlplan.engine.args.gate` with these declarations, so o
 with several bad arguments names all of them in one error; ``FIT_COEFFS`` and
 ``PLAN_INTERVAL`` take their Excel help and defaults from the same declarations.
 
-This module is light (the engine only): reading runs (pandas) and the starting grid load
-when a value is checked, so the Excel functions can import the declarations cheaply.
+Importing it loads no pandas (:mod:`xlplan.fit.runs` imports it only to read a dict or a
+file), so the Excel functions import the declarations cheaply.
 """
 
 from ..engine import validate
 from ..engine.args import Arg
 from ..engine.constants import DEFAULT_DELTA
 from ..engine.errors import PLACEHOLDER, InvalidValueError
+from .runs import Runs, load_runs
+from .search import check_grid
 
 __all__ = [
     "RUNS",
@@ -40,14 +42,10 @@ BOOTSTRAP_LEVEL = 0.95  # of the coefficients' intervals
 
 
 def _runs(value, on_invalid, law):
-    from .runs import Runs, load_runs  # pandas: loaded when runs are read, not declared
-
     return value if isinstance(value, Runs) else load_runs(value)
 
 
 def _grid(value, on_invalid, law):
-    from .search import check_grid
-
     return check_grid(value)
 
 

@@ -13,10 +13,10 @@ header is row 1 and the first run is row 2; without one, the first run is row 1.
 import io
 import math
 import os
+import sys
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from ..engine import validate
 from ..engine.errors import PLACEHOLDER, InvalidTypeError, InvalidValueError
@@ -177,13 +177,22 @@ def _is_text(value):
     return isinstance(value, str) and value.strip() != "" and not isinstance(_cell(value), float)
 
 
+def _pandas():
+    # Imported here: only a dict or a file needs pandas (0.1 s), and the Excel functions
+    # import the fitter's declarations (xlplan.fit.args) without it.
+    import pandas
+
+    return pandas
+
+
 def _table(source):
     """(column names or None, list of rows, row number of the first data row)."""
     if isinstance(source, (str, os.PathLike)):
         return _table(_read_file(source))
     if isinstance(source, dict):
-        source = pd.DataFrame(source)
-    if isinstance(source, pd.DataFrame):
+        source = _pandas().DataFrame(source)
+    pd = sys.modules.get("pandas")  # a DataFrame exists only once pandas is loaded
+    if pd is not None and isinstance(source, pd.DataFrame):
         return list(source.columns), source.to_numpy(dtype=object).tolist(), 2
     rows = np.asarray(source, dtype=object) if not isinstance(source, np.ndarray) else source
     if rows.ndim != 2:
@@ -212,6 +221,7 @@ def _read_file(path):
         source = io.StringIO(read_text(path, "runs file", "source", limit=MAX_DATA_BYTES))
     else:
         source = io.BytesIO(xlsx_bytes(path, "runs file", "source"))
+    pd = _pandas()
     try:
         if ext == ".csv":
             table = pd.read_csv(
