@@ -58,14 +58,14 @@ def _scalar(name, **bounds):
     return check
 
 
-def _whole(name, low):
-    """A custom check: a whole number in [low, MAX_RESAMPLES] (seeds: no upper bound)."""
+def _whole(name, low, most=None):
+    """A custom check: a whole number >= ``low`` and, for a count of resamples, <= ``most``."""
 
     def check(value, on_invalid, law):
         number = validate.whole_number(name, value, low=low)
-        if name != "seed" and number > MAX_RESAMPLES:  # before an (n, 5) array is made
+        if most is not None and number > most:  # refused before an (n, 5) array is made
             raise InvalidValueError(
-                f"{PLACEHOLDER}={number} is out of range: at most {MAX_RESAMPLES:,} resamples",
+                f"{PLACEHOLDER}={number} is out of range: at most {most:,} resamples",
                 argument=name,
                 value=number,
             )
@@ -112,7 +112,7 @@ N_RESAMPLES = Arg(
     "Bootstrap refits of the law, a whole number >= 2 (1,000 is usual).",
     "resamples",
     kind="custom",
-    check_value=_whole("n_resamples", 2),
+    check_value=_whole("n_resamples", 2, MAX_RESAMPLES),
     low=2,
     low_open=False,
     high=MAX_RESAMPLES,
@@ -122,7 +122,7 @@ RESAMPLES = Arg(
     f"Bootstrap refits of the law, a whole number >= {MIN_RESAMPLES}. Default {DEFAULT_RESAMPLES}.",
     "resamples",
     kind="custom",
-    check_value=_whole("resamples", MIN_RESAMPLES),
+    check_value=_whole("resamples", MIN_RESAMPLES, MAX_RESAMPLES),
     low=MIN_RESAMPLES,
     low_open=False,
     high=MAX_RESAMPLES,
