@@ -711,3 +711,15 @@ def test_excel_fit_arguments_come_from_the_fitting_declarations():
     assert interval["resamples"].convert("resamples", None) == 200
     assert interval["seed"].convert("seed", None) == 0
     assert inspect.signature(plan_interval).parameters["level"].default == 0.9
+
+
+def test_a_fitting_warning_names_the_line_that_called_the_function():
+    from xlplan.fit.plan_interval import PlanIntervalWarning
+    from xlplan.fit.runs import load_runs
+
+    gadre = Path(__file__).parent / "data" / "gadre_overtraining_104runs.csv"
+    runs = load_runs(gadre, loss_col="loss_c4_val")  # some refits put E above 1.8
+    for function in (plan_distribution, plan_interval):
+        with pytest.warns(PlanIntervalWarning, match="of 200 bootstrap laws") as record:
+            function(runs, 1.8, 1e13)
+        assert [w.filename for w in record] == [__file__], function.__name__
