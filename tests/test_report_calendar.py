@@ -375,3 +375,20 @@ def test_answer_page_shows_the_runs_gpu_hours_not_a_present_value(report, tmp_pa
         plan = _launch(k)
         run = training_time(plan.params, plan.tokens, 16, "h100")
         assert_allclose(answer.cell(7 + k, column).value, run.gpu_hours, rtol=1e-12)
+
+
+def test_the_summarys_launch_notes_are_inside_its_first_printed_page(report):
+    """The notes under the Summary's table (how each launch plan was sized, which constraint
+    binds) are in its first print block, not cut off below it."""
+    _, out = report
+    ws = openpyxl.load_workbook(out)["Summary"]
+    notes = [
+        r
+        for r in range(SUMMARY_HEADER + 4, ws.max_row + 1)
+        if isinstance(ws.cell(r, 1).value, str) and "binds" in ws.cell(r, 1).value
+    ]
+    assert len(notes) == 2  # the ramp (deadline) and the listed plan (loss)
+    first, *others = str(ws.print_area).split(",")
+    assert first.endswith(f"$H${ws.max_row}") and ws.max_row >= max(notes)
+    for block in others:  # the later page blocks stop at the table's last plan
+        assert block.endswith(f"${SUMMARY_HEADER + 3}")

@@ -45,6 +45,7 @@ def build_report(scenario, progress=None):
         summary.merge_cells(f"A{row}:H{row}")  # wrapped on the page, not run off it
         summary[f"A{row}"].alignment = Alignment(wrap_text=True, vertical="top")
     _launch_notes(summary, rows)
+    sheets.print_notes_under_table(summary, rows)
     progress.step("summary")
     cashflow = {}
     if monthly.has_monthly(scenario):

@@ -32,6 +32,7 @@ from .serving import SERVING_COLUMNS
 
 __all__ = [
     "summary_sheet",
+    "print_notes_under_table",
     "summary_columns",
     "summary_basis",
     "table_sheet",
@@ -159,12 +160,25 @@ def _print_blocks(ws, columns, bottom):
                     vertical="top",
                     horizontal=cell.alignment.horizontal,
                 )
-    last = get_column_letter(len(columns))
+    _summary_print_area(ws, len(columns), bottom, bottom)
+
+
+def _summary_print_area(ws, width, bottom, notes_bottom):
+    """Three page blocks: A:H from the title down to the last note under the table, then
+    I:N and O:last from the table's header to its last plan."""
+    last = get_column_letter(width)
     ws.print_area = [
-        f"A1:H{bottom}",
+        f"A1:H{notes_bottom}",
         f"I{SUMMARY_HEADER}:N{bottom}",
         f"O{SUMMARY_HEADER}:{last}{bottom}",
     ]
+
+
+def print_notes_under_table(ws, rows):
+    """Extend the Summary's first page block to the notes written under its table (the
+    data-limit note, how each launch plan was sized), which otherwise would not print."""
+    bottom = SUMMARY_HEADER + len(rows)
+    _summary_print_area(ws, len(summary_columns(rows)), bottom, max(bottom, ws.max_row))
 
 
 def _plain(value):
