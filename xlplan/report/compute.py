@@ -241,7 +241,7 @@ def _launch_row(scenario, plan):
         training=float(sized.training_pv),
         inference=float(sized.inference_pv),
         total=float(sized.pv),
-        cash_total=float(np.sum(plan_flow(scenario, plan, sized.params, sized.tokens).cost)),
+        cash_total=_scheduled_cash(scenario, plan, sized),
         chinchilla_tokens=float(chin.tokens),
         chinchilla_total=chin_pv,
         saving=1.0 - float(sized.pv) / chin_pv,
@@ -288,6 +288,11 @@ def _cash_total(scenario, plan, model, cost):
     """Nominal cash paid: the cash-flow months' sum with a schedule, else the total."""
     if getattr(plan, "monthly", None) is None:
         return float(cost.total)
+    return _scheduled_cash(scenario, plan, model)
+
+
+def _scheduled_cash(scenario, plan, model):
+    """Nominal cash paid by a plan with a schedule: the sum of its cash-flow months."""
     return float(np.sum(plan_flow(scenario, plan, model.params, model.tokens).cost))
 
 
